@@ -1,0 +1,94 @@
+/* CPU lifecycle: creation, reset, wiring to the memory bus. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/exception.h"
+#include "cpu/icache.h"
+#include "cpu/mem_access.h"
+#include "cpu/seg.h"
+
+static void cpu_on_map_changed(void *opaque)
+{
+    tlb_flush_all(opaque);
+}
+
+static void cpu_on_code_write(void *opaque, uint32_t paddr, unsigned len)
+{
+    Cpu *cpu = opaque;
+    uint32_t first = paddr >> PHYS_PAGE_SHIFT, last = (paddr + len - 1) >> PHYS_PAGE_SHIFT;
+    for (uint32_t pg = first; pg <= last; pg++)
+        icache_invalidate_page(cpu->icache, pg << PHYS_PAGE_SHIFT);
+}
+
+Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
+{
+    decode_init();
+    Cpu *cpu = calloc(1, sizeof *cpu);
+    if (!cpu)
+        return NULL;
+    cpu->mem = mem;
+    cpu->io = io;
+    cpu->icache = icache_new(mem);
+    if (!cpu->icache) {
+        free(cpu);
+        return NULL;
+    }
+    mem->map_changed = cpu_on_map_changed;
+    mem->map_changed_opaque = cpu;
+    mem->code_write = cpu_on_code_write;
+    mem->code_write_opaque = cpu;
+    cpu_reset(cpu);
+    return cpu;
+}
+
+void cpu_free(Cpu *cpu)
+{
+    if (!cpu)
+        return;
+    icache_free(cpu->icache);
+    free(cpu);
+}
+
+/* Real-mode segment with the attributes RESET gives it. */
+static void reset_segment(Cpu *cpu, unsigned seg, uint16_t sel, uint32_t base, uint16_t flags)
+{
+    seg_set_cache(&cpu->seg[seg], sel, base, 0xFFFF, flags);
+    if (seg < SEG_LDTR)
+        cpu->seg[seg].access = SEG_ACC_READ | SEG_ACC_WRITE;   /* real mode: no type checks */
+}
+
+void cpu_reset(Cpu *cpu)
+{
+    memset(cpu->gpr, 0, sizeof cpu->gpr);
+    cpu->gpr[R_EDX] = CPU_SIGNATURE;
+    cpu->eip = 0xFFF0;
+    cpu->lf.kind = LF_NONE;
+    cpu->eflags = 2;
+    reset_segment(cpu, SEG_CS, 0xF000, 0xFFFF0000u, DESC_P | DESC_S | 0xB);
+    for (unsigned s = 0; s < SEG_COUNT; s++)
+        if (s != SEG_CS && s < SEG_LDTR)
+            reset_segment(cpu, s, 0, 0, DESC_P | DESC_S | 0x3);
+    reset_segment(cpu, SEG_LDTR, 0, 0, DESC_P | 0x2);
+    reset_segment(cpu, SEG_TR, 0, 0, DESC_P | 0x3);
+    cpu->gdtr = (DescTable){ 0, 0xFFFF };
+    cpu->idtr = (DescTable){ 0, 0xFFFF };
+    cpu->cr0 = CR0_CD | CR0_NW | CR0_ET;
+    cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+    memset(cpu->dr, 0, sizeof cpu->dr);
+    cpu->dr[6] = 0xFFFF0FF0u;
+    cpu->dr[7] = 0x00000400u;
+    memset(&cpu->msr, 0, sizeof cpu->msr);
+    cpu->msr.apic_base = 0xFEE00900u;   /* BSP, enabled: the APIC base Intel resets to */
+    memset(cpu->pdpte, 0, sizeof cpu->pdpte);
+    cpu->code32 = cpu->stack32 = false;
+    cpu->halted = cpu->inhibit_irq = cpu->nmi_pending = cpu->nmi_blocked = false;
+    cpu->exc_depth = 0;
+    cpu->triple_fault = false;
+    cpu->pending_db = false;
+    cpu->suppress_tf_trap = false;
+    cpu_set_cpl(cpu, 0);
+    cpu_update_debug_state(cpu);
+    tlb_flush_all(cpu);
+    icache_flush(cpu->icache);
+}

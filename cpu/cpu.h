@@ -1,0 +1,281 @@
+/* The IA-32 CPU state and its public interface.
+ *
+ * One Cpu is one processor. It reaches the rest of the machine only through
+ * the physical memory bus (PhysMem), the port bus (PortBus) and its INTR line
+ * (intr_ack callback), so a second CPU or a second machine needs no globals. */
+#ifndef KAIRO_CPU_H
+#define KAIRO_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memory/phys.h"
+
+struct PortBus;
+
+/* CPUID signature (EAX of leaf 1, EDX after reset): family 6, model 5,
+ * stepping 2 — a Pentium II (Deschutes), the P6 whose features we model. */
+#define CPU_SIGNATURE 0x00000652u
+
+/* General register numbers, in the order ModRM and opcodes encode them.
+ * gpr[REG_NONE] is always zero, so effective-address code can add
+ * "no base" or "no index" without a branch. */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI, REG_NONE };
+
+/* Segment registers in sreg encoding order, plus the system segments. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COUNT };
+
+/* EFLAGS bits */
+#define FLAG_CF   0x00000001u
+#define FLAG_PF   0x00000004u
+#define FLAG_AF   0x00000010u
+#define FLAG_ZF   0x00000040u
+#define FLAG_SF   0x00000080u
+#define FLAG_TF   0x00000100u
+#define FLAG_IF   0x00000200u
+#define FLAG_DF   0x00000400u
+#define FLAG_OF   0x00000800u
+#define FLAG_IOPL 0x00003000u
+#define FLAG_NT   0x00004000u
+#define FLAG_RF   0x00010000u
+#define FLAG_VM   0x00020000u
+#define FLAG_AC   0x00040000u
+#define FLAG_VIF  0x00080000u
+#define FLAG_VIP  0x00100000u
+#define FLAG_ID   0x00200000u
+#define FLAGS_ARITH (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
+/* Bits a P6 lets software change (bit 1 always reads as 1). */
+#define FLAGS_WRITABLE 0x003F7FD5u
+
+/* CR0 / CR4 bits */
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_VME 0x0001u
+#define CR4_PVI 0x0002u
+#define CR4_TSD 0x0004u
+#define CR4_DE  0x0008u
+#define CR4_PSE 0x0010u
+#define CR4_PAE 0x0020u
+#define CR4_MCE 0x0040u
+#define CR4_PGE 0x0080u
+#define CR4_PCE 0x0100u
+
+/* Exception vectors */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18
+};
+/* cpu_fault() error-code argument for exceptions that push none. */
+#define NO_ERRCODE 0xFFFFFFFFu
+
+/* Segment descriptor attribute bits as kept in SegCache.flags: bits 8..23
+ * of a descriptor's high dword, shifted down by 8 (type in bits 0..3). */
+#define DESC_TYPE_MASK 0x000Fu
+#define DESC_S    0x0010u   /* code/data (1) or system (0) */
+#define DESC_DPL_SHIFT 5
+#define DESC_DPL  0x0060u
+#define DESC_P    0x0080u
+#define DESC_AVL  0x1000u
+#define DESC_DB   0x4000u   /* default size / big */
+#define DESC_G    0x8000u
+#define DESC_CODE 0x0008u   /* within type, for S=1 */
+#define DESC_CONFORMING_OR_EXPDOWN 0x0004u
+#define DESC_RW   0x0002u   /* readable code / writable data */
+#define DESC_ACCESSED 0x0001u
+
+/* SegCache.access: what a fast-path access may do without further checks. */
+#define SEG_ACC_READ  1u
+#define SEG_ACC_WRITE 2u
+
+typedef struct SegCache {
+    uint16_t sel;
+    uint16_t flags;     /* descriptor attributes, see DESC_* */
+    uint32_t base;
+    uint32_t limit;     /* byte-granular limit as the descriptor gives it */
+    /* Valid offsets are lim_lo..lim_hi inclusive (expand-down aware). */
+    uint32_t lim_lo, lim_hi;
+    uint32_t access;    /* SEG_ACC_* allowed; 0 for a null selector */
+} SegCache;
+
+typedef struct DescTable {
+    uint32_t base;
+    uint32_t limit;
+} DescTable;
+
+/* Lazy arithmetic flags. An instruction that sets the six arithmetic flags
+ * records what it did; the flags are computed only when somebody reads them.
+ * kind == LF_NONE means cpu->eflags holds them already. */
+enum {
+    LF_NONE = 0,
+    LF_ADD, LF_ADC, LF_SUB, LF_SBB,
+    LF_LOGIC,     /* AND/OR/XOR/TEST: CF=OF=0, AF=0 (P6) */
+    LF_INC, LF_DEC, /* like ADD/SUB with src 1, CF preserved in aux */
+    LF_NEG,
+    LF_EXPLICIT,  /* res gives SF/ZF/PF; CF, OF, AF are in aux as FLAG_ bits */
+};
+#define LF_W8  0x100u
+#define LF_W16 0x200u
+#define LF_W32 0x400u
+#define LF_KIND_MASK 0xFFu
+
+typedef struct LazyFlags {
+    uint32_t kind;  /* LF_xxx | LF_Wnn */
+    uint32_t dst;   /* first operand */
+    uint32_t src;   /* second operand */
+    uint32_t res;   /* result, truncated to width */
+    uint32_t aux;   /* carry-in (ADC/SBB), old CF (INC/DEC), or flag bits (EXPLICIT) */
+} LazyFlags;
+
+/* One TLB entry: linear page -> host pointer (or none) and physical page. */
+typedef struct TlbEntry {
+    uint32_t tag;       /* linear page address (lin & ~0xFFF); 1 = empty */
+    uint32_t phys;      /* physical page address (after A20) */
+    uint8_t *host;      /* host address of the page, or NULL for MMIO/none */
+    uint32_t global;    /* PGE global mapping: survives CR3 reload */
+    uint32_t pad;
+} TlbEntry;
+
+#define TLB_BITS 10
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_EMPTY 1u
+enum { TLB_SUP_READ, TLB_SUP_WRITE, TLB_USER_READ, TLB_USER_WRITE, TLB_KINDS };
+
+/* Model-specific registers the P6 model keeps. */
+typedef struct CpuMsrs {
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t apic_base;
+    uint64_t tsc_offset;   /* TSC = icount + tsc_offset */
+} CpuMsrs;
+
+struct Block;
+struct IcacheState;
+struct FpuState;
+
+typedef struct Cpu {
+    /* --- hot state, touched by nearly every instruction --- */
+    uint32_t gpr[9];        /* gpr[REG_NONE] stays 0 */
+    uint32_t eip;           /* start of the current instruction while it runs */
+    LazyFlags lf;
+    uint32_t eflags;        /* all bits except the lazy arithmetic ones */
+    SegCache seg[SEG_COUNT];
+    TlbEntry *tlb_read;     /* = tlb[TLB_SUP_READ] or tlb[TLB_USER_READ] by CPL */
+    TlbEntry *tlb_write;
+    uint64_t icount;        /* instructions retired */
+    uint64_t icount_stop;   /* the loop leaves at or soon after this count */
+
+    /* --- mode --- */
+    uint8_t cpl;
+    bool code32;            /* CS.D */
+    bool stack32;           /* SS.B */
+    bool halted;
+    bool inhibit_irq;       /* one-instruction shadow after STI, MOV SS, POP SS */
+    bool single_step;       /* execute one instruction per block (TF, debug) */
+    bool block_exit;        /* a handler asks the loop to re-look-up (mode changes) */
+    bool debug_check;       /* DR7 has enabled breakpoints: check each instruction */
+    bool suppress_tf_trap;  /* the instruction just run must not raise the TF trap */
+    bool stop_request;      /* leave cpu_run at the next block boundary */
+    uint32_t block_eip;     /* EIP at which the current block was entered */
+    bool pending_db;        /* a data breakpoint hit: #DB trap after this instruction */
+
+    /* --- system registers --- */
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    DescTable gdtr, idtr;
+    CpuMsrs msr;
+    uint64_t pdpte[4];      /* PAE page-directory-pointer entries, loaded with CR3 */
+
+    /* --- interrupts --- */
+    bool intr;              /* INTR line level from the interrupt controller */
+    bool nmi_pending;
+    bool nmi_blocked;       /* from NMI delivery to the next IRET */
+    int (*intr_ack)(void *opaque);   /* returns the vector, acknowledges */
+    void *intr_opaque;
+    int exc_depth;          /* nesting of exception delivery, for #DF / triple fault */
+    bool triple_fault;      /* set when a triple fault happened; machine decides */
+
+    /* --- fault unwinding --- */
+    jmp_buf fault_jmp;
+    int fault_vec;
+    uint32_t fault_err;
+
+    /* --- the world outside --- */
+    PhysMem *mem;
+    struct PortBus *io;
+    struct IcacheState *icache;
+    struct Block *cur_block;
+    struct FpuState *fpu;
+
+    /* --- TLB storage (code fetches use the read TLB) --- */
+    TlbEntry tlb[TLB_KINDS][TLB_SIZE];
+} Cpu;
+
+/* --- lifecycle (cpu/cpu.c) --- */
+Cpu *cpu_new(PhysMem *mem, struct PortBus *io);
+void cpu_free(Cpu *cpu);
+void cpu_reset(Cpu *cpu);    /* power-on/RESET state: CS:IP = F000:FFF0, base FFFF0000 */
+
+/* Run until icount reaches icount_stop, the CPU halts with IF=0 and no NMI,
+ * or a triple fault. Returns the number of instructions executed. */
+uint64_t cpu_run(Cpu *cpu, uint64_t max_insns);
+
+/* Interrupt lines, called by the machine/PIC. */
+void cpu_set_intr(Cpu *cpu, bool level);
+void cpu_raise_nmi(Cpu *cpu);
+
+/* --- faults (cpu/exception.c) ---
+ * Raise an exception from inside an instruction handler: unwinds to the
+ * execution loop, which delivers it. EIP is still at the instruction start,
+ * so the instruction restarts after the handler returns. */
+_Noreturn void cpu_fault(Cpu *cpu, int vector, uint32_t errcode);
+/* Deliver an exception/interrupt now (called by the loop, INT n, etc.).
+ * is_soft: INT n / INT3 / INTO (privilege checks against gate DPL, and for
+ * INT n in V86 the VME redirection). next_eip: EIP to push for traps/soft. */
+void cpu_deliver_interrupt(Cpu *cpu, int vector, uint32_t errcode,
+                           bool is_soft, uint32_t next_eip);
+
+/* Log something unimplemented, once per call site key. */
+void cpu_log_once(Cpu *cpu, const char *what, uint32_t detail);
+
+/* Change CPL: selects the user or supervisor TLB pair. Every CPL change
+ * (segment loads, gates, IRET, SYSENTER...) goes through here. */
+static inline void cpu_set_cpl(Cpu *c, unsigned cpl)
+{
+    c->cpl = (uint8_t)cpl;
+    c->tlb_read = c->tlb[cpl == 3 ? TLB_USER_READ : TLB_SUP_READ];
+    c->tlb_write = c->tlb[cpl == 3 ? TLB_USER_WRITE : TLB_SUP_WRITE];
+}
+
+/* Mode helpers */
+static inline bool cpu_pe(const Cpu *c) { return c->cr0 & CR0_PE; }
+static inline bool cpu_v86(const Cpu *c) { return c->eflags & FLAG_VM; }
+static inline bool cpu_realmode(const Cpu *c) { return !(c->cr0 & CR0_PE); }
+static inline unsigned cpu_iopl(const Cpu *c) { return (c->eflags >> 12) & 3; }
+
+/* 8-bit register access: 0..3 = AL CL DL BL, 4..7 = AH CH DH BH. */
+static inline uint8_t reg8_get(const Cpu *c, unsigned r)
+{
+    return (uint8_t)(c->gpr[r & 3] >> ((r & 4) << 1));
+}
+static inline void reg8_set(Cpu *c, unsigned r, uint8_t v)
+{
+    unsigned sh = (r & 4) << 1;
+    c->gpr[r & 3] = (c->gpr[r & 3] & ~(0xFFu << sh)) | ((uint32_t)v << sh);
+}
+static inline uint16_t reg16_get(const Cpu *c, unsigned r) { return (uint16_t)c->gpr[r]; }
+static inline void reg16_set(Cpu *c, unsigned r, uint16_t v)
+{
+    c->gpr[r] = (c->gpr[r] & 0xFFFF0000u) | v;
+}
+
+#endif

@@ -1,0 +1,362 @@
+/* The instruction decoder.
+ *
+ * The shape of every opcode of a P6 (which bytes follow it) lives in one
+ * table here; what an opcode means lives with its family, which registers
+ * a picker per opcode (see insn.h). */
+#include "cpu/decode.h"
+
+#include <stdio.h>
+
+InsnPicker insn_pickers[0x200];
+
+#define M DA_MODRM
+#define I8 DA_IMM8
+#define IV DA_IMMV
+#define E DA_END
+#define L DA_LOCK
+#define P DA_PREFIX
+
+/* One-byte opcodes 00-FF, then 0F 00 - 0F FF. */
+const uint16_t decode_attrs[0x200] = {
+    /* ALU block: op r/m,r  op r,r/m  op AL,ib  op eAX,iv */
+    [0x00] = M | L, [0x01] = M | L, [0x02] = M, [0x03] = M, [0x04] = I8, [0x05] = IV,
+    [0x08] = M | L, [0x09] = M | L, [0x0A] = M, [0x0B] = M, [0x0C] = I8, [0x0D] = IV,
+    [0x10] = M | L, [0x11] = M | L, [0x12] = M, [0x13] = M, [0x14] = I8, [0x15] = IV,
+    [0x18] = M | L, [0x19] = M | L, [0x1A] = M, [0x1B] = M, [0x1C] = I8, [0x1D] = IV,
+    [0x20] = M | L, [0x21] = M | L, [0x22] = M, [0x23] = M, [0x24] = I8, [0x25] = IV,
+    [0x28] = M | L, [0x29] = M | L, [0x2A] = M, [0x2B] = M, [0x2C] = I8, [0x2D] = IV,
+    [0x30] = M | L, [0x31] = M | L, [0x32] = M, [0x33] = M, [0x34] = I8, [0x35] = IV,
+    [0x38] = M, [0x39] = M, [0x3A] = M, [0x3B] = M, [0x3C] = I8, [0x3D] = IV,
+    [0x06] = 0, [0x07] = 0, [0x0E] = 0, [0x16] = 0, [0x17] = E, [0x1E] = 0, [0x1F] = 0,
+    [0x26] = P, [0x2E] = P, [0x36] = P, [0x3E] = P,
+    [0x27] = 0, [0x2F] = 0, [0x37] = 0, [0x3F] = 0,
+    [0x62] = M, [0x63] = M,
+    [0x64] = P, [0x65] = P, [0x66] = P, [0x67] = P,
+    [0x68] = IV, [0x69] = M | IV, [0x6A] = I8 | DA_SIGNX8, [0x6B] = M | I8 | DA_SIGNX8,
+    [0x70] = DA_REL8 | E, [0x71] = DA_REL8 | E, [0x72] = DA_REL8 | E, [0x73] = DA_REL8 | E,
+    [0x74] = DA_REL8 | E, [0x75] = DA_REL8 | E, [0x76] = DA_REL8 | E, [0x77] = DA_REL8 | E,
+    [0x78] = DA_REL8 | E, [0x79] = DA_REL8 | E, [0x7A] = DA_REL8 | E, [0x7B] = DA_REL8 | E,
+    [0x7C] = DA_REL8 | E, [0x7D] = DA_REL8 | E, [0x7E] = DA_REL8 | E, [0x7F] = DA_REL8 | E,
+    [0x80] = M | I8 | L, [0x81] = M | IV | L, [0x82] = M | I8 | L, [0x83] = M | I8 | DA_SIGNX8 | L,
+    [0x84] = M, [0x85] = M, [0x86] = M | L, [0x87] = M | L,
+    [0x88] = M, [0x89] = M, [0x8A] = M, [0x8B] = M, [0x8C] = M, [0x8D] = M, [0x8E] = M | E,
+    [0x8F] = M,
+    [0x9A] = DA_FARPTR | E, [0x9D] = E,
+    [0xA0] = DA_MOFFS, [0xA1] = DA_MOFFS, [0xA2] = DA_MOFFS, [0xA3] = DA_MOFFS,
+    [0xA8] = I8, [0xA9] = IV,
+    [0xB0] = I8, [0xB1] = I8, [0xB2] = I8, [0xB3] = I8,
+    [0xB4] = I8, [0xB5] = I8, [0xB6] = I8, [0xB7] = I8,
+    [0xB8] = IV, [0xB9] = IV, [0xBA] = IV, [0xBB] = IV,
+    [0xBC] = IV, [0xBD] = IV, [0xBE] = IV, [0xBF] = IV,
+    [0xC0] = M | I8, [0xC1] = M | I8, [0xC2] = DA_IMM16 | E, [0xC3] = E,
+    [0xC4] = M, [0xC5] = M, [0xC6] = M | I8, [0xC7] = M | IV,
+    [0xC8] = DA_ENTER, [0xCA] = DA_IMM16 | E, [0xCB] = E, [0xCC] = E, [0xCD] = I8 | E,
+    [0xCE] = E, [0xCF] = E,
+    [0xD0] = M, [0xD1] = M, [0xD2] = M, [0xD3] = M, [0xD4] = I8, [0xD5] = I8,
+    [0xD8] = M, [0xD9] = M, [0xDA] = M, [0xDB] = M, [0xDC] = M, [0xDD] = M, [0xDE] = M, [0xDF] = M,
+    [0xE0] = DA_REL8 | E, [0xE1] = DA_REL8 | E, [0xE2] = DA_REL8 | E, [0xE3] = DA_REL8 | E,
+    [0xE4] = I8, [0xE5] = I8, [0xE6] = I8, [0xE7] = I8,
+    [0xE8] = DA_RELV | E, [0xE9] = DA_RELV | E, [0xEA] = DA_FARPTR | E, [0xEB] = DA_REL8 | E,
+    [0xF0] = P, [0xF1] = E, [0xF2] = P, [0xF3] = P, [0xF4] = E,
+    [0xF6] = M | I8 | DA_GRP3 | L, [0xF7] = M | IV | DA_GRP3 | L,
+    [0xFB] = E, [0xFE] = M | L, [0xFF] = M | L,
+
+    /* 0F xx */
+    [0x100] = M, [0x101] = M | E, [0x102] = M, [0x103] = M, [0x106] = E,
+    [0x108] = E, [0x109] = E, [0x10B] = E,
+    [0x118] = M, [0x119] = M, [0x11A] = M, [0x11B] = M, [0x11C] = M, [0x11D] = M,
+    [0x11E] = M, [0x11F] = M,
+    [0x120] = M, [0x121] = M, [0x122] = M | E, [0x123] = M | E,
+    [0x130] = E, [0x134] = E, [0x135] = E,
+    [0x140] = M, [0x141] = M, [0x142] = M, [0x143] = M, [0x144] = M, [0x145] = M,
+    [0x146] = M, [0x147] = M, [0x148] = M, [0x149] = M, [0x14A] = M, [0x14B] = M,
+    [0x14C] = M, [0x14D] = M, [0x14E] = M, [0x14F] = M,
+    /* MMX */
+    [0x160] = M, [0x161] = M, [0x162] = M, [0x163] = M, [0x164] = M, [0x165] = M,
+    [0x166] = M, [0x167] = M, [0x168] = M, [0x169] = M, [0x16A] = M, [0x16B] = M,
+    [0x16E] = M, [0x16F] = M, [0x171] = M | I8, [0x172] = M | I8, [0x173] = M | I8,
+    [0x174] = M, [0x175] = M, [0x176] = M, [0x177] = 0, [0x17E] = M, [0x17F] = M,
+    [0x180] = DA_RELV | E, [0x181] = DA_RELV | E, [0x182] = DA_RELV | E, [0x183] = DA_RELV | E,
+    [0x184] = DA_RELV | E, [0x185] = DA_RELV | E, [0x186] = DA_RELV | E, [0x187] = DA_RELV | E,
+    [0x188] = DA_RELV | E, [0x189] = DA_RELV | E, [0x18A] = DA_RELV | E, [0x18B] = DA_RELV | E,
+    [0x18C] = DA_RELV | E, [0x18D] = DA_RELV | E, [0x18E] = DA_RELV | E, [0x18F] = DA_RELV | E,
+    [0x190] = M, [0x191] = M, [0x192] = M, [0x193] = M, [0x194] = M, [0x195] = M,
+    [0x196] = M, [0x197] = M, [0x198] = M, [0x199] = M, [0x19A] = M, [0x19B] = M,
+    [0x19C] = M, [0x19D] = M, [0x19E] = M, [0x19F] = M,
+    [0x1A1] = 0, [0x1A2] = E, [0x1A3] = M, [0x1A4] = M | I8, [0x1A5] = M,
+    [0x1A9] = 0, [0x1AA] = E, [0x1AB] = M | L, [0x1AC] = M | I8, [0x1AD] = M, [0x1AF] = M,
+    [0x1B0] = M | L, [0x1B1] = M | L, [0x1B2] = M, [0x1B3] = M | L, [0x1B4] = M, [0x1B5] = M,
+    [0x1B6] = M, [0x1B7] = M, [0x1BA] = M | I8 | L, [0x1BB] = M | L, [0x1BC] = M, [0x1BD] = M,
+    [0x1BE] = M, [0x1BF] = M,
+    [0x1C0] = M | L, [0x1C1] = M | L, [0x1C7] = M | L,
+    [0x1D1] = M, [0x1D2] = M, [0x1D3] = M, [0x1D5] = M, [0x1D8] = M, [0x1D9] = M,
+    [0x1DB] = M, [0x1DC] = M, [0x1DD] = M, [0x1DF] = M,
+    [0x1E1] = M, [0x1E2] = M, [0x1E5] = M, [0x1E8] = M, [0x1E9] = M, [0x1EB] = M,
+    [0x1EC] = M, [0x1ED] = M, [0x1EF] = M,
+    [0x1F1] = M, [0x1F2] = M, [0x1F3] = M, [0x1F5] = M, [0x1F8] = M, [0x1F9] = M,
+    [0x1FA] = M, [0x1FB] = M, [0x1FC] = M, [0x1FD] = M, [0x1FE] = M,
+};
+
+#undef M
+#undef I8
+#undef IV
+#undef E
+#undef L
+#undef P
+
+/* Which group members may take LOCK (reg field), for group opcodes. */
+static bool lock_allowed(unsigned op, unsigned reg)
+{
+    switch (op) {
+    case 0x80: case 0x81: case 0x82: case 0x83:
+        return reg != 7;                 /* not CMP */
+    case 0xF6: case 0xF7:
+        return reg == 2 || reg == 3;     /* NOT, NEG */
+    case 0xFE: case 0xFF:
+        return reg <= 1;                 /* INC, DEC */
+    case 0x1BA:
+        return reg >= 5;                 /* BTS, BTR, BTC */
+    case 0x1C7:
+        return reg == 1;                 /* CMPXCHG8B */
+    default:
+        return true;
+    }
+}
+
+static const Insn *insn_lock_ud(Cpu *cpu, const Insn *in)
+{
+    (void)in;
+    cpu_fault(cpu, EXC_UD, NO_ERRCODE);
+}
+
+const Insn *insn_undefined(Cpu *cpu, const Insn *in)
+{
+    cpu_log_once(cpu, "undefined opcode", in->opcode);
+    cpu_fault(cpu, EXC_UD, NO_ERRCODE);
+}
+
+static const Insn *insn_too_long(Cpu *cpu, const Insn *in)
+{
+    (void)in;
+    cpu_fault(cpu, EXC_GP, 0);
+}
+
+void decode_init(void)
+{
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    ops_alu_register();
+    ops_shift_register();
+    ops_muldiv_register();
+    ops_bcd_register();
+    ops_bit_register();
+    ops_mov_register();
+    ops_stack_register();
+    ops_branch_register();
+    ops_string_register();
+    ops_flagctl_register();
+    ops_system_register();
+    ops_fpu_register();
+}
+
+/* A byte reader over the available window. */
+typedef struct {
+    const uint8_t *p;
+    unsigned pos, avail;
+    bool short_read;
+} ByteReader;
+
+static inline uint32_t rd8(ByteReader *r)
+{
+    if (r->pos >= r->avail) {
+        r->short_read = true;
+        return 0;
+    }
+    return r->p[r->pos++];
+}
+static inline uint32_t rd16(ByteReader *r)
+{
+    uint32_t lo = rd8(r);
+    return lo | (rd8(r) << 8);
+}
+static inline uint32_t rd32(ByteReader *r)
+{
+    uint32_t lo = rd16(r);
+    return lo | (rd16(r) << 16);
+}
+
+/* 16-bit ModRM addressing: base and index registers per rm. */
+static const uint8_t ea16_base[8] = { R_EBX, R_EBX, R_EBP, R_EBP, R_ESI, R_EDI, R_EBP, R_EBX };
+static const uint8_t ea16_index[8] = { R_ESI, R_EDI, R_ESI, R_EDI, REG_NONE, REG_NONE,
+                                       REG_NONE, REG_NONE };
+
+static void decode_modrm16(ByteReader *r, unsigned mod, unsigned rm, Insn *in, bool *ss_default)
+{
+    if (mod == 0 && rm == 6) {
+        in->base = REG_NONE;
+        in->index = REG_NONE;
+        in->disp = rd16(r);
+        return;
+    }
+    in->base = ea16_base[rm];
+    in->index = ea16_index[rm];
+    *ss_default = (rm == 2 || rm == 3 || rm == 6);
+    if (mod == 1)
+        in->disp = (uint32_t)(int32_t)(int8_t)rd8(r);
+    else if (mod == 2)
+        in->disp = rd16(r);
+    else
+        in->disp = 0;
+}
+
+static void decode_modrm32(ByteReader *r, unsigned mod, unsigned rm, Insn *in, bool *ss_default)
+{
+    in->index = REG_NONE;
+    in->scale = 0;
+    if (rm == 4) {
+        uint32_t sib = rd8(r);
+        unsigned base = sib & 7, index = (sib >> 3) & 7;
+        in->scale = (uint8_t)(sib >> 6);
+        in->index = index == 4 ? REG_NONE : (uint8_t)index;
+        if (base == 5 && mod == 0) {
+            in->base = REG_NONE;
+            in->disp = rd32(r);
+            return;
+        }
+        in->base = (uint8_t)base;
+        *ss_default = (base == R_ESP || base == R_EBP);
+    } else if (rm == 5 && mod == 0) {
+        in->base = REG_NONE;
+        in->disp = rd32(r);
+        return;
+    } else {
+        in->base = (uint8_t)rm;
+        *ss_default = (rm == R_EBP);
+    }
+    if (mod == 1)
+        in->disp = (uint32_t)(int32_t)(int8_t)rd8(r);
+    else if (mod == 2)
+        in->disp = rd32(r);
+    else
+        in->disp = 0;
+}
+
+int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, bool *ends_block)
+{
+    ByteReader r = { bytes, 0, avail > 15 ? 15 : avail, false };
+    bool op32 = code32, addr32 = code32;
+    bool rep = false, repne = false, lock = false;
+    int seg_override = -1;
+    unsigned op;
+
+    *in = (Insn){ 0 };
+    in->base = REG_NONE;
+    in->index = REG_NONE;
+
+    for (;;) {
+        op = rd8(&r);
+        if (r.short_read)
+            goto short_read;
+        if (!(decode_attrs[op] & DA_PREFIX))
+            break;
+        switch (op) {
+        case 0x26: seg_override = SEG_ES; break;
+        case 0x2E: seg_override = SEG_CS; break;
+        case 0x36: seg_override = SEG_SS; break;
+        case 0x3E: seg_override = SEG_DS; break;
+        case 0x64: seg_override = SEG_FS; break;
+        case 0x65: seg_override = SEG_GS; break;
+        case 0x66: op32 = !code32; break;
+        case 0x67: addr32 = !code32; break;
+        case 0xF0: lock = true; break;
+        case 0xF2: repne = true; rep = false; break;
+        case 0xF3: rep = true; repne = false; break;
+        }
+    }
+    if (op == 0x0F) {
+        op = 0x100 | rd8(&r);
+        if (r.short_read)
+            goto short_read;
+    }
+    uint16_t attrs = decode_attrs[op];
+    bool ss_default = false;
+    unsigned mod = 3;
+    if (attrs & DA_MODRM) {
+        uint32_t modrm = rd8(&r);
+        mod = modrm >> 6;
+        if (op >= 0x120 && op <= 0x123)
+            mod = 3;   /* MOV to/from CR/DR ignore mod: always registers */
+        in->reg = (modrm >> 3) & 7;
+        in->rm = modrm & 7;
+        if (mod != 3) {
+            in->flags |= INSN_MEM;
+            if (addr32)
+                decode_modrm32(&r, mod, in->rm, in, &ss_default);
+            else
+                decode_modrm16(&r, mod, in->rm, in, &ss_default);
+        }
+    } else {
+        in->reg = op & 7;   /* register-in-opcode forms: 40-5F, 90-97, B0-BF, 0F C8-CF */
+    }
+    if ((attrs & DA_IMM8) && (!(attrs & DA_GRP3) || in->reg < 2))
+        in->imm = (attrs & DA_SIGNX8) ? (uint32_t)(int32_t)(int8_t)rd8(&r) : rd8(&r);
+    if ((attrs & DA_IMMV) && (!(attrs & DA_GRP3) || in->reg < 2))
+        in->imm = op32 ? rd32(&r) : rd16(&r);
+    if (attrs & DA_IMM16)
+        in->imm = rd16(&r);
+    if (attrs & DA_MOFFS) {
+        in->disp = addr32 ? rd32(&r) : rd16(&r);
+        in->flags |= INSN_MEM;
+    }
+    if (attrs & DA_FARPTR) {
+        in->imm = op32 ? rd32(&r) : rd16(&r);
+        in->imm2 = (uint16_t)rd16(&r);
+    }
+    if (attrs & DA_ENTER) {
+        in->imm = rd16(&r);
+        in->imm2 = (uint16_t)rd8(&r);
+    }
+    if (attrs & DA_REL8)
+        in->disp = (uint32_t)(int32_t)(int8_t)rd8(&r);
+    if (attrs & DA_RELV)
+        in->disp = op32 ? rd32(&r) : (uint32_t)(int32_t)(int16_t)rd16(&r);
+    if (r.short_read)
+        goto short_read;
+
+    in->len = (uint8_t)r.pos;
+    in->opcode = (uint16_t)op;
+    in->seg = (uint8_t)(seg_override >= 0 ? seg_override : ss_default ? SEG_SS : SEG_DS);
+    in->flags |= (op32 ? INSN_OP32 : 0) | (addr32 ? INSN_ADDR32 : 0) | (rep ? INSN_REP : 0) |
+                 (repne ? INSN_REPNE : 0) | (lock ? INSN_LOCK : 0) |
+                 (seg_override >= 0 ? INSN_SEGOVR : 0);
+    *ends_block = (attrs & DA_END) != 0 || (op == 0xFF && in->reg >= 2 && in->reg <= 5);
+
+    if (lock && (!(attrs & DA_LOCK) || mod == 3 || !lock_allowed(op, in->reg))) {
+        in->fn = insn_lock_ud;
+        *ends_block = true;
+        return in->len;
+    }
+    DecodeCtx ctx = {
+        .opcode = (uint16_t)op, .reg = in->reg, .rm = in->rm, .mem = mod != 3,
+        .op32 = op32, .addr32 = addr32, .rep = rep, .repne = repne, .lock = lock,
+    };
+    InsnPicker pick = insn_pickers[op];
+    in->fn = pick ? pick(&ctx) : NULL;
+    if (!in->fn) {
+        in->fn = insn_undefined;
+        *ends_block = true;
+    }
+    return in->len;
+
+short_read:
+    if (avail >= 15) {
+        /* 15 bytes of prefixes and still no complete instruction. */
+        in->fn = insn_too_long;
+        in->len = 15;
+        *ends_block = true;
+        return DECODE_TOO_LONG;
+    }
+    return DECODE_MORE;
+}

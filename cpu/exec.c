@@ -1,0 +1,156 @@
+/* The execution loop: look up a block, run its handlers, take interrupts
+ * at block boundaries, unwind faults. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/exception.h"
+#include "cpu/flags.h"
+#include "cpu/icache.h"
+#include "cpu/mem_access.h"
+
+_Noreturn void cpu_fault(Cpu *cpu, int vector, uint32_t errcode)
+{
+    cpu->fault_vec = vector;
+    cpu->fault_err = errcode;
+    longjmp(cpu->fault_jmp, 1);
+}
+
+void cpu_set_intr(Cpu *cpu, bool level)
+{
+    cpu->intr = level;
+}
+
+void cpu_raise_nmi(Cpu *cpu)
+{
+    cpu->nmi_pending = true;
+}
+
+/* Instructions of the current block that did not complete because one
+ * faulted: take them off the count added at block entry. */
+static void uncount_after_fault(Cpu *cpu)
+{
+    Block *b = cpu->cur_block;
+    if (!b)
+        return;
+    uint32_t off = cpu->eip - cpu->block_eip;
+    unsigned done = 0;
+    while (done < b->n && b->insns[done].eip_off < off)
+        done++;
+    cpu->icount -= (uint64_t)(b->n - done);
+    cpu->cur_block = NULL;
+}
+
+/* Interrupts and NMI, checked between blocks. Returns true if one was
+ * delivered (or the CPU woke up). */
+static bool take_interrupt(Cpu *cpu)
+{
+    if (cpu->inhibit_irq)
+        return false;
+    if (cpu->nmi_pending && !cpu->nmi_blocked) {
+        cpu->nmi_pending = false;
+        cpu->nmi_blocked = true;   /* until the next IRET */
+        cpu->halted = false;
+        cpu_deliver_interrupt(cpu, EXC_NMI, NO_ERRCODE, false, cpu->eip);
+        return true;
+    }
+    if (cpu->intr && (cpu->eflags & FLAG_IF)) {
+        cpu->halted = false;
+        int vec = cpu->intr_ack ? cpu->intr_ack(cpu->intr_opaque) : -1;
+        if (vec >= 0)
+            cpu_deliver_interrupt(cpu, vec & 0xFF, NO_ERRCODE, false, cpu->eip);
+        return true;
+    }
+    return false;
+}
+
+/* Run exactly one instruction (single-step, interrupt shadow, debug
+ * breakpoints), then deliver a pending single-step trap. */
+static void run_one(Cpu *cpu)
+{
+    bool was_single = cpu->single_step;
+    bool tf = (cpu->eflags & FLAG_TF) != 0;
+    cpu->single_step = true;
+    Block *b = icache_lookup(cpu);
+    cpu->single_step = was_single;
+    cpu->cur_block = b;
+    cpu->block_eip = cpu->eip;
+    cpu->icount += b->n;
+    const Insn *in = b->insns;
+    while ((in = in->fn(cpu, in)) != NULL)
+        ;
+    cpu->cur_block = NULL;
+    bool trap = cpu->pending_db;   /* data breakpoint: DR6 B0-B3 already set */
+    if (tf && !cpu->suppress_tf_trap) {
+        cpu->dr[6] |= 0x4000u;   /* BS */
+        trap = true;
+    }
+    cpu->pending_db = false;
+    if (trap)
+        cpu_deliver_interrupt(cpu, EXC_DB, NO_ERRCODE, false, cpu->eip);
+    cpu->suppress_tf_trap = false;
+}
+
+uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
+{
+    uint64_t start = cpu->icount;
+    cpu->icount_stop = start + max_insns;
+    cpu->stop_request = false;
+
+    if (setjmp(cpu->fault_jmp)) {
+        uncount_after_fault(cpu);
+        cpu_handle_fault(cpu);   /* may longjmp back here for nested faults */
+        if (cpu->triple_fault)
+            return cpu->icount - start;
+    }
+
+    while (cpu->icount < cpu->icount_stop && !cpu->stop_request) {
+        if (unlikely(cpu->halted || cpu->intr || cpu->nmi_pending || cpu->inhibit_irq ||
+                     cpu->single_step || cpu->debug_check)) {
+            if (cpu->inhibit_irq) {
+                /* STI / MOV SS shadow: the next instruction runs first. */
+                cpu->inhibit_irq = false;
+                run_one(cpu);
+                continue;
+            }
+            if (take_interrupt(cpu))
+                continue;
+            if (cpu->halted) {
+                /* Nothing to do until an event: skip to the stop point. */
+                cpu->icount = cpu->icount_stop;
+                break;
+            }
+            if (cpu->single_step || cpu->debug_check) {
+                if (cpu->debug_check && cpu_check_code_breakpoint(cpu))
+                    continue;
+                run_one(cpu);
+                continue;
+            }
+        }
+        Block *b = icache_lookup(cpu);
+        cpu->cur_block = b;
+        cpu->block_eip = cpu->eip;
+        cpu->icount += b->n;
+        const Insn *in = b->insns;
+        while ((in = in->fn(cpu, in)) != NULL)
+            ;
+        cpu->cur_block = NULL;
+    }
+    return cpu->icount - start;
+}
+
+void cpu_log_once(Cpu *cpu, const char *what, uint32_t detail)
+{
+    /* A small set of (what, detail) pairs already reported. */
+    static struct { const char *what; uint32_t detail; } seen[256];
+    static unsigned n_seen;
+    for (unsigned i = 0; i < n_seen; i++)
+        if (seen[i].what == what && seen[i].detail == detail)
+            return;
+    if (n_seen < 256) {
+        seen[n_seen].what = what;
+        seen[n_seen].detail = detail;
+        n_seen++;
+    }
+    fprintf(stderr, "kairo: %s 0x%X at %04X:%08X (logged once)\n", what, detail,
+            cpu->seg[SEG_CS].sel, cpu->eip);
+}

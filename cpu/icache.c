@@ -1,0 +1,239 @@
+/* The decoded-block cache: lookup, decode, invalidation. */
+#include "cpu/icache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/mem_access.h"
+
+#define HASH_BITS 16
+#define HASH_SIZE (1u << HASH_BITS)
+#define ARENA_BYTES (32u << 20)
+
+struct IcacheState {
+    PhysMem *mem;
+    Block *hash[HASH_SIZE];
+    Block **page_head;         /* [PHYS_PAGES] blocks per physical page */
+    uint8_t *arena;
+    size_t arena_used;
+    /* One uncached single-instruction block, for instructions that cross a
+     * page, run from MMIO, sit at the CS limit, or when single-stepping. */
+    union {
+        Block b;
+        uint8_t raw[sizeof(Block) + 2 * sizeof(Insn)];
+    } scratch;
+    IcacheStats stats;
+};
+
+/* The sentinel after a block's last instruction. */
+static const Insn *block_end(Cpu *cpu, const Insn *in)
+{
+    (void)cpu;
+    (void)in;
+    return NULL;
+}
+
+/* Replaces every handler of an invalidated block: leave the block without
+ * executing, so the loop decodes the instruction afresh. The instructions
+ * not executed are taken off the count added at block entry. */
+static const Insn *block_stale(Cpu *cpu, const Insn *in)
+{
+    Block *b = cpu->cur_block;
+    if (b && in >= b->insns && in < b->insns + b->n)
+        cpu->icount -= (uint64_t)(b->n - (in - b->insns));
+    return NULL;
+}
+
+static inline uint32_t hash_of(uint64_t phys, bool code32)
+{
+    uint32_t h = (uint32_t)phys ^ (uint32_t)(phys >> 32) * 0x9E3779B1u;
+    h = (h ^ (h >> 15)) * 0x2C1B3C6Du ^ (code32 ? 0x5bd1e995u : 0);
+    return (h ^ (h >> 13)) & (HASH_SIZE - 1);
+}
+
+IcacheState *icache_new(PhysMem *mem)
+{
+    IcacheState *ic = calloc(1, sizeof *ic);
+    if (!ic)
+        return NULL;
+    ic->mem = mem;
+    ic->page_head = calloc(PHYS_PAGES, sizeof *ic->page_head);
+    ic->arena = malloc(ARENA_BYTES);
+    if (!ic->page_head || !ic->arena) {
+        icache_free(ic);
+        return NULL;
+    }
+    return ic;
+}
+
+void icache_free(IcacheState *ic)
+{
+    if (!ic)
+        return;
+    free(ic->page_head);
+    free(ic->arena);
+    free(ic);
+}
+
+void icache_flush(IcacheState *ic)
+{
+    /* Mark every live block stale first: the CPU may be inside one. */
+    for (uint32_t h = 0; h < HASH_SIZE; h++)
+        for (Block *b = ic->hash[h]; b; b = b->hash_next)
+            for (unsigned i = 0; i < b->n; i++)
+                b->insns[i].fn = block_stale;
+    memset(ic->hash, 0, sizeof ic->hash);
+    for (uint32_t pg = 0; pg < PHYS_PAGES; pg++) {
+        if (ic->page_head[pg]) {
+            ic->page_head[pg] = NULL;
+            ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+        }
+    }
+    ic->arena_used = 0;
+    ic->stats.flushes++;
+}
+
+void icache_invalidate_page(IcacheState *ic, uint32_t paddr)
+{
+    uint32_t pg = paddr >> PHYS_PAGE_SHIFT;
+    Block *b = ic->page_head[pg];
+    if (!b)
+        return;
+    for (; b; b = b->page_next) {
+        b->valid = false;
+        for (unsigned i = 0; i < b->n; i++)
+            b->insns[i].fn = block_stale;
+        Block **pp = &ic->hash[hash_of(b->phys, b->code32)];
+        while (*pp && *pp != b)
+            pp = &(*pp)->hash_next;
+        if (*pp)
+            *pp = b->hash_next;
+        ic->stats.invalidations++;
+    }
+    ic->page_head[pg] = NULL;
+    ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+}
+
+IcacheStats icache_stats(const IcacheState *ic)
+{
+    return ic->stats;
+}
+
+/* Writes to a page must take the slow path once it holds code. */
+static void mark_code_page(Cpu *cpu, uint32_t pg)
+{
+    PhysMem *m = cpu->mem;
+    if (m->page_flags[pg] & PHYS_PG_CODE)
+        return;
+    m->page_flags[pg] |= PHYS_PG_CODE;
+    uint32_t phys = pg << PHYS_PAGE_SHIFT;
+    for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (cpu->tlb[k][i].tag != TLB_EMPTY && cpu->tlb[k][i].phys == phys)
+                cpu->tlb[k][i].tag = TLB_EMPTY;
+}
+
+/* Decode one instruction whose bytes must be fetched one at a time (page
+ * crossing, MMIO, CS limit). Faults exactly where the CPU would. */
+static Block *decode_single(Cpu *cpu, IcacheState *ic, uint32_t lin, uint32_t limit_avail)
+{
+    uint8_t buf[16];
+    unsigned have = 0;
+    Block *b = &ic->scratch.b;
+    Insn *in = &b->insns[0];
+    bool ends;
+    for (;;) {
+        int len = decode_insn(buf, have, cpu->code32, in, &ends);
+        if (len > 0 || len == DECODE_TOO_LONG)
+            break;
+        if (have >= limit_avail)
+            cpu_fault(cpu, EXC_GP, 0);   /* instruction runs past the CS limit */
+        buf[have] = cpu_fetch_byte(cpu, lin + have);
+        have++;
+    }
+    in->eip_off = 0;
+    b->n = 1;
+    b->bytes = in->len;
+    b->phys = 0;
+    b->code32 = cpu->code32;
+    b->valid = false;
+    b->insns[1] = (Insn){ .fn = block_end };
+    return b;
+}
+
+Block *icache_lookup(Cpu *cpu)
+{
+    IcacheState *ic = cpu->icache;
+    const SegCache *cs = &cpu->seg[SEG_CS];
+    uint32_t eip = cpu->eip;
+    ic->stats.lookups++;
+
+    if (eip > cs->lim_hi)
+        cpu_fault(cpu, EXC_GP, 0);
+    uint32_t limit_avail = cs->lim_hi - eip + 1;   /* 0 means 4 GiB */
+    if (limit_avail == 0)
+        limit_avail = 0xFFFFFFFFu;
+    uint32_t lin = cs->base + eip;
+
+    if (cpu->single_step)
+        return decode_single(cpu, ic, lin, limit_avail);
+
+    uint64_t phys;
+    const uint8_t *page = cpu_fetch_page(cpu, lin, &phys);
+    if (!page)
+        return decode_single(cpu, ic, lin, limit_avail);
+
+    uint32_t h = hash_of(phys, cpu->code32);
+    for (Block *b = ic->hash[h]; b; b = b->hash_next) {
+        if (b->phys == phys && b->code32 == cpu->code32) {
+            if (b->bytes <= limit_avail)
+                return b;
+            return decode_single(cpu, ic, lin, limit_avail);
+        }
+    }
+
+    ic->stats.misses++;
+    if (ic->arena_used + sizeof(Block) + (BLOCK_MAX_INSNS + 1) * sizeof(Insn) > ARENA_BYTES)
+        icache_flush(ic);
+
+    Block *b = (Block *)(ic->arena + ic->arena_used);
+    unsigned off = lin & 0xFFFu;
+    unsigned page_avail = 4096 - off;
+    unsigned avail = page_avail < limit_avail ? page_avail : limit_avail;
+    unsigned pos = 0, n = 0;
+    const uint8_t *code = page + off;
+    while (n < BLOCK_MAX_INSNS) {
+        bool ends;
+        Insn *in = &b->insns[n];
+        int len = decode_insn(code + pos, avail - pos, cpu->code32, in, &ends);
+        if (len == DECODE_MORE) {
+            if (n == 0)
+                return decode_single(cpu, ic, lin, limit_avail);
+            break;
+        }
+        if (len == DECODE_TOO_LONG)
+            len = 15;
+        in->eip_off = (uint16_t)pos;
+        pos += (unsigned)len;
+        n++;
+        if (ends || pos >= avail)
+            break;
+    }
+    b->phys = phys;
+    b->n = (uint16_t)n;
+    b->bytes = (uint16_t)pos;
+    b->code32 = cpu->code32;
+    b->valid = true;
+    b->insns[n] = (Insn){ .fn = block_end, .eip_off = (uint16_t)pos };
+    ic->arena_used += sizeof(Block) + (n + 1) * sizeof(Insn);
+    ic->arena_used = (ic->arena_used + 15) & ~(size_t)15;
+
+    b->hash_next = ic->hash[h];
+    ic->hash[h] = b;
+    uint32_t pg = (uint32_t)(phys >> PHYS_PAGE_SHIFT);
+    b->page_next = ic->page_head[pg];
+    ic->page_head[pg] = b;
+    mark_code_page(cpu, pg);
+    return b;
+}

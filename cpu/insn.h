@@ -1,0 +1,118 @@
+/* Decoded instructions and how handlers are chosen.
+ *
+ * The decoder (cpu/decode.c) turns guest bytes into Insn records once; the
+ * execution loop then calls in->fn for each. The decoder knows the *shape*
+ * of every opcode (ModRM, immediates, prefixes); the instruction families
+ * (cpu/ops_*.c) know the *meaning*: for each opcode they register a picker
+ * that, given the decoded shape, returns the handler to store in the Insn.
+ *
+ * Handler contract:
+ *  - On entry cpu->eip is the address of this instruction.
+ *  - A straight-line handler does its work, then `cpu->eip += in->len;
+ *    return in + 1;` (use insn_next()).
+ *  - A handler that transfers control sets cpu->eip and returns NULL, which
+ *    makes the loop look up the next block. So does any handler that
+ *    changes state the decoder or the block cache depends on (CS size, CR0,
+ *    paging, TF, IF when interrupts may be pending...).
+ *  - Faults: call cpu_fault() before committing anything that a restart
+ *    would redo differently. Memory may be written before the fault as long as
+ *    restarting the instruction writes it again.
+ */
+#ifndef KAIRO_INSN_H
+#define KAIRO_INSN_H
+
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+typedef struct Insn Insn;
+typedef const Insn *(*InsnFn)(Cpu *cpu, const Insn *in);
+
+/* Insn.flags */
+#define INSN_OP32   0x01u   /* operand size 32 */
+#define INSN_ADDR32 0x02u   /* address size 32 */
+#define INSN_MEM    0x04u   /* ModRM names memory (mod != 3) */
+#define INSN_REP    0x08u   /* F3 prefix (REP / REPE) */
+#define INSN_REPNE  0x10u   /* F2 prefix */
+#define INSN_LOCK   0x20u
+#define INSN_SEGOVR 0x40u   /* a segment override prefix was present */
+
+struct Insn {
+    InsnFn fn;
+    uint32_t disp;      /* ModRM displacement, moffs offset, or branch rel (sign-extended) */
+    uint32_t imm;       /* immediate, sign- or zero-extended as the opcode defines;
+                           far pointer offset for JMP/CALL ptr16:v */
+    uint16_t imm2;      /* ENTER nesting level (ib), far pointer selector */
+    uint16_t eip_off;   /* offset of this instruction from the block's start EIP */
+    uint16_t opcode;    /* 0x000-0x0FF one-byte, 0x100-0x1FF 0F-prefixed */
+    uint8_t len;        /* instruction length in bytes, prefixes included */
+    uint8_t flags;      /* INSN_* */
+    uint8_t reg;        /* ModRM.reg, or the register encoded in the opcode */
+    uint8_t rm;         /* ModRM.rm (register operand when !INSN_MEM) */
+    uint8_t base;       /* EA base register or REG_NONE */
+    uint8_t index;      /* EA index register or REG_NONE */
+    uint8_t scale;      /* EA index shift 0..3 */
+    uint8_t seg;        /* segment for the memory operand (SEG_*), after overrides */
+    uint8_t pad[2];
+};
+
+/* What a picker sees: the decoded shape, before a handler is chosen. */
+typedef struct DecodeCtx {
+    uint16_t opcode;    /* 0x000-0x1FF */
+    uint8_t reg, rm;
+    bool mem;
+    bool op32, addr32;
+    bool rep, repne, lock;
+} DecodeCtx;
+
+/* Returns the handler, or NULL for "invalid": the decoder then stores a
+ * handler that raises #UD. */
+typedef InsnFn (*InsnPicker)(const DecodeCtx *d);
+
+/* The picker table, filled by each family's registration function. */
+extern InsnPicker insn_pickers[0x200];
+
+/* Registration functions, one per family file; decode_init() calls them. */
+void ops_alu_register(void);      /* cpu/ops_alu.c: ADD..CMP, INC/DEC, NEG/NOT, TEST */
+void ops_shift_register(void);    /* cpu/ops_shift.c: shifts, rotates, SHLD/SHRD */
+void ops_muldiv_register(void);   /* cpu/ops_muldiv.c: MUL/IMUL/DIV/IDIV */
+void ops_bcd_register(void);      /* cpu/ops_bcd.c: DAA/DAS/AAA/AAS/AAM/AAD */
+void ops_bit_register(void);      /* cpu/ops_bit.c: BT*, BSF/BSR */
+void ops_mov_register(void);      /* cpu/ops_mov.c: MOV*, XCHG, LEA, CBW.., CMOVcc, SETcc, BSWAP, CMPXCHG*, XADD, XLAT, LAHF/SAHF, NOP */
+void ops_stack_register(void);    /* cpu/ops_stack.c: PUSH/POP*, PUSHA/POPA, PUSHF/POPF, ENTER/LEAVE */
+void ops_branch_register(void);   /* cpu/ops_branch.c: JMP/Jcc/CALL/RET/LOOP/JCXZ (near and far entry points) */
+void ops_string_register(void);   /* cpu/ops_string.c: MOVS..OUTS with REP */
+void ops_flagctl_register(void);  /* cpu/ops_flagctl.c: CLC/STC/CMC/CLD/STD/CLI/STI */
+void ops_system_register(void);   /* cpu/ops_system.c: descriptor tables, CRs, DRs, MSRs, CPUID, HLT, IN/OUT, INT*, IRET, LAR.. */
+void ops_fpu_register(void);      /* fpu/: x87 escape opcodes D8-DF, WAIT, MMX (until the FPU issue: #NM/#UD rules) */
+
+/* Group 5 (FF) is shared: ops_alu.c picks INC/DEC (/0 /1) and hands
+ * /2../6 (CALL, CALL far, JMP, JMP far, PUSH) to the branch family. */
+InsnFn ops_branch_pick_ff(const DecodeCtx *d);
+/* Group 3 (F6/F7): ops_alu.c picks TEST/NOT/NEG and hands /4../7 here. */
+InsnFn ops_muldiv_pick_grp3(const DecodeCtx *d);
+
+/* Effective address of the memory operand (offset within in->seg). */
+static inline uint32_t insn_ea(const Cpu *cpu, const Insn *in)
+{
+    uint32_t a = in->disp + cpu->gpr[in->base] + (cpu->gpr[in->index] << in->scale);
+    return (in->flags & INSN_ADDR32) ? a : (a & 0xFFFFu);
+}
+
+/* The straight-line epilogue. */
+static inline const Insn *insn_next(Cpu *cpu, const Insn *in)
+{
+    cpu->eip += in->len;
+    return in + 1;
+}
+
+/* EIP of the following instruction (for CALL, relative jumps, traps). */
+static inline uint32_t insn_next_eip(const Cpu *cpu, const Insn *in)
+{
+    return cpu->eip + in->len;
+}
+
+/* A handler that raises #UD: the decoder stores it for invalid encodings. */
+const Insn *insn_undefined(Cpu *cpu, const Insn *in);
+
+#endif

@@ -1,0 +1,25 @@
+/* Character backends for consoles and serial ports: stdio, file:PATH, none. */
+#ifndef KAIRO_CHARDEV_H
+#define KAIRO_CHARDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct CharDev {
+    int kind;           /* CHARDEV_* */
+    int fd_out;
+    FILE *file;         /* file: backend */
+    bool write_failed;  /* reported once */
+} CharDev;
+
+enum { CHARDEV_NONE, CHARDEV_STDIO, CHARDEV_FILE };
+
+/* Parse "stdio", "file:PATH", "none". Returns false with a message in err. */
+bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen);
+void chardev_write(CharDev *c, const uint8_t *buf, size_t len);
+void chardev_flush(CharDev *c);
+void chardev_close(CharDev *c);
+
+#endif

@@ -1,0 +1,14 @@
+/* Port 0xE9 debug console. */
+#ifndef KAIRO_DEBUGCON_H
+#define KAIRO_DEBUGCON_H
+
+#include "iodev/chardev.h"
+#include "iodev/portbus.h"
+
+typedef struct DebugCon {
+    CharDev *out;
+} DebugCon;
+
+bool debugcon_init(DebugCon *d, PortBus *bus, uint16_t port, CharDev *out);
+
+#endif

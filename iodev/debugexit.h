@@ -1,0 +1,14 @@
+/* isa-debug-exit: writing v ends the run with status (v << 1) | 1, as in QEMU. */
+#ifndef KAIRO_DEBUGEXIT_H
+#define KAIRO_DEBUGEXIT_H
+
+#include "iodev/portbus.h"
+
+typedef struct DebugExit {
+    bool requested;
+    int status;
+} DebugExit;
+
+bool debugexit_init(DebugExit *d, PortBus *bus, uint16_t port, uint16_t size);
+
+#endif

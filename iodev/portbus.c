@@ -1,0 +1,102 @@
+/* The I/O port bus: port -> slot dispatch, width splitting. */
+#include "iodev/portbus.h"
+
+#include <string.h>
+
+void portbus_init(PortBus *bus)
+{
+    memset(bus, 0, sizeof *bus);
+}
+
+int portbus_add_slot(PortBus *bus, const char *name, const PortOps *ops, void *opaque)
+{
+    if (bus->n_slots >= PORTBUS_MAX_SLOTS || portbus_find(bus, name))
+        return -1;
+    PortSlot *s = &bus->slots[bus->n_slots];
+    memset(s, 0, sizeof *s);
+    strncpy(s->name, name, sizeof s->name - 1);
+    s->ops = ops;
+    s->opaque = opaque;
+    return bus->n_slots++;
+}
+
+bool portbus_map(PortBus *bus, int slot, uint16_t first, uint16_t count)
+{
+    PortSlot *s = &bus->slots[slot];
+    if (s->n_ranges >= PORTBUS_MAX_RANGES || (uint32_t)first + count > 65536)
+        return false;
+    for (uint32_t p = first; p < (uint32_t)first + count; p++)
+        if (bus->owner[p])
+            return false;
+    for (uint32_t p = first; p < (uint32_t)first + count; p++)
+        bus->owner[p] = (uint8_t)(slot + 1);
+    s->ranges[s->n_ranges].first = first;
+    s->ranges[s->n_ranges].count = count;
+    s->n_ranges++;
+    return true;
+}
+
+void portbus_slot_irq(PortBus *bus, int slot, int irq)
+{
+    PortSlot *s = &bus->slots[slot];
+    if (s->n_irqs < 4)
+        s->irqs[s->n_irqs++] = irq;
+}
+
+PortSlot *portbus_find(PortBus *bus, const char *name)
+{
+    for (int i = 0; i < bus->n_slots; i++)
+        if (strcmp(bus->slots[i].name, name) == 0)
+            return &bus->slots[i];
+    return NULL;
+}
+
+void portbus_replace(PortBus *bus, int slot, const PortOps *ops, void *opaque)
+{
+    bus->slots[slot].ops = ops;
+    bus->slots[slot].opaque = opaque;
+}
+
+static uint32_t read_one(PortBus *bus, uint16_t port, unsigned size)
+{
+    unsigned owner = bus->owner[port];
+    if (!owner)
+        return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+    const PortSlot *s = &bus->slots[owner - 1];
+    if (size == 1 || s->ops->wide_ok)
+        return s->ops->read(s->opaque, port, size);
+    /* A byte-wide device: assemble the wider access from byte reads. */
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= read_one(bus, (uint16_t)(port + i), 1) << (8 * i);
+    return v;
+}
+
+static void write_one(PortBus *bus, uint16_t port, unsigned size, uint32_t value)
+{
+    unsigned owner = bus->owner[port];
+    if (!owner)
+        return;
+    const PortSlot *s = &bus->slots[owner - 1];
+    if (size == 1 || s->ops->wide_ok) {
+        s->ops->write(s->opaque, port, size, value);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++)
+        write_one(bus, (uint16_t)(port + i), 1, (value >> (8 * i)) & 0xFF);
+}
+
+uint32_t portbus_read(PortBus *bus, uint16_t port, unsigned size)
+{
+    uint32_t v = read_one(bus, port, size);
+    if (bus->observe)
+        bus->observe(bus->observe_opaque, port, size, v, false);
+    return v;
+}
+
+void portbus_write(PortBus *bus, uint16_t port, unsigned size, uint32_t value)
+{
+    if (bus->observe)
+        bus->observe(bus->observe_opaque, port, size, value, true);
+    write_one(bus, port, size, value);
+}

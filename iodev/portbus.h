@@ -1,0 +1,57 @@
+/* The I/O port bus and its named slots.
+ *
+ * Every device occupies a slot: a name ("pic", "com1", "ide0"...), its
+ * port ranges, and a PortOps with an opaque pointer. The CPU's IN/OUT
+ * reach devices only through portbus_read/portbus_write, so a slot's
+ * handlers can be swapped (for a remote proxy) without the device or the
+ * CPU knowing. Unclaimed ports read as all-ones and ignore writes. */
+#ifndef KAIRO_PORTBUS_H
+#define KAIRO_PORTBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct PortOps {
+    /* size is 1, 2 or 4. A device that only handles bytes leaves
+     * wide_ok false and the bus splits wider accesses into bytes. */
+    uint32_t (*read)(void *opaque, uint16_t port, unsigned size);
+    void (*write)(void *opaque, uint16_t port, unsigned size, uint32_t value);
+    bool wide_ok;
+} PortOps;
+
+#define PORTBUS_MAX_SLOTS 64
+#define PORTBUS_MAX_RANGES 8
+
+typedef struct PortSlot {
+    char name[16];
+    const PortOps *ops;
+    void *opaque;
+    struct { uint16_t first, count; } ranges[PORTBUS_MAX_RANGES];
+    int n_ranges;
+    int irqs[4];
+    int n_irqs;
+} PortSlot;
+
+typedef struct PortBus {
+    uint8_t owner[65536];   /* slot index + 1, 0 = unclaimed */
+    PortSlot slots[PORTBUS_MAX_SLOTS];
+    int n_slots;
+    /* Optional observer (tracing, monitor watches): called for every access. */
+    void (*observe)(void *opaque, uint16_t port, unsigned size, uint32_t value, bool write);
+    void *observe_opaque;
+} PortBus;
+
+void portbus_init(PortBus *bus);
+/* Add a slot; returns its index or -1 if the bus is full or the name is taken. */
+int portbus_add_slot(PortBus *bus, const char *name, const PortOps *ops, void *opaque);
+/* Give ports [first, first+count) to a slot; false if any is taken already. */
+bool portbus_map(PortBus *bus, int slot, uint16_t first, uint16_t count);
+void portbus_slot_irq(PortBus *bus, int slot, int irq);
+PortSlot *portbus_find(PortBus *bus, const char *name);
+/* Replace the handlers of a slot (remote proxy). */
+void portbus_replace(PortBus *bus, int slot, const PortOps *ops, void *opaque);
+
+uint32_t portbus_read(PortBus *bus, uint16_t port, unsigned size);
+void portbus_write(PortBus *bus, uint16_t port, unsigned size, uint32_t value);
+
+#endif

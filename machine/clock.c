@@ -1,0 +1,73 @@
+/* The virtual clock: guest time from the instruction count, sorted timers. */
+#include "machine/clock.h"
+
+void clock_init(Clock *c, uint64_t ips, const uint64_t *icount)
+{
+    c->ips = ips ? ips : 1;
+    c->icount = icount;
+    c->head = 0;
+}
+
+uint64_t clock_ns(const Clock *c)
+{
+    uint64_t n = *c->icount;
+    /* Split to avoid overflow: whole seconds, then the remainder. */
+    return (n / c->ips) * 1000000000ull + (n % c->ips) * 1000000000ull / c->ips;
+}
+
+uint64_t clock_insns_until(const Clock *c, uint64_t ns)
+{
+    uint64_t now = clock_ns(c);
+    if (ns <= now)
+        return 0;
+    uint64_t d = ns - now;
+    uint64_t insns = (d / 1000000000ull) * c->ips + ((d % 1000000000ull) * c->ips + 999999999ull) / 1000000000ull;
+    return insns ? insns : 1;
+}
+
+void timer_init(Timer *t, Clock *c, void (*cb)(void *opaque), void *opaque)
+{
+    *t = (Timer){ .clock = c, .cb = cb, .opaque = opaque };
+}
+
+void timer_del(Timer *t)
+{
+    if (!t->armed)
+        return;
+    for (Timer **pp = &t->clock->head; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    t->armed = false;
+}
+
+void timer_mod(Timer *t, uint64_t deadline_ns)
+{
+    timer_del(t);
+    t->deadline = deadline_ns;
+    Timer **pp = &t->clock->head;
+    /* Equal deadlines fire in arming order: deterministic. */
+    while (*pp && (*pp)->deadline <= deadline_ns)
+        pp = &(*pp)->next;
+    t->next = *pp;
+    *pp = t;
+    t->armed = true;
+}
+
+uint64_t clock_insns_to_next(const Clock *c)
+{
+    return c->head ? clock_insns_until(c, c->head->deadline) : UINT64_MAX;
+}
+
+void clock_run_timers(Clock *c)
+{
+    uint64_t now = clock_ns(c);
+    while (c->head && c->head->deadline <= now) {
+        Timer *t = c->head;
+        c->head = t->next;
+        t->armed = false;
+        t->cb(t->opaque);
+    }
+}

@@ -1,0 +1,34 @@
+/* kairo: the emulator's entry point. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "machine/machine.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+int main(int argc, char **argv)
+{
+    Options opt;
+    int r = options_parse(&opt, argc, argv);
+    if (r != 0)
+        return r > 0 ? 0 : EXIT_ERROR;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    Machine m;
+    if (!machine_init(&m, &opt))
+        return EXIT_ERROR;
+    int status = machine_run(&m, &stop_signal);
+    machine_destroy(&m);
+    return status;
+}

@@ -1,0 +1,164 @@
+/* Command-line parsing. Every error is one clear line and a non-zero exit. */
+#include "machine/options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KAIRO_VERSION "0.1.0"
+#define DEFAULT_IPS 100000000ull   /* 100 MIPS of guest time per second */
+
+void options_usage(FILE *out)
+{
+    fputs("usage: kairo [options]\n"
+          "  -bios FILE            system firmware image (multiple of 64 KiB)\n"
+          "  -m MB                 RAM size in MiB (default 128, at most 3584)\n"
+          "  -nographic            no display window; serial to stdio\n"
+          "  -display none         no display window\n"
+          "  -serial SPEC          COM1 backend: stdio, file:PATH, none\n"
+          "  -debugcon SPEC        port 0xE9 console: stdio, file:PATH, none\n"
+          "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
+          "                        writing v to the port exits with status (v<<1)|1\n"
+          "  -no-reboot            a triple fault ends the run (status 2) instead of resetting\n"
+          "  -d ITEMS              log items (int,cpu_reset,unimp,guest_errors)\n"
+          "  -D FILE               write the log to FILE\n"
+          "  --max-insns N         stop after N instructions (status 3)\n"
+          "  --timeout SECONDS     stop after SECONDS of host time (status 3)\n"
+          "  --ips N               instructions per guest second (default 100000000)\n"
+          "  --stats               print instructions, seconds and MIPS at exit\n"
+          "  -h, --help            this text\n"
+          "  --version             print the version\n",
+          out);
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 0);
+    if (errno || *end || s[0] == '-')
+        return false;
+    *v = x;
+    return true;
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+    fputs("kairo: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return -1;
+}
+
+/* -device isa-debug-exit[,iobase=N][,iosize=N] */
+static int parse_device(Options *o, const char *spec)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    char *name = strtok_r(buf, ",", &save);
+    if (!name || strcmp(name, "isa-debug-exit") != 0)
+        return fail("unknown device '%s' (supported: isa-debug-exit)", spec);
+    o->debug_exit = true;
+    for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        uint64_t v;
+        if (!eq || !parse_u64(eq + 1, &v))
+            return fail("bad device property '%s'", kv);
+        *eq = 0;
+        if (strcmp(kv, "iobase") == 0 && v <= 0xFFFF)
+            o->debug_exit_port = (uint16_t)v;
+        else if (strcmp(kv, "iosize") == 0 && v >= 1 && v <= 4)
+            o->debug_exit_size = (uint16_t)v;
+        else
+            return fail("bad isa-debug-exit property '%s'", kv);
+    }
+    return 0;
+}
+
+int options_parse(Options *o, int argc, char **argv)
+{
+    *o = (Options){ .ram_mb = 128, .debug_exit_port = 0x501, .debug_exit_size = 1,
+                    .ips = DEFAULT_IPS };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        /* QEMU accepts --opt as -opt; so do we. */
+        if (a[0] == '-' && a[1] == '-' && a[2])
+            a++;
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_ARG() do { if (!val) return fail("option '%s' needs an argument", argv[i]); i++; } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "-help")) {
+            options_usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "-version")) {
+            printf("kairo %s\n", KAIRO_VERSION);
+            return 1;
+        } else if (!strcmp(a, "-bios")) {
+            NEED_ARG();
+            o->bios = val;
+        } else if (!strcmp(a, "-m")) {
+            NEED_ARG();
+            uint64_t mb;
+            const char *v = val;
+            char tmp[32];
+            size_t n = strlen(v);
+            if (n && n < sizeof tmp && (v[n - 1] == 'M' || v[n - 1] == 'm')) {
+                memcpy(tmp, v, n - 1);
+                tmp[n - 1] = 0;
+                v = tmp;
+            }
+            if (!parse_u64(v, &mb) || mb < 1 || mb > 3584)
+                return fail("bad memory size '%s' (MiB, 1..3584)", val);
+            o->ram_mb = (uint32_t)mb;
+        } else if (!strcmp(a, "-nographic")) {
+            o->nographic = true;
+        } else if (!strcmp(a, "-display")) {
+            NEED_ARG();
+            if (strcmp(val, "none") != 0)
+                return fail("unsupported display '%s' (supported: none)", val);
+            o->display = val;
+        } else if (!strcmp(a, "-serial")) {
+            NEED_ARG();
+            o->serial = val;
+        } else if (!strcmp(a, "-debugcon")) {
+            NEED_ARG();
+            o->debugcon = val;
+        } else if (!strcmp(a, "-device")) {
+            NEED_ARG();
+            if (parse_device(o, val) < 0)
+                return -1;
+        } else if (!strcmp(a, "-no-reboot")) {
+            o->no_reboot = true;
+        } else if (!strcmp(a, "-d")) {
+            NEED_ARG();
+            o->log_items = val;
+        } else if (!strcmp(a, "-D")) {
+            NEED_ARG();
+            o->log_file = val;
+        } else if (!strcmp(a, "-max-insns")) {
+            NEED_ARG();
+            if (!parse_u64(val, &o->max_insns) || !o->max_insns)
+                return fail("bad instruction count '%s'", val);
+        } else if (!strcmp(a, "-timeout")) {
+            NEED_ARG();
+            char *end;
+            o->timeout_s = strtod(val, &end);
+            if (*end || !(o->timeout_s > 0))
+                return fail("bad timeout '%s' (seconds > 0)", val);
+        } else if (!strcmp(a, "-ips")) {
+            NEED_ARG();
+            if (!parse_u64(val, &o->ips) || o->ips < 1000)
+                return fail("bad instruction rate '%s' (at least 1000)", val);
+        } else if (!strcmp(a, "-stats")) {
+            o->stats = true;
+        } else {
+            return fail("unknown option '%s' (try --help)", argv[i]);
+        }
+#undef NEED_ARG
+    }
+    if (!o->bios)
+        return fail("%s", "no firmware: give -bios FILE");
+    return 0;
+}
