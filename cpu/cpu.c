@@ -30,10 +30,14 @@ Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
     cpu->mem = mem;
     cpu->io = io;
     cpu->icache = icache_new(mem);
-    if (!cpu->icache) {
+    cpu->jmp_cache = calloc(JMP_CACHE_SIZE, sizeof(JmpCacheEntry));
+    if (!cpu->icache || !cpu->jmp_cache) {
+        icache_free(cpu->icache);
+        free(cpu->jmp_cache);
         free(cpu);
         return NULL;
     }
+    icache_attach_jmp_cache(cpu->icache, cpu->jmp_cache);
     mem->map_changed = cpu_on_map_changed;
     mem->map_changed_opaque = cpu;
     mem->code_write = cpu_on_code_write;
@@ -47,6 +51,7 @@ void cpu_free(Cpu *cpu)
     if (!cpu)
         return;
     icache_free(cpu->icache);
+    free(cpu->jmp_cache);
     free(cpu);
 }
 

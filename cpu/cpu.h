@@ -158,8 +158,14 @@ typedef struct CpuMsrs {
     uint64_t tsc_offset;   /* TSC = icount + tsc_offset */
 } CpuMsrs;
 
+/* -d log items */
+#define CPU_LOG_INT   0x1u   /* every interrupt and exception delivered */
+#define CPU_LOG_RESET 0x2u   /* CPU resets and triple faults */
+#define CPU_LOG_UNIMP 0x4u   /* unimplemented features (always logged once) */
+
 struct Block;
 struct IcacheState;
+struct JmpCacheEntry;
 struct FpuState;
 
 typedef struct Cpu {
@@ -209,11 +215,16 @@ typedef struct Cpu {
     int fault_vec;
     uint32_t fault_err;
 
+    /* --- logging (-d) --- */
+    uint32_t log_mask;      /* CPU_LOG_* */
+    void *log_file;         /* FILE*, stderr when NULL */
+
     /* --- the world outside --- */
     PhysMem *mem;
     struct PortBus *io;
     struct IcacheState *icache;
     struct Block *cur_block;
+    struct JmpCacheEntry *jmp_cache;   /* [JMP_CACHE_SIZE], see icache.h */
     struct FpuState *fpu;
 
     /* --- TLB storage (code fetches use the read TLB) --- */

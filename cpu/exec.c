@@ -25,6 +25,18 @@ void cpu_raise_nmi(Cpu *cpu)
     cpu->nmi_pending = true;
 }
 
+static FILE *log_out(Cpu *cpu)
+{
+    return cpu->log_file ? (FILE *)cpu->log_file : stderr;
+}
+
+static void log_event(Cpu *cpu, const char *kind, int vec, uint32_t err)
+{
+    fprintf(log_out(cpu), "%s: vector 0x%02X err 0x%X at %04X:%08X icount %llu CPL %u%s\n",
+            kind, vec, err, cpu->seg[SEG_CS].sel, cpu->eip, (unsigned long long)cpu->icount,
+            cpu->cpl, cpu_v86(cpu) ? " V86" : cpu_pe(cpu) ? "" : " real");
+}
+
 /* Instructions of the current block that did not complete because one
  * faulted: take them off the count added at block entry. */
 static void uncount_after_fault(Cpu *cpu)
@@ -56,8 +68,11 @@ static bool take_interrupt(Cpu *cpu)
     if (cpu->intr && (cpu->eflags & FLAG_IF)) {
         cpu->halted = false;
         int vec = cpu->intr_ack ? cpu->intr_ack(cpu->intr_opaque) : -1;
-        if (vec >= 0)
+        if (vec >= 0) {
+            if (cpu->log_mask & CPU_LOG_INT)
+                log_event(cpu, "irq", vec & 0xFF, NO_ERRCODE);
             cpu_deliver_interrupt(cpu, vec & 0xFF, NO_ERRCODE, false, cpu->eip);
+        }
         return true;
     }
     return false;
@@ -98,6 +113,8 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
 
     if (setjmp(cpu->fault_jmp)) {
         uncount_after_fault(cpu);
+        if (cpu->log_mask & CPU_LOG_INT)
+            log_event(cpu, "exception", cpu->fault_vec, cpu->fault_err);
         cpu_handle_fault(cpu);   /* may longjmp back here for nested faults */
         if (cpu->triple_fault)
             return cpu->icount - start;
@@ -126,7 +143,7 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 continue;
             }
         }
-        Block *b = icache_lookup(cpu);
+        Block *b = icache_find(cpu);
         cpu->cur_block = b;
         cpu->block_eip = cpu->eip;
         cpu->icount += b->n;
@@ -151,6 +168,6 @@ void cpu_log_once(Cpu *cpu, const char *what, uint32_t detail)
         seen[n_seen].detail = detail;
         n_seen++;
     }
-    fprintf(stderr, "kairo: %s 0x%X at %04X:%08X (logged once)\n", what, detail,
+    fprintf(log_out(cpu), "kairo: %s 0x%X at %04X:%08X (logged once)\n", what, detail,
             cpu->seg[SEG_CS].sel, cpu->eip);
 }

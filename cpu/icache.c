@@ -24,6 +24,7 @@ struct IcacheState {
         uint8_t raw[sizeof(Block) + 2 * sizeof(Insn)];
     } scratch;
     IcacheStats stats;
+    JmpCacheEntry *cpu_jmp_cache;   /* the owning CPU's, cleared on flush */
 };
 
 /* The sentinel after a block's last instruction. */
@@ -50,6 +51,11 @@ static inline uint32_t hash_of(uint64_t phys, bool code32)
     uint32_t h = (uint32_t)phys ^ (uint32_t)(phys >> 32) * 0x9E3779B1u;
     h = (h ^ (h >> 15)) * 0x2C1B3C6Du ^ (code32 ? 0x5bd1e995u : 0);
     return (h ^ (h >> 13)) & (HASH_SIZE - 1);
+}
+
+void icache_attach_jmp_cache(IcacheState *ic, JmpCacheEntry *jc)
+{
+    ic->cpu_jmp_cache = jc;
 }
 
 IcacheState *icache_new(PhysMem *mem)
@@ -84,6 +90,8 @@ void icache_flush(IcacheState *ic)
             for (unsigned i = 0; i < b->n; i++)
                 b->insns[i].fn = block_stale;
     memset(ic->hash, 0, sizeof ic->hash);
+    if (ic->cpu_jmp_cache)
+        memset(ic->cpu_jmp_cache, 0, JMP_CACHE_SIZE * sizeof(JmpCacheEntry));
     for (uint32_t pg = 0; pg < PHYS_PAGES; pg++) {
         if (ic->page_head[pg]) {
             ic->page_head[pg] = NULL;
@@ -185,10 +193,13 @@ Block *icache_lookup(Cpu *cpu)
         return decode_single(cpu, ic, lin, limit_avail);
 
     uint32_t h = hash_of(phys, cpu->code32);
+    JmpCacheEntry *j = &cpu->jmp_cache[jmp_cache_index(lin)];
     for (Block *b = ic->hash[h]; b; b = b->hash_next) {
         if (b->phys == phys && b->code32 == cpu->code32) {
-            if (b->bytes <= limit_avail)
+            if (b->bytes <= limit_avail) {
+                *j = (JmpCacheEntry){ lin, cpu->code32, b };
                 return b;
+            }
             return decode_single(cpu, ic, lin, limit_avail);
         }
     }
@@ -235,5 +246,6 @@ Block *icache_lookup(Cpu *cpu)
     b->page_next = ic->page_head[pg];
     ic->page_head[pg] = b;
     mark_code_page(cpu, pg);
+    *j = (JmpCacheEntry){ lin, cpu->code32, b };
     return b;
 }

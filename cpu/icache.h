@@ -38,6 +38,44 @@ void icache_invalidate_page(IcacheState *ic, uint32_t paddr);
  * #PF/#GP for the first instruction). */
 Block *icache_lookup(Cpu *cpu);
 
+/* The jump cache: linear EIP -> block, direct-mapped, checked against the
+ * read TLB so that a changed mapping or an invalidated block never matches.
+ * It saves the hash lookup and the fetch translation on most block entries. */
+#define JMP_CACHE_BITS 12
+#define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
+
+typedef struct JmpCacheEntry {
+    uint32_t lin;
+    bool code32;
+    Block *block;
+} JmpCacheEntry;
+
+static inline uint32_t jmp_cache_index(uint32_t lin)
+{
+    return (lin ^ (lin >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
+}
+
+/* Fast path of icache_lookup. */
+static inline Block *icache_find(Cpu *cpu)
+{
+    const SegCache *cs = &cpu->seg[SEG_CS];
+    uint32_t lin = cs->base + cpu->eip;
+    const JmpCacheEntry *j = &cpu->jmp_cache[jmp_cache_index(lin)];
+    Block *b = j->block;
+    if (__builtin_expect(b && j->lin == lin && j->code32 == cpu->code32 && b->valid &&
+                         !cpu->single_step, 1)) {
+        const TlbEntry *e = &cpu->tlb_read[(lin >> 12) & (TLB_SIZE - 1)];
+        if (e->tag == (lin & ~0xFFFu) && e->phys == (uint32_t)(b->phys & ~0xFFFull) &&
+            !(b->phys >> 32) && cpu->eip <= cs->lim_hi && cs->lim_hi - cpu->eip >= b->bytes - 1u)
+            return b;
+    }
+    return icache_lookup(cpu);
+}
+
+/* The CPU's jump cache, cleared whenever the arena is flushed (its block
+ * pointers would dangle). */
+void icache_attach_jmp_cache(IcacheState *ic, JmpCacheEntry *jc);
+
 /* Statistics */
 typedef struct IcacheStats {
     uint64_t lookups, misses, invalidations, flushes;

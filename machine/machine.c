@@ -14,6 +14,38 @@ static double host_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* -d ITEMS / -D FILE */
+static bool machine_setup_log(Machine *m)
+{
+    const char *items = m->opt.log_items;
+    if (m->opt.log_file) {
+        m->log = fopen(m->opt.log_file, "w");
+        if (!m->log) {
+            fprintf(stderr, "kairo: cannot open log file '%s'\n", m->opt.log_file);
+            return false;
+        }
+        m->cpu->log_file = m->log;
+    }
+    if (!items)
+        return true;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", items);
+    char *save = NULL;
+    for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(it, "int"))
+            m->cpu->log_mask |= CPU_LOG_INT;
+        else if (!strcmp(it, "cpu_reset"))
+            m->cpu->log_mask |= CPU_LOG_RESET;
+        else if (!strcmp(it, "unimp") || !strcmp(it, "guest_errors"))
+            m->cpu->log_mask |= CPU_LOG_UNIMP;
+        else {
+            fprintf(stderr, "kairo: unknown log item '%s' (int, cpu_reset, unimp, guest_errors)\n", it);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool machine_init(Machine *m, const Options *opt)
 {
     char err[256];
@@ -35,6 +67,8 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     clock_init(&m->clock, opt->ips, &m->cpu->icount);
+    if (!machine_setup_log(m))
+        return false;
     if (opt->debugcon) {
         if (!chardev_open(&m->debugcon_out, opt->debugcon, err, sizeof err)) {
             fprintf(stderr, "kairo: -debugcon: %s\n", err);
@@ -91,7 +125,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
                 status = EXIT_TRIPLE_FAULT;
                 break;
             }
-            fprintf(stderr, "kairo: triple fault: resetting the machine\n");
+            if (cpu->log_mask & CPU_LOG_RESET)
+                fprintf(stderr, "kairo: triple fault at %04X:%08X: resetting the machine\n",
+                        cpu->seg[SEG_CS].sel, cpu->eip);
             phys_set_a20(m->mem, true);
             cpu_reset(cpu);
         }
@@ -123,6 +159,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 
 void machine_destroy(Machine *m)
 {
+    if (m->log)
+        fclose(m->log);
     chardev_flush(&m->debugcon_out);
     chardev_close(&m->debugcon_out);
     cpu_free(m->cpu);

@@ -3,6 +3,7 @@
 #define KAIRO_MACHINE_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 #include "iodev/chardev.h"
@@ -21,6 +22,7 @@ typedef struct Machine {
     CharDev debugcon_out;
     DebugCon debugcon;
     DebugExit debugexit;
+    FILE *log;              /* -D file */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */
