@@ -149,6 +149,9 @@ typedef struct TlbEntry {
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_EMPTY 1u
+/* Tag bit: a valid translation that must take the slow path (MMIO, ROM
+ * writes, code pages for writes, data breakpoints). */
+#define TLB_SLOW 2u
 enum { TLB_SUP_READ, TLB_SUP_WRITE, TLB_USER_READ, TLB_USER_WRITE, TLB_KINDS };
 
 /* Model-specific registers the P6 model keeps. */
@@ -156,6 +159,13 @@ typedef struct CpuMsrs {
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;
     uint64_t tsc_offset;   /* TSC = icount + tsc_offset */
+    /* P6 MTRRs and performance-counter MSRs (cpu/cpuid.c): stored and read
+     * back for the guest; they change nothing in the emulation. */
+    uint64_t mtrr_var[16];     /* MSR 0x200-0x20F: PHYSBASE0, PHYSMASK0, ... */
+    uint64_t mtrr_fixed[11];   /* MSR 0x250, 0x258, 0x259, 0x268-0x26F */
+    uint64_t mtrr_def_type;    /* MSR 0x2FF */
+    uint64_t perfevtsel[2];    /* MSR 0x186, 0x187 */
+    uint64_t perfctr[2];       /* MSR 0xC1, 0xC2 (40 bits; they never count) */
 } CpuMsrs;
 
 /* -d log items */
@@ -208,6 +218,12 @@ typedef struct Cpu {
     int (*intr_ack)(void *opaque);   /* returns the vector, acknowledges */
     void *intr_opaque;
     int exc_depth;          /* nesting of exception delivery, for #DF / triple fault */
+    /* The event whose delivery is in progress while exc_depth > 0 (cpu/interrupt.c):
+     * its vector if it is an exception (for the double-fault classes), -1 for an
+     * interrupt (INT n, IRQ, NMI: benign); exc_ext: it is external to the program,
+     * so faults during its delivery set EXT (bit 0) in their error codes. */
+    int exc_first;
+    bool exc_ext;
     bool triple_fault;      /* set when a triple fault happened; machine decides */
 
     /* --- fault unwinding --- */

@@ -1,0 +1,287 @@
+/* CPUID and the model-specific registers of the P6 model.
+ *
+ * The CPU identifies as a Pentium II "Deschutes" (family 6, model 5,
+ * stepping 2, CPU_SIGNATURE in cpu.h): a plain P6 with MMX and SYSENTER, and
+ * a model/stepping for which no OS applies a P6 erratum workaround (Linux
+ * clears SEP only on family 6 model < 3 stepping < 3, the Pentium Pro).
+ * CPUID reports exactly what the emulator implements, which is a subset of
+ * what a real Deschutes reports (it also has MCE, MCA, APIC, PAT, PSE36). */
+#include "cpu/cpuid.h"
+
+#include "cpu/mem_access.h"
+
+/* Leaf 1 EDX: the implemented features. FPU and MMX join when the x87/MMX
+ * unit in fpu/ replaces fpu/fpu_absent.c: until then claiming them would
+ * send guests into instructions that raise #UD. */
+#define CPUID_FEATURES_EDX                                                         \
+    (CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |         \
+     CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV)
+
+#define CPUID_MAX_LEAF 2u
+
+/* EAX, EBX, ECX, EDX for each basic leaf. */
+static const uint32_t cpuid_leaves[CPUID_MAX_LEAF + 1][4] = {
+    /* Max leaf and "GenuineIntel" in EBX, EDX, ECX order. */
+    [0] = { CPUID_MAX_LEAF, 0x756E6547u /* Genu */, 0x6C65746Eu /* ntel */,
+            0x49656E69u /* ineI */ },
+    /* Signature; EBX (brand index, APIC ID) is 0 on a P6; no ECX features. */
+    [1] = { CPU_SIGNATURE, 0, 0, CPUID_FEATURES_EDX },
+    /* Cache and TLB descriptors of a Pentium II with 512 KiB L2: AL = 1
+     * (one CPUID 2 call gives everything); 01 ITLB 4K, 02 ITLB 4M, 03 DTLB 4K;
+     * 43 L2 512K, 08 L1I 16K, 04 DTLB 4M, 0C L1D 16K. */
+    [2] = { 0x03020101u, 0, 0, 0x0C040843u },
+};
+
+void cpu_cpuid(uint32_t leaf, uint32_t out[4])
+{
+    /* A P6 answers any leaf above its maximum (extended ones included: it
+     * has none) with the data of its highest basic leaf. */
+    if (leaf > CPUID_MAX_LEAF)
+        leaf = CPUID_MAX_LEAF;
+    for (int i = 0; i < 4; i++)
+        out[i] = cpuid_leaves[leaf][i];
+}
+
+/* --- MSRs --- */
+
+/* P6 physical addresses are 36 bits wide (PAE). */
+#define PHYS_ADDR_MASK 0x0000000FFFFFF000ull
+
+/* Memory types an MTRR may hold: UC, WC, WT, WP, WB. */
+static bool mtrr_type_valid(uint64_t type)
+{
+    return type == 0 || type == 1 || type == 4 || type == 5 || type == 6;
+}
+
+/* MTRRcap: 8 variable ranges, fixed ranges and write-combining supported. */
+#define MTRRCAP_VALUE 0x508u
+
+typedef struct MsrDef {
+    uint32_t first, count;     /* the MSR indices this entry serves */
+    /* read: returns the value; write: false for reserved bits (#GP(0)) */
+    uint64_t (*read)(Cpu *cpu, uint32_t index);
+    bool (*write)(Cpu *cpu, uint32_t index, uint64_t val);
+} MsrDef;
+
+static uint64_t tsc_read(Cpu *cpu, uint32_t index)
+{
+    (void)index;
+    return cpu_tsc(cpu);
+}
+
+/* On P6 processors WRMSR writes only the low 32 bits of the TSC and clears
+ * the high 32 (SDM vol. 3, "Time-Stamp Counter", P6 family). */
+static bool tsc_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    (void)index;
+    cpu->msr.tsc_offset = (val & 0xFFFFFFFFu) - cpu->icount;
+    return true;
+}
+
+/* Read-as-zero registers: PLATFORM_ID (platform 0) and BIOS_SIGN_ID (no
+ * microcode update loaded). */
+static uint64_t zero_read(Cpu *cpu, uint32_t index)
+{
+    (void)cpu;
+    (void)index;
+    return 0;
+}
+
+static bool no_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    (void)cpu;
+    (void)index;
+    (void)val;
+    return false;
+}
+
+/* BIOS_SIGN_ID: software writes 0 before CPUID to fetch the microcode
+ * revision; accept and forget. */
+static bool ignore_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    (void)cpu;
+    (void)index;
+    (void)val;
+    return true;
+}
+
+static uint64_t apic_base_read(Cpu *cpu, uint32_t index)
+{
+    (void)index;
+    return cpu->msr.apic_base;
+}
+
+/* BSP (bit 8), global enable (bit 11) and the base (bits 12-35). There is
+ * no local APIC yet: the value is only stored. */
+static bool apic_base_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    (void)index;
+    if (val & ~(PHYS_ADDR_MASK | 0x900u))
+        return false;
+    cpu->msr.apic_base = val;
+    return true;
+}
+
+static uint64_t perfctr_read(Cpu *cpu, uint32_t index)
+{
+    return cpu->msr.perfctr[index - MSR_PERFCTR0];
+}
+
+/* P6 counters are 40 bits; WRMSR writes the low 32 and sign-extends bit 31
+ * into bits 32-39. */
+static bool perfctr_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    uint64_t low = val & 0xFFFFFFFFu;
+    if (low & 0x80000000u)
+        low |= 0xFF00000000ull;
+    cpu->msr.perfctr[index - MSR_PERFCTR0] = low;
+    return true;
+}
+
+static uint64_t perfevtsel_read(Cpu *cpu, uint32_t index)
+{
+    return cpu->msr.perfevtsel[index - MSR_PERFEVTSEL0];
+}
+
+static bool perfevtsel_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    if (val >> 32)
+        return false;
+    cpu->msr.perfevtsel[index - MSR_PERFEVTSEL0] = val;
+    return true;
+}
+
+static uint64_t mtrrcap_read(Cpu *cpu, uint32_t index)
+{
+    (void)cpu;
+    (void)index;
+    return MTRRCAP_VALUE;
+}
+
+static uint64_t sysenter_read(Cpu *cpu, uint32_t index)
+{
+    switch (index) {
+    case MSR_SYSENTER_CS: return cpu->msr.sysenter_cs;
+    case MSR_SYSENTER_ESP: return cpu->msr.sysenter_esp;
+    default: return cpu->msr.sysenter_eip;
+    }
+}
+
+/* 32-bit registers on IA-32: the high half of EDX:EAX is ignored. */
+static bool sysenter_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    uint32_t v = (uint32_t)val;
+    switch (index) {
+    case MSR_SYSENTER_CS: cpu->msr.sysenter_cs = v; break;
+    case MSR_SYSENTER_ESP: cpu->msr.sysenter_esp = v; break;
+    default: cpu->msr.sysenter_eip = v; break;
+    }
+    return true;
+}
+
+static uint64_t mtrr_var_read(Cpu *cpu, uint32_t index)
+{
+    return cpu->msr.mtrr_var[index - MSR_MTRR_PHYSBASE0];
+}
+
+/* Even index: PHYSBASE (type in bits 0-7, base in 12-35); odd: PHYSMASK
+ * (valid in bit 11, mask in 12-35). */
+static bool mtrr_var_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    unsigned n = index - MSR_MTRR_PHYSBASE0;
+    if (n & 1) {
+        if (val & ~(PHYS_ADDR_MASK | 0x800u))
+            return false;
+    } else if ((val & ~(PHYS_ADDR_MASK | 0xFFu)) || !mtrr_type_valid(val & 0xFF)) {
+        return false;
+    }
+    cpu->msr.mtrr_var[n] = val;
+    return true;
+}
+
+/* Index into mtrr_fixed[] for a fixed-range MTRR. */
+static unsigned mtrr_fixed_slot(uint32_t index)
+{
+    if (index == MSR_MTRR_FIX64K)
+        return 0;
+    if (index <= MSR_MTRR_FIX16K_A0)
+        return 1 + (index - MSR_MTRR_FIX16K_80);
+    return 3 + (index - MSR_MTRR_FIX4K_C0);
+}
+
+static uint64_t mtrr_fixed_read(Cpu *cpu, uint32_t index)
+{
+    return cpu->msr.mtrr_fixed[mtrr_fixed_slot(index)];
+}
+
+/* Eight memory-type bytes, each of which must be a valid type. */
+static bool mtrr_fixed_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    for (int i = 0; i < 8; i++)
+        if (!mtrr_type_valid((val >> (i * 8)) & 0xFF))
+            return false;
+    cpu->msr.mtrr_fixed[mtrr_fixed_slot(index)] = val;
+    return true;
+}
+
+static uint64_t mtrr_def_type_read(Cpu *cpu, uint32_t index)
+{
+    (void)index;
+    return cpu->msr.mtrr_def_type;
+}
+
+/* Default type in bits 0-7, FE (fixed enable) bit 10, E bit 11. */
+static bool mtrr_def_type_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    (void)index;
+    if ((val & ~0xCFFull) || !mtrr_type_valid(val & 0xFF))
+        return false;
+    cpu->msr.mtrr_def_type = val;
+    return true;
+}
+
+/* Every MSR the model has. PAT (0x277) is a Pentium III addition: absent. */
+static const MsrDef msr_table[] = {
+    { MSR_TSC, 1, tsc_read, tsc_write },
+    { MSR_PLATFORM_ID, 1, zero_read, no_write },
+    { MSR_APIC_BASE, 1, apic_base_read, apic_base_write },
+    { MSR_BIOS_SIGN_ID, 1, zero_read, ignore_write },
+    { MSR_PERFCTR0, 2, perfctr_read, perfctr_write },
+    { MSR_MTRRCAP, 1, mtrrcap_read, no_write },
+    { MSR_SYSENTER_CS, 3, sysenter_read, sysenter_write },
+    { MSR_PERFEVTSEL0, 2, perfevtsel_read, perfevtsel_write },
+    { MSR_MTRR_PHYSBASE0, 16, mtrr_var_read, mtrr_var_write },
+    { MSR_MTRR_FIX64K, 1, mtrr_fixed_read, mtrr_fixed_write },
+    { MSR_MTRR_FIX16K_80, 2, mtrr_fixed_read, mtrr_fixed_write },
+    { MSR_MTRR_FIX4K_C0, 8, mtrr_fixed_read, mtrr_fixed_write },
+    { MSR_MTRR_DEF_TYPE, 1, mtrr_def_type_read, mtrr_def_type_write },
+};
+
+static const MsrDef *msr_find(uint32_t index)
+{
+    for (size_t i = 0; i < sizeof msr_table / sizeof msr_table[0]; i++)
+        if (index - msr_table[i].first < msr_table[i].count)
+            return &msr_table[i];
+    return NULL;
+}
+
+bool cpu_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
+{
+    const MsrDef *d = msr_find(index);
+    if (!d) {
+        cpu_log_once(cpu, "RDMSR of an unknown MSR", index);
+        return false;
+    }
+    *val = d->read(cpu, index);
+    return true;
+}
+
+bool cpu_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
+{
+    const MsrDef *d = msr_find(index);
+    if (!d) {
+        cpu_log_once(cpu, "WRMSR of an unknown MSR", index);
+        return false;
+    }
+    return d->write(cpu, index, val);
+}
