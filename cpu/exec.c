@@ -113,6 +113,10 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
 
     if (setjmp(cpu->fault_jmp)) {
         uncount_after_fault(cpu);
+        /* The delivery itself counts as one instruction: guest time must
+         * advance even when every instruction faults (a guest spinning
+         * through #UD handlers still reaches --max-insns and its timers). */
+        cpu->icount++;
         if (cpu->log_mask & CPU_LOG_INT)
             log_event(cpu, "exception", cpu->fault_vec, cpu->fault_err);
         cpu_handle_fault(cpu);   /* may longjmp back here for nested faults */
