@@ -1,0 +1,40 @@
+/* A disk image file behind a storage device (floppy, IDE disk, CD-ROM).
+ *
+ * Usage: blockdev_open(&bd, path, readonly, err, len); then read/write whole
+ * byte ranges; blockdev_flush() on the guest's FLUSH and at exit.
+ * Writes go straight to the file (pwrite), so nothing the guest wrote is
+ * lost if kairo is killed; flush adds fsync. A failed write is reported on
+ * stderr once per error kind and returned to the device, which tells the
+ * guest (an I/O error status), never silently dropped. */
+#ifndef KAIRO_BLOCKDEV_H
+#define KAIRO_BLOCKDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct BlockDev {
+    int fd;                 /* -1 when no image */
+    char path[256];
+    uint64_t size;          /* bytes */
+    bool readonly;
+    bool dirty;             /* written since the last flush */
+    uint64_t write_errors;
+} BlockDev;
+
+void blockdev_init_empty(BlockDev *bd);
+/* Open an image; false with a one-line reason in err (missing file,
+ * unreadable, empty). readonly also applies when the file cannot be
+ * opened for writing and the caller allowed it (allow_ro_fallback). */
+bool blockdev_open(BlockDev *bd, const char *path, bool readonly, bool allow_ro_fallback,
+                   char *err, size_t errlen);
+void blockdev_close(BlockDev *bd);
+static inline bool blockdev_present(const BlockDev *bd) { return bd->fd >= 0; }
+
+/* Byte-range I/O; false on an error or an access beyond the end. */
+bool blockdev_read(BlockDev *bd, uint64_t offset, void *buf, size_t len);
+bool blockdev_write(BlockDev *bd, uint64_t offset, const void *buf, size_t len);
+/* fsync if anything was written; false if the flush failed (reported). */
+bool blockdev_flush(BlockDev *bd);
+
+#endif
