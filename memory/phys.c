@@ -103,6 +103,13 @@ void phys_map_ram(PhysMem *m, uint32_t addr, uint32_t ram_offset, uint32_t len, 
               (uint8_t)(PHYS_PG_READ | (writable ? PHYS_PG_WRITE : 0)), 0);
 }
 
+void phys_map_host(PhysMem *m, uint32_t addr, uint8_t *host, uint32_t len, bool writable)
+{
+    if ((addr & (PHYS_PAGE_SIZE - 1)) || (uint64_t)addr + len > 0x100000000ull)
+        return;
+    set_pages(m, addr, len, host, (uint8_t)(PHYS_PG_READ | (writable ? PHYS_PG_WRITE : 0)), 0);
+}
+
 bool phys_map_mmio(PhysMem *m, uint32_t addr, uint32_t len, const MmioOps *ops, void *opaque,
                    const char *name)
 {

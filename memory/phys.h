@@ -69,6 +69,9 @@ bool phys_map_rom(PhysMem *m, uint32_t addr, const uint8_t *data, uint32_t len);
  * 0xC0000-0xFFFFF shadow areas. writable=false makes it read-only. */
 void phys_map_ram(PhysMem *m, uint32_t addr, uint32_t ram_offset, uint32_t len,
                   bool writable);
+/* Map device-owned host memory (a video card's VRAM) at addr as RAM, so the
+ * guest reaches it through the TLB fast path. The caller keeps it alive. */
+void phys_map_host(PhysMem *m, uint32_t addr, uint8_t *host, uint32_t len, bool writable);
 /* Register an MMIO region (page-aligned start and length). */
 bool phys_map_mmio(PhysMem *m, uint32_t addr, uint32_t len, const MmioOps *ops,
                    void *opaque, const char *name);
