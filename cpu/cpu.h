@@ -189,6 +189,7 @@ typedef struct Cpu {
     TlbEntry *tlb_write;
     uint64_t icount;        /* instructions retired */
     uint64_t icount_stop;   /* the loop leaves at or soon after this count */
+    uint64_t idle_insns;    /* part of icount spent halted (guest time, not work) */
 
     /* --- mode --- */
     uint8_t cpl;

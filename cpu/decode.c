@@ -332,6 +332,11 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, boo
                  (repne ? INSN_REPNE : 0) | (lock ? INSN_LOCK : 0) |
                  (seg_override >= 0 ? INSN_SEGOVR : 0);
     *ends_block = (attrs & DA_END) != 0 || (op == 0xFF && in->reg >= 2 && in->reg <= 5);
+    /* A REP string instruction may stop part-way to let interrupts in and
+     * resume itself: it must be the last of its block. */
+    if ((rep || repne) && ((op >= 0xA4 && op <= 0xAF && op != 0xA8 && op != 0xA9) ||
+                           (op >= 0x6C && op <= 0x6F)))
+        *ends_block = true;
 
     if (lock && (!(attrs & DA_LOCK) || mod == 3 || !lock_allowed(op, in->reg))) {
         in->fn = insn_lock_ud;

@@ -137,6 +137,7 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 continue;
             if (cpu->halted) {
                 /* Nothing to do until an event: skip to the stop point. */
+                cpu->idle_insns += cpu->icount_stop - cpu->icount;
                 cpu->icount = cpu->icount_stop;
                 break;
             }

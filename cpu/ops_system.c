@@ -488,23 +488,15 @@ static InsnFn pick_hlt(const DecodeCtx *d) { (void)d; return op_hlt; }
 
 /* --- IN / OUT --- */
 
-/* The I/O permission check: only needed when CPL > IOPL or in V86 mode;
- * cpu_check_io() then consults the TSS bitmap. */
-static inline void io_permit(Cpu *cpu, uint16_t port, unsigned size)
-{
-    if (cpu_pe(cpu) && (cpu->cpl > cpu_iopl(cpu) || cpu_v86(cpu)))
-        cpu_check_io(cpu, port, size);
-}
-
 static inline uint32_t io_in(Cpu *cpu, uint16_t port, unsigned size)
 {
-    io_permit(cpu, port, size);
+    cpu_io_permit(cpu, port, size);
     return portbus_read(cpu->io, port, size);
 }
 
 static inline void io_out(Cpu *cpu, uint16_t port, unsigned size, uint32_t val)
 {
-    io_permit(cpu, port, size);
+    cpu_io_permit(cpu, port, size);
     portbus_write(cpu->io, port, size, val);
 }
 

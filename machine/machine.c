@@ -150,9 +150,10 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     double secs = host_seconds() - t0;
     if (m->opt.stats) {
-        double mips = secs > 0 ? (double)cpu->icount / secs / 1e6 : 0;
+        uint64_t executed = cpu->icount - cpu->idle_insns;
+        double mips = secs > 0 ? (double)executed / secs / 1e6 : 0;
         fprintf(stderr, "kairo: %llu instructions in %.3f s (%.1f MIPS)\n",
-                (unsigned long long)cpu->icount, secs, mips);
+                (unsigned long long)executed, secs, mips);
     }
     return status;
 }

@@ -69,9 +69,10 @@ start32:
     cmp ecx, LIMIT
     jb .cnt
 
+    mov ebp, edx                ; print uses DX
     mov esi, 0xFFFF0000 + msg_result
     call print
-    mov eax, edx
+    mov eax, ebp
     call print_dec
     mov esi, 0xFFFF0000 + msg_tail
     call print
@@ -122,6 +123,7 @@ gdt_desc:
     dd 0xFFFF0000 + gdt
 
 times 0xFFF0 - ($ - $$) db 0
+bits 16
 reset_vector:                   ; F000:FFF0
     jmp 0xF000:start16
 times 0x10000 - ($ - $$) db 0

@@ -1,0 +1,735 @@
+/* Data movement: MOV in all its forms, MOVZX/MOVSX, LEA, XCHG, CBW family,
+ * LAHF/SAHF, XLAT, CMOVcc, SETcc, BSWAP, CMPXCHG, CMPXCHG8B, XADD, the
+ * far-pointer loads LDS..LGS, and the NOPs. */
+#include "cpu/flags.h"
+#include "cpu/insn.h"
+#include "cpu/mem_access.h"
+#include "cpu/seg.h"
+
+/* ======== MOV ======== */
+
+static const Insn *op_mov_rm8_r8_reg(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, in->rm, reg8_get(cpu, in->reg));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_m8_r8(Cpu *cpu, const Insn *in)
+{
+    cpu_write8(cpu, in->seg, insn_ea(cpu, in), reg8_get(cpu, in->reg));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_rm16_r16_reg(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->rm, reg16_get(cpu, in->reg));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_m16_r16(Cpu *cpu, const Insn *in)
+{
+    cpu_write16(cpu, in->seg, insn_ea(cpu, in), reg16_get(cpu, in->reg));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_rm32_r32_reg(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->rm] = cpu->gpr[in->reg];
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_m32_r32(Cpu *cpu, const Insn *in)
+{
+    cpu_write32(cpu, in->seg, insn_ea(cpu, in), cpu->gpr[in->reg]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r8_rm8_reg(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, in->reg, reg8_get(cpu, in->rm));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r8_m8(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, in->reg, cpu_read8(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r16_rm16_reg(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, reg16_get(cpu, in->rm));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r16_m16(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, cpu_read16(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r32_rm32_reg(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = cpu->gpr[in->rm];
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r32_m32(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = cpu_read32(cpu, in->seg, insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+/* [88..8B - 0x88][width index][mem] */
+static const InsnFn mov_forms[2][3][2] = {
+    { { op_mov_rm8_r8_reg, op_mov_m8_r8 }, { op_mov_rm16_r16_reg, op_mov_m16_r16 },
+      { op_mov_rm32_r32_reg, op_mov_m32_r32 } },
+    { { op_mov_r8_rm8_reg, op_mov_r8_m8 }, { op_mov_r16_rm16_reg, op_mov_r16_m16 },
+      { op_mov_r32_rm32_reg, op_mov_r32_m32 } },
+};
+
+static unsigned width_index(const DecodeCtx *d, bool byte_op)
+{
+    return byte_op ? 0 : d->op32 ? 2 : 1;
+}
+
+static InsnFn pick_mov(const DecodeCtx *d)
+{
+    unsigned dir = (d->opcode >> 1) & 1;
+    return mov_forms[dir][width_index(d, !(d->opcode & 1))][d->mem];
+}
+
+/* A0-A3: MOV between the accumulator and a memory offset (moffs). */
+static const Insn *op_mov_al_moffs(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, R_EAX, cpu_read8(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_ax_moffs(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, R_EAX, cpu_read16(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_eax_moffs(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[R_EAX] = cpu_read32(cpu, in->seg, insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_moffs_al(Cpu *cpu, const Insn *in)
+{
+    cpu_write8(cpu, in->seg, insn_ea(cpu, in), (uint8_t)cpu->gpr[R_EAX]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_moffs_ax(Cpu *cpu, const Insn *in)
+{
+    cpu_write16(cpu, in->seg, insn_ea(cpu, in), (uint16_t)cpu->gpr[R_EAX]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_moffs_eax(Cpu *cpu, const Insn *in)
+{
+    cpu_write32(cpu, in->seg, insn_ea(cpu, in), cpu->gpr[R_EAX]);
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_mov_moffs(const DecodeCtx *d)
+{
+    static const InsnFn forms[2][3] = {
+        { op_mov_al_moffs, op_mov_ax_moffs, op_mov_eax_moffs },
+        { op_mov_moffs_al, op_mov_moffs_ax, op_mov_moffs_eax },
+    };
+    return forms[(d->opcode >> 1) & 1][width_index(d, !(d->opcode & 1))];
+}
+
+/* B0-BF: MOV reg, imm */
+static const Insn *op_mov_r8_imm(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, in->reg, (uint8_t)in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r16_imm(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, (uint16_t)in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_r32_imm(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = in->imm;
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_mov_r_imm(const DecodeCtx *d)
+{
+    if (d->opcode < 0xB8)
+        return op_mov_r8_imm;
+    return d->op32 ? op_mov_r32_imm : op_mov_r16_imm;
+}
+
+/* C6/C7 /0: MOV r/m, imm */
+static const Insn *op_mov_m8_imm(Cpu *cpu, const Insn *in)
+{
+    cpu_write8(cpu, in->seg, insn_ea(cpu, in), (uint8_t)in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_m16_imm(Cpu *cpu, const Insn *in)
+{
+    cpu_write16(cpu, in->seg, insn_ea(cpu, in), (uint16_t)in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_m32_imm(Cpu *cpu, const Insn *in)
+{
+    cpu_write32(cpu, in->seg, insn_ea(cpu, in), in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_rm8_imm_reg(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, in->rm, (uint8_t)in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_rm16_imm_reg(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->rm, (uint16_t)in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_mov_rm32_imm_reg(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->rm] = in->imm;
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_mov_rm_imm(const DecodeCtx *d)
+{
+    static const InsnFn forms[3][2] = {
+        { op_mov_rm8_imm_reg, op_mov_m8_imm },
+        { op_mov_rm16_imm_reg, op_mov_m16_imm },
+        { op_mov_rm32_imm_reg, op_mov_m32_imm },
+    };
+    if (d->reg != 0)
+        return NULL;
+    return forms[width_index(d, d->opcode == 0xC6)][d->mem];
+}
+
+/* 8C: MOV r/m16, Sreg. To a register with a 32-bit operand size the P6
+ * zero-extends the selector. */
+static const Insn *op_mov_rm_sreg(Cpu *cpu, const Insn *in)
+{
+    uint16_t sel = cpu->seg[in->reg].sel;
+    if (in->flags & INSN_MEM)
+        cpu_write16(cpu, in->seg, insn_ea(cpu, in), sel);
+    else if (in->flags & INSN_OP32)
+        cpu->gpr[in->rm] = sel;
+    else
+        reg16_set(cpu, in->rm, sel);
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_mov_rm_sreg(const DecodeCtx *d)
+{
+    return d->reg <= SEG_GS ? op_mov_rm_sreg : NULL;
+}
+
+/* 8E: MOV Sreg, r/m16. Loading SS holds off interrupts (and traps) for one
+ * instruction, so that a following MOV ESP is covered. */
+static const Insn *op_mov_sreg_rm(Cpu *cpu, const Insn *in)
+{
+    uint16_t sel = (in->flags & INSN_MEM) ? cpu_read16(cpu, in->seg, insn_ea(cpu, in))
+                                          : reg16_get(cpu, in->rm);
+    seg_load(cpu, in->reg, sel);
+    if (in->reg == SEG_SS)
+        cpu->inhibit_irq = true;
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_mov_sreg_rm(const DecodeCtx *d)
+{
+    return d->reg <= SEG_GS && d->reg != SEG_CS ? op_mov_sreg_rm : NULL;
+}
+
+/* ======== MOVZX / MOVSX ======== */
+
+static uint32_t ext_source(Cpu *cpu, const Insn *in, bool word, bool sign)
+{
+    uint32_t v;
+    if (in->flags & INSN_MEM) {
+        uint32_t ea = insn_ea(cpu, in);
+        v = word ? cpu_read16(cpu, in->seg, ea) : cpu_read8(cpu, in->seg, ea);
+    } else {
+        v = word ? reg16_get(cpu, in->rm) : reg8_get(cpu, in->rm);
+    }
+    if (sign)
+        v = word ? (uint32_t)(int32_t)(int16_t)v : (uint32_t)(int32_t)(int8_t)v;
+    return v;
+}
+
+static const Insn *op_movzx_movsx(Cpu *cpu, const Insn *in)
+{
+    bool word = in->opcode & 1, sign = in->opcode >= 0x1BE;
+    uint32_t v = ext_source(cpu, in, word, sign);
+    if (in->flags & INSN_OP32)
+        cpu->gpr[in->reg] = v;
+    else
+        reg16_set(cpu, in->reg, (uint16_t)v);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movzx_r32_m8(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = cpu_read8(cpu, in->seg, insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movzx_r32_r8(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = reg8_get(cpu, in->rm);
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_movx(const DecodeCtx *d)
+{
+    if (d->opcode == 0x1B6 && d->op32)
+        return d->mem ? op_movzx_r32_m8 : op_movzx_r32_r8;
+    return op_movzx_movsx;
+}
+
+/* ======== LEA ======== */
+
+static const Insn *op_lea32(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = insn_ea(cpu, in);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_lea16(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, (uint16_t)insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_lea(const DecodeCtx *d)
+{
+    if (!d->mem)
+        return NULL;
+    return d->op32 ? op_lea32 : op_lea16;
+}
+
+/* ======== XCHG, NOP ======== */
+
+static const Insn *op_nop(Cpu *cpu, const Insn *in)
+{
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xchg_eax_r(Cpu *cpu, const Insn *in)
+{
+    if (in->flags & INSN_OP32) {
+        uint32_t t = cpu->gpr[R_EAX];
+        cpu->gpr[R_EAX] = cpu->gpr[in->reg];
+        cpu->gpr[in->reg] = t;
+    } else {
+        uint16_t t = reg16_get(cpu, R_EAX);
+        reg16_set(cpu, R_EAX, reg16_get(cpu, in->reg));
+        reg16_set(cpu, in->reg, t);
+    }
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_xchg_eax(const DecodeCtx *d)
+{
+    return d->opcode == 0x90 ? op_nop : op_xchg_eax_r;
+}
+
+static const Insn *op_xchg_rm_r(Cpu *cpu, const Insn *in)
+{
+    unsigned w = !(in->opcode & 1) ? 8 : (in->flags & INSN_OP32) ? 32 : 16;
+    uint32_t r = w == 8 ? reg8_get(cpu, in->reg) : w == 16 ? reg16_get(cpu, in->reg)
+                                                            : cpu->gpr[in->reg];
+    uint32_t m;
+    if (in->flags & INSN_MEM) {
+        uint32_t ea = insn_ea(cpu, in);
+        if (w == 8) {
+            m = cpu_read8(cpu, in->seg, ea);
+            cpu_write8(cpu, in->seg, ea, (uint8_t)r);
+        } else if (w == 16) {
+            m = cpu_read16(cpu, in->seg, ea);
+            cpu_write16(cpu, in->seg, ea, (uint16_t)r);
+        } else {
+            m = cpu_read32(cpu, in->seg, ea);
+            cpu_write32(cpu, in->seg, ea, r);
+        }
+    } else {
+        m = w == 8 ? reg8_get(cpu, in->rm) : w == 16 ? reg16_get(cpu, in->rm) : cpu->gpr[in->rm];
+        if (w == 8)
+            reg8_set(cpu, in->rm, (uint8_t)r);
+        else if (w == 16)
+            reg16_set(cpu, in->rm, (uint16_t)r);
+        else
+            cpu->gpr[in->rm] = r;
+    }
+    if (w == 8)
+        reg8_set(cpu, in->reg, (uint8_t)m);
+    else if (w == 16)
+        reg16_set(cpu, in->reg, (uint16_t)m);
+    else
+        cpu->gpr[in->reg] = m;
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_xchg_rm(const DecodeCtx *d)
+{
+    (void)d;
+    return op_xchg_rm_r;
+}
+
+/* ======== CBW/CWDE, CWD/CDQ, LAHF/SAHF, XLAT ======== */
+
+static const Insn *op_cbw(Cpu *cpu, const Insn *in)
+{
+    if (in->flags & INSN_OP32)
+        cpu->gpr[R_EAX] = (uint32_t)(int32_t)(int16_t)cpu->gpr[R_EAX];
+    else
+        reg16_set(cpu, R_EAX, (uint16_t)(int16_t)(int8_t)cpu->gpr[R_EAX]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cwd(Cpu *cpu, const Insn *in)
+{
+    if (in->flags & INSN_OP32)
+        cpu->gpr[R_EDX] = (cpu->gpr[R_EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+    else
+        reg16_set(cpu, R_EDX, (cpu->gpr[R_EAX] & 0x8000) ? 0xFFFF : 0);
+    return insn_next(cpu, in);
+}
+
+#define LAHF_FLAGS (FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF | FLAG_CF)
+
+static const Insn *op_lahf(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, 4, (uint8_t)((flags_read(cpu) & LAHF_FLAGS) | 2));   /* AH */
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_sahf(Cpu *cpu, const Insn *in)
+{
+    flags_materialize(cpu);
+    uint32_t ah = (cpu->gpr[R_EAX] >> 8) & 0xFF;
+    cpu->eflags = (cpu->eflags & ~LAHF_FLAGS) | (ah & LAHF_FLAGS);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xlat(Cpu *cpu, const Insn *in)
+{
+    uint32_t base = (in->flags & INSN_ADDR32) ? cpu->gpr[R_EBX] : cpu->gpr[R_EBX] & 0xFFFF;
+    uint32_t ea = base + (cpu->gpr[R_EAX] & 0xFF);
+    if (!(in->flags & INSN_ADDR32))
+        ea &= 0xFFFF;
+    reg8_set(cpu, R_EAX, cpu_read8(cpu, in->seg, ea));
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_misc(const DecodeCtx *d)
+{
+    switch (d->opcode) {
+    case 0x98: return op_cbw;
+    case 0x99: return op_cwd;
+    case 0x9E: return op_sahf;
+    case 0x9F: return op_lahf;
+    default: return op_xlat;
+    }
+}
+
+/* ======== CMOVcc, SETcc ======== */
+
+static const Insn *op_cmov_reg(Cpu *cpu, const Insn *in)
+{
+    if (flags_cond(cpu, in->opcode & 15)) {
+        if (in->flags & INSN_OP32)
+            cpu->gpr[in->reg] = cpu->gpr[in->rm];
+        else
+            reg16_set(cpu, in->reg, reg16_get(cpu, in->rm));
+    }
+    return insn_next(cpu, in);
+}
+
+/* The source is read (and may fault) whether or not the move happens. */
+static const Insn *op_cmov_mem(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    if (in->flags & INSN_OP32) {
+        uint32_t v = cpu_read32(cpu, in->seg, ea);
+        if (flags_cond(cpu, in->opcode & 15))
+            cpu->gpr[in->reg] = v;
+    } else {
+        uint16_t v = cpu_read16(cpu, in->seg, ea);
+        if (flags_cond(cpu, in->opcode & 15))
+            reg16_set(cpu, in->reg, v);
+    }
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_cmov(const DecodeCtx *d)
+{
+    return d->mem ? op_cmov_mem : op_cmov_reg;
+}
+
+static const Insn *op_setcc_reg(Cpu *cpu, const Insn *in)
+{
+    reg8_set(cpu, in->rm, flags_cond(cpu, in->opcode & 15));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_setcc_mem(Cpu *cpu, const Insn *in)
+{
+    cpu_write8(cpu, in->seg, insn_ea(cpu, in), flags_cond(cpu, in->opcode & 15));
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_setcc(const DecodeCtx *d)
+{
+    return d->mem ? op_setcc_mem : op_setcc_reg;
+}
+
+/* ======== BSWAP ======== */
+
+/* With a 16-bit operand the result is undefined; a P6 leaves zero in the
+ * low word, which is what we do. */
+static const Insn *op_bswap(Cpu *cpu, const Insn *in)
+{
+    if (in->flags & INSN_OP32)
+        cpu->gpr[in->reg] = __builtin_bswap32(cpu->gpr[in->reg]);
+    else
+        reg16_set(cpu, in->reg, 0);
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_bswap(const DecodeCtx *d)
+{
+    (void)d;
+    return op_bswap;
+}
+
+/* ======== CMPXCHG, CMPXCHG8B, XADD ======== */
+
+static uint32_t width_flag(unsigned w)
+{
+    return w == 8 ? LF_W8 : w == 16 ? LF_W16 : LF_W32;
+}
+
+static uint32_t reg_get(const Cpu *cpu, unsigned r, unsigned w)
+{
+    return w == 8 ? reg8_get(cpu, r) : w == 16 ? reg16_get(cpu, r) : cpu->gpr[r];
+}
+
+static void reg_set(Cpu *cpu, unsigned r, unsigned w, uint32_t v)
+{
+    if (w == 8)
+        reg8_set(cpu, r, (uint8_t)v);
+    else if (w == 16)
+        reg16_set(cpu, r, (uint16_t)v);
+    else
+        cpu->gpr[r] = v;
+}
+
+static uint32_t mem_get(Cpu *cpu, const Insn *in, uint32_t ea, unsigned w)
+{
+    return w == 8 ? cpu_read8(cpu, in->seg, ea) : w == 16 ? cpu_read16(cpu, in->seg, ea)
+                                                           : cpu_read32(cpu, in->seg, ea);
+}
+
+static void mem_set(Cpu *cpu, const Insn *in, uint32_t ea, unsigned w, uint32_t v)
+{
+    if (w == 8)
+        cpu_write8(cpu, in->seg, ea, (uint8_t)v);
+    else if (w == 16)
+        cpu_write16(cpu, in->seg, ea, (uint16_t)v);
+    else
+        cpu_write32(cpu, in->seg, ea, v);
+}
+
+static unsigned insn_width(const Insn *in)
+{
+    if (!(in->opcode & 1))
+        return 8;
+    return (in->flags & INSN_OP32) ? 32 : 16;
+}
+
+/* CMPXCHG: a P6 writes the destination either way (the old value back on
+ * a mismatch), so a read-only destination faults even when they differ. */
+static const Insn *op_cmpxchg(Cpu *cpu, const Insn *in)
+{
+    unsigned w = insn_width(in);
+    uint32_t acc = reg_get(cpu, R_EAX, w), src = reg_get(cpu, in->reg, w);
+    uint32_t mask = w == 32 ? 0xFFFFFFFFu : (1u << w) - 1;
+    uint32_t ea = 0, dst;
+    bool mem = in->flags & INSN_MEM;
+    if (mem) {
+        ea = insn_ea(cpu, in);
+        dst = mem_get(cpu, in, ea, w);
+    } else {
+        dst = reg_get(cpu, in->rm, w);
+    }
+    bool equal = acc == dst;
+    if (mem)
+        mem_set(cpu, in, ea, w, equal ? src : dst);
+    else if (equal)
+        reg_set(cpu, in->rm, w, src);
+    if (!equal)
+        reg_set(cpu, R_EAX, w, dst);
+    flags_lazy(cpu, LF_SUB | width_flag(w), acc, dst, (acc - dst) & mask);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmpxchg8b(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint64_t m = cpu_read64(cpu, in->seg, ea);
+    uint64_t cmp = (uint64_t)cpu->gpr[R_EDX] << 32 | cpu->gpr[R_EAX];
+    bool equal = m == cmp;
+    cpu_write64(cpu, in->seg, ea, equal ? (uint64_t)cpu->gpr[R_ECX] << 32 | cpu->gpr[R_EBX] : m);
+    if (!equal) {
+        cpu->gpr[R_EAX] = (uint32_t)m;
+        cpu->gpr[R_EDX] = (uint32_t)(m >> 32);
+    }
+    flags_materialize(cpu);
+    cpu->eflags = (cpu->eflags & ~FLAG_ZF) | (equal ? FLAG_ZF : 0);
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_cmpxchg(const DecodeCtx *d)
+{
+    (void)d;
+    return op_cmpxchg;
+}
+
+/* 0F C7: group 9, only /1 CMPXCHG8B m64 exists on a P6. */
+static InsnFn pick_group9(const DecodeCtx *d)
+{
+    return d->reg == 1 && d->mem ? op_cmpxchg8b : NULL;
+}
+
+static const Insn *op_xadd(Cpu *cpu, const Insn *in)
+{
+    unsigned w = insn_width(in);
+    uint32_t mask = w == 32 ? 0xFFFFFFFFu : (1u << w) - 1;
+    uint32_t src = reg_get(cpu, in->reg, w);
+    if (in->flags & INSN_MEM) {
+        uint32_t ea = insn_ea(cpu, in);
+        uint32_t dst = mem_get(cpu, in, ea, w), sum = (dst + src) & mask;
+        mem_set(cpu, in, ea, w, sum);
+        reg_set(cpu, in->reg, w, dst);
+        flags_lazy(cpu, LF_ADD | width_flag(w), dst, src, sum);
+    } else {
+        uint32_t dst = reg_get(cpu, in->rm, w), sum = (dst + src) & mask;
+        reg_set(cpu, in->reg, w, dst);
+        reg_set(cpu, in->rm, w, sum);
+        flags_lazy(cpu, LF_ADD | width_flag(w), dst, src, sum);
+    }
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_xadd(const DecodeCtx *d)
+{
+    (void)d;
+    return op_xadd;
+}
+
+/* ======== LDS LES LSS LFS LGS ======== */
+
+static unsigned far_load_segment(uint16_t opcode)
+{
+    switch (opcode) {
+    case 0xC4: return SEG_ES;
+    case 0xC5: return SEG_DS;
+    case 0x1B2: return SEG_SS;
+    case 0x1B4: return SEG_FS;
+    default: return SEG_GS;
+    }
+}
+
+static const Insn *op_load_far_pointer(Cpu *cpu, const Insn *in)
+{
+    bool op32 = in->flags & INSN_OP32;
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t off = op32 ? cpu_read32(cpu, in->seg, ea) : cpu_read16(cpu, in->seg, ea);
+    uint32_t sel_at = ea + (op32 ? 4 : 2);
+    if (!(in->flags & INSN_ADDR32))
+        sel_at &= 0xFFFF;
+    uint16_t sel = cpu_read16(cpu, in->seg, sel_at);
+    unsigned seg = far_load_segment(in->opcode);
+    seg_load(cpu, seg, sel);   /* may fault: the register is written after */
+    if (op32)
+        cpu->gpr[in->reg] = off;
+    else
+        reg16_set(cpu, in->reg, (uint16_t)off);
+    if (seg == SEG_SS)
+        cpu->inhibit_irq = true;
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_load_far_pointer(const DecodeCtx *d)
+{
+    return d->mem ? op_load_far_pointer : NULL;
+}
+
+/* 0F 18-1F: hint NOPs with a ModRM operand; nothing is accessed. */
+static InsnFn pick_hint_nop(const DecodeCtx *d)
+{
+    (void)d;
+    return op_nop;
+}
+
+void ops_mov_register(void)
+{
+    for (unsigned op = 0x88; op <= 0x8B; op++)
+        insn_pickers[op] = pick_mov;
+    insn_pickers[0x8C] = pick_mov_rm_sreg;
+    insn_pickers[0x8E] = pick_mov_sreg_rm;
+    insn_pickers[0x8D] = pick_lea;
+    for (unsigned op = 0xA0; op <= 0xA3; op++)
+        insn_pickers[op] = pick_mov_moffs;
+    for (unsigned op = 0xB0; op <= 0xBF; op++)
+        insn_pickers[op] = pick_mov_r_imm;
+    insn_pickers[0xC6] = pick_mov_rm_imm;
+    insn_pickers[0xC7] = pick_mov_rm_imm;
+    for (unsigned op = 0x1B6; op <= 0x1B7; op++)
+        insn_pickers[op] = pick_movx;
+    for (unsigned op = 0x1BE; op <= 0x1BF; op++)
+        insn_pickers[op] = pick_movx;
+    insn_pickers[0x86] = pick_xchg_rm;
+    insn_pickers[0x87] = pick_xchg_rm;
+    for (unsigned op = 0x90; op <= 0x97; op++)
+        insn_pickers[op] = pick_xchg_eax;
+    insn_pickers[0x98] = pick_misc;
+    insn_pickers[0x99] = pick_misc;
+    insn_pickers[0x9E] = pick_misc;
+    insn_pickers[0x9F] = pick_misc;
+    insn_pickers[0xD7] = pick_misc;
+    for (unsigned op = 0x140; op <= 0x14F; op++)
+        insn_pickers[op] = pick_cmov;
+    for (unsigned op = 0x190; op <= 0x19F; op++)
+        insn_pickers[op] = pick_setcc;
+    for (unsigned op = 0x1C8; op <= 0x1CF; op++)
+        insn_pickers[op] = pick_bswap;
+    insn_pickers[0x1B0] = pick_cmpxchg;
+    insn_pickers[0x1B1] = pick_cmpxchg;
+    insn_pickers[0x1C7] = pick_group9;
+    insn_pickers[0x1C0] = pick_xadd;
+    insn_pickers[0x1C1] = pick_xadd;
+    insn_pickers[0xC4] = pick_load_far_pointer;
+    insn_pickers[0xC5] = pick_load_far_pointer;
+    insn_pickers[0x1B2] = pick_load_far_pointer;
+    insn_pickers[0x1B4] = pick_load_far_pointer;
+    insn_pickers[0x1B5] = pick_load_far_pointer;
+    for (unsigned op = 0x118; op <= 0x11F; op++)
+        insn_pickers[op] = pick_hint_nop;
+}
