@@ -207,7 +207,8 @@ static const Insn *op_shift_reg(Cpu *cpu, const Insn *in)
         return insn_next(cpu, in);
     ShiftOut o = shift_ops[in->reg](reg_get(cpu, in->rm, w), count, w, flags_get_cf(cpu));
     reg_set(cpu, in->rm, w, o.res);
-    shift_commit_flags(cpu, &o, w);
+    if (o.changed)   /* RCL/RCR by a multiple of 9 or 17 change nothing */
+        shift_commit_flags(cpu, &o, w);
     return insn_next(cpu, in);
 }
 
@@ -220,7 +221,8 @@ static const Insn *op_shift_mem(Cpu *cpu, const Insn *in)
         return insn_next(cpu, in);   /* the read still happens (and may fault) */
     ShiftOut o = shift_ops[in->reg](a, count, w, flags_get_cf(cpu));
     mem_set(cpu, in, ea, w, o.res);
-    shift_commit_flags(cpu, &o, w);
+    if (o.changed)
+        shift_commit_flags(cpu, &o, w);
     return insn_next(cpu, in);
 }
 
