@@ -38,6 +38,7 @@ Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
         return NULL;
     }
     icache_attach_jmp_cache(cpu->icache, cpu->jmp_cache);
+    icache_attach_epoch(cpu->icache, &cpu->chain_epoch);
     mem->map_changed = cpu_on_map_changed;
     mem->map_changed_opaque = cpu;
     mem->code_write = cpu_on_code_write;

@@ -190,18 +190,32 @@ typedef struct Cpu {
     uint64_t icount;        /* instructions retired */
     uint64_t icount_stop;   /* the loop leaves at or soon after this count */
     uint64_t idle_insns;    /* part of icount spent halted (guest time, not work) */
+    /* Bumped by everything that may change what a linear EIP decodes to
+     * (TLB flushes, CS or CPL changes, block-cache flushes): a block's
+     * cached link to its successor is valid only within one epoch. */
+    uint32_t chain_epoch;
 
     /* --- mode --- */
     uint8_t cpl;
     bool code32;            /* CS.D */
     bool stack32;           /* SS.B */
-    bool halted;
-    bool inhibit_irq;       /* one-instruction shadow after STI, MOV SS, POP SS */
-    bool single_step;       /* execute one instruction per block (TF, debug) */
+    /* Everything the loop must look at between blocks, in one word so that
+     * the common case (none of it) costs a single test. */
+    union {
+        struct {
+            bool halted;
+            bool inhibit_irq;   /* one-instruction shadow after STI, MOV SS, POP SS */
+            bool single_step;   /* execute one instruction per block (TF, debug) */
+            bool debug_check;   /* DR7 has enabled breakpoints: check each instruction */
+            bool intr;          /* INTR line level from the interrupt controller */
+            bool nmi_pending;
+            bool stop_request;  /* leave cpu_run at the next block boundary */
+            bool attention_spare;
+        };
+        uint64_t attention;
+    };
     bool block_exit;        /* a handler asks the loop to re-look-up (mode changes) */
-    bool debug_check;       /* DR7 has enabled breakpoints: check each instruction */
     bool suppress_tf_trap;  /* the instruction just run must not raise the TF trap */
-    bool stop_request;      /* leave cpu_run at the next block boundary */
     uint32_t block_eip;     /* EIP at which the current block was entered */
     bool pending_db;        /* a data breakpoint hit: #DB trap after this instruction */
 
@@ -212,9 +226,7 @@ typedef struct Cpu {
     CpuMsrs msr;
     uint64_t pdpte[4];      /* PAE page-directory-pointer entries, loaded with CR3 */
 
-    /* --- interrupts --- */
-    bool intr;              /* INTR line level from the interrupt controller */
-    bool nmi_pending;
+    /* --- interrupts (intr and nmi_pending are in the attention word) --- */
     bool nmi_blocked;       /* from NMI delivery to the next IRET */
     int (*intr_ack)(void *opaque);   /* returns the vector, acknowledges */
     void *intr_opaque;
@@ -280,6 +292,7 @@ void cpu_log_once(Cpu *cpu, const char *what, uint32_t detail);
 static inline void cpu_set_cpl(Cpu *c, unsigned cpl)
 {
     c->cpl = (uint8_t)cpl;
+    c->chain_epoch++;
     c->tlb_read = c->tlb[cpl == 3 ? TLB_USER_READ : TLB_SUP_READ];
     c->tlb_write = c->tlb[cpl == 3 ? TLB_USER_WRITE : TLB_SUP_WRITE];
 }

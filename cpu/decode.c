@@ -33,10 +33,12 @@ const uint16_t decode_attrs[0x200] = {
     [0x62] = M, [0x63] = M,
     [0x64] = P, [0x65] = P, [0x66] = P, [0x67] = P,
     [0x68] = IV, [0x69] = M | IV, [0x6A] = I8 | DA_SIGNX8, [0x6B] = M | I8 | DA_SIGNX8,
-    [0x70] = DA_REL8 | E, [0x71] = DA_REL8 | E, [0x72] = DA_REL8 | E, [0x73] = DA_REL8 | E,
-    [0x74] = DA_REL8 | E, [0x75] = DA_REL8 | E, [0x76] = DA_REL8 | E, [0x77] = DA_REL8 | E,
-    [0x78] = DA_REL8 | E, [0x79] = DA_REL8 | E, [0x7A] = DA_REL8 | E, [0x7B] = DA_REL8 | E,
-    [0x7C] = DA_REL8 | E, [0x7D] = DA_REL8 | E, [0x7E] = DA_REL8 | E, [0x7F] = DA_REL8 | E,
+    /* Conditional branches do not end a block: not taken, the block goes
+     * on; taken, the handler leaves it (insn_leave_block). */
+    [0x70] = DA_REL8, [0x71] = DA_REL8, [0x72] = DA_REL8, [0x73] = DA_REL8,
+    [0x74] = DA_REL8, [0x75] = DA_REL8, [0x76] = DA_REL8, [0x77] = DA_REL8,
+    [0x78] = DA_REL8, [0x79] = DA_REL8, [0x7A] = DA_REL8, [0x7B] = DA_REL8,
+    [0x7C] = DA_REL8, [0x7D] = DA_REL8, [0x7E] = DA_REL8, [0x7F] = DA_REL8,
     [0x80] = M | I8 | L, [0x81] = M | IV | L, [0x82] = M | I8 | L, [0x83] = M | I8 | DA_SIGNX8 | L,
     [0x84] = M, [0x85] = M, [0x86] = M | L, [0x87] = M | L,
     [0x88] = M, [0x89] = M, [0x8A] = M, [0x8B] = M, [0x8C] = M, [0x8D] = M, [0x8E] = M | E,
@@ -54,7 +56,7 @@ const uint16_t decode_attrs[0x200] = {
     [0xCE] = E, [0xCF] = E,
     [0xD0] = M, [0xD1] = M, [0xD2] = M, [0xD3] = M, [0xD4] = I8, [0xD5] = I8,
     [0xD8] = M, [0xD9] = M, [0xDA] = M, [0xDB] = M, [0xDC] = M, [0xDD] = M, [0xDE] = M, [0xDF] = M,
-    [0xE0] = DA_REL8 | E, [0xE1] = DA_REL8 | E, [0xE2] = DA_REL8 | E, [0xE3] = DA_REL8 | E,
+    [0xE0] = DA_REL8, [0xE1] = DA_REL8, [0xE2] = DA_REL8, [0xE3] = DA_REL8,
     [0xE4] = I8, [0xE5] = I8, [0xE6] = I8, [0xE7] = I8,
     [0xE8] = DA_RELV | E, [0xE9] = DA_RELV | E, [0xEA] = DA_FARPTR | E, [0xEB] = DA_REL8 | E,
     [0xF0] = P, [0xF1] = E, [0xF2] = P, [0xF3] = P, [0xF4] = E,
@@ -76,10 +78,10 @@ const uint16_t decode_attrs[0x200] = {
     [0x166] = M, [0x167] = M, [0x168] = M, [0x169] = M, [0x16A] = M, [0x16B] = M,
     [0x16E] = M, [0x16F] = M, [0x171] = M | I8, [0x172] = M | I8, [0x173] = M | I8,
     [0x174] = M, [0x175] = M, [0x176] = M, [0x177] = 0, [0x17E] = M, [0x17F] = M,
-    [0x180] = DA_RELV | E, [0x181] = DA_RELV | E, [0x182] = DA_RELV | E, [0x183] = DA_RELV | E,
-    [0x184] = DA_RELV | E, [0x185] = DA_RELV | E, [0x186] = DA_RELV | E, [0x187] = DA_RELV | E,
-    [0x188] = DA_RELV | E, [0x189] = DA_RELV | E, [0x18A] = DA_RELV | E, [0x18B] = DA_RELV | E,
-    [0x18C] = DA_RELV | E, [0x18D] = DA_RELV | E, [0x18E] = DA_RELV | E, [0x18F] = DA_RELV | E,
+    [0x180] = DA_RELV, [0x181] = DA_RELV, [0x182] = DA_RELV, [0x183] = DA_RELV,
+    [0x184] = DA_RELV, [0x185] = DA_RELV, [0x186] = DA_RELV, [0x187] = DA_RELV,
+    [0x188] = DA_RELV, [0x189] = DA_RELV, [0x18A] = DA_RELV, [0x18B] = DA_RELV,
+    [0x18C] = DA_RELV, [0x18D] = DA_RELV, [0x18E] = DA_RELV, [0x18F] = DA_RELV,
     [0x190] = M, [0x191] = M, [0x192] = M, [0x193] = M, [0x194] = M, [0x195] = M,
     [0x196] = M, [0x197] = M, [0x198] = M, [0x199] = M, [0x19A] = M, [0x19B] = M,
     [0x19C] = M, [0x19D] = M, [0x19E] = M, [0x19F] = M,
@@ -332,11 +334,6 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, boo
                  (repne ? INSN_REPNE : 0) | (lock ? INSN_LOCK : 0) |
                  (seg_override >= 0 ? INSN_SEGOVR : 0);
     *ends_block = (attrs & DA_END) != 0 || (op == 0xFF && in->reg >= 2 && in->reg <= 5);
-    /* A REP string instruction may stop part-way to let interrupts in and
-     * resume itself: it must be the last of its block. */
-    if ((rep || repne) && ((op >= 0xA4 && op <= 0xAF && op != 0xA8 && op != 0xA9) ||
-                           (op >= 0x6C && op <= 0x6F)))
-        *ends_block = true;
 
     if (lock && (!(attrs & DA_LOCK) || mod == 3 || !lock_allowed(op, in->reg))) {
         in->fn = insn_lock_ud;

@@ -105,6 +105,31 @@ static void run_one(Cpu *cpu)
     cpu->suppress_tf_trap = false;
 }
 
+/* The block to run next: the one the previous block linked to when it
+ * ended at the same EIP in the same epoch, else a lookup (which is then
+ * remembered in one of the previous block's two link slots). */
+static inline Block *next_block(Cpu *cpu, Block *prev)
+{
+    uint32_t eip = cpu->eip, epoch = cpu->chain_epoch;
+    if (prev) {
+        for (int i = 0; i < 2; i++) {
+            Block *n = prev->link[i];
+            if (n && prev->link_eip[i] == eip && prev->link_epoch[i] == epoch && n->valid)
+                return n;
+        }
+    }
+    Block *b = icache_find(cpu);
+    if (prev && prev->valid && b->valid && cpu->chain_epoch == epoch && !cpu->single_step) {
+        /* Replace the older slot: a Jcc's two successors both stay. */
+        int slot = prev->link[0] && prev->link[1] ? (prev->link_epoch[0] > prev->link_epoch[1])
+                   : prev->link[0] != NULL;
+        prev->link[slot] = b;
+        prev->link_eip[slot] = eip;
+        prev->link_epoch[slot] = epoch;
+    }
+    return b;
+}
+
 uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
 {
     uint64_t start = cpu->icount;
@@ -124,15 +149,18 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
             return cpu->icount - start;
     }
 
-    while (cpu->icount < cpu->icount_stop && !cpu->stop_request) {
-        if (unlikely(cpu->halted || cpu->intr || cpu->nmi_pending || cpu->inhibit_irq ||
-                     cpu->single_step || cpu->debug_check)) {
+    Block *prev = NULL;   /* the block just run, for linking (none after a fault) */
+    while (cpu->icount < cpu->icount_stop) {
+        if (unlikely(cpu->attention)) {
+            if (cpu->stop_request)
+                break;
             if (cpu->inhibit_irq) {
                 /* STI / MOV SS shadow: the next instruction runs first. */
                 cpu->inhibit_irq = false;
                 run_one(cpu);
                 continue;
             }
+            prev = NULL;
             if (take_interrupt(cpu))
                 continue;
             if (cpu->halted) {
@@ -148,7 +176,7 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 continue;
             }
         }
-        Block *b = icache_find(cpu);
+        Block *b = next_block(cpu, prev);
         cpu->cur_block = b;
         cpu->block_eip = cpu->eip;
         cpu->icount += b->n;
@@ -156,6 +184,7 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
         while ((in = in->fn(cpu, in)) != NULL)
             ;
         cpu->cur_block = NULL;
+        prev = b;
     }
     return cpu->icount - start;
 }

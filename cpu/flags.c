@@ -129,26 +129,9 @@ void flags_set_cf(Cpu *cpu, bool cf)
     cpu->eflags = (cpu->eflags & ~FLAG_CF) | (cf ? FLAG_CF : 0);
 }
 
-bool flags_cond(const Cpu *cpu, unsigned cc)
+bool flags_cond_slow(const Cpu *cpu, unsigned cc)
 {
     bool r;
-    /* Fast paths for the results of CMP/SUB, the commonest producers. */
-    if ((cpu->lf.kind & LF_KIND_MASK) == LF_SUB) {
-        const LazyFlags *lf = &cpu->lf;
-        /* Shift operands to the top so a signed 32-bit compare works at any width. */
-        unsigned sh = (cpu->lf.kind & LF_W8) ? 24 : (cpu->lf.kind & LF_W16) ? 16 : 0;
-        int32_t sd = (int32_t)(lf->dst << sh), ss = (int32_t)(lf->src << sh);
-        switch (cc >> 1) {
-        case 1: r = lf->dst < lf->src; break;    /* B */
-        case 2: r = lf->res == 0; break;         /* Z */
-        case 3: r = lf->dst <= lf->src; break;   /* BE */
-        case 6: r = sd < ss; break;              /* L */
-        case 7: r = sd <= ss; break;             /* LE */
-        default: goto slow;
-        }
-        return r ^ (cc & 1);
-    }
-slow:
     switch (cc >> 1) {
     case 0: r = flags_get_of(cpu); break;
     case 1: r = flags_get_cf(cpu); break;

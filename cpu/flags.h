@@ -72,6 +72,41 @@ void flags_write(Cpu *cpu, uint32_t value, uint32_t mask);
 void flags_set_cf(Cpu *cpu, bool cf);
 
 /* Condition codes 0..15 as Jcc/SETcc/CMOVcc encode them. */
-bool flags_cond(const Cpu *cpu, unsigned cc);
+bool flags_cond_slow(const Cpu *cpu, unsigned cc);
+
+/* Inline fast paths for the commonest flag producers before a branch:
+ * CMP/SUB (every condition but O, S, P), logic ops and INC/DEC (Z). */
+static inline bool flags_cond(const Cpu *cpu, unsigned cc)
+{
+    const LazyFlags *lf = &cpu->lf;
+    uint32_t kind = lf->kind & LF_KIND_MASK;
+    bool r;
+    if (kind == LF_SUB) {
+        /* Shift operands to the top so a signed compare works at any width. */
+        unsigned sh = (lf->kind & LF_W8) ? 24 : (lf->kind & LF_W16) ? 16 : 0;
+        int32_t sd = (int32_t)(lf->dst << sh), ss = (int32_t)(lf->src << sh);
+        switch (cc >> 1) {
+        case 1: r = lf->dst < lf->src; break;    /* B */
+        case 2: r = lf->res == 0; break;         /* Z */
+        case 3: r = lf->dst <= lf->src; break;   /* BE */
+        case 6: r = sd < ss; break;              /* L */
+        case 7: r = sd <= ss; break;             /* LE */
+        default: return flags_cond_slow(cpu, cc);
+        }
+        return r ^ (cc & 1);
+    }
+    if (kind == LF_LOGIC || ((kind == LF_INC || kind == LF_DEC) && (cc >> 1) == 2)) {
+        bool zf = lf->res == 0, sf = lf->res & lf_sign_bit(lf->kind);
+        switch (cc >> 1) {
+        case 0: case 1: r = false; break;        /* O, B: OF = CF = 0 */
+        case 2: case 3: r = zf; break;           /* Z, BE */
+        case 4: case 6: r = sf; break;           /* S, L (OF = 0) */
+        case 7: r = zf || sf; break;             /* LE */
+        default: return flags_cond_slow(cpu, cc);
+        }
+        return r ^ (cc & 1);
+    }
+    return flags_cond_slow(cpu, cc);
+}
 
 #endif

@@ -25,6 +25,7 @@ struct IcacheState {
     } scratch;
     IcacheStats stats;
     JmpCacheEntry *cpu_jmp_cache;   /* the owning CPU's, cleared on flush */
+    uint32_t *epoch;                /* the owning CPU's chain epoch */
 };
 
 /* The sentinel after a block's last instruction. */
@@ -56,6 +57,11 @@ static inline uint32_t hash_of(uint64_t phys, bool code32)
 void icache_attach_jmp_cache(IcacheState *ic, JmpCacheEntry *jc)
 {
     ic->cpu_jmp_cache = jc;
+}
+
+void icache_attach_epoch(IcacheState *ic, uint32_t *epoch)
+{
+    ic->epoch = epoch;
 }
 
 IcacheState *icache_new(PhysMem *mem)
@@ -100,6 +106,8 @@ void icache_flush(IcacheState *ic)
     }
     ic->arena_used = 0;
     ic->stats.flushes++;
+    if (ic->epoch)
+        (*ic->epoch)++;
 }
 
 void icache_invalidate_page(IcacheState *ic, uint32_t paddr)
@@ -236,6 +244,7 @@ Block *icache_lookup(Cpu *cpu)
     b->bytes = (uint16_t)pos;
     b->code32 = cpu->code32;
     b->valid = true;
+    b->link[0] = b->link[1] = NULL;
     b->insns[n] = (Insn){ .fn = block_end, .eip_off = (uint16_t)pos };
     ic->arena_used += sizeof(Block) + (n + 1) * sizeof(Insn);
     ic->arena_used = (ic->arena_used + 15) & ~(size_t)15;

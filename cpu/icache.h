@@ -22,6 +22,11 @@ typedef struct Block {
     uint16_t bytes;          /* bytes covered */
     bool code32;
     bool valid;
+    /* Links to the blocks that followed this one, so the loop can go on
+     * without a lookup: valid while chain_epoch matches the CPU's. */
+    struct Block *link[2];
+    uint32_t link_eip[2];
+    uint32_t link_epoch[2];
     Insn insns[];            /* n + 1: the last is the end sentinel */
 } Block;
 
@@ -55,6 +60,16 @@ static inline uint32_t jmp_cache_index(uint32_t lin)
     return (lin ^ (lin >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
 }
 
+/* A handler that has set EIP somewhere else leaves its block here: the
+ * instructions after it were counted at block entry but will not run. */
+static inline const Insn *insn_leave_block(Cpu *cpu, const Insn *in)
+{
+    const Block *b = cpu->cur_block;
+    if (b && in >= b->insns && in < b->insns + b->n)
+        cpu->icount -= (uint64_t)(b->n - 1 - (in - b->insns));
+    return NULL;
+}
+
 /* Fast path of icache_lookup. */
 static inline Block *icache_find(Cpu *cpu)
 {
@@ -75,6 +90,9 @@ static inline Block *icache_find(Cpu *cpu)
 /* The CPU's jump cache, cleared whenever the arena is flushed (its block
  * pointers would dangle). */
 void icache_attach_jmp_cache(IcacheState *ic, JmpCacheEntry *jc);
+/* The CPU's chain epoch, bumped when the arena is flushed (block memory is
+ * reused, so every link dies). */
+void icache_attach_epoch(IcacheState *ic, uint32_t *epoch);
 
 /* Statistics */
 typedef struct IcacheStats {

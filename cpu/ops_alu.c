@@ -107,30 +107,34 @@ static const Insn *op_dec_rm8_reg(Cpu *cpu, const Insn *in)
 
 static const Insn *op_inc_rm16_reg(Cpu *cpu, const Insn *in)
 {
-    const Insn fake = { .reg = in->rm, .len = in->len };
-    op_inc_r16(cpu, &fake);
-    return in + 1;
+    uint32_t a = reg16_get(cpu, in->rm), r = (uint16_t)(a + 1);
+    inc_flags(cpu, LF_INC | LF_W16, a, r);
+    reg16_set(cpu, in->rm, (uint16_t)r);
+    return insn_next(cpu, in);
 }
 
 static const Insn *op_dec_rm16_reg(Cpu *cpu, const Insn *in)
 {
-    const Insn fake = { .reg = in->rm, .len = in->len };
-    op_dec_r16(cpu, &fake);
-    return in + 1;
+    uint32_t a = reg16_get(cpu, in->rm), r = (uint16_t)(a - 1);
+    inc_flags(cpu, LF_DEC | LF_W16, a, r);
+    reg16_set(cpu, in->rm, (uint16_t)r);
+    return insn_next(cpu, in);
 }
 
 static const Insn *op_inc_rm32_reg(Cpu *cpu, const Insn *in)
 {
-    const Insn fake = { .reg = in->rm, .len = in->len };
-    op_inc_r32(cpu, &fake);
-    return in + 1;
+    uint32_t a = cpu->gpr[in->rm], r = a + 1;
+    inc_flags(cpu, LF_INC | LF_W32, a, r);
+    cpu->gpr[in->rm] = r;
+    return insn_next(cpu, in);
 }
 
 static const Insn *op_dec_rm32_reg(Cpu *cpu, const Insn *in)
 {
-    const Insn fake = { .reg = in->rm, .len = in->len };
-    op_dec_r32(cpu, &fake);
-    return in + 1;
+    uint32_t a = cpu->gpr[in->rm], r = a - 1;
+    inc_flags(cpu, LF_DEC | LF_W32, a, r);
+    cpu->gpr[in->rm] = r;
+    return insn_next(cpu, in);
 }
 
 /* Memory forms: the flags are set after the write, so a faulting write

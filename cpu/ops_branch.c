@@ -5,19 +5,21 @@
  * pushed or changed. Taken branches set EIP and return NULL; the loop finds
  * the next block through its jump cache. */
 #include "cpu/flags.h"
+#include "cpu/icache.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
 
-/* Jump to a near target: truncate to the operand size, check the limit. */
-static const Insn *near_jump(Cpu *cpu, uint32_t target, bool op32)
+/* Jump to a near target: truncate to the operand size, check the limit,
+ * and leave the block (a conditional branch may sit in its middle). */
+static const Insn *near_jump(Cpu *cpu, const Insn *in, uint32_t target, bool op32)
 {
     if (!op32)
         target &= 0xFFFF;
     if (unlikely(target > cpu->seg[SEG_CS].lim_hi))
         cpu_fault(cpu, EXC_GP, 0);
     cpu->eip = target;
-    return NULL;
+    return insn_leave_block(cpu, in);
 }
 
 static uint32_t rel_target(const Cpu *cpu, const Insn *in)
@@ -27,14 +29,14 @@ static uint32_t rel_target(const Cpu *cpu, const Insn *in)
 
 static const Insn *op_jmp_rel(Cpu *cpu, const Insn *in)
 {
-    return near_jump(cpu, rel_target(cpu, in), in->flags & INSN_OP32);
+    return near_jump(cpu, in, rel_target(cpu, in), in->flags & INSN_OP32);
 }
 
 /* Jcc: the condition code is the low nibble of the opcode (70-7F, 0F 80-8F). */
 static const Insn *op_jcc(Cpu *cpu, const Insn *in)
 {
     if (flags_cond(cpu, in->opcode & 15))
-        return near_jump(cpu, rel_target(cpu, in), in->flags & INSN_OP32);
+        return near_jump(cpu, in, rel_target(cpu, in), in->flags & INSN_OP32);
     return insn_next(cpu, in);
 }
 
@@ -135,7 +137,7 @@ static const Insn *op_loop(Cpu *cpu, const Insn *in)
     }
     if (!take)
         return insn_next(cpu, in);
-    return near_jump(cpu, target, true);
+    return near_jump(cpu, in, target, true);
 }
 
 /* ======== group 5: CALL/JMP near and far, PUSH ======== */
@@ -163,7 +165,7 @@ static const Insn *op_call_rm(Cpu *cpu, const Insn *in)
 static const Insn *op_jmp_rm(Cpu *cpu, const Insn *in)
 {
     bool op32 = in->flags & INSN_OP32;
-    return near_jump(cpu, rm_operand(cpu, in, op32), op32);
+    return near_jump(cpu, in, rm_operand(cpu, in, op32), op32);
 }
 
 /* Read a far pointer m16:16 / m16:32. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cpu/flags.h"
+#include "cpu/icache.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
@@ -254,7 +255,7 @@ static const Insn *op_string(Cpu *cpu, const Insn *in)
         return insn_next(cpu, in);
     /* More to do: come back to this instruction after the loop has had a
      * look at interrupts. */
-    return NULL;
+    return insn_leave_block(cpu, in);
 }
 
 static InsnFn pick_string(const DecodeCtx *d)

@@ -38,6 +38,7 @@
 
 void tlb_flush_all(Cpu *cpu)
 {
+    cpu->chain_epoch++;
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             cpu->tlb[k][i].tag = TLB_EMPTY;
@@ -45,6 +46,7 @@ void tlb_flush_all(Cpu *cpu)
 
 void tlb_flush_nonglobal(Cpu *cpu)
 {
+    cpu->chain_epoch++;
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             if (!cpu->tlb[k][i].global)
@@ -53,6 +55,7 @@ void tlb_flush_nonglobal(Cpu *cpu)
 
 void tlb_flush_page(Cpu *cpu, uint32_t lin)
 {
+    cpu->chain_epoch++;
     /* A large page covers many TLB slots; each slot caches one 4 KiB piece,
      * so dropping the slot for lin is what INVLPG of that address needs:
      * other pieces of a large page stay valid until CR3 reload, exactly the

@@ -48,6 +48,8 @@ void seg_set_cache(SegCache *s, uint16_t sel, uint32_t base, uint32_t limit, uin
 void seg_load_real(Cpu *cpu, unsigned seg, uint16_t sel)
 {
     SegCache *s = &cpu->seg[seg];
+    if (seg == SEG_CS)
+        cpu->chain_epoch++;
     if (cpu_v86(cpu)) {
         seg_set_cache(s, sel, (uint32_t)sel << 4, 0xFFFF, V86_SEG_FLAGS);
         if (seg == SEG_SS)
@@ -136,6 +138,7 @@ void seg_load_cs_checked(Cpu *cpu, uint16_t sel, uint32_t base, uint32_t limit,
                          uint16_t flags, unsigned cpl)
 {
     seg_set_cache(&cpu->seg[SEG_CS], sel, base, limit, flags);
+    cpu->chain_epoch++;
     cpu->code32 = (flags & DESC_DB) != 0;
     cpu_set_cpl(cpu, cpl);
 }

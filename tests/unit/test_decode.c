@@ -120,6 +120,8 @@ Test(decode, relative_branches)
 {
     cr_assert_eq(DEC32(0x75, 0xFE), 2);                /* jnz $ */
     cr_assert_eq(in.disp, 0xFFFFFFFEu);
+    cr_assert_not(ends, "a conditional branch leaves its block only when taken");
+    cr_assert_eq(DEC32(0xEB, 0xFE), 2);                /* jmp $ */
     cr_assert(ends);
     cr_assert_eq(DEC32(0x0F, 0x84, 0x00, 0x01, 0x00, 0x00), 6);
     cr_assert_eq(in.opcode, 0x184);
