@@ -1,7 +1,8 @@
-/* Character backends. Output only for now; input arrives with the UART. */
+/* Character backends: stdio (output and input), file (output), none. */
 #include "iodev/chardev.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->fd_out = -1;
+    c->fd_in = -1;
     if (strcmp(spec, "none") == 0 || strcmp(spec, "null") == 0) {
         c->kind = CHARDEV_NONE;
         return true;
@@ -16,6 +18,7 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
     if (strcmp(spec, "stdio") == 0) {
         c->kind = CHARDEV_STDIO;
         c->fd_out = STDOUT_FILENO;
+        c->fd_in = STDIN_FILENO;
         return true;
     }
     if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
@@ -58,6 +61,22 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
     default:
         break;
     }
+}
+
+size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
+{
+    if (c->fd_in < 0 || c->input_eof || !max)
+        return 0;
+    struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+        return 0;
+    ssize_t n = read(c->fd_in, buf, max);
+    if (n <= 0) {
+        if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            c->input_eof = true;   /* end of input: stop polling */
+        return 0;
+    }
+    return (size_t)n;
 }
 
 void chardev_flush(CharDev *c)

@@ -10,6 +10,8 @@
 typedef struct CharDev {
     int kind;           /* CHARDEV_* */
     int fd_out;
+    int fd_in;          /* -1 when the backend gives no input */
+    bool input_eof;
     FILE *file;         /* file: backend */
     bool write_failed;  /* reported once */
 } CharDev;
@@ -19,6 +21,8 @@ enum { CHARDEV_NONE, CHARDEV_STDIO, CHARDEV_FILE };
 /* Parse "stdio", "file:PATH", "none". Returns false with a message in err. */
 bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen);
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len);
+/* Up to max bytes of input that are ready now (never blocks); 0 if none. */
+size_t chardev_read(CharDev *c, uint8_t *buf, size_t max);
 void chardev_flush(CharDev *c);
 void chardev_close(CharDev *c);
 

@@ -56,7 +56,7 @@ static void load_metadata(const char *path)
     FILE *fp = fopen(path, "r");
     if (!fp)
         return;
-    char line[512], cur[16] = "";
+    char line[512], cur[32] = "";
     while (fgets(line, sizeof line, fp)) {
         char key[32];
         unsigned mask;
@@ -435,8 +435,10 @@ int main(int argc, char **argv)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         Result *res = &results[n_results];
-        if (run_file(&r, path, key, only_test, verbose, res) != 0)
+        if (run_file(&r, path, key, only_test, verbose, res) != 0) {
+            h_cpu_free(r.cpu);
             return 2;
+        }
         n_results++;
         lock_skipped += res->lock_skipped;
         diff_total += res->differ_total;
@@ -494,5 +496,9 @@ int main(int argc, char **argv)
         fclose(fp);
     }
     h_cpu_free(r.cpu);
+    for (int i = 0; i < n_files; i++)
+        free(files[i]);
+    for (int i = 0; i < n_ops; i++)
+        free((char *)ops[i].difference);
     return status;
 }
