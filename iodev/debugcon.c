@@ -21,9 +21,9 @@ static void debugcon_write(void *opaque, uint16_t port, unsigned size, uint32_t 
 
 static const PortOps debugcon_ops = { debugcon_read, debugcon_write, false };
 
-bool debugcon_init(DebugCon *d, PortBus *bus, uint16_t port, CharDev *out)
+bool debugcon_init(DebugCon *d, PortBus *bus, const char *slot_name, uint16_t port, CharDev *out)
 {
     d->out = out;
-    int slot = portbus_add_slot(bus, "debugcon", &debugcon_ops, d);
+    int slot = portbus_add_slot(bus, slot_name, &debugcon_ops, d);
     return slot >= 0 && portbus_map(bus, slot, port, 1);
 }

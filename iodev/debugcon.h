@@ -9,6 +9,7 @@ typedef struct DebugCon {
     CharDev *out;
 } DebugCon;
 
-bool debugcon_init(DebugCon *d, PortBus *bus, uint16_t port, CharDev *out);
+bool debugcon_init(DebugCon *d, PortBus *bus, const char *slot_name, uint16_t port,
+                   CharDev *out);
 
 #endif

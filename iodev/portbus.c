@@ -36,6 +36,20 @@ bool portbus_map(PortBus *bus, int slot, uint16_t first, uint16_t count)
     return true;
 }
 
+void portbus_unmap(PortBus *bus, int slot, uint16_t first, uint16_t count)
+{
+    PortSlot *s = &bus->slots[slot];
+    for (uint32_t p = first; p < (uint32_t)first + count && p < 65536; p++)
+        if (bus->owner[p] == slot + 1)
+            bus->owner[p] = 0;
+    for (int i = 0; i < s->n_ranges; i++) {
+        if (s->ranges[i].first == first && s->ranges[i].count == count) {
+            s->ranges[i] = s->ranges[--s->n_ranges];
+            break;
+        }
+    }
+}
+
 void portbus_slot_irq(PortBus *bus, int slot, int irq)
 {
     PortSlot *s = &bus->slots[slot];

@@ -46,6 +46,9 @@ void portbus_init(PortBus *bus);
 int portbus_add_slot(PortBus *bus, const char *name, const PortOps *ops, void *opaque);
 /* Give ports [first, first+count) to a slot; false if any is taken already. */
 bool portbus_map(PortBus *bus, int slot, uint16_t first, uint16_t count);
+/* Release ports [first, first+count) if this slot owns them (a PCI BAR
+ * moving); the range record is removed too. */
+void portbus_unmap(PortBus *bus, int slot, uint16_t first, uint16_t count);
 void portbus_slot_irq(PortBus *bus, int slot, int irq);
 PortSlot *portbus_find(PortBus *bus, const char *name);
 /* Replace the handlers of a slot (remote proxy). */

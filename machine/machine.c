@@ -1,4 +1,4 @@
-/* The machine: wiring and the main loop. */
+/* The machine: wiring the PC together, and the main loop. */
 #include "machine/machine.h"
 
 #include <stdio.h>
@@ -6,6 +6,9 @@
 #include <time.h>
 
 #include "bios/firmware.h"
+
+#define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
+#define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
 
 static double host_seconds(void)
 {
@@ -46,6 +49,163 @@ static bool machine_setup_log(Machine *m)
     return true;
 }
 
+/* --- lines from the devices to the CPU and the machine --- */
+
+static void cpu_intr_line(void *opaque, bool level)
+{
+    Machine *m = opaque;
+    cpu_set_intr(m->cpu, level);
+}
+
+static void set_a20(void *opaque, bool enabled)
+{
+    Machine *m = opaque;
+    phys_set_a20(m->mem, enabled);
+}
+
+static bool get_a20(void *opaque)
+{
+    Machine *m = opaque;
+    return phys_a20(m->mem);
+}
+
+static void request_reset(void *opaque)
+{
+    Machine *m = opaque;
+    m->reset_requested = true;
+    m->cpu->stop_request = true;
+}
+
+static void request_poweroff(void *opaque)
+{
+    Machine *m = opaque;
+    m->poweroff_requested = true;
+    m->cpu->stop_request = true;
+}
+
+static void fdc_irq(void *opaque, int level)
+{
+    Machine *m = opaque;
+    pic_set_irq(&m->pic, 6, level);
+}
+
+static int fdc_dma(void *opaque, void *buf, int len, bool to_memory, bool *tc)
+{
+    Machine *m = opaque;
+    return dma_transfer(&m->dma, 2, buf, len, to_memory, tc);
+}
+
+/* IDE channels raise IRQ 14 and 15; the opaque is the machine, the channel
+ * is known from which hook is called. */
+static void ide0_irq(void *opaque, int level)
+{
+    pic_set_irq(&((Machine *)opaque)->pic, 14, level);
+}
+
+static void ide1_irq(void *opaque, int level)
+{
+    pic_set_irq(&((Machine *)opaque)->pic, 15, level);
+}
+
+/* --- firmware setup: CMOS fields and fw_cfg --- */
+
+static unsigned boot_code(char c)
+{
+    return c == 'a' ? 1 : c == 'c' ? 2 : c == 'd' ? 3 : 0;
+}
+
+static void cmos_setup(Machine *m)
+{
+    Cmos *c = &m->cmos;
+    uint32_t ram_kb = m->opt.ram_mb * 1024;
+    cmos_set(c, 0x10, fdc_cmos_types(&m->fdc));
+    unsigned floppies = (m->fdc.drive[0].cmos_type != 0) + (m->fdc.drive[1].cmos_type != 0);
+    uint8_t equipment = 0;
+    if (floppies)
+        equipment |= (uint8_t)(0x01 | (floppies - 1) << 6);
+    cmos_set(c, 0x14, equipment);
+    cmos_set(c, 0x15, 0x80);   /* 640 KiB base memory */
+    cmos_set(c, 0x16, 0x02);
+    uint32_t ext = ram_kb > 1024 ? ram_kb - 1024 : 0;
+    if (ext > 0xFFFF)
+        ext = 0xFFFF;
+    cmos_set(c, 0x17, (uint8_t)ext);
+    cmos_set(c, 0x18, (uint8_t)(ext >> 8));
+    cmos_set(c, 0x30, (uint8_t)ext);
+    cmos_set(c, 0x31, (uint8_t)(ext >> 8));
+    uint32_t above16 = m->opt.ram_mb > 16 ? (m->opt.ram_mb - 16) * 16 : 0;   /* 64 KiB units */
+    if (above16 > 0xFFFF)
+        above16 = 0xFFFF;
+    cmos_set(c, 0x34, (uint8_t)above16);
+    cmos_set(c, 0x35, (uint8_t)(above16 >> 8));
+    /* IDE disks: type 47 (user) for units 0 and 1, as BIOSes expect. */
+    uint8_t hd = 0;
+    if (m->ide[0].dev[0].kind == IDE_DISK)
+        hd |= 0xF0;
+    if (m->ide[0].dev[1].kind == IDE_DISK)
+        hd |= 0x0F;
+    cmos_set(c, 0x12, hd);
+    cmos_set(c, 0x19, (hd & 0xF0) ? 47 : 0);
+    cmos_set(c, 0x1A, (hd & 0x0F) ? 47 : 0);
+    /* Boot order as SeaBIOS reads it: 0x3D low/high nibble, 0x38 high nibble. */
+    const char *order = m->opt.boot_order[0] ? m->opt.boot_order : "cad";
+    unsigned b0 = boot_code(order[0]), b1 = order[0] ? boot_code(order[1]) : 0;
+    unsigned b2 = order[0] && order[1] ? boot_code(order[2]) : 0;
+    cmos_set(c, 0x3D, (uint8_t)(b0 | b1 << 4));
+    cmos_set(c, 0x38, (uint8_t)(b2 << 4));
+    cmos_set(c, 0x5F, 0);   /* CPUs - 1 */
+    cmos_fix_checksum(c);
+}
+
+static bool fwcfg_setup(Machine *m)
+{
+    FwCfg *fw = &m->fwcfg;
+    fwcfg_init(fw, m->mem);
+    uint64_t ram = (uint64_t)m->opt.ram_mb << 20;
+    bool ok = fwcfg_add_u64(fw, FW_CFG_RAM_SIZE, ram) && fwcfg_add_u16(fw, FW_CFG_NB_CPUS, 1) &&
+              fwcfg_add_u16(fw, FW_CFG_MAX_CPUS, 1) &&
+              fwcfg_add_u16(fw, FW_CFG_NOGRAPHIC, m->opt.nographic) &&
+              fwcfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
+    /* The memory map: all RAM below 4 GiB, one entry (SeaBIOS carves its
+     * own reservations out of it). */
+    uint8_t e820[20];
+    memset(e820, 0, sizeof e820);
+    memcpy(e820 + 8, &ram, 8);
+    e820[16] = 1;   /* E820_RAM */
+    ok = ok && fwcfg_add_file(fw, "etc/e820", e820, sizeof e820);
+    return ok && fwcfg_register(fw, &m->io);
+}
+
+/* --- building --- */
+
+static bool attach_drives(Machine *m, char *err, size_t errlen)
+{
+    for (int i = 0; i < 2; i++)
+        if (m->opt.fd[i] && !fdc_attach(&m->fdc, i, m->opt.fd[i], false, err, errlen))
+            return false;
+    for (int i = 0; i < 4; i++) {
+        const char *path = m->opt.hd[i];
+        if (!path)
+            continue;
+        IdeChannel *ch = &m->ide[i >> 1];
+        bool ok = m->opt.hd_cdrom[i]
+                      ? ide_attach_cdrom(ch, i & 1, path, err, errlen)
+                      : ide_attach_disk(ch, i & 1, path, m->opt.hd_readonly[i], err, errlen);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool open_chardev(CharDev *c, const char *spec, const char *what)
+{
+    char err[256];
+    if (chardev_open(c, spec, err, sizeof err))
+        return true;
+    fprintf(stderr, "kairo: %s: %s\n", what, err);
+    return false;
+}
+
 bool machine_init(Machine *m, const Options *opt)
 {
     char err[256];
@@ -69,19 +229,142 @@ bool machine_init(Machine *m, const Options *opt)
     clock_init(&m->clock, opt->ips, &m->cpu->icount);
     if (!machine_setup_log(m))
         return false;
+
+    /* Consoles */
     if (opt->debugcon) {
-        if (!chardev_open(&m->debugcon_out, opt->debugcon, err, sizeof err)) {
-            fprintf(stderr, "kairo: -debugcon: %s\n", err);
+        if (!open_chardev(&m->debugcon_out, opt->debugcon, "-debugcon"))
             return false;
-        }
-        debugcon_init(&m->debugcon, &m->io, 0xE9, &m->debugcon_out);
+        debugcon_init(&m->debugcon, &m->io, "debugcon", 0xE9, &m->debugcon_out);
+    }
+    if (opt->firmware_log) {
+        if (!open_chardev(&m->fwlog_out, opt->firmware_log, "--firmware-log"))
+            return false;
+        debugcon_init(&m->fwlog, &m->io, "fwlog", 0x402, &m->fwlog_out);
     }
     if (opt->debug_exit &&
         !debugexit_init(&m->debugexit, &m->io, opt->debug_exit_port, opt->debug_exit_size)) {
         fprintf(stderr, "kairo: isa-debug-exit: port 0x%X is taken\n", opt->debug_exit_port);
         return false;
     }
+
+    /* Interrupts, timers, the chipset's ISA devices */
+    pic_init(&m->pic, cpu_intr_line, m);
+    m->cpu->intr_ack = pic_ack;
+    m->cpu->intr_opaque = &m->pic;
+    pit_init(&m->pit, &m->clock, pic_irq_line(&m->pic, 0));
+    int64_t start = opt->deterministic ? DETERMINISTIC_EPOCH : (int64_t)time(NULL);
+    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), start);
+    dma_init(&m->dma, m->mem);
+    const KbcHooks kbc_hooks = { set_a20, request_reset, m };
+    i8042_init(&m->kbc, pic_irq_line(&m->pic, 1), pic_irq_line(&m->pic, 12), &kbc_hooks);
+    port92_init(&m->port92, &kbc_hooks, get_a20);
+
+    /* Serial ports: COM1 follows -serial (stdio under -nographic). */
+    static const uint16_t com_base[4] = { 0x3F8, 0x2F8, 0x3E8, 0x2E8 };
+    static const int com_irq[4] = { 4, 3, 4, 3 };
+    static const char *com_name[4] = { "com1", "com2", "com3", "com4" };
+    for (int i = 0; i < 4; i++) {
+        const char *spec = i == 0 ? (opt->serial ? opt->serial : opt->nographic ? "stdio" : "none")
+                                  : (opt->serial_extra[i - 1] ? opt->serial_extra[i - 1] : "none");
+        if (!open_chardev(&m->serial_out[i], spec, "-serial"))
+            return false;
+        uart_init(&m->uart[i], &m->clock, pic_irq_line(&m->pic, com_irq[i]), &m->serial_out[i]);
+    }
+
+    const FdcHooks fdc_hooks = { fdc_irq, fdc_dma, m };
+    fdc_init(&m->fdc, &fdc_hooks);
+    const IdeHooks ide0_hooks = { ide0_irq, m }, ide1_hooks = { ide1_irq, m };
+    ide_init(&m->ide[0], m->mem, &ide0_hooks, "ide0");
+    ide_init(&m->ide[1], m->mem, &ide1_hooks, "ide1");
+    if (!attach_drives(m, err, sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+
+    bool ok = pic_register(&m->pic, &m->io) && pit_register(&m->pit, &m->io) &&
+              cmos_register(&m->cmos, &m->io) && dma_register(&m->dma, &m->io) &&
+              i8042_register(&m->kbc, &m->io) && port92_register(&m->port92, &m->io) &&
+              fdc_register(&m->fdc, &m->io);
+    for (int i = 0; i < 4 && ok; i++)
+        ok = uart_register(&m->uart[i], &m->io, com_name[i], com_base[i], com_irq[i]);
+    ok = ok && ide_register(&m->ide[0], &m->io, "ide0", 0x1F0, 0x3F6, 14) &&
+         ide_register(&m->ide[1], &m->io, "ide1", 0x170, 0x376, 15);
+    if (!ok) {
+        fprintf(stderr, "kairo: device port ranges collide\n");
+        return false;
+    }
+
+    /* PCI: i440FX, PIIX3 (ISA, IDE), PIIX4 PM, std-vga */
+    pci_init(&m->pci, m->mem, &m->io, &m->pic);
+    m->pci.reset_request = request_reset;
+    m->pci.reset_opaque = m;
+    if (!pci_register(&m->pci) ||
+        !i440fx_init(&m->northbridge, &m->pci, m->mem, &m->ide[0], &m->ide[1]) ||
+        !acpi_pm_init(&m->acpi, &m->pci, &m->clock, pic_irq_line(&m->pic, 9), request_poweroff, m)) {
+        fprintf(stderr, "kairo: cannot build the PCI chipset\n");
+        return false;
+    }
+    if (!opt->vga_none) {
+        if (!vga_init(&m->vga, m->mem, &m->clock, 16) || !vga_register(&m->vga, &m->io)) {
+            fprintf(stderr, "kairo: cannot create the VGA\n");
+            return false;
+        }
+        m->has_vga = true;
+        FILE *probe = fopen(SEAVGABIOS, "rb");
+        const char *rom = probe ? SEAVGABIOS : NULL;
+        if (probe)
+            fclose(probe);
+        if (!vga_pci_init(&m->vga_pci, &m->pci, &m->vga, rom, err, sizeof err)) {
+            fprintf(stderr, "kairo: %s\n", err);
+            return false;
+        }
+    }
+    if (!fwcfg_setup(m)) {
+        fprintf(stderr, "kairo: cannot set up fw_cfg\n");
+        return false;
+    }
+    cmos_setup(m);
     return true;
+}
+
+/* Everything a reset line resets; RAM and the disks stay. */
+static void machine_reset(Machine *m)
+{
+    phys_set_a20(m->mem, true);
+    pic_reset(&m->pic);
+    pit_reset(&m->pit);
+    cmos_reset(&m->cmos);
+    dma_reset(&m->dma);
+    i8042_reset(&m->kbc);
+    for (int i = 0; i < 4; i++)
+        uart_reset(&m->uart[i]);
+    fdc_reset(&m->fdc);
+    ide_reset(&m->ide[0]);
+    ide_reset(&m->ide[1]);
+    if (m->has_vga)
+        vga_reset(&m->vga);
+    i440fx_reset(&m->northbridge);
+    cpu_reset(m->cpu);
+    m->reset_requested = false;
+}
+
+void machine_list_slots(const Machine *m, FILE *out)
+{
+    fprintf(out, "%-10s %-28s %s\n", "slot", "ports", "irqs");
+    for (int i = 0; i < m->io.n_slots; i++) {
+        const PortSlot *s = &m->io.slots[i];
+        char ports[128] = "";
+        size_t n = 0;
+        for (int r = 0; r < s->n_ranges && n < sizeof ports - 16; r++)
+            n += (size_t)snprintf(ports + n, sizeof ports - n, "%s0x%X-0x%X", r ? "," : "",
+                                  s->ranges[r].first,
+                                  s->ranges[r].first + s->ranges[r].count - 1);
+        char irqs[32] = "";
+        size_t k = 0;
+        for (int q = 0; q < s->n_irqs; q++)
+            k += (size_t)snprintf(irqs + k, sizeof irqs - k, "%s%d", q ? "," : "", s->irqs[q]);
+        fprintf(out, "%-10s %-28s %s\n", s->name, n ? ports : "-", k ? irqs : "-");
+    }
 }
 
 /* How many instructions to run before looking at the world again: the
@@ -107,8 +390,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     int status = EXIT_OK;
     for (;;) {
         if (m->opt.max_insns && cpu->icount >= m->opt.max_insns) {
-            fprintf(stderr, "kairo: instruction limit (%llu) reached\n",
-                    (unsigned long long)m->opt.max_insns);
+            fprintf(stderr, "kairo: instruction limit (%llu) reached at %04X:%08X\n",
+                    (unsigned long long)m->opt.max_insns, cpu->seg[SEG_CS].sel, cpu->eip);
             status = EXIT_LIMIT;
             break;
         }
@@ -117,6 +400,21 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         if (m->debugexit.requested) {
             status = m->debugexit.status;
             break;
+        }
+        if (m->poweroff_requested) {
+            fprintf(stderr, "kairo: guest powered off\n");
+            status = EXIT_OK;
+            break;
+        }
+        if (m->reset_requested) {
+            if (cpu->log_mask & CPU_LOG_RESET)
+                fprintf(stderr, "kairo: reset requested by the guest\n");
+            if (m->opt.no_reboot) {
+                fprintf(stderr, "kairo: guest reset, stopping (-no-reboot)\n");
+                status = EXIT_OK;
+                break;
+            }
+            machine_reset(m);
         }
         if (cpu->triple_fault) {
             if (m->opt.no_reboot) {
@@ -128,10 +426,11 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             if (cpu->log_mask & CPU_LOG_RESET)
                 fprintf(stderr, "kairo: triple fault at %04X:%08X: resetting the machine\n",
                         cpu->seg[SEG_CS].sel, cpu->eip);
-            phys_set_a20(m->mem, true);
-            cpu_reset(cpu);
+            machine_reset(m);
         }
-        if (cpu->halted && !(cpu->eflags & FLAG_IF) && !cpu->nmi_pending && !m->clock.head) {
+        /* With IF clear only an NMI could wake a halted CPU, and no device
+         * here raises one: the guest has stopped. */
+        if (cpu->halted && !(cpu->eflags & FLAG_IF) && !cpu->nmi_pending) {
             fprintf(stderr, "kairo: guest halted with interrupts disabled at %04X:%08X\n",
                     cpu->seg[SEG_CS].sel, cpu->eip);
             status = EXIT_HALTED;
@@ -149,6 +448,13 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         }
     }
     double secs = host_seconds() - t0;
+    if (m->opt.dump_text && m->has_vga) {
+        static char text[16384];
+        if (vga_text_dump(&m->vga, text, sizeof text))
+            fputs(text, stdout);
+        else
+            fprintf(stderr, "kairo: --dump-text: the VGA is in a graphics mode\n");
+    }
     if (m->opt.stats) {
         uint64_t executed = cpu->icount - cpu->idle_insns;
         double mips = secs > 0 ? (double)executed / secs / 1e6 : 0;
@@ -160,10 +466,25 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 
 void machine_destroy(Machine *m)
 {
+    /* Disks first: whatever the guest wrote reaches the image files. */
+    fdc_flush(&m->fdc);
+    fdc_close(&m->fdc);
+    ide_flush(&m->ide[0]);
+    ide_flush(&m->ide[1]);
+    ide_close(&m->ide[0]);
+    ide_close(&m->ide[1]);
     if (m->log)
         fclose(m->log);
     chardev_flush(&m->debugcon_out);
     chardev_close(&m->debugcon_out);
+    chardev_close(&m->fwlog_out);
+    for (int i = 0; i < 4; i++)
+        chardev_close(&m->serial_out[i]);
+    fwcfg_free(&m->fwcfg);
+    if (m->has_vga) {
+        vga_pci_free(&m->vga_pci);
+        vga_free(&m->vga);
+    }
     cpu_free(m->cpu);
     phys_free(m->mem);
 }

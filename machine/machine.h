@@ -1,4 +1,4 @@
-/* A whole PC: memory, port bus, CPU, clock and devices. */
+/* A whole PC: memory, port bus, CPU, clock and the PC/AT devices. */
 #ifndef KAIRO_MACHINE_H
 #define KAIRO_MACHINE_H
 
@@ -6,10 +6,25 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "iodev/acpi_pm.h"
 #include "iodev/chardev.h"
+#include "iodev/cmos.h"
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
+#include "iodev/dma.h"
+#include "iodev/fdc.h"
+#include "iodev/fwcfg.h"
+#include "iodev/i440fx.h"
+#include "iodev/i8042.h"
+#include "iodev/ide.h"
+#include "iodev/pci.h"
+#include "iodev/pic.h"
+#include "iodev/pit.h"
+#include "iodev/port92.h"
 #include "iodev/portbus.h"
+#include "iodev/uart.h"
+#include "iodev/vga.h"
+#include "iodev/vga_pci.h"
 #include "machine/clock.h"
 #include "machine/options.h"
 
@@ -19,9 +34,27 @@ typedef struct Machine {
     PortBus io;
     Cpu *cpu;
     Clock clock;
-    CharDev debugcon_out;
-    DebugCon debugcon;
+    CharDev debugcon_out, fwlog_out, serial_out[4];
+    DebugCon debugcon, fwlog;
     DebugExit debugexit;
+    PicPair pic;
+    Pit pit;
+    Cmos cmos;
+    Dma dma;
+    I8042 kbc;
+    Port92 port92;
+    Uart uart[4];
+    Fdc fdc;
+    IdeChannel ide[2];
+    PciBus pci;
+    I440fx northbridge;
+    AcpiPm acpi;
+    Vga vga;
+    VgaPci vga_pci;
+    bool has_vga;
+    FwCfg fwcfg;
+    bool reset_requested;
+    bool poweroff_requested;
     FILE *log;              /* -D file */
 } Machine;
 
@@ -40,6 +73,9 @@ enum {
 bool machine_init(Machine *m, const Options *opt);
 /* Run until the guest or a limit ends the run; returns the exit status. */
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal);
+/* Print the slot table (--list-slots). */
+void machine_list_slots(const Machine *m, FILE *out);
+/* Flush disks and close everything (safe after a failed init). */
 void machine_destroy(Machine *m);
 
 #endif

@@ -28,6 +28,11 @@ int main(int argc, char **argv)
     Machine m;
     if (!machine_init(&m, &opt))
         return EXIT_ERROR;
+    if (opt.list_slots) {
+        machine_list_slots(&m, stdout);
+        machine_destroy(&m);
+        return 0;
+    }
     int status = machine_run(&m, &stop_signal);
     machine_destroy(&m);
     return status;

@@ -11,11 +11,21 @@
 void options_usage(FILE *out)
 {
     fputs("usage: kairo [options]\n"
-          "  -bios FILE            system firmware image (multiple of 64 KiB)\n"
+          "  -bios FILE            system firmware (default: SeaBIOS, /usr/share/seabios/bios-256k.bin)\n"
+          "  -hda/-hdb/-hdc/-hdd FILE  IDE disk images (raw)\n"
+          "  -cdrom FILE           ISO image in the CD-ROM drive (secondary master)\n"
+          "  -fda/-fdb FILE        floppy images (160K-2.88M raw)\n"
+          "  -drive file=F[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on]\n"
+          "  -boot ORDER           boot order letters: a floppy, c disk, d CD-ROM (order=.. accepted)\n"
+          "  -vga std|none         VGA card (std: QEMU's std-vga with SeaVGABIOS)\n"
+          "  --firmware-log SPEC   SeaBIOS debug output (port 0x402): stdio, file:PATH\n"
+          "  --deterministic       fixed RTC start time: the same input gives the same run\n"
+          "  --list-slots          print the device slots (name, ports, IRQs) and exit\n"
+          "  --dump-text           print the VGA text screen at exit\n"
           "  -m MB                 RAM size in MiB (default 128, at most 3584)\n"
           "  -nographic            no display window; serial to stdio\n"
           "  -display none         no display window\n"
-          "  -serial SPEC          COM1 backend: stdio, file:PATH, none\n"
+          "  -serial SPEC          COM1 backend (again: COM2..): stdio, file:PATH, none\n"
           "  -debugcon SPEC        port 0xE9 console: stdio, file:PATH, none\n"
           "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
           "                        writing v to the port exits with status (v<<1)|1\n"
@@ -50,6 +60,91 @@ static int fail(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
     return -1;
+}
+
+static const char *keep_string(const char *s)
+{
+    /* -drive values are cut out of a copy; they must outlive parsing. */
+    static char pool[6][1024];
+    static int used;
+    if (used == 6)
+        return s;   /* not reached: at most 6 drives */
+    snprintf(pool[used], sizeof pool[used], "%s", s);
+    return pool[used++];
+}
+
+/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on] */
+static int parse_drive(Options *o, const char *spec)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", spec);
+    const char *file = NULL, *iface = "ide", *media = "disk";
+    long index = -1;
+    bool readonly = false;
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return fail("bad -drive property '%s'", kv);
+        *eq = 0;
+        const char *v = eq + 1;
+        if (!strcmp(kv, "file"))
+            file = v;
+        else if (!strcmp(kv, "if"))
+            iface = v;
+        else if (!strcmp(kv, "media"))
+            media = v;
+        else if (!strcmp(kv, "index"))
+            index = strtol(v, NULL, 10);
+        else if (!strcmp(kv, "format")) {
+            if (strcmp(v, "raw"))
+                return fail("unsupported image format '%s' (raw only)", v);
+        } else if (!strcmp(kv, "readonly"))
+            readonly = !strcmp(v, "on") || !strcmp(v, "true");
+        else if (strcmp(kv, "id") && strcmp(kv, "cache") && strcmp(kv, "aio"))
+            return fail("unknown -drive property '%s'", kv);
+    }
+    if (!file)
+        return fail("-drive needs file=PATH: '%s'", spec);
+    bool cdrom = !strcmp(media, "cdrom");
+    if (!strcmp(iface, "floppy")) {
+        int n = index < 0 ? (o->fd[0] ? 1 : 0) : (int)index;
+        if (n < 0 || n > 1 || o->fd[n])
+            return fail("no free floppy drive for '%s'", spec);
+        o->fd[n] = keep_string(file);
+        return 0;
+    }
+    if (strcmp(iface, "ide"))
+        return fail("unsupported drive interface '%s' (ide, floppy)", iface);
+    int n = (int)index;
+    if (n < 0)
+        for (n = 0; n < 4 && o->hd[n]; n++)
+            ;
+    if (n < 0 || n > 3 || o->hd[n])
+        return fail("no free IDE unit for '%s'", spec);
+    o->hd[n] = keep_string(file);
+    o->hd_cdrom[n] = cdrom;
+    o->hd_readonly[n] = readonly || cdrom;
+    return 0;
+}
+
+/* -boot c / -boot order=dc,menu=on */
+static int parse_boot(Options *o, const char *spec)
+{
+    const char *order = spec;
+    const char *p = strstr(spec, "order=");
+    if (p)
+        order = p + 6;
+    else if (strchr(spec, '='))
+        return 0;   /* menu=on and friends: nothing to do */
+    size_t n = 0;
+    for (; *order && *order != ',' && n < sizeof o->boot_order - 1; order++) {
+        if (*order != 'a' && *order != 'c' && *order != 'd')
+            return fail("bad boot device in '%s' (a, c, d)", spec);
+        o->boot_order[n++] = *order;
+    }
+    o->boot_order[n] = 0;
+    return 0;
 }
 
 /* -device isa-debug-exit[,iobase=N][,iosize=N] */
@@ -121,7 +216,55 @@ int options_parse(Options *o, int argc, char **argv)
             o->display = val;
         } else if (!strcmp(a, "-serial")) {
             NEED_ARG();
-            o->serial = val;
+            if (!o->serial) {
+                o->serial = val;
+            } else {
+                int n = 0;
+                while (n < 3 && o->serial_extra[n])
+                    n++;
+                if (n == 3)
+                    return fail("%s", "at most four -serial ports");
+                o->serial_extra[n] = val;
+            }
+        } else if (!strcmp(a, "-hda") || !strcmp(a, "-hdb") || !strcmp(a, "-hdc") ||
+                   !strcmp(a, "-hdd")) {
+            NEED_ARG();
+            o->hd[a[3] - 'a'] = val;
+        } else if (!strcmp(a, "-cdrom")) {
+            NEED_ARG();
+            o->hd[2] = val;
+            o->hd_cdrom[2] = true;
+            o->hd_readonly[2] = true;
+        } else if (!strcmp(a, "-fda") || !strcmp(a, "-fdb")) {
+            NEED_ARG();
+            o->fd[a[3] - 'a'] = val;
+        } else if (!strcmp(a, "-drive")) {
+            NEED_ARG();
+            if (parse_drive(o, val) < 0)
+                return -1;
+        } else if (!strcmp(a, "-boot")) {
+            NEED_ARG();
+            if (parse_boot(o, val) < 0)
+                return -1;
+        } else if (!strcmp(a, "-vga")) {
+            NEED_ARG();
+            if (!strcmp(val, "none"))
+                o->vga_none = true;
+            else if (strcmp(val, "std"))
+                return fail("unsupported VGA '%s' (std, none)", val);
+        } else if (!strcmp(a, "-M") || !strcmp(a, "-machine")) {
+            NEED_ARG();
+            if (strncmp(val, "pc", 2))
+                return fail("unsupported machine '%s' (pc)", val);
+        } else if (!strcmp(a, "-firmware-log")) {
+            NEED_ARG();
+            o->firmware_log = val;
+        } else if (!strcmp(a, "-deterministic")) {
+            o->deterministic = true;
+        } else if (!strcmp(a, "-list-slots")) {
+            o->list_slots = true;
+        } else if (!strcmp(a, "-dump-text")) {
+            o->dump_text = true;
         } else if (!strcmp(a, "-debugcon")) {
             NEED_ARG();
             o->debugcon = val;
@@ -159,6 +302,6 @@ int options_parse(Options *o, int argc, char **argv)
 #undef NEED_ARG
     }
     if (!o->bios)
-        return fail("%s", "no firmware: give -bios FILE");
+        o->bios = "/usr/share/seabios/bios-256k.bin";
     return 0;
 }

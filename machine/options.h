@@ -23,6 +23,19 @@ typedef struct Options {
     bool stats;
     bool no_reboot;
     uint64_t ips;              /* instructions per guest second */
+    /* Drives: IDE units 0-3 (hda..hdd; the CD-ROM of -cdrom is unit 2),
+     * floppies A: and B:. */
+    const char *hd[4];
+    bool hd_cdrom[4];
+    bool hd_readonly[4];
+    const char *fd[2];
+    char boot_order[8];        /* -boot: letters a, c, d in order */
+    const char *serial_extra[3];   /* -serial given again: COM2..COM4 */
+    const char *firmware_log;  /* --firmware-log: SeaBIOS's debug port 0x402 */
+    bool vga_none;             /* -vga none */
+    bool deterministic;        /* fixed RTC time, reproducible runs */
+    bool list_slots;
+    bool dump_text;            /* --dump-text: print the text screen at exit */
 } Options;
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
