@@ -172,6 +172,7 @@ typedef struct CpuMsrs {
 #define CPU_LOG_INT   0x1u   /* every interrupt and exception delivered */
 #define CPU_LOG_RESET 0x2u   /* CPU resets and triple faults */
 #define CPU_LOG_UNIMP 0x4u   /* unimplemented features (always logged once) */
+#define CPU_LOG_EXEC  0x8u   /* every block entered: CS:EIP and the instruction count */
 
 struct Block;
 struct IcacheState;
@@ -210,7 +211,7 @@ typedef struct Cpu {
             bool intr;          /* INTR line level from the interrupt controller */
             bool nmi_pending;
             bool stop_request;  /* leave cpu_run at the next block boundary */
-            bool attention_spare;
+            bool trace_blocks;  /* -d exec: log every block entered */
         };
         uint64_t attention;
     };

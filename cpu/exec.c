@@ -175,6 +175,9 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 run_one(cpu);
                 continue;
             }
+            if (cpu->trace_blocks)
+                fprintf(log_out(cpu), "exec %04X:%08X icount %llu\n", cpu->seg[SEG_CS].sel,
+                        cpu->eip, (unsigned long long)cpu->icount);
         }
         Block *b = next_block(cpu, prev);
         cpu->cur_block = b;

@@ -134,6 +134,10 @@ bool acpi_pm_init(AcpiPm *pm, PciBus *pci, Clock *clock, const IrqLine *sci,
     d->wmask[0x90] = 0xF0;
     d->wmask[0x91] = 0xFF;
     d->wmask[0xD2] = 0x0F;   /* SMBus host configuration */
+    /* No SMM in this machine: DEVACTB's APMC_EN (bit 25) reads as set, which
+     * tells firmware that SMM set-up is done, as QEMU's PIIX4 does with
+     * smm=off. Without it SeaBIOS raises an SMI and waits forever. */
+    d->config[0x5B] = 0x02;
     d->config_written = config_written;
     static const PortOps ops = { pm_read, pm_write, true };
     pm->slot = portbus_add_slot(pci->ports, "acpi", &ops, pm);

@@ -129,9 +129,12 @@ bool fwcfg_add_file(FwCfg *fw, const char *name, const void *data, uint32_t len)
 
 static void select_key(FwCfg *fw, uint16_t key)
 {
-    fw->cur = find_key(fw, key & 0x3FFF);
+    /* Bit 14 asks for write access; bit 15 selects the architecture's own
+     * items (0x8000 + n), a separate space: keep it in the key. */
+    key &= 0xBFFF;
+    fw->cur = find_key(fw, key);
     fw->offset = 0;
-    if (fw->cur < 0 && (key & 0x3FFF) == FW_CFG_FILE_DIR)
+    if (fw->cur < 0 && key == FW_CFG_FILE_DIR)
         fw->cur = -2;   /* the directory is generated, not an item */
 }
 

@@ -41,8 +41,12 @@ static bool machine_setup_log(Machine *m)
             m->cpu->log_mask |= CPU_LOG_RESET;
         else if (!strcmp(it, "unimp") || !strcmp(it, "guest_errors"))
             m->cpu->log_mask |= CPU_LOG_UNIMP;
+        else if (!strcmp(it, "exec")) {
+            m->cpu->log_mask |= CPU_LOG_EXEC;
+            m->cpu->trace_blocks = true;
+        }
         else {
-            fprintf(stderr, "kairo: unknown log item '%s' (int, cpu_reset, unimp, guest_errors)\n", it);
+            fprintf(stderr, "kairo: unknown log item '%s' (int, exec, cpu_reset, unimp, guest_errors)\n", it);
             return false;
         }
     }
