@@ -16,9 +16,14 @@ static void cpu_on_map_changed(void *opaque)
 static void cpu_on_code_write(void *opaque, uint32_t paddr, unsigned len)
 {
     Cpu *cpu = opaque;
-    uint32_t first = paddr >> PHYS_PAGE_SHIFT, last = (paddr + len - 1) >> PHYS_PAGE_SHIFT;
-    for (uint32_t pg = first; pg <= last; pg++)
-        icache_invalidate_page(cpu->icache, pg << PHYS_PAGE_SHIFT);
+    /* Split at page boundaries: blocks are per page. */
+    while (len) {
+        uint32_t in_page = PHYS_PAGE_SIZE - (paddr & (PHYS_PAGE_SIZE - 1));
+        uint32_t n = len < in_page ? len : in_page;
+        icache_invalidate_range(cpu->icache, paddr, n);
+        paddr += n;
+        len -= n;
+    }
 }
 
 Cpu *cpu_new(PhysMem *mem, struct PortBus *io)

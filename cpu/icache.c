@@ -15,6 +15,7 @@ struct IcacheState {
     PhysMem *mem;
     Block *hash[HASH_SIZE];
     Block **page_head;         /* [PHYS_PAGES] blocks per physical page */
+    uint64_t *page_lines;      /* [PHYS_PAGES] 64-byte lines of the page holding code */
     uint8_t *arena;
     size_t arena_used;
     /* One uncached single-instruction block, for instructions that cross a
@@ -71,8 +72,9 @@ IcacheState *icache_new(PhysMem *mem)
         return NULL;
     ic->mem = mem;
     ic->page_head = calloc(PHYS_PAGES, sizeof *ic->page_head);
+    ic->page_lines = calloc(PHYS_PAGES, sizeof *ic->page_lines);
     ic->arena = malloc(ARENA_BYTES);
-    if (!ic->page_head || !ic->arena) {
+    if (!ic->page_head || !ic->page_lines || !ic->arena) {
         icache_free(ic);
         return NULL;
     }
@@ -84,6 +86,7 @@ void icache_free(IcacheState *ic)
     if (!ic)
         return;
     free(ic->page_head);
+    free(ic->page_lines);
     free(ic->arena);
     free(ic);
 }
@@ -101,6 +104,7 @@ void icache_flush(IcacheState *ic)
     for (uint32_t pg = 0; pg < PHYS_PAGES; pg++) {
         if (ic->page_head[pg]) {
             ic->page_head[pg] = NULL;
+            ic->page_lines[pg] = 0;
             ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
         }
     }
@@ -110,25 +114,61 @@ void icache_flush(IcacheState *ic)
         (*ic->epoch)++;
 }
 
-void icache_invalidate_page(IcacheState *ic, uint32_t paddr)
+/* The 64-byte lines [off, off+len) of a page cover, as a mask. */
+static uint64_t line_mask(uint32_t off, uint32_t len)
+{
+    if (!len)
+        return 0;
+    unsigned first = off >> 6, last = (off + len - 1) >> 6;
+    if (last > 63)
+        last = 63;
+    uint64_t hi = last == 63 ? ~0ull : (2ull << last) - 1;
+    return hi & ~((1ull << first) - 1);
+}
+
+static void block_kill(IcacheState *ic, Block *b)
+{
+    b->valid = false;
+    for (unsigned i = 0; i < b->n; i++)
+        b->insns[i].fn = block_stale;
+    Block **pp = &ic->hash[hash_of(b->phys, b->code32)];
+    while (*pp && *pp != b)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = b->hash_next;
+    ic->stats.invalidations++;
+}
+
+void icache_invalidate_range(IcacheState *ic, uint32_t paddr, uint32_t len)
 {
     uint32_t pg = paddr >> PHYS_PAGE_SHIFT;
-    Block *b = ic->page_head[pg];
-    if (!b)
+    uint32_t off = paddr & (PHYS_PAGE_SIZE - 1);
+    if (off + len > PHYS_PAGE_SIZE)
+        len = PHYS_PAGE_SIZE - off;
+    /* Data written next to code (a DOS stack, a variable in the same page)
+     * leaves the code alone: only blocks on the written lines go. */
+    if (!(ic->page_lines[pg] & line_mask(off, len)))
         return;
-    for (; b; b = b->page_next) {
-        b->valid = false;
-        for (unsigned i = 0; i < b->n; i++)
-            b->insns[i].fn = block_stale;
-        Block **pp = &ic->hash[hash_of(b->phys, b->code32)];
-        while (*pp && *pp != b)
-            pp = &(*pp)->hash_next;
-        if (*pp)
-            *pp = b->hash_next;
-        ic->stats.invalidations++;
+    uint64_t lines = 0;
+    for (Block **pp = &ic->page_head[pg]; *pp;) {
+        Block *b = *pp;
+        uint32_t boff = (uint32_t)(b->phys & (PHYS_PAGE_SIZE - 1));
+        if (boff < off + len && off < boff + b->bytes) {
+            block_kill(ic, b);
+            *pp = b->page_next;
+        } else {
+            lines |= line_mask(boff, b->bytes);
+            pp = &b->page_next;
+        }
     }
-    ic->page_head[pg] = NULL;
-    ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+    ic->page_lines[pg] = lines;
+    if (!ic->page_head[pg])
+        ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+}
+
+void icache_invalidate_page(IcacheState *ic, uint32_t paddr)
+{
+    icache_invalidate_range(ic, paddr & ~(PHYS_PAGE_SIZE - 1), PHYS_PAGE_SIZE);
 }
 
 IcacheStats icache_stats(const IcacheState *ic)
@@ -254,6 +294,7 @@ Block *icache_lookup(Cpu *cpu)
     uint32_t pg = (uint32_t)(phys >> PHYS_PAGE_SHIFT);
     b->page_next = ic->page_head[pg];
     ic->page_head[pg] = b;
+    ic->page_lines[pg] |= line_mask((uint32_t)(phys & (PHYS_PAGE_SIZE - 1)), b->bytes);
     mark_code_page(cpu, pg);
     *j = (JmpCacheEntry){ lin, cpu->code32, b };
     return b;

@@ -38,6 +38,8 @@ void icache_free(IcacheState *ic);
 void icache_flush(IcacheState *ic);
 /* Invalidate blocks on the physical page holding paddr. */
 void icache_invalidate_page(IcacheState *ic, uint32_t paddr);
+/* Invalidate the blocks that overlap [paddr, paddr+len) (within one page). */
+void icache_invalidate_range(IcacheState *ic, uint32_t paddr, uint32_t len);
 
 /* The block to run at cpu->eip (decoding it if needed). May fault (fetch
  * #PF/#GP for the first instruction). */

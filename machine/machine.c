@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bios/firmware.h"
+#include "cpu/icache.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -464,6 +465,11 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         double mips = secs > 0 ? (double)executed / secs / 1e6 : 0;
         fprintf(stderr, "kairo: %llu instructions in %.3f s (%.1f MIPS)\n",
                 (unsigned long long)executed, secs, mips);
+        IcacheStats is = icache_stats(cpu->icache);
+        fprintf(stderr, "kairo: block cache: %llu lookups, %llu decoded, %llu invalidated, "
+                        "%llu flushes\n",
+                (unsigned long long)is.lookups, (unsigned long long)is.misses,
+                (unsigned long long)is.invalidations, (unsigned long long)is.flushes);
     }
     return status;
 }
