@@ -18,15 +18,16 @@ struct IcacheState {
     uint64_t *page_lines;      /* [PHYS_PAGES] 64-byte lines of the page holding code */
     uint8_t *arena;
     size_t arena_used;
+    IcacheStats stats;
+    JmpCacheEntry *cpu_jmp_cache;   /* the owning CPU's, cleared on flush */
+    uint32_t *epoch;                /* the owning CPU's chain epoch */
     /* One uncached single-instruction block, for instructions that cross a
-     * page, run from MMIO, sit at the CS limit, or when single-stepping. */
+     * page, run from MMIO, sit at the CS limit, or when single-stepping.
+     * Last: a block ends in a flexible array. */
     union {
         Block b;
         uint8_t raw[sizeof(Block) + 2 * sizeof(Insn)];
     } scratch;
-    IcacheStats stats;
-    JmpCacheEntry *cpu_jmp_cache;   /* the owning CPU's, cleared on flush */
-    uint32_t *epoch;                /* the owning CPU's chain epoch */
 };
 
 /* The sentinel after a block's last instruction. */
