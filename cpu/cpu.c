@@ -7,6 +7,7 @@
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "fpu/fpu.h"
 
 static void cpu_on_map_changed(void *opaque)
 {
@@ -36,9 +37,11 @@ Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
     cpu->io = io;
     cpu->icache = icache_new(mem);
     cpu->jmp_cache = calloc(JMP_CACHE_SIZE, sizeof(JmpCacheEntry));
-    if (!cpu->icache || !cpu->jmp_cache) {
+    cpu->fpu = fpu_new();
+    if (!cpu->icache || !cpu->jmp_cache || !cpu->fpu) {
         icache_free(cpu->icache);
         free(cpu->jmp_cache);
+        free(cpu->fpu);
         free(cpu);
         return NULL;
     }
@@ -58,6 +61,7 @@ void cpu_free(Cpu *cpu)
         return;
     icache_free(cpu->icache);
     free(cpu->jmp_cache);
+    free(cpu->fpu);
     free(cpu);
 }
 
@@ -102,4 +106,5 @@ void cpu_reset(Cpu *cpu)
     cpu_update_debug_state(cpu);
     tlb_flush_all(cpu);
     icache_flush(cpu->icache);
+    fpu_reset(cpu->fpu);
 }

@@ -230,6 +230,9 @@ typedef struct Cpu {
     /* --- interrupts (intr and nmi_pending are in the attention word) --- */
     bool nmi_blocked;       /* from NMI delivery to the next IRET */
     int (*intr_ack)(void *opaque);   /* returns the vector, acknowledges */
+    /* FERR# (x87 error with CR0.NE clear): the machine routes it to IRQ 13. */
+    void (*ferr)(void *opaque, bool level);
+    void *ferr_opaque;
     void *intr_opaque;
     int exc_depth;          /* nesting of exception delivery, for #DF / triple fault */
     /* The event whose delivery is in progress while exc_depth > 0 (cpu/interrupt.c):

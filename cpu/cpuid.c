@@ -10,11 +10,10 @@
 
 #include "cpu/mem_access.h"
 
-/* Leaf 1 EDX: the implemented features. FPU and MMX join when the x87/MMX
- * unit in fpu/ replaces fpu/fpu_absent.c: until then claiming them would
- * send guests into instructions that raise #UD. */
+/* Leaf 1 EDX: the implemented features. MMX joins when fpu/mmx.c
+ * implements it: until then claiming it would send guests into #UD. */
 #define CPUID_FEATURES_EDX                                                         \
-    (CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |         \
+    (CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |         \
      CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV)
 
 #define CPUID_MAX_LEAF 2u

@@ -7,6 +7,7 @@
 
 #include "bios/firmware.h"
 #include "cpu/icache.h"
+#include "fpu/fpu.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -98,6 +99,32 @@ static int fdc_dma(void *opaque, void *buf, int len, bool to_memory, bool *tc)
 {
     Machine *m = opaque;
     return dma_transfer(&m->dma, 2, buf, len, to_memory, tc);
+}
+
+/* FERR# from the x87 (CR0.NE clear) is IRQ 13; a write to port 0xF0 (the
+ * PC/AT's "clear math coprocessor busy") takes it down again. */
+static void ferr_line(void *opaque, bool level)
+{
+    pic_set_irq(&((Machine *)opaque)->pic, 13, level);
+}
+
+static uint32_t fpu_port_read(void *opaque, uint16_t port, unsigned size)
+{
+    (void)opaque;
+    (void)port;
+    (void)size;
+    return 0xFF;
+}
+
+static void fpu_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
+{
+    Machine *m = opaque;
+    (void)size;
+    (void)value;
+    if (port == 0xF0) {
+        m->cpu->fpu->ferr = false;
+        pic_set_irq(&m->pic, 13, false);
+    }
 }
 
 /* IDE channels raise IRQ 14 and 15; the opaque is the machine, the channel
@@ -256,6 +283,8 @@ bool machine_init(Machine *m, const Options *opt)
     pic_init(&m->pic, cpu_intr_line, m);
     m->cpu->intr_ack = pic_ack;
     m->cpu->intr_opaque = &m->pic;
+    m->cpu->ferr = ferr_line;
+    m->cpu->ferr_opaque = m;
     pit_init(&m->pit, &m->clock, pic_irq_line(&m->pic, 0));
     int64_t start = opt->deterministic ? DETERMINISTIC_EPOCH : (int64_t)time(NULL);
     cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), start);
@@ -290,6 +319,10 @@ bool machine_init(Machine *m, const Options *opt)
               cmos_register(&m->cmos, &m->io) && dma_register(&m->dma, &m->io) &&
               i8042_register(&m->kbc, &m->io) && port92_register(&m->port92, &m->io) &&
               fdc_register(&m->fdc, &m->io);
+    static const PortOps fpu_ops = { fpu_port_read, fpu_port_write, false };
+    int fpu_slot = portbus_add_slot(&m->io, "fpu", &fpu_ops, m);
+    ok = ok && fpu_slot >= 0 && portbus_map(&m->io, fpu_slot, 0xF0, 2);
+    portbus_slot_irq(&m->io, fpu_slot, 13);
     for (int i = 0; i < 4 && ok; i++)
         ok = uart_register(&m->uart[i], &m->io, com_name[i], com_base[i], com_irq[i]);
     ok = ok && ide_register(&m->ide[0], &m->io, "ide0", 0x1F0, 0x3F6, 14) &&
