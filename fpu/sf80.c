@@ -46,6 +46,11 @@ static F80 propagate(Sf80Ctx *c, F80 a, F80 b, bool b_used)
     if (sf80_is_snan(a) || (b_used && sf80_is_snan(b)))
         c->flags |= SF_IE;
     if (an && bn) {
+        /* A QNaN beats an SNaN; between two of a kind the larger
+         * significand wins. */
+        bool qa = a.mant & QUIET_BIT, qb = b.mant & QUIET_BIT;
+        if (qa != qb)
+            return quiet(qa ? a : b);
         uint64_t ma = a.mant | QUIET_BIT, mb = b.mant | QUIET_BIT;
         if (ma != mb)
             return quiet(ma > mb ? a : b);
@@ -294,8 +299,16 @@ F80 sf80_mul(Sf80Ctx *c, F80 a, F80 b)
 F80 sf80_div(Sf80Ctx *c, F80 a, F80 b)
 {
     F80 out;
-    if (screen2(c, a, b, &out))
+    Sf80Ctx t = *c;
+    t.flags = 0;
+    if (screen2(&t, a, b, &out)) {
+        c->flags |= t.flags;
         return out;
+    }
+    /* Division by zero outranks a denormal dividend: ZE alone. */
+    if (sf80_class(b) == SF_CLASS_ZERO)
+        t.flags &= (uint16_t)~SF_DE;
+    c->flags |= t.flags;
     bool sign = sf80_sign(a) ^ sf80_sign(b);
     int ca = sf80_class(a), cb = sf80_class(b);
     if (ca == SF_CLASS_INF) {
@@ -416,9 +429,16 @@ F80 sf80_round_int(Sf80Ctx *c, F80 a)
     bool sign = sf80_sign(a);
     /* Round m * 2^(e-63) to an integer: p = e + 1 significant bits. */
     Rounded r;
-    if (e < -1) {
-        /* Below one half: the result is 0 or 1 in magnitude. */
-        bool one = (c->rc == SF_RC_UP && !sign) || (c->rc == SF_RC_DOWN && sign);
+    if (e < 0) {
+        /* Below one: the result is 0 or 1 in magnitude (over a half rounds
+         * to 1 in the nearest mode; exactly a half goes to the even 0). */
+        bool one;
+        switch (c->rc) {
+        case SF_RC_NEAREST: one = e == -1 && m > INT_BIT; break;
+        case SF_RC_UP: one = !sign; break;
+        case SF_RC_DOWN: one = sign; break;
+        default: one = false; break;
+        }
         c->flags |= SF_PE | (one ? SF_C1 : 0);
         return one ? sf80_make(sign, BIAS, INT_BIT) : sf80_zero(sign);
     }
@@ -633,8 +653,7 @@ int64_t sf80_to_int(Sf80Ctx *c, F80 a, unsigned bits)
     }
     if (ca == SF_CLASS_ZERO)
         return 0;
-    if (ca == SF_CLASS_DENORMAL)
-        c->flags |= SF_DE;
+    /* No DE here: the x87 does not report denormal operands of stores. */
     Sf80Ctx tmp = *c;
     tmp.flags = 0;
     F80 r = sf80_round_int(&tmp, a);
@@ -723,8 +742,6 @@ static uint64_t to_float(Sf80Ctx *c, F80 a, unsigned p, int32_t bias, unsigned e
         return s | emax_field << fbits;
     if (ca == SF_CLASS_ZERO)
         return s;
-    if (ca == SF_CLASS_DENORMAL)
-        c->flags |= SF_DE;
     int32_t e;
     uint64_t m;
     unpack(a, &e, &m);
