@@ -160,9 +160,12 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 run_one(cpu);
                 continue;
             }
-            prev = NULL;
-            if (take_interrupt(cpu))
+            /* INTR with IF clear leaves the links alone: a guest running
+             * with interrupts off and one pending keeps its speed. */
+            if (take_interrupt(cpu)) {
+                prev = NULL;
                 continue;
+            }
             if (cpu->halted) {
                 /* Nothing to do until an event: skip to the stop point. */
                 cpu->idle_insns += cpu->icount_stop - cpu->icount;

@@ -618,7 +618,14 @@ void fdc_reset(Fdc *f)
     f->ccr = 0x02;
     f->spec1 = f->spec2 = 0;
     f->lock = false;
-    controller_reset(f);
+    /* The machine's reset is not a controller reset by the guest: no
+     * polling interrupt (the BIOS resets the controller itself). */
+    enter_command_phase(f);
+    f->sense_pending = false;
+    f->pio_len = f->pio_pos = 0;
+    f->config = 0x20;
+    f->pretrk = 0;
+    f->perpendicular = 0;
     f->reset_polls = 0;
     lower_irq(f);
 }

@@ -113,6 +113,14 @@ void uart_receive(Uart *u, const uint8_t *buf, unsigned len)
     u->timeout_pending = false;
     update_lsr(u);
     update_irq(u);
+    /* The character timeout needs a look after four character times. */
+    if ((u->fcr & FCR_ENABLE) && u->rx.count && !u->rx_timer.armed)
+        timer_mod(&u->rx_timer, u->last_rx_ns + 4 * char_ns(u) + 1);
+}
+
+static bool backend_has_input(const Uart *u)
+{
+    return u->backend && u->backend->fd_in >= 0 && !u->backend->input_eof;
 }
 
 /* Modem status inputs as the loopback wiring or a PC cable give them. */
@@ -160,10 +168,18 @@ static void rx_timer_cb(void *opaque)
         u->timeout_pending = true;
         update_irq(u);
     }
-    uint64_t period = char_ns(u);
-    if (period < 50000)
-        period = 50000;   /* poll the host at most every 50 us of guest time */
-    timer_mod(&u->rx_timer, now + period);
+    /* Poll a host input about every millisecond of guest time (or at the
+     * character rate when slower): often enough for typing and pasting,
+     * rarely enough to cost nothing. Without input, only a pending
+     * timeout needs the timer. */
+    if (backend_has_input(u)) {
+        uint64_t period = char_ns(u);
+        if (period < 1000000)
+            period = 1000000;
+        timer_mod(&u->rx_timer, now + period);
+    } else if (u->rx.count && !u->timeout_pending && (u->fcr & FCR_ENABLE)) {
+        timer_mod(&u->rx_timer, u->last_rx_ns + 4 * char_ns(u) + 1);
+    }
 }
 
 uint32_t uart_port_read(void *opaque, uint16_t port, unsigned size)
@@ -291,7 +307,8 @@ void uart_init(Uart *u, Clock *clock, const IrqLine *irq, CharDev *backend)
     u->backend = backend;
     timer_init(&u->rx_timer, clock, rx_timer_cb, u);
     uart_reset(u);
-    timer_mod(&u->rx_timer, clock_ns(clock) + 1000000);
+    if (backend_has_input(u))
+        timer_mod(&u->rx_timer, clock_ns(clock) + 1000000);
 }
 
 bool uart_register(Uart *u, PortBus *bus, const char *slot, uint16_t base, int irq)
