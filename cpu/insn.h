@@ -92,8 +92,9 @@ InsnFn ops_branch_pick_ff(const DecodeCtx *d);
 /* Group 3 (F6/F7): ops_alu.c picks TEST/NOT/NEG and hands /4../7 here. */
 InsnFn ops_muldiv_pick_grp3(const DecodeCtx *d);
 
-/* FF /6 PUSH r/m lives with the stack family (cpu/ops_stack.c). */
-const Insn *op_push_rm(Cpu *cpu, const Insn *in);
+/* FF /6 PUSH r/m lives with the stack family (cpu/ops_stack.c): its picker
+ * chooses the register or memory form of the operand size. */
+InsnFn ops_stack_pick_push_rm(const DecodeCtx *d);
 
 /* Effective address of the memory operand (offset within in->seg). */
 static inline uint32_t insn_ea(const Cpu *cpu, const Insn *in)

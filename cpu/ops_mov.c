@@ -239,15 +239,19 @@ static InsnFn pick_mov_rm_sreg(const DecodeCtx *d)
     return d->reg <= SEG_GS ? op_mov_rm_sreg : NULL;
 }
 
-/* 8E: MOV Sreg, r/m16. Loading SS holds off interrupts (and traps) for one
- * instruction, so that a following MOV ESP is covered. */
+/* 8E: MOV Sreg, r/m16. Loading SS holds off interrupts and the
+ * single-step trap for one instruction, so that a following MOV ESP is
+ * covered (the trap is then reported after that instruction). */
 static const Insn *op_mov_sreg_rm(Cpu *cpu, const Insn *in)
 {
     uint16_t sel = (in->flags & INSN_MEM) ? cpu_read16(cpu, in->seg, insn_ea(cpu, in))
                                           : reg16_get(cpu, in->rm);
     seg_load(cpu, in->reg, sel);
-    if (in->reg == SEG_SS)
+    if (in->reg == SEG_SS) {
         cpu->inhibit_irq = true;
+        if (cpu->eflags & FLAG_TF)
+            cpu->suppress_tf_trap = true;
+    }
     return insn_next(cpu, in);
 }
 
@@ -258,28 +262,9 @@ static InsnFn pick_mov_sreg_rm(const DecodeCtx *d)
 
 /* ======== MOVZX / MOVSX ======== */
 
-static uint32_t ext_source(Cpu *cpu, const Insn *in, bool word, bool sign)
+static const Insn *op_movzx_r32_r8(Cpu *cpu, const Insn *in)
 {
-    uint32_t v;
-    if (in->flags & INSN_MEM) {
-        uint32_t ea = insn_ea(cpu, in);
-        v = word ? cpu_read16(cpu, in->seg, ea) : cpu_read8(cpu, in->seg, ea);
-    } else {
-        v = word ? reg16_get(cpu, in->rm) : reg8_get(cpu, in->rm);
-    }
-    if (sign)
-        v = word ? (uint32_t)(int32_t)(int16_t)v : (uint32_t)(int32_t)(int8_t)v;
-    return v;
-}
-
-static const Insn *op_movzx_movsx(Cpu *cpu, const Insn *in)
-{
-    bool word = in->opcode & 1, sign = in->opcode >= 0x1BE;
-    uint32_t v = ext_source(cpu, in, word, sign);
-    if (in->flags & INSN_OP32)
-        cpu->gpr[in->reg] = v;
-    else
-        reg16_set(cpu, in->reg, (uint16_t)v);
+    cpu->gpr[in->reg] = reg8_get(cpu, in->rm);
     return insn_next(cpu, in);
 }
 
@@ -289,17 +274,79 @@ static const Insn *op_movzx_r32_m8(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static const Insn *op_movzx_r32_r8(Cpu *cpu, const Insn *in)
+static const Insn *op_movzx_r32_r16(Cpu *cpu, const Insn *in)
 {
-    cpu->gpr[in->reg] = reg8_get(cpu, in->rm);
+    cpu->gpr[in->reg] = reg16_get(cpu, in->rm);
     return insn_next(cpu, in);
 }
 
+static const Insn *op_movzx_r32_m16(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = cpu_read16(cpu, in->seg, insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsx_r32_r8(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = (uint32_t)(int32_t)(int8_t)reg8_get(cpu, in->rm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsx_r32_m8(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = (uint32_t)(int32_t)(int8_t)cpu_read8(cpu, in->seg, insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsx_r32_r16(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = (uint32_t)(int32_t)(int16_t)reg16_get(cpu, in->rm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsx_r32_m16(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = (uint32_t)(int32_t)(int16_t)cpu_read16(cpu, in->seg, insn_ea(cpu, in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movzx_r16_r8(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, reg8_get(cpu, in->rm));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movzx_r16_m8(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, cpu_read8(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsx_r16_r8(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, (uint16_t)(int16_t)(int8_t)reg8_get(cpu, in->rm));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsx_r16_m8(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, (uint16_t)(int16_t)(int8_t)cpu_read8(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+/* [0F B6, B7, BE, BF][op32][mem]. With a 16-bit operand and a 16-bit source
+ * (0F B7 / 0F BF) both are a plain MOV r16, r/m16. */
+static const InsnFn movx_forms[4][2][2] = {
+    { { op_movzx_r16_r8, op_movzx_r16_m8 }, { op_movzx_r32_r8, op_movzx_r32_m8 } },
+    { { op_mov_r16_rm16_reg, op_mov_r16_m16 }, { op_movzx_r32_r16, op_movzx_r32_m16 } },
+    { { op_movsx_r16_r8, op_movsx_r16_m8 }, { op_movsx_r32_r8, op_movsx_r32_m8 } },
+    { { op_mov_r16_rm16_reg, op_mov_r16_m16 }, { op_movsx_r32_r16, op_movsx_r32_m16 } },
+};
+
 static InsnFn pick_movx(const DecodeCtx *d)
 {
-    if (d->opcode == 0x1B6 && d->op32)
-        return d->mem ? op_movzx_r32_m8 : op_movzx_r32_r8;
-    return op_movzx_movsx;
+    unsigned form = (d->opcode & 1) | ((d->opcode >= 0x1BE) << 1);
+    return movx_forms[form][d->op32][d->mem];
 }
 
 /* ======== LEA ======== */
@@ -330,84 +377,116 @@ static const Insn *op_nop(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static const Insn *op_xchg_eax_r(Cpu *cpu, const Insn *in)
+static const Insn *op_xchg_eax_r32(Cpu *cpu, const Insn *in)
 {
-    if (in->flags & INSN_OP32) {
-        uint32_t t = cpu->gpr[R_EAX];
-        cpu->gpr[R_EAX] = cpu->gpr[in->reg];
-        cpu->gpr[in->reg] = t;
-    } else {
-        uint16_t t = reg16_get(cpu, R_EAX);
-        reg16_set(cpu, R_EAX, reg16_get(cpu, in->reg));
-        reg16_set(cpu, in->reg, t);
-    }
+    uint32_t t = cpu->gpr[R_EAX];
+    cpu->gpr[R_EAX] = cpu->gpr[in->reg];
+    cpu->gpr[in->reg] = t;
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_xchg_eax(const DecodeCtx *d)
+static const Insn *op_xchg_ax_r16(Cpu *cpu, const Insn *in)
 {
-    return d->opcode == 0x90 ? op_nop : op_xchg_eax_r;
+    uint16_t t = reg16_get(cpu, R_EAX);
+    reg16_set(cpu, R_EAX, reg16_get(cpu, in->reg));
+    reg16_set(cpu, in->reg, t);
+    return insn_next(cpu, in);
 }
 
-static const Insn *op_xchg_rm_r(Cpu *cpu, const Insn *in)
+/* 90 is NOP whatever the prefixes (66 90, F3 90 PAUSE). */
+static InsnFn pick_xchg_eax(const DecodeCtx *d)
 {
-    unsigned w = !(in->opcode & 1) ? 8 : (in->flags & INSN_OP32) ? 32 : 16;
-    uint32_t r = w == 8 ? reg8_get(cpu, in->reg) : w == 16 ? reg16_get(cpu, in->reg)
-                                                            : cpu->gpr[in->reg];
-    uint32_t m;
-    if (in->flags & INSN_MEM) {
-        uint32_t ea = insn_ea(cpu, in);
-        if (w == 8) {
-            m = cpu_read8(cpu, in->seg, ea);
-            cpu_write8(cpu, in->seg, ea, (uint8_t)r);
-        } else if (w == 16) {
-            m = cpu_read16(cpu, in->seg, ea);
-            cpu_write16(cpu, in->seg, ea, (uint16_t)r);
-        } else {
-            m = cpu_read32(cpu, in->seg, ea);
-            cpu_write32(cpu, in->seg, ea, r);
-        }
-    } else {
-        m = w == 8 ? reg8_get(cpu, in->rm) : w == 16 ? reg16_get(cpu, in->rm) : cpu->gpr[in->rm];
-        if (w == 8)
-            reg8_set(cpu, in->rm, (uint8_t)r);
-        else if (w == 16)
-            reg16_set(cpu, in->rm, (uint16_t)r);
-        else
-            cpu->gpr[in->rm] = r;
-    }
-    if (w == 8)
-        reg8_set(cpu, in->reg, (uint8_t)m);
-    else if (w == 16)
-        reg16_set(cpu, in->reg, (uint16_t)m);
-    else
-        cpu->gpr[in->reg] = m;
+    if (d->opcode == 0x90)
+        return op_nop;
+    return d->op32 ? op_xchg_eax_r32 : op_xchg_ax_r16;
+}
+
+/* 86 / 87: XCHG r/m, r. With memory the write comes first: if it faults,
+ * the register is unchanged. */
+static const Insn *op_xchg_r8_reg(Cpu *cpu, const Insn *in)
+{
+    uint8_t t = reg8_get(cpu, in->rm);
+    reg8_set(cpu, in->rm, reg8_get(cpu, in->reg));
+    reg8_set(cpu, in->reg, t);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xchg_r16_reg(Cpu *cpu, const Insn *in)
+{
+    uint16_t t = reg16_get(cpu, in->rm);
+    reg16_set(cpu, in->rm, reg16_get(cpu, in->reg));
+    reg16_set(cpu, in->reg, t);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xchg_r32_reg(Cpu *cpu, const Insn *in)
+{
+    uint32_t t = cpu->gpr[in->rm];
+    cpu->gpr[in->rm] = cpu->gpr[in->reg];
+    cpu->gpr[in->reg] = t;
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xchg_m8(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint8_t m = cpu_read8(cpu, in->seg, ea);
+    cpu_write8(cpu, in->seg, ea, reg8_get(cpu, in->reg));
+    reg8_set(cpu, in->reg, m);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xchg_m16(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint16_t m = cpu_read16(cpu, in->seg, ea);
+    cpu_write16(cpu, in->seg, ea, reg16_get(cpu, in->reg));
+    reg16_set(cpu, in->reg, m);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xchg_m32(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t m = cpu_read32(cpu, in->seg, ea);
+    cpu_write32(cpu, in->seg, ea, cpu->gpr[in->reg]);
+    cpu->gpr[in->reg] = m;
     return insn_next(cpu, in);
 }
 
 static InsnFn pick_xchg_rm(const DecodeCtx *d)
 {
-    (void)d;
-    return op_xchg_rm_r;
+    static const InsnFn forms[3][2] = {
+        { op_xchg_r8_reg, op_xchg_m8 },
+        { op_xchg_r16_reg, op_xchg_m16 },
+        { op_xchg_r32_reg, op_xchg_m32 },
+    };
+    return forms[width_index(d, d->opcode == 0x86)][d->mem];
 }
 
 /* ======== CBW/CWDE, CWD/CDQ, LAHF/SAHF, XLAT ======== */
 
 static const Insn *op_cbw(Cpu *cpu, const Insn *in)
 {
-    if (in->flags & INSN_OP32)
-        cpu->gpr[R_EAX] = (uint32_t)(int32_t)(int16_t)cpu->gpr[R_EAX];
-    else
-        reg16_set(cpu, R_EAX, (uint16_t)(int16_t)(int8_t)cpu->gpr[R_EAX]);
+    reg16_set(cpu, R_EAX, (uint16_t)(int16_t)(int8_t)cpu->gpr[R_EAX]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cwde(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[R_EAX] = (uint32_t)(int32_t)(int16_t)cpu->gpr[R_EAX];
     return insn_next(cpu, in);
 }
 
 static const Insn *op_cwd(Cpu *cpu, const Insn *in)
 {
-    if (in->flags & INSN_OP32)
-        cpu->gpr[R_EDX] = (cpu->gpr[R_EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0;
-    else
-        reg16_set(cpu, R_EDX, (cpu->gpr[R_EAX] & 0x8000) ? 0xFFFF : 0);
+    reg16_set(cpu, R_EDX, (cpu->gpr[R_EAX] & 0x8000u) ? 0xFFFF : 0);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cdq(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[R_EDX] = (uint32_t)((int32_t)cpu->gpr[R_EAX] >> 31);
     return insn_next(cpu, in);
 }
 
@@ -440,8 +519,8 @@ static const Insn *op_xlat(Cpu *cpu, const Insn *in)
 static InsnFn pick_misc(const DecodeCtx *d)
 {
     switch (d->opcode) {
-    case 0x98: return op_cbw;
-    case 0x99: return op_cwd;
+    case 0x98: return d->op32 ? op_cwde : op_cbw;
+    case 0x99: return d->op32 ? op_cdq : op_cwd;
     case 0x9E: return op_sahf;
     case 0x9F: return op_lahf;
     default: return op_xlat;
@@ -450,36 +529,42 @@ static InsnFn pick_misc(const DecodeCtx *d)
 
 /* ======== CMOVcc, SETcc ======== */
 
-static const Insn *op_cmov_reg(Cpu *cpu, const Insn *in)
+static const Insn *op_cmov_r32_reg(Cpu *cpu, const Insn *in)
 {
-    if (flags_cond(cpu, in->opcode & 15)) {
-        if (in->flags & INSN_OP32)
-            cpu->gpr[in->reg] = cpu->gpr[in->rm];
-        else
-            reg16_set(cpu, in->reg, reg16_get(cpu, in->rm));
-    }
+    if (flags_cond(cpu, in->opcode & 15))
+        cpu->gpr[in->reg] = cpu->gpr[in->rm];
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmov_r16_reg(Cpu *cpu, const Insn *in)
+{
+    if (flags_cond(cpu, in->opcode & 15))
+        reg16_set(cpu, in->reg, reg16_get(cpu, in->rm));
     return insn_next(cpu, in);
 }
 
 /* The source is read (and may fault) whether or not the move happens. */
-static const Insn *op_cmov_mem(Cpu *cpu, const Insn *in)
+static const Insn *op_cmov_r32_m32(Cpu *cpu, const Insn *in)
 {
-    uint32_t ea = insn_ea(cpu, in);
-    if (in->flags & INSN_OP32) {
-        uint32_t v = cpu_read32(cpu, in->seg, ea);
-        if (flags_cond(cpu, in->opcode & 15))
-            cpu->gpr[in->reg] = v;
-    } else {
-        uint16_t v = cpu_read16(cpu, in->seg, ea);
-        if (flags_cond(cpu, in->opcode & 15))
-            reg16_set(cpu, in->reg, v);
-    }
+    uint32_t v = cpu_read32(cpu, in->seg, insn_ea(cpu, in));
+    if (flags_cond(cpu, in->opcode & 15))
+        cpu->gpr[in->reg] = v;
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmov_r16_m16(Cpu *cpu, const Insn *in)
+{
+    uint16_t v = cpu_read16(cpu, in->seg, insn_ea(cpu, in));
+    if (flags_cond(cpu, in->opcode & 15))
+        reg16_set(cpu, in->reg, v);
     return insn_next(cpu, in);
 }
 
 static InsnFn pick_cmov(const DecodeCtx *d)
 {
-    return d->mem ? op_cmov_mem : op_cmov_reg;
+    static const InsnFn forms[2][2] = {
+        { op_cmov_r16_reg, op_cmov_r16_m16 }, { op_cmov_r32_reg, op_cmov_r32_m32 } };
+    return forms[d->op32][d->mem];
 }
 
 static const Insn *op_setcc_reg(Cpu *cpu, const Insn *in)
@@ -503,92 +588,106 @@ static InsnFn pick_setcc(const DecodeCtx *d)
 
 /* With a 16-bit operand the result is undefined; a P6 leaves zero in the
  * low word, which is what we do. */
-static const Insn *op_bswap(Cpu *cpu, const Insn *in)
+static const Insn *op_bswap32(Cpu *cpu, const Insn *in)
 {
-    if (in->flags & INSN_OP32)
-        cpu->gpr[in->reg] = __builtin_bswap32(cpu->gpr[in->reg]);
-    else
-        reg16_set(cpu, in->reg, 0);
+    cpu->gpr[in->reg] = __builtin_bswap32(cpu->gpr[in->reg]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_bswap16(Cpu *cpu, const Insn *in)
+{
+    reg16_set(cpu, in->reg, 0);
     return insn_next(cpu, in);
 }
 
 static InsnFn pick_bswap(const DecodeCtx *d)
 {
-    (void)d;
-    return op_bswap;
+    return d->op32 ? op_bswap32 : op_bswap16;
 }
 
 /* ======== CMPXCHG, CMPXCHG8B, XADD ======== */
 
-static uint32_t width_flag(unsigned w)
+/* CMPXCHG sets the flags of CMP accumulator, destination. A P6 writes a
+ * memory destination either way (the old value back on a mismatch), so a
+ * read-only destination faults even when they differ; the accumulator is
+ * loaded only after that write succeeded. */
+static const Insn *op_cmpxchg_r8_reg(Cpu *cpu, const Insn *in)
 {
-    return w == 8 ? LF_W8 : w == 16 ? LF_W16 : LF_W32;
-}
-
-static uint32_t reg_get(const Cpu *cpu, unsigned r, unsigned w)
-{
-    return w == 8 ? reg8_get(cpu, r) : w == 16 ? reg16_get(cpu, r) : cpu->gpr[r];
-}
-
-static void reg_set(Cpu *cpu, unsigned r, unsigned w, uint32_t v)
-{
-    if (w == 8)
-        reg8_set(cpu, r, (uint8_t)v);
-    else if (w == 16)
-        reg16_set(cpu, r, (uint16_t)v);
+    uint8_t acc = (uint8_t)cpu->gpr[R_EAX], dst = reg8_get(cpu, in->rm);
+    flags_lazy(cpu, LF_SUB | LF_W8, acc, dst, (uint8_t)(acc - dst));
+    if (acc == dst)
+        reg8_set(cpu, in->rm, reg8_get(cpu, in->reg));
     else
-        cpu->gpr[r] = v;
-}
-
-static uint32_t mem_get(Cpu *cpu, const Insn *in, uint32_t ea, unsigned w)
-{
-    return w == 8 ? cpu_read8(cpu, in->seg, ea) : w == 16 ? cpu_read16(cpu, in->seg, ea)
-                                                           : cpu_read32(cpu, in->seg, ea);
-}
-
-static void mem_set(Cpu *cpu, const Insn *in, uint32_t ea, unsigned w, uint32_t v)
-{
-    if (w == 8)
-        cpu_write8(cpu, in->seg, ea, (uint8_t)v);
-    else if (w == 16)
-        cpu_write16(cpu, in->seg, ea, (uint16_t)v);
-    else
-        cpu_write32(cpu, in->seg, ea, v);
-}
-
-static unsigned insn_width(const Insn *in)
-{
-    if (!(in->opcode & 1))
-        return 8;
-    return (in->flags & INSN_OP32) ? 32 : 16;
-}
-
-/* CMPXCHG: a P6 writes the destination either way (the old value back on
- * a mismatch), so a read-only destination faults even when they differ. */
-static const Insn *op_cmpxchg(Cpu *cpu, const Insn *in)
-{
-    unsigned w = insn_width(in);
-    uint32_t acc = reg_get(cpu, R_EAX, w), src = reg_get(cpu, in->reg, w);
-    uint32_t mask = w == 32 ? 0xFFFFFFFFu : (1u << w) - 1;
-    uint32_t ea = 0, dst;
-    bool mem = in->flags & INSN_MEM;
-    if (mem) {
-        ea = insn_ea(cpu, in);
-        dst = mem_get(cpu, in, ea, w);
-    } else {
-        dst = reg_get(cpu, in->rm, w);
-    }
-    bool equal = acc == dst;
-    if (mem)
-        mem_set(cpu, in, ea, w, equal ? src : dst);
-    else if (equal)
-        reg_set(cpu, in->rm, w, src);
-    if (!equal)
-        reg_set(cpu, R_EAX, w, dst);
-    flags_lazy(cpu, LF_SUB | width_flag(w), acc, dst, (acc - dst) & mask);
+        reg8_set(cpu, R_EAX, dst);
     return insn_next(cpu, in);
 }
 
+static const Insn *op_cmpxchg_r16_reg(Cpu *cpu, const Insn *in)
+{
+    uint16_t acc = (uint16_t)cpu->gpr[R_EAX], dst = reg16_get(cpu, in->rm);
+    flags_lazy(cpu, LF_SUB | LF_W16, acc, dst, (uint16_t)(acc - dst));
+    if (acc == dst)
+        reg16_set(cpu, in->rm, reg16_get(cpu, in->reg));
+    else
+        reg16_set(cpu, R_EAX, dst);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmpxchg_r32_reg(Cpu *cpu, const Insn *in)
+{
+    uint32_t acc = cpu->gpr[R_EAX], dst = cpu->gpr[in->rm];
+    flags_lazy(cpu, LF_SUB | LF_W32, acc, dst, acc - dst);
+    if (acc == dst)
+        cpu->gpr[in->rm] = cpu->gpr[in->reg];
+    else
+        cpu->gpr[R_EAX] = dst;
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmpxchg_m8(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint8_t acc = (uint8_t)cpu->gpr[R_EAX], dst = cpu_read8(cpu, in->seg, ea);
+    cpu_write8(cpu, in->seg, ea, acc == dst ? reg8_get(cpu, in->reg) : dst);
+    if (acc != dst)
+        reg8_set(cpu, R_EAX, dst);
+    flags_lazy(cpu, LF_SUB | LF_W8, acc, dst, (uint8_t)(acc - dst));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmpxchg_m16(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint16_t acc = (uint16_t)cpu->gpr[R_EAX], dst = cpu_read16(cpu, in->seg, ea);
+    cpu_write16(cpu, in->seg, ea, acc == dst ? reg16_get(cpu, in->reg) : dst);
+    if (acc != dst)
+        reg16_set(cpu, R_EAX, dst);
+    flags_lazy(cpu, LF_SUB | LF_W16, acc, dst, (uint16_t)(acc - dst));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmpxchg_m32(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t acc = cpu->gpr[R_EAX], dst = cpu_read32(cpu, in->seg, ea);
+    cpu_write32(cpu, in->seg, ea, acc == dst ? cpu->gpr[in->reg] : dst);
+    if (acc != dst)
+        cpu->gpr[R_EAX] = dst;
+    flags_lazy(cpu, LF_SUB | LF_W32, acc, dst, acc - dst);
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_cmpxchg(const DecodeCtx *d)
+{
+    static const InsnFn forms[3][2] = {
+        { op_cmpxchg_r8_reg, op_cmpxchg_m8 },
+        { op_cmpxchg_r16_reg, op_cmpxchg_m16 },
+        { op_cmpxchg_r32_reg, op_cmpxchg_m32 },
+    };
+    return forms[width_index(d, d->opcode == 0x1B0)][d->mem];
+}
+
+/* Only ZF changes; the 8 bytes are written back on a mismatch too. */
 static const Insn *op_cmpxchg8b(Cpu *cpu, const Insn *in)
 {
     uint32_t ea = insn_ea(cpu, in);
@@ -605,42 +704,82 @@ static const Insn *op_cmpxchg8b(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_cmpxchg(const DecodeCtx *d)
-{
-    (void)d;
-    return op_cmpxchg;
-}
-
 /* 0F C7: group 9, only /1 CMPXCHG8B m64 exists on a P6. */
 static InsnFn pick_group9(const DecodeCtx *d)
 {
     return d->reg == 1 && d->mem ? op_cmpxchg8b : NULL;
 }
 
-static const Insn *op_xadd(Cpu *cpu, const Insn *in)
+/* XADD: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP. In the register form
+ * with both operands the same register, the sum wins. */
+static const Insn *op_xadd_r8_reg(Cpu *cpu, const Insn *in)
 {
-    unsigned w = insn_width(in);
-    uint32_t mask = w == 32 ? 0xFFFFFFFFu : (1u << w) - 1;
-    uint32_t src = reg_get(cpu, in->reg, w);
-    if (in->flags & INSN_MEM) {
-        uint32_t ea = insn_ea(cpu, in);
-        uint32_t dst = mem_get(cpu, in, ea, w), sum = (dst + src) & mask;
-        mem_set(cpu, in, ea, w, sum);
-        reg_set(cpu, in->reg, w, dst);
-        flags_lazy(cpu, LF_ADD | width_flag(w), dst, src, sum);
-    } else {
-        uint32_t dst = reg_get(cpu, in->rm, w), sum = (dst + src) & mask;
-        reg_set(cpu, in->reg, w, dst);
-        reg_set(cpu, in->rm, w, sum);
-        flags_lazy(cpu, LF_ADD | width_flag(w), dst, src, sum);
-    }
+    uint8_t dst = reg8_get(cpu, in->rm), src = reg8_get(cpu, in->reg), sum = (uint8_t)(dst + src);
+    reg8_set(cpu, in->reg, dst);
+    reg8_set(cpu, in->rm, sum);
+    flags_lazy(cpu, LF_ADD | LF_W8, dst, src, sum);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xadd_r16_reg(Cpu *cpu, const Insn *in)
+{
+    uint16_t dst = reg16_get(cpu, in->rm), src = reg16_get(cpu, in->reg);
+    uint16_t sum = (uint16_t)(dst + src);
+    reg16_set(cpu, in->reg, dst);
+    reg16_set(cpu, in->rm, sum);
+    flags_lazy(cpu, LF_ADD | LF_W16, dst, src, sum);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xadd_r32_reg(Cpu *cpu, const Insn *in)
+{
+    uint32_t dst = cpu->gpr[in->rm], src = cpu->gpr[in->reg], sum = dst + src;
+    cpu->gpr[in->reg] = dst;
+    cpu->gpr[in->rm] = sum;
+    flags_lazy(cpu, LF_ADD | LF_W32, dst, src, sum);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xadd_m8(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint8_t dst = cpu_read8(cpu, in->seg, ea), src = reg8_get(cpu, in->reg);
+    uint8_t sum = (uint8_t)(dst + src);
+    cpu_write8(cpu, in->seg, ea, sum);
+    reg8_set(cpu, in->reg, dst);
+    flags_lazy(cpu, LF_ADD | LF_W8, dst, src, sum);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xadd_m16(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint16_t dst = cpu_read16(cpu, in->seg, ea), src = reg16_get(cpu, in->reg);
+    uint16_t sum = (uint16_t)(dst + src);
+    cpu_write16(cpu, in->seg, ea, sum);
+    reg16_set(cpu, in->reg, dst);
+    flags_lazy(cpu, LF_ADD | LF_W16, dst, src, sum);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_xadd_m32(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t dst = cpu_read32(cpu, in->seg, ea), src = cpu->gpr[in->reg], sum = dst + src;
+    cpu_write32(cpu, in->seg, ea, sum);
+    cpu->gpr[in->reg] = dst;
+    flags_lazy(cpu, LF_ADD | LF_W32, dst, src, sum);
     return insn_next(cpu, in);
 }
 
 static InsnFn pick_xadd(const DecodeCtx *d)
 {
-    (void)d;
-    return op_xadd;
+    static const InsnFn forms[3][2] = {
+        { op_xadd_r8_reg, op_xadd_m8 },
+        { op_xadd_r16_reg, op_xadd_m16 },
+        { op_xadd_r32_reg, op_xadd_m32 },
+    };
+    return forms[width_index(d, d->opcode == 0x1C0)][d->mem];
 }
 
 /* ======== LDS LES LSS LFS LGS ======== */
@@ -656,6 +795,8 @@ static unsigned far_load_segment(uint16_t opcode)
     }
 }
 
+/* Unlike MOV SS and POP SS, LSS opens no interrupt shadow: it loads SS and
+ * ESP together. */
 static const Insn *op_load_far_pointer(Cpu *cpu, const Insn *in)
 {
     bool op32 = in->flags & INSN_OP32;
@@ -671,8 +812,6 @@ static const Insn *op_load_far_pointer(Cpu *cpu, const Insn *in)
         cpu->gpr[in->reg] = off;
     else
         reg16_set(cpu, in->reg, (uint16_t)off);
-    if (seg == SEG_SS)
-        cpu->inhibit_irq = true;
     return insn_next(cpu, in);
 }
 

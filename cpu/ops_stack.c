@@ -48,31 +48,55 @@ static InsnFn pick_pop_reg(const DecodeCtx *d)
 }
 
 /* 68 / 6A: PUSH imm (6A's byte is sign-extended by the decoder). */
-static const Insn *op_push_imm(Cpu *cpu, const Insn *in)
+static const Insn *op_push_imm32(Cpu *cpu, const Insn *in)
 {
-    cpu_push_sz(cpu, in->imm, in->flags & INSN_OP32);
+    cpu_push32(cpu, in->imm);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_push_imm16(Cpu *cpu, const Insn *in)
+{
+    cpu_push16(cpu, (uint16_t)in->imm);
     return insn_next(cpu, in);
 }
 
 static InsnFn pick_push_imm(const DecodeCtx *d)
 {
-    (void)d;
-    return op_push_imm;
+    return d->op32 ? op_push_imm32 : op_push_imm16;
 }
 
-/* FF /6: PUSH r/m (picked through the branch family's group 5 picker). */
-const Insn *op_push_rm(Cpu *cpu, const Insn *in)
+/* FF /6: PUSH r/m (picked through the branch family's group 5 picker, see
+ * ops_stack_pick_push_rm). The operand is read before ESP moves, so
+ * PUSH [ESP+n] sees the old stack. */
+static const Insn *op_push_m32(Cpu *cpu, const Insn *in)
 {
-    bool op32 = in->flags & INSN_OP32;
-    uint32_t v;
-    if (in->flags & INSN_MEM) {
-        uint32_t ea = insn_ea(cpu, in);
-        v = op32 ? cpu_read32(cpu, in->seg, ea) : cpu_read16(cpu, in->seg, ea);
-    } else {
-        v = op32 ? cpu->gpr[in->rm] : reg16_get(cpu, in->rm);
-    }
-    cpu_push_sz(cpu, v, op32);
+    cpu_push32(cpu, cpu_read32(cpu, in->seg, insn_ea(cpu, in)));
     return insn_next(cpu, in);
+}
+
+static const Insn *op_push_m16(Cpu *cpu, const Insn *in)
+{
+    cpu_push16(cpu, cpu_read16(cpu, in->seg, insn_ea(cpu, in)));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_push_rm32_reg(Cpu *cpu, const Insn *in)
+{
+    cpu_push32(cpu, cpu->gpr[in->rm]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_push_rm16_reg(Cpu *cpu, const Insn *in)
+{
+    cpu_push16(cpu, reg16_get(cpu, in->rm));
+    return insn_next(cpu, in);
+}
+
+InsnFn ops_stack_pick_push_rm(const DecodeCtx *d)
+{
+    if (d->mem)
+        return d->op32 ? op_push_m32 : op_push_m16;
+    return d->op32 ? op_push_rm32_reg : op_push_rm16_reg;
 }
 
 /* 8F /0: POP r/m. An ESP-based address uses ESP after the pop; a faulting
@@ -137,15 +161,21 @@ static const Insn *op_push_sreg(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* The whole operand is read (a 32-bit pop at the stack limit faults even
+ * though only the selector is used). POP SS opens the same one-instruction
+ * shadow as MOV SS, for interrupts and for the single-step trap. */
 static const Insn *op_pop_sreg(Cpu *cpu, const Insn *in)
 {
     bool op32 = in->flags & INSN_OP32;
     unsigned seg = sreg_of(in->opcode);
-    uint16_t sel = (uint16_t)cpu_stack_peek(cpu, 0, false);
+    uint16_t sel = (uint16_t)cpu_stack_peek(cpu, 0, op32);
     seg_load(cpu, seg, sel);
     cpu_set_sp(cpu, cpu->gpr[R_ESP] + (op32 ? 4 : 2));
-    if (seg == SEG_SS)
+    if (seg == SEG_SS) {
         cpu->inhibit_irq = true;
+        if (cpu->eflags & FLAG_TF)
+            cpu->suppress_tf_trap = true;
+    }
     return insn_next(cpu, in);
 }
 
@@ -163,30 +193,64 @@ static InsnFn pick_pop_sreg(const DecodeCtx *d)
 
 /* ======== PUSHA / POPA ======== */
 
+/* The 8 * size bytes PUSHA writes (or POPA reads) as one host range, when
+ * they neither wrap SP nor leave a page the TLB has: the common case. In
+ * memory, EDI is lowest and EAX highest. */
+static uint8_t *pusha_block(Cpu *cpu, uint32_t low, unsigned size, bool write)
+{
+    uint32_t sp = cpu->stack32 ? cpu->gpr[R_ESP] : cpu->gpr[R_ESP] & 0xFFFFu;
+    if (write ? sp < 8 * size : (!cpu->stack32 && sp + 8 * size > 0x10000u))
+        return NULL;
+    return cpu_fast_ptr(&cpu->seg[SEG_SS], write ? cpu->tlb_write : cpu->tlb_read, low,
+                        8 * size, write ? SEG_ACC_WRITE : SEG_ACC_READ);
+}
+
 static const Insn *op_pusha(Cpu *cpu, const Insn *in)
 {
     unsigned size = (in->flags & INSN_OP32) ? 4 : 2;
+    uint32_t old_esp = cpu->gpr[R_ESP];
+    uint32_t low = ((cpu->stack32 ? old_esp : old_esp & 0xFFFFu) - 8 * size) & cpu_sp_mask(cpu);
+    uint8_t *p = pusha_block(cpu, low, size, true);
+    if (p) {
+        for (unsigned r = R_EAX; r <= R_EDI; r++) {
+            uint8_t *at = p + (7 - r) * size;
+            if (size == 4)
+                store_le32(at, cpu->gpr[r]);   /* ESP: the value before PUSHA */
+            else
+                store_le16(at, cpu->gpr[r]);
+        }
+        cpu_set_sp(cpu, low);
+        return insn_next(cpu, in);
+    }
+    /* Slow path: every push checked, nothing committed before the last. */
     StackCursor st;
     stk_current(cpu, &st);
-    uint32_t old_esp = cpu->gpr[R_ESP];
     for (unsigned r = R_EAX; r <= R_EDI; r++)
         stk_push(cpu, &st, r == R_ESP ? old_esp : cpu->gpr[r], size);
     stk_commit(cpu, &st);
     return insn_next(cpu, in);
 }
 
+/* POPA reads all eight first, so a fault leaves every register alone; the
+ * saved ESP is skipped. */
 static const Insn *op_popa(Cpu *cpu, const Insn *in)
 {
     unsigned size = (in->flags & INSN_OP32) ? 4 : 2;
+    uint32_t v[8];   /* v[i]: the value at ESP + i * size (EDI first) */
+    uint32_t sp = cpu->stack32 ? cpu->gpr[R_ESP] : cpu->gpr[R_ESP] & 0xFFFFu;
+    const uint8_t *p = pusha_block(cpu, sp, size, false);
     StackCursor st;
     stk_current(cpu, &st);
-    uint32_t v[8];
-    for (unsigned i = 0; i < 8; i++)
-        v[i] = stk_read(cpu, &st, i * size, size);
+    for (unsigned i = 0; i < 8; i++) {
+        if (p)
+            v[i] = size == 4 ? load_le32(p + i * size) : load_le16(p + i * size);
+        else
+            v[i] = stk_read(cpu, &st, i * size, size);
+    }
     for (unsigned i = 0; i < 8; i++) {
         unsigned r = R_EDI - i;
         if (r == R_ESP)
-            continue;   /* the saved ESP is skipped */
+            continue;
         if (size == 4)
             cpu->gpr[r] = v[i];
         else
@@ -289,10 +353,10 @@ static const Insn *op_enter(Cpu *cpu, const Insn *in)
         stk_push(cpu, &st, frame, size);
     }
     uint32_t new_esp = stk_add(&st, (uint32_t)-alloc);
-    /* The final ESP must be within the stack segment too. */
+    /* The P6 ends with a write check of the new stack top (limit and page),
+     * before anything is committed. */
     uint32_t sp = st.big ? new_esp : new_esp & 0xFFFF;
-    if (alloc && (sp < st.seg.lim_lo || sp > st.seg.lim_hi))
-        cpu_fault(cpu, EXC_SS, 0);
+    cpu_check_access(cpu, SEG_SS, sp, size, true, true);
     st.esp = new_esp;
     stk_commit(cpu, &st);
     if (st.big)

@@ -5,9 +5,16 @@
  * a REP leaves ECX/ESI/EDI describing exactly the work left and the
  * instruction restarts there. A REP runs at most REP_CHUNK elements per
  * call and then returns to the loop with EIP still on the instruction, so
- * interrupts are taken in the middle of long strings as on real hardware.
- * REP MOVS and REP STOS copy whole page-sized runs through host pointers
- * when the TLB has both pages. */
+ * interrupts are taken in the middle of long strings as on real hardware
+ * (each call counts as one instruction).
+ *
+ * REP MOVS and REP STOS move page-sized runs through host pointers when the
+ * TLB has the pages, in either direction. Pages holding decoded code are
+ * never in the write TLB, so such runs cannot skip code invalidation.
+ *
+ * Handlers are chosen per kind, width and prefix at decode time; each is a
+ * thin wrapper over an inline element function whose size is a constant. */
+#include <stdint.h>
 #include <string.h>
 
 #include "cpu/flags.h"
@@ -19,49 +26,35 @@
 
 #define REP_CHUNK 4096u
 
-enum { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
+/* ======== operands ======== */
 
-static unsigned str_kind(uint16_t opcode)
+/* Index and count registers follow the ADDRESS size: SI/DI/CX or ESI/EDI/ECX. */
+static inline uint32_t idx_get(const Cpu *cpu, const Insn *in, unsigned r)
 {
-    switch (opcode) {
-    case 0xA4: case 0xA5: return STR_MOVS;
-    case 0xA6: case 0xA7: return STR_CMPS;
-    case 0xAA: case 0xAB: return STR_STOS;
-    case 0xAC: case 0xAD: return STR_LODS;
-    case 0xAE: case 0xAF: return STR_SCAS;
-    case 0x6C: case 0x6D: return STR_INS;
-    default: return STR_OUTS;
-    }
+    return (in->flags & INSN_ADDR32) ? cpu->gpr[r] : cpu->gpr[r] & 0xFFFFu;
 }
 
-static unsigned elem_size(const Insn *in)
-{
-    if (!(in->opcode & 1))
-        return 1;
-    return (in->flags & INSN_OP32) ? 4 : 2;
-}
-
-/* Index registers by address size. */
-static uint32_t idx_get(const Cpu *cpu, const Insn *in, unsigned r)
-{
-    return (in->flags & INSN_ADDR32) ? cpu->gpr[r] : cpu->gpr[r] & 0xFFFF;
-}
-
-static void idx_add(Cpu *cpu, const Insn *in, unsigned r, int32_t delta)
+static inline void idx_set(Cpu *cpu, const Insn *in, unsigned r, uint32_t v)
 {
     if (in->flags & INSN_ADDR32)
-        cpu->gpr[r] += (uint32_t)delta;
+        cpu->gpr[r] = v;
     else
-        reg16_set(cpu, r, (uint16_t)(cpu->gpr[r] + (uint32_t)delta));
+        reg16_set(cpu, r, (uint16_t)v);
 }
 
-static uint32_t mem_read(Cpu *cpu, unsigned seg, uint32_t off, unsigned size)
+/* Step per element: DF picks the direction. */
+static inline uint32_t str_delta(const Cpu *cpu, unsigned size)
+{
+    return (cpu->eflags & FLAG_DF) ? (uint32_t)-(int32_t)size : size;
+}
+
+static inline uint32_t mem_rd(Cpu *cpu, unsigned seg, uint32_t off, unsigned size)
 {
     return size == 1 ? cpu_read8(cpu, seg, off) : size == 2 ? cpu_read16(cpu, seg, off)
                                                              : cpu_read32(cpu, seg, off);
 }
 
-static void mem_write(Cpu *cpu, unsigned seg, uint32_t off, unsigned size, uint32_t v)
+static inline void mem_wr(Cpu *cpu, unsigned seg, uint32_t off, unsigned size, uint32_t v)
 {
     if (size == 1)
         cpu_write8(cpu, seg, off, (uint8_t)v);
@@ -71,13 +64,13 @@ static void mem_write(Cpu *cpu, unsigned seg, uint32_t off, unsigned size, uint3
         cpu_write32(cpu, seg, off, v);
 }
 
-static uint32_t acc_get(const Cpu *cpu, unsigned size)
+static inline uint32_t acc_get(const Cpu *cpu, unsigned size)
 {
-    return size == 1 ? cpu->gpr[R_EAX] & 0xFF : size == 2 ? cpu->gpr[R_EAX] & 0xFFFF
-                                                           : cpu->gpr[R_EAX];
+    return size == 1 ? cpu->gpr[R_EAX] & 0xFFu : size == 2 ? cpu->gpr[R_EAX] & 0xFFFFu
+                                                            : cpu->gpr[R_EAX];
 }
 
-static void acc_set(Cpu *cpu, unsigned size, uint32_t v)
+static inline void acc_set(Cpu *cpu, unsigned size, uint32_t v)
 {
     if (size == 1)
         reg8_set(cpu, R_EAX, (uint8_t)v);
@@ -87,181 +80,423 @@ static void acc_set(Cpu *cpu, unsigned size, uint32_t v)
         cpu->gpr[R_EAX] = v;
 }
 
-static uint32_t width_flag(unsigned size)
+/* CMPS/SCAS set the flags of CMP a, b. */
+static inline void compare_flags(Cpu *cpu, unsigned size, uint32_t a, uint32_t b)
 {
-    return size == 1 ? LF_W8 : size == 2 ? LF_W16 : LF_W32;
-}
-
-/* One element of the operation. Returns the comparison result for
- * CMPS/SCAS (whether ZF ends up set), true otherwise. */
-static bool string_step(Cpu *cpu, const Insn *in, unsigned kind, unsigned size, int32_t delta)
-{
-    uint32_t si = idx_get(cpu, in, R_ESI), di = idx_get(cpu, in, R_EDI);
+    uint32_t w = size == 1 ? LF_W8 : size == 2 ? LF_W16 : LF_W32;
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-    switch (kind) {
-    case STR_MOVS:
-        mem_write(cpu, SEG_ES, di, size, mem_read(cpu, in->seg, si, size));
-        idx_add(cpu, in, R_ESI, delta);
-        idx_add(cpu, in, R_EDI, delta);
-        return true;
-    case STR_STOS:
-        mem_write(cpu, SEG_ES, di, size, acc_get(cpu, size));
-        idx_add(cpu, in, R_EDI, delta);
-        return true;
-    case STR_LODS:
-        acc_set(cpu, size, mem_read(cpu, in->seg, si, size));
-        idx_add(cpu, in, R_ESI, delta);
-        return true;
-    case STR_CMPS: {
-        uint32_t a = mem_read(cpu, in->seg, si, size), b = mem_read(cpu, SEG_ES, di, size);
-        idx_add(cpu, in, R_ESI, delta);
-        idx_add(cpu, in, R_EDI, delta);
-        flags_lazy(cpu, LF_SUB | width_flag(size), a, b, (a - b) & mask);
-        return a == b;
-    }
-    case STR_SCAS: {
-        uint32_t a = acc_get(cpu, size), b = mem_read(cpu, SEG_ES, di, size);
-        idx_add(cpu, in, R_EDI, delta);
-        flags_lazy(cpu, LF_SUB | width_flag(size), a, b, (a - b) & mask);
-        return a == b;
-    }
-    case STR_INS: {
-        uint16_t port = (uint16_t)cpu->gpr[R_EDX];
-        /* The store must be possible before the port is read: a read has
-         * side effects and cannot be repeated after a fault. */
-        cpu_check_access(cpu, SEG_ES, di, size, true, true);
-        mem_write(cpu, SEG_ES, di, size, portbus_read(cpu->io, port, size));
-        idx_add(cpu, in, R_EDI, delta);
-        return true;
-    }
-    default: {
-        uint16_t port = (uint16_t)cpu->gpr[R_EDX];
-        portbus_write(cpu->io, port, size, mem_read(cpu, in->seg, si, size));
-        idx_add(cpu, in, R_ESI, delta);
-        return true;
-    }
-    }
+    flags_lazy(cpu, LF_SUB | w, a, b, (a - b) & mask);
 }
 
-static uint32_t count_get(const Cpu *cpu, const Insn *in)
+static inline unsigned elem_size(const Insn *in)
 {
-    return (in->flags & INSN_ADDR32) ? cpu->gpr[R_ECX] : cpu->gpr[R_ECX] & 0xFFFF;
+    if (!(in->opcode & 1))
+        return 1;
+    return (in->flags & INSN_OP32) ? 4 : 2;
 }
 
-static void count_set(Cpu *cpu, const Insn *in, uint32_t v)
+/* ======== one element of each operation ======== */
+
+static inline void movs_elem(Cpu *cpu, const Insn *in, unsigned size)
 {
-    if (in->flags & INSN_ADDR32)
-        cpu->gpr[R_ECX] = v;
-    else
-        reg16_set(cpu, R_ECX, (uint16_t)v);
+    uint32_t d = str_delta(cpu, size);
+    uint32_t si = idx_get(cpu, in, R_ESI), di = idx_get(cpu, in, R_EDI);
+    mem_wr(cpu, SEG_ES, di, size, mem_rd(cpu, in->seg, si, size));
+    idx_set(cpu, in, R_ESI, si + d);
+    idx_set(cpu, in, R_EDI, di + d);
 }
 
-/* Bytes that can be moved before an index leaves its page or (16-bit
- * addressing) wraps: the span of a host-pointer run. */
-static uint32_t run_room(const Cpu *cpu, const Insn *in, unsigned seg, uint32_t off)
-{
-    uint32_t lin = cpu->seg[seg].base + off;
-    uint32_t room = 0x1000u - (lin & 0xFFFu);
-    if (!(in->flags & INSN_ADDR32) && 0x10000u - off < room)
-        room = 0x10000u - off;
-    return room;
-}
-
-/* REP MOVS / REP STOS forward (DF = 0) through host pointers: up to one
- * page at a time. Returns the elements done (0 when the fast path cannot
- * be used right now; the element loop then runs and fills the TLB). */
-static uint32_t fast_forward_run(Cpu *cpu, const Insn *in, unsigned kind, unsigned size,
-                                 uint32_t count)
+static inline void stos_elem(Cpu *cpu, const Insn *in, unsigned size)
 {
     uint32_t di = idx_get(cpu, in, R_EDI);
-    uint32_t room = run_room(cpu, in, SEG_ES, di);
-    uint32_t si = 0;
-    if (kind == STR_MOVS) {
-        si = idx_get(cpu, in, R_ESI);
-        uint32_t r2 = run_room(cpu, in, in->seg, si);
-        if (r2 < room)
-            room = r2;
+    mem_wr(cpu, SEG_ES, di, size, acc_get(cpu, size));
+    idx_set(cpu, in, R_EDI, di + str_delta(cpu, size));
+}
+
+static inline void lods_elem(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t si = idx_get(cpu, in, R_ESI);
+    acc_set(cpu, size, mem_rd(cpu, in->seg, si, size));
+    idx_set(cpu, in, R_ESI, si + str_delta(cpu, size));
+}
+
+/* Returns whether the elements were equal (ZF). */
+static inline bool cmps_elem(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t d = str_delta(cpu, size);
+    uint32_t si = idx_get(cpu, in, R_ESI), di = idx_get(cpu, in, R_EDI);
+    uint32_t a = mem_rd(cpu, in->seg, si, size), b = mem_rd(cpu, SEG_ES, di, size);
+    idx_set(cpu, in, R_ESI, si + d);
+    idx_set(cpu, in, R_EDI, di + d);
+    compare_flags(cpu, size, a, b);
+    return a == b;
+}
+
+static inline bool scas_elem(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t di = idx_get(cpu, in, R_EDI);
+    uint32_t a = acc_get(cpu, size), b = mem_rd(cpu, SEG_ES, di, size);
+    idx_set(cpu, in, R_EDI, di + str_delta(cpu, size));
+    compare_flags(cpu, size, a, b);
+    return a == b;
+}
+
+/* The store must be known to succeed before the port is read: a port read
+ * has side effects and cannot be repeated when the instruction restarts. */
+static inline void ins_elem(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t di = idx_get(cpu, in, R_EDI);
+    cpu_check_access(cpu, SEG_ES, di, size, true, true);
+    mem_wr(cpu, SEG_ES, di, size, portbus_read(cpu->io, (uint16_t)cpu->gpr[R_EDX], size));
+    idx_set(cpu, in, R_EDI, di + str_delta(cpu, size));
+}
+
+static inline void outs_elem(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t si = idx_get(cpu, in, R_ESI);
+    portbus_write(cpu->io, (uint16_t)cpu->gpr[R_EDX], size, mem_rd(cpu, in->seg, si, size));
+    idx_set(cpu, in, R_ESI, si + str_delta(cpu, size));
+}
+
+/* ======== host-pointer runs for REP MOVS / REP STOS ======== */
+
+/* Elements that can be done from offset off of seg, in the direction of
+ * DF, without leaving the current page or wrapping the offset: the span of
+ * one host-pointer run. 0 when the current element straddles pages. */
+static uint32_t run_elems(const Cpu *cpu, const Insn *in, unsigned seg, uint32_t off,
+                          unsigned size, bool back)
+{
+    uint32_t pos = (cpu->seg[seg].base + off) & 0xFFFu;
+    if (pos + size > 0x1000u)
+        return 0;
+    if (back) {
+        uint32_t n = pos / size + 1;
+        uint32_t by_off = off / size + 1;   /* offsets must not wrap below 0 */
+        return by_off < n ? by_off : n;
     }
-    uint32_t n = room / size;
-    if (n > count)
-        n = count;
+    uint32_t room = 0x1000u - pos;
+    if (!(in->flags & INSN_ADDR32) && 0x10000u - off < room)
+        room = 0x10000u - off;
+    return room / size;
+}
+
+/* Copy bytes in elements of size. When the destination runs ahead of the
+ * source into bytes not read yet, element order shows (MOVSB one byte
+ * apart replicates a byte; MOVSD two apart is not a byte-wise copy), so
+ * that case goes element by element; otherwise memmove is equivalent. */
+static void host_movs(uint8_t *dst, const uint8_t *src, uint32_t bytes, unsigned size,
+                      bool back)
+{
+    uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;   /* may be different objects */
+    bool hazard = back ? (d < s && d + bytes > s) : (d > s && d < s + bytes);
+    if (!hazard) {
+        memmove(dst, src, bytes);
+        return;
+    }
+    uint32_t t;
+    if (!back) {
+        for (uint32_t i = 0; i < bytes; i += size) {
+            memcpy(&t, src + i, size);
+            memcpy(dst + i, &t, size);
+        }
+    } else {
+        for (uint32_t i = bytes; i > 0;) {
+            i -= size;
+            memcpy(&t, src + i, size);
+            memcpy(dst + i, &t, size);
+        }
+    }
+}
+
+/* Up to max MOVS elements through host pointers; returns how many were
+ * done (0 when the TLB lacks a page: one ordinary element then fills it). */
+static uint32_t movs_run(Cpu *cpu, const Insn *in, unsigned size, uint32_t max)
+{
+    bool back = cpu->eflags & FLAG_DF;
+    uint32_t si = idx_get(cpu, in, R_ESI), di = idx_get(cpu, in, R_EDI);
+    uint32_t n = run_elems(cpu, in, SEG_ES, di, size, back);
+    uint32_t n2 = run_elems(cpu, in, in->seg, si, size, back);
+    if (n2 < n)
+        n = n2;
+    if (n > max)
+        n = max;
     if (n < 2)
         return 0;
-    uint32_t bytes = n * size;
-    uint8_t *dst = cpu_fast_ptr(&cpu->seg[SEG_ES], cpu->tlb_write, di, bytes, SEG_ACC_WRITE);
-    if (!dst)
+    uint32_t bytes = n * size, span = bytes - size;
+    uint8_t *dst = cpu_fast_ptr(&cpu->seg[SEG_ES], cpu->tlb_write, back ? di - span : di, bytes,
+                                SEG_ACC_WRITE);
+    const uint8_t *src = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_read,
+                                      back ? si - span : si, bytes, SEG_ACC_READ);
+    if (!dst || !src)
         return 0;
-    if (kind == STR_MOVS) {
-        const uint8_t *src = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_read, si, bytes,
-                                          SEG_ACC_READ);
-        if (!src)
-            return 0;
-        if (dst > src && dst < src + bytes) {
-            /* Overlap with the destination ahead: element order matters
-             * (a byte MOVS one apart replicates a pattern). */
-            for (uint32_t i = 0; i < bytes; i++)
-                dst[i] = src[i];
-        } else {
-            memmove(dst, src, bytes);
-        }
-        idx_add(cpu, in, R_ESI, (int32_t)bytes);
-    } else {
-        uint32_t v = acc_get(cpu, size);
-        if (size == 1) {
-            memset(dst, (int)v, bytes);
-        } else {
-            for (uint32_t i = 0; i < bytes; i += size)
-                memcpy(dst + i, &v, size);
-        }
-    }
-    idx_add(cpu, in, R_EDI, (int32_t)bytes);
+    host_movs(dst, src, bytes, size, back);
+    uint32_t delta = back ? (uint32_t)-(int32_t)bytes : bytes;
+    idx_set(cpu, in, R_ESI, si + delta);
+    idx_set(cpu, in, R_EDI, di + delta);
     return n;
 }
 
-static const Insn *op_string(Cpu *cpu, const Insn *in)
+static uint32_t stos_run(Cpu *cpu, const Insn *in, unsigned size, uint32_t max)
 {
-    unsigned kind = str_kind(in->opcode), size = elem_size(in);
-    int32_t delta = (cpu->eflags & FLAG_DF) ? -(int32_t)size : (int32_t)size;
-    if (kind == STR_INS || kind == STR_OUTS)
-        cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
-    if (!(in->flags & (INSN_REP | INSN_REPNE))) {
-        string_step(cpu, in, kind, size, delta);
-        return insn_next(cpu, in);
+    bool back = cpu->eflags & FLAG_DF;
+    uint32_t di = idx_get(cpu, in, R_EDI);
+    uint32_t n = run_elems(cpu, in, SEG_ES, di, size, back);
+    if (n > max)
+        n = max;
+    if (n < 2)
+        return 0;
+    uint32_t bytes = n * size, span = bytes - size;
+    uint8_t *dst = cpu_fast_ptr(&cpu->seg[SEG_ES], cpu->tlb_write, back ? di - span : di, bytes,
+                                SEG_ACC_WRITE);
+    if (!dst)
+        return 0;
+    uint32_t v = acc_get(cpu, size);
+    if (size == 1) {
+        memset(dst, (int)v, bytes);
+    } else {
+        for (uint32_t i = 0; i < bytes; i += size)
+            memcpy(dst + i, &v, size);
     }
-    uint32_t count = count_get(cpu, in);
-    if (count == 0)
-        return insn_next(cpu, in);
-    bool compares = kind == STR_CMPS || kind == STR_SCAS;
-    bool want_equal = in->flags & INSN_REP;   /* REPE; REPNE stops on equal */
-    uint32_t budget = REP_CHUNK;
-    while (count && budget) {
-        if (!compares && delta > 0 && (kind == STR_MOVS || kind == STR_STOS)) {
-            uint32_t n = fast_forward_run(cpu, in, kind, size, count);
-            if (n) {
-                count -= n;
-                count_set(cpu, in, count);
-                budget = budget > n ? budget - n : 0;
-                continue;
-            }
-        }
-        bool equal = string_step(cpu, in, kind, size, delta);
-        count--;
-        count_set(cpu, in, count);
-        budget--;
-        if (compares && equal != want_equal)
-            return insn_next(cpu, in);
-    }
-    if (count == 0)
-        return insn_next(cpu, in);
-    /* More to do: come back to this instruction after the loop has had a
-     * look at interrupts. */
-    return insn_leave_block(cpu, in);
+    idx_set(cpu, in, R_EDI, di + (back ? (uint32_t)-(int32_t)bytes : bytes));
+    return n;
 }
 
+/* ======== REP drivers ======== */
+
+/* Elements to do in this call. Single-stepping traps after every element
+ * (EIP still on the instruction until the count runs out), and so does a
+ * data breakpoint hit (cpu->pending_db; such pages never take the
+ * host-pointer runs, so the element loops see every hit). */
+static inline uint32_t rep_budget(const Cpu *cpu)
+{
+    return (cpu->eflags & FLAG_TF) ? 1 : REP_CHUNK;
+}
+
+/* After a chunk: finished, or back to the loop with EIP on the instruction
+ * so that interrupts can be taken before the rest. */
+static inline const Insn *rep_end(Cpu *cpu, const Insn *in, uint32_t count)
+{
+    return count ? insn_leave_block(cpu, in) : insn_next(cpu, in);
+}
+
+static inline const Insn *rep_movs(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    while (count && budget && !cpu->pending_db) {
+        uint32_t n = movs_run(cpu, in, size, count < budget ? count : budget);
+        if (!n) {
+            movs_elem(cpu, in, size);
+            n = 1;
+        }
+        count -= n;
+        budget -= n;
+        idx_set(cpu, in, R_ECX, count);
+    }
+    return rep_end(cpu, in, count);
+}
+
+static inline const Insn *rep_stos(Cpu *cpu, const Insn *in, unsigned size)
+{
+    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    while (count && budget && !cpu->pending_db) {
+        uint32_t n = stos_run(cpu, in, size, count < budget ? count : budget);
+        if (!n) {
+            stos_elem(cpu, in, size);
+            n = 1;
+        }
+        count -= n;
+        budget -= n;
+        idx_set(cpu, in, R_ECX, count);
+    }
+    return rep_end(cpu, in, count);
+}
+
+/* REPE stops on the first difference, REPNE on the first match. */
+static inline const Insn *rep_compare(Cpu *cpu, const Insn *in, unsigned size, bool scas)
+{
+    bool stop_when_equal = in->flags & INSN_REPNE;
+    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    while (count && budget && !cpu->pending_db) {
+        bool equal = scas ? scas_elem(cpu, in, size) : cmps_elem(cpu, in, size);
+        idx_set(cpu, in, R_ECX, --count);
+        budget--;
+        if (equal == stop_when_equal)
+            return insn_next(cpu, in);
+    }
+    return rep_end(cpu, in, count);
+}
+
+/* ======== handlers ======== */
+
+static const Insn *op_movsb(Cpu *cpu, const Insn *in)
+{
+    movs_elem(cpu, in, 1);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsw(Cpu *cpu, const Insn *in)
+{
+    movs_elem(cpu, in, 2);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_movsd(Cpu *cpu, const Insn *in)
+{
+    movs_elem(cpu, in, 4);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_stosb(Cpu *cpu, const Insn *in)
+{
+    stos_elem(cpu, in, 1);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_stosw(Cpu *cpu, const Insn *in)
+{
+    stos_elem(cpu, in, 2);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_stosd(Cpu *cpu, const Insn *in)
+{
+    stos_elem(cpu, in, 4);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_lodsb(Cpu *cpu, const Insn *in)
+{
+    lods_elem(cpu, in, 1);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_lodsw(Cpu *cpu, const Insn *in)
+{
+    lods_elem(cpu, in, 2);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_lodsd(Cpu *cpu, const Insn *in)
+{
+    lods_elem(cpu, in, 4);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_cmps(Cpu *cpu, const Insn *in)
+{
+    cmps_elem(cpu, in, elem_size(in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_scas(Cpu *cpu, const Insn *in)
+{
+    scas_elem(cpu, in, elem_size(in));
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_rep_movsb(Cpu *cpu, const Insn *in) { return rep_movs(cpu, in, 1); }
+static const Insn *op_rep_movsw(Cpu *cpu, const Insn *in) { return rep_movs(cpu, in, 2); }
+static const Insn *op_rep_movsd(Cpu *cpu, const Insn *in) { return rep_movs(cpu, in, 4); }
+static const Insn *op_rep_stosb(Cpu *cpu, const Insn *in) { return rep_stos(cpu, in, 1); }
+static const Insn *op_rep_stosw(Cpu *cpu, const Insn *in) { return rep_stos(cpu, in, 2); }
+static const Insn *op_rep_stosd(Cpu *cpu, const Insn *in) { return rep_stos(cpu, in, 4); }
+static const Insn *op_rep_cmpsb(Cpu *cpu, const Insn *in) { return rep_compare(cpu, in, 1, false); }
+static const Insn *op_rep_cmpsw(Cpu *cpu, const Insn *in) { return rep_compare(cpu, in, 2, false); }
+static const Insn *op_rep_cmpsd(Cpu *cpu, const Insn *in) { return rep_compare(cpu, in, 4, false); }
+static const Insn *op_rep_scasb(Cpu *cpu, const Insn *in) { return rep_compare(cpu, in, 1, true); }
+static const Insn *op_rep_scasw(Cpu *cpu, const Insn *in) { return rep_compare(cpu, in, 2, true); }
+static const Insn *op_rep_scasd(Cpu *cpu, const Insn *in) { return rep_compare(cpu, in, 4, true); }
+
+/* REP LODS is legal and pointless: keep only the last element. */
+static const Insn *op_rep_lods(Cpu *cpu, const Insn *in)
+{
+    unsigned size = elem_size(in);
+    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    for (; count && budget && !cpu->pending_db; budget--) {
+        lods_elem(cpu, in, size);
+        idx_set(cpu, in, R_ECX, --count);
+    }
+    return rep_end(cpu, in, count);
+}
+
+/* INS / OUTS: the I/O permission check comes before anything else. */
+static const Insn *op_ins(Cpu *cpu, const Insn *in)
+{
+    unsigned size = elem_size(in);
+    cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    ins_elem(cpu, in, size);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_outs(Cpu *cpu, const Insn *in)
+{
+    unsigned size = elem_size(in);
+    cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    outs_elem(cpu, in, size);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_rep_ins(Cpu *cpu, const Insn *in)
+{
+    unsigned size = elem_size(in);
+    cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    for (; count && budget && !cpu->pending_db; budget--) {
+        ins_elem(cpu, in, size);
+        idx_set(cpu, in, R_ECX, --count);
+    }
+    return rep_end(cpu, in, count);
+}
+
+static const Insn *op_rep_outs(Cpu *cpu, const Insn *in)
+{
+    unsigned size = elem_size(in);
+    cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    for (; count && budget && !cpu->pending_db; budget--) {
+        outs_elem(cpu, in, size);
+        idx_set(cpu, in, R_ECX, --count);
+    }
+    return rep_end(cpu, in, count);
+}
+
+/* ======== pickers ======== */
+
+/* [rep][width: byte, word, dword] for the opcode pairs A4/A5 .. AE/AF. */
+typedef struct StringForms {
+    InsnFn plain[3], rep[3];
+} StringForms;
+
+static const StringForms movs_forms = {
+    { op_movsb, op_movsw, op_movsd }, { op_rep_movsb, op_rep_movsw, op_rep_movsd } };
+static const StringForms stos_forms = {
+    { op_stosb, op_stosw, op_stosd }, { op_rep_stosb, op_rep_stosw, op_rep_stosd } };
+static const StringForms lods_forms = {
+    { op_lodsb, op_lodsw, op_lodsd }, { op_rep_lods, op_rep_lods, op_rep_lods } };
+static const StringForms cmps_forms = {
+    { op_cmps, op_cmps, op_cmps }, { op_rep_cmpsb, op_rep_cmpsw, op_rep_cmpsd } };
+static const StringForms scas_forms = {
+    { op_scas, op_scas, op_scas }, { op_rep_scasb, op_rep_scasw, op_rep_scasd } };
+static const StringForms ins_forms = {
+    { op_ins, op_ins, op_ins }, { op_rep_ins, op_rep_ins, op_rep_ins } };
+static const StringForms outs_forms = {
+    { op_outs, op_outs, op_outs }, { op_rep_outs, op_rep_outs, op_rep_outs } };
+
+/* F2 on a non-comparing string instruction repeats like F3. */
 static InsnFn pick_string(const DecodeCtx *d)
 {
-    (void)d;
-    return op_string;
+    const StringForms *f;
+    switch (d->opcode & ~1u) {
+    case 0xA4: f = &movs_forms; break;
+    case 0xA6: f = &cmps_forms; break;
+    case 0xAA: f = &stos_forms; break;
+    case 0xAC: f = &lods_forms; break;
+    case 0xAE: f = &scas_forms; break;
+    case 0x6C: f = &ins_forms; break;
+    default: f = &outs_forms; break;
+    }
+    unsigned w = !(d->opcode & 1) ? 0 : d->op32 ? 2 : 1;
+    return (d->rep || d->repne) ? f->rep[w] : f->plain[w];
 }
 
 void ops_string_register(void)
