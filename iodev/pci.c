@@ -1,10 +1,12 @@
-/* PCI configuration mechanism #1, BAR mapping and INTx routing (see pci.h). */
+/* PCI configuration mechanism #1, BAR mapping, INTx routing and the PIIX3
+ * reset control register (see pci.h). */
 #include "iodev/pci.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#define CMD_IO  0x0001
-#define CMD_MEM 0x0002
+#define CONFIG_ENABLE 0x80000000u
+#define STATUS_W1C    0xF900u   /* parity, SERR, master/target aborts: write one to clear */
 
 void pci_init(PciBus *bus, PhysMem *mem, PortBus *ports, PicPair *pic)
 {
@@ -13,6 +15,8 @@ void pci_init(PciBus *bus, PhysMem *mem, PortBus *ports, PicPair *pic)
     bus->ports = ports;
     bus->pic = pic;
 }
+
+/* --- identity and BARs --- */
 
 void pci_set_ids(PciDevice *d, uint16_t vendor, uint16_t device, uint8_t rev, uint32_t class_code,
                  uint16_t sub_vendor, uint16_t sub_device)
@@ -25,58 +29,65 @@ void pci_set_ids(PciDevice *d, uint16_t vendor, uint16_t device, uint8_t rev, ui
     d->config[0x0B] = (uint8_t)(class_code >> 16);  /* class */
     pci_put16(d, 0x2C, sub_vendor);
     pci_put16(d, 0x2E, sub_device);
-    /* Command: I/O, memory, bus master, SERR, parity, ... writable. */
-    d->wmask[0x04] = 0x47;   /* I/O, memory, bus master, parity */
+    /* Command: I/O, memory, bus master, parity response; SERR, INTx disable. */
+    d->wmask[0x04] = 0x47;
     d->wmask[0x05] = 0x05;
     d->wmask[0x0C] = 0xFF;   /* cache line size */
     d->wmask[0x0D] = 0xFF;   /* latency timer */
-    d->wmask[0x3C] = 0xFF;   /* interrupt line */
+    d->wmask[0x3C] = 0xFF;   /* interrupt line: the BIOS's note for the OS */
+}
+
+static unsigned bar_offset(int bar)
+{
+    return bar == PCI_ROM_BAR ? 0x30 : 0x10 + 4u * (unsigned)bar;
 }
 
 void pci_set_bar(PciDevice *d, int bar, uint32_t size, bool io, bool prefetch)
 {
-    unsigned off = bar == PCI_ROM_BAR ? 0x30 : 0x10 + 4u * (unsigned)bar;
+    unsigned off = bar_offset(bar);
     d->bar_size[bar] = size;
     d->bar_io[bar] = io;
+    /* Writing all-ones reads back ~(size - 1) plus the type bits: sizing
+     * falls out of the write mask. */
     uint32_t mask = ~(size - 1);
     uint32_t low = io ? 0x1 : (prefetch ? 0x8 : 0x0);
     if (bar == PCI_ROM_BAR) {
-        mask |= 1;   /* the ROM enable bit */
+        mask = (mask & ~0x7FFu) | 1;   /* address bits and the ROM enable */
         low = 0;
+    } else {
+        mask &= io ? ~3u : ~0xFu;
     }
     pci_put32(d, off, low);
     for (int i = 0; i < 4; i++)
         d->wmask[off + i] = (uint8_t)(mask >> (8 * i));
-    if (io || bar == PCI_ROM_BAR)
-        d->wmask[off] &= (uint8_t)(bar == PCI_ROM_BAR ? 0xFF : 0xFC);
-    else
-        d->wmask[off] &= 0xF0;
 }
 
 /* Where a BAR is decoded now, or 0. */
 static uint32_t bar_effective(const PciDevice *d, int bar)
 {
-    if (!d->bar_size[bar])
+    uint32_t size = d->bar_size[bar];
+    if (!size)
         return 0;
     uint16_t cmd = pci_get16(d, 0x04);
-    unsigned off = bar == PCI_ROM_BAR ? 0x30 : 0x10 + 4u * (unsigned)bar;
-    uint32_t v = pci_get32(d, off);
+    uint32_t v = pci_get32(d, bar_offset(bar));
     if (bar == PCI_ROM_BAR) {
-        if (!(v & 1) || !(cmd & CMD_MEM))
+        if (!(v & 1) || !(cmd & PCI_CMD_MEM))
             return 0;
-        return v & ~(d->bar_size[bar] - 1);
+        uint32_t a = v & ~(size - 1) & ~0x7FFu;
+        return a && a != ~(size - 1) ? a : 0;
     }
     if (d->bar_io[bar]) {
-        if (!(cmd & CMD_IO))
+        if (!(cmd & PCI_CMD_IO))
             return 0;
-        uint32_t a = v & ~3u & ~(d->bar_size[bar] - 1);
-        return a && a < 0x10000 ? a : 0;
+        uint32_t a = v & ~3u & ~(size - 1);
+        return a && a + size <= 0x10000 ? a : 0;
     }
-    if (!(cmd & CMD_MEM))
+    if (!(cmd & PCI_CMD_MEM))
         return 0;
-    uint32_t a = v & ~0xFu & ~(d->bar_size[bar] - 1);
-    /* An unprogrammed BAR (0) or one sized with all-ones is not decoded. */
-    return a && a != ~(d->bar_size[bar] - 1) ? a : 0;
+    uint32_t a = v & ~0xFu & ~(size - 1);
+    /* An unprogrammed BAR (0) or one left at all-ones by sizing is not
+     * decoded: the address would wrap past 4 GiB. */
+    return a && a != ~(size - 1) ? a : 0;
 }
 
 static void update_bars(PciDevice *d)
@@ -92,27 +103,76 @@ static void update_bars(PciDevice *d)
     }
 }
 
-/* --- INTx --- */
+void pci_io_bar_moved(PciDevice *d, int slot, uint32_t old_addr, uint32_t new_addr,
+                      uint16_t size)
+{
+    PortBus *ports = d->bus->ports;
+    if (old_addr)
+        portbus_unmap(ports, slot, (uint16_t)old_addr, size);
+    if (new_addr && !portbus_map(ports, slot, (uint16_t)new_addr, size))
+        fprintf(stderr, "kairo: pci: %s: I/O BAR at 0x%X collides with another device\n",
+                d->name, new_addr);
+}
 
-static int pirq_of(const PciDevice *d)
+/* --- INTx: pin -> PIRQ (the PIIX3 swizzle) -> ISA IRQ --- */
+
+int pci_pirq_of(const PciDevice *d)
 {
     unsigned pin = d->config[0x3D];   /* 1 = INTA# */
-    if (!pin)
+    if (pin < 1 || pin > 4)
         return -1;
     unsigned slot = d->devfn >> 3;
     return (int)((slot + pin - 1) & 3);
 }
 
-static void isa_irq_adjust(PciBus *bus, uint8_t route, int delta)
+static bool intx_asserted(const PciDevice *d)
 {
-    if (route & 0x80)
-        return;   /* routing disabled */
+    return d->intx_level && !(pci_get16(d, 0x04) & PCI_CMD_INTX_OFF);
+}
+
+/* IRQs a PIRQ may be steered to (the PIIX3 reserves 0-2, 8 and 13). */
+static bool routable(uint8_t route)
+{
     unsigned irq = route & 0x0F;
-    if (irq < 3 || irq == 8 || irq == 13)
-        return;   /* not routable */
-    bus->isa_irq_count[irq] = (uint8_t)(bus->isa_irq_count[irq] + delta);
-    if (bus->pic)
-        pic_set_irq(bus->pic, (int)irq, bus->isa_irq_count[irq] != 0);
+    return !(route & 0x80) && irq >= 3 && irq != 8 && irq != 13;
+}
+
+/* Recompute the ISA lines PCI drives. Several PIRQs (and several functions
+ * per PIRQ) may share one IRQ: the line is high while any of them is, as on
+ * the wired-OR level-triggered PCI interrupt. The PIC must see those IRQs
+ * as level-triggered through its ELCR (0x4D0/0x4D1, set by the BIOS). */
+static void route_update(PciBus *bus)
+{
+    uint16_t want = 0;
+    for (int p = 0; p < 4 && bus->pirq_route; p++)
+        if (bus->pirq_count[p] && routable(bus->pirq_route[p]))
+            want |= (uint16_t)(1u << (bus->pirq_route[p] & 0x0F));
+    uint16_t changed = want ^ bus->isa_driven;
+    bus->isa_driven = want;
+    for (int irq = 0; irq < 16 && bus->pic; irq++)
+        if (changed & (1u << irq))
+            pic_set_irq(bus->pic, irq, (want >> irq) & 1);
+}
+
+static void recount_pirqs(PciBus *bus)
+{
+    memset(bus->pirq_count, 0, sizeof bus->pirq_count);
+    for (int i = 0; i < 256; i++) {
+        PciDevice *d = bus->devs[i];
+        int pirq = d ? pci_pirq_of(d) : -1;
+        if (pirq >= 0 && intx_asserted(d))
+            bus->pirq_count[pirq]++;
+    }
+    route_update(bus);
+}
+
+static void update_intx_status(PciDevice *d)
+{
+    /* Status bit 3 shows the pin's state whether or not INTx is disabled. */
+    if (d->intx_level)
+        d->config[0x06] |= PCI_STS_INTX;
+    else
+        d->config[0x06] &= (uint8_t)~PCI_STS_INTX;
 }
 
 void pci_set_intx(PciDevice *d, bool level)
@@ -120,23 +180,16 @@ void pci_set_intx(PciDevice *d, bool level)
     if (level == d->intx_level)
         return;
     d->intx_level = level;
-    PciBus *bus = d->bus;
-    int pirq = pirq_of(d);
-    if (!bus || pirq < 0)
-        return;
-    uint8_t before = bus->pirq_count[pirq];
-    bus->pirq_count[pirq] = (uint8_t)(before + (level ? 1 : -1));
-    bool was = before != 0, is = bus->pirq_count[pirq] != 0;
-    if (was != is && bus->pirq_route)
-        isa_irq_adjust(bus, bus->pirq_route[pirq], is ? 1 : -1);
+    update_intx_status(d);
+    if (d->bus)
+        recount_pirqs(d->bus);
 }
 
 void pci_pirq_changed(PciBus *bus, int pirq, uint8_t old_route)
 {
-    if (!bus->pirq_count[pirq] || !bus->pirq_route)
-        return;
-    isa_irq_adjust(bus, old_route, -1);
-    isa_irq_adjust(bus, bus->pirq_route[pirq], 1);
+    (void)pirq;
+    (void)old_route;
+    route_update(bus);
 }
 
 /* --- configuration space access --- */
@@ -144,7 +197,7 @@ void pci_pirq_changed(PciBus *bus, int pirq, uint8_t old_route)
 static PciDevice *addressed(PciBus *bus)
 {
     uint32_t a = bus->config_addr;
-    if (!(a & 0x80000000u) || ((a >> 16) & 0xFF) != 0)
+    if (!(a & CONFIG_ENABLE) || ((a >> 16) & 0xFF) != 0)
         return NULL;   /* only bus 0 exists */
     return bus->devs[(a >> 8) & 0xFF];
 }
@@ -157,23 +210,33 @@ static uint32_t config_read(PciDevice *d, unsigned off, unsigned size)
     return v;
 }
 
+static bool overlaps(unsigned off, unsigned size, unsigned first, unsigned end)
+{
+    return off < end && off + size > first;
+}
+
 static void config_write(PciDevice *d, unsigned off, unsigned size, uint32_t v)
 {
     for (unsigned i = 0; i < size && off + i < 256; i++) {
-        uint8_t m = d->wmask[off + i];
+        unsigned at = off + i;
+        uint8_t m = d->wmask[at];
         uint8_t b = (uint8_t)(v >> (8 * i));
-        d->config[off + i] = (uint8_t)((d->config[off + i] & ~m) | (b & m));
+        d->config[at] = (uint8_t)((d->config[at] & ~m) | (b & m));
+        if (at == 0x06 || at == 0x07)
+            d->config[at] &= (uint8_t)~(b & (STATUS_W1C >> ((at - 6) * 8)));
     }
-    if (off == 0x06) {
-        /* Status: error bits are write-one-to-clear. */
-        uint16_t w1c = (uint16_t)(v & 0xF900);
-        pci_put16(d, 0x06, pci_get16(d, 0x06) & (uint16_t)~w1c);
-    }
-    if ((off <= 0x05 && off + size > 0x04) || (off >= 0x10 && off < 0x28) ||
-        (off >= 0x30 && off < 0x34))
+    if (overlaps(off, size, 0x04, 0x06) || overlaps(off, size, 0x10, 0x28) ||
+        overlaps(off, size, 0x30, 0x34))
         update_bars(d);
+    if (overlaps(off, size, 0x04, 0x06) && d->bus)
+        recount_pirqs(d->bus);   /* INTx disable may have changed */
     if (d->config_written)
         d->config_written(d, (uint8_t)off, size);
+}
+
+static uint32_t all_ones(unsigned size)
+{
+    return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
 }
 
 uint32_t pci_port_read(void *opaque, uint16_t port, unsigned size)
@@ -185,12 +248,25 @@ uint32_t pci_port_read(void *opaque, uint16_t port, unsigned size)
         return bus->reset_control;
     if (port >= 0xCFC) {
         PciDevice *d = addressed(bus);
-        unsigned off = (bus->config_addr & 0xFC) + (port & 3);
-        if (!d)
-            return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
-        return config_read(d, off, size);
+        if (d)
+            return config_read(d, (bus->config_addr & 0xFC) + (port & 3u), size);
     }
-    return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+    /* Byte/word accesses to 0xCF8-0xCFB other than 0xCF9 are not decoded. */
+    return all_ones(size);
+}
+
+static void reset_control_write(PciBus *bus, uint8_t v)
+{
+    /* RST_CPU (bit 2) starts the reset; SYS_RST (bit 1) picks a hard reset
+     * over a soft one (INIT). The reset completes at once here, and a
+     * completed reset leaves RST_CPU clear, so only bit 1 is kept. */
+    bus->reset_control = v & 0x02;
+    if (!(v & 0x04))
+        return;
+    if (!(v & 0x02) && bus->init_request)
+        bus->init_request(bus->reset_opaque);
+    else if (bus->reset_request)
+        bus->reset_request(bus->reset_opaque);
 }
 
 void pci_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
@@ -201,17 +277,13 @@ void pci_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
         return;
     }
     if (port == 0xCF9 && size == 1) {
-        /* PIIX3 reset control: RST_CPU (bit 2) resets, SYS_RST (bit 1)
-         * chooses hard over soft; both restart the machine here. */
-        bus->reset_control = value & 0x0E;
-        if ((value & 0x04) && bus->reset_request)
-            bus->reset_request(bus->reset_opaque);
+        reset_control_write(bus, (uint8_t)value);
         return;
     }
     if (port >= 0xCFC) {
         PciDevice *d = addressed(bus);
         if (d)
-            config_write(d, (bus->config_addr & 0xFC) + (port & 3), size, value);
+            config_write(d, (bus->config_addr & 0xFC) + (port & 3u), size, value);
     }
 }
 
@@ -227,6 +299,87 @@ bool pci_add(PciBus *bus, PciDevice *d)
     if (bus->devs[d->devfn])
         return false;
     d->bus = bus;
+    memcpy(d->reset_config, d->config, sizeof d->config);
     bus->devs[d->devfn] = d;
+    return true;
+}
+
+/* After the config space changed behind the devices' backs (reset, load):
+ * let every function re-derive its mappings, then the interrupt routing. */
+static void rederive_all(PciBus *bus)
+{
+    for (int i = 0; i < 256; i++) {
+        PciDevice *d = bus->devs[i];
+        if (!d)
+            continue;
+        update_intx_status(d);
+        update_bars(d);
+        if (d->config_written)
+            d->config_written(d, 0, 256);
+    }
+    recount_pirqs(bus);
+}
+
+void pci_reset(PciBus *bus)
+{
+    bus->config_addr = 0;
+    bus->reset_control = 0;
+    for (int i = 0; i < 256; i++) {
+        PciDevice *d = bus->devs[i];
+        if (d)
+            memcpy(d->config, d->reset_config, sizeof d->config);
+    }
+    rederive_all(bus);
+    for (int i = 0; i < 256; i++)
+        if (bus->devs[i] && bus->devs[i]->reset)
+            bus->devs[i]->reset(bus->devs[i]);
+}
+
+void pci_save(const PciBus *bus, StateWriter *w)
+{
+    state_begin(w, "pci", 1);
+    state_put_u32(w, bus->config_addr);
+    state_put_u8(w, bus->reset_control);
+    unsigned n = 0;
+    for (int i = 0; i < 256; i++)
+        n += bus->devs[i] != NULL;
+    state_put_u16(w, (uint16_t)n);
+    for (int i = 0; i < 256; i++) {
+        const PciDevice *d = bus->devs[i];
+        if (!d)
+            continue;
+        state_put_u8(w, d->devfn);
+        state_put_bytes(w, d->config, sizeof d->config);
+        state_put_u8(w, d->intx_level);
+    }
+    state_end(w);
+}
+
+bool pci_load(PciBus *bus, StateReader *r)
+{
+    uint32_t version;
+    if (!state_section(r, "pci", &version) || version != 1)
+        return false;
+    bus->config_addr = state_get_u32(r) & 0x80FFFFFCu;
+    bus->reset_control = state_get_u8(r) & 0x02;
+    unsigned n = state_get_u16(r);
+    bool ok = true;
+    for (unsigned k = 0; k < n && state_ok(r); k++) {
+        uint8_t devfn = state_get_u8(r);
+        uint8_t config[256];
+        state_get_bytes(r, config, sizeof config);
+        bool level = state_get_u8(r) != 0;
+        PciDevice *d = bus->devs[devfn];
+        if (!d) {
+            ok = false;   /* the snapshot has a function this machine lacks */
+            continue;
+        }
+        memcpy(d->config, config, sizeof config);
+        d->intx_level = level;
+    }
+    state_section_end(r);
+    if (!ok || !state_ok(r))
+        return false;
+    rederive_all(bus);
     return true;
 }
