@@ -5,6 +5,7 @@
  * and e the unbiased exponent. One rounding routine serves the register
  * format (at 24, 53 or 64 bits) and the float32/float64 stores. */
 #include "fpu/sf80.h"
+#include "fpu/sf80_internal.h"
 
 typedef unsigned __int128 u128;
 
@@ -39,8 +40,17 @@ static F80 quiet(F80 a)
     return a;
 }
 
+/* An operand passed through as the result: a pseudo-denormal is written
+ * in its normal encoding (exponent 1), as the x87 does. */
+static F80 canonical(F80 a)
+{
+    if (sf80_exp(a) == 0 && (a.mant & INT_BIT))
+        a.se |= 1;
+    return a;
+}
+
 /* NaN operands: an SNaN is invalid; of two NaNs the larger significand wins. */
-static F80 propagate(Sf80Ctx *c, F80 a, F80 b, bool b_used)
+F80 sf80_propagate(Sf80Ctx *c, F80 a, F80 b, bool b_used)
 {
     bool an = sf80_is_nan(a), bn = b_used && sf80_is_nan(b);
     if (sf80_is_snan(a) || (b_used && sf80_is_snan(b)))
@@ -60,7 +70,7 @@ static F80 propagate(Sf80Ctx *c, F80 a, F80 b, bool b_used)
 }
 
 /* Unpack a finite non-zero operand to (e, 64-bit normalized significand). */
-static void unpack(F80 a, int32_t *e, uint64_t *m)
+void sf80_unpack(F80 a, int32_t *e, uint64_t *m)
 {
     int32_t exp = (int32_t)sf80_exp(a);
     uint64_t mant = a.mant;
@@ -97,6 +107,26 @@ typedef struct Rounded {
     bool up;            /* magnitude was increased */
 } Rounded;
 
+/* Tininess as the x87 detects it: after rounding to p bits with an
+ * unbounded exponent. Only a value just below the smallest normal that
+ * rounds up into it escapes. */
+static bool tiny_after_rounding(unsigned rc, bool sign, int32_t e, u128 s, unsigned p,
+                                int32_t emin)
+{
+    if (e != emin - 1)
+        return e < emin;
+    unsigned drop = 128 - p;
+    u128 kept = s >> drop, rest = s & (((u128)1 << drop) - 1), half = (u128)1 << (drop - 1);
+    if (kept != ((u128)1 << p) - 1 || !rest)
+        return true;
+    switch (rc) {
+    case SF_RC_NEAREST: return rest < half;
+    case SF_RC_UP: return sign;
+    case SF_RC_DOWN: return !sign;
+    default: return true;
+    }
+}
+
 /* Round S * 2^(e - 127) (S normalized, non-zero) to p bits within the
  * exponent range [emin, emax]. */
 static Rounded round_core(unsigned rc, bool sign, int32_t e, u128 s, unsigned p, int32_t emin,
@@ -104,7 +134,7 @@ static Rounded round_core(unsigned rc, bool sign, int32_t e, u128 s, unsigned p,
 {
     Rounded r = { 0 };
     if (e < emin) {
-        r.tiny = true;
+        r.tiny = tiny_after_rounding(rc, sign, e, s, p, emin);
         s = shift_right_sticky(s, (unsigned)(emin - e) > 200 ? 200 : (unsigned)(emin - e));
         e = emin;
     }
@@ -130,8 +160,6 @@ static Rounded round_core(unsigned rc, bool sign, int32_t e, u128 s, unsigned p,
         }
     }
     uint64_t m = (uint64_t)(kept << (64 - p));
-    /* A tiny value rounded up into the normal range stays "tiny": the x87
-     * detects tininess before rounding. */
     r.denormal = !(m & INT_BIT);
     if (e > emax)
         r.overflow = true;
@@ -155,13 +183,20 @@ static F80 max_finite(bool sign, unsigned p)
 /* Round and pack into the register format, raising OE/UE/PE/C1. With an
  * unmasked OE or UE the exponent wraps by 24576 as the x87 delivers it to
  * the exception handler. */
-static F80 round_pack(Sf80Ctx *c, bool sign, int32_t e, u128 s)
+F80 sf80_round_pack(Sf80Ctx *c, bool sign, int32_t e, u128 s)
 {
     unsigned p = precision_bits(c);
     if (!s)
         return sf80_zero(sign);
     bool ue_unmasked = !(c->masks & SF_UE), oe_unmasked = !(c->masks & SF_OE);
-    if (e < 1 - BIAS && ue_unmasked) {
+    /* With the exception unmasked the exponent wraps by 24576 for the
+     * handler; a result out of range even then (FSCALE) becomes a signed
+     * infinity or zero whatever the rounding mode. */
+    if (ue_unmasked && tiny_after_rounding(c->rc, sign, e, s, p, 1 - BIAS)) {
+        if (e + 24576 < 1 - BIAS) {
+            c->flags |= SF_UE | SF_PE;
+            return sf80_zero(sign);
+        }
         Rounded r = round_core(c->rc, sign, e + 24576, s, p, -BIAS + 1, BIAS);
         c->flags |= SF_UE | (r.inexact ? SF_PE : 0) | (r.up ? SF_C1 : 0);
         return sf80_make(sign, (unsigned)(r.e + BIAS), r.mant);
@@ -169,9 +204,13 @@ static F80 round_pack(Sf80Ctx *c, bool sign, int32_t e, u128 s)
     Rounded r = round_core(c->rc, sign, e, s, p, 1 - BIAS, BIAS);
     if (r.overflow) {
         c->flags |= SF_OE;
-        if (oe_unmasked) {
+        if (oe_unmasked && r.e - 24576 <= BIAS) {
             c->flags |= (r.inexact ? SF_PE : 0) | (r.up ? SF_C1 : 0);
             return sf80_make(sign, (unsigned)(r.e - 24576 + BIAS), r.mant);
+        }
+        if (oe_unmasked) {
+            c->flags |= SF_PE | SF_C1;
+            return sf80_inf(sign);
         }
         c->flags |= SF_PE;
         bool to_inf = c->rc == SF_RC_NEAREST || (c->rc == SF_RC_UP && !sign) ||
@@ -191,9 +230,17 @@ static F80 round_pack(Sf80Ctx *c, bool sign, int32_t e, u128 s)
     return sf80_make(sign, (unsigned)(r.e + BIAS), r.mant);
 }
 
+/* A denormal operand raises DE. Unmasked, the x87 stops there: no other
+ * flag is raised and the instruction layer keeps the destination. */
+static bool denormal_stops(Sf80Ctx *c)
+{
+    c->flags |= SF_DE;
+    return !(c->masks & SF_DE);
+}
+
 /* Common operand screening for arithmetic: unsupported formats, NaNs,
  * denormal operands. Returns true when *out holds the result already. */
-static bool screen2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
+static bool screen_nan2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
 {
     int ca = sf80_class(a), cb = sf80_class(b);
     if (ca == SF_CLASS_UNSUPPORTED || cb == SF_CLASS_UNSUPPORTED) {
@@ -202,12 +249,27 @@ static bool screen2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
         return true;
     }
     if (ca == SF_CLASS_NAN || cb == SF_CLASS_NAN) {
-        *out = propagate(c, a, b, true);
+        *out = sf80_propagate(c, a, b, true);
         return true;
     }
-    if (ca == SF_CLASS_DENORMAL || cb == SF_CLASS_DENORMAL)
-        c->flags |= SF_DE;
     return false;
+}
+
+/* DE for denormal operands, after any invalid operation (which reports IE
+ * alone). True when an unmasked DE stops the instruction. */
+static bool screen_denormal2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
+{
+    if ((sf80_class(a) == SF_CLASS_DENORMAL || sf80_class(b) == SF_CLASS_DENORMAL) &&
+        denormal_stops(c)) {
+        *out = a;
+        return true;
+    }
+    return false;
+}
+
+static bool screen2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
+{
+    return screen_nan2(c, a, b, out) || screen_denormal2(c, a, b, out);
 }
 
 static F80 add_signed(Sf80Ctx *c, F80 a, F80 b, bool negate_b)
@@ -234,13 +296,13 @@ static F80 add_signed(Sf80Ctx *c, F80 a, F80 b, bool negate_b)
         bool sx = ca == SF_CLASS_ZERO ? sb : sa;
         int32_t e;
         uint64_t m;
-        unpack(x, &e, &m);
-        return round_pack(c, sx, e, (u128)m << 64);
+        sf80_unpack(x, &e, &m);
+        return sf80_round_pack(c, sx, e, (u128)m << 64);
     }
     int32_t ea, eb;
     uint64_t ma, mb;
-    unpack(a, &ea, &ma);
-    unpack(b, &eb, &mb);
+    sf80_unpack(a, &ea, &ma);
+    sf80_unpack(b, &eb, &mb);
     if (ea < eb || (ea == eb && ma < mb)) {
         int32_t te = ea; ea = eb; eb = te;
         uint64_t tm = ma; ma = mb; mb = tm;
@@ -261,7 +323,7 @@ static F80 add_signed(Sf80Ctx *c, F80 a, F80 b, bool negate_b)
         S <<= 1;
         e--;
     }
-    return round_pack(c, sa, e, S);
+    return sf80_round_pack(c, sa, e, S);
 }
 
 F80 sf80_add(Sf80Ctx *c, F80 a, F80 b) { return add_signed(c, a, b, false); }
@@ -285,30 +347,27 @@ F80 sf80_mul(Sf80Ctx *c, F80 a, F80 b)
         return sf80_zero(sign);
     int32_t ea, eb;
     uint64_t ma, mb;
-    unpack(a, &ea, &ma);
-    unpack(b, &eb, &mb);
+    sf80_unpack(a, &ea, &ma);
+    sf80_unpack(b, &eb, &mb);
     u128 P = (u128)ma * mb;
     int32_t e = ea + eb + 1;
     if (!(P >> 127)) {
         P <<= 1;
         e--;
     }
-    return round_pack(c, sign, e, P);
+    return sf80_round_pack(c, sign, e, P);
 }
 
 F80 sf80_div(Sf80Ctx *c, F80 a, F80 b)
 {
     F80 out;
-    Sf80Ctx t = *c;
-    t.flags = 0;
-    if (screen2(&t, a, b, &out)) {
-        c->flags |= t.flags;
-        return out;
-    }
     /* Division by zero outranks a denormal dividend: ZE alone. */
-    if (sf80_class(b) == SF_CLASS_ZERO)
-        t.flags &= (uint16_t)~SF_DE;
-    c->flags |= t.flags;
+    if (sf80_class(b) == SF_CLASS_ZERO && sf80_class(a) == SF_CLASS_DENORMAL) {
+        c->flags |= SF_ZE;
+        return sf80_inf(sf80_sign(a) ^ sf80_sign(b));
+    }
+    if (screen2(c, a, b, &out))
+        return out;
     bool sign = sf80_sign(a) ^ sf80_sign(b);
     int ca = sf80_class(a), cb = sf80_class(b);
     if (ca == SF_CLASS_INF) {
@@ -332,8 +391,8 @@ F80 sf80_div(Sf80Ctx *c, F80 a, F80 b)
         return sf80_zero(sign);
     int32_t ea, eb;
     uint64_t ma, mb;
-    unpack(a, &ea, &ma);
-    unpack(b, &eb, &mb);
+    sf80_unpack(a, &ea, &ma);
+    sf80_unpack(b, &eb, &mb);
     int32_t e = ea - eb;
     u128 num;
     if (ma >= mb) {
@@ -350,7 +409,7 @@ F80 sf80_div(Sf80Ctx *c, F80 a, F80 b)
     u128 S = (u128)q1 << 64 | q2;
     if (r2)
         S |= 1;
-    return round_pack(c, sign, e, S);
+    return sf80_round_pack(c, sign, e, S);
 }
 
 /* Integer square root of a 128-bit value, and whether it was exact. */
@@ -380,7 +439,7 @@ F80 sf80_sqrt(Sf80Ctx *c, F80 a)
         return sf80_indefinite;
     }
     if (ca == SF_CLASS_NAN)
-        return propagate(c, a, a, false);
+        return sf80_propagate(c, a, a, false);
     if (ca == SF_CLASS_ZERO)
         return a;
     if (sf80_sign(a)) {
@@ -389,11 +448,11 @@ F80 sf80_sqrt(Sf80Ctx *c, F80 a)
     }
     if (ca == SF_CLASS_INF)
         return a;
-    if (ca == SF_CLASS_DENORMAL)
-        c->flags |= SF_DE;
+    if (ca == SF_CLASS_DENORMAL && denormal_stops(c))
+        return a;
     int32_t e;
     uint64_t m;
-    unpack(a, &e, &m);
+    sf80_unpack(a, &e, &m);
     /* value = m * 2^k, k = e - 63; take j in {63, 64} with k - j even. */
     int32_t k = e - 63;
     unsigned j = ((k - 64) & 1) ? 63 : 64;
@@ -405,7 +464,7 @@ F80 sf80_sqrt(Sf80Ctx *c, F80 a)
         S |= rem > r ? ((u128)3 << 62) : ((u128)1 << 62);
     }
     int32_t re = (k - (int32_t)j) / 2 + 63;
-    return round_pack(c, false, re, S);
+    return sf80_round_pack(c, false, re, S);
 }
 
 F80 sf80_round_int(Sf80Ctx *c, F80 a)
@@ -416,14 +475,14 @@ F80 sf80_round_int(Sf80Ctx *c, F80 a)
         return sf80_indefinite;
     }
     if (ca == SF_CLASS_NAN)
-        return propagate(c, a, a, false);
+        return sf80_propagate(c, a, a, false);
     if (ca == SF_CLASS_ZERO || ca == SF_CLASS_INF)
         return a;
-    if (ca == SF_CLASS_DENORMAL)
-        c->flags |= SF_DE;
+    if (ca == SF_CLASS_DENORMAL && denormal_stops(c))
+        return a;
     int32_t e;
     uint64_t m;
-    unpack(a, &e, &m);
+    sf80_unpack(a, &e, &m);
     if (e >= 63)
         return a;   /* already an integer */
     bool sign = sf80_sign(a);
@@ -459,7 +518,7 @@ static int32_t trunc_small(F80 b)
     uint64_t m;
     if (sf80_class(b) == SF_CLASS_ZERO)
         return 0;
-    unpack(b, &e, &m);
+    sf80_unpack(b, &e, &m);
     int32_t v;
     if (e < 0)
         v = 0;
@@ -488,10 +547,21 @@ F80 sf80_scale(Sf80Ctx *c, F80 a, F80 b)
     }
     if (ca == SF_CLASS_ZERO || ca == SF_CLASS_INF)
         return a;
+    if (cb == SF_CLASS_ZERO) {
+        /* Scaling by a zero leaves the operand (no UE for a denormal even
+         * unmasked) but writes a pseudo-denormal in its normal encoding. */
+        return canonical(a);
+    }
     int32_t e;
     uint64_t m;
-    unpack(a, &e, &m);
-    return round_pack(c, sf80_sign(a), e + trunc_small(b), (u128)m << 64);
+    sf80_unpack(a, &e, &m);
+    int32_t n = trunc_small(b);
+    /* Precision control does not apply to FSCALE. */
+    Sf80Ctx full = *c;
+    full.pc = SF_PC_64;
+    F80 r = sf80_round_pack(&full, sf80_sign(a), e + n, (u128)m << 64);
+    c->flags = full.flags;
+    return r;
 }
 
 F80 sf80_xtract(Sf80Ctx *c, F80 a, F80 *sig)
@@ -503,7 +573,7 @@ F80 sf80_xtract(Sf80Ctx *c, F80 a, F80 *sig)
         return sf80_indefinite;
     }
     if (ca == SF_CLASS_NAN) {
-        *sig = propagate(c, a, a, false);
+        *sig = sf80_propagate(c, a, a, false);
         return *sig;
     }
     if (ca == SF_CLASS_ZERO) {
@@ -515,11 +585,13 @@ F80 sf80_xtract(Sf80Ctx *c, F80 a, F80 *sig)
         *sig = a;
         return sf80_inf(false);
     }
-    if (ca == SF_CLASS_DENORMAL)
-        c->flags |= SF_DE;
+    if (ca == SF_CLASS_DENORMAL && denormal_stops(c)) {
+        *sig = a;
+        return a;
+    }
     int32_t e;
     uint64_t m;
-    unpack(a, &e, &m);
+    sf80_unpack(a, &e, &m);
     *sig = sf80_make(sf80_sign(a), BIAS, m);
     return sf80_from_i64(e);
 }
@@ -529,26 +601,34 @@ F80 sf80_rem(Sf80Ctx *c, F80 a, F80 b, bool ieee, unsigned *quot, bool *incomple
     F80 out;
     *quot = 0;
     *incomplete = false;
-    if (screen2(c, a, b, &out))
+    if (screen_nan2(c, a, b, &out))
         return out;
     int ca = sf80_class(a), cb = sf80_class(b);
     if (ca == SF_CLASS_INF || cb == SF_CLASS_ZERO) {
         c->flags |= SF_IE;
         return sf80_indefinite;
     }
-    if (ca == SF_CLASS_ZERO || cb == SF_CLASS_INF)
+    if (screen_denormal2(c, a, b, &out))
+        return out;
+    if (ca == SF_CLASS_ZERO)
         return a;
+    if (cb == SF_CLASS_INF)   /* the dividend as it is (no UE even unmasked) */
+        return canonical(a);
     int32_t ea, eb;
     uint64_t ma, mb;
-    unpack(a, &ea, &ma);
-    unpack(b, &eb, &mb);
+    sf80_unpack(a, &ea, &ma);
+    sf80_unpack(b, &eb, &mb);
     int32_t d = ea - eb;
     bool sign = sf80_sign(a);
-    if (d < 0) {
-        if (!ieee || d < -1)
-            return a;
-        /* |a| < |b|, FPREM1: maybe a - b is nearer. */
+    Sf80Ctx exact = *c;   /* the remainder is exact: no precision control */
+    exact.pc = SF_PC_64;
+    if (d < -1 || (d == -1 && !ieee)) {
+        /* The dividend itself (an unmasked UE still sees a denormal one). */
+        F80 res = sf80_round_pack(&exact, sign, ea, (u128)ma << 64);
+        c->flags = exact.flags;
+        return res;
     }
+    /* Here d >= -1; d = -1 only for FPREM1, where a - b may be nearer. */
     if (d >= 64) {
         /* Partial: reduce the exponent difference by 32..63 per step. */
         int32_t n = 32 + (d - 32) % 32;
@@ -565,7 +645,9 @@ F80 sf80_rem(Sf80Ctx *c, F80 a, F80 b, bool ieee, unsigned *quot, bool *incomple
             S <<= 1;
             re--;
         }
-        return round_pack(c, sign, re, S);
+        F80 res = sf80_round_pack(&exact, sign, re, S);
+        c->flags = exact.flags;
+        return res;
     }
     u128 num = d >= 0 ? (u128)ma << d : (u128)ma;
     u128 den = d >= 0 ? (u128)mb : (u128)mb << 1;
@@ -585,10 +667,8 @@ F80 sf80_rem(Sf80Ctx *c, F80 a, F80 b, bool ieee, unsigned *quot, bool *incomple
         S <<= 1;
         re--;
     }
-    Sf80Ctx exact = *c;
-    exact.pc = SF_PC_64;
-    F80 res = round_pack(&exact, sign, re, S);
-    c->flags |= exact.flags & (SF_UE | SF_DE);
+    F80 res = sf80_round_pack(&exact, sign, re, S);
+    c->flags = exact.flags;
     return res;
 }
 
@@ -621,8 +701,8 @@ int sf80_compare(Sf80Ctx *c, F80 a, F80 b, bool quiet)
     } else {
         int32_t ea, eb;
         uint64_t ma, mb;
-        unpack(a, &ea, &ma);
-        unpack(b, &eb, &mb);
+        sf80_unpack(a, &ea, &ma);
+        sf80_unpack(b, &eb, &mb);
         mag = ea != eb ? (ea > eb ? 1 : -1) : ma != mb ? (ma > mb ? 1 : -1) : 0;
     }
     return sa ? -mag : mag;
@@ -656,6 +736,7 @@ int64_t sf80_to_int(Sf80Ctx *c, F80 a, unsigned bits)
     /* No DE here: the x87 does not report denormal operands of stores. */
     Sf80Ctx tmp = *c;
     tmp.flags = 0;
+    tmp.masks |= SF_DE;
     F80 r = sf80_round_int(&tmp, a);
     if (sf80_class(r) == SF_CLASS_ZERO) {
         c->flags |= tmp.flags & (SF_PE | SF_C1);
@@ -663,7 +744,7 @@ int64_t sf80_to_int(Sf80Ctx *c, F80 a, unsigned bits)
     }
     int32_t e;
     uint64_t m;
-    unpack(r, &e, &m);
+    sf80_unpack(r, &e, &m);
     uint64_t mag;
     if (e > 63) {
         c->flags |= SF_IE;
@@ -744,9 +825,15 @@ static uint64_t to_float(Sf80Ctx *c, F80 a, unsigned p, int32_t bias, unsigned e
         return s;
     int32_t e;
     uint64_t m;
-    unpack(a, &e, &m);
+    sf80_unpack(a, &e, &m);
     int32_t emin = 1 - bias, emax = bias;
     Rounded r = round_core(c->rc, sign, e, (u128)m << 64, p, emin, emax);
+    /* Unmasked, overflow and underflow stop the store: the flag alone is
+     * raised and memory is left as it was. */
+    if ((r.overflow && !(c->masks & SF_OE)) || (r.tiny && !(c->masks & SF_UE))) {
+        c->flags |= r.overflow ? SF_OE : SF_UE;
+        return 0;
+    }
     if (r.overflow) {
         c->flags |= SF_OE | SF_PE;
         bool to_inf = c->rc == SF_RC_NEAREST || (c->rc == SF_RC_UP && !sign) ||
@@ -759,7 +846,7 @@ static uint64_t to_float(Sf80Ctx *c, F80 a, unsigned p, int32_t bias, unsigned e
     }
     if (r.inexact)
         c->flags |= SF_PE | (r.up ? SF_C1 : 0);
-    if (r.tiny && (r.inexact || !(c->masks & SF_UE)))
+    if (r.tiny && r.inexact)
         c->flags |= SF_UE;
     uint64_t mant = r.mant >> (64 - p);
     if (r.denormal)

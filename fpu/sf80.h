@@ -6,7 +6,7 @@
  * reports them. Results follow the P6: NaN propagation by the larger
  * significand, the "real indefinite" for invalid operations, unnormals,
  * pseudo-NaNs and pseudo-infinities treated as invalid operands,
- * pseudo-denormals accepted, tininess detected before rounding, and the
+ * pseudo-denormals accepted, tininess detected after rounding, and the
  * 15-bit exponent range kept at reduced precision. */
 #ifndef KAIRO_SF80_H
 #define KAIRO_SF80_H
