@@ -6,60 +6,143 @@
 #include <string.h>
 #include <zlib.h>
 
+/* No MOO file comes near this; a corrupt stream that inflates forever stops. */
+#define MOO_MAX_BYTES (512u << 20)
+
+static bool slurp(FILE *fp, uint8_t **out, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            uint8_t *nb = cap < MOO_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        if (!r) {
+            *out = buf;
+            *len = n;
+            return !ferror(fp);
+        }
+        n += r;
+    }
+    free(buf);
+    return false;
+}
+
+/* Inflates a whole gzip member. zlib's gzread() accepts a file whose CRC
+ * and length trailer is cut off; inflate() to Z_STREAM_END checks both. */
+static const char *gunzip(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+    z_stream zs = { 0 };
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return "zlib initialisation failed";
+    size_t cap = in_len * 4 + 4096, n = 0;
+    uint8_t *buf = malloc(cap);
+    const char *fail = buf ? NULL : "out of memory";
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)(in_len > 0x7FFFFFFF ? 0x7FFFFFFF : in_len);
+    while (!fail) {
+        if (n == cap) {
+            uint8_t *nb = cap < MOO_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                fail = cap < MOO_MAX_BYTES ? "out of memory" : "inflates past 512 MiB";
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        zs.next_out = buf + n;
+        zs.avail_out = (uInt)(cap - n > 0x7FFFFFFF ? 0x7FFFFFFF : cap - n);
+        int r = inflate(&zs, Z_NO_FLUSH);
+        n = (size_t)(zs.next_out - buf);
+        if (r == Z_STREAM_END)
+            break;
+        if (r == Z_BUF_ERROR && zs.avail_in == 0)
+            fail = "compressed data ends early (truncated file)";
+        else if (r != Z_OK && r != Z_BUF_ERROR)
+            fail = zs.msg ? zs.msg : "corrupt compressed data";
+    }
+    inflateEnd(&zs);
+    if (fail) {
+        free(buf);
+        return fail;
+    }
+    *out = buf;
+    *out_len = n;
+    return NULL;
+}
+
 static bool read_all(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
 {
-    gzFile gz = gzopen(path, "rb");   /* reads plain files too */
-    if (!gz) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
         snprintf(err, errlen, "cannot open %s", path);
         return false;
     }
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = malloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            uint8_t *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                gzclose(gz);
-                snprintf(err, errlen, "out of memory reading %s", path);
-                return false;
-            }
-            buf = nb;
-        }
-        int r = gzread(gz, buf + n, (unsigned)(cap - n));
-        if (r < 0) {
-            free(buf);
-            gzclose(gz);
-            snprintf(err, errlen, "corrupt compressed data in %s", path);
-            return false;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
+    uint8_t *raw;
+    size_t raw_len;
+    bool ok = slurp(fp, &raw, &raw_len);
+    fclose(fp);
+    if (!ok) {
+        snprintf(err, errlen, "%s: read error or file too large", path);
+        return false;
     }
-    gzclose(gz);
-    *out = buf;
-    *len = n;
+    if (raw_len < 2 || raw[0] != 0x1F || raw[1] != 0x8B) {
+        *out = raw;     /* a plain MOO file */
+        *len = raw_len;
+        return true;
+    }
+    const char *fail = gunzip(raw, raw_len, out, len);
+    free(raw);
+    if (fail) {
+        snprintf(err, errlen, "%s: %s", path, fail);
+        return false;
+    }
     return true;
 }
 
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
-/* A chunk within [pos, end): id and payload bounds. */
-static bool chunk_at(const uint8_t *d, size_t pos, size_t end, char id[5], size_t *body,
-                     size_t *blen)
+/* The chunk at pos, which must lie wholly within [pos, end). */
+typedef struct Chunk {
+    char id[5];
+    size_t body, len;
+} Chunk;
+
+static bool chunk_at(const uint8_t *d, size_t pos, size_t end, Chunk *c)
 {
-    if (pos + 8 > end)
+    if (pos > end || end - pos < 8)
         return false;
-    memcpy(id, d + pos, 4);
-    id[4] = 0;
+    memcpy(c->id, d + pos, 4);
+    c->id[4] = 0;
     uint32_t n = le32(d + pos + 4);
     if (n > end - pos - 8)
         return false;
-    *body = pos + 8;
-    *blen = n;
+    c->body = pos + 8;
+    c->len = n;
+    return true;
+}
+
+static bool parse_header(MooFile *f, char *err, size_t errlen)
+{
+    Chunk c;
+    if (!chunk_at(f->data, 0, f->len, &c) || strcmp(c.id, "MOO ") || c.len < 12) {
+        snprintf(err, errlen, "not a MOO file (no MOO header chunk)");
+        return false;
+    }
+    f->n_tests = le32(f->data + c.body + 4);
+    memcpy(f->cpu, f->data + c.body + 8, 4);
+    f->cpu[4] = 0;
+    f->regs32 = f->cpu[0] == '3';
+    f->pos = c.body + c.len;
     return true;
 }
 
@@ -68,17 +151,29 @@ bool moo_open(MooFile *f, const char *path, char *err, size_t errlen)
     memset(f, 0, sizeof *f);
     if (!read_all(path, &f->data, &f->len, err, errlen))
         return false;
-    char id[5];
-    size_t body, blen;
-    if (!chunk_at(f->data, 0, f->len, id, &body, &blen) || strcmp(id, "MOO ") || blen < 12) {
-        snprintf(err, errlen, "%s: not a MOO file", path);
+    char why[128];
+    if (!parse_header(f, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", path, why);
         moo_close(f);
         return false;
     }
-    f->n_tests = le32(f->data + body + 4);
-    memcpy(f->cpu, f->data + body + 8, 4);
-    f->regs32 = f->cpu[0] == '3';
-    f->pos = body + blen;
+    return true;
+}
+
+bool moo_open_mem(MooFile *f, const void *data, size_t len, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->data = malloc(len ? len : 1);
+    if (!f->data) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    memcpy(f->data, data, len);
+    f->len = len;
+    if (!parse_header(f, err, errlen)) {
+        moo_close(f);
+        return false;
+    }
     return true;
 }
 
@@ -86,136 +181,175 @@ void moo_close(MooFile *f)
 {
     free(f->data);
     f->data = NULL;
+    f->len = f->pos = 0;
+}
+
+void moo_test_free(MooTest *t)
+{
+    free(t->init.ram);
+    free(t->final.ram);
+    t->init.ram = t->final.ram = NULL;
+    t->init.cap_ram = t->final.cap_ram = 0;
+}
+
+void moo_hash_hex(const MooTest *t, char out[41])
+{
+    for (unsigned i = 0; i < 20; i++)
+        snprintf(out + 2 * i, 3, "%02x", t->hash[i]);
 }
 
 static const int regs16_order[14] = { MOO_AX, MOO_BX, MOO_CX, MOO_DX, MOO_CS, MOO_SS, MOO_DS,
                                       MOO_ES, MOO_SP, MOO_BP, MOO_SI, MOO_DI, MOO_IP, MOO_FLAGS };
-/* RG32 bit order: cr0 cr3 eax ebx ecx edx esi edi ebp esp cs ds es fs gs ss eip eflags dr6 dr7 */
 static const int regs32_order[20] = { MOO_CR0, MOO_CR3, MOO_AX, MOO_BX, MOO_CX, MOO_DX, MOO_SI,
                                       MOO_DI, MOO_BP, MOO_SP, MOO_CS, MOO_DS, MOO_ES, MOO_FS,
                                       MOO_GS, MOO_SS, MOO_IP, MOO_FLAGS, MOO_DR6, MOO_DR7 };
 
-static bool parse_state(const uint8_t *d, size_t pos, size_t end, MooState *s)
+/* REGS (u16 mask, u16 values) and RG32 (u32 mask, u32 values) share a shape. */
+static bool parse_regs(const uint8_t *d, const Chunk *c, bool wide, MooState *s)
 {
-    while (pos < end) {
-        char id[5];
-        size_t body, blen;
-        if (!chunk_at(d, pos, end, id, &body, &blen))
+    const int *order = wide ? regs32_order : regs16_order;
+    unsigned n_order = wide ? 20 : 14, w = wide ? 4 : 2;
+    if (c->len < w)
+        return false;
+    uint32_t mask = wide ? le32(d + c->body) : le16(d + c->body);
+    size_t p = c->body + w, end = c->body + c->len;
+    for (unsigned i = 0; i < n_order; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        if (end - p < w)
             return false;
-        if (!strcmp(id, "REGS")) {
-            if (blen < 2)
-                return false;
-            uint16_t mask = le16(d + body);
-            size_t p = body + 2;
-            for (int i = 0; i < 14; i++) {
-                if (!(mask & (1u << i)))
-                    continue;
-                if (p + 2 > body + blen)
-                    return false;
-                s->regs[regs16_order[i]] = le16(d + p);
-                s->present |= 1u << regs16_order[i];
-                p += 2;
-            }
-        } else if (!strcmp(id, "RG32")) {
-            if (blen < 4)
-                return false;
-            uint32_t mask = le32(d + body);
-            size_t p = body + 4;
-            for (int i = 0; i < 20; i++) {
-                if (!(mask & (1u << i)))
-                    continue;
-                if (p + 4 > body + blen)
-                    return false;
-                s->regs[regs32_order[i]] = le32(d + p);
-                s->present |= 1u << regs32_order[i];
-                p += 4;
-            }
-        } else if (!strcmp(id, "RAM ")) {
-            if (blen < 4)
-                return false;
-            uint32_t n = le32(d + body);
-            if ((uint64_t)n * 5 > blen - 4)
-                return false;
-            s->ram = realloc(s->ram, (n ? n : 1) * sizeof *s->ram);
-            if (!s->ram)
-                return false;
-            for (uint32_t i = 0; i < n; i++) {
-                s->ram[i].addr = le32(d + body + 4 + 5 * i);
-                s->ram[i].value = d[body + 8 + 5 * i];
-            }
-            s->n_ram = n;
-        }
-        pos = body + blen;
+        s->regs[order[i]] = wide ? le32(d + p) : le16(d + p);
+        s->present |= 1u << order[i];
+        p += w;
     }
     return true;
+}
+
+static bool parse_ram(const uint8_t *d, const Chunk *c, MooState *s)
+{
+    if (c->len < 4)
+        return false;
+    uint32_t n = le32(d + c->body);
+    if ((uint64_t)n * 5 > c->len - 4)
+        return false;
+    if (n > s->cap_ram) {
+        MooRam *nr = realloc(s->ram, n * sizeof *nr);
+        if (!nr)
+            return false;
+        s->ram = nr;
+        s->cap_ram = n;
+    }
+    const uint8_t *p = d + c->body + 4;
+    for (uint32_t i = 0; i < n; i++, p += 5)
+        s->ram[i] = (MooRam){ le32(p), p[4] };
+    s->n_ram = n;
+    return true;
+}
+
+static bool parse_state(const uint8_t *d, const Chunk *outer, bool wide, MooState *s)
+{
+    size_t pos = outer->body, end = outer->body + outer->len;
+    while (pos < end) {
+        Chunk c;
+        if (!chunk_at(d, pos, end, &c))
+            return false;
+        if (!strcmp(c.id, wide ? "RG32" : "REGS") && !parse_regs(d, &c, wide, s))
+            return false;
+        if (!strcmp(c.id, "RAM ") && !parse_ram(d, &c, s))
+            return false;
+        pos = c.body + c.len;
+    }
+    return true;
+}
+
+/* A "u32 length + bytes" payload, cut to what the chunk holds and to cap. */
+static size_t counted_bytes(const uint8_t *d, const Chunk *c, size_t cap, const uint8_t **src)
+{
+    *src = d + c->body;
+    if (c->len < 4)
+        return 0;
+    size_t n = le32(d + c->body);
+    if (n > c->len - 4)
+        n = c->len - 4;
+    if (n > cap)
+        n = cap;
+    *src = d + c->body + 4;
+    return n;
+}
+
+static bool parse_test(MooFile *f, const Chunk *tc, MooTest *t, char *err, size_t errlen)
+{
+    const uint8_t *d = f->data;
+    t->index = le32(d + tc->body);
+    size_t p = tc->body + 4, end = tc->body + tc->len;
+    while (p < end) {
+        Chunk c;
+        if (!chunk_at(d, p, end, &c)) {
+            snprintf(err, errlen, "test %u: truncated sub-chunk at offset %zu", t->index, p);
+            return false;
+        }
+        const uint8_t *src = NULL;
+        if (!strcmp(c.id, "NAME")) {
+            size_t n = counted_bytes(d, &c, sizeof t->name - 1, &src);
+            memcpy(t->name, src, n);
+            t->name[n] = 0;
+        } else if (!strcmp(c.id, "BYTS")) {
+            t->n_bytes = (unsigned)counted_bytes(d, &c, sizeof t->bytes, &src);
+            memcpy(t->bytes, src, t->n_bytes);
+        } else if (!strcmp(c.id, "INIT") || !strcmp(c.id, "FINA")) {
+            bool init = c.id[0] == 'I';
+            if (!parse_state(d, &c, f->regs32, init ? &t->init : &t->final)) {
+                snprintf(err, errlen, "test %u: malformed %s state", t->index, c.id);
+                return false;
+            }
+        } else if (!strcmp(c.id, "EXCP") && c.len >= 5) {
+            t->has_exception = true;
+            t->exc_vector = d[c.body];
+            t->exc_flags_addr = le32(d + c.body + 1);
+        } else if (!strcmp(c.id, "HASH") && c.len >= 20) {
+            t->has_hash = true;
+            memcpy(t->hash, d + c.body, 20);
+        }
+        p = c.body + c.len;
+    }
+    if (!(t->init.present & (1u << MOO_IP)) || !(t->init.present & (1u << MOO_CS)) ||
+        !t->n_bytes) {
+        snprintf(err, errlen, "test %u: no initial CS:IP or no instruction bytes", t->index);
+        return false;
+    }
+    return true;
+}
+
+static void state_clear(MooState *s)
+{
+    memset(s->regs, 0, sizeof s->regs);
+    s->present = 0;
+    s->n_ram = 0;
 }
 
 bool moo_next(MooFile *f, MooTest *t, char *err, size_t errlen)
 {
     err[0] = 0;
-    MooRam *keep_i = t->init.ram, *keep_f = t->final.ram;
+    MooState init = t->init, final = t->final;
     memset(t, 0, sizeof *t);
-    t->init.ram = keep_i;
-    t->final.ram = keep_f;
-    t->init.n_ram = t->final.n_ram = 0;
-    for (;;) {
-        char id[5];
-        size_t body, blen;
-        if (f->pos >= f->len)
-            return false;
-        if (!chunk_at(f->data, f->pos, f->len, id, &body, &blen)) {
+    t->init = init;
+    t->final = final;
+    state_clear(&t->init);
+    state_clear(&t->final);
+    while (f->pos < f->len) {
+        Chunk c;
+        if (!chunk_at(f->data, f->pos, f->len, &c)) {
             snprintf(err, errlen, "truncated chunk at offset %zu", f->pos);
             return false;
         }
-        f->pos = body + blen;
-        if (strcmp(id, "TEST"))
-            continue;
-        if (blen < 4) {
-            snprintf(err, errlen, "short TEST chunk");
+        f->pos = c.body + c.len;
+        if (strcmp(c.id, "TEST"))
+            continue;   /* META and chunks we do not know */
+        if (c.len < 4) {
+            snprintf(err, errlen, "TEST chunk of %zu bytes", c.len);
             return false;
         }
-        t->index = le32(f->data + body);
-        size_t p = body + 4, end = body + blen;
-        while (p < end) {
-            char sid[5];
-            size_t sb, sl;
-            if (!chunk_at(f->data, p, end, sid, &sb, &sl)) {
-                snprintf(err, errlen, "truncated sub-chunk in test %u", t->index);
-                return false;
-            }
-            const uint8_t *d = f->data + sb;
-            if (!strcmp(sid, "NAME") && sl >= 4) {
-                uint32_t n = le32(d);
-                if (n > sl - 4)
-                    n = (uint32_t)sl - 4;
-                if (n >= sizeof t->name)
-                    n = sizeof t->name - 1;
-                memcpy(t->name, d + 4, n);
-            } else if (!strcmp(sid, "BYTS") && sl >= 4) {
-                uint32_t n = le32(d);
-                if (n > sl - 4 || n > sizeof t->bytes)
-                    n = n > sizeof t->bytes ? sizeof t->bytes : (uint32_t)sl - 4;
-                memcpy(t->bytes, d + 4, n);
-                t->n_bytes = n;
-            } else if (!strcmp(sid, "INIT")) {
-                if (!parse_state(f->data, sb, sb + sl, &t->init)) {
-                    snprintf(err, errlen, "bad INIT in test %u", t->index);
-                    return false;
-                }
-            } else if (!strcmp(sid, "FINA")) {
-                if (!parse_state(f->data, sb, sb + sl, &t->final)) {
-                    snprintf(err, errlen, "bad FINA in test %u", t->index);
-                    return false;
-                }
-            } else if (!strcmp(sid, "EXCP") && sl >= 5) {
-                t->has_exception = true;
-                t->exc_vector = d[0];
-                t->exc_flags_addr = le32(d + 1);
-            } else if (!strcmp(sid, "HASH") && sl >= 20) {
-                memcpy(t->hash, d, 20);
-            }
-            p = sb + sl;
-        }
-        return true;
+        return parse_test(f, &c, t, err, errlen);
     }
+    return false;
 }

@@ -1,7 +1,8 @@
 /* A reader for the MOO test-vector format of the SingleStepTests suites
  * (80286 and 80386 hardware captures). See ../shared/data/singlestep-286/
- * README.md for the layout. The reader checks every length against the
- * buffer: a truncated or corrupt file gives an error, never a crash. */
+ * README.md and ../shared/data/singlestep-386/README.md for the layout.
+ * Every length is checked against the buffer: a truncated or corrupt file
+ * gives an error message, never a crash or a read out of bounds. */
 #ifndef KAIRO_MOO_H
 #define KAIRO_MOO_H
 
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Register order of the state */
+/* Register slots of a state (the union of the 16-bit and 32-bit layouts). */
 enum {
     MOO_AX, MOO_BX, MOO_CX, MOO_DX, MOO_CS, MOO_SS, MOO_DS, MOO_ES, MOO_SP, MOO_BP, MOO_SI,
     MOO_DI, MOO_IP, MOO_FLAGS, MOO_FS, MOO_GS, MOO_CR0, MOO_CR3, MOO_DR6, MOO_DR7, MOO_NREGS
@@ -23,36 +24,43 @@ typedef struct MooRam {
 typedef struct MooState {
     uint32_t regs[MOO_NREGS];
     uint32_t present;           /* bit per MOO_* register */
-    MooRam *ram;
-    size_t n_ram;
+    MooRam *ram;                /* owned; reused from test to test */
+    size_t n_ram, cap_ram;
 } MooState;
 
 typedef struct MooTest {
     uint32_t index;
-    char name[64];
-    uint8_t bytes[16];
+    char name[64];              /* disassembly, NUL-terminated */
+    uint8_t bytes[16];          /* instruction bytes, then the trailing HLT */
     unsigned n_bytes;
     MooState init, final;
     bool has_exception;
     uint8_t exc_vector;
-    uint32_t exc_flags_addr;
+    uint32_t exc_flags_addr;    /* as recorded: the word-aligned bus address */
+    bool has_hash;
     uint8_t hash[20];
 } MooTest;
 
 typedef struct MooFile {
-    uint8_t *data;              /* decompressed file */
+    uint8_t *data;              /* the whole decompressed file */
     size_t len;
-    size_t pos;                 /* next TEST chunk */
-    char cpu[5];
-    uint32_t n_tests;
+    size_t pos;                 /* next top-level chunk */
+    char cpu[5];                /* "C286", "386E" */
+    uint32_t n_tests;           /* as the header says */
     bool regs32;                /* RG32 register chunks (386) */
 } MooFile;
 
-/* Load (gunzip if needed) and check the header. */
+/* Load a file (gzip-compressed or plain) and check its header. */
 bool moo_open(MooFile *f, const char *path, char *err, size_t errlen);
-/* The next test, or false at the end (err set on a format error). The
- * test's RAM arrays stay valid until the next call. */
+/* The same from a buffer in memory (copied). */
+bool moo_open_mem(MooFile *f, const void *data, size_t len, char *err, size_t errlen);
+/* The next test: true with *t filled, false at the end of the file or on a
+ * format error (then err is non-empty). t must start zeroed; its RAM arrays
+ * are reused by later calls and released by moo_test_free(). */
 bool moo_next(MooFile *f, MooTest *t, char *err, size_t errlen);
+void moo_test_free(MooTest *t);
 void moo_close(MooFile *f);
+/* The test's SHA-1 as 40 lowercase hex digits (the revocation-list form). */
+void moo_hash_hex(const MooTest *t, char out[41]);
 
 #endif
