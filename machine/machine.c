@@ -291,6 +291,7 @@ bool machine_init(Machine *m, const Options *opt)
     dma_init(&m->dma, m->mem);
     const KbcHooks kbc_hooks = { set_a20, request_reset, m };
     i8042_init(&m->kbc, pic_irq_line(&m->pic, 1), pic_irq_line(&m->pic, 12), &kbc_hooks);
+    i8042_set_clock(&m->kbc, &m->clock);    /* typematic repeat */
     port92_init(&m->port92, &kbc_hooks, get_a20);
 
     /* Serial ports: COM1 follows -serial (stdio under -nographic). */
@@ -381,7 +382,10 @@ static void machine_reset(Machine *m)
     ide_reset(&m->ide[1]);
     if (m->has_vga)
         vga_reset(&m->vga);
-    i440fx_reset(&m->northbridge);
+    port92_reset(&m->port92);
+    /* Every PCI function back to its power-on config space (PAM, PIRQ
+     * routes, ACPI registers through their reset hooks). */
+    pci_reset(&m->pci);
     cpu_reset(m->cpu);
     m->reset_requested = false;
 }
