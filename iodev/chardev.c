@@ -1,16 +1,148 @@
-/* Character backends: stdio (output and input), file (output), none. */
+/* Character backends: stdio (output and input), file (output), pty and
+ * tcp (both ways), none. */
 #include "iodev/chardev.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include "iodev/expect.h"
+
+static bool set_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
+}
+
+/* A pseudo-terminal: the guest's port on the master, a terminal program
+ * (screen, minicom) on the slave whose name is printed. */
+static bool open_pty(CharDev *c, char *err, size_t errlen)
+{
+    int fd = posix_openpt(O_RDWR | O_NOCTTY);
+    if (fd < 0 || grantpt(fd) != 0 || unlockpt(fd) != 0 || !set_nonblocking(fd)) {
+        snprintf(err, errlen, "cannot create a pseudo-terminal: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);   /* bytes pass unchanged, as on a serial line */
+        tcsetattr(fd, TCSANOW, &t);
+    }
+    c->kind = CHARDEV_PTY;
+    c->fd_in = c->fd_out = fd;
+    fprintf(stderr, "kairo: serial port on %s\n", ptsname(fd));
+    return true;
+}
+
+/* "tcp:[HOST]:PORT[,server][,nowait|,wait=off]": a server listens and
+ * takes one client at a time (the guest's output is dropped while none is
+ * connected); without ",server" kairo connects as a client at start. */
+static bool open_tcp(CharDev *c, const char *spec, char *err, size_t errlen)
+{
+    char host[256] = "", port[16] = "";
+    const char *p = spec, *colon = strrchr(spec, ':');
+    const char *opts = strchr(spec, ',');
+    if (opts && colon > opts)
+        colon = NULL;
+    if (colon) {
+        size_t hl = (size_t)(colon - p);
+        size_t pl = (size_t)((opts ? opts : spec + strlen(spec)) - colon - 1);
+        if (hl < sizeof host && pl && pl < sizeof port) {
+            memcpy(host, p, hl);
+            memcpy(port, colon + 1, pl);
+        } else {
+            colon = NULL;
+        }
+    }
+    if (!colon || strspn(port, "0123456789") != strlen(port)) {
+        snprintf(err, errlen, "bad tcp backend 'tcp:%s' (want tcp:[HOST]:PORT[,server][,nowait])",
+                 spec);
+        return false;
+    }
+    bool server = opts && strstr(opts, ",server");
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = server ? AI_PASSIVE : 0 };
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "tcp:%s: %s", spec, gai_strerror(rc));
+        return false;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0;
+    if (ok && server) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        ok = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0 &&
+             set_nonblocking(fd);
+    } else if (ok) {
+        ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && set_nonblocking(fd);
+    }
+    if (!ok) {
+        snprintf(err, errlen, "tcp:%s: %s", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return false;
+    }
+    freeaddrinfo(ai);
+    c->kind = CHARDEV_TCP;
+    if (server) {
+        c->listen_fd = fd;
+        fprintf(stderr, "kairo: serial port waiting for a connection on tcp:%s\n", spec);
+    } else {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd_in = c->fd_out = fd;
+    }
+    return true;
+}
+
+/* A tcp server takes a waiting client (one at a time). */
+static void tcp_accept(CharDev *c)
+{
+    if (c->listen_fd < 0 || c->fd_in >= 0)
+        return;
+    int fd = accept(c->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return;
+    set_nonblocking(fd);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd_in = c->fd_out = fd;
+    c->input_eof = false;
+}
+
+/* The peer went away: a server waits for the next one. */
+static void tcp_drop(CharDev *c)
+{
+    if (c->kind != CHARDEV_TCP || c->fd_in < 0)
+        return;
+    close(c->fd_in);
+    c->fd_in = c->fd_out = -1;
+    c->input_eof = c->listen_fd < 0;
+}
 
 bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->fd_out = -1;
     c->fd_in = -1;
+    c->listen_fd = -1;
+    if (strcmp(spec, "pty") == 0)
+        return open_pty(c, err, errlen);
+    if (strncmp(spec, "tcp:", 4) == 0)
+        return open_tcp(c, spec + 4, err, errlen);
     if (strcmp(spec, "none") == 0 || strcmp(spec, "null") == 0) {
         c->kind = CHARDEV_NONE;
         return true;
@@ -30,13 +162,38 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
         c->kind = CHARDEV_FILE;
         return true;
     }
-    snprintf(err, errlen, "unknown character backend '%s' (want stdio, file:PATH or none)", spec);
+    snprintf(err, errlen,
+             "unknown character backend '%s' (want stdio, file:PATH, pty, tcp:HOST:PORT[,server] "
+             "or none)",
+             spec);
     return false;
 }
 
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
 {
+    if (c->script)
+        expect_feed(c->script, buf, len);
     switch (c->kind) {
+    case CHARDEV_PTY:
+    case CHARDEV_TCP:
+        /* Nobody listening (no client, a full pty): the bytes are lost, as
+         * on a serial line with nothing attached. */
+        if (c->kind == CHARDEV_TCP)
+            tcp_accept(c);
+        while (len && c->fd_out >= 0) {
+            ssize_t n = write(c->fd_out, buf, len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EIO))
+                break;
+            if (n <= 0) {
+                tcp_drop(c);
+                break;
+            }
+            buf += n;
+            len -= (size_t)n;
+        }
+        break;
     case CHARDEV_STDIO:
         while (len) {
             ssize_t n = write(c->fd_out, buf, len);
@@ -63,8 +220,22 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
     }
 }
 
+bool chardev_has_input(const CharDev *c)
+{
+    if (c->script && expect_active(c->script))
+        return true;
+    return c->listen_fd >= 0 || (c->fd_in >= 0 && !c->input_eof);
+}
+
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
 {
+    if (c->script && max) {
+        size_t n = expect_take(c->script, buf, max);
+        if (n)
+            return n;
+    }
+    if (c->kind == CHARDEV_TCP)
+        tcp_accept(c);
     if (c->fd_in < 0 || c->input_eof || !max)
         return 0;
     struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
@@ -72,6 +243,12 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
         return 0;
     ssize_t n = read(c->fd_in, buf, max);
     if (n <= 0) {
+        if (c->kind == CHARDEV_PTY)
+            return 0;              /* EIO while no terminal has the slave open */
+        if (c->kind == CHARDEV_TCP && (n == 0 || (errno != EINTR && errno != EAGAIN))) {
+            tcp_drop(c);
+            return 0;
+        }
         if (n == 0 || (errno != EINTR && errno != EAGAIN))
             c->input_eof = true;   /* end of input: stop polling */
         return 0;
@@ -87,6 +264,13 @@ void chardev_flush(CharDev *c)
 
 void chardev_close(CharDev *c)
 {
+    if (c->kind == CHARDEV_PTY || c->kind == CHARDEV_TCP) {
+        if (c->fd_in >= 0)
+            close(c->fd_in);
+        if (c->listen_fd >= 0)
+            close(c->listen_fd);
+        c->fd_in = c->fd_out = c->listen_fd = -1;
+    }
     if (c->kind == CHARDEV_FILE && c->file) {
         if (fclose(c->file) != 0)
             fprintf(stderr, "kairo: closing console file failed\n");

@@ -64,11 +64,9 @@ static uint32_t counter_value(const Pit *p, const PitCounter *c)
     }
 }
 
-static bool counter_output(const Pit *p, const PitCounter *c)
+/* The output d ticks after counting started. */
+static bool output_after(const PitCounter *c, uint64_t d)
 {
-    if (!c->counting)
-        return c->mode != 0;   /* mode 0 starts low; the others high */
-    uint64_t d = elapsed(p, c);
     uint32_t n = period(c);
     switch (c->mode) {
     case 0: return d >= n;
@@ -79,6 +77,13 @@ static bool counter_output(const Pit *p, const PitCounter *c)
     case 5: return d != n;
     default: return true;
     }
+}
+
+static bool counter_output(const Pit *p, const PitCounter *c)
+{
+    if (!c->counting)
+        return c->mode != 0;   /* mode 0 starts low; the others high */
+    return output_after(c, elapsed(p, c));
 }
 
 bool pit_output(Pit *p, int n)
@@ -121,15 +126,27 @@ static void update_irq0(Pit *p)
 {
     PitCounter *c = &p->c[0];
     bool out = counter_output(p, c);
+    /* Modes 2, 4 and 5 pulse the output low for one tick. The timer can
+     * run later than that tick (the CPU finishes its block first), and the
+     * pulse must not be lost: the PIC's edge is the rising one after it. */
+    if (c->pulse_tick && c->counting && now_tick(p) > c->pulse_tick && out && c->out_irq) {
+        irq_set(&p->irq0, false);
+        irq_set(&p->irq0, true);
+    }
+    c->pulse_tick = 0;
     if (out != c->out_irq) {
         c->out_irq = out;
         irq_set(&p->irq0, out);
     }
     uint64_t edge = next_edge(p, c);
-    if (edge)
+    if (edge) {
+        if ((c->mode == 2 || c->mode == 4 || c->mode == 5) && edge > c->start_tick &&
+            !output_after(c, edge - c->start_tick))
+            c->pulse_tick = edge;
         timer_mod(&p->timer, tick_to_ns(edge));
-    else
+    } else {
         timer_del(&p->timer);
+    }
 }
 
 static void pit_timer_cb(void *opaque)

@@ -35,6 +35,8 @@ typedef struct PitCounter {
     bool status_latched;
     uint8_t status;
     bool out_irq;           /* the level last given to the IRQ line */
+    uint64_t pulse_tick;    /* counter 0: the one-tick low pulse the timer
+                               is armed for (modes 2, 4, 5), 0 = none */
 } PitCounter;
 
 typedef struct Pit {

@@ -120,7 +120,7 @@ void uart_receive(Uart *u, const uint8_t *buf, unsigned len)
 
 static bool backend_has_input(const Uart *u)
 {
-    return u->backend && u->backend->fd_in >= 0 && !u->backend->input_eof;
+    return u->backend && chardev_has_input(u->backend);
 }
 
 /* Modem status inputs as the loopback wiring or a PC cable give them. */

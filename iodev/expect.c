@@ -1,0 +1,220 @@
+/* Expect/send scripts for the serial console. */
+
+#include "iodev/expect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void expect_init(ExpectScript *s, double default_timeout_s)
+{
+    memset(s, 0, sizeof *s);
+    s->default_timeout_s = default_timeout_s;
+    s->step_started = -1;
+}
+
+void expect_free(ExpectScript *s)
+{
+    for (int i = 0; i < s->n_steps; i++)
+        free(s->steps[i].text);
+    s->n_steps = 0;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode C escapes into out (at least strlen(in)+1 bytes); returns the
+ * length or -1 on a malformed escape. */
+static long unescape(const char *in, char *out)
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p != '\\') {
+            out[n++] = *p;
+            continue;
+        }
+        switch (*++p) {
+        case 'n': out[n++] = '\n'; break;
+        case 'r': out[n++] = '\r'; break;
+        case 't': out[n++] = '\t'; break;
+        case 'e': out[n++] = 0x1B; break;
+        case '\\': out[n++] = '\\'; break;
+        case 'x': {
+            int hi = hex_digit(p[1]), lo = hi >= 0 ? hex_digit(p[2]) : -1;
+            if (lo < 0)
+                return -1;
+            out[n++] = (char)(hi << 4 | lo);
+            p += 2;
+            break;
+        }
+        default:
+            return -1;
+        }
+    }
+    out[n] = 0;
+    return (long)n;
+}
+
+bool expect_add(ExpectScript *s, ExpectKind kind, const char *text, char *err, size_t errlen)
+{
+    if (s->n_steps == EXPECT_MAX_STEPS) {
+        snprintf(err, errlen, "more than %d expect/send steps", EXPECT_MAX_STEPS);
+        return false;
+    }
+    char *buf = malloc(strlen(text) + 1);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    long len = unescape(text, buf);
+    if (len < 0 || (kind == EXPECT_WAIT && (len == 0 || len >= EXPECT_WINDOW))) {
+        snprintf(err, errlen, "bad %s text '%s'", kind == EXPECT_WAIT ? "expect" : "send", text);
+        free(buf);
+        return false;
+    }
+    ExpectStep *st = &s->steps[s->n_steps++];
+    st->kind = kind;
+    st->text = buf;
+    st->len = (size_t)len;
+    st->timeout_s = s->default_timeout_s;
+    return true;
+}
+
+bool expect_load(ExpectScript *s, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char line[1024];
+    int lineno = 0;
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        char *p = line + strspn(line, " \t");
+        if (!*p || *p == '#')
+            continue;
+        char *arg = p + strcspn(p, " \t");
+        if (*arg)
+            *arg++ = 0;
+        char msg[200];
+        if (!strcmp(p, "expect") || !strcmp(p, "send")) {
+            ok = expect_add(s, !strcmp(p, "send") ? EXPECT_SEND : EXPECT_WAIT, arg, msg,
+                            sizeof msg);
+            if (!ok)
+                snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+        } else if (!strcmp(p, "timeout")) {
+            char *end;
+            double t = strtod(arg, &end);
+            ok = end != arg && !*end && t > 0;
+            if (ok)
+                s->default_timeout_s = t;
+            else
+                snprintf(err, errlen, "%s:%d: bad timeout '%s'", path, lineno, arg);
+        } else {
+            snprintf(err, errlen, "%s:%d: unknown command '%s' (expect, send, timeout)", path,
+                     lineno, p);
+            ok = false;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+static void next_step(ExpectScript *s)
+{
+    s->cur++;
+    s->send_pos = 0;
+    s->step_started = -1;
+}
+
+/* Try the current expect against the window; on a match, keep only what
+ * follows it (the next expect must match newer output). */
+static void try_match(ExpectScript *s)
+{
+    while (s->cur < s->n_steps && s->steps[s->cur].kind == EXPECT_WAIT) {
+        const ExpectStep *st = &s->steps[s->cur];
+        char *hit = memmem(s->window, s->window_len, st->text, st->len);
+        if (!hit)
+            return;
+        size_t keep = s->window_len - (size_t)(hit - s->window) - st->len;
+        memmove(s->window, hit + st->len, keep);
+        s->window_len = keep;
+        next_step(s);
+    }
+}
+
+void expect_feed(ExpectScript *s, const uint8_t *buf, size_t len)
+{
+    if (s->failed || s->cur >= s->n_steps)
+        return;
+    while (len) {
+        size_t room = EXPECT_WINDOW - s->window_len;
+        if (!room) {
+            size_t drop = EXPECT_WINDOW / 2;
+            memmove(s->window, s->window + drop, EXPECT_WINDOW - drop);
+            s->window_len -= drop;
+            room = drop;
+        }
+        size_t n = len < room ? len : room;
+        memcpy(s->window + s->window_len, buf, n);
+        s->window_len += n;
+        buf += n;
+        len -= n;
+        try_match(s);
+    }
+}
+
+size_t expect_take(ExpectScript *s, uint8_t *buf, size_t max)
+{
+    size_t n = 0;
+    while (!s->failed && s->cur < s->n_steps && s->steps[s->cur].kind == EXPECT_SEND && n < max) {
+        const ExpectStep *st = &s->steps[s->cur];
+        size_t k = st->len - s->send_pos;
+        if (k > max - n)
+            k = max - n;
+        memcpy(buf + n, st->text + s->send_pos, k);
+        n += k;
+        s->send_pos += k;
+        if (s->send_pos == st->len) {
+            next_step(s);
+            try_match(s);   /* output may already hold the next expect */
+        }
+    }
+    return n;
+}
+
+bool expect_active(const ExpectScript *s)
+{
+    return !s->failed && s->cur < s->n_steps;
+}
+
+bool expect_check(ExpectScript *s, double now)
+{
+    if (s->failed)
+        return false;
+    if (s->cur >= s->n_steps || s->steps[s->cur].kind != EXPECT_WAIT)
+        return true;
+    if (s->step_started < 0) {
+        s->step_started = now;
+        return true;
+    }
+    const ExpectStep *st = &s->steps[s->cur];
+    if (now - s->step_started < st->timeout_s)
+        return true;
+    s->failed = true;
+    fprintf(stderr, "kairo: expect step %d: '%s' not seen within %.0f s\n", s->cur + 1,
+            st->text, st->timeout_s);
+    return false;
+}
