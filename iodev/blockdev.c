@@ -4,9 +4,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static bool snapshot_mode;
+
+void blockdev_set_snapshot(bool on)
+{
+    snapshot_mode = on;
+}
 
 void blockdev_init_empty(BlockDev *bd)
 {
@@ -18,7 +26,8 @@ bool blockdev_open(BlockDev *bd, const char *path, bool readonly, bool allow_ro_
                    char *err, size_t errlen)
 {
     blockdev_init_empty(bd);
-    int fd = open(path, readonly ? O_RDONLY : O_RDWR);
+    bool snapshot = snapshot_mode && !readonly;
+    int fd = open(path, readonly || snapshot ? O_RDONLY : O_RDWR);
     if (fd < 0 && !readonly && allow_ro_fallback && (errno == EACCES || errno == EROFS)) {
         fd = open(path, O_RDONLY);
         readonly = true;
@@ -42,7 +51,26 @@ bool blockdev_open(BlockDev *bd, const char *path, bool readonly, bool allow_ro_
     bd->size = (uint64_t)st.st_size;
     bd->readonly = readonly;
     snprintf(bd->path, sizeof bd->path, "%s", path);
+    if (snapshot) {
+        bd->overlay_chunks = (bd->size + BLOCKDEV_CHUNK - 1) / BLOCKDEV_CHUNK;
+        bd->overlay = calloc(bd->overlay_chunks, sizeof *bd->overlay);
+        if (!bd->overlay) {
+            snprintf(err, errlen, "image '%s': no memory for the snapshot overlay", path);
+            close(fd);
+            bd->fd = -1;
+            return false;
+        }
+    }
     return true;
+}
+
+static void overlay_free(BlockDev *bd)
+{
+    for (uint64_t i = 0; bd->overlay && i < bd->overlay_chunks; i++)
+        free(bd->overlay[i]);
+    free(bd->overlay);
+    bd->overlay = NULL;
+    bd->overlay_chunks = 0;
 }
 
 void blockdev_close(BlockDev *bd)
@@ -52,12 +80,67 @@ void blockdev_close(BlockDev *bd)
     blockdev_flush(bd);
     close(bd->fd);
     bd->fd = -1;
+    overlay_free(bd);
+}
+
+static bool file_read(BlockDev *bd, uint64_t offset, void *buf, size_t len);
+
+/* Snapshot mode: reads take overlay chunks where the guest wrote. */
+static bool overlay_read(BlockDev *bd, uint64_t offset, uint8_t *p, size_t len)
+{
+    while (len) {
+        uint64_t chunk = offset / BLOCKDEV_CHUNK;
+        size_t in = (size_t)(offset % BLOCKDEV_CHUNK);
+        size_t n = BLOCKDEV_CHUNK - in < len ? BLOCKDEV_CHUNK - in : len;
+        if (bd->overlay[chunk])
+            memcpy(p, bd->overlay[chunk] + in, n);
+        else if (!file_read(bd, offset, p, n))
+            return false;
+        p += n;
+        offset += n;
+        len -= n;
+    }
+    return true;
+}
+
+static bool overlay_write(BlockDev *bd, uint64_t offset, const uint8_t *p, size_t len)
+{
+    while (len) {
+        uint64_t chunk = offset / BLOCKDEV_CHUNK;
+        size_t in = (size_t)(offset % BLOCKDEV_CHUNK);
+        size_t n = BLOCKDEV_CHUNK - in < len ? BLOCKDEV_CHUNK - in : len;
+        if (!bd->overlay[chunk]) {
+            uint8_t *c = calloc(1, BLOCKDEV_CHUNK);
+            uint64_t base = chunk * BLOCKDEV_CHUNK;
+            size_t have = bd->size - base < BLOCKDEV_CHUNK ? (size_t)(bd->size - base)
+                                                             : BLOCKDEV_CHUNK;
+            if (!c || !file_read(bd, base, c, have)) {
+                if (bd->write_errors++ == 0)
+                    fprintf(stderr, "kairo: snapshot overlay of '%s': out of memory\n", bd->path);
+                free(c);
+                return false;
+            }
+            bd->overlay[chunk] = c;
+        }
+        memcpy(bd->overlay[chunk] + in, p, n);
+        p += n;
+        offset += n;
+        len -= n;
+    }
+    return true;
 }
 
 bool blockdev_read(BlockDev *bd, uint64_t offset, void *buf, size_t len)
 {
     if (bd->fd < 0 || offset > bd->size || len > bd->size - offset)
         return false;
+    if (bd->overlay)
+        return overlay_read(bd, offset, buf, len);
+    return file_read(bd, offset, buf, len);
+}
+
+static bool file_read(BlockDev *bd, uint64_t offset, void *buf, size_t len)
+{
     uint8_t *p = buf;
     while (len) {
         ssize_t n = pread(bd->fd, p, len, (off_t)offset);
@@ -79,6 +162,8 @@ bool blockdev_write(BlockDev *bd, uint64_t offset, const void *buf, size_t len)
 {
     if (bd->fd < 0 || bd->readonly || offset > bd->size || len > bd->size - offset)
         return false;
+    if (bd->overlay)
+        return overlay_write(bd, offset, buf, len);
     const uint8_t *p = buf;
     bd->dirty = true;
     while (len) {

@@ -5,7 +5,11 @@
  * Writes go straight to the file (pwrite), so nothing the guest wrote is
  * lost if kairo is killed; flush adds fsync. A failed write is reported on
  * stderr once per error kind and returned to the device, which tells the
- * guest (an I/O error status), never silently dropped. */
+ * guest (an I/O error status), never silently dropped.
+ *
+ * Snapshot mode (-snapshot): the image is opened read-only and the guest's
+ * writes go to an overlay in memory, 4 KiB chunks allocated on first write,
+ * thrown away at close. */
 #ifndef KAIRO_BLOCKDEV_H
 #define KAIRO_BLOCKDEV_H
 
@@ -20,7 +24,15 @@ typedef struct BlockDev {
     bool readonly;
     bool dirty;             /* written since the last flush */
     uint64_t write_errors;
+    uint8_t **overlay;      /* snapshot mode: one chunk pointer per 4 KiB */
+    uint64_t overlay_chunks;
 } BlockDev;
+
+#define BLOCKDEV_CHUNK 4096
+
+/* Every image opened afterwards (not read-only ones) gets a snapshot
+ * overlay: -snapshot. */
+void blockdev_set_snapshot(bool on);
 
 void blockdev_init_empty(BlockDev *bd);
 /* Open an image; false with a one-line reason in err (missing file,
