@@ -69,6 +69,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COU
 #define CR4_MCE 0x0040u
 #define CR4_PGE 0x0080u
 #define CR4_PCE 0x0100u
+#define CR4_OSFXSR 0x0200u   /* FXSAVE/FXRSTOR include SSE state (none here) */
 
 /* Exception vectors */
 enum {

@@ -10,11 +10,10 @@
 
 #include "cpu/mem_access.h"
 
-/* Leaf 1 EDX: the implemented features. MMX joins when fpu/mmx.c
- * implements it: until then claiming it would send guests into #UD. */
+/* Leaf 1 EDX: the implemented features (MMX and FXSAVE/FXRSTOR in fpu/). */
 #define CPUID_FEATURES_EDX                                                         \
     (CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |         \
-     CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV)
+     CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_MMX | CPUID_FXSR)
 
 #define CPUID_MAX_LEAF 2u
 

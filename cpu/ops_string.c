@@ -436,11 +436,80 @@ static const Insn *op_outs(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* ======== batched string I/O ========
+ * A slot that takes a run of elements in one call (a remote proxy: one
+ * frame for a whole sector) gets the elements of REP INS/OUTS that lie in
+ * the current page. Both ends are checked before the port is touched, so
+ * no element can fault after its port access; under TF or with data
+ * breakpoints armed the element loop runs instead. */
+static uint32_t io_batch_elems(Cpu *cpu, const Insn *in, unsigned seg, uint32_t off,
+                               unsigned size, uint32_t count, bool write)
+{
+    if (count < 2 || (cpu->eflags & FLAG_TF) || (cpu->dr[7] & 0xFF) ||
+        !portbus_string_batched(cpu->io, (uint16_t)cpu->gpr[R_EDX], size))
+        return 0;
+    bool back = cpu->eflags & FLAG_DF;
+    uint32_t n = run_elems(cpu, in, seg, off, size, back);
+    if (n > count)
+        n = count;
+    if (n < 2)
+        return 0;
+    uint32_t span = (n - 1) * size;
+    cpu_check_access(cpu, seg, off, size, write, true);
+    cpu_check_access(cpu, seg, back ? off - span : off + span, size, write, true);
+    return n;
+}
+
+static uint32_t element_at(const uint8_t *p, unsigned size)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint32_t ins_batch(Cpu *cpu, const Insn *in, unsigned size, uint32_t count)
+{
+    uint32_t di = idx_get(cpu, in, R_EDI);
+    uint32_t n = io_batch_elems(cpu, in, SEG_ES, di, size, count, true);
+    if (!n)
+        return 0;
+    uint8_t buf[4096];
+    portbus_read_string(cpu->io, (uint16_t)cpu->gpr[R_EDX], size, buf, n);
+    for (uint32_t i = 0; i < n; i++, di += str_delta(cpu, size))
+        mem_wr(cpu, SEG_ES, di, size, element_at(buf + i * size, size));
+    idx_set(cpu, in, R_EDI, di);
+    return n;
+}
+
+static uint32_t outs_batch(Cpu *cpu, const Insn *in, unsigned size, uint32_t count)
+{
+    uint32_t si = idx_get(cpu, in, R_ESI);
+    uint32_t n = io_batch_elems(cpu, in, in->seg, si, size, count, false);
+    if (!n)
+        return 0;
+    uint8_t buf[4096];
+    for (uint32_t i = 0; i < n; i++, si += str_delta(cpu, size)) {
+        uint32_t v = mem_rd(cpu, in->seg, si, size);
+        for (unsigned b = 0; b < size; b++)
+            buf[i * size + b] = (uint8_t)(v >> (8 * b));
+    }
+    portbus_write_string(cpu->io, (uint16_t)cpu->gpr[R_EDX], size, buf, n);
+    idx_set(cpu, in, R_ESI, si);
+    return n;
+}
+
 static const Insn *op_rep_ins(Cpu *cpu, const Insn *in)
 {
     unsigned size = elem_size(in);
     cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
     uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    uint32_t batched = ins_batch(cpu, in, size, count < budget ? count : budget);
+    if (batched) {
+        count -= batched;
+        idx_set(cpu, in, R_ECX, count);
+        return rep_end(cpu, in, count);
+    }
     for (; count && budget && !cpu->pending_db; budget--) {
         ins_elem(cpu, in, size);
         idx_set(cpu, in, R_ECX, --count);
@@ -453,6 +522,12 @@ static const Insn *op_rep_outs(Cpu *cpu, const Insn *in)
     unsigned size = elem_size(in);
     cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
     uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
+    uint32_t batched = outs_batch(cpu, in, size, count < budget ? count : budget);
+    if (batched) {
+        count -= batched;
+        idx_set(cpu, in, R_ECX, count);
+        return rep_end(cpu, in, count);
+    }
     for (; count && budget && !cpu->pending_db; budget--) {
         outs_elem(cpu, in, size);
         idx_set(cpu, in, R_ECX, --count);

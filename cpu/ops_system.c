@@ -673,9 +673,10 @@ static InsnFn pick_invd(const DecodeCtx *d) { (void)d; return op_invd; }
 
 /* CR4 bits of a P6. MCE is accepted although CPUID does not report the
  * machine-check architecture: every P6 has the bit, and no machine check is
- * ever raised. The rest (OSFXSR and later) are reserved: #GP(0). */
+ * ever raised. OSFXSR exists with FXSR (Pentium II) and changes nothing
+ * without SSE state. The rest (OSXMMEXCPT and later) are reserved: #GP(0). */
 #define CR4_IMPLEMENTED (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | \
-                         CR4_MCE | CR4_PGE | CR4_PCE)
+                         CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR)
 #define CR4_PAGING_BITS (CR4_PSE | CR4_PAE | CR4_PGE)
 
 /* Debug register bits */

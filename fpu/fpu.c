@@ -1,4 +1,5 @@
-/* The x87 instruction set (D8-DF, WAIT) on the sf80 soft-float core.
+/* The x87 instruction set (D8-DF, WAIT, and FXSAVE/FXRSTOR in 0F AE) on the
+ * sf80 soft-float core and its transcendentals (sf80_trans.c).
  *
  * Every instruction: #NM under CR0.EM/TS; waiting instructions first
  * report a pending unmasked exception (#MF with CR0.NE, else FERR# on IRQ
@@ -6,9 +7,7 @@
  * checks (overflow/underflow are IE with SF), the operation, and the
  * exception update: masked exceptions deliver their default result,
  * unmasked IE/DE/ZE leave the destination alone, and any unmasked one sets
- * ES and B for the next waiting instruction.
- * The transcendental instructions (FSIN FCOS FSINCOS FPTAN FPATAN F2XM1
- * FYL2X FYL2XP1) are not implemented yet: #UD, logged once. */
+ * ES and B for the next waiting instruction. */
 #include "fpu/fpu.h"
 
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
+#include "fpu/sf80_trans.h"
 
 /* Constants: 1, log2(10), log2(e), pi, log10(2), ln(2) (round to nearest). */
 static const F80 k_one = { 0x8000000000000000ull, 0x3FFF };
@@ -116,6 +116,18 @@ static bool commit_flags(Cpu *cpu, FpuState *f, const Sf80Ctx *c)
         raise_ferr(cpu, f);
     }
     return !(unmasked & (SF_IE | SF_DE | SF_ZE));
+}
+
+/* After CW or SW are loaded: ES and B follow the unmasked flags, and a
+ * newly pending exception raises FERR#. */
+static void update_pending(Cpu *cpu, FpuState *f)
+{
+    if (f->sw & ~f->cw & 0x3F) {
+        f->sw |= FSW_ES | FSW_B;
+        raise_ferr(cpu, f);
+    } else {
+        f->sw &= (uint16_t)~(FSW_ES | FSW_B);
+    }
 }
 
 /* Stack fault: IE with SF; C1 tells overflow (1) from underflow (0). */
@@ -249,12 +261,36 @@ static void arith_st0(Cpu *cpu, FpuState *f, unsigned op, F80 src, bool src_empt
         set_st(f, 0, r);
 }
 
+/* The flags a float32/float64 source's conversion contributes. A denormal
+ * source raises DE as an 80-bit denormal operand would, which is not when
+ * ST(0) is a NaN or unsupported (IE or the NaN comes first) nor when the
+ * operation divides by a zero ST(0) (ZE alone): measured on a host x87. */
+static uint16_t source_flags(const FpuState *f, unsigned op, const Sf80Ctx *conv)
+{
+    if (!(conv->flags & SF_DE))
+        return conv->flags;
+    int cls = sf80_class(st(f, 0));
+    if (cls == SF_CLASS_NAN || cls == SF_CLASS_UNSUPPORTED || (op == OP_DIVR && cls == SF_CLASS_ZERO))
+        return conv->flags & (uint16_t)~SF_DE;
+    return conv->flags;
+}
+
 /* D8 / DA / DC / DE with a memory operand */
 static const Insn *op_arith_mem(Cpu *cpu, const Insn *in)
 {
     FpuState *f = fpu_enter(cpu, in, true, false);
-    Sf80Ctx c = ctx(f);
-    F80 src = read_arith_source(cpu, in, &c);
+    Sf80Ctx conv = ctx(f), c = ctx(f);
+    F80 src = read_arith_source(cpu, in, &conv);
+    /* A stack underflow comes first, as the exception priorities have it.
+     * Then an unmasked IE (SNaN) or DE (denormal) of the conversion ends
+     * the instruction: no later flag is raised and ST(0) is kept. */
+    if (!empty(f, 0)) {
+        c.flags = source_flags(f, in->reg, &conv);
+        if (c.flags & ~f->cw & (SF_IE | SF_DE)) {
+            commit_flags(cpu, f, &c);
+            return insn_next(cpu, in);
+        }
+    }
     arith_st0(cpu, f, in->reg, src, false, &c);
     return insn_next(cpu, in);
 }
@@ -324,7 +360,10 @@ static const Insn *op_fld_mem(Cpu *cpu, const Insn *in)
         break;
     }
     }
-    if (commit_flags(cpu, f, &c))
+    /* Only an unmasked IE (SNaN) stops a load: a denormal float32/float64
+     * is loaded, normalized, even when DE is unmasked (measured). */
+    commit_flags(cpu, f, &c);
+    if (!(c.flags & ~f->cw & SF_IE))
         push(cpu, f, v);
     return insn_next(cpu, in);
 }
@@ -338,6 +377,7 @@ static const Insn *op_fld_sti(Cpu *cpu, const Insn *in)
             return insn_next(cpu, in);
         v = sf80_indefinite;
     }
+    f->sw &= (uint16_t)~FSW_C1;   /* no rounding; an overflow sets it again */
     push(cpu, f, v);
     return insn_next(cpu, in);
 }
@@ -376,6 +416,7 @@ static const Insn *op_fst_mem(Cpu *cpu, const Insn *in)
     }
     case 0xDB << 3 | 7:
         write_m80(cpu, in, v);
+        f->sw &= (uint16_t)~FSW_C1;   /* exact: C1 = 0 (measured) */
         break;
     case 0xDB << 3 | 2: case 0xDB << 3 | 3: {
         int64_t x = sf80_to_int(&c, v, 32);
@@ -426,6 +467,7 @@ static const Insn *op_fst_sti(Cpu *cpu, const Insn *in)
         v = sf80_indefinite;
     }
     set_st(f, in->rm, v);
+    f->sw &= (uint16_t)~FSW_C1;
     if (popping)
         pop(f);
     return insn_next(cpu, in);
@@ -513,6 +555,136 @@ static const Insn *op_fcomi(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* --- transcendental instructions (D9 F0-F3, F9, FB, FE, FF) --- */
+
+static void set_c2(FpuState *f, bool on)
+{
+    f->sw = (uint16_t)((f->sw & ~FSW_C2) | (on ? FSW_C2 : 0));
+}
+
+/* The operand-range reply of FSIN/FCOS/FSINCOS/FPTAN for |x| >= 2^63:
+ * C2 set, the stack and the exception flags as they were, C1 cleared. */
+static void out_of_range(FpuState *f)
+{
+    f->sw &= (uint16_t)~FSW_C1;
+    set_c2(f, true);
+}
+
+typedef bool (*RangedFn)(Sf80Ctx *c, F80 x, F80 *r);
+
+/* FSIN, FCOS: ST(0) = fn(ST(0)). */
+static void trans_ranged(Cpu *cpu, FpuState *f, Sf80Ctx *c, RangedFn fn)
+{
+    set_c2(f, false);
+    if (empty(f, 0)) {
+        if (stack_fault(cpu, f, false))
+            set_st(f, 0, sf80_indefinite);
+        return;
+    }
+    F80 r;
+    if (!fn(c, st(f, 0), &r)) {
+        out_of_range(f);
+        return;
+    }
+    if (commit_flags(cpu, f, c))
+        set_st(f, 0, r);
+}
+
+typedef bool (*PairFn)(Sf80Ctx *c, F80 x, F80 *st1, F80 *st0);
+
+/* FPTAN: tan(x), then 1.0 pushed, or the NaN again when the tangent is
+ * one (what Intel parts push). */
+static bool tan_pair(Sf80Ctx *c, F80 x, F80 *st1, F80 *st0)
+{
+    bool ok = sf80_tan(c, x, st1);
+    *st0 = sf80_is_nan(*st1) ? *st1 : k_one;
+    return ok;
+}
+
+/* FSINCOS: sin(x) stays in ST(1), cos(x) is pushed. */
+static bool sincos_pair(Sf80Ctx *c, F80 x, F80 *st1, F80 *st0)
+{
+    return sf80_sincos(c, x, st1, st0);
+}
+
+/* FPTAN, FSINCOS: replace ST(0) and push. A stack fault (ST(0) empty or
+ * ST(7) full), masked, leaves the indefinite in both, as the hardware does. */
+static void trans_pair(Cpu *cpu, FpuState *f, Sf80Ctx *c, PairFn fn)
+{
+    set_c2(f, false);
+    bool overflow = !empty(f, 7);
+    if (empty(f, 0) || overflow) {
+        if (stack_fault(cpu, f, overflow)) {
+            set_st(f, 0, sf80_indefinite);
+            set_top(f, top(f) - 1);
+            set_st(f, 0, sf80_indefinite);
+        }
+        return;
+    }
+    F80 r1, r0;
+    if (!fn(c, st(f, 0), &r1, &r0)) {
+        out_of_range(f);
+        return;
+    }
+    if (commit_flags(cpu, f, c)) {
+        set_st(f, 0, r1);
+        push(cpu, f, r0);
+    }
+}
+
+typedef F80 (*UnaryFn)(Sf80Ctx *c, F80 x);
+
+/* F2XM1: ST(0) = 2^ST(0) - 1. */
+static void trans_unary(Cpu *cpu, FpuState *f, Sf80Ctx *c, UnaryFn fn)
+{
+    if (empty(f, 0)) {
+        if (stack_fault(cpu, f, false))
+            set_st(f, 0, sf80_indefinite);
+        return;
+    }
+    F80 r = fn(c, st(f, 0));
+    if (commit_flags(cpu, f, c))
+        set_st(f, 0, r);
+}
+
+typedef F80 (*BinaryFn)(Sf80Ctx *c, F80 st0, F80 st1);
+
+static F80 patan(Sf80Ctx *c, F80 st0, F80 st1) { return sf80_atan2(c, st1, st0); }
+static F80 yl2x(Sf80Ctx *c, F80 st0, F80 st1) { return sf80_yl2x(c, st0, st1); }
+static F80 yl2xp1(Sf80Ctx *c, F80 st0, F80 st1) { return sf80_yl2xp1(c, st0, st1); }
+
+/* FPATAN, FYL2X, FYL2XP1: ST(1) = fn(ST(0), ST(1)), then pop. */
+static void trans_binary_pop(Cpu *cpu, FpuState *f, Sf80Ctx *c, BinaryFn fn)
+{
+    if (empty(f, 0) || empty(f, 1)) {
+        if (stack_fault(cpu, f, false)) {
+            set_st(f, 1, sf80_indefinite);
+            pop(f);
+        }
+        return;
+    }
+    F80 r = fn(c, st(f, 0), st(f, 1));
+    if (commit_flags(cpu, f, c)) {
+        set_st(f, 1, r);
+        pop(f);
+    }
+}
+
+/* D9 F0-FF minus C0 -> handler kind */
+static void transcendental(Cpu *cpu, FpuState *f, Sf80Ctx *c, uint8_t sub)
+{
+    switch (sub) {
+    case 0x30: trans_unary(cpu, f, c, sf80_2xm1); break;
+    case 0x31: trans_binary_pop(cpu, f, c, yl2x); break;
+    case 0x32: trans_pair(cpu, f, c, tan_pair); break;
+    case 0x33: trans_binary_pop(cpu, f, c, patan); break;
+    case 0x39: trans_binary_pop(cpu, f, c, yl2xp1); break;
+    case 0x3B: trans_pair(cpu, f, c, sincos_pair); break;
+    case 0x3E: trans_ranged(cpu, f, c, sf80_sin); break;
+    default: trans_ranged(cpu, f, c, sf80_cos); break;   /* 0x3F */
+    }
+}
+
 /* --- D9 E0-FF: one-operand and constant instructions --- */
 
 static void fxam(FpuState *f)
@@ -579,6 +751,7 @@ static const Insn *op_d9_misc(Cpu *cpu, const Insn *in)
             ((sub == 0x2A || sub == 0x2B || sub == 0x2C || sub == 0x2D) &&
              (rc == SF_RC_DOWN || rc == SF_RC_ZERO)))
             v.mant += sub == 0x29 ? 1 : -1;
+        f->sw &= (uint16_t)~FSW_C1;
         push(cpu, f, v);
         break;
     }
@@ -639,9 +812,9 @@ static const Insn *op_d9_misc(Cpu *cpu, const Insn *in)
             set_st(f, 0, r);
         break;
     }
-    default:
-        cpu_log_once(cpu, "x87 transcendental instruction not implemented", 0xD900u | 0xC0u | sub);
-        cpu_fault(cpu, EXC_UD, NO_ERRCODE);
+    default:   /* F0-F3, F9, FB, FE, FF */
+        transcendental(cpu, f, &c, sub);
+        break;
     }
     return insn_next(cpu, in);
 }
@@ -653,12 +826,7 @@ static const Insn *op_fldcw(Cpu *cpu, const Insn *in)
     FpuState *f = fpu_enter(cpu, in, true, true);
     f->cw = (uint16_t)((cpu_read16(cpu, in->seg, insn_ea(cpu, in)) & 0x1F3F) | 0x0040);
     /* Unmasking a pending exception makes it pending for real. */
-    if (f->sw & ~f->cw & 0x3F) {
-        f->sw |= FSW_ES | FSW_B;
-        raise_ferr(cpu, f);
-    } else {
-        f->sw &= (uint16_t)~(FSW_ES | FSW_B);
-    }
+    update_pending(cpu, f);
     return insn_next(cpu, in);
 }
 
@@ -783,7 +951,8 @@ static void load_env(Cpu *cpu, const Insn *in, FpuState *f, uint32_t ea)
     } else {
         f->fip = w[3];
         f->fcs = (uint16_t)w[4];
-        f->fop = (uint16_t)((w[4] >> 16) & 0x7FF);
+        if (op32)   /* the 16-bit protected-mode image has no opcode: kept */
+            f->fop = (uint16_t)((w[4] >> 16) & 0x7FF);
         f->fdp = w[5];
         f->fds = (uint16_t)w[6];
     }
@@ -791,12 +960,7 @@ static void load_env(Cpu *cpu, const Insn *in, FpuState *f, uint32_t ea)
     for (unsigned p = 0; p < 8; p++)
         if (tag_of_phys(f, p) != TAG_EMPTY)
             set_tag_phys(f, p, tag_for(f->regs[p]));
-    if (f->sw & ~f->cw & 0x3F) {
-        f->sw |= FSW_ES | FSW_B;
-        raise_ferr(cpu, f);
-    } else {
-        f->sw &= (uint16_t)~(FSW_ES | FSW_B);
-    }
+    update_pending(cpu, f);
 }
 
 static const Insn *op_fldenv(Cpu *cpu, const Insn *in)
@@ -848,6 +1012,94 @@ static const Insn *op_frstor(Cpu *cpu, const Insn *in)
         if (tag_of_phys(f, p) != TAG_EMPTY)
             set_tag_phys(f, p, tag_for(f->regs[p]));
     return insn_next(cpu, in);
+}
+
+/* --- FXSAVE / FXRSTOR (0F AE /0 /1) ---
+ * The 512-byte image of a P6 without SSE: bytes 0-159 (x87 and MMX
+ * state; the XMM area is not touched). There is no MXCSR: FXSAVE stores
+ * its reset value 0x1F80 and a zero MXCSR_MASK (the "processor predates the
+ * mask" value, which software reads as the default 0xFFBF); FXRSTOR ignores
+ * both. Neither reports a pending exception or re-initialises the x87. */
+
+#define FX_IMAGE 512
+
+/* #NM under EM/TS; #GP(0) unless the linear address is 16-byte aligned. */
+static FpuState *fx_enter(Cpu *cpu, const Insn *in, uint32_t ea)
+{
+    if (cpu->cr0 & (CR0_EM | CR0_TS))
+        cpu_fault(cpu, EXC_NM, NO_ERRCODE);
+    if ((cpu->seg[in->seg].base + ea) & 15)
+        cpu_fault(cpu, EXC_GP, 0);
+    return cpu->fpu;
+}
+
+/* The abridged tag word: bit p set when R(p) is in use. */
+static uint8_t abridged_tags(const FpuState *f)
+{
+    uint8_t t = 0;
+    for (unsigned p = 0; p < 8; p++)
+        if (tag_of_phys(f, p) != TAG_EMPTY)
+            t |= (uint8_t)(1u << p);
+    return t;
+}
+
+static const Insn *op_fxsave(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    FpuState *f = fx_enter(cpu, in, ea);
+    cpu_check_access(cpu, in->seg, ea, FX_IMAGE, true, true);
+    const uint32_t head[8] = {
+        f->cw | (uint32_t)f->sw << 16,
+        abridged_tags(f) | (uint32_t)f->fop << 16,
+        f->fip, f->fcs, f->fdp, f->fds,
+        0x1F80,   /* MXCSR */
+        0,        /* MXCSR_MASK */
+    };
+    for (unsigned i = 0; i < 8; i++)
+        cpu_write32(cpu, in->seg, ea + 4 * i, head[i]);
+    for (unsigned i = 0; i < 8; i++) {
+        F80 v = st(f, i);
+        uint32_t at = ea + 32 + 16 * i;
+        cpu_write64(cpu, in->seg, at, v.mant);
+        cpu_write64(cpu, in->seg, at + 8, v.se);
+    }
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_fxrstor(Cpu *cpu, const Insn *in)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    FpuState *f = fx_enter(cpu, in, ea);
+    uint32_t head[6];
+    F80 regs[8];
+    for (unsigned i = 0; i < 6; i++)
+        head[i] = cpu_read32(cpu, in->seg, ea + 4 * i);
+    for (unsigned i = 0; i < 8; i++) {
+        regs[i].mant = cpu_read64(cpu, in->seg, ea + 32 + 16 * i);
+        regs[i].se = cpu_read16(cpu, in->seg, ea + 32 + 16 * i + 8);
+    }
+    f->cw = (uint16_t)((head[0] & 0x1F3F) | 0x0040);
+    f->sw = (uint16_t)(head[0] >> 16);
+    f->fop = (uint16_t)((head[1] >> 16) & 0x7FF);
+    f->fip = head[2];
+    f->fcs = (uint16_t)head[3];
+    f->fdp = head[4];
+    f->fds = (uint16_t)head[5];
+    for (unsigned i = 0; i < 8; i++)
+        f->regs[phys(f, i)] = regs[i];
+    /* In-use registers get the tag of their contents. */
+    for (unsigned p = 0; p < 8; p++)
+        set_tag_phys(f, p, (head[1] >> p) & 1 ? tag_for(f->regs[p]) : TAG_EMPTY);
+    update_pending(cpu, f);
+    return insn_next(cpu, in);
+}
+
+/* 0F AE: /0 FXSAVE, /1 FXRSTOR; the rest is SSE and later (#UD). */
+static InsnFn pick_0fae(const DecodeCtx *d)
+{
+    if (!d->mem)
+        return NULL;
+    return d->reg == 0 ? op_fxsave : d->reg == 1 ? op_fxrstor : NULL;
 }
 
 /* WAIT / FWAIT: #NM when MP and TS; report a pending exception. */
@@ -975,5 +1227,6 @@ void ops_fpu_register(void)
     for (unsigned op = 0xD8; op <= 0xDF; op++)
         insn_pickers[op] = pick_fpu;
     insn_pickers[0x9B] = pick_fwait;
+    insn_pickers[0x1AE] = pick_0fae;
     fpu_mmx_register();
 }

@@ -7,7 +7,13 @@
 #                        powers off with `poweroff -f`; the NIC, disk and ext4
 #                        modules are inside, plus anything in EXTRA_FILES
 #   OUT/modules/         the modules copied in (for other images)
-# Usage: images/build.sh [OUT]   (default OUT: build/images)
+#   OUT/disk.img         64 MiB hard disk: MBR partition table, one ext2
+#                        partition with the kernel and initrd, extlinux
+#                        (needs root: the partition is loop-mounted)
+#   OUT/cdrom.iso        an El Torito ISO booting them with isolinux
+#   OUT/memtest86+.bin   Debian's memtest86+ (boots with -kernel)
+# Usage: images/build.sh [OUT [WHAT...]]   (default OUT: build/images;
+#        WHAT: initrd disk iso memtest, default all)
 # Needs root or sudo the first time (dpkg --add-architecture i386, apt-get).
 # EXTRA_FILES="host_path:guest_path ..." adds files to the initramfs.
 set -euo pipefail
@@ -19,7 +25,8 @@ sudo=""
 
 need_tools() {
     local missing=()
-    for t in cpio:cpio gzip:gzip xz:xz-utils depmod:kmod; do
+    for t in cpio:cpio gzip:gzip xz:xz-utils depmod:kmod sfdisk:fdisk mke2fs:e2fsprogs \
+             extlinux:extlinux xorriso:xorriso; do
         command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
     done
     if [ ${#missing[@]} -gt 0 ]; then
@@ -47,6 +54,17 @@ fetch() {   # fetch PACKAGE -> unpacked into $work/root-PACKAGE
     rm -rf "$work/root-${pkg%%:*}"
     dpkg-deb -x "$deb" "$work/root-${pkg%%:*}"
     echo "$work/root-${pkg%%:*}"
+}
+
+shift || true
+what=${*:-initrd disk iso memtest}
+wants() { case " $what " in *" $1 "*) return 0;; esac; return 1; }
+syslinux_files() {   # isolinux.bin, ldlinux.c32, mbr.bin come from Debian packages too
+    local d
+    d=$(fetch isolinux); cp "$d/usr/lib/ISOLINUX/isolinux.bin" "$work/isolinux.bin"
+    d=$(fetch syslinux-common)
+    cp "$d/usr/lib/syslinux/modules/bios/ldlinux.c32" "$work/ldlinux.c32"
+    cp "$d/usr/lib/syslinux/mbr/mbr.bin" "$work/mbr.bin"
 }
 
 need_tools
@@ -128,3 +146,54 @@ INIT
 chmod +x "$init/init"
 (cd "$init" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -9 > "$out/initrd.img"
 echo "images: $out/vmlinuz ($(stat -c %s "$out/vmlinuz") bytes), $out/initrd.img ($(stat -c %s "$out/initrd.img") bytes)"
+
+append="console=ttyS0 cryptomgr.notests"
+if wants iso || wants disk; then
+    syslinux_files
+fi
+
+# (c) An El Torito ISO with isolinux.
+if wants iso; then
+    iso="$work/iso"
+    rm -rf "$iso" && mkdir -p "$iso/isolinux"
+    cp "$work/isolinux.bin" "$work/ldlinux.c32" "$iso/isolinux/"
+    cp "$out/vmlinuz" "$out/initrd.img" "$iso/"
+    printf 'SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nLABEL linux\n  KERNEL /vmlinuz\n  APPEND initrd=/initrd.img %s\n' \
+        "$append" > "$iso/isolinux/isolinux.cfg"
+    xorriso -as mkisofs -quiet -o "$out/cdrom.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+        -no-emul-boot -boot-load-size 4 -boot-info-table -V KAIRO "$iso"
+    echo "images: $out/cdrom.iso"
+fi
+
+# (b) A partitioned hard disk: MBR, one ext2 partition from 1 MiB, extlinux.
+if wants disk; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "images: disk.img needs root (extlinux installs on a mounted file system); skipped" >&2
+    else
+        root="$work/diskroot"
+        rm -rf "$root" && mkdir -p "$root/boot/extlinux"
+        cp "$out/vmlinuz" "$out/initrd.img" "$root/boot/"
+        printf 'SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nLABEL linux\n  KERNEL /boot/vmlinuz\n  APPEND initrd=/boot/initrd.img %s\n' \
+            "$append" > "$root/boot/extlinux/extlinux.conf"
+        disk="$out/disk.img"
+        rm -f "$disk" && truncate -s 64M "$disk"
+        echo 'start=2048, type=83, bootable' | sfdisk -q "$disk"
+        mke2fs -q -F -t ext2 -b 1024 -L kairo -d "$root" -E offset=$((2048 * 512)) "$disk" $(((65536 - 1024)))
+        mnt=$(mktemp -d)
+        loop=$(losetup -f --show -o $((2048 * 512)) "$disk")
+        trap 'umount "$mnt" 2>/dev/null; losetup -d "$loop" 2>/dev/null; rmdir "$mnt"' EXIT
+        mount "$loop" "$mnt"
+        extlinux --install "$mnt/boot/extlinux" >/dev/null
+        umount "$mnt" && losetup -d "$loop" && rmdir "$mnt"
+        trap - EXIT
+        dd if="$work/mbr.bin" of="$disk" bs=440 count=1 conv=notrunc status=none
+        echo "images: $disk"
+    fi
+fi
+
+# (d) memtest86+ (Debian's; its .bin boots through the Linux boot protocol).
+if wants memtest; then
+    mt=$(fetch memtest86+)
+    cp "$mt/boot/memtest86+ia32.bin" "$out/memtest86+.bin"
+    echo "images: $out/memtest86+.bin"
+fi

@@ -69,6 +69,12 @@ void portbus_replace(PortBus *bus, int slot, const PortOps *ops, void *opaque)
 {
     bus->slots[slot].ops = ops;
     bus->slots[slot].opaque = opaque;
+    bus->slots[slot].string_ops = NULL;
+}
+
+void portbus_set_string_ops(PortBus *bus, int slot, const PortStringOps *ops)
+{
+    bus->slots[slot].string_ops = ops;
 }
 
 static uint32_t read_one(PortBus *bus, uint16_t port, unsigned size)
@@ -113,4 +119,63 @@ void portbus_write(PortBus *bus, uint16_t port, unsigned size, uint32_t value)
     if (bus->observe)
         bus->observe(bus->observe_opaque, port, size, value, true);
     write_one(bus, port, size, value);
+}
+
+/* --- string I/O --- */
+
+static const PortSlot *string_slot(const PortBus *bus, uint16_t port, unsigned size)
+{
+    unsigned owner = bus->owner[port];
+    if (!owner)
+        return NULL;
+    const PortSlot *s = &bus->slots[owner - 1];
+    return size == 1 || s->ops->wide_ok ? s : NULL;
+}
+
+bool portbus_string_batched(const PortBus *bus, uint16_t port, unsigned size)
+{
+    const PortSlot *s = string_slot(bus, port, size);
+    return s && s->string_ops;
+}
+
+static uint32_t element(const uint8_t *p, unsigned size)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+void portbus_read_string(PortBus *bus, uint16_t port, unsigned size, void *buf, unsigned count)
+{
+    uint8_t *p = buf;
+    const PortSlot *s = string_slot(bus, port, size);
+    if (s && s->string_ops) {
+        s->string_ops->read_string(s->opaque, port, size, buf, count);
+        if (bus->observe)
+            for (unsigned i = 0; i < count; i++)
+                bus->observe(bus->observe_opaque, port, size, element(p + i * size, size), false);
+        return;
+    }
+    for (unsigned i = 0; i < count; i++) {
+        uint32_t v = portbus_read(bus, port, size);
+        for (unsigned b = 0; b < size; b++)
+            p[i * size + b] = (uint8_t)(v >> (8 * b));
+    }
+}
+
+void portbus_write_string(PortBus *bus, uint16_t port, unsigned size, const void *buf,
+                          unsigned count)
+{
+    const uint8_t *p = buf;
+    const PortSlot *s = string_slot(bus, port, size);
+    if (s && s->string_ops) {
+        if (bus->observe)
+            for (unsigned i = 0; i < count; i++)
+                bus->observe(bus->observe_opaque, port, size, element(p + i * size, size), true);
+        s->string_ops->write_string(s->opaque, port, size, buf, count);
+        return;
+    }
+    for (unsigned i = 0; i < count; i++)
+        portbus_write(bus, port, size, element(p + i * size, size));
 }

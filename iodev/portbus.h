@@ -19,6 +19,17 @@ typedef struct PortOps {
     bool wide_ok;
 } PortOps;
 
+/* Optional string I/O for a slot (REP INS/OUTS): count elements of one
+ * port in one call, packed little-endian at buf, for handlers that batch
+ * them (the remote proxy sends a whole sector as one frame). A slot
+ * without them gets one read/write call per element. Same opaque as the
+ * slot's PortOps. */
+typedef struct PortStringOps {
+    void (*read_string)(void *opaque, uint16_t port, unsigned size, void *buf, unsigned count);
+    void (*write_string)(void *opaque, uint16_t port, unsigned size, const void *buf,
+                         unsigned count);
+} PortStringOps;
+
 #define PORTBUS_MAX_SLOTS 64
 #define PORTBUS_MAX_RANGES 8
 
@@ -26,6 +37,7 @@ typedef struct PortSlot {
     char name[16];
     const PortOps *ops;
     void *opaque;
+    const PortStringOps *string_ops;    /* NULL: per-element calls */
     struct { uint16_t first, count; } ranges[PORTBUS_MAX_RANGES];
     int n_ranges;
     int irqs[4];
@@ -51,10 +63,19 @@ bool portbus_map(PortBus *bus, int slot, uint16_t first, uint16_t count);
 void portbus_unmap(PortBus *bus, int slot, uint16_t first, uint16_t count);
 void portbus_slot_irq(PortBus *bus, int slot, int irq);
 PortSlot *portbus_find(PortBus *bus, const char *name);
-/* Replace the handlers of a slot (remote proxy). */
+/* Replace the handlers of a slot (remote proxy); string ops go back to
+ * per-element calls until portbus_set_string_ops. */
 void portbus_replace(PortBus *bus, int slot, const PortOps *ops, void *opaque);
+void portbus_set_string_ops(PortBus *bus, int slot, const PortStringOps *ops);
 
 uint32_t portbus_read(PortBus *bus, uint16_t port, unsigned size);
 void portbus_write(PortBus *bus, uint16_t port, unsigned size, uint32_t value);
+/* String I/O: count elements of size bytes at one port, packed at buf.
+ * portbus_string_batched tells whether the port's slot takes them in one
+ * call (otherwise these are per-element loops, same as read/write). */
+bool portbus_string_batched(const PortBus *bus, uint16_t port, unsigned size);
+void portbus_read_string(PortBus *bus, uint16_t port, unsigned size, void *buf, unsigned count);
+void portbus_write_string(PortBus *bus, uint16_t port, unsigned size, const void *buf,
+                          unsigned count);
 
 #endif

@@ -1,6 +1,9 @@
 /* The machine: wiring the PC together, and the main loop. */
 #include "machine/machine.h"
 
+#include "bios/kernel_boot.h"
+#include "gui/screendump.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +11,7 @@
 #include "bios/firmware.h"
 #include "cpu/icache.h"
 #include "fpu/fpu.h"
+#include "iodev/remote/proxy.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -205,10 +209,41 @@ static bool fwcfg_setup(Machine *m)
     memcpy(e820 + 8, &ram, 8);
     e820[16] = 1;   /* E820_RAM */
     ok = ok && fwcfg_add_file(fw, "etc/e820", e820, sizeof e820);
+    if (ok && m->opt.kernel) {
+        char err[300];
+        if (!kernel_boot_setup(fw, ram, m->opt.kernel, m->opt.initrd, m->opt.append, err,
+                               sizeof err)) {
+            fprintf(stderr, "kairo: %s\n", err);
+            return false;
+        }
+    }
     return ok && fwcfg_register(fw, &m->io);
 }
 
 /* --- building --- */
+
+/* --expect/--send or --expect-script, attached to COM1's backend. */
+static bool expect_setup(Machine *m)
+{
+    const Options *o = &m->opt;
+    if (!o->expect_script && !o->n_expect_steps)
+        return true;
+    expect_init(&m->expect, o->expect_timeout_s);
+    m->has_expect = true;
+    char err[300];
+    bool ok = true;
+    if (o->expect_script)
+        ok = expect_load(&m->expect, o->expect_script, err, sizeof err);
+    for (int i = 0; ok && i < o->n_expect_steps; i++)
+        ok = expect_add(&m->expect, o->expect_steps[i].send ? EXPECT_SEND : EXPECT_WAIT,
+                        o->expect_steps[i].text, err, sizeof err);
+    if (!ok) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    m->serial_out[0].script = &m->expect;
+    return true;
+}
 
 static bool attach_drives(Machine *m, char *err, size_t errlen)
 {
@@ -236,6 +271,26 @@ static bool open_chardev(CharDev *c, const char *spec, const char *what)
         return true;
     fprintf(stderr, "kairo: %s: %s\n", what, err);
     return false;
+}
+
+/* -remote: the named slots (now that they exist) switch to proxies that
+ * forward their accesses to a port server; their IRQs still reach the PIC. */
+static const IrqLine *remote_irq_line(void *opaque, int irq)
+{
+    return pic_irq_line(&((Machine *)opaque)->pic, irq);
+}
+
+static bool attach_remote_slots(Machine *m)
+{
+    char err[400];
+    for (int i = 0; i < m->opt.n_remote; i++) {
+        if (!remote_attach(&m->io, &m->clock, m->opt.remote[i], remote_irq_line, m, err,
+                           sizeof err)) {
+            fprintf(stderr, "kairo: %s\n", err);
+            return false;
+        }
+    }
+    return true;
 }
 
 bool machine_init(Machine *m, const Options *opt)
@@ -303,6 +358,8 @@ bool machine_init(Machine *m, const Options *opt)
                                   : (opt->serial_extra[i - 1] ? opt->serial_extra[i - 1] : "none");
         if (!open_chardev(&m->serial_out[i], spec, "-serial"))
             return false;
+        if (i == 0 && !expect_setup(m))
+            return false;
         uart_init(&m->uart[i], &m->clock, pic_irq_line(&m->pic, com_irq[i]), &m->serial_out[i]);
     }
 
@@ -311,6 +368,7 @@ bool machine_init(Machine *m, const Options *opt)
     const IdeHooks ide0_hooks = { ide0_irq, m }, ide1_hooks = { ide1_irq, m };
     ide_init(&m->ide[0], m->mem, &ide0_hooks, "ide0");
     ide_init(&m->ide[1], m->mem, &ide1_hooks, "ide1");
+    blockdev_set_snapshot(opt->snapshot);
     if (!attach_drives(m, err, sizeof err)) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
@@ -358,12 +416,19 @@ bool machine_init(Machine *m, const Options *opt)
             return false;
         }
     }
+    /* Network cards: after the PCI bus and the VGA (slot 2), so the first
+     * PCI card takes slot 3 as in QEMU. */
+    if (!nic_setup(&m->nics, &opt->net, &m->io, &m->pci, &m->pic, err, sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
     if (!fwcfg_setup(m)) {
-        fprintf(stderr, "kairo: cannot set up fw_cfg\n");
+        if (!m->opt.kernel)
+            fprintf(stderr, "kairo: cannot set up fw_cfg\n");
         return false;
     }
     cmos_setup(m);
-    return true;
+    return attach_remote_slots(m);
 }
 
 /* Everything a reset line resets; RAM and the disks stay. */
@@ -383,6 +448,7 @@ static void machine_reset(Machine *m)
     if (m->has_vga)
         vga_reset(&m->vga);
     port92_reset(&m->port92);
+    nic_reset(&m->nics);
     /* Every PCI function back to its power-on config space (PAM, PIRQ
      * routes, ACPI registers through their reset hooks). */
     pci_reset(&m->pci);
@@ -417,12 +483,54 @@ static uint64_t next_slice(Machine *m)
     uint64_t t = clock_insns_to_next(&m->clock);
     if (t < n)
         n = t ? t : 1;
+    /* With a network backend, look at it every 100 us of guest time. */
+    uint64_t net_slice = m->clock.ips / 10000 > 1000 ? m->clock.ips / 10000 : 1000;
+    if (m->nics.n_netdevs && n > net_slice)
+        n = net_slice;
     if (m->opt.max_insns) {
         uint64_t left = m->opt.max_insns - m->cpu->icount;
         if (left < n)
             n = left;
     }
     return n;
+}
+
+/* Networking between slices: poll the backends; while the guest idles
+ * (halted, interrupts on, none pending) wait for them in host time up to the
+ * next timer and let guest time advance by the wait, so an idle guest's
+ * clock keeps pace with the network (runs with a netdev are not
+ * deterministic anyway). */
+static void net_service(Machine *m)
+{
+    Cpu *cpu = m->cpu;
+    bool idle = cpu->halted && (cpu->eflags & FLAG_IF) && !cpu->intr && !cpu->nmi_pending;
+    uint64_t budget_insns = idle ? clock_insns_to_next(&m->clock) : 0;
+    if (m->opt.max_insns && m->opt.max_insns - cpu->icount < budget_insns)
+        budget_insns = m->opt.max_insns - cpu->icount;
+    uint64_t ips = m->clock.ips;
+    uint64_t budget_ns = budget_insns / ips >= 1 ? 1000000000ull
+                                                 : budget_insns * 1000000000ull / ips;
+    uint64_t waited = nic_service(&m->nics, budget_ns);
+    uint64_t insns = waited * ips / 1000000000ull;
+    if (insns > budget_insns)
+        insns = budget_insns;
+    cpu->icount += insns;
+    cpu->idle_insns += insns;
+}
+
+bool machine_screendump(Machine *m, const char *path)
+{
+    if (!m->has_vga) {
+        fprintf(stderr, "kairo: screendump: the machine has no display (-vga none)\n");
+        return false;
+    }
+    const VgaFrame *f = vga_render(&m->vga);
+    char err[300];
+    if (!screendump_png(path, f->pixels, f->width, f->height, err, sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    return true;
 }
 
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
@@ -437,6 +545,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = EXIT_LIMIT;
             break;
         }
+        if (m->nics.n_netdevs)
+            net_service(m);
         cpu_run(cpu, next_slice(m));
         clock_run_timers(&m->clock);
         if (m->debugexit.requested) {
@@ -483,13 +593,26 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = EXIT_SIGNAL;
             break;
         }
+        if (m->has_expect && !expect_check(&m->expect, host_seconds())) {
+            status = EXIT_EXPECT;
+            break;
+        }
         if (m->opt.timeout_s > 0 && host_seconds() - t0 >= m->opt.timeout_s) {
-            fprintf(stderr, "kairo: timeout (%.1f s) reached\n", m->opt.timeout_s);
+            fprintf(stderr, "kairo: timeout (%.1f s) reached at %04X:%08X%s\n", m->opt.timeout_s,
+                    cpu->seg[SEG_CS].sel, cpu->eip, cpu->halted ? " (halted)" : "");
             status = EXIT_LIMIT;
             break;
         }
     }
     double secs = host_seconds() - t0;
+    /* The run ended with the script unfinished: that is a failure too. */
+    if (m->has_expect && expect_active(&m->expect) && status != EXIT_EXPECT) {
+        fprintf(stderr, "kairo: the run ended before expect/send step %d of %d\n",
+                m->expect.cur + 1, m->expect.n_steps);
+        status = EXIT_EXPECT;
+    }
+    if (m->opt.screendump && !machine_screendump(m, m->opt.screendump) && status == EXIT_OK)
+        status = EXIT_ERROR;
     if (m->opt.dump_text && m->has_vga) {
         static char text[16384];
         if (vga_text_dump(&m->vga, text, sizeof text))
@@ -507,12 +630,16 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
                         "%llu flushes\n",
                 (unsigned long long)is.lookups, (unsigned long long)is.misses,
                 (unsigned long long)is.invalidations, (unsigned long long)is.flushes);
+        nic_print_stats(&m->nics, stderr);
     }
+    if (m->opt.remote_stats)
+        remote_print_stats(&m->io, stderr);
     return status;
 }
 
 void machine_destroy(Machine *m)
 {
+    remote_detach_all(&m->io);     /* posted writes reach the port server */
     /* Disks first: whatever the guest wrote reaches the image files. */
     fdc_flush(&m->fdc);
     fdc_close(&m->fdc);
@@ -528,6 +655,9 @@ void machine_destroy(Machine *m)
     for (int i = 0; i < 4; i++)
         chardev_close(&m->serial_out[i]);
     fwcfg_free(&m->fwcfg);
+    nic_destroy(&m->nics);
+    if (m->has_expect)
+        expect_free(&m->expect);
     if (m->has_vga) {
         vga_pci_free(&m->vga_pci);
         vga_free(&m->vga);

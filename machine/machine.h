@@ -12,10 +12,12 @@
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
 #include "iodev/dma.h"
+#include "iodev/expect.h"
 #include "iodev/fdc.h"
 #include "iodev/fwcfg.h"
 #include "iodev/i440fx.h"
 #include "iodev/i8042.h"
+#include "iodev/ne2k/nic_setup.h"
 #include "iodev/ide.h"
 #include "iodev/pci.h"
 #include "iodev/pic.h"
@@ -56,6 +58,9 @@ typedef struct Machine {
     bool reset_requested;
     bool poweroff_requested;
     FILE *log;              /* -D file */
+    NicSet nics;            /* network cards and their backends */
+    ExpectScript expect;    /* --expect/--send on COM1 */
+    bool has_expect;
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */
@@ -65,6 +70,7 @@ enum {
     EXIT_TRIPLE_FAULT = 2,   /* with -no-reboot */
     EXIT_LIMIT = 3,          /* --max-insns or --timeout reached */
     EXIT_HALTED = 0,         /* halted with interrupts off and nothing to wake it */
+    EXIT_EXPECT = 4,         /* an --expect step timed out */
     EXIT_SIGNAL = 5,         /* SIGINT / SIGTERM */
 };
 
@@ -73,6 +79,9 @@ enum {
 bool machine_init(Machine *m, const Options *opt);
 /* Run until the guest or a limit ends the run; returns the exit status. */
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal);
+/* Write the screen as a PNG (-screendump, the monitor); false, with a
+ * message printed, on failure. */
+bool machine_screendump(Machine *m, const char *path);
 /* Print the slot table (--list-slots). */
 void machine_list_slots(const Machine *m, FILE *out);
 /* Flush disks and close everything (safe after a failed init). */

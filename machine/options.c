@@ -22,11 +22,27 @@ void options_usage(FILE *out)
           "  --deterministic       fixed RTC start time: the same input gives the same run\n"
           "  --list-slots          print the device slots (name, ports, IRQs) and exit\n"
           "  --dump-text           print the VGA text screen at exit\n"
+          "  -snapshot             disk writes go to a throw-away overlay in memory\n"
+          "  -screendump FILE.png  write the screen as a PNG at exit\n"
+          "  -kernel bzImage       boot a Linux kernel directly (boot protocol 2.02+)\n"
+          "  -initrd FILE          initial ramdisk for -kernel\n"
+          "  -append CMDLINE       kernel command line for -kernel\n"
+          "  --expect TEXT         wait for TEXT on COM1 (in order with --send; C escapes)\n"
+          "  --send TEXT           type TEXT into COM1 once the expects before it matched\n"
+          "  --expect-script FILE  the same from a file: lines 'expect T', 'send T', 'timeout S'\n"
+          "  --expect-timeout S    seconds each expect may wait (default 60); a miss exits 4\n"
           "  -m MB                 RAM size in MiB (default 128, at most 3584)\n"
           "  -nographic            no display window; serial to stdio\n"
           "  -display none         no display window\n"
           "  -serial SPEC          COM1 backend (again: COM2..): stdio, file:PATH, none\n"
           "  -debugcon SPEC        port 0xE9 console: stdio, file:PATH, none\n"
+          "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=..][,dns=..][,restrict=on]\n"
+          "  -netdev tap,id=ID,ifname=TAP | raw,id=ID,ifname=IF (AF_PACKET)\n"
+          "  -netdev socket,id=ID,udp=HOST:PORT,localaddr=HOST:PORT | listen=[HOST]:PORT | connect=HOST:PORT\n"
+          "  -device ne2k_pci[,netdev=ID][,mac=MAC][,addr=SLOT]   NE2000 PCI (RTL8029)\n"
+          "  -device ne2k_isa[,netdev=ID][,mac=MAC][,iobase=0x300][,irq=9]\n"
+          "  -nic TYPE[,model=ne2k_pci|ne2k_isa][,mac=MAC][,backend options]   card and backend\n"
+          "  -object filter-dump,id=F,netdev=ID,file=PATH[,maxlen=N]   pcap of a netdev's frames\n"
           "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
           "                        writing v to the port exits with status (v<<1)|1\n"
           "  -no-reboot            a triple fault ends the run (status 2) instead of resetting\n"
@@ -36,6 +52,9 @@ void options_usage(FILE *out)
           "  --timeout SECONDS     stop after SECONDS of host time (status 3)\n"
           "  --ips N               instructions per guest second (default 100000000)\n"
           "  --stats               print instructions, seconds and MIPS at exit\n"
+          "  -remote SLOT=eth:IFACE,peer=MAC[,key=FILE] | SLOT=udp:HOST:PORT[,key=FILE]\n"
+          "                        serve a slot (com2, ide1...) from kairo-portd\n"
+          "  --remote-stats        per-slot round trips, latency, retransmissions at exit\n"
           "  -h, --help            this text\n"
           "  --version             print the version\n",
           out);
@@ -154,8 +173,10 @@ static int parse_device(Options *o, const char *spec)
     snprintf(buf, sizeof buf, "%s", spec);
     char *save = NULL;
     char *name = strtok_r(buf, ",", &save);
+    if (name && (!strncmp(name, "ne2k_", 5) || !strcmp(name, "rtl8029")))
+        return netopt_device(&o->net, spec);
     if (!name || strcmp(name, "isa-debug-exit") != 0)
-        return fail("unknown device '%s' (supported: isa-debug-exit)", spec);
+        return fail("unknown device '%s' (supported: isa-debug-exit, ne2k_pci, ne2k_isa)", spec);
     o->debug_exit = true;
     for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
@@ -272,6 +293,13 @@ int options_parse(Options *o, int argc, char **argv)
             NEED_ARG();
             if (parse_device(o, val) < 0)
                 return -1;
+        } else if (!strcmp(a, "-netdev") || !strcmp(a, "-nic") || !strcmp(a, "-object")) {
+            NEED_ARG();
+            int r = !strcmp(a, "-netdev") ? netopt_netdev(&o->net, val)
+                    : !strcmp(a, "-nic")  ? netopt_nic(&o->net, val)
+                                          : netopt_object(&o->net, val);
+            if (r < 0)
+                return -1;
         } else if (!strcmp(a, "-no-reboot")) {
             o->no_reboot = true;
         } else if (!strcmp(a, "-d")) {
@@ -296,11 +324,55 @@ int options_parse(Options *o, int argc, char **argv)
                 return fail("bad instruction rate '%s' (at least 1000)", val);
         } else if (!strcmp(a, "-stats")) {
             o->stats = true;
+        } else if (!strcmp(a, "-remote")) {
+            NEED_ARG();
+            if (o->n_remote == 8)
+                return fail("%s", "at most eight -remote slots");
+            o->remote[o->n_remote++] = val;
+        } else if (!strcmp(a, "-remote-stats")) {
+            o->remote_stats = true;
+        } else if (!strcmp(a, "-expect") || !strcmp(a, "-send")) {
+            NEED_ARG();
+            if (o->n_expect_steps == (int)(sizeof o->expect_steps / sizeof o->expect_steps[0]))
+                return fail("too many --expect/--send steps at '%s' (at most 64)", val);
+            o->expect_steps[o->n_expect_steps].send = !strcmp(a, "-send");
+            o->expect_steps[o->n_expect_steps++].text = val;
+        } else if (!strcmp(a, "-expect-script")) {
+            NEED_ARG();
+            o->expect_script = val;
+        } else if (!strcmp(a, "-expect-timeout")) {
+            NEED_ARG();
+            char *end;
+            o->expect_timeout_s = strtod(val, &end);
+            if (*end || !(o->expect_timeout_s > 0))
+                return fail("bad expect timeout '%s' (seconds > 0)", val);
+        } else if (!strcmp(a, "-screendump")) {
+            NEED_ARG();
+            o->screendump = val;
+        } else if (!strcmp(a, "-snapshot")) {
+            o->snapshot = true;
+        } else if (!strcmp(a, "-kernel")) {
+            NEED_ARG();
+            o->kernel = val;
+        } else if (!strcmp(a, "-initrd")) {
+            NEED_ARG();
+            o->initrd = val;
+        } else if (!strcmp(a, "-append")) {
+            NEED_ARG();
+            o->append = val;
         } else {
             return fail("unknown option '%s' (try --help)", argv[i]);
         }
 #undef NEED_ARG
     }
+    if (o->expect_script && o->n_expect_steps)
+        return fail("%s", "use --expect/--send or --expect-script, not both");
+    if (!o->expect_timeout_s)
+        o->expect_timeout_s = 60;
+    if ((o->initrd || o->append) && !o->kernel)
+        return fail("%s", "-initrd and -append need -kernel");
+    if (netopt_check(&o->net) < 0)
+        return -1;
     if (!o->bios)
         o->bios = "/usr/share/seabios/bios-256k.bin";
     return 0;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "iodev/net/netopt.h"
+
 typedef struct Options {
     const char *bios;
     uint32_t ram_mb;
@@ -36,6 +38,22 @@ typedef struct Options {
     bool deterministic;        /* fixed RTC time, reproducible runs */
     bool list_slots;
     bool dump_text;            /* --dump-text: print the text screen at exit */
+    bool snapshot;             /* -snapshot: disk writes go to a throw-away overlay */
+    const char *screendump;    /* -screendump FILE.png: the screen at exit */
+    const char *kernel;        /* -kernel bzImage (direct Linux boot) */
+    const char *initrd;        /* -initrd */
+    const char *append;        /* -append */
+    /* Expect/send on COM1 (the headless test harness): --expect/--send in
+     * command-line order, or a script file; each expect waits up to
+     * expect_timeout_s host seconds. */
+    struct { bool send; const char *text; } expect_steps[64];
+    int n_expect_steps;
+    const char *expect_script;
+    double expect_timeout_s;
+    NetOptions net;            /* -netdev, -nic, -device ne2k_*, -object filter-dump */
+    const char *remote[8];     /* -remote SLOT=SPEC: slots served by a port server */
+    int n_remote;
+    bool remote_stats;         /* --remote-stats: per-slot remote statistics at exit */
 } Options;
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),

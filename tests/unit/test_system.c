@@ -131,12 +131,11 @@ Test(system, cpuid_leaf1_signature_and_features)
     cr_assert_eq(cpu->gpr[R_EAX], 0x652u);   /* family 6, model 5, stepping 2 */
     cr_assert_eq(cpu->gpr[R_EBX], 0);
     cr_assert_eq(cpu->gpr[R_ECX], 0);
-    /* MMX is reported once fpu/mmx.c implements it (not yet). */
     uint32_t want = CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
-                    CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV;
+                    CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_MMX | CPUID_FXSR;
     cr_assert_eq(cpu->gpr[R_EDX], want, "features %08X", cpu->gpr[R_EDX]);
     cr_assert_eq(cpu->gpr[R_EDX] & (CPUID_APIC | CPUID_MCE | CPUID_MCA | CPUID_PAT |
-                                    CPUID_PSE36 | CPUID_FXSR | (1u << 25)), 0);
+                                    CPUID_PSE36 | (1u << 25)), 0);   /* no SSE */
 }
 
 Test(system, cpuid_leaf2_and_out_of_range_leaves)
@@ -210,10 +209,13 @@ Test(system, mov_cr2_cr3_cr4)
 
 Test(system, mov_cr4_reserved_bit_faults)
 {
-    cpu->gpr[R_EAX] = 0x200;   /* OSFXSR: no FXSR on this model */
+    cpu->gpr[R_EAX] = 0x400;   /* OSXMMEXCPT: no SSE on this model */
     cr_assert_eq(RUN(0x0F, 0x22, 0xE0, HLT), EXC_GP);
     cr_assert_eq(h_last_errcode(cpu), 0);
     cr_assert_eq(cpu->cr4, 0);
+    cpu->gpr[R_EAX] = CR4_OSFXSR;   /* FXSR is there (Linux sets it) */
+    cr_assert_eq(RUN(0x0F, 0x22, 0xE0, HLT), -1);
+    cr_assert_eq(cpu->cr4, CR4_OSFXSR);
 }
 
 Test(system, clts_clears_ts_and_is_privileged)

@@ -1,0 +1,234 @@
+/* kairo-portd: the port server. Serves device slots to remote Kairo
+ * clients over raw Ethernet or UDP (see --help). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iodev/remote/portd_backends.h"
+#include "iodev/remote/portd_config.h"
+#include "iodev/remote/proto.h"
+#include "iodev/remote/server.h"
+#include "iodev/remote/transport.h"
+#include "machine/clock.h"
+
+static volatile sig_atomic_t stop_signal, stats_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+static void on_stats(int sig)
+{
+    stats_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: kairo-portd -c CONFIG [--stats]\n"
+          "       kairo-portd --genkey FILE\n"
+          "Serves I/O port slots to kairo -remote clients.\n"
+          "  -c, --config FILE  the configuration (below)\n"
+          "  --stats            print counters at exit (also on SIGUSR1)\n"
+          "  --genkey FILE      write a new random key (mode 0600) and exit\n"
+          "  -h, --help         this text\n\n",
+          out);
+    fputs(pd_config_help, out);
+}
+
+static int genkey(const char *path)
+{
+    uint8_t key[RP_KEY_LEN];
+    if (!rp_crypto_init()) {
+        fprintf(stderr, "kairo-portd: libsodium failed to initialise\n");
+        return 1;
+    }
+    rp_random(key, sizeof key);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    char hex[2 * RP_KEY_LEN + 2];
+    for (int i = 0; i < RP_KEY_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    hex[2 * RP_KEY_LEN] = '\n';
+    if (fd < 0 || write(fd, hex, 2 * RP_KEY_LEN + 1) != 2 * RP_KEY_LEN + 1) {
+        fprintf(stderr, "kairo-portd: cannot write key '%s': %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    close(fd);
+    return 0;
+}
+
+typedef struct Portd {
+    PdConfig cfg;
+    RemoteServer srv;
+    RpTransport t[PD_MAX_LISTEN];
+    int n_t;
+    PdDevice *dev[RS_MAX_SLOTS];
+    Clock clock;
+    uint64_t icount, start;     /* device time: 1 "instruction" a host ns */
+} Portd;
+
+static bool load_key(const PdConfig *c, uint8_t key[RP_KEY_LEN])
+{
+    char err[300];
+    if (!c->key[0]) {
+        memset(key, 0, RP_KEY_LEN);
+        fprintf(stderr, "kairo-portd: no key line: frames carry a MAC under a well-known key\n");
+        return true;
+    }
+    if (rp_load_key(c->key, key, err, sizeof err))
+        return true;
+    fprintf(stderr, "kairo-portd: %s\n", err);
+    return false;
+}
+
+static bool open_listeners(Portd *pd)
+{
+    char err[300];
+    for (int i = 0; i < pd->cfg.n_listen; i++) {
+        bool ok = pd->cfg.listen[i].eth
+                      ? rp_transport_open_eth(&pd->t[i], pd->cfg.listen[i].where, err, sizeof err)
+                      : rp_transport_open_udp(&pd->t[i], pd->cfg.listen[i].where, NULL, NULL, err,
+                                              sizeof err);
+        if (!ok) {
+            fprintf(stderr, "kairo-portd: %s\n", err);
+            return false;
+        }
+        pd->n_t = i + 1;
+    }
+    return true;
+}
+
+static bool open_slot(Portd *pd, const PdSlotConfig *sc, int i)
+{
+    char err[400];
+    PdDevice *d = calloc(1, sizeof *d);
+    if (!d) {
+        fprintf(stderr, "kairo-portd: out of memory\n");
+        return false;
+    }
+    pd->dev[i] = d;
+    d->kind = sc->backend;
+    RsBackend be = pd_backend(d);
+    RsSlot *s = rs_add_slot(&pd->srv, sc->name, &be);
+    bool ok = s != NULL;
+    for (int r = 0; ok && r < sc->n_ranges; r++)
+        ok = rs_slot_allow_ports(s, sc->ranges[r].first, sc->ranges[r].last, sc->ranges[r].widths);
+    for (int q = 0; ok && q < sc->n_irqs; q++)
+        ok = rs_slot_add_irq(s, sc->irqs[q]);
+    for (int c = 0; ok && c < pd->cfg.n_clients; c++)
+        ok = rs_slot_allow_client(s, &pd->cfg.clients[c]);
+    for (int c = 0; ok && c < sc->n_clients; c++)
+        ok = rs_slot_allow_client(s, &sc->clients[c]);
+    if (!ok) {
+        fprintf(stderr, "kairo-portd: slot %s: too many entries\n", sc->name);
+        return false;
+    }
+    if (!pd_device_open(d, sc, s, &pd->clock, NULL, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+static void serve_frames(Portd *pd, RpTransport *t)
+{
+    static uint8_t frame[RP_MAX_FRAME + 1];
+    RpPeer from;
+    size_t n;
+    for (int budget = 256; budget && (n = rp_transport_recv(t, frame, sizeof frame, &from)); budget--)
+        rs_handle(&pd->srv, t, frame, n, &from);
+}
+
+static void advance_devices(Portd *pd)
+{
+    pd->icount = rp_now_ns() - pd->start;
+    clock_run_timers(&pd->clock);
+}
+
+static void run(Portd *pd, bool stats)
+{
+    struct pollfd fds[PD_MAX_LISTEN];
+    for (int i = 0; i < pd->n_t; i++)
+        fds[i] = (struct pollfd){ .fd = pd->t[i].fd, .events = POLLIN };
+    while (!stop_signal) {
+        poll(fds, (nfds_t)pd->n_t, 1);
+        advance_devices(pd);
+        for (int i = 0; i < pd->n_t; i++)
+            if (fds[i].revents & POLLIN)
+                serve_frames(pd, &pd->t[i]);
+        advance_devices(pd);
+        rs_tick(&pd->srv, rp_now_ns());
+        if (stats_signal) {
+            stats_signal = 0;
+            rs_print_stats(&pd->srv, stderr);
+        }
+    }
+    if (stats)
+        rs_print_stats(&pd->srv, stderr);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = NULL;
+    bool stats = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+            config = argv[++i];
+        } else if (!strcmp(argv[i], "--genkey") && i + 1 < argc) {
+            return genkey(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--stats")) {
+            stats = true;
+        } else {
+            fprintf(stderr, "kairo-portd: unknown argument '%s' (try --help)\n", argv[i]);
+            return 1;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "kairo-portd: no configuration (-c FILE; --help describes it)\n");
+        return 1;
+    }
+    static Portd pd;
+    char err[400];
+    uint8_t key[RP_KEY_LEN];
+    if (!pd_config_load(&pd.cfg, config, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        return 1;
+    }
+    if (!rp_crypto_init() || !load_key(&pd.cfg, key))
+        return 1;
+    rs_init(&pd.srv, key);
+    pd.start = rp_now_ns();
+    clock_init(&pd.clock, 1000000000ull, &pd.icount);
+    bool ok = open_listeners(&pd);
+    for (int i = 0; ok && i < pd.cfg.n_slots; i++)
+        ok = open_slot(&pd, &pd.cfg.slots[i], i);
+    if (ok) {
+        struct sigaction sa = { .sa_handler = on_stop };
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sa.sa_handler = on_stats;
+        sigaction(SIGUSR1, &sa, NULL);
+        fprintf(stderr, "kairo-portd: serving %d slot(s) on %d listener(s)\n", pd.cfg.n_slots,
+                pd.n_t);
+        run(&pd, stats);
+    }
+    for (int i = 0; i < pd.cfg.n_slots; i++)
+        if (pd.dev[i]) {
+            pd_device_close(pd.dev[i]);
+            free(pd.dev[i]);
+        }
+    for (int i = 0; i < pd.n_t; i++)
+        rp_transport_close(&pd.t[i]);
+    return ok ? 0 : 1;
+}

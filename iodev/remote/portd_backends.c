@@ -1,0 +1,211 @@
+/* kairo-portd's slot backends (see portd_backends.h). */
+#include "iodev/remote/portd_backends.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <sys/io.h>
+
+static uint32_t host_in(uint16_t port, unsigned width)
+{
+    return width == 1 ? inb(port) : width == 2 ? inw(port) : inl(port);
+}
+
+static void host_out(uint16_t port, unsigned width, uint32_t v)
+{
+    if (width == 1)
+        outb((uint8_t)v, port);
+    else if (width == 2)
+        outw((uint16_t)v, port);
+    else
+        outl(v, port);
+}
+
+const PdPortSpace pd_host_ports = { ioperm, host_in, host_out };
+#else
+static int no_ioperm(unsigned long from, unsigned long num, int on)
+{
+    (void)from, (void)num, (void)on;
+    errno = ENOSYS;
+    return -1;
+}
+static uint32_t no_in(uint16_t port, unsigned width)
+{
+    (void)port, (void)width;
+    return 0xFFFFFFFFu;
+}
+static void no_out(uint16_t port, unsigned width, uint32_t v)
+{
+    (void)port, (void)width, (void)v;
+}
+const PdPortSpace pd_host_ports = { no_ioperm, no_in, no_out };
+#endif
+
+/* --- the port calls of each kind --- */
+
+static uint32_t uart_read(void *o, uint16_t port, unsigned w)
+{
+    return uart_port_read(&((PdDevice *)o)->uart, port, w);
+}
+
+static void uart_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    uart_port_write(&((PdDevice *)o)->uart, port, w, v);
+}
+
+/* The control block (0x3F6/0x376) is the one with address bit 9 set. */
+static bool ide_is_ctl(uint16_t port)
+{
+    return port & 0x200;
+}
+
+static uint32_t ide_read(void *o, uint16_t port, unsigned w)
+{
+    PdDevice *d = o;
+    return ide_is_ctl(port) ? ide_ctl_read(&d->ide, port, w) : ide_cmd_read(&d->ide, port, w);
+}
+
+static void ide_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    PdDevice *d = o;
+    if (ide_is_ctl(port))
+        ide_ctl_write(&d->ide, port, w, v);
+    else
+        ide_cmd_write(&d->ide, port, w, v);
+}
+
+static uint32_t real_read(void *o, uint16_t port, unsigned w)
+{
+    return ((PdDevice *)o)->ports->in(port, w);
+}
+
+static void real_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    ((PdDevice *)o)->ports->out(port, w, v);
+}
+
+static uint32_t mock_read(void *o, uint16_t port, unsigned w)
+{
+    PdDevice *d = o;
+    uint32_t v = 0;
+    for (unsigned i = 0; i < w; i++)
+        v |= (uint32_t)d->mock[(uint16_t)(port + i)] << (8 * i);
+    return v;
+}
+
+static void mock_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    PdDevice *d = o;
+    for (unsigned i = 0; i < w; i++)
+        d->mock[(uint16_t)(port + i)] = (uint8_t)(v >> (8 * i));
+}
+
+static const struct {
+    uint32_t (*read)(void *o, uint16_t port, unsigned w);
+    void (*write)(void *o, uint16_t port, unsigned w, uint32_t v);
+} kinds[PD_BACKEND_COUNT] = {
+    [PD_UART] = { uart_read, uart_write },
+    [PD_IDE] = { ide_read, ide_write },
+    [PD_IOPORTS] = { real_read, real_write },
+    [PD_MOCK] = { mock_read, mock_write },
+};
+
+RsBackend pd_backend(PdDevice *d)
+{
+    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d };
+}
+
+/* --- creating --- */
+
+/* A device opened without a slot (tests) has its lines unconnected. */
+static void line_changed(void *opaque, int line, bool level)
+{
+    if (opaque)
+        rs_slot_set_irq(opaque, line, level);
+}
+
+static void ide_line(void *opaque, int level)
+{
+    line_changed(opaque, 0, level != 0);
+}
+
+static bool open_uart(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    char why[300];
+    if (!chardev_open(&d->chr, sc->arg, why, sizeof why)) {
+        snprintf(err, errlen, "slot %s: %s", sc->name, why);
+        return false;
+    }
+    IrqLine line = { line_changed, d->slot, 0 };
+    uart_init(&d->uart, clock, &line, &d->chr);
+    return true;
+}
+
+static bool open_ide(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
+{
+    char images[sizeof sc->arg], why[300];
+    snprintf(images, sizeof images, "%s", sc->arg);
+    IdeHooks hooks = { ide_line, d->slot };
+    /* No guest memory here: the channel does PIO only (its bus-master DMA
+     * registers stay on the client's chipset). */
+    ide_init(&d->ide, NULL, &hooks, sc->name);
+    char *save = NULL;
+    int unit = 0;
+    for (char *img = strtok_r(images, ",", &save); img && unit < 2;
+         img = strtok_r(NULL, ",", &save), unit++) {
+        if (!ide_attach_disk(&d->ide, unit, img, false, why, sizeof why)) {
+            snprintf(err, errlen, "slot %s: %s", sc->name, why);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ioperm for every allowed range: the slot can never reach another port,
+ * and the kernel enforces it too. */
+static bool open_ioports(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
+{
+    for (int i = 0; i < sc->n_ranges; i++) {
+        const RsRange *r = &sc->ranges[i];
+        unsigned long n = (unsigned long)r->last - r->first + 1;
+        if (d->ports->ioperm(r->first, n, 1) != 0) {
+            int e = errno;
+            snprintf(err, errlen, "slot %s: ioperm(0x%X, %lu): %s%s", sc->name, r->first, n,
+                     strerror(e),
+                     e == ENOSYS ? " (this kernel has no I/O port access; serve the slot "
+                                   "with a device model instead)"
+                     : e == EPERM ? " (needs root or CAP_SYS_RAWIO)" : "");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool pd_device_open(PdDevice *d, const PdSlotConfig *sc, RsSlot *slot, Clock *clock,
+                    const PdPortSpace *ports, char *err, size_t errlen)
+{
+    d->kind = sc->backend;
+    d->slot = slot;
+    d->ports = ports ? ports : &pd_host_ports;
+    d->chr.kind = CHARDEV_NONE;
+    if (d->kind == PD_UART)
+        return open_uart(d, sc, clock, err, errlen);
+    if (d->kind == PD_IDE)
+        return open_ide(d, sc, err, errlen);
+    if (d->kind == PD_IOPORTS)
+        return open_ioports(d, sc, err, errlen);
+    return true;
+}
+
+void pd_device_close(PdDevice *d)
+{
+    if (d->kind == PD_UART) {
+        chardev_flush(&d->chr);
+        chardev_close(&d->chr);
+    } else if (d->kind == PD_IDE) {
+        ide_flush(&d->ide);
+        ide_close(&d->ide);
+    }
+}

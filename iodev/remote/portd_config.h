@@ -1,0 +1,43 @@
+/* kairo-portd's configuration file (the grammar is in portd_config.c and
+ * in `kairo-portd --help`). */
+#ifndef KAIRO_REMOTE_PORTD_CONFIG_H
+#define KAIRO_REMOTE_PORTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "iodev/remote/server.h"
+
+#define PD_MAX_LISTEN 8
+
+enum { PD_UART, PD_IDE, PD_IOPORTS, PD_MOCK, PD_BACKEND_COUNT };
+
+typedef struct PdSlotConfig {
+    char name[RP_SLOT_NAME_LEN + 1];
+    int backend;                /* PD_* */
+    char arg[512];              /* uart: chardev spec; ide: image[,image2] */
+    RsRange ranges[RS_MAX_RANGES];
+    int n_ranges;
+    int irqs[RP_MAX_IRQS];
+    int n_irqs;
+    RsClient clients[RS_MAX_CLIENTS];
+    int n_clients;
+} PdSlotConfig;
+
+typedef struct PdConfig {
+    char key[512];              /* key file; empty = the well-known development key */
+    struct { bool eth; char where[256]; } listen[PD_MAX_LISTEN];
+    int n_listen;
+    RsClient clients[RS_MAX_CLIENTS];   /* before the first slot: for every slot */
+    int n_clients;
+    PdSlotConfig slots[RS_MAX_SLOTS];
+    int n_slots;
+} PdConfig;
+
+/* Parse a whole file; false with "FILE:LINE: reason" in err. */
+bool pd_config_load(PdConfig *c, const char *path, char *err, size_t errlen);
+/* Parse text (tests). */
+bool pd_config_parse(PdConfig *c, const char *text, const char *name, char *err, size_t errlen);
+extern const char pd_config_help[];
+
+#endif

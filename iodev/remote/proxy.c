@@ -1,0 +1,310 @@
+/* Remote-port proxies (see proxy.h). */
+#include "iodev/remote/proxy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "iodev/remote/client.h"
+#include "iodev/remote/proto.h"
+#include "iodev/remote/transport.h"
+
+#define POLL_NS 200000ull   /* guest time between looks at the network (interrupts) */
+
+typedef struct RemoteProxy {
+    RemoteClient rc;
+    RpTransport t;
+    RpFaults faults;
+    Clock *clock;
+    Timer poll;
+    const IrqLine *lines[RP_MAX_IRQS];
+    struct { int slot; const PortOps *ops; void *opaque; } orig[4];
+    int n_orig;
+} RemoteProxy;
+
+/* --- the PortOps --- */
+
+static uint32_t proxy_read(void *opaque, uint16_t port, unsigned size)
+{
+    return rc_read(&((RemoteProxy *)opaque)->rc, port, size);
+}
+
+static void proxy_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
+{
+    rc_write(&((RemoteProxy *)opaque)->rc, port, size, value);
+}
+
+static void proxy_read_string(void *opaque, uint16_t port, unsigned size, void *buf,
+                              unsigned count)
+{
+    rc_read_string(&((RemoteProxy *)opaque)->rc, port, size, buf, count);
+}
+
+static void proxy_write_string(void *opaque, uint16_t port, unsigned size, const void *buf,
+                               unsigned count)
+{
+    rc_write_string(&((RemoteProxy *)opaque)->rc, port, size, buf, count);
+}
+
+/* The access widths the local device took, so the bus splits the same way
+ * and the server's allowlist sees the widths the device model expects. */
+static const PortOps proxy_ops_narrow = { proxy_read, proxy_write, false };
+static const PortOps proxy_ops_wide = { proxy_read, proxy_write, true };
+static const PortStringOps proxy_string_ops = { proxy_read_string, proxy_write_string };
+
+static bool is_proxy(const PortSlot *s)
+{
+    return s->ops == &proxy_ops_narrow || s->ops == &proxy_ops_wide;
+}
+
+static void proxy_irq(void *opaque, int line, bool level)
+{
+    RemoteProxy *p = opaque;
+    if (line >= 0 && line < RP_MAX_IRQS)
+        irq_set(p->lines[line], level);
+}
+
+/* Interrupts arrive between accesses too, and posted writes must not wait
+ * for the next read forever: look every POLL_NS of guest time. */
+static void proxy_poll(void *opaque)
+{
+    RemoteProxy *p = opaque;
+    rc_flush(&p->rc);
+    rc_poll(&p->rc);
+    timer_mod(&p->poll, clock_ns(p->clock) + POLL_NS);
+}
+
+/* --- the spec --- */
+
+typedef struct Spec {
+    char slot[RP_SLOT_NAME_LEN + 1];
+    bool eth;
+    char where[256];            /* interface, or HOST:PORT */
+    uint8_t peer_mac[6];
+    bool have_peer;
+    const char *key;
+    unsigned timeout_ms, loss, dup, reorder;
+    uint64_t seed;
+    char buf[512];
+} Spec;
+
+static bool parse_pct(const char *v, unsigned *out)
+{
+    char *end;
+    unsigned long x = strtoul(v, &end, 10);
+    if (!*v || *end || x > 100)
+        return false;
+    *out = (unsigned)x;
+    return true;
+}
+
+static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
+{
+    char *eq = strchr(kv, '=');
+    if (!eq) {
+        snprintf(err, errlen, "-remote: bad option '%s'", kv);
+        return false;
+    }
+    *eq = 0;
+    const char *v = eq + 1;
+    char *end = NULL;
+    bool ok = true;
+    if (!strcmp(kv, "peer"))
+        ok = s->have_peer = rp_parse_mac(v, s->peer_mac);
+    else if (!strcmp(kv, "key"))
+        s->key = v;
+    else if (!strcmp(kv, "timeout"))
+        ok = (s->timeout_ms = (unsigned)strtoul(v, &end, 10)) > 0 && !*end;
+    else if (!strcmp(kv, "loss"))
+        ok = parse_pct(v, &s->loss);
+    else if (!strcmp(kv, "dup"))
+        ok = parse_pct(v, &s->dup);
+    else if (!strcmp(kv, "reorder"))
+        ok = parse_pct(v, &s->reorder);
+    else if (!strcmp(kv, "seed"))
+        s->seed = strtoull(v, &end, 0), ok = *v && !*end;
+    else {
+        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, timeout, loss, dup, "
+                              "reorder, seed)", kv);
+        return false;
+    }
+    if (!ok)
+        snprintf(err, errlen, "-remote: bad value for '%s': '%s'", kv, v);
+    return ok;
+}
+
+/* SLOT=eth:IFACE,peer=MAC,... or SLOT=udp:HOST:PORT,... */
+static bool parse_spec(Spec *s, const char *spec, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->buf, sizeof s->buf, "%s", spec);
+    char *eq = strchr(s->buf, '=');
+    if (!eq || eq == s->buf || (size_t)(eq - s->buf) > RP_SLOT_NAME_LEN) {
+        snprintf(err, errlen, "-remote: want SLOT=eth:IFACE,peer=MAC or SLOT=udp:HOST:PORT: '%s'",
+                 spec);
+        return false;
+    }
+    *eq = 0;
+    memcpy(s->slot, s->buf, (size_t)(eq - s->buf) + 1);
+    char *save = NULL, *target = strtok_r(eq + 1, ",", &save);
+    if (!target || (strncmp(target, "eth:", 4) && strncmp(target, "udp:", 4)) || !target[4]) {
+        snprintf(err, errlen, "-remote %s: the transport is eth:IFACE or udp:HOST:PORT", s->slot);
+        return false;
+    }
+    s->eth = target[0] == 'e';
+    snprintf(s->where, sizeof s->where, "%s", target + 4);
+    for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+        if (!parse_option(s, kv, err, errlen))
+            return false;
+    if (s->eth && !s->have_peer) {
+        snprintf(err, errlen, "-remote %s: eth needs peer=MAC", s->slot);
+        return false;
+    }
+    return true;
+}
+
+static bool open_transport(RemoteProxy *p, const Spec *s, RpPeer *peer, char *err, size_t errlen)
+{
+    memset(peer, 0, sizeof *peer);
+    bool ok;
+    if (s->eth) {
+        ok = rp_transport_open_eth(&p->t, s->where, err, errlen);
+        memcpy(peer->mac, s->peer_mac, 6);
+    } else {
+        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, err, errlen);
+    }
+    if (ok && (s->loss || s->dup || s->reorder)) {
+        rp_faults_init(&p->faults, s->loss, s->dup, s->reorder, s->seed);
+        p->t.faults = &p->faults;
+    }
+    return ok;
+}
+
+static bool load_key(const Spec *s, uint8_t key[RP_KEY_LEN], char *err, size_t errlen)
+{
+    if (s->key) {
+        char why[300];
+        if (rp_load_key(s->key, key, why, sizeof why))
+            return true;
+        snprintf(err, errlen, "-remote %s: %s", s->slot, why);
+        return false;
+    }
+    memset(key, 0, RP_KEY_LEN);
+    fprintf(stderr, "kairo: remote %s: no key=FILE: frames carry a MAC under a well-known key "
+                    "(anyone on the link can forge them)\n", s->slot);
+    return true;
+}
+
+/* The slot and its companions ("ide1-ctl") change hands together. */
+static void take_slots(RemoteProxy *p, PortBus *bus, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < bus->n_slots && p->n_orig < 4; i++) {
+        PortSlot *s = &bus->slots[i];
+        if (strcmp(s->name, name) && !(strncmp(s->name, name, n) == 0 && s->name[n] == '-'))
+            continue;
+        p->orig[p->n_orig].slot = i;
+        p->orig[p->n_orig].ops = s->ops;
+        p->orig[p->n_orig].opaque = s->opaque;
+        p->n_orig++;
+        portbus_replace(bus, i, s->ops->wide_ok ? &proxy_ops_wide : &proxy_ops_narrow, p);
+        portbus_set_string_ops(bus, i, &proxy_string_ops);
+    }
+}
+
+bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup irq_line,
+                   void *irq_opaque, char *err, size_t errlen)
+{
+    Spec s;
+    uint8_t key[RP_KEY_LEN];
+    if (!parse_spec(&s, spec, err, errlen))
+        return false;
+    PortSlot *slot = portbus_find(bus, s.slot);
+    if (!slot || is_proxy(slot)) {
+        snprintf(err, errlen, "-remote: %s slot '%s' (see --list-slots)",
+                 slot ? "already remote:" : "no", s.slot);
+        return false;
+    }
+    if (!rp_crypto_init()) {
+        snprintf(err, errlen, "-remote: libsodium failed to initialise");
+        return false;
+    }
+    if (!load_key(&s, key, err, errlen))
+        return false;
+    RemoteProxy *p = calloc(1, sizeof *p);
+    RpPeer peer;
+    if (!p || !open_transport(p, &s, &peer, err, errlen)) {
+        free(p);
+        return false;
+    }
+    rc_init(&p->rc, &p->t, &peer, key, s.slot, s.timeout_ms);
+    for (int i = 0; i < slot->n_irqs && i < RP_MAX_IRQS; i++)
+        p->lines[i] = irq_line ? irq_line(irq_opaque, slot->irqs[i]) : NULL;
+    rc_set_irq(&p->rc, proxy_irq, p, (unsigned)slot->n_irqs);
+    p->clock = clock;
+    take_slots(p, bus, s.slot);
+    if (!rc_connect(&p->rc, 1000))
+        fprintf(stderr, "kairo: remote %s: no session with the server yet (slot offline, "
+                        "retrying every second)\n", s.slot);
+    if (clock) {
+        timer_init(&p->poll, clock, proxy_poll, p);
+        timer_mod(&p->poll, clock_ns(clock) + POLL_NS);
+    }
+    return true;
+}
+
+struct RemoteClient *remote_client_of(PortBus *bus, const char *name)
+{
+    PortSlot *s = portbus_find(bus, name);
+    return s && is_proxy(s) ? &((RemoteProxy *)s->opaque)->rc : NULL;
+}
+
+static void print_one(const RemoteClient *rc, FILE *out)
+{
+    const RcStats *st = &rc->st;
+    uint64_t drops = 0;
+    for (int i = 0; i < RP_DROP_COUNT; i++)
+        drops += st->drops[i];
+    fprintf(out, "kairo: remote %s: %llu round trips, latency p50 %.1f us p99 %.1f us, "
+                 "%llu retransmissions, %llu errors (%llu refused, %llu offline accesses, "
+                 "%llu times offline), %llu frames dropped\n",
+            rc->slot, (unsigned long long)st->round_trips,
+            (double)rc_latency_percentile(st, 50) / 1000.0,
+            (double)rc_latency_percentile(st, 99) / 1000.0, (unsigned long long)st->retransmits,
+            (unsigned long long)(st->refused + st->offline_accesses), (unsigned long long)st->refused,
+            (unsigned long long)st->offline_accesses, (unsigned long long)st->offline_events,
+            (unsigned long long)drops);
+    if (!drops)
+        return;
+    fprintf(out, "kairo: remote %s: dropped", rc->slot);
+    for (int i = 0; i < RP_DROP_COUNT; i++)
+        if (st->drops[i])
+            fprintf(out, " %s=%llu", rp_drop_name(i), (unsigned long long)st->drops[i]);
+    fputc('\n', out);
+}
+
+void remote_print_stats(const PortBus *bus, FILE *out)
+{
+    for (int i = 0; i < bus->n_slots; i++) {
+        const PortSlot *s = &bus->slots[i];
+        RemoteProxy *p = s->opaque;
+        if (is_proxy(s) && p->orig[0].slot == i)    /* once per proxy */
+            print_one(&p->rc, out);
+    }
+}
+
+void remote_detach_all(PortBus *bus)
+{
+    for (int i = 0; i < bus->n_slots; i++) {
+        PortSlot *s = &bus->slots[i];
+        if (!is_proxy(s))
+            continue;
+        RemoteProxy *p = s->opaque;
+        rc_flush(&p->rc);
+        if (p->clock)
+            timer_del(&p->poll);
+        for (int k = 0; k < p->n_orig; k++)
+            portbus_replace(bus, p->orig[k].slot, p->orig[k].ops, p->orig[k].opaque);
+        rp_transport_close(&p->t);
+        free(p);
+    }
+}

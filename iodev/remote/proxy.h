@@ -1,0 +1,38 @@
+/* Remote-port proxies: a slot's PortOps replaced by ones that forward every
+ * access to a port server (-remote SLOT=SPEC).
+ *
+ *   SLOT=eth:IFACE,peer=MAC[,key=FILE][,OPTIONS]
+ *   SLOT=udp:HOST:PORT[,key=FILE][,OPTIONS]
+ *   OPTIONS: timeout=MS (peer loss, default 2000), and for tests a seeded
+ *   fault layer: loss=PCT, dup=PCT, reorder=PCT, seed=N
+ *
+ * The slot's companions ("ide1-ctl" for "ide1") follow it into the same
+ * session. The slot's IRQs are driven from the server's line state. */
+#ifndef KAIRO_REMOTE_PROXY_H
+#define KAIRO_REMOTE_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "iodev/irq.h"
+#include "iodev/portbus.h"
+#include "machine/clock.h"
+
+/* The machine's interrupt line for an IRQ number. */
+typedef const IrqLine *(*RemoteIrqLookup)(void *opaque, int irq);
+
+/* Switch the slot named in spec ("com2=udp:...") to a proxy. False with a
+ * one-line reason in err (unknown slot, bad spec, unreadable key...). */
+bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup irq_line,
+                   void *irq_opaque, char *err, size_t errlen);
+/* Per-slot statistics of every proxy on the bus (--remote-stats). */
+void remote_print_stats(const PortBus *bus, FILE *out);
+/* Send posted writes, give the slots back their local handlers, close. */
+void remote_detach_all(PortBus *bus);
+
+/* A proxy's client engine, for tools and tests that drive a slot without
+ * a CPU (NULL if the slot is not remote). */
+struct RemoteClient *remote_client_of(PortBus *bus, const char *slot);
+
+#endif

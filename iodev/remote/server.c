@@ -1,0 +1,432 @@
+/* The server side of remote ports (see server.h). */
+#include "iodev/remote/server.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define IRQ_RESEND_NS 2000000ull        /* 2 ms without an ack: send the state again */
+#define SESSION_IDLE_NS 600000000000ull /* 10 min of silence frees a session */
+#define REPLY_HEAD (2 + RP_IRQ_STATE_LEN)
+#define MAX_OPS (RP_MAX_PAYLOAD / 4)
+
+void rs_init(RemoteServer *srv, const uint8_t psk[RP_KEY_LEN])
+{
+    memset(srv, 0, sizeof *srv);
+    memcpy(srv->psk, psk, RP_KEY_LEN);
+    rp_handshake_key(psk, srv->hs_key);
+}
+
+RsSlot *rs_find_slot(RemoteServer *srv, const char *name)
+{
+    for (int i = 0; i < srv->n_slots; i++)
+        if (strcmp(srv->slots[i].name, name) == 0)
+            return &srv->slots[i];
+    return NULL;
+}
+
+RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
+{
+    if (srv->n_slots >= RS_MAX_SLOTS || !name[0] || strlen(name) > RP_SLOT_NAME_LEN ||
+        rs_find_slot(srv, name))
+        return NULL;
+    RsSlot *s = &srv->slots[srv->n_slots++];
+    memset(s, 0, sizeof *s);
+    memcpy(s->name, name, strlen(name));
+    s->be = *be;
+    s->srv = srv;
+    return s;
+}
+
+bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths)
+{
+    if (s->n_ranges >= RS_MAX_RANGES || last < first || !(widths & 7) || (widths & ~7))
+        return false;
+    s->ranges[s->n_ranges++] = (RsRange){ first, last, widths };
+    return true;
+}
+
+bool rs_slot_allow_client(RsSlot *s, const RsClient *c)
+{
+    if (s->n_clients >= RS_MAX_CLIENTS)
+        return false;
+    s->clients[s->n_clients++] = *c;
+    return true;
+}
+
+bool rs_slot_add_irq(RsSlot *s, int irq)
+{
+    if (s->n_irqs >= RP_MAX_IRQS || irq < 0 || irq > 15)
+        return false;
+    s->irqs[s->n_irqs++] = irq;
+    return true;
+}
+
+bool rs_port_allowed(const RsSlot *s, uint16_t port, unsigned width)
+{
+    uint32_t last = (uint32_t)port + width - 1;
+    for (int i = 0; i < s->n_ranges; i++)
+        if ((s->ranges[i].widths & width) && port >= s->ranges[i].first &&
+            last <= s->ranges[i].last)
+            return true;
+    return false;
+}
+
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+    return false;
+}
+
+static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *from)
+{
+    for (int i = 0; i < s->n_clients; i++) {
+        const RsClient *c = &s->clients[i];
+        if (t->kind == RP_TRANSPORT_ETH ? c->is_mac && memcmp(c->mac, from->mac, 6) == 0
+                                        : !c->is_mac && same_address(&c->addr, &from->sa))
+            return true;
+    }
+    return false;
+}
+
+/* --- sending --- */
+
+static void send_sealed(RemoteServer *srv, RsSession *ss, const uint8_t *frame, size_t len)
+{
+    if (!rp_transport_send(ss->t, &ss->peer, frame, len))
+        srv->st.drops[RP_DROP_SEND]++;
+}
+
+static void send_irq_state(RemoteServer *srv, RsSession *ss, uint64_t now)
+{
+    uint8_t payload[RP_IRQ_STATE_LEN];
+    rp_put_irq_state(payload, &ss->slot->irq);
+    RpHeader h = { .type = RP_IRQ, .session = ss->id, .seq = ss->slot->irq_version,
+                   .len = RP_IRQ_STATE_LEN };
+    size_t n = rp_seal(srv->out, &h, payload, ss->s2c);
+    send_sealed(srv, ss, srv->out, n);
+    ss->irq_sent = ss->slot->irq_version;
+    ss->irq_sent_at = now;
+    srv->st.irq_frames++;
+}
+
+static bool irq_unacked(const RsSession *ss)
+{
+    return ss->active && ss->slot->n_irqs && ss->irq_acked != ss->slot->irq_version;
+}
+
+void rs_slot_set_irq(RsSlot *s, int line, bool level)
+{
+    if (line < 0 || line >= s->n_irqs)
+        return;     /* a line not on the allowlist is never forwarded */
+    bool was = s->irq.levels >> line & 1;
+    if (was == level)
+        return;
+    s->irq.levels = (uint8_t)(level ? s->irq.levels | 1u << line : s->irq.levels & ~(1u << line));
+    if (level)
+        s->irq.edges[line]++;
+    s->irq_version++;
+    if (s->srv->executing)
+        return;     /* the reply of the running batch carries it */
+    uint64_t now = rp_now_ns();
+    for (int i = 0; i < RS_MAX_SESSIONS; i++)
+        if (s->srv->sessions[i].active && s->srv->sessions[i].slot == s)
+            send_irq_state(s->srv, &s->srv->sessions[i], now);
+}
+
+void rs_tick(RemoteServer *srv, uint64_t now)
+{
+    for (int i = 0; i < RS_MAX_SESSIONS; i++) {
+        RsSession *ss = &srv->sessions[i];
+        if (!ss->active)
+            continue;
+        if (now - ss->last_seen > SESSION_IDLE_NS) {
+            ss->active = false;
+            continue;
+        }
+        if (irq_unacked(ss) &&
+            (ss->irq_sent != ss->slot->irq_version || now - ss->irq_sent_at >= IRQ_RESEND_NS))
+            send_irq_state(srv, ss, now);
+    }
+}
+
+/* --- handshake --- */
+
+static int find_epoch(RemoteServer *srv, const RpTransport *t, const RpPeer *from, int slot)
+{
+    for (int i = 0; i < srv->n_epochs; i++)
+        if (srv->epochs[i].slot == slot && srv->epochs[i].kind == t->kind &&
+            rp_peer_equal(&srv->epochs[i].peer, from, t->kind))
+            return i;
+    if (srv->n_epochs == RS_MAX_EPOCHS)
+        srv->n_epochs--;    /* forget the newest; old clients re-handshake with a newer epoch */
+    int i = srv->n_epochs++;
+    srv->epochs[i].peer = *from;
+    srv->epochs[i].kind = t->kind;
+    srv->epochs[i].slot = slot;
+    srv->epochs[i].epoch = 0;
+    return i;
+}
+
+static RsSession *session_for(RemoteServer *srv, const RpTransport *t, const RpPeer *from,
+                              const RsSlot *slot)
+{
+    RsSession *free_one = NULL, *oldest = &srv->sessions[0];
+    for (int i = 0; i < RS_MAX_SESSIONS; i++) {
+        RsSession *ss = &srv->sessions[i];
+        if (ss->active && ss->slot == slot && ss->t == t && rp_peer_equal(&ss->peer, from, t->kind))
+            return ss;
+        if (!ss->active && !free_one)
+            free_one = ss;
+        if (ss->last_seen < oldest->last_seen)
+            oldest = ss;
+    }
+    return free_one ? free_one : oldest;
+}
+
+static void send_welcome(RemoteServer *srv, RpTransport *t, const RpPeer *to, uint64_t id,
+                         uint8_t status, const uint8_t cnonce[RP_NONCE_LEN],
+                         const uint8_t snonce[RP_NONCE_LEN], uint8_t *out, size_t *out_len)
+{
+    uint8_t payload[RP_WELCOME_LEN];
+    payload[0] = status;
+    payload[1] = 0;
+    memcpy(payload + 2, cnonce, RP_NONCE_LEN);
+    memcpy(payload + 2 + RP_NONCE_LEN, snonce, RP_NONCE_LEN);
+    RpHeader h = { .type = RP_WELCOME, .session = id, .len = RP_WELCOME_LEN };
+    size_t n = rp_seal(out, &h, payload, srv->hs_key);
+    if (out_len)
+        *out_len = n;
+    if (!rp_transport_send(t, to, out, n))
+        srv->st.drops[RP_DROP_SEND]++;
+}
+
+static void open_session(RemoteServer *srv, RpTransport *t, const RpPeer *from,
+                         const RpHeader *h, const RpHello *hello, RsSlot *slot)
+{
+    RsSession *ss = session_for(srv, t, from, slot);
+    memset(ss, 0, sizeof *ss);
+    ss->active = true;
+    ss->id = h->session;
+    ss->peer = *from;
+    ss->t = t;
+    ss->slot = slot;
+    ss->last_seen = rp_now_ns();
+    ss->irq_acked = slot->irq_version - 1;     /* the client has seen nothing yet */
+    memcpy(ss->cnonce, hello->nonce, RP_NONCE_LEN);
+    uint8_t snonce[RP_NONCE_LEN];
+    rp_random(snonce, sizeof snonce);
+    rp_session_keys(srv->psk, ss->id, hello->nonce, snonce, ss->c2s, ss->s2c);
+    send_welcome(srv, t, from, ss->id, RP_STATUS_OK, hello->nonce, snonce, ss->welcome,
+                 &ss->welcome_len);
+    srv->st.sessions++;
+}
+
+static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t len,
+                     const RpHeader *h, const RpPeer *from)
+{
+    RpHello hello;
+    if (!rp_verify(frame, len, srv->hs_key)) {
+        srv->st.drops[RP_DROP_MAC]++;
+        return;
+    }
+    if (!rp_get_hello(rp_payload(frame), h->len, &hello) || !h->session) {
+        srv->st.drops[RP_DROP_MALFORMED]++;
+        return;
+    }
+    RsSlot *slot = rs_find_slot(srv, hello.slot);
+    uint8_t zero[RP_NONCE_LEN] = { 0 }, out[RP_MAX_FRAME];
+    if (!slot || !client_allowed(slot, t, from)) {
+        srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
+        send_welcome(srv, t, from, h->session, RP_STATUS_REFUSED, hello.nonce, zero, out, NULL);
+        return;
+    }
+    int e = find_epoch(srv, t, from, (int)(slot - srv->slots));
+    RsSession *cur = session_for(srv, t, from, slot);
+    if (hello.epoch == srv->epochs[e].epoch && cur->active && cur->id == h->session &&
+        memcmp(cur->cnonce, hello.nonce, RP_NONCE_LEN) == 0) {
+        send_sealed(srv, cur, cur->welcome, cur->welcome_len);   /* our WELCOME was lost */
+        return;
+    }
+    if (hello.epoch <= srv->epochs[e].epoch) {
+        srv->st.drops[RP_DROP_REPLAY]++;        /* an old HELLO played again */
+        return;
+    }
+    srv->epochs[e].epoch = hello.epoch;
+    open_session(srv, t, from, h, &hello, slot);
+}
+
+/* --- requests --- */
+
+/* Parse and check the whole batch; the number of ops, or -1 with *why set. */
+static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *ops, int *why)
+{
+    size_t pos = 0;
+    unsigned reply = 0;
+    int n = 0;
+    while (pos < len) {
+        if (n == MAX_OPS || !rp_next_op(p, len, &pos, &ops[n])) {
+            *why = RP_DROP_MALFORMED;
+            return -1;
+        }
+        const RpOp *op = &ops[n++];
+        if (!rs_port_allowed(slot, op->port, op->width)) {
+            *why = RP_DROP_PORT;
+            return -1;
+        }
+        reply += rp_op_reply_len(op);
+    }
+    if (REPLY_HEAD + reply > RP_MAX_PAYLOAD) {
+        *why = RP_DROP_MALFORMED;
+        return -1;
+    }
+    return n;
+}
+
+static void put_le(uint8_t *p, unsigned width, uint32_t v)
+{
+    for (unsigned i = 0; i < width; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le(const uint8_t *p, unsigned width)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < width; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Run the ops in order; read data goes to out. Returns its length. */
+static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
+{
+    const RsBackend *be = &slot->be;
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        const RpOp *op = &ops[i];
+        for (unsigned k = 0; k < op->count; k++) {
+            if (op->kind == RP_OP_READ || op->kind == RP_OP_READ_STRING) {
+                put_le(out + at, op->width, be->read(be->opaque, op->port, op->width));
+                at += op->width;
+            } else {
+                uint32_t v = op->kind == RP_OP_WRITE ? op->value
+                                                     : get_le(op->data + k * op->width, op->width);
+                be->write(be->opaque, op->port, op->width, v);
+            }
+        }
+        slot->ops_executed += op->count;
+    }
+    return at;
+}
+
+static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
+                        const uint8_t *payload)
+{
+    static RpOp ops[MAX_OPS];
+    uint8_t reply[RP_MAX_PAYLOAD];
+    int why = -1;
+    int n = check_batch(ss->slot, payload, h->len, ops, &why);
+    size_t data = 0;
+    reply[0] = n < 0 ? RP_STATUS_REFUSED : RP_STATUS_OK;
+    reply[1] = 0;
+    if (n < 0) {
+        srv->st.drops[why]++;
+        srv->st.refused++;
+    } else {
+        srv->executing = true;
+        data = execute(ss->slot, ops, n, reply + REPLY_HEAD);
+        srv->executing = false;
+        srv->st.ops += (uint64_t)n;
+    }
+    rp_put_irq_state(reply + 2, &ss->slot->irq);
+    ss->executed = h->seq;
+    RpHeader rh = { .type = RP_REPLY, .session = ss->id, .seq = ss->slot->irq_version,
+                    .ack = h->seq, .len = (uint16_t)(REPLY_HEAD + data) };
+    ss->reply_len = rp_seal(ss->reply, &rh, reply, ss->s2c);
+    /* The reply carries the line state: count it as sent, so the state is
+     * repeated only if the client's next request does not acknowledge it. */
+    ss->irq_sent = ss->slot->irq_version;
+    ss->irq_sent_at = rp_now_ns();
+    send_sealed(srv, ss, ss->reply, ss->reply_len);
+}
+
+static void on_request(RemoteServer *srv, RsSession *ss, const RpHeader *h, const uint8_t *payload)
+{
+    /* The client acknowledges interrupt state it applied. */
+    if ((int32_t)(h->ack - ss->irq_acked) > 0 && (int32_t)(h->ack - ss->slot->irq_version) <= 0)
+        ss->irq_acked = h->ack;
+    if (ss->reply_len && h->seq == ss->executed) {
+        srv->st.duplicates++;   /* answered from the reply cache, not executed */
+        send_sealed(srv, ss, ss->reply, ss->reply_len);
+        return;
+    }
+    if (h->seq != ss->executed + 1 || !rp_window_accept(&ss->window, h->seq)) {
+        srv->st.drops[RP_DROP_REPLAY]++;
+        return;
+    }
+    srv->st.requests++;
+    run_request(srv, ss, h, payload);
+}
+
+static RsSession *find_session(RemoteServer *srv, uint64_t id)
+{
+    for (int i = 0; i < RS_MAX_SESSIONS; i++)
+        if (srv->sessions[i].active && srv->sessions[i].id == id)
+            return &srv->sessions[i];
+    return NULL;
+}
+
+void rs_handle(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t len,
+               const RpPeer *from)
+{
+    RpHeader h;
+    int bad = rp_parse_header(frame, len, &h);
+    if (bad >= 0) {
+        srv->st.drops[bad]++;
+        return;
+    }
+    if (h.type == RP_HELLO) {
+        on_hello(srv, t, frame, len, &h, from);
+        return;
+    }
+    RsSession *ss = find_session(srv, h.session);
+    if (!ss || ss->t != t || !rp_peer_equal(&ss->peer, from, t->kind)) {
+        srv->st.drops[RP_DROP_SESSION]++;
+        return;
+    }
+    if (!rp_verify(frame, len, ss->c2s)) {
+        srv->st.drops[RP_DROP_MAC]++;
+        return;
+    }
+    ss->last_seen = rp_now_ns();
+    if (h.type == RP_REQUEST)
+        on_request(srv, ss, &h, rp_payload(frame));
+    else if (h.type == RP_IRQ_ACK && h.len == 0) {
+        if ((int32_t)(h.ack - ss->irq_acked) > 0 && (int32_t)(h.ack - ss->slot->irq_version) <= 0)
+            ss->irq_acked = h.ack;
+    } else
+        srv->st.drops[h.type == RP_IRQ_ACK ? RP_DROP_MALFORMED : RP_DROP_TYPE]++;
+}
+
+void rs_print_stats(const RemoteServer *srv, FILE *out)
+{
+    const RsStats *st = &srv->st;
+    fprintf(out, "kairo-portd: sessions %llu, requests %llu, ops %llu, duplicates answered %llu, "
+                 "refused %llu, irq frames %llu\n",
+            (unsigned long long)st->sessions, (unsigned long long)st->requests,
+            (unsigned long long)st->ops, (unsigned long long)st->duplicates,
+            (unsigned long long)st->refused, (unsigned long long)st->irq_frames);
+    fprintf(out, "kairo-portd: dropped");
+    for (int i = 0; i < RP_DROP_COUNT; i++)
+        fprintf(out, " %s=%llu", rp_drop_name(i), (unsigned long long)st->drops[i]);
+    fputc('\n', out);
+    for (int i = 0; i < srv->n_slots; i++)
+        fprintf(out, "kairo-portd: slot %s: %llu port accesses executed\n", srv->slots[i].name,
+                (unsigned long long)srv->slots[i].ops_executed);
+}

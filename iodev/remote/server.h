@@ -1,0 +1,117 @@
+/* The server side of remote ports: sessions, the exactly-once engine with
+ * its reply cache, the allowlist, and interrupt forwarding. Transport- and
+ * device-agnostic: kairo-portd feeds it frames and gives each slot a
+ * backend (a device model or real ports); tests drive it directly.
+ *
+ * A request batch is checked whole before anything runs: every op must
+ * parse and touch only ports and widths its slot allows, or the batch is
+ * refused (counted) and nothing is executed. A session executes sequence
+ * number n+1 only after n; a repeat of n is answered from the reply cache;
+ * anything else is dropped and counted. */
+#ifndef KAIRO_REMOTE_SERVER_H
+#define KAIRO_REMOTE_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iodev/remote/proto.h"
+#include "iodev/remote/transport.h"
+
+#define RS_MAX_SLOTS 16
+#define RS_MAX_RANGES 16
+#define RS_MAX_CLIENTS 16
+#define RS_MAX_SESSIONS 32
+#define RS_MAX_EPOCHS 64
+
+typedef struct RsBackend {
+    uint32_t (*read)(void *opaque, uint16_t port, unsigned width);
+    void (*write)(void *opaque, uint16_t port, unsigned width, uint32_t value);
+    void *opaque;
+} RsBackend;
+
+typedef struct RsRange {
+    uint16_t first, last;
+    uint8_t widths;             /* allowed access widths: 1 | 2 | 4 */
+} RsRange;
+
+/* A client on the allowlist: a MAC (Ethernet) or an IP address (UDP, any
+ * source port). */
+typedef struct RsClient {
+    bool is_mac;
+    uint8_t mac[6];
+    struct sockaddr_storage addr;
+} RsClient;
+
+typedef struct RemoteServer RemoteServer;
+
+typedef struct RsSlot {
+    char name[RP_SLOT_NAME_LEN + 1];
+    RsBackend be;
+    RsRange ranges[RS_MAX_RANGES];
+    int n_ranges;
+    int irqs[RP_MAX_IRQS];      /* IRQ numbers forwarded, line i = irqs[i] */
+    int n_irqs;
+    RsClient clients[RS_MAX_CLIENTS];
+    int n_clients;
+    RpIrqState irq;
+    uint32_t irq_version;
+    uint64_t ops_executed;
+    RemoteServer *srv;
+} RsSlot;
+
+typedef struct RsSession {
+    bool active;
+    uint64_t id;
+    RpPeer peer;
+    RpTransport *t;
+    RsSlot *slot;
+    uint8_t c2s[RP_KEY_LEN], s2c[RP_KEY_LEN];
+    uint8_t cnonce[RP_NONCE_LEN];
+    uint8_t welcome[RP_HEADER_LEN + RP_WELCOME_LEN + RP_TAG_LEN];
+    size_t welcome_len;
+    uint32_t executed;          /* last executed sequence number */
+    RpReplayWindow window;
+    uint8_t reply[RP_MAX_FRAME];    /* the reply to `executed` */
+    size_t reply_len;
+    uint32_t irq_acked, irq_sent;
+    uint64_t irq_sent_at, last_seen;
+} RsSession;
+
+typedef struct RsStats {
+    uint64_t sessions, requests, ops, duplicates, refused, irq_frames;
+    uint64_t drops[RP_DROP_COUNT];
+} RsStats;
+
+struct RemoteServer {
+    uint8_t psk[RP_KEY_LEN], hs_key[RP_KEY_LEN];
+    RsSlot slots[RS_MAX_SLOTS];
+    int n_slots;
+    RsSession sessions[RS_MAX_SESSIONS];
+    struct { RpPeer peer; int kind; int slot; uint64_t epoch; } epochs[RS_MAX_EPOCHS];
+    int n_epochs;
+    bool executing;             /* inside a batch: interrupt changes ride on the reply */
+    RsStats st;
+    uint8_t out[RP_MAX_FRAME];
+};
+
+void rs_init(RemoteServer *srv, const uint8_t psk[RP_KEY_LEN]);
+/* NULL if the table is full or the name is taken. */
+RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be);
+bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths);
+bool rs_slot_allow_client(RsSlot *s, const RsClient *c);
+bool rs_slot_add_irq(RsSlot *s, int irq);
+/* A device's interrupt line i changed (its IrqLine callback). */
+void rs_slot_set_irq(RsSlot *s, int line, bool level);
+RsSlot *rs_find_slot(RemoteServer *srv, const char *name);
+
+/* One received frame, from `from` on transport t. */
+void rs_handle(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t len,
+               const RpPeer *from);
+/* Interrupt state retransmissions; call every millisecond or so. */
+void rs_tick(RemoteServer *srv, uint64_t now_ns);
+void rs_print_stats(const RemoteServer *srv, FILE *out);
+/* Would slot s accept an access of width bytes at port? */
+bool rs_port_allowed(const RsSlot *s, uint16_t port, unsigned width);
+
+#endif

@@ -1,0 +1,44 @@
+# Helpers for the remote-port namespace tests (sourced, bash). Call them
+# inside `unshare -Urn`: the caller's namespace is the client's; the server
+# gets a child network namespace holding the other end of a veth pair.
+CLIENT_MAC=02:00:00:00:00:01
+SERVER_MAC=02:00:00:00:00:02
+
+# impair IFACE: 10% loss and 5% duplication of our frames on its egress.
+impair() {
+    nft add table netdev kairo_test 2>/dev/null || true
+    nft add chain netdev kairo_test eg_"$1" "{ type filter hook egress device \"$1\" priority 0; }"
+    nft add rule netdev kairo_test eg_"$1" ether type 0x88b5 numgen random mod 100 '<' 10 drop
+    nft add rule netdev kairo_test eg_"$1" ether type 0x88b5 numgen random mod 100 '<' 5 dup to "$1"
+}
+
+# make_pair: veth vc (ours, CLIENT_MAC) <-> vs (SERVER_MAC).
+make_pair() {
+    ip link add vc type veth peer name vs
+    ip link set vc address $CLIENT_MAC
+    ip link set vs address $SERVER_MAC
+}
+
+# start_portd PORTD CONF ERRFILE IMPAIR(0|1): kairo-portd --stats in the
+# server's namespace on vs; sets portd_pid. Brings vc up (impaired too).
+start_portd() {
+    export -f impair
+    IMPAIR=$4 unshare -n bash -c '
+        while ! ip link show vs >/dev/null 2>&1; do sleep 0.02; done
+        ip link set lo up
+        ip link set vs up
+        [ "$IMPAIR" = 1 ] && impair vs
+        exec "$0" -c "$1" --stats' "$1" "$2" 2>"$3" &
+    portd_pid=$!
+    while [ "$(readlink /proc/$portd_pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do
+        sleep 0.02
+    done
+    ip link set vs netns "$portd_pid"
+    ip link set vc up
+    if [ "$4" = 1 ]; then impair vc; fi
+}
+
+# portd_drop NAME ERRFILE: a drop counter from kairo-portd --stats.
+portd_drop() {
+    grep -o " $1=[0-9]*" "$2" | tail -1 | cut -d= -f2
+}

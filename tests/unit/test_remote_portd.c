@@ -1,0 +1,201 @@
+/* kairo-portd: the configuration file, the real-ports backend against a
+ * mock port space (ENOSYS, EPERM, the allowlist), the device backends. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "iodev/remote/portd_backends.h"
+#include "iodev/remote/portd_config.h"
+
+static PdConfig cfg;
+static char err[400];
+
+static const char good[] =
+    "# a comment\n"
+    "key /tmp/k   # trailing comment\n"
+    "listen eth veth1\n"
+    "listen udp 0.0.0.0:7000\n"
+    "client 02:00:00:00:00:01\n"
+    "slot com2 uart file:/tmp/com2.out\n"
+    "ports 0x2F8-0x2FF\n"
+    "irq 3\n"
+    "slot ide1 ide /tmp/a.img,/tmp/b.img\n"
+    "ports 0x170-0x177 widths 1,2,4\n"
+    "ports 0x376\n"
+    "irq 15\n"
+    "client 10.0.0.2\n"
+    "slot lpt ioports\n"
+    "ports 0x378-0x37A\n";
+
+Test(remote_portd, config_parses)
+{
+    cr_assert(pd_config_parse(&cfg, good, "t.conf", err, sizeof err), "%s", err);
+    cr_assert_str_eq(cfg.key, "/tmp/k");
+    cr_assert_eq(cfg.n_listen, 2);
+    cr_assert(cfg.listen[0].eth);
+    cr_assert_str_eq(cfg.listen[1].where, "0.0.0.0:7000");
+    cr_assert_eq(cfg.n_clients, 1);
+    cr_assert(cfg.clients[0].is_mac);
+    cr_assert_eq(cfg.n_slots, 3);
+    const PdSlotConfig *com2 = &cfg.slots[0], *ide1 = &cfg.slots[1];
+    cr_assert_eq(com2->backend, PD_UART);
+    cr_assert_str_eq(com2->arg, "file:/tmp/com2.out");
+    cr_assert_eq(com2->ranges[0].first, 0x2F8);
+    cr_assert_eq(com2->ranges[0].last, 0x2FF);
+    cr_assert_eq(com2->ranges[0].widths, 1);
+    cr_assert_eq(com2->irqs[0], 3);
+    cr_assert_eq(ide1->n_ranges, 2);
+    cr_assert_eq(ide1->ranges[0].widths, 7);
+    cr_assert_eq(ide1->ranges[1].first, 0x376);
+    cr_assert_eq(ide1->ranges[1].last, 0x376);
+    cr_assert_eq(ide1->n_clients, 1);
+    cr_assert_not(ide1->clients[0].is_mac);
+    cr_assert_eq(cfg.slots[2].backend, PD_IOPORTS);
+}
+
+/* Each bad line is refused with its line number. */
+Test(remote_portd, config_errors)
+{
+    static const struct { const char *text, *want; } cases[] = {
+        { "listen eth x\nclient 02:00:00:00:00:01\nbogus 1\n", ":3: unknown directive" },
+        { "listen tcp x\n", ":1: listen wants" },
+        { "listen eth x\nports 1-2\n", "ports before any slot" },
+        { "listen eth x\nclient nope\n", "client wants" },
+        { "listen eth x\nslot a floppy\n", "unknown backend" },
+        { "listen eth x\nslot a uart\n", "wants an argument" },
+        { "listen eth x\nslot a mock extra\n", "takes no argument" },
+        { "listen eth x\nslot a mock\nports 0x10-0x1\n", "bad port range" },
+        { "listen eth x\nslot a mock\nports 0x10000\n", "bad port range" },
+        { "listen eth x\nslot a mock\nports 1 widths 3\n", "bad widths" },
+        { "listen eth x\nslot a mock\nirq 16\n", "irq wants" },
+        { "listen eth x\nslot a mock\nslot a mock\n", "duplicate slot" },
+        { "slot a mock\nports 1\nclient 1.2.3.4\n", "no listen line" },
+        { "listen eth x\nslot a mock\nclient 1.2.3.4\n", "no ports line" },
+        { "listen eth x\nslot a mock\nports 1\n", "no client allowed" },
+        { "listen eth x\n", "no slot" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_not(pd_config_parse(&cfg, cases[i].text, "t", err, sizeof err), "case %zu", i);
+        cr_assert(strstr(err, cases[i].want), "case %zu: '%s'", i, err);
+    }
+}
+
+/* --- a mock port space behind the ioports backend --- */
+
+static int ioperm_errno;
+static unsigned long granted_from[8], granted_num[8];
+static int n_granted;
+static uint8_t space[65536];
+static unsigned touched[65536];
+
+static int mock_ioperm(unsigned long from, unsigned long num, int on)
+{
+    if (ioperm_errno) {
+        errno = ioperm_errno;
+        return -1;
+    }
+    cr_assert_eq(on, 1);
+    granted_from[n_granted] = from;
+    granted_num[n_granted++] = num;
+    return 0;
+}
+
+static uint32_t mock_in(uint16_t port, unsigned width)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < width; i++) {
+        touched[(uint16_t)(port + i)]++;
+        v |= (uint32_t)space[(uint16_t)(port + i)] << (8 * i);
+    }
+    return v;
+}
+
+static void mock_out(uint16_t port, unsigned width, uint32_t v)
+{
+    for (unsigned i = 0; i < width; i++) {
+        touched[(uint16_t)(port + i)]++;
+        space[(uint16_t)(port + i)] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static const PdPortSpace mock_ports = { mock_ioperm, mock_in, mock_out };
+
+static PdSlotConfig lpt_config(void)
+{
+    PdSlotConfig sc = { .name = "lpt", .backend = PD_IOPORTS, .n_ranges = 2 };
+    sc.ranges[0] = (RsRange){ 0x378, 0x37A, 1 };
+    sc.ranges[1] = (RsRange){ 0x778, 0x77A, 1 | 2 };
+    return sc;
+}
+
+Test(remote_portd, ioports_enosys_is_a_clear_error)
+{
+    static PdDevice d;
+    PdSlotConfig sc = lpt_config();
+    ioperm_errno = ENOSYS;
+    cr_assert_not(pd_device_open(&d, &sc, NULL, NULL, &mock_ports, err, sizeof err));
+    cr_assert(strstr(err, "ioperm(0x378, 3)"), "%s", err);
+    cr_assert(strstr(err, "no I/O port access"), "%s", err);
+    ioperm_errno = EPERM;
+    cr_assert_not(pd_device_open(&d, &sc, NULL, NULL, &mock_ports, err, sizeof err));
+    cr_assert(strstr(err, "CAP_SYS_RAWIO"), "%s", err);
+    ioperm_errno = 0;
+}
+
+/* Through the server: allowed accesses reach the mock ports, anything else
+ * is refused before the port space sees it. */
+Test(remote_portd, ioports_only_inside_the_allowlist)
+{
+    static PdDevice d;
+    static RemoteServer srv;
+    uint8_t psk[RP_KEY_LEN] = { 0 };
+    PdSlotConfig sc = lpt_config();
+    cr_assert(rp_crypto_init());
+    rs_init(&srv, psk);
+    d.kind = sc.backend;
+    RsBackend be = pd_backend(&d);
+    RsSlot *s = rs_add_slot(&srv, sc.name, &be);
+    for (int i = 0; i < sc.n_ranges; i++)
+        cr_assert(rs_slot_allow_ports(s, sc.ranges[i].first, sc.ranges[i].last, sc.ranges[i].widths));
+    n_granted = 0;
+    cr_assert(pd_device_open(&d, &sc, s, NULL, &mock_ports, err, sizeof err), "%s", err);
+    cr_assert_eq(n_granted, 2);
+    cr_assert_eq(granted_from[0], 0x378);
+    cr_assert_eq(granted_num[0], 3);
+    cr_assert(rs_port_allowed(s, 0x378, 1));
+    cr_assert(rs_port_allowed(s, 0x37A, 1));
+    cr_assert_not(rs_port_allowed(s, 0x37B, 1));
+    cr_assert_not(rs_port_allowed(s, 0x378, 2), "width 2 not allowed there");
+    cr_assert(rs_port_allowed(s, 0x779, 2));
+    cr_assert_not(rs_port_allowed(s, 0x77A, 2), "0x77A-0x77B leaves the range");
+    cr_assert_not(rs_port_allowed(s, 0x778, 4));
+    /* The backend itself reaches the mock. */
+    be.write(be.opaque, 0x378, 1, 0xA5);
+    cr_assert_eq(space[0x378], 0xA5);
+    cr_assert_eq(be.read(be.opaque, 0x378, 1), 0xA5);
+    memset(touched, 0, sizeof touched);
+}
+
+Test(remote_portd, mock_backend_and_uart_backend)
+{
+    static PdDevice d;
+    static Clock clock;
+    static uint64_t icount;
+    clock_init(&clock, 1000000000ull, &icount);
+    PdSlotConfig sc = { .name = "m", .backend = PD_MOCK };
+    cr_assert(pd_device_open(&d, &sc, NULL, &clock, NULL, err, sizeof err));
+    RsBackend be = pd_backend(&d);
+    be.write(be.opaque, 0x100, 4, 0x11223344);
+    cr_assert_eq(be.read(be.opaque, 0x102, 2), 0x1122);
+    static PdDevice u;
+    PdSlotConfig uc = { .name = "com2", .backend = PD_UART, .arg = "none" };
+    cr_assert(pd_device_open(&u, &uc, NULL, &clock, NULL, err, sizeof err), "%s", err);
+    be = pd_backend(&u);
+    be.write(be.opaque, 0x2FF, 1, 0x5A);            /* scratch register */
+    cr_assert_eq(be.read(be.opaque, 0x2FF, 1), 0x5A);
+    cr_assert(be.read(be.opaque, 0x2FD, 1) & 0x20, "THR empty");
+    pd_device_close(&u);
+    PdSlotConfig bad = { .name = "com3", .backend = PD_UART, .arg = "tcp:nowhere" };
+    static PdDevice b;
+    cr_assert_not(pd_device_open(&b, &bad, NULL, &clock, NULL, err, sizeof err));
+}

@@ -1,0 +1,269 @@
+/* Remote ports: the frame codec, batches, keys and the replay window. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iodev/remote/proto.h"
+
+static uint8_t key[RP_KEY_LEN], other_key[RP_KEY_LEN];
+
+static void setup(void)
+{
+    cr_assert(rp_crypto_init());
+    for (int i = 0; i < RP_KEY_LEN; i++) {
+        key[i] = (uint8_t)i;
+        other_key[i] = (uint8_t)(i + 1);
+    }
+}
+
+TestSuite(remote_proto, .init = setup);
+
+static size_t sample_frame(uint8_t *frame, uint16_t len)
+{
+    uint8_t payload[RP_MAX_PAYLOAD];
+    for (unsigned i = 0; i < len; i++)
+        payload[i] = (uint8_t)(i * 7);
+    RpHeader h = { .type = RP_REQUEST, .session = 0x1122334455667788ull, .seq = 42, .ack = 7,
+                   .len = len };
+    return rp_seal(frame, &h, payload, key);
+}
+
+Test(remote_proto, round_trip)
+{
+    uint8_t frame[RP_MAX_FRAME];
+    size_t n = sample_frame(frame, 100);
+    cr_assert_eq(n, RP_HEADER_LEN + 100 + RP_TAG_LEN);
+    RpHeader h;
+    cr_assert_eq(rp_parse_header(frame, n, &h), -1);
+    cr_assert_eq(h.type, RP_REQUEST);
+    cr_assert_eq(h.session, 0x1122334455667788ull);
+    cr_assert_eq(h.seq, 42);
+    cr_assert_eq(h.ack, 7);
+    cr_assert_eq(h.len, 100);
+    cr_assert(rp_verify(frame, n, key));
+    cr_assert_not(rp_verify(frame, n, other_key));
+    cr_assert_eq(rp_payload(frame)[99], (uint8_t)(99 * 7));
+}
+
+Test(remote_proto, oversized_payload_not_sealed)
+{
+    uint8_t frame[RP_MAX_FRAME + 64], payload[RP_MAX_PAYLOAD + 1] = { 0 };
+    RpHeader h = { .type = RP_REQUEST, .len = RP_MAX_PAYLOAD + 1 };
+    cr_assert_eq(rp_seal(frame, &h, payload, key), 0);
+}
+
+/* Every prefix of a valid frame is refused by the header parse or the MAC. */
+Test(remote_proto, every_truncation_dropped)
+{
+    uint8_t frame[RP_MAX_FRAME];
+    size_t n = sample_frame(frame, 64);
+    for (size_t cut = 0; cut < n; cut++) {
+        RpHeader h;
+        int why = rp_parse_header(frame, cut, &h);
+        cr_assert(why == RP_DROP_SHORT || why == RP_DROP_LENGTH, "cut %zu gave %d", cut, why);
+    }
+    /* A longer frame (trailing bytes) is refused too. */
+    uint8_t longer[RP_MAX_FRAME + 1];
+    memcpy(longer, frame, n);
+    longer[n] = 0;
+    RpHeader h;
+    cr_assert_eq(rp_parse_header(longer, n + 1, &h), RP_DROP_LENGTH);
+}
+
+/* Any single flipped bit: a header error or a MAC failure, never accepted. */
+Test(remote_proto, every_bit_flip_dropped)
+{
+    uint8_t frame[RP_MAX_FRAME];
+    size_t n = sample_frame(frame, 40);
+    for (size_t bit = 0; bit < n * 8; bit++) {
+        frame[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        RpHeader h;
+        bool accepted = rp_parse_header(frame, n, &h) < 0 && rp_verify(frame, n, key);
+        cr_assert_not(accepted, "bit %zu flipped and still accepted", bit);
+        frame[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    RpHeader h;
+    cr_assert_eq(rp_parse_header(frame, n, &h), -1);
+    cr_assert(rp_verify(frame, n, key));
+}
+
+Test(remote_proto, header_reasons)
+{
+    uint8_t frame[RP_MAX_FRAME];
+    size_t n = sample_frame(frame, 8);
+    RpHeader h;
+    frame[0] ^= 1;
+    cr_assert_eq(rp_parse_header(frame, n, &h), RP_DROP_MAGIC);
+    frame[0] ^= 1;
+    frame[4] = 2;
+    cr_assert_eq(rp_parse_header(frame, n, &h), RP_DROP_VERSION);
+    frame[4] = RP_VERSION;
+    frame[5] = RP_TYPE_COUNT;
+    cr_assert_eq(rp_parse_header(frame, n, &h), RP_DROP_TYPE);
+    frame[5] = 0;
+    cr_assert_eq(rp_parse_header(frame, n, &h), RP_DROP_TYPE);
+    frame[5] = RP_REQUEST;
+    frame[6] = 1;
+    cr_assert_eq(rp_parse_header(frame, n, &h), RP_DROP_TYPE);
+    frame[6] = 0;
+    frame[25] = 9;  /* payload length 9, frame holds 8 */
+    cr_assert_eq(rp_parse_header(frame, n, &h), RP_DROP_LENGTH);
+}
+
+static size_t sample_batch(uint8_t *buf, size_t cap)
+{
+    static const uint8_t data[6] = { 1, 2, 3, 4, 5, 6 };
+    RpOp ops[] = {
+        { .kind = RP_OP_WRITE, .width = 1, .port = 0x3F8, .count = 1, .value = 0x41 },
+        { .kind = RP_OP_WRITE, .width = 4, .port = 0xCFC, .count = 1, .value = 0xDEADBEEF },
+        { .kind = RP_OP_READ, .width = 2, .port = 0x1F0, .count = 1 },
+        { .kind = RP_OP_WRITE_STRING, .width = 2, .port = 0x170, .count = 3, .data = data },
+        { .kind = RP_OP_READ_STRING, .width = 2, .port = 0x170, .count = 256 },
+    };
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        len = rp_put_op(buf, len, cap, &ops[i]);
+        cr_assert_neq(len, 0);
+    }
+    return len;
+}
+
+Test(remote_proto, batch_round_trip)
+{
+    uint8_t buf[RP_MAX_PAYLOAD];
+    size_t len = sample_batch(buf, sizeof buf), pos = 0;
+    RpOp op;
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.kind == RP_OP_WRITE && op.port == 0x3F8 && op.value == 0x41);
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.width == 4 && op.value == 0xDEADBEEF);
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.kind == RP_OP_READ && rp_op_reply_len(&op) == 2);
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.kind == RP_OP_WRITE_STRING && op.count == 3 && op.data[5] == 6);
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.kind == RP_OP_READ_STRING && rp_op_reply_len(&op) == 512);
+    cr_assert_eq(pos, len);
+}
+
+/* Cut anywhere: ops before the cut parse, the cut one never does. */
+Test(remote_proto, batch_every_truncation)
+{
+    uint8_t buf[RP_MAX_PAYLOAD];
+    size_t len = sample_batch(buf, sizeof buf);
+    size_t bounds[8], nb = 0, pos = 0;
+    RpOp op;
+    bounds[nb++] = 0;
+    while (pos < len) {
+        cr_assert(rp_next_op(buf, len, &pos, &op));
+        bounds[nb++] = pos;
+    }
+    for (size_t cut = 0; cut < len; cut++) {
+        size_t p = 0;
+        while (p < cut && rp_next_op(buf, cut, &p, &op))
+            ;
+        bool at_bound = false;
+        for (size_t i = 0; i < nb; i++)
+            at_bound |= bounds[i] == cut;
+        cr_assert_eq(p == cut, at_bound, "cut %zu", cut);
+    }
+}
+
+Test(remote_proto, bad_ops_refused)
+{
+    uint8_t buf[8] = { RP_OP_READ, 3, 0, 0 };       /* width 3 */
+    size_t pos = 0;
+    RpOp op;
+    cr_assert_not(rp_next_op(buf, 4, &pos, &op));
+    buf[0] = 9, buf[1] = 1;                          /* unknown kind */
+    cr_assert_not(rp_next_op(buf, 4, &pos, &op));
+    uint8_t zero_count[6] = { RP_OP_READ_STRING, 1, 0, 0, 0, 0 };
+    cr_assert_not(rp_next_op(zero_count, 6, &pos, &op));
+    uint8_t huge[6] = { RP_OP_WRITE_STRING, 4, 0, 0, 0xFF, 0xFF };
+    cr_assert_not(rp_next_op(huge, 6, &pos, &op));
+    cr_assert_eq(pos, 0);
+}
+
+Test(remote_proto, hello_strict)
+{
+    RpHello in = { .slot = "com2", .epoch = 123456789 }, out;
+    memset(in.nonce, 0xAB, sizeof in.nonce);
+    uint8_t p[RP_HELLO_LEN];
+    rp_put_hello(p, &in);
+    cr_assert(rp_get_hello(p, sizeof p, &out));
+    cr_assert_str_eq(out.slot, "com2");
+    cr_assert_eq(out.epoch, 123456789);
+    cr_assert_not(rp_get_hello(p, sizeof p - 1, &out));
+    p[6] = 'x';             /* bytes after the NUL */
+    cr_assert_not(rp_get_hello(p, sizeof p, &out));
+    p[6] = 0;
+    p[0] = 0;               /* empty name */
+    cr_assert_not(rp_get_hello(p, sizeof p, &out));
+    p[0] = '\n';            /* not printable */
+    cr_assert_not(rp_get_hello(p, sizeof p, &out));
+}
+
+Test(remote_proto, session_keys_differ)
+{
+    uint8_t cn[RP_NONCE_LEN] = { 1 }, sn[RP_NONCE_LEN] = { 2 };
+    uint8_t a1[RP_KEY_LEN], b1[RP_KEY_LEN], a2[RP_KEY_LEN], b2[RP_KEY_LEN], hk[RP_KEY_LEN];
+    rp_session_keys(key, 5, cn, sn, a1, b1);
+    rp_session_keys(key, 6, cn, sn, a2, b2);
+    rp_handshake_key(key, hk);
+    cr_assert_neq(memcmp(a1, b1, RP_KEY_LEN), 0);
+    cr_assert_neq(memcmp(a1, a2, RP_KEY_LEN), 0);
+    cr_assert_neq(memcmp(a1, hk, RP_KEY_LEN), 0);
+    cr_assert_neq(memcmp(hk, key, RP_KEY_LEN), 0);
+    rp_session_keys(key, 5, cn, sn, a2, b2);
+    cr_assert_eq(memcmp(a1, a2, RP_KEY_LEN), 0);
+}
+
+Test(remote_proto, replay_window)
+{
+    RpReplayWindow w = { 0 };
+    cr_assert(rp_window_accept(&w, 10));
+    cr_assert_not(rp_window_accept(&w, 10));
+    cr_assert(rp_window_accept(&w, 12));
+    cr_assert(rp_window_accept(&w, 11));       /* late but new */
+    cr_assert_not(rp_window_accept(&w, 11));
+    cr_assert(rp_window_accept(&w, 100));
+    cr_assert_not(rp_window_accept(&w, 12));   /* too old now */
+    cr_assert(rp_window_accept(&w, 40));       /* 60 behind, unseen */
+    cr_assert_not(rp_window_check(&w, 36));    /* 64 behind */
+    cr_assert(rp_window_accept(&w, 0xFFFFFFFFu) == false);  /* far behind after wrap math */
+}
+
+static const char *write_key_file(const char *text, mode_t mode)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/kairo-key-test-%d", (int)getpid());
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    fchmod(fd, mode);
+    close(fd);
+    return path;
+}
+
+Test(remote_proto, key_file)
+{
+    char err[256];
+    uint8_t k[RP_KEY_LEN];
+    const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+    const char *path = write_key_file(hex, 0600);
+    cr_assert(rp_load_key(path, k, err, sizeof err), "%s", err);
+    cr_assert_eq(memcmp(k, key, RP_KEY_LEN), 0);
+    path = write_key_file(hex, 0640);
+    cr_assert_not(rp_load_key(path, k, err, sizeof err));
+    cr_assert(strstr(err, "group or others"), "%s", err);
+    path = write_key_file("too short", 0600);
+    cr_assert_not(rp_load_key(path, k, err, sizeof err));
+    path = write_key_file("zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0600);
+    cr_assert_not(rp_load_key(path, k, err, sizeof err));
+    unlink(path);
+    cr_assert_not(rp_load_key("/nonexistent/key", k, err, sizeof err));
+}
