@@ -179,6 +179,28 @@ struct Block;
 struct IcacheState;
 struct JmpCacheEntry;
 struct FpuState;
+struct Cpu;
+
+/* An external debugger watching the CPU (the gdb stub, debug/gdbstub.c).
+ * Its hooks run only while Cpu.debugger_active is set; that also sets
+ * debug_check (cpu_update_debug_state), so a CPU without one pays nothing. */
+typedef struct CpuDebugger {
+    /* At every instruction boundary (not while halted), before interrupts
+     * are taken: true leaves cpu_run before the instruction at CS:EIP. */
+    bool (*stop_before)(void *opaque, struct Cpu *cpu);
+    /* A data access to a watched page (linear address): the hook may set
+     * cpu->stop_request, which ends cpu_run after this instruction. */
+    void (*data_access)(void *opaque, struct Cpu *cpu, uint32_t lin, unsigned size,
+                        bool write);
+    /* Does the 4 KiB page at lin hold a watched range? Such pages stay off
+     * the TLB fast path, so every access to them reaches data_access. */
+    bool (*page_watched)(void *opaque, uint32_t lin);
+    /* May the block at [lin, lin + len) run whole (no breakpoint inside it,
+     * no step, no watchpoint)? Otherwise the CPU runs one instruction at a
+     * time, calling stop_before at each. */
+    bool (*block_clear)(void *opaque, uint32_t lin, uint32_t len);
+    void *opaque;
+} CpuDebugger;
 
 typedef struct Cpu {
     /* --- hot state, touched by nearly every instruction --- */
@@ -263,6 +285,11 @@ typedef struct Cpu {
 
     /* --- TLB storage (code fetches use the read TLB) --- */
     TlbEntry tlb[TLB_KINDS][TLB_SIZE];
+
+    /* --- an attached debugger (see CpuDebugger); last, so that it moves
+     * none of the hot fields above --- */
+    const CpuDebugger *debugger;
+    bool debugger_active;   /* it has breakpoints, watchpoints or a step: call its hooks */
 } Cpu;
 
 /* --- lifecycle (cpu/cpu.c) --- */

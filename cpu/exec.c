@@ -130,6 +130,22 @@ static inline Block *next_block(Cpu *cpu, Block *prev)
     return b;
 }
 
+/* With only a debugger's breakpoints to honour (no guest DR7 breakpoint,
+ * RF or TF, no debugger step or watchpoint), the block at CS:EIP may run
+ * whole when no breakpoint lies inside it: a block is straight-line code
+ * left only at its end or by a taken branch, so it cannot skip one. */
+static bool debugger_allows_block(Cpu *cpu)
+{
+    if (!cpu->debugger_active || cpu->single_step || (cpu->dr[7] & 0xFFu) ||
+        (cpu->eflags & FLAG_RF))
+        return false;
+    /* A lookup of its own (the jump cache answers it), so that next_block
+     * stays inlined in the loop. */
+    Block *b = icache_find(cpu);
+    return cpu->debugger->block_clear(cpu->debugger->opaque,
+                                      cpu->seg[SEG_CS].base + cpu->eip, b->bytes);
+}
+
 uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
 {
     uint64_t start = cpu->icount;
@@ -154,6 +170,11 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
         if (unlikely(cpu->attention)) {
             if (cpu->stop_request)
                 break;
+            /* A debugger's breakpoints and steps: every boundary, the one
+             * after STI included; a halted CPU has no instruction to stop at. */
+            if (cpu->debugger_active && !cpu->halted &&
+                cpu->debugger->stop_before(cpu->debugger->opaque, cpu))
+                break;
             if (cpu->inhibit_irq) {
                 /* STI / MOV SS shadow: the next instruction runs first. */
                 cpu->inhibit_irq = false;
@@ -175,8 +196,10 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
             if (cpu->single_step || cpu->debug_check) {
                 if (cpu->debug_check && cpu_check_code_breakpoint(cpu))
                     continue;
-                run_one(cpu);
-                continue;
+                if (!debugger_allows_block(cpu)) {
+                    run_one(cpu);
+                    continue;
+                }
             }
             if (cpu->trace_blocks)
                 fprintf(log_out(cpu), "exec %04X:%08X icount %llu\n", cpu->seg[SEG_CS].sel,

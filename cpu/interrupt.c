@@ -370,8 +370,10 @@ void cpu_handle_fault(Cpu *cpu)
 void cpu_update_debug_state(Cpu *cpu)
 {
     /* DR7 L0-L3/G0-G3 enable breakpoints. RF also takes the checked path:
-     * it suppresses the next instruction's breakpoint and is cleared there. */
-    cpu->debug_check = (cpu->dr[7] & 0xFFu) != 0 || (cpu->eflags & FLAG_RF) != 0;
+     * it suppresses the next instruction's breakpoint and is cleared there.
+     * An active debugger (gdb stub) checks every instruction too. */
+    cpu->debug_check = (cpu->dr[7] & 0xFFu) != 0 || (cpu->eflags & FLAG_RF) != 0 ||
+                       cpu->debugger_active;
     cpu->single_step = (cpu->eflags & FLAG_TF) != 0;
 }
 

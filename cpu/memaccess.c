@@ -23,6 +23,8 @@ static void seg_check(Cpu *cpu, unsigned seg, uint32_t off, unsigned size, bool 
  * trap after the instruction completes. */
 static void check_data_breakpoints(Cpu *cpu, uint32_t lin, unsigned size, bool write)
 {
+    if (cpu->debugger_active)   /* the gdb stub's watchpoints */
+        cpu->debugger->data_access(cpu->debugger->opaque, cpu, lin, size, write);
     uint32_t dr7 = cpu->dr[7];
     for (int i = 0; i < 4; i++) {
         if (!((dr7 >> (2 * i)) & 3))

@@ -255,6 +255,8 @@ static void walk_set_accessed(Cpu *cpu, const Walk *w, bool write)
  * pages stay off the fast path so every access is checked. */
 static bool page_has_data_breakpoint(const Cpu *cpu, uint32_t lin)
 {
+    if (cpu->debugger_active && cpu->debugger->page_watched(cpu->debugger->opaque, lin))
+        return true;
     uint32_t dr7 = cpu->dr[7];
     for (int i = 0; i < 4; i++) {
         if (!((dr7 >> (2 * i)) & 3))

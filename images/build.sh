@@ -90,12 +90,14 @@ for applet in sh ash mount umount cat echo ls mkdir poweroff reboot sync insmod 
               mdev stty hexdump od tr cmp true false test find xargs date; do
     ln -sf busybox "$init/bin/$applet"
 done
+# The kernel runs /sbin/modprobe itself (ext4 asks for crc32c this way).
+ln -sf ../bin/busybox "$init/sbin/modprobe"
 
 # Modules: NE2000 (ISA and PCI), the PIIX IDE/ATA stack, ext4, and what
 # they depend on, resolved through the package's own modules.dep.
 mods="drivers/net/ethernet/8390/ne2k-pci drivers/net/ethernet/8390/ne
       drivers/ata/ata_piix drivers/ata/ata_generic drivers/scsi/sd_mod drivers/scsi/sr_mod
-      fs/ext4/ext4 drivers/block/loop"
+      fs/ext4/ext4 drivers/block/loop crypto/crc32c_generic"
 kmoddir="$kroot/lib/modules/$kver"
 depfile="$kmoddir/modules.dep"
 [ -f "$depfile" ] || depmod -b "$kroot" "$kver"
@@ -120,6 +122,10 @@ rm -rf "$out/modules" && cp -r "$init/lib/modules" "$out/modules"
 
 extra=${EXTRA_FILES:-}
 for pair in $extra; do
+    if [ ! -f "${pair%%:*}" ]; then
+        echo "images: EXTRA_FILES: ${pair%%:*} does not exist; left out" >&2
+        continue
+    fi
     mkdir -p "$init/$(dirname "${pair#*:}")"
     cp "${pair%%:*}" "$init/${pair#*:}"
 done

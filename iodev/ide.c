@@ -118,6 +118,13 @@ bool ide_attach_disk(IdeChannel *ch, int unit, const char *path, bool readonly, 
         blockdev_close(&d->disk);
         return false;
     }
+    if (d->disk.size % 512) {
+        snprintf(err, errlen,
+                 "disk image '%s' has %llu bytes, not whole 512-byte sectors (truncated?)", path,
+                 (unsigned long long)d->disk.size);
+        blockdev_close(&d->disk);
+        return false;
+    }
     d->kind = IDE_DISK;
     d->sectors = d->disk.size / 512;
     /* The usual translation: 16 heads, 63 sectors, cylinders to fit. */

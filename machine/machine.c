@@ -4,12 +4,14 @@
 #include "bios/kernel_boot.h"
 #include "gui/screendump.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "bios/firmware.h"
 #include "cpu/icache.h"
+#include "debug/gdbstub.h"
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
 
@@ -293,6 +295,19 @@ static bool attach_remote_slots(Machine *m)
     return true;
 }
 
+/* -s / -gdb / -S: the stub listens now; with -S the first slice waits
+ * for gdb to resume the guest. */
+static bool gdb_setup(Machine *m)
+{
+    if (!m->opt.gdb)
+        return true;
+    char err[300];
+    m->gdb = gdb_stub_new(m->opt.gdb, m->cpu, m->opt.start_stopped, err, sizeof err);
+    if (!m->gdb)
+        fprintf(stderr, "kairo: %s\n", err);
+    return m->gdb != NULL;
+}
+
 bool machine_init(Machine *m, const Options *opt)
 {
     char err[256];
@@ -407,8 +422,15 @@ bool machine_init(Machine *m, const Options *opt)
             return false;
         }
         m->has_vga = true;
-        FILE *probe = fopen(SEAVGABIOS, "rb");
-        const char *rom = probe ? SEAVGABIOS : NULL;
+        /* -vga-bios FILE must exist; the default one is used if installed
+         * (without it SeaBIOS has no VGA BIOS and the screen stays blank). */
+        const char *path = opt->vga_bios ? opt->vga_bios : SEAVGABIOS;
+        FILE *probe = fopen(path, "rb");
+        if (!probe && opt->vga_bios) {
+            fprintf(stderr, "kairo: -vga-bios %s: %s\n", path, strerror(errno));
+            return false;
+        }
+        const char *rom = probe ? path : NULL;
         if (probe)
             fclose(probe);
         if (!vga_pci_init(&m->vga_pci, &m->pci, &m->vga, rom, err, sizeof err)) {
@@ -428,7 +450,7 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     cmos_setup(m);
-    return attach_remote_slots(m);
+    return attach_remote_slots(m) && gdb_setup(m);
 }
 
 /* Everything a reset line resets; RAM and the disks stay. */
@@ -533,6 +555,24 @@ bool machine_screendump(Machine *m, const char *path)
     return true;
 }
 
+/* The gdb stub between slices: it may hold the guest stopped (and block)
+ * until gdb resumes it. False, with *status set, when the run must end. */
+static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
+{
+    GdbVerdict v = gdb_stub_service(m->gdb, stop_signal);
+    if (v == GDB_KILL) {
+        fprintf(stderr, "kairo: killed by gdb\n");
+        *status = EXIT_OK;
+        return false;
+    }
+    if (v == GDB_HOST_SIGNAL) {
+        fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
+        *status = EXIT_SIGNAL;
+        return false;
+    }
+    return true;
+}
+
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 {
     Cpu *cpu = m->cpu;
@@ -545,6 +585,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = EXIT_LIMIT;
             break;
         }
+        if (m->gdb && !gdb_between_slices(m, stop_signal, &status))
+            break;
         if (m->nics.n_netdevs)
             net_service(m);
         cpu_run(cpu, next_slice(m));
@@ -634,6 +676,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     if (m->opt.remote_stats)
         remote_print_stats(&m->io, stderr);
+    if (m->gdb)
+        gdb_stub_report_exit(m->gdb, status);   /* gdb sees the exit status */
     return status;
 }
 
@@ -662,6 +706,7 @@ void machine_destroy(Machine *m)
         vga_pci_free(&m->vga_pci);
         vga_free(&m->vga);
     }
+    gdb_stub_free(m->gdb);
     cpu_free(m->cpu);
     phys_free(m->mem);
 }

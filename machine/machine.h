@@ -61,6 +61,7 @@ typedef struct Machine {
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
     bool has_expect;
+    struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

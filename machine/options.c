@@ -18,6 +18,7 @@ void options_usage(FILE *out)
           "  -drive file=F[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on]\n"
           "  -boot ORDER           boot order letters: a floppy, c disk, d CD-ROM (order=.. accepted)\n"
           "  -vga std|none         VGA card (std: QEMU's std-vga with SeaVGABIOS)\n"
+          "  -vga-bios FILE        the VGA card's option ROM (default: Debian's vgabios-stdvga.bin)\n"
           "  --firmware-log SPEC   SeaBIOS debug output (port 0x402): stdio, file:PATH\n"
           "  --deterministic       fixed RTC start time: the same input gives the same run\n"
           "  --list-slots          print the device slots (name, ports, IRQs) and exit\n"
@@ -55,6 +56,9 @@ void options_usage(FILE *out)
           "  -remote SLOT=eth:IFACE,peer=MAC[,key=FILE] | SLOT=udp:HOST:PORT[,key=FILE]\n"
           "                        serve a slot (com2, ide1...) from kairo-portd\n"
           "  --remote-stats        per-slot round trips, latency, retransmissions at exit\n"
+          "  -s                    gdb stub on tcp::1234 (same as -gdb tcp::1234)\n"
+          "  -gdb tcp:[HOST]:PORT  gdb stub on PORT (0: a free port, printed)\n"
+          "  -S                    start stopped: the guest waits for gdb to continue it\n"
           "  -h, --help            this text\n"
           "  --version             print the version\n",
           out);
@@ -349,6 +353,16 @@ int options_parse(Options *o, int argc, char **argv)
         } else if (!strcmp(a, "-screendump")) {
             NEED_ARG();
             o->screendump = val;
+        } else if (!strcmp(a, "-vga-bios")) {
+            NEED_ARG();
+            o->vga_bios = val;
+        } else if (!strcmp(a, "-s")) {
+            o->gdb = "tcp::1234";
+        } else if (!strcmp(a, "-gdb")) {
+            NEED_ARG();
+            o->gdb = val;
+        } else if (!strcmp(a, "-S")) {
+            o->start_stopped = true;
         } else if (!strcmp(a, "-snapshot")) {
             o->snapshot = true;
         } else if (!strcmp(a, "-kernel")) {
@@ -369,6 +383,8 @@ int options_parse(Options *o, int argc, char **argv)
         return fail("%s", "use --expect/--send or --expect-script, not both");
     if (!o->expect_timeout_s)
         o->expect_timeout_s = 60;
+    if (o->start_stopped && !o->gdb)
+        return fail("%s", "-S needs a debugger to resume the guest: add -s or -gdb tcp::PORT");
     if ((o->initrd || o->append) && !o->kernel)
         return fail("%s", "-initrd and -append need -kernel");
     if (netopt_check(&o->net) < 0)

@@ -11,6 +11,7 @@
 
 typedef struct Options {
     const char *bios;
+    const char *vga_bios;      /* -vga-bios: the std-vga's option ROM */
     uint32_t ram_mb;
     const char *serial;        /* -serial spec (used once the UART exists) */
     const char *debugcon;      /* -debugcon spec, NULL = no debug console */
@@ -54,6 +55,8 @@ typedef struct Options {
     const char *remote[8];     /* -remote SLOT=SPEC: slots served by a port server */
     int n_remote;
     bool remote_stats;         /* --remote-stats: per-slot remote statistics at exit */
+    const char *gdb;           /* -gdb tcp:[HOST]:PORT (-s: tcp::1234): the gdb stub */
+    bool start_stopped;        /* -S: the guest waits for gdb to resume it */
 } Options;
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),

@@ -121,13 +121,19 @@ static bool ring_valid(const Dp8390 *n)
            (uint32_t)n->pstop << 8 <= ram_end(n) && n->curr >= n->pstart && n->curr < n->pstop;
 }
 
+/* A page's place in the ring, modulo its size: lib8390 writes BNRY as
+ * "next frame - 1" without wrapping, so PSTART - 1 stands for PSTOP - 1. */
+static unsigned ring_index(const Dp8390 *n, unsigned page)
+{
+    unsigned size = (unsigned)(n->pstop - n->pstart);
+    return (page + 256u * size - n->pstart) % size;
+}
+
 /* Pages free between CURR and BNRY (the whole ring when they are equal). */
 static unsigned ring_free_pages(const Dp8390 *n)
 {
     unsigned size = (unsigned)(n->pstop - n->pstart);
-    if (n->bnry < n->pstart || n->bnry >= n->pstop)
-        return size;
-    unsigned gap = (unsigned)(n->bnry + size - n->curr) % size;
+    unsigned gap = (ring_index(n, n->bnry) + size - ring_index(n, n->curr)) % size;
     return gap ? gap : size;
 }
 
@@ -139,8 +145,9 @@ static bool ring_has_unread(const Dp8390 *n)
 {
     if ((n->cr & (CR_STA | CR_STP)) != CR_STA || !ring_valid(n))
         return false;
-    unsigned after_bnry = n->bnry + 1u >= n->pstop ? n->pstart : n->bnry + 1u;
-    return n->bnry != n->curr && after_bnry != n->curr;
+    unsigned bnry = ring_index(n, n->bnry), curr = ring_index(n, n->curr);
+    unsigned size = (unsigned)(n->pstop - n->pstart);
+    return bnry != curr && (bnry + 1) % size != curr;
 }
 
 /* Store one frame (fcs: its last four bytes are the FCS to check and keep;

@@ -7,7 +7,6 @@
 #define IRQ_RESEND_NS 2000000ull        /* 2 ms without an ack: send the state again */
 #define SESSION_IDLE_NS 600000000000ull /* 10 min of silence frees a session */
 #define REPLY_HEAD (2 + RP_IRQ_STATE_LEN)
-#define MAX_OPS (RP_MAX_PAYLOAD / 4)
 
 void rs_init(RemoteServer *srv, const uint8_t psk[RP_KEY_LEN])
 {
@@ -271,7 +270,7 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
     unsigned reply = 0;
     int n = 0;
     while (pos < len) {
-        if (n == MAX_OPS || !rp_next_op(p, len, &pos, &ops[n])) {
+        if (n == RS_MAX_OPS || !rp_next_op(p, len, &pos, &ops[n])) {
             *why = RP_DROP_MALFORMED;
             return -1;
         }
@@ -328,7 +327,7 @@ static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
 static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
                         const uint8_t *payload)
 {
-    static RpOp ops[MAX_OPS];
+    RpOp *ops = srv->ops;
     uint8_t reply[RP_MAX_PAYLOAD];
     int why = -1;
     int n = check_batch(ss->slot, payload, h->len, ops, &why);

@@ -23,6 +23,7 @@
 #define RS_MAX_CLIENTS 16
 #define RS_MAX_SESSIONS 32
 #define RS_MAX_EPOCHS 64
+#define RS_MAX_OPS (RP_MAX_PAYLOAD / 4)   /* the smallest op is 4 bytes */
 
 typedef struct RsBackend {
     uint32_t (*read)(void *opaque, uint16_t port, unsigned width);
@@ -91,6 +92,7 @@ struct RemoteServer {
     struct { RpPeer peer; int kind; int slot; uint64_t epoch; } epochs[RS_MAX_EPOCHS];
     int n_epochs;
     bool executing;             /* inside a batch: interrupt changes ride on the reply */
+    RpOp ops[RS_MAX_OPS];       /* the batch being checked and run */
     RsStats st;
     uint8_t out[RP_MAX_FRAME];
 };

@@ -19,14 +19,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 # The initramfs plus our script: the kernel unpacks concatenated archives.
 initrd="$work/initrd-net.img"
-rm -rf "$work/extra" && mkdir -p "$work/extra" && cp "$here/guest_net.sh" "$work/extra/net-test.sh"
-(cat "$images/initrd.img"; cd "$work/extra" && echo net-test.sh | cpio -o -H newc --quiet -R 0:0 | gzip) > "$initrd"
-# nofxsr: the test does not depend on the CPU's FXSAVE support.
-base_append="console=ttyS0 quiet nofxsr kairo.run=/net-test.sh"
+if [ "$mode" != veth-inside ]; then
+    rm -rf "$work/extra" && mkdir -p "$work/extra" && cp "$here/guest_net.sh" "$work/extra/net-test.sh"
+    (cat "$images/initrd.img"; cd "$work/extra" && echo net-test.sh | cpio -o -H newc --quiet -R 0:0 | gzip) > "$initrd.tmp"
+    mv "$initrd.tmp" "$initrd"
+fi
+base_append="console=ttyS0 quiet kairo.run=/net-test.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -88,7 +91,7 @@ hostfwd() {
     log="$work/hostfwd.log"
     boot "$log" "net.serve=8080 net.servekb=1024" \
         -nic "user,model=ne2k_pci,hostfwd=tcp:127.0.0.1:$port-:8080"
-    wait_for "$log" "NET-OK serving" 240 || return 1
+    wait_for "$log" "NET-OK serving port [0-9]* md5 [0-9a-f]\{32\}" 240 || return 1
     want=$(grep -a "NET-OK serving" "$log" | sed 's/.*md5 \([0-9a-f]*\).*/\1/' | tr -d '\r')
     got=$(python3 -c "import urllib.request,hashlib,sys; print(hashlib.md5(urllib.request.urlopen(sys.argv[1], timeout=60).read()).hexdigest())" "http://127.0.0.1:$port/blob.bin")
     echo "guest_test: hostfwd: guest file md5 $want, fetched $got"
@@ -102,7 +105,7 @@ veth_inside() {
     pcap="$work/veth.pcap"
     boot "$work/veth-b.log" "net.ip=192.168.77.2/24 net.serve=80 net.servekb=512" \
         -netdev raw,id=n0,ifname=kb -device ne2k_pci,netdev=n0,mac=52:54:00:77:00:02
-    wait_for "$work/veth-b.log" "NET-OK serving" 240 || exit 1
+    wait_for "$work/veth-b.log" "NET-OK serving port [0-9]* md5 [0-9a-f]\{32\}" 240 || exit 1
     want=$(grep -a "NET-OK serving" "$work/veth-b.log" | sed 's/.*md5 \([0-9a-f]*\).*/\1/' | tr -d '\r')
     boot "$work/veth-a.log" "net.ip=192.168.77.1/24 net.ping=192.168.77.2 net.get=http://192.168.77.2/blob.bin net.md5=$want" \
         -netdev raw,id=n0,ifname=ka -device ne2k_pci,netdev=n0,mac=52:54:00:77:00:01 \

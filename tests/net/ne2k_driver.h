@@ -130,7 +130,8 @@ static inline int ne2k_drv_recv(Dp8390 *n, uint8_t *buf, size_t cap)
         next < DRV_RX_START || next >= DRV_RX_STOP || pkt_len > cap)
         return DRV_CORRUPT;
     drv_read_mem(n, (uint16_t)((this_frame << 8) + 4), buf, pkt_len);
-    drv_out(n, 0x03, (uint8_t)(next - 1 < DRV_RX_START ? DRV_RX_STOP - 1 : next - 1));
+    /* As lib8390: "next - 1" unwrapped, so PSTART - 1 after a wrap. */
+    drv_out(n, 0x03, (uint8_t)(next - 1));
     drv_out(n, 0x07, ISR_PRX | ISR_RXE);
     return (int)pkt_len;
 }

@@ -227,6 +227,32 @@ Test(ne2k, full_ring_pushes_back_then_accepts_after_bnry_moves)
     cr_assert_eq(ne2k_drv_recv(&nic, got, sizeof got), DRV_EMPTY);
 }
 
+Test(ne2k, bnry_below_pstart_means_the_last_page_and_the_ring_stays_whole)
+{
+    /* lib8390 leaves BNRY at PSTART - 1 when the next frame is at PSTART:
+     * the ring is empty, and must fill only up to that page. */
+    ne2k_drv_init(&nic, our_mac, 0);
+    drv_page(&nic, 1);
+    drv_out(&nic, 0x07, DRV_RX_START);
+    drv_page(&nic, 0);
+    drv_out(&nic, 0x03, DRV_RX_START - 1);
+    uint8_t f[1514], got[1600];
+    int stored = 0;
+    for (unsigned k = 0; k < 20; k++) {
+        make_frame(f, NULL, sizeof f, (uint8_t)k);
+        if (!dp8390_receive(&nic, f, sizeof f, false))
+            break;
+        stored++;
+    }
+    cr_assert_eq(stored, 9, "no frame written over unread ones: %d", stored);
+    for (int k = 0; k < stored; k++) {
+        make_frame(f, NULL, sizeof f, (uint8_t)k);
+        cr_assert_eq(ne2k_drv_recv(&nic, got, sizeof got), 1514, "frame %d", k);
+        cr_assert_arr_eq(got, f, sizeof f, "frame %d", k);
+    }
+    cr_assert_eq(ne2k_drv_recv(&nic, got, sizeof got), DRV_EMPTY);
+}
+
 Test(ne2k, overflow_sets_ovw_counts_missed_and_recovers)
 {
     ne2k_drv_init(&nic, our_mac, 0);

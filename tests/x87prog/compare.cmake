@@ -1,7 +1,9 @@
 # x87prog's tests: run it natively (it must exit 0 and finish its output);
 # with RUN set, also under x87run, and the two outputs must be identical.
-#   cmake -DPROG=x87prog -DOUT=dir [-DRUN=x87run] -P compare.cmake
-execute_process(COMMAND ${PROG} OUTPUT_FILE ${OUT}/native.txt RESULT_VARIABLE native_rc)
+# ARGS go to both runs (x87run has no kernel to deliver signals:
+# --no-signals).
+#   cmake -DPROG=x87prog -DOUT=dir [-DRUN=x87run] [-DARGS=...] -P compare.cmake
+execute_process(COMMAND ${PROG} ${ARGS} OUTPUT_FILE ${OUT}/native.txt RESULT_VARIABLE native_rc)
 file(READ ${OUT}/native.txt native)
 string(LENGTH "${native}" native_len)
 if(NOT native_rc EQUAL 0 OR native_len LESS 7)
@@ -16,7 +18,7 @@ if(NOT RUN)
   message(STATUS "x87prog: native run complete (${native_len} bytes)")
   return()
 endif()
-execute_process(COMMAND ${RUN} ${PROG} OUTPUT_FILE ${OUT}/kairo.txt RESULT_VARIABLE kairo_rc)
+execute_process(COMMAND ${RUN} ${PROG} ${ARGS} OUTPUT_FILE ${OUT}/kairo.txt RESULT_VARIABLE kairo_rc)
 if(NOT kairo_rc EQUAL 0)
   message(FATAL_ERROR "x87prog: the run under Kairo failed (exit ${kairo_rc})")
 endif()

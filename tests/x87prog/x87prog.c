@@ -4,12 +4,18 @@
  *
  *   gcc -m32 -static -O1 -o x87prog x87prog.c -lm
  *
- * Sections: libm (double functions on fixed and pseudo-random operands),
- * x87 arithmetic in every rounding mode and precision, conversions (FIST,
- * FBSTP, FST to float32/float64, loads of every format), compares (FCOM,
- * FUCOM, FCOMI, FUCOMI, FTST, FXAM), FPREM/FPREM1, FSCALE, FXTRACT, FSQRT,
- * FRNDINT, the transcendentals, the FSTENV image, and MMX. No floating-point
- * printf: the digits would come from libc, not from the CPU.
+ *   x87prog [--no-signals]
+ *
+ * Sections: libm (double functions on fixed and pseudo-random operands, and
+ * in the four rounding modes), x87 arithmetic in every rounding mode and
+ * precision, the constants, memory-operand arithmetic (float32/float64/
+ * int16/int32, denormal sources included), FXCH/FCHS/FABS/FCMOVcc,
+ * conversions (FIST, FBSTP, FST to float32/float64, loads of every format),
+ * compares (FCOM, FUCOM, FCOMI, FUCOMI, FTST, FXAM), FPREM/FPREM1, FSCALE,
+ * FXTRACT, FSQRT, FRNDINT, the transcendentals, the FSTENV image, MMX
+ * (register and memory forms, immediate shifts, the x87 aliasing), and
+ * unmasked exceptions through SIGFPE (skipped with --no-signals). No
+ * floating-point printf: the digits would come from libc, not the CPU.
  *
  * It stays clear of what differs between Intel and AMD parts (and so
  * between a host and Kairo, which models Intel): the last bits of the
@@ -19,14 +25,19 @@
  * Intel defines, FPREM's partial steps (only finished remainders are
  * printed), FSTENV's instruction and data pointers, opcode and selectors
  * (deprecated or saved only on exceptions on newer parts), FBLD of invalid
- * BCD digits, EMMS with TOP != 0 (AMD parts reset TOP), and unmasked
- * exceptions (the program runs with every exception masked). */
+ * BCD digits, EMMS with TOP != 0 (AMD parts reset TOP), C1 after FCOMI/
+ * FUCOMI (the SDM clears it, AMD parts keep it) and after FFREE
+ * (undefined), and float32 functions (glibc picks SSE2 versions on hosts
+ * that have it). Outside the SIGFPE section every exception is masked. */
 #include <fenv.h>
 #include <math.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <ucontext.h>
 
 #if !defined(__i386__)
 #error "x87prog is an i386 program: build it with gcc -m32"
@@ -669,13 +680,18 @@ static void section_fstenv(void)
 
 typedef uint64_t (*MmxFn)(uint64_t, uint64_t);
 
+/* The register form; the memory form must agree (checked, printed only
+ * when it does not). */
 #define MMX2(name, insn)                                                                    \
     static uint64_t name(uint64_t a, uint64_t b)                                           \
     {                                                                                       \
-        uint64_t r;                                                                         \
+        uint64_t r, rm;                                                                     \
         __asm__ volatile("movq %[a], %%mm0\n\tmovq %[b], %%mm1\n\t" insn " %%mm1, %%mm0\n\t" \
-                         "movq %%mm0, %[r]\n\temms"                                          \
-                         : [r] "=m"(r) : [a] "m"(a), [b] "m"(b));                           \
+                         "movq %%mm0, %[r]\n\tmovq %[a], %%mm2\n\t" insn " %[b], %%mm2\n\t"  \
+                         "movq %%mm2, %[rm]\n\temms"                                         \
+                         : [r] "=m"(r), [rm] "=m"(rm) : [a] "m"(a), [b] "m"(b));            \
+        if (r != rm)                                                                        \
+            printf("  %s memory form %016llx\n", insn, (unsigned long long)rm);            \
         return r;                                                                           \
     }
 
@@ -784,8 +800,117 @@ static void section_mmx(void)
     putchar('\n');
 }
 
-int main(void)
+/* --- unmasked exceptions: #MF, delivered as SIGFPE ---
+ * Each case unmasks one exception, raises it, and lets the next waiting
+ * instruction (FWAIT) take the #MF; the kernel sends SIGFPE with a si_code
+ * derived from the status and control words, and the handler reports what
+ * the signal frame holds: CW, SW, the tag word, ST(0). Needs a kernel:
+ * x87run (no kernel) passes --no-signals. */
+
+static sigjmp_buf fpe_jump;
+static volatile int fpe_code;
+static volatile unsigned fpe_cw, fpe_sw, fpe_tag, fpe_status;
+static X80 fpe_st0;
+
+static void on_sigfpe(int sig, siginfo_t *si, void *uc_)
 {
+    (void)sig;
+    const ucontext_t *uc = uc_;
+    const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+    fpe_code = si->si_code;
+    fpe_cw = fp->cw & 0xFFFF;
+    fpe_sw = fp->sw & 0xFFFF;
+    fpe_tag = fp->tag & 0xFFFF;
+    fpe_status = fp->status & 0xFFFF;
+    memcpy(&fpe_st0.m, fp->_st[0].significand, 8);
+    fpe_st0.se = fp->_st[0].exponent;
+    siglongjmp(fpe_jump, 1);
+}
+
+static void fpe_case(const char *name, uint16_t case_cw, void (*raise)(void))
+{
+    fpe_code = -1;
+    if (sigsetjmp(fpe_jump, 1) == 0) {
+        cw = case_cw;
+        raise();
+        printf("%s: no signal\n", name);
+    } else {
+        printf("%s: si_code %d cw %04x sw %04x tag %04x status %04x st0", name, fpe_code, fpe_cw, fpe_sw,
+               fpe_tag, fpe_status);
+        print_x80(fpe_st0);
+        putchar('\n');
+    }
+    __asm__ volatile("fninit");
+}
+
+static void raise_ze(void)
+{
+    __asm__ volatile(PRO "fld1\n\tfldz\n\tfdivrp\n\tfwait" : : [cw] "m"(cw));
+}
+
+static void raise_ie(void)
+{
+    __asm__ volatile(PRO "fld1\n\tfchs\n\tfsqrt\n\tfwait" : : [cw] "m"(cw));
+}
+
+static void raise_stack_overflow(void)
+{
+    __asm__ volatile(PRO "fld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfld1\n\tfldpi\n\tfwait"
+                     : : [cw] "m"(cw));
+}
+
+static void raise_oe(void)
+{
+    static const X80 big = { 0xC000000000000000ull, 0x7FF0 };
+    __asm__ volatile(PRO "fldt %[b]\n\tfmul %%st(0), %%st\n\tfwait" : : [cw] "m"(cw), [b] "m"(big));
+}
+
+static void raise_ue_pe(void)
+{
+    static const X80 tiny = { 0xC000000000000000ull, 0x0010 };
+    __asm__ volatile(PRO "fldt %[t]\n\tfmul %%st(0), %%st\n\tfwait" : : [cw] "m"(cw), [t] "m"(tiny));
+}
+
+static void raise_pe(void)
+{
+    __asm__ volatile(PRO "fld1\n\tfldpi\n\tfdivrp\n\tfwait" : : [cw] "m"(cw));
+}
+
+static void raise_de_load(void)
+{
+    static const uint32_t den = 1;
+    __asm__ volatile(PRO "flds %[d]\n\tfwait" : : [cw] "m"(cw), [d] "m"(den));
+}
+
+static void raise_by_fldcw(void)
+{
+    static const uint16_t unmask = 0x037B;
+    __asm__ volatile(PRO "fld1\n\tfldz\n\tfdivrp\n\tfldcw %[u]\n\tfld1" : : [cw] "m"(cw), [u] "m"(unmask));
+}
+
+static void section_sigfpe(void)
+{
+    puts("== sigfpe");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigfpe;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGFPE, &sa, NULL);
+    fpe_case("ze", 0x037B, raise_ze);
+    fpe_case("ie sqrt", 0x037E, raise_ie);
+    fpe_case("ie stack", 0x037E, raise_stack_overflow);
+    fpe_case("oe", 0x0377, raise_oe);
+    fpe_case("ue", 0x036F, raise_ue_pe);
+    fpe_case("pe", 0x035F, raise_pe);
+    fpe_case("de", 0x037D, raise_de_load);
+    fpe_case("fldcw", 0x037F, raise_by_fldcw);
+    fpe_case("masked", 0x037F, raise_ze);
+}
+
+int main(int argc, char **argv)
+{
+    bool signals = !(argc > 1 && !strcmp(argv[1], "--no-signals"));
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     section_libm();
     section_rounding();
@@ -797,6 +922,8 @@ int main(void)
     section_transcendentals();
     section_fstenv();
     section_mmx();
+    if (signals)
+        section_sigfpe();
     puts("== end");
     return 0;
 }

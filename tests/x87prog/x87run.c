@@ -1,7 +1,7 @@
 /* x87run: run a static i386 Linux program (x87prog) on Kairo's CPU without
  * a guest kernel, so that its output can be compared with a native run.
  *
- *   x87run PROGRAM [--max-insns N]
+ *   x87run [--max-insns N] PROGRAM [ARGUMENTS...]
  *
  * The program's PT_LOAD segments go to their addresses in a flat 32-bit
  * protected-mode machine (the unit-test harness, paging off, CPL 0); INT 0x80
@@ -101,25 +101,37 @@ static uint32_t load_elf(Proc *p, const uint8_t *img, size_t len, uint32_t *phdr
     return eh->e_entry;
 }
 
-/* argc, argv, envp, auxv, as the kernel lays them out. */
-static void build_stack(Proc *p, uint32_t entry, uint32_t phdr, unsigned phnum)
+#define MAX_ARGS 8
+
+/* argc, argv, envp, auxv, as the kernel lays them out; the strings go to
+ * the top of the stack. */
+static void build_stack(Proc *p, uint32_t entry, uint32_t phdr, unsigned phnum, int argc, char **argv)
 {
-    static const char name[] = "x87prog";
     static const uint8_t random_bytes[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
-    uint32_t at_name = STACK_TOP - 64, at_random = STACK_TOP - 32;
-    copy_in(p, at_name, name, sizeof name);
+    uint32_t at_random = STACK_TOP - 16, str = at_random;
+    uint32_t words[MAX_ARGS + 32];
+    unsigned n = 0;
     copy_in(p, at_random, random_bytes, sizeof random_bytes);
-    const uint32_t words[] = {
-        1, at_name, 0, 0,                              /* argc, argv[0], NULL, envp NULL */
+    words[n++] = (uint32_t)argc;
+    for (int i = 0; i < argc; i++) {
+        size_t len = strlen(argv[i]) + 1;
+        str -= (uint32_t)len;
+        copy_in(p, str, argv[i], len);
+        words[n++] = str;
+    }
+    const uint32_t tail[] = {
+        0, 0,                                          /* end of argv, empty envp */
         AT_PHDR, phdr, AT_PHENT, sizeof(Elf32_Phdr), AT_PHNUM, phnum, AT_PAGESZ, 4096,
         AT_ENTRY, entry, AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,
         AT_RANDOM, at_random, AT_HWCAP, 0, AT_NULL, 0,
     };
-    uint32_t sp = (STACK_TOP - 256 - sizeof words) & ~15u;
+    memcpy(words + n, tail, sizeof tail);
+    n += sizeof tail / 4;
+    uint32_t sp = (str - 4 * n) & ~15u;
     /* Registers at entry are zero, EDX above all: it is a function for
      * atexit when non-zero (the CPU's reset value would be the signature). */
     memset(p->cpu->gpr, 0, sizeof p->cpu->gpr);
-    for (unsigned i = 0; i < sizeof words / 4; i++)
+    for (unsigned i = 0; i < n; i++)
         h_write32(p->cpu, sp + 4 * i, words[i]);
     p->cpu->gpr[R_ESP] = sp;
 }
@@ -231,15 +243,20 @@ static void serve_syscall(Proc *p)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: x87run PROGRAM [--max-insns N]\n");
+    uint64_t max_insns = 2000000000ull;
+    int first = 1;
+    if (argc > 2 && !strcmp(argv[1], "--max-insns")) {
+        max_insns = strtoull(argv[2], NULL, 0);
+        first = 3;
+    }
+    if (first >= argc || argc - first > MAX_ARGS) {
+        fprintf(stderr, "usage: x87run [--max-insns N] PROGRAM [ARGUMENTS...]\n");
         return 1;
     }
-    uint64_t max_insns = argc > 3 && !strcmp(argv[2], "--max-insns") ? strtoull(argv[3], NULL, 0) : 2000000000ull;
     size_t len;
-    uint8_t *img = read_file(argv[1], &len);
+    uint8_t *img = read_file(argv[first], &len);
     if (!img) {
-        fprintf(stderr, "x87run: cannot read %s\n", argv[1]);
+        fprintf(stderr, "x87run: cannot read %s\n", argv[first]);
         return 1;
     }
     Proc p = { .cpu = h_cpu_new(RAM_MB, true), .mmap_next = MMAP_BASE };
@@ -248,14 +265,14 @@ int main(int argc, char **argv)
     uint32_t entry = load_elf(&p, img, len, &phdr, &phnum);
     free(img);
     if (!entry) {
-        fprintf(stderr, "x87run: %s is not a static i386 executable\n", argv[1]);
+        fprintf(stderr, "x87run: %s is not a static i386 executable\n", argv[first]);
         return 1;
     }
     Cpu *cpu = p.cpu;
     cpu->gdtr.limit = 0xFF;   /* room for the TLS entry */
     cpu->cr0 |= CR0_NE | CR0_MP;
     fpu_init(cpu->fpu);
-    build_stack(&p, entry, phdr, phnum);
+    build_stack(&p, entry, phdr, phnum, argc - first, argv + first);
     uint64_t total = 0;
     uint32_t eip = entry;
     while (!p.exited) {

@@ -1,0 +1,1028 @@
+/* The GDB remote serial protocol stub (see gdbstub.h). */
+#include "debug/gdbstub.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cpu/exception.h"
+#include "cpu/mem_access.h"
+#include "debug/gdbpacket.h"
+#include "debug/gdbregs.h"
+
+enum { MAX_BREAKPOINTS = 64, MAX_WATCHPOINTS = 32, MAX_WATCH_LEN = 4096 };
+/* How long a blocking wait sleeps before looking at the host signal flag. */
+enum { WAIT_SLICE_MS = 100 };
+
+/* Z/z packet types. */
+enum { Z_SW_BREAK = 0, Z_HW_BREAK = 1, Z_WATCH_WRITE = 2, Z_WATCH_READ = 3, Z_WATCH_ACCESS = 4 };
+
+typedef enum {
+    STOP_ATTACH,      /* gdb connected (or -S): SIGTRAP, no reason */
+    STOP_STEP,        /* a single step completed: SIGTRAP */
+    STOP_BREAK,       /* a Z0/Z1 breakpoint: SIGTRAP, swbreak/hwbreak */
+    STOP_WATCH,       /* a Z2/Z3/Z4 watchpoint: SIGTRAP, watch/rwatch/awatch */
+    STOP_INTERRUPT,   /* Ctrl-C: SIGINT */
+} StopKind;
+
+typedef struct Breakpoint {
+    uint32_t addr;    /* linear */
+    int type;         /* Z_SW_BREAK or Z_HW_BREAK */
+} Breakpoint;
+
+typedef struct Watchpoint {
+    uint32_t addr, len;   /* linear range */
+    int type;             /* Z_WATCH_* */
+} Watchpoint;
+
+struct GdbStub {
+    Cpu *cpu;
+    CpuDebugger hooks;
+    int listen_fd, client_fd;
+    bool stopped;           /* the guest waits for a resume command */
+    bool owe_stop_reply;    /* gdb resumed the guest and waits for its stop */
+    bool kill;              /* k / vKill */
+    bool no_ack;            /* QStartNoAckMode */
+    bool hit;               /* a hook stopped the CPU; service() takes the stop */
+    StopKind stop;
+    uint32_t stop_addr;     /* the watched address that was hit */
+    int stop_type;          /* Z type of the breakpoint or watchpoint hit */
+    /* Where the guest was resumed: no breakpoint is reported there (gdb
+     * steps over a breakpoint at the PC itself), and a step ends as soon
+     * as the CPU is anywhere else. */
+    bool stepping;
+    uint64_t resume_icount;
+    uint32_t resume_eip;
+    Breakpoint bp[MAX_BREAKPOINTS];
+    int n_bp;
+    Watchpoint wp[MAX_WATCHPOINTS];
+    int n_wp;
+    bool watch_changed;     /* the TLB must be refilled at resume */
+    GdbRx rx;
+    uint8_t in[4096];
+    size_t in_pos, in_len;
+    char out[GDB_PACKET_MAX + 1];    /* the reply being built */
+    uint8_t data[GDB_PACKET_MAX];    /* guest bytes on their way in or out */
+    char last[GDB_PACKET_MAX + 8];   /* the last framed reply, for '-' */
+    size_t last_len;
+};
+
+/* ======== CPU hooks ======== */
+
+static bool at_resume_point(const GdbStub *g, const Cpu *cpu)
+{
+    return cpu->icount == g->resume_icount && cpu->eip == g->resume_eip;
+}
+
+static int find_breakpoint(const GdbStub *g, uint32_t addr, int type)
+{
+    for (int i = 0; i < g->n_bp; i++)
+        if (g->bp[i].addr == addr && (type < 0 || g->bp[i].type == type))
+            return i;
+    return -1;
+}
+
+static bool hook_stop_before(void *opaque, Cpu *cpu)
+{
+    GdbStub *g = opaque;
+    if (at_resume_point(g, cpu))
+        return false;
+    if (g->stepping) {
+        g->stop = STOP_STEP;
+        g->hit = true;
+        return true;
+    }
+    int i = find_breakpoint(g, cpu->seg[SEG_CS].base + cpu->eip, -1);
+    if (i < 0)
+        return false;
+    g->stop = STOP_BREAK;
+    g->stop_type = g->bp[i].type;
+    g->hit = true;
+    return true;
+}
+
+static bool watch_overlaps(const Watchpoint *w, uint32_t lin, uint32_t len)
+{
+    return (uint64_t)lin < (uint64_t)w->addr + w->len && (uint64_t)w->addr < (uint64_t)lin + len;
+}
+
+/* The access completes; the CPU stops after this instruction, as an x86
+ * data breakpoint traps. */
+static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size, bool write)
+{
+    GdbStub *g = opaque;
+    if (g->hit)
+        return;
+    for (int i = 0; i < g->n_wp; i++) {
+        const Watchpoint *w = &g->wp[i];
+        bool kind = w->type == Z_WATCH_ACCESS || (w->type == Z_WATCH_WRITE) == write;
+        if (!kind || !watch_overlaps(w, lin, size))
+            continue;
+        g->stop = STOP_WATCH;
+        g->stop_type = w->type;
+        g->stop_addr = lin > w->addr ? lin : w->addr;
+        g->hit = true;
+        cpu->stop_request = true;
+        return;
+    }
+}
+
+static bool hook_page_watched(void *opaque, uint32_t lin)
+{
+    const GdbStub *g = opaque;
+    for (int i = 0; i < g->n_wp; i++)
+        if (watch_overlaps(&g->wp[i], lin & ~0xFFFu, 0x1000))
+            return true;
+    return false;
+}
+
+/* Breakpoints alone let blocks without one run whole; a step or a
+ * watchpoint needs the CPU to stop after any instruction. */
+static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
+{
+    const GdbStub *g = opaque;
+    if (g->stepping || g->n_wp)
+        return false;
+    for (int i = 0; i < g->n_bp; i++)
+        if (g->bp[i].addr - lin < len)
+            return false;
+    return true;
+}
+
+/* The CPU calls the hooks only when there is something to look for. */
+static void update_cpu_hooks(GdbStub *g)
+{
+    Cpu *cpu = g->cpu;
+    cpu->debugger_active = g->stepping || g->n_bp > 0 || g->n_wp > 0;
+    cpu_update_debug_state(cpu);
+    if (g->watch_changed) {
+        /* Pages with a watchpoint must leave the fast path, and pages
+         * without one may come back to it. */
+        tlb_flush_all(cpu);
+        g->watch_changed = false;
+    }
+}
+
+/* ======== the connection ======== */
+
+static void drop_client(GdbStub *g)
+{
+    if (g->client_fd >= 0)
+        close(g->client_fd);
+    g->client_fd = -1;
+}
+
+static void send_raw(GdbStub *g, const char *data, size_t len)
+{
+    while (len && g->client_fd >= 0) {
+        ssize_t n = send(g->client_fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fprintf(stderr, "kairo: gdb: connection lost (%s)\n", strerror(errno));
+            drop_client(g);
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static void reply_len(GdbStub *g, const char *payload, size_t len)
+{
+    g->last_len = gdb_frame(payload, len, g->last, sizeof g->last);
+    send_raw(g, g->last, g->last_len);
+}
+
+static void reply(GdbStub *g, const char *payload)
+{
+    reply_len(g, payload, strlen(payload));
+}
+
+/* Error replies carry an errno in decimal digits, as QEMU's do: EINVAL for
+ * malformed or unsupported arguments, EFAULT for an address the guest's
+ * paging does not map, ENOSPC for a full breakpoint or watchpoint list. */
+static void reply_einval(GdbStub *g) { reply(g, "E22"); }
+static void reply_efault(GdbStub *g) { reply(g, "E14"); }
+static void reply_enospc(GdbStub *g) { reply(g, "E28"); }
+
+static void reply_ok(GdbStub *g) { reply(g, "OK"); }
+
+/* Break out of the command loop into a stopped state; if gdb waits for the
+ * stop (it resumed us), it gets the stop reply. */
+static void stop_guest(GdbStub *g, StopKind kind)
+{
+    g->stop = kind;
+    g->stopped = true;
+    g->owe_stop_reply = true;
+}
+
+static void accept_client(GdbStub *g)
+{
+    int fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    g->client_fd = fd;
+    g->no_ack = false;
+    g->in_pos = g->in_len = 0;
+    g->last_len = 0;
+    gdb_rx_init(&g->rx);
+    /* As QEMU does: a debugger that connects finds the guest stopped; it
+     * asks why with '?'. */
+    g->stop = STOP_ATTACH;
+    g->stopped = true;
+    g->owe_stop_reply = false;
+}
+
+/* Wait up to timeout_ms for fd to become readable; false on timeout. */
+static bool wait_readable(int fd, int timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r = poll(&p, 1, timeout_ms);
+    return r > 0;
+}
+
+static void detach(GdbStub *g);
+
+/* Read what the client has sent, waiting up to timeout_ms for it. */
+static void fill_input(GdbStub *g, int timeout_ms)
+{
+    if (g->in_pos < g->in_len || !wait_readable(g->client_fd, timeout_ms))
+        return;
+    ssize_t n = recv(g->client_fd, g->in, sizeof g->in, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        /* gdb went away: carry on without it, as after a detach. */
+        fprintf(stderr, "kairo: gdb: connection closed\n");
+        detach(g);
+        return;
+    }
+    g->in_pos = 0;
+    g->in_len = (size_t)n;
+}
+
+/* ======== stop replies ======== */
+
+static void stop_reply(GdbStub *g)
+{
+    static const char *const watch_name[] = {
+        [Z_WATCH_WRITE] = "watch", [Z_WATCH_READ] = "rwatch", [Z_WATCH_ACCESS] = "awatch"
+    };
+    const Cpu *cpu = g->cpu;
+    int n = snprintf(g->out, sizeof g->out, "T%02xthread:01;",
+                     g->stop == STOP_INTERRUPT ? 2 : 5);   /* SIGINT, SIGTRAP */
+    if (g->stop == STOP_BREAK)
+        n += snprintf(g->out + n, sizeof g->out - (size_t)n, "%s:;",
+                      g->stop_type == Z_HW_BREAK ? "hwbreak" : "swbreak");
+    else if (g->stop == STOP_WATCH)
+        n += snprintf(g->out + n, sizeof g->out - (size_t)n, "%s:%08x;",
+                      watch_name[g->stop_type], g->stop_addr);
+    /* The registers gdb needs first (ESP, EBP, EIP) save it a round trip. */
+    static const unsigned expedite[] = { 4, 5, 8 };
+    for (size_t i = 0; i < sizeof expedite / sizeof expedite[0]; i++) {
+        uint8_t v[GDB_REG_MAX_BYTES];
+        gdb_reg_get(cpu, expedite[i], v);
+        n += snprintf(g->out + n, sizeof g->out - (size_t)n, "%02x:", expedite[i]);
+        gdb_hex_encode(v, gdb_reg_size(expedite[i]), g->out + n);
+        n += (int)(2 * gdb_reg_size(expedite[i]));
+        g->out[n++] = ';';
+        g->out[n] = 0;
+    }
+    reply(g, g->out);
+}
+
+/* ======== run control ======== */
+
+static void resume(GdbStub *g, bool step)
+{
+    g->stepping = step;
+    g->resume_icount = g->cpu->icount;
+    g->resume_eip = g->cpu->eip;
+    g->hit = false;
+    g->stopped = false;
+    g->owe_stop_reply = true;
+    update_cpu_hooks(g);
+}
+
+static void detach(GdbStub *g)
+{
+    g->n_bp = g->n_wp = 0;
+    g->watch_changed = true;
+    resume(g, false);
+    g->owe_stop_reply = false;
+    drop_client(g);
+}
+
+/* c [addr], s [addr], C sig[;addr], S sig[;addr]: an optional new EIP. */
+static void cmd_resume_at(GdbStub *g, const char *args, bool step, bool has_signal)
+{
+    if (has_signal) {
+        /* The signal means nothing to a bare machine: parsed, then ignored. */
+        uint32_t sig;
+        if (!gdb_parse_hex(&args, &sig) || (*args && *args != ';')) {
+            reply_einval(g);
+            return;
+        }
+        if (*args)
+            args++;
+    }
+    if (*args) {
+        uint32_t eip;
+        if (!gdb_parse_hex(&args, &eip) || *args) {
+            reply_einval(g);
+            return;
+        }
+        g->cpu->eip = eip;
+    }
+    resume(g, step);
+}
+
+static void cmd_continue(GdbStub *g, const char *a) { cmd_resume_at(g, a, false, false); }
+static void cmd_step(GdbStub *g, const char *a) { cmd_resume_at(g, a, true, false); }
+static void cmd_continue_sig(GdbStub *g, const char *a) { cmd_resume_at(g, a, false, true); }
+static void cmd_step_sig(GdbStub *g, const char *a) { cmd_resume_at(g, a, true, true); }
+
+/* Does a vCont action's ":thread" suffix name our one thread? */
+static bool vcont_for_us(const char *thread, const char *end)
+{
+    if (thread == end)
+        return true;   /* no thread: every thread */
+    size_t n = (size_t)(end - thread);
+    return (n == 2 && !strncmp(thread, "-1", 2)) || (n == 1 && thread[0] == '1') ||
+           (n == 2 && !strncmp(thread, "01", 2)) || (n == 1 && thread[0] == '0');
+}
+
+/* vCont;ACTION[:THREAD][;ACTION[:THREAD]]...: the first action for our
+ * thread decides. c, C sig: continue; s, S sig: step. */
+static void cmd_vcont(GdbStub *g, const char *args)
+{
+    while (*args) {
+        const char *end = strchr(args, ';');
+        if (!end)
+            end = args + strlen(args);
+        const char *colon = memchr(args, ':', (size_t)(end - args));
+        const char *thread = colon ? colon + 1 : end;
+        char action = args[0];
+        bool has_sig = action == 'C' || action == 'S';
+        bool valid = (action == 'c' || action == 's') ? args + 1 == (colon ? colon : end)
+                     : has_sig ? (colon ? colon : end) - args == 3 &&
+                                     gdb_hex_digit(args[1]) >= 0 && gdb_hex_digit(args[2]) >= 0
+                               : false;
+        if (!valid) {
+            reply_einval(g);
+            return;
+        }
+        if (vcont_for_us(thread, end)) {
+            resume(g, action == 's' || action == 'S');
+            return;
+        }
+        args = *end ? end + 1 : end;
+    }
+    reply_einval(g);
+}
+
+static void cmd_detach(GdbStub *g, const char *args)
+{
+    (void)args;
+    reply_ok(g);
+    fprintf(stderr, "kairo: gdb detached\n");
+    detach(g);
+}
+
+static void cmd_kill(GdbStub *g, const char *args)
+{
+    (void)args;
+    g->kill = true;
+}
+
+static void cmd_vkill(GdbStub *g, const char *args)
+{
+    (void)args;
+    reply_ok(g);
+    g->kill = true;
+}
+
+/* ======== registers ======== */
+
+static void cmd_read_registers(GdbStub *g, const char *args)
+{
+    (void)args;
+    size_t at = 0;
+    for (unsigned n = 0; n < gdb_reg_count(); n++) {
+        uint8_t v[GDB_REG_MAX_BYTES];
+        gdb_reg_get(g->cpu, n, v);
+        gdb_hex_encode(v, gdb_reg_size(n), g->out + at);
+        at += 2 * gdb_reg_size(n);
+    }
+    reply_len(g, g->out, at);
+}
+
+/* G: registers in 'g' order; gdb may send fewer than all of them. */
+static void cmd_write_registers(GdbStub *g, const char *args)
+{
+    size_t len = strlen(args);
+    if (len % 2 || len > 2 * gdb_regs_bytes()) {
+        reply_einval(g);
+        return;
+    }
+    bool ok = true;
+    for (unsigned n = 0; n < gdb_reg_count() && len >= 2 * gdb_reg_size(n); n++) {
+        uint8_t v[GDB_REG_MAX_BYTES];
+        size_t size = gdb_reg_size(n);
+        if (!gdb_hex_decode(args, size, v)) {
+            reply_einval(g);
+            return;
+        }
+        ok = gdb_reg_set(g->cpu, n, v) && ok;
+        args += 2 * size;
+        len -= 2 * size;
+    }
+    if (ok)
+        reply_ok(g);
+    else
+        reply_einval(g);
+}
+
+static void cmd_read_register(GdbStub *g, const char *args)
+{
+    uint32_t n;
+    if (!gdb_parse_hex(&args, &n) || *args || n >= gdb_reg_count()) {
+        reply_einval(g);
+        return;
+    }
+    uint8_t v[GDB_REG_MAX_BYTES];
+    gdb_reg_get(g->cpu, n, v);
+    gdb_hex_encode(v, gdb_reg_size(n), g->out);
+    reply(g, g->out);
+}
+
+static void cmd_write_register(GdbStub *g, const char *args)
+{
+    uint32_t n;
+    uint8_t v[GDB_REG_MAX_BYTES];
+    if (!gdb_parse_hex(&args, &n) || *args++ != '=' || n >= gdb_reg_count() ||
+        strlen(args) != 2 * gdb_reg_size(n) || !gdb_hex_decode(args, gdb_reg_size(n), v) ||
+        !gdb_reg_set(g->cpu, n, v)) {
+        reply_einval(g);
+        return;
+    }
+    reply_ok(g);
+}
+
+/* ======== memory (linear addresses through the guest's paging) ======== */
+
+/* "ADDR,LEN" followed by what must come next (':' or the end). */
+static bool parse_addr_len(const char **p, uint32_t *addr, uint32_t *len, char next)
+{
+    const char *s = *p;
+    if (!gdb_parse_hex(&s, addr) || *s++ != ',' || !gdb_parse_hex(&s, len) || *s != next)
+        return false;
+    *p = next ? s + 1 : s;
+    return true;
+}
+
+/* How many bytes from lin on are mapped (up to len), stopping at the first
+ * page that is not; the caller reads or writes them page by page. */
+static uint32_t mapped_bytes(Cpu *cpu, uint32_t lin, uint32_t len)
+{
+    uint32_t done = 0;
+    while (done < len) {
+        uint64_t phys;
+        uint64_t at = (uint64_t)lin + done;
+        if (at > 0xFFFFFFFFull || !cpu_translate_debug(cpu, (uint32_t)at, &phys))
+            break;
+        uint32_t in_page = 0x1000u - ((uint32_t)at & 0xFFFu);
+        done += in_page < len - done ? in_page : len - done;
+    }
+    return done;
+}
+
+/* Copy len mapped bytes between the guest (linear lin) and buf. */
+static void copy_guest(Cpu *cpu, uint32_t lin, uint8_t *buf, uint32_t len, bool write)
+{
+    while (len) {
+        uint64_t phys;
+        cpu_translate_debug(cpu, lin, &phys);
+        uint32_t in_page = 0x1000u - (lin & 0xFFFu);
+        uint32_t n = in_page < len ? in_page : len;
+        if (write)
+            phys_write_block(cpu->mem, phys, buf, n);
+        else
+            phys_read_block(cpu->mem, phys, buf, n);
+        lin += n;
+        buf += n;
+        len -= n;
+    }
+}
+
+static void cmd_read_memory(GdbStub *g, const char *args)
+{
+    uint32_t addr, len;
+    if (!parse_addr_len(&args, &addr, &len, 0)) {
+        reply_einval(g);
+        return;
+    }
+    if (len > GDB_PACKET_MAX / 2)
+        len = GDB_PACKET_MAX / 2;   /* a short read; gdb asks for the rest */
+    uint32_t n = mapped_bytes(g->cpu, addr, len);
+    if (len && !n) {
+        reply_efault(g);
+        return;
+    }
+    copy_guest(g->cpu, addr, g->data, n, false);
+    gdb_hex_encode(g->data, n, g->out);
+    reply(g, g->out);
+}
+
+/* A write happens whole or not at all. */
+static void write_memory(GdbStub *g, uint32_t addr, uint8_t *data, uint32_t len)
+{
+    if (mapped_bytes(g->cpu, addr, len) != len) {
+        reply_efault(g);
+        return;
+    }
+    copy_guest(g->cpu, addr, data, len, true);
+    reply_ok(g);
+}
+
+static void cmd_write_memory_hex(GdbStub *g, const char *args)
+{
+    uint32_t addr, len;
+    if (!parse_addr_len(&args, &addr, &len, ':') || len > sizeof g->data ||
+        strlen(args) != 2 * (size_t)len || !gdb_hex_decode(args, len, g->data)) {
+        reply_einval(g);
+        return;
+    }
+    write_memory(g, addr, g->data, len);
+}
+
+/* X ADDR,LEN:BINARY. The payload may hold NULs, so its length comes from
+ * the packet, not strlen. */
+static void write_memory_binary(GdbStub *g, const char *packet, size_t packet_len)
+{
+    const char *args = packet + 1;
+    uint32_t addr, len;
+    if (!parse_addr_len(&args, &addr, &len, ':')) {
+        reply_einval(g);
+        return;
+    }
+    /* Unescaping only shrinks: the packet's rest fits in g->data. */
+    long n = gdb_unescape(args, packet_len - (size_t)(args - packet), g->data);
+    if (n < 0 || (uint32_t)n != len) {
+        reply_einval(g);
+        return;
+    }
+    write_memory(g, addr, g->data, len);
+}
+
+/* ======== breakpoints and watchpoints ======== */
+
+/* "TYPE,ADDR,KIND" (no conditions: we do not announce them). */
+static bool parse_z(const char *args, uint32_t *type, uint32_t *addr, uint32_t *kind)
+{
+    return gdb_parse_hex(&args, type) && *args++ == ',' && gdb_parse_hex(&args, addr) &&
+           *args++ == ',' && gdb_parse_hex(&args, kind) && !*args;
+}
+
+static void insert_breakpoint(GdbStub *g, int type, uint32_t addr)
+{
+    if (find_breakpoint(g, addr, type) < 0) {
+        if (g->n_bp == MAX_BREAKPOINTS) {
+            reply_enospc(g);
+            return;
+        }
+        g->bp[g->n_bp++] = (Breakpoint){ addr, type };
+    }
+    reply_ok(g);
+}
+
+static int find_watchpoint(const GdbStub *g, int type, uint32_t addr, uint32_t len)
+{
+    for (int i = 0; i < g->n_wp; i++)
+        if (g->wp[i].type == type && g->wp[i].addr == addr && g->wp[i].len == len)
+            return i;
+    return -1;
+}
+
+static void insert_watchpoint(GdbStub *g, int type, uint32_t addr, uint32_t len)
+{
+    if (len == 0 || len > MAX_WATCH_LEN || (uint64_t)addr + len > 0x100000000ull) {
+        reply_einval(g);
+        return;
+    }
+    if (find_watchpoint(g, type, addr, len) < 0) {
+        if (g->n_wp == MAX_WATCHPOINTS) {
+            reply_enospc(g);
+            return;
+        }
+        g->wp[g->n_wp++] = (Watchpoint){ addr, len, type };
+        g->watch_changed = true;
+    }
+    reply_ok(g);
+}
+
+static void cmd_insert(GdbStub *g, const char *args)
+{
+    uint32_t type, addr, kind;
+    if (!parse_z(args, &type, &addr, &kind)) {
+        reply_einval(g);
+        return;
+    }
+    if (type == Z_SW_BREAK || type == Z_HW_BREAK)
+        insert_breakpoint(g, (int)type, addr);
+    else if (type <= Z_WATCH_ACCESS)
+        insert_watchpoint(g, (int)type, addr, kind);
+    else
+        reply(g, "");   /* not supported */
+}
+
+static void cmd_remove(GdbStub *g, const char *args)
+{
+    uint32_t type, addr, kind;
+    if (!parse_z(args, &type, &addr, &kind)) {
+        reply_einval(g);
+        return;
+    }
+    if (type > Z_WATCH_ACCESS) {
+        reply(g, "");
+        return;
+    }
+    /* Removing what is not there is not an error: gdb may retry. */
+    if (type <= Z_HW_BREAK) {
+        int i = find_breakpoint(g, addr, (int)type);
+        if (i >= 0)
+            g->bp[i] = g->bp[--g->n_bp];
+    } else {
+        int i = find_watchpoint(g, (int)type, addr, kind);
+        if (i >= 0) {
+            g->wp[i] = g->wp[--g->n_wp];
+            g->watch_changed = true;
+        }
+    }
+    reply_ok(g);
+}
+
+/* ======== queries ======== */
+
+static void cmd_supported(GdbStub *g, const char *args)
+{
+    (void)args;
+    snprintf(g->out, sizeof g->out,
+             "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;"
+             "vContSupported+",
+             GDB_PACKET_MAX);
+    reply(g, g->out);
+}
+
+/* qXfer:features:read:ANNEX:OFFSET,LENGTH */
+static void cmd_xfer_features(GdbStub *g, const char *args)
+{
+    const char *annex = "target.xml:";
+    uint32_t offset, len;
+    if (strncmp(args, annex, strlen(annex))) {
+        reply(g, "E00");   /* no such annex */
+        return;
+    }
+    args += strlen(annex);
+    if (!parse_addr_len(&args, &offset, &len, 0)) {
+        reply_einval(g);
+        return;
+    }
+    size_t xml_len;
+    const char *xml = gdb_target_xml(&xml_len);
+    if (offset > xml_len) {
+        reply_einval(g);
+        return;
+    }
+    /* Escaping may double every byte: leave room for it. */
+    size_t n = xml_len - offset;
+    size_t room = (sizeof g->out - 2) / 2;
+    if (n > len)
+        n = len;
+    if (n > room)
+        n = room;
+    g->out[0] = offset + n < xml_len ? 'm' : 'l';
+    size_t esc = gdb_escape(xml + offset, n, g->out + 1, sizeof g->out - 1);
+    reply_len(g, g->out, esc + 1);
+}
+
+static void cmd_no_ack(GdbStub *g, const char *args)
+{
+    (void)args;
+    reply_ok(g);   /* the last acknowledged exchange */
+    g->no_ack = true;
+}
+
+static void cmd_stop_reason(GdbStub *g, const char *args)
+{
+    (void)args;
+    stop_reply(g);
+}
+
+/* ======== dispatch ======== */
+
+typedef struct GdbCommand {
+    const char *name;
+    bool exact;        /* the whole packet, else a prefix followed by arguments */
+    void (*fn)(GdbStub *g, const char *args);
+    const char *answer;   /* without fn: the fixed reply */
+} GdbCommand;
+
+/* First match wins: longer names before their prefixes. 'X' carries
+ * binary data and is handled before this table. There is one thread (1);
+ * qAttached says 1, so gdb detaches rather than kills when it quits. */
+static const GdbCommand commands[] = {
+    { "qSupported", false, cmd_supported, NULL },
+    { "qXfer:features:read:", false, cmd_xfer_features, NULL },
+    { "qAttached", false, NULL, "1" },
+    { "qfThreadInfo", true, NULL, "m01" },
+    { "qsThreadInfo", true, NULL, "l" },
+    { "qC", true, NULL, "QC01" },
+    { "QStartNoAckMode", true, cmd_no_ack, NULL },
+    { "vCont?", true, NULL, "vCont;c;C;s;S" },
+    { "vCont;", false, cmd_vcont, NULL },
+    { "vKill", false, cmd_vkill, NULL },
+    { "?", true, cmd_stop_reason, NULL },
+    { "g", true, cmd_read_registers, NULL },
+    { "G", false, cmd_write_registers, NULL },
+    { "p", false, cmd_read_register, NULL },
+    { "P", false, cmd_write_register, NULL },
+    { "m", false, cmd_read_memory, NULL },
+    { "M", false, cmd_write_memory_hex, NULL },
+    { "Z", false, cmd_insert, NULL },
+    { "z", false, cmd_remove, NULL },
+    { "c", false, cmd_continue, NULL },
+    { "s", false, cmd_step, NULL },
+    { "C", false, cmd_continue_sig, NULL },
+    { "S", false, cmd_step_sig, NULL },
+    { "D", false, cmd_detach, NULL },
+    { "k", true, cmd_kill, NULL },
+    { "H", false, NULL, "OK" },   /* Hg/Hc: whichever thread is named, it is ours */
+    { "T", false, NULL, "OK" },   /* thread alive */
+};
+
+static void handle_packet(GdbStub *g, const char *packet, size_t len)
+{
+    if (packet[0] == 'X') {
+        write_memory_binary(g, packet, len);
+        return;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const GdbCommand *c = &commands[i];
+        size_t n = strlen(c->name);
+        if (c->exact ? !strcmp(packet, c->name) : !strncmp(packet, c->name, n)) {
+            if (c->fn)
+                c->fn(g, packet + n);
+            else
+                reply(g, c->answer);
+            return;
+        }
+    }
+    reply(g, "");   /* unknown packets get the empty reply */
+}
+
+static void handle_rx_event(GdbStub *g, GdbRxEvent ev)
+{
+    switch (ev) {
+    case GDB_RX_PACKET:
+        if (!g->no_ack)
+            send_raw(g, "+", 1);
+        handle_packet(g, g->rx.buf, g->rx.len);
+        break;
+    case GDB_RX_BAD_CHECKSUM:
+        if (!g->no_ack)
+            send_raw(g, "-", 1);
+        break;
+    case GDB_RX_TOO_LONG:
+        if (!g->no_ack)
+            send_raw(g, "+", 1);
+        reply_einval(g);
+        break;
+    case GDB_RX_INTERRUPT:
+        if (!g->stopped)
+            stop_guest(g, STOP_INTERRUPT);
+        break;
+    case GDB_RX_NACK:
+        if (g->last_len)
+            send_raw(g, g->last, g->last_len);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Handle buffered input until it runs out or the run state changes (the
+ * rest waits for the next call, in the new state). */
+static void consume_input(GdbStub *g)
+{
+    while (g->in_pos < g->in_len && g->client_fd >= 0 && !g->kill) {
+        bool was_stopped = g->stopped;
+        handle_rx_event(g, gdb_rx_byte(&g->rx, g->in[g->in_pos++]));
+        if (g->stopped != was_stopped)
+            break;
+    }
+}
+
+/* ======== the service loop ======== */
+
+static void poll_while_running(GdbStub *g)
+{
+    if (g->client_fd < 0) {
+        if (wait_readable(g->listen_fd, 0)) {
+            accept_client(g);
+            fprintf(stderr, "kairo: gdb connected; the guest is stopped\n");
+        }
+        return;
+    }
+    fill_input(g, 0);
+    consume_input(g);
+}
+
+static GdbVerdict command_loop(GdbStub *g, volatile sig_atomic_t *host_signal)
+{
+    while (g->stopped && !g->kill) {
+        if (g->owe_stop_reply && g->client_fd >= 0) {
+            g->owe_stop_reply = false;
+            stop_reply(g);
+        }
+        if (*host_signal)
+            return GDB_HOST_SIGNAL;
+        if (g->client_fd < 0) {
+            if (wait_readable(g->listen_fd, WAIT_SLICE_MS))
+                accept_client(g);
+            continue;
+        }
+        fill_input(g, WAIT_SLICE_MS);
+        consume_input(g);
+    }
+    return g->kill ? GDB_KILL : GDB_GO;
+}
+
+GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal)
+{
+    if (g->hit) {
+        g->hit = false;
+        g->stopped = true;
+        g->owe_stop_reply = true;
+    }
+    if (!g->stopped)
+        poll_while_running(g);
+    if (!g->stopped)
+        return g->kill ? GDB_KILL : GDB_GO;
+    return command_loop(g, host_signal);
+}
+
+/* ======== lifecycle ======== */
+
+static GdbStub *stub_alloc(Cpu *cpu)
+{
+    GdbStub *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->cpu = cpu;
+    g->listen_fd = g->client_fd = -1;
+    g->hooks = (CpuDebugger){ hook_stop_before, hook_data_access, hook_page_watched,
+                              hook_block_clear, g };
+    cpu->debugger = &g->hooks;
+    gdb_rx_init(&g->rx);
+    g->stop = STOP_ATTACH;
+    return g;
+}
+
+/* "tcp::PORT" or "tcp:HOST:PORT" (QEMU's ",server,nowait" suffixes are
+ * accepted: this is always a server that does not wait, unless -S). */
+static bool parse_spec(const char *spec, char *host, size_t host_len, char *port,
+                       size_t port_len)
+{
+    if (strncmp(spec, "tcp:", 4))
+        return false;
+    const char *h = spec + 4;
+    const char *colon = strchr(h, ':');
+    if (!colon || (size_t)(colon - h) >= host_len)
+        return false;
+    memcpy(host, h, (size_t)(colon - h));
+    host[colon - h] = 0;
+    const char *p = colon + 1;
+    size_t n = strcspn(p, ",");
+    if (!n || n >= port_len || strspn(p, "0123456789") != n)
+        return false;
+    memcpy(port, p, n);
+    port[n] = 0;
+    static const char *const accepted[] = { "server", "nowait", "wait=off" };
+    for (const char *opt = p + n; *opt;) {
+        opt++;
+        size_t k = strcspn(opt, ",");
+        bool known = false;
+        for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+            known |= strlen(accepted[i]) == k && !strncmp(opt, accepted[i], k);
+        if (!known)
+            return false;
+        opt += k;
+    }
+    return strtol(port, NULL, 10) <= 65535;
+}
+
+static int listen_on(const char *host, const char *port, char *err, size_t errlen)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE };
+    struct addrinfo *res;
+    int r = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+    if (r) {
+        snprintf(err, errlen, "-gdb: %s: %s", host, gai_strerror(r));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(err, errlen, "-gdb: cannot listen on port %s: %s", port, strerror(saved));
+    return fd;
+}
+
+static unsigned bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+GdbStub *gdb_stub_new(const char *spec, Cpu *cpu, bool start_stopped, char *err,
+                      size_t errlen)
+{
+    char host[256], port[8];
+    if (!parse_spec(spec, host, sizeof host, port, sizeof port)) {
+        snprintf(err, errlen, "-gdb: bad device '%s' (tcp::PORT or tcp:HOST:PORT)", spec);
+        return NULL;
+    }
+    int fd = listen_on(host, port, err, errlen);
+    if (fd < 0)
+        return NULL;
+    GdbStub *g = stub_alloc(cpu);
+    if (!g) {
+        close(fd);
+        snprintf(err, errlen, "-gdb: out of memory");
+        return NULL;
+    }
+    g->listen_fd = fd;
+    g->stopped = start_stopped;
+    fprintf(stderr, "kairo: gdb stub listening on tcp:%s:%u%s\n", host, bound_port(fd),
+            start_stopped ? " (the guest waits for gdb: -S)" : "");
+    return g;
+}
+
+GdbStub *gdb_stub_new_connected(int fd, Cpu *cpu)
+{
+    GdbStub *g = stub_alloc(cpu);
+    if (!g)
+        return NULL;
+    g->client_fd = fd;
+    g->stopped = true;
+    return g;
+}
+
+void gdb_stub_report_exit(GdbStub *g, int status)
+{
+    if (g->client_fd < 0 || g->kill)
+        return;
+    snprintf(g->out, sizeof g->out, "W%02x", (unsigned)status & 0xFF);
+    reply(g, g->out);
+}
+
+void gdb_stub_free(GdbStub *g)
+{
+    if (!g)
+        return;
+    g->cpu->debugger_active = false;
+    g->cpu->debugger = NULL;
+    cpu_update_debug_state(g->cpu);
+    drop_client(g);
+    if (g->listen_fd >= 0)
+        close(g->listen_fd);
+    free(g);
+}

@@ -1,0 +1,43 @@
+/* The GDB remote serial protocol stub: -s (= -gdb tcp::1234), -gdb
+ * tcp:[HOST]:PORT and -S, as in QEMU.
+ *
+ * It runs inside the kairo process. The machine loop calls
+ * gdb_stub_service() before every CPU slice: while the guest runs it polls
+ * the socket without blocking (a new connection or Ctrl-C stops the guest);
+ * while the guest is stopped it blocks there, answering packets, until gdb
+ * resumes, detaches or kills. Breakpoints and watchpoints are lists the CPU
+ * checks through its CpuDebugger hooks (guest memory is never patched);
+ * with none set and no step in progress the hooks are off and the CPU runs
+ * at full speed. */
+#ifndef KAIRO_GDBSTUB_H
+#define KAIRO_GDBSTUB_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cpu/cpu.h"
+
+typedef struct GdbStub GdbStub;
+
+typedef enum {
+    GDB_GO,            /* run the next slice */
+    GDB_KILL,          /* gdb sent k / vKill: end the run */
+    GDB_HOST_SIGNAL,   /* SIGINT/SIGTERM arrived while the guest was stopped */
+} GdbVerdict;
+
+/* Listen on spec ("tcp::PORT", "tcp:HOST:PORT"; port 0 picks a free one).
+ * Prints the port it listens on. start_stopped (-S): the guest waits for
+ * gdb to connect and resume it. NULL, with a message in err, on failure. */
+GdbStub *gdb_stub_new(const char *spec, Cpu *cpu, bool start_stopped, char *err,
+                      size_t errlen);
+/* A stub already talking to a connected socket (tests, embedding); the
+ * guest starts stopped. */
+GdbStub *gdb_stub_new_connected(int fd, Cpu *cpu);
+/* Between CPU slices (see above). host_signal: the process's stop flag. */
+GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal);
+/* The run ended with this exit status: a connected gdb gets W<status>. */
+void gdb_stub_report_exit(GdbStub *g, int status);
+void gdb_stub_free(GdbStub *g);
+
+#endif
