@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
     for f in "$3" "$4"; do
-        [ -f "$f" ] || { echo "guest_linux: no guest image $f (images/build.sh): SKIP"; exit 77; }
+        [ -f "$f" ] || { echo "guest_linux: no guest image $f (images/build.sh)"; exit 1; }
     done
     unshare -Urn true 2>/dev/null || { echo "guest_linux: no unshare -Urn: SKIP"; exit 77; }
     exec env KAIRO_REMOTE_NS=1 unshare -Urn "$0" "$@"
