@@ -122,7 +122,9 @@ int pci_pirq_of(const PciDevice *d)
     if (pin < 1 || pin > 4)
         return -1;
     unsigned slot = d->devfn >> 3;
-    return (int)((slot + pin - 1) & 3);
+    /* The PIIX wiring SeaBIOS's and QEMU's ACPI tables describe: slot 1
+     * INTA is PIRQA, each slot further rotates by one. */
+    return (int)((slot - 1 + pin - 1) & 3);
 }
 
 static bool intx_asserted(const PciDevice *d)

@@ -15,7 +15,7 @@ set -u
 kairo=$1 images=$2 work=$3 mode=$4
 here=$(cd "$(dirname "$0")" && pwd)
 [ -f "$images/vmlinuz" ] && [ -f "$images/initrd.img" ] || {
-    echo "guest_test: no $images/vmlinuz or initrd.img (images/build.sh)"; exit 77; }
+    echo "guest_test: no $images/vmlinuz or initrd.img (images/build.sh)"; exit 1; }
 mkdir -p "$work"
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; }

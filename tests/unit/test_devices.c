@@ -232,12 +232,12 @@ Test(devices, pci_config_bars_pam_pirq_and_acpi)
     cr_assert_eq(phys_read(mem, 0xF0000, 1), 0x12u, "writes ignored");
     cfg_write(0x00, 0x59, 1, 0x00);
     cr_assert_eq(phys_read(mem, 0xF0000, 1), 0xEEu, "back to the ROM");
-    /* PIRQ routing: the PM function's INTA (slot 1, pin A -> PIRQ B) */
+    /* PIRQ routing: the PM function's INTA (slot 1, pin A -> PIRQ A) */
     pic_port_write(&pic, 0x4D1, 1, 0x0C);   /* IRQ 10 and 11 level-triggered, as PCI wants */
     pci_set_intx(&pm.dev, true);
-    cfg_write(0x08, 0x61, 1, 0x0B);   /* PIRQB -> IRQ 11 */
+    cfg_write(0x08, 0x60, 1, 0x0B);   /* PIRQA -> IRQ 11 */
     cr_assert(pic.chip[1].irr & 0x08, "IRQ 11 asserted after routing");
-    cfg_write(0x08, 0x61, 1, 0x0A);
+    cfg_write(0x08, 0x60, 1, 0x0A);
     cr_assert_eq(pic.chip[1].irr & 0x08, 0, "moved away from IRQ 11");
     cr_assert(pic.chip[1].irr & 0x04, "to IRQ 10");
     pci_set_intx(&pm.dev, false);

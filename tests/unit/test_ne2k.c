@@ -631,7 +631,7 @@ static void cfg_write(uint8_t devfn, uint8_t off, unsigned size, uint32_t v)
 Test(ne2k_pci, config_space_bar_and_intx)
 {
     char err[128];
-    static uint8_t pirq[4] = { 0x80, 0x80, 0x80, 0x0B };   /* PIRQD -> IRQ 11 */
+    static uint8_t pirq[4] = { 0x80, 0x80, 0x0B, 0x80 };   /* PIRQC (slot 3 INTA) -> IRQ 11 */
     portbus_init(&bus);
     pic_init(&pic, NULL, NULL);
     cr_assert(pic_register(&pic, &bus));
@@ -660,7 +660,7 @@ Test(ne2k_pci, config_space_bar_and_intx)
     portbus_write(&bus, 0xC10E, 1, 0x49);
     drv_dma_setup(&card.chip, 0, 8, CR_RD_READ);
     cr_assert_eq(portbus_read(&bus, 0xC110, 4) & 0xFF, our_mac[0]);
-    /* INTA# through PIRQD to IRQ 11. */
+    /* INTA# through PIRQC to IRQ 11. */
     portbus_write(&bus, 0xC10F, 1, ISR_RDC);
     portbus_write(&bus, 0xC10A, 2, 0);
     portbus_write(&bus, 0xC100, 1, CR_STA | CR_RD_READ);   /* zero length: RDC at once */

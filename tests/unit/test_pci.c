@@ -223,27 +223,27 @@ static bool pic_line(int irq) { return (pic.chip[irq >> 3].lines >> (irq & 7)) &
 Test(pci, pirq_routing_moves_an_intx_line)
 {
     static PciDevice a, b;
-    add_test_device(&a, 4, 1);   /* slot 4, INTA -> PIRQA */
-    cr_assert_eq(pci_pirq_of(&a), 0);
-    cr_assert_eq(pci_pirq_of(&pm.dev), 1, "00:01.3 INTA -> PIRQB");
+    add_test_device(&a, 4, 1);   /* slot 4, INTA -> PIRQD */
+    cr_assert_eq(pci_pirq_of(&a), 3);
+    cr_assert_eq(pci_pirq_of(&pm.dev), 0, "00:01.3 INTA -> PIRQA");
     portbus_write(&bus, 0x4D1, 1, 0x0E);   /* IRQ 9-11 level-triggered, as PCI wants */
     pci_set_intx(&a, true);
-    cr_assert_not(pic_line(11), "PIRQA not routed yet");
+    cr_assert_not(pic_line(11), "PIRQD not routed yet");
     cr_assert(cfg_read(0x20, 0x06, 1) & 0x08, "interrupt status bit");
-    cfg_write(DEV_ISA, 0x60, 1, 0x0B);     /* PIRQA -> IRQ 11 */
+    cfg_write(DEV_ISA, 0x63, 1, 0x0B);     /* PIRQD -> IRQ 11 */
     cr_assert(pic_line(11));
     cr_assert(pic.chip[1].irr & 0x08, "the slave PIC sees IRQ 11");
-    cfg_write(DEV_ISA, 0x60, 1, 0x0A);     /* move it */
+    cfg_write(DEV_ISA, 0x63, 1, 0x0A);     /* move it */
     cr_assert_not(pic_line(11), "gone from IRQ 11");
     cr_assert(pic_line(10), "now on IRQ 10");
-    cfg_write(DEV_ISA, 0x60, 1, 0x8A);     /* routing disabled */
+    cfg_write(DEV_ISA, 0x63, 1, 0x8A);     /* routing disabled */
     cr_assert_not(pic_line(10));
-    cfg_write(DEV_ISA, 0x60, 1, 0x0D);     /* IRQ 13 cannot be a PIRQ target */
+    cfg_write(DEV_ISA, 0x63, 1, 0x0D);     /* IRQ 13 cannot be a PIRQ target */
     cr_assert_not(pic_line(13));
     /* Two functions on one IRQ: the line is the OR of both. */
     cfg_write(DEV_ISA, 0x60, 4, 0x0B0B0B0B);
     cr_assert_eq(cfg_read(DEV_ISA, 0x60, 4), 0x0B0B0B0Bu, "dword write of all four");
-    add_test_device(&b, 5, 1);             /* slot 5 INTA -> PIRQB */
+    add_test_device(&b, 5, 1);             /* slot 5 INTA -> PIRQA */
     pci_set_intx(&b, true);
     pci_set_intx(&a, false);
     cr_assert(pic_line(11), "b still holds IRQ 11");
@@ -411,7 +411,7 @@ Test(pci, pci_reset_restores_power_on_config)
     cfg_write(0x20, 0x04, 2, 0x0001);
     cfg_write(0x00, 0x59, 1, 0x30);
     phys_write(mem, 0xF0000, 1, 0x12);
-    cfg_write(DEV_ISA, 0x60, 1, 0x0B);
+    cfg_write(DEV_ISA, 0x63, 1, 0x0B);   /* slot 4 INTA is PIRQD */
     pci_set_intx(&d, true);
     cr_assert(pic_line(11));
     pci_reset(&pci);
@@ -434,7 +434,7 @@ Test(pci, save_and_restore_config_spaces)
     cfg_write(0x00, 0x59, 1, 0x30);
     phys_write(mem, 0xF0000, 1, 0x12);
     cfg_write(0x00, 0x59, 1, 0x10);
-    cfg_write(DEV_ISA, 0x60, 1, 0x0B);
+    cfg_write(DEV_ISA, 0x63, 1, 0x0B);   /* slot 4 INTA is PIRQD */
     pci_set_intx(&d, true);
     portbus_write(&bus, 0x602, 2, 0x0100);
     StateWriter w;
