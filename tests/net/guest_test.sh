@@ -115,10 +115,10 @@ veth_inside() {
     grep -aq "NET-OK ping 192.168.77.2" "$work/veth-a.log" &&
         grep -aq "NET-OK get 524288 bytes md5 $want" "$work/veth-a.log" || exit 1
     python3 "$here/pcap_check.py" "$pcap" --need-icmp || exit 1
-    if command -v tshark > /dev/null; then
-        tshark -r "$pcap" -q -z io,phs > "$work/tshark.txt" 2>&1 || { cat "$work/tshark.txt"; exit 1; }
-        echo "guest_test: tshark reads the pcap"
-    fi
+    command -v tshark > /dev/null || { echo "guest_test: tshark missing (setup.sh installs it)"; exit 1; }
+    tshark -r "$pcap" -q -z io,phs > "$work/tshark.txt" 2>&1 || { cat "$work/tshark.txt"; exit 1; }
+    grep -q "icmp" "$work/tshark.txt" || { cat "$work/tshark.txt"; exit 1; }
+    echo "guest_test: tshark reads the pcap"
     exit 0
 }
 
