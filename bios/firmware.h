@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "memory/phys.h"
 
@@ -11,5 +12,11 @@
  * (or all of it, if smaller) aliased below 1 MiB, as QEMU does. The image
  * size must be a multiple of 64 KiB, 64 KiB..16 MiB. */
 bool bios_load(PhysMem *mem, const char *path, char *err, size_t errlen);
+
+/* Read a whole image file (firmware, kernel, initrd) of at most max bytes.
+ * Returns a malloc'd buffer (at least one byte) and its size, or NULL with
+ * errno set: from fopen/fread, EFBIG when the file exceeds max (*size then
+ * holds its size), ENOMEM. */
+uint8_t *firmware_read_file(const char *path, size_t max, size_t *size);
 
 #endif

@@ -1,6 +1,8 @@
 /* Direct Linux boot: bzImage parsing and the fw_cfg hand-off. */
 #include "bios/kernel_boot.h"
 
+#include "bios/firmware.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,26 +122,9 @@ void kernel_boot_free(KernelImage *k)
 /* The whole file in memory, or a one-line error. */
 static uint8_t *slurp(const char *what, const char *path, size_t *size, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    uint8_t *buf = firmware_read_file(path, 0x7FFFFFFF, size);
+    if (!buf)
         snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        len = ftell(f);
-    if (len < 0 || len > 0x7FFFFFFF || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s %s: cannot determine its size", what, path);
-    } else if (!(buf = malloc(len ? (size_t)len : 1))) {
-        snprintf(err, errlen, "%s %s: out of memory", what, path);
-    } else if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        snprintf(err, errlen, "%s %s: read error", what, path);
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = len > 0 ? (size_t)len : 0;
     return buf;
 }
 

@@ -499,41 +499,31 @@ static uint32_t outs_batch(Cpu *cpu, const Insn *in, unsigned size, uint32_t cou
     return n;
 }
 
-static const Insn *op_rep_ins(Cpu *cpu, const Insn *in)
+/* REP INS/OUTS: one batch when the slot takes it, else element by element. */
+static inline const Insn *rep_io(Cpu *cpu, const Insn *in, bool out)
 {
     unsigned size = elem_size(in);
     cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
     uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
-    uint32_t batched = ins_batch(cpu, in, size, count < budget ? count : budget);
+    uint32_t run = count < budget ? count : budget;
+    uint32_t batched = out ? outs_batch(cpu, in, size, run) : ins_batch(cpu, in, size, run);
     if (batched) {
         count -= batched;
         idx_set(cpu, in, R_ECX, count);
         return rep_end(cpu, in, count);
     }
     for (; count && budget && !cpu->pending_db; budget--) {
-        ins_elem(cpu, in, size);
+        if (out)
+            outs_elem(cpu, in, size);
+        else
+            ins_elem(cpu, in, size);
         idx_set(cpu, in, R_ECX, --count);
     }
     return rep_end(cpu, in, count);
 }
 
-static const Insn *op_rep_outs(Cpu *cpu, const Insn *in)
-{
-    unsigned size = elem_size(in);
-    cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
-    uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
-    uint32_t batched = outs_batch(cpu, in, size, count < budget ? count : budget);
-    if (batched) {
-        count -= batched;
-        idx_set(cpu, in, R_ECX, count);
-        return rep_end(cpu, in, count);
-    }
-    for (; count && budget && !cpu->pending_db; budget--) {
-        outs_elem(cpu, in, size);
-        idx_set(cpu, in, R_ECX, --count);
-    }
-    return rep_end(cpu, in, count);
-}
+static const Insn *op_rep_ins(Cpu *cpu, const Insn *in) { return rep_io(cpu, in, false); }
+static const Insn *op_rep_outs(Cpu *cpu, const Insn *in) { return rep_io(cpu, in, true); }
 
 /* ======== pickers ======== */
 

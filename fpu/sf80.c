@@ -240,7 +240,7 @@ static bool denormal_stops(Sf80Ctx *c)
 
 /* Common operand screening for arithmetic: unsupported formats, NaNs,
  * denormal operands. Returns true when *out holds the result already. */
-static bool screen_nan2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
+bool sf80_screen_nan2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
 {
     int ca = sf80_class(a), cb = sf80_class(b);
     if (ca == SF_CLASS_UNSUPPORTED || cb == SF_CLASS_UNSUPPORTED) {
@@ -257,7 +257,7 @@ static bool screen_nan2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
 
 /* DE for denormal operands, after any invalid operation (which reports IE
  * alone). True when an unmasked DE stops the instruction. */
-static bool screen_denormal2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
+bool sf80_screen_denormal2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
 {
     if ((sf80_class(a) == SF_CLASS_DENORMAL || sf80_class(b) == SF_CLASS_DENORMAL) &&
         denormal_stops(c)) {
@@ -269,7 +269,7 @@ static bool screen_denormal2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
 
 static bool screen2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
 {
-    return screen_nan2(c, a, b, out) || screen_denormal2(c, a, b, out);
+    return sf80_screen_nan2(c, a, b, out) || sf80_screen_denormal2(c, a, b, out);
 }
 
 static F80 add_signed(Sf80Ctx *c, F80 a, F80 b, bool negate_b)
@@ -601,14 +601,14 @@ F80 sf80_rem(Sf80Ctx *c, F80 a, F80 b, bool ieee, unsigned *quot, bool *incomple
     F80 out;
     *quot = 0;
     *incomplete = false;
-    if (screen_nan2(c, a, b, &out))
+    if (sf80_screen_nan2(c, a, b, &out))
         return out;
     int ca = sf80_class(a), cb = sf80_class(b);
     if (ca == SF_CLASS_INF || cb == SF_CLASS_ZERO) {
         c->flags |= SF_IE;
         return sf80_indefinite;
     }
-    if (screen_denormal2(c, a, b, &out))
+    if (sf80_screen_denormal2(c, a, b, &out))
         return out;
     if (ca == SF_CLASS_ZERO)
         return a;

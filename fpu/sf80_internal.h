@@ -22,4 +22,9 @@ void sf80_unpack(F80 a, int32_t *e, uint64_t *m);
  * with the biased-exponent results of unmasked OE/UE. */
 F80 sf80_round_pack(Sf80Ctx *c, bool sign, int32_t e, unsigned __int128 s);
 
+/* Two-operand screening: unsupported formats (IE) and NaNs, then DE for a
+ * denormal operand. True when *out holds the result already. */
+bool sf80_screen_nan2(Sf80Ctx *c, F80 a, F80 b, F80 *out);
+bool sf80_screen_denormal2(Sf80Ctx *c, F80 a, F80 b, F80 *out);
+
 #endif

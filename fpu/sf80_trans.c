@@ -352,29 +352,6 @@ static bool screen1(Sf80Ctx *c, F80 a, F80 *out)
     return false;
 }
 
-static bool screen_nan2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
-{
-    int ca = sf80_class(a), cb = sf80_class(b);
-    if (ca == SF_CLASS_UNSUPPORTED || cb == SF_CLASS_UNSUPPORTED) {
-        c->flags |= SF_IE;
-        *out = sf80_indefinite;
-        return true;
-    }
-    if (ca == SF_CLASS_NAN || cb == SF_CLASS_NAN) {
-        *out = sf80_propagate(c, a, b, true);
-        return true;
-    }
-    return false;
-}
-
-/* DE comes after the invalid operations (which report IE alone). */
-static bool screen_denormal2(Sf80Ctx *c, F80 a, F80 b, F80 *out)
-{
-    if (sf80_class(a) == SF_CLASS_DENORMAL || sf80_class(b) == SF_CLASS_DENORMAL)
-        return denormal_stops(c, a, out);
-    return false;
-}
-
 static F80 invalid(Sf80Ctx *c)
 {
     c->flags |= SF_IE;
@@ -583,7 +560,7 @@ static F80 atan2_special(Sf80Ctx *c, F80 y, F80 x)
 F80 sf80_atan2(Sf80Ctx *c, F80 y, F80 x)
 {
     F80 out;
-    if (screen_nan2(c, x, y, &out) || screen_denormal2(c, x, y, &out))
+    if (sf80_screen_nan2(c, x, y, &out) || sf80_screen_denormal2(c, x, y, &out))
         return out;
     int cy = sf80_class(y), cx = sf80_class(x);
     if (cy == SF_CLASS_ZERO || cy == SF_CLASS_INF || cx == SF_CLASS_ZERO || cx == SF_CLASS_INF)
@@ -640,7 +617,7 @@ static bool is_one(F80 a) { return a.se == SF80_BIAS && a.mant == SF80_INT_BIT; 
 F80 sf80_yl2x(Sf80Ctx *c, F80 x, F80 y)
 {
     F80 out;
-    if (screen_nan2(c, x, y, &out))
+    if (sf80_screen_nan2(c, x, y, &out))
         return out;
     int cx = sf80_class(x), cy = sf80_class(y);
     bool sx = sf80_sign(x), sy = sf80_sign(y);
@@ -653,7 +630,7 @@ F80 sf80_yl2x(Sf80Ctx *c, F80 x, F80 y)
             c->flags |= SF_ZE;
         return sf80_inf(!sy);
     }
-    if (screen_denormal2(c, x, y, &out))
+    if (sf80_screen_denormal2(c, x, y, &out))
         return out;
     if (cx == SF_CLASS_INF)
         return sf80_inf(sy);
@@ -668,14 +645,14 @@ F80 sf80_yl2x(Sf80Ctx *c, F80 x, F80 y)
 F80 sf80_yl2xp1(Sf80Ctx *c, F80 x, F80 y)
 {
     F80 out;
-    if (screen_nan2(c, x, y, &out))
+    if (sf80_screen_nan2(c, x, y, &out))
         return out;
     int cx = sf80_class(x), cy = sf80_class(y);
     bool sx = sf80_sign(x), sy = sf80_sign(y);
     if ((cx == SF_CLASS_ZERO && cy == SF_CLASS_INF) || (cx == SF_CLASS_INF && sx) ||
         (cx == SF_CLASS_INF && cy == SF_CLASS_ZERO))
         return invalid(c);
-    if (screen_denormal2(c, x, y, &out))
+    if (sf80_screen_denormal2(c, x, y, &out))
         return out;
     if (cx == SF_CLASS_ZERO)
         return sf80_zero(sx != sy);

@@ -176,10 +176,9 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
     switch (c->kind) {
     case CHARDEV_PTY:
     case CHARDEV_TCP:
-        /* Nobody listening (no client, a full pty): the bytes are lost, as
-         * on a serial line with nothing attached. */
-        if (c->kind == CHARDEV_TCP)
-            tcp_accept(c);
+        /* Nobody listening (no client yet: the input poll takes new ones;
+         * a full pty): the bytes are lost, as on a serial line with nothing
+         * attached. */
         while (len && c->fd_out >= 0) {
             ssize_t n = write(c->fd_out, buf, len);
             if (n < 0 && errno == EINTR)

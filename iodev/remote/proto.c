@@ -113,20 +113,6 @@ unsigned rp_op_request_len(const RpOp *op)
     return n;
 }
 
-static void put_le(uint8_t *p, unsigned width, uint32_t v)
-{
-    for (unsigned i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *p, unsigned width)
-{
-    uint32_t v = 0;
-    for (unsigned i = 0; i < width; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
 size_t rp_put_op(uint8_t *buf, size_t len, size_t cap, const RpOp *op)
 {
     size_t need = rp_op_request_len(op);
@@ -142,7 +128,7 @@ size_t rp_put_op(uint8_t *buf, size_t len, size_t cap, const RpOp *op)
         p += OP_COUNT_LEN;
     }
     if (op->kind == RP_OP_WRITE)
-        put_le(p, op->width, op->value);
+        rp_put_le(p, op->width, op->value);
     else if (op->kind == RP_OP_WRITE_STRING)
         memcpy(p, op->data, (size_t)op->count * op->width);
     return len + need;
@@ -179,7 +165,7 @@ bool rp_next_op(const uint8_t *buf, size_t len, size_t *pos, RpOp *op)
     if (at + data > len)
         return false;
     if (op->kind == RP_OP_WRITE)
-        op->value = get_le(buf + at, op->width);
+        op->value = rp_get_le(buf + at, op->width);
     else if (op->kind == RP_OP_WRITE_STRING)
         op->data = buf + at;
     *pos = at + data;

@@ -175,5 +175,18 @@ static inline void rp_put64(uint8_t *p, uint64_t v)
 static inline uint16_t rp_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t rp_get32(const uint8_t *p) { return (uint32_t)rp_get16(p) << 16 | rp_get16(p + 2); }
 static inline uint64_t rp_get64(const uint8_t *p) { return (uint64_t)rp_get32(p) << 32 | rp_get32(p + 4); }
+/* Port data travels little-endian, as the bus carries it: width 1, 2 or 4. */
+static inline void rp_put_le(uint8_t *p, unsigned width, uint32_t v)
+{
+    for (unsigned i = 0; i < width; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t rp_get_le(const uint8_t *p, unsigned width)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < width; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
 
 #endif

@@ -288,20 +288,6 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
     return n;
 }
 
-static void put_le(uint8_t *p, unsigned width, uint32_t v)
-{
-    for (unsigned i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *p, unsigned width)
-{
-    uint32_t v = 0;
-    for (unsigned i = 0; i < width; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
 /* Run the ops in order; read data goes to out. Returns its length. */
 static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
 {
@@ -311,11 +297,11 @@ static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
         const RpOp *op = &ops[i];
         for (unsigned k = 0; k < op->count; k++) {
             if (op->kind == RP_OP_READ || op->kind == RP_OP_READ_STRING) {
-                put_le(out + at, op->width, be->read(be->opaque, op->port, op->width));
+                rp_put_le(out + at, op->width, be->read(be->opaque, op->port, op->width));
                 at += op->width;
             } else {
                 uint32_t v = op->kind == RP_OP_WRITE ? op->value
-                                                     : get_le(op->data + k * op->width, op->width);
+                                                     : rp_get_le(op->data + k * op->width, op->width);
                 be->write(be->opaque, op->port, op->width, v);
             }
         }
