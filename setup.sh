@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
 PACKAGES=(build-essential cmake pkg-config nasm gcc-multilib zlib1g-dev libsdl2-dev
           libslirp-dev libcriterion-dev seabios libsodium-dev nftables iproute2 tshark gdb
-          python3)
+          python3 libcapstone-dev)
 
 install_packages() {
     local missing=()
@@ -21,7 +21,9 @@ install_packages() {
     echo "setup: installing ${missing[*]}"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get update -qq
+    # A mirror caught mid-sync fails the update for one index; the install
+    # may still find everything, and reports clearly if it does not.
+    $sudo apt-get update -qq || echo "setup: apt-get update reported errors; installing anyway"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
