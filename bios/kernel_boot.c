@@ -15,6 +15,7 @@ extern const size_t linuxboot_rom_size;
 enum {
     HDR_SETUP_SECTS = 0x1F1,
     HDR_BOOT_FLAG = 0x1FE,
+    HDR_VID_MODE = 0x1FA,
     HDR_MAGIC = 0x202,
     HDR_VERSION = 0x206,
     HDR_TYPE_OF_LOADER = 0x210,
@@ -34,6 +35,35 @@ static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+
+/* The boot protocol's video mode from a "vga=" word of the command line,
+ * as boot loaders (and QEMU's -kernel) do: the kernel's real-mode setup
+ * code sets that mode through the video BIOS before it starts, which is how
+ * vesafb gets its framebuffer (vga=0x318: 1024x768, 32 bits). */
+static bool cmdline_vga_mode(const char *cmdline, uint16_t *mode)
+{
+    static const struct { const char *name; uint16_t mode; } named[] = {
+        {"normal", 0xFFFF}, {"ext", 0xFFFE}, {"ask", 0xFFFD},
+    };
+    for (const char *p = cmdline; (p = strstr(p, "vga=")) != NULL; p += 4) {
+        if (p != cmdline && p[-1] != ' ')
+            continue;
+        const char *v = p + 4;
+        size_t len = strcspn(v, " ");
+        for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+            if (len == strlen(named[i].name) && !strncmp(v, named[i].name, len)) {
+                *mode = named[i].mode;
+                return true;
+            }
+        char *end;
+        unsigned long m = strtoul(v, &end, 0);
+        if (end == v + len && len && m <= 0xFFFF) {
+            *mode = (uint16_t)m;
+            return true;
+        }
+    }
+    return false;
+}
 
 bool kernel_boot_parse(KernelImage *k, uint8_t *file, size_t size, char *err, size_t errlen)
 {
@@ -89,6 +119,9 @@ bool kernel_boot_place(KernelImage *k, uint64_t ram_bytes, uint32_t initrd_size,
         return false;
     }
     uint8_t *h = k->setup;
+    uint16_t vid_mode;
+    if (cmdline_vga_mode(cmdline, &vid_mode))
+        put16(h + HDR_VID_MODE, vid_mode);
     h[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
     h[HDR_LOADFLAGS] |= CAN_USE_HEAP;
     /* The heap ends where the command line starts, 64 KiB above setup. */
