@@ -173,7 +173,6 @@ typedef struct CpuMsrs {
 #define CPU_LOG_INT   0x1u   /* every interrupt and exception delivered */
 #define CPU_LOG_RESET 0x2u   /* CPU resets and triple faults */
 #define CPU_LOG_UNIMP 0x4u   /* unimplemented features (always logged once) */
-#define CPU_LOG_EXEC  0x8u   /* every block entered: CS:EIP and the instruction count */
 
 struct Block;
 struct IcacheState;
@@ -234,7 +233,6 @@ typedef struct Cpu {
             bool intr;          /* INTR line level from the interrupt controller */
             bool nmi_pending;
             bool stop_request;  /* leave cpu_run at the next block boundary */
-            bool trace_blocks;  /* -d exec: log every block entered */
         };
         uint64_t attention;
     };
@@ -290,6 +288,11 @@ typedef struct Cpu {
      * none of the hot fields above --- */
     const CpuDebugger *debugger;
     bool debugger_active;   /* it has breakpoints, watchpoints or a step: call its hooks */
+
+    /* --- tracing and the flight recorder (debug/trace.h); last, like the
+     * debugger. tracer NULL: every trace hook is one untaken branch. --- */
+    struct Tracer *tracer;
+    bool trace_loop;        /* cpu_run hands over to the traced loop (cpu/trace_loop.c) */
 } Cpu;
 
 /* --- lifecycle (cpu/cpu.c) --- */

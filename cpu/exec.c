@@ -1,12 +1,15 @@
 /* The execution loop: look up a block, run its handlers, take interrupts
- * at block boundaries, unwind faults. */
+ * at block boundaries, unwind faults. Tracing and the flight recorder run
+ * their own copy of the loop (cpu/trace_loop.c); what both do at a block
+ * boundary lives here (exec_loop.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cpu/exception.h"
+#include "cpu/exec_loop.h"
 #include "cpu/flags.h"
-#include "cpu/icache.h"
 #include "cpu/mem_access.h"
+#include "debug/trace.h"
 
 _Noreturn void cpu_fault(Cpu *cpu, int vector, uint32_t errcode)
 {
@@ -28,13 +31,6 @@ void cpu_raise_nmi(Cpu *cpu)
 static FILE *log_out(Cpu *cpu)
 {
     return cpu->log_file ? (FILE *)cpu->log_file : stderr;
-}
-
-static void log_event(Cpu *cpu, const char *kind, int vec, uint32_t err)
-{
-    fprintf(log_out(cpu), "%s: vector 0x%02X err 0x%X at %04X:%08X icount %llu CPL %u%s\n",
-            kind, vec, err, cpu->seg[SEG_CS].sel, cpu->eip, (unsigned long long)cpu->icount,
-            cpu->cpl, cpu_v86(cpu) ? " V86" : cpu_pe(cpu) ? "" : " real");
 }
 
 /* Instructions of the current block that did not complete because one
@@ -62,6 +58,8 @@ static bool take_interrupt(Cpu *cpu)
         cpu->nmi_pending = false;
         cpu->nmi_blocked = true;   /* until the next IRET */
         cpu->halted = false;
+        if (unlikely(cpu->tracer))
+            trace_external(cpu, true);
         cpu_deliver_interrupt(cpu, EXC_NMI, NO_ERRCODE, false, cpu->eip);
         return true;
     }
@@ -69,8 +67,8 @@ static bool take_interrupt(Cpu *cpu)
         cpu->halted = false;
         int vec = cpu->intr_ack ? cpu->intr_ack(cpu->intr_opaque) : -1;
         if (vec >= 0) {
-            if (cpu->log_mask & CPU_LOG_INT)
-                log_event(cpu, "irq", vec & 0xFF, NO_ERRCODE);
+            if (unlikely(cpu->tracer))
+                trace_external(cpu, false);
             cpu_deliver_interrupt(cpu, vec & 0xFF, NO_ERRCODE, false, cpu->eip);
         }
         return true;
@@ -78,22 +76,20 @@ static bool take_interrupt(Cpu *cpu)
     return false;
 }
 
-/* Run exactly one instruction (single-step, interrupt shadow, debug
- * breakpoints), then deliver a pending single-step trap. */
-static void run_one(Cpu *cpu)
+/* One instruction alone (single-step, interrupt shadow, debug
+ * breakpoints): its block, and the trap after it. */
+Block *exec_one_block(Cpu *cpu, bool *tf)
 {
     bool was_single = cpu->single_step;
-    bool tf = (cpu->eflags & FLAG_TF) != 0;
+    *tf = (cpu->eflags & FLAG_TF) != 0;
     cpu->single_step = true;
     Block *b = icache_lookup(cpu);
     cpu->single_step = was_single;
-    cpu->cur_block = b;
-    cpu->block_eip = cpu->eip;
-    cpu->icount += b->n;
-    const Insn *in = b->insns;
-    while ((in = in->fn(cpu, in)) != NULL)
-        ;
-    cpu->cur_block = NULL;
+    return b;
+}
+
+void exec_one_end(Cpu *cpu, bool tf)
+{
     bool trap = cpu->pending_db;   /* data breakpoint: DR6 B0-B3 already set */
     if (tf && !cpu->suppress_tf_trap) {
         cpu->dr[6] |= 0x4000u;   /* BS */
@@ -105,29 +101,18 @@ static void run_one(Cpu *cpu)
     cpu->suppress_tf_trap = false;
 }
 
-/* The block to run next: the one the previous block linked to when it
- * ended at the same EIP in the same epoch, else a lookup (which is then
- * remembered in one of the previous block's two link slots). */
-static inline Block *next_block(Cpu *cpu, Block *prev)
+static void run_one(Cpu *cpu)
 {
-    uint32_t eip = cpu->eip, epoch = cpu->chain_epoch;
-    if (prev) {
-        for (int i = 0; i < 2; i++) {
-            Block *n = prev->link[i];
-            if (n && prev->link_eip[i] == eip && prev->link_epoch[i] == epoch && n->valid)
-                return n;
-        }
-    }
-    Block *b = icache_find(cpu);
-    if (prev && prev->valid && b->valid && cpu->chain_epoch == epoch && !cpu->single_step) {
-        /* Replace the older slot: a Jcc's two successors both stay. */
-        int slot = prev->link[0] && prev->link[1] ? (prev->link_epoch[0] > prev->link_epoch[1])
-                   : prev->link[0] != NULL;
-        prev->link[slot] = b;
-        prev->link_eip[slot] = eip;
-        prev->link_epoch[slot] = epoch;
-    }
-    return b;
+    bool tf;
+    Block *b = exec_one_block(cpu, &tf);
+    cpu->cur_block = b;
+    cpu->block_eip = cpu->eip;
+    cpu->icount += b->n;
+    const Insn *in = b->insns;
+    while ((in = in->fn(cpu, in)) != NULL)
+        ;
+    cpu->cur_block = NULL;
+    exec_one_end(cpu, tf);
 }
 
 /* With only a debugger's breakpoints to honour (no guest DR7 breakpoint,
@@ -146,21 +131,62 @@ static bool debugger_allows_block(Cpu *cpu)
                                       cpu->seg[SEG_CS].base + cpu->eip, b->bytes);
 }
 
+LoopStep exec_attention(Cpu *cpu)
+{
+    if (cpu->stop_request)
+        return LOOP_STOP;
+    /* A debugger's breakpoints and steps: every boundary, the one after STI
+     * included; a halted CPU has no instruction to stop at. */
+    if (cpu->debugger_active && !cpu->halted &&
+        cpu->debugger->stop_before(cpu->debugger->opaque, cpu))
+        return LOOP_STOP;
+    if (cpu->inhibit_irq) {
+        /* STI / MOV SS shadow: the next instruction runs first. */
+        cpu->inhibit_irq = false;
+        return LOOP_ONE;
+    }
+    /* INTR with IF clear leaves the links alone: a guest running with
+     * interrupts off and one pending keeps its speed. */
+    if (take_interrupt(cpu))
+        return LOOP_AGAIN_UNLINKED;
+    if (cpu->halted) {
+        /* Nothing to do until an event: skip to the stop point. */
+        cpu->idle_insns += cpu->icount_stop - cpu->icount;
+        cpu->icount = cpu->icount_stop;
+        return LOOP_STOP;
+    }
+    if (cpu->single_step || cpu->debug_check) {
+        if (cpu->debug_check && cpu_check_code_breakpoint(cpu))
+            return LOOP_AGAIN;
+        if (!debugger_allows_block(cpu))
+            return LOOP_ONE;
+    }
+    return LOOP_BLOCK;
+}
+
+void exec_fault_unwound(Cpu *cpu)
+{
+    uncount_after_fault(cpu);
+    /* The delivery itself counts as one instruction: guest time must
+     * advance even when every instruction faults (a guest spinning through
+     * #UD handlers still reaches --max-insns and its timers). */
+    cpu->icount++;
+    cpu_handle_fault(cpu);   /* may longjmp back to the loop for nested faults */
+}
+
 uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
 {
+    /* Tracing and the flight recorder record before every instruction: a
+     * loop of their own, chosen here once per call, keeps this one as fast
+     * as if they did not exist. */
+    if (unlikely(cpu->trace_loop))
+        return cpu_run_traced(cpu, max_insns);
     uint64_t start = cpu->icount;
     cpu->icount_stop = start + max_insns;
     cpu->stop_request = false;
 
     if (setjmp(cpu->fault_jmp)) {
-        uncount_after_fault(cpu);
-        /* The delivery itself counts as one instruction: guest time must
-         * advance even when every instruction faults (a guest spinning
-         * through #UD handlers still reaches --max-insns and its timers). */
-        cpu->icount++;
-        if (cpu->log_mask & CPU_LOG_INT)
-            log_event(cpu, "exception", cpu->fault_vec, cpu->fault_err);
-        cpu_handle_fault(cpu);   /* may longjmp back here for nested faults */
+        exec_fault_unwound(cpu);
         if (cpu->triple_fault)
             return cpu->icount - start;
     }
@@ -168,44 +194,18 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
     Block *prev = NULL;   /* the block just run, for linking (none after a fault) */
     while (cpu->icount < cpu->icount_stop) {
         if (unlikely(cpu->attention)) {
-            if (cpu->stop_request)
-                break;
-            /* A debugger's breakpoints and steps: every boundary, the one
-             * after STI included; a halted CPU has no instruction to stop at. */
-            if (cpu->debugger_active && !cpu->halted &&
-                cpu->debugger->stop_before(cpu->debugger->opaque, cpu))
-                break;
-            if (cpu->inhibit_irq) {
-                /* STI / MOV SS shadow: the next instruction runs first. */
-                cpu->inhibit_irq = false;
-                run_one(cpu);
-                continue;
-            }
-            /* INTR with IF clear leaves the links alone: a guest running
-             * with interrupts off and one pending keeps its speed. */
-            if (take_interrupt(cpu)) {
-                prev = NULL;
-                continue;
-            }
-            if (cpu->halted) {
-                /* Nothing to do until an event: skip to the stop point. */
-                cpu->idle_insns += cpu->icount_stop - cpu->icount;
-                cpu->icount = cpu->icount_stop;
-                break;
-            }
-            if (cpu->single_step || cpu->debug_check) {
-                if (cpu->debug_check && cpu_check_code_breakpoint(cpu))
-                    continue;
-                if (!debugger_allows_block(cpu)) {
+            LoopStep step = exec_attention(cpu);
+            if (step != LOOP_BLOCK) {
+                if (step == LOOP_STOP)
+                    break;
+                if (step == LOOP_ONE)
                     run_one(cpu);
-                    continue;
-                }
+                else if (step == LOOP_AGAIN_UNLINKED)
+                    prev = NULL;
+                continue;
             }
-            if (cpu->trace_blocks)
-                fprintf(log_out(cpu), "exec %04X:%08X icount %llu\n", cpu->seg[SEG_CS].sel,
-                        cpu->eip, (unsigned long long)cpu->icount);
         }
-        Block *b = next_block(cpu, prev);
+        Block *b = exec_next_block(cpu, prev);
         cpu->cur_block = b;
         cpu->block_eip = cpu->eip;
         cpu->icount += b->n;

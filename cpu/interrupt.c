@@ -12,6 +12,7 @@
 #include "cpu/flags.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "debug/trace.h"
 
 /* One event being delivered. */
 typedef struct Event {
@@ -287,6 +288,8 @@ static void deliver(Cpu *cpu, const Event *ev, int exc_vector)
     }
     if (ev->vector == EXC_DB && !ev->soft)
         cpu->dr[7] &= ~0x2000u;   /* GD: the handler may use the debug registers */
+    if (unlikely(cpu->tracer))
+        trace_interrupt(cpu, ev->vector, ev->err, ev->soft);
 
     if (!cpu_pe(cpu))
         deliver_real(cpu, ev);

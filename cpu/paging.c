@@ -11,6 +11,7 @@
 
 #include "cpu/exception.h"
 #include "cpu/mem_access.h"
+#include "debug/trace.h"
 
 /* Page-table entry bits */
 #define PTE_P   0x001u
@@ -47,6 +48,8 @@ void tlb_flush_all(Cpu *cpu)
 void tlb_flush_nonglobal(Cpu *cpu)
 {
     cpu->chain_epoch++;
+    if (unlikely(cpu->tracer))
+        trace_mmu(cpu, TRACE_MMU_FLUSH_NONGLOBAL, 0, 0, 0);
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             if (!cpu->tlb[k][i].global)
@@ -56,6 +59,8 @@ void tlb_flush_nonglobal(Cpu *cpu)
 void tlb_flush_page(Cpu *cpu, uint32_t lin)
 {
     cpu->chain_epoch++;
+    if (unlikely(cpu->tracer))
+        trace_mmu(cpu, TRACE_MMU_INVLPG, 0, lin, 0);
     /* A large page covers many TLB slots; each slot caches one 4 KiB piece,
      * so dropping the slot for lin is what INVLPG of that address needs:
      * other pieces of a large page stay valid until CR3 reload, exactly the
@@ -109,6 +114,10 @@ void cpu_paging_changed(Cpu *cpu)
      * and its reserved bits make later walks fault instead. */
     if (paging_on(cpu) && pae_on(cpu) && !pdpte_read(cpu, cpu->cr3, cpu->pdpte))
         cpu_log_once(cpu, "PDPTE with reserved bits loaded by a CR0/CR4 write", cpu->cr3);
+    /* Traced here, not in tlb_flush_all: memory-map changes flush too,
+     * and they are the host's business, not the guest's. */
+    if (unlikely(cpu->tracer))
+        trace_mmu(cpu, TRACE_MMU_FLUSH_ALL, 0, 0, 0);
     tlb_flush_all(cpu);
 }
 
@@ -286,6 +295,15 @@ static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool globa
         e->tag = TLB_EMPTY;   /* above 4 GiB: nothing to cache */
 }
 
+/* #PF, reported to the tracer first. */
+static _Noreturn void page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
+{
+    if (unlikely(cpu->tracer))
+        trace_mmu(cpu, TRACE_MMU_PF, ((err & PF_WRITE) ? TRACE_ACC_WRITE : 0) |
+                  ((err & PF_USER) ? TRACE_ACC_USER : 0), lin, err);
+    cpu_fault(cpu, EXC_PF, err);
+}
+
 uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
 {
     bool write = access == ACC_WRITE;
@@ -312,18 +330,21 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     uint32_t err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
     if (w.fault) {
         cpu->cr2 = lin;
-        cpu_fault(cpu, EXC_PF, err | (w.fault & (PF_PRESENT | PF_RSVD)));
+        page_fault(cpu, lin, err | (w.fault & (PF_PRESENT | PF_RSVD)));
     }
     bool allowed = user ? (w.user && (!write || w.writable))
                         : (!write || w.writable || !(cpu->cr0 & CR0_WP));
     if (!allowed) {
         cpu->cr2 = lin;
-        cpu_fault(cpu, EXC_PF, err | PF_PRESENT);
+        page_fault(cpu, lin, err | PF_PRESENT);
     }
     walk_set_accessed(cpu, &w, write);
     uint64_t phys = w.phys & (((uint64_t)1 << 36) - 1);
     if (!(phys >> 32))
         phys &= cpu->mem->a20_mask;
+    if (unlikely(cpu->tracer))
+        trace_mmu(cpu, TRACE_MMU_WALK, (write ? TRACE_ACC_WRITE : 0) | (user ? TRACE_ACC_USER : 0),
+                  lin, phys);
     tlb_fill(cpu, lin, phys, kind, w.global);
     return phys;
 }

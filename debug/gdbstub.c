@@ -12,12 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cpu/exception.h"
 #include "cpu/mem_access.h"
+#include "debug/breakpoints.h"
 #include "debug/gdbpacket.h"
 #include "debug/gdbregs.h"
 
-enum { MAX_BREAKPOINTS = 64, MAX_WATCHPOINTS = 32, MAX_WATCH_LEN = 4096 };
 /* How long a blocking wait sleeps before looking at the host signal flag. */
 enum { WAIT_SLICE_MS = 100 };
 
@@ -32,39 +31,17 @@ typedef enum {
     STOP_INTERRUPT,   /* Ctrl-C: SIGINT */
 } StopKind;
 
-typedef struct Breakpoint {
-    uint32_t addr;    /* linear */
-    int type;         /* Z_SW_BREAK or Z_HW_BREAK */
-} Breakpoint;
-
-typedef struct Watchpoint {
-    uint32_t addr, len;   /* linear range */
-    int type;             /* Z_WATCH_* */
-} Watchpoint;
-
 struct GdbStub {
     Cpu *cpu;
-    CpuDebugger hooks;
+    DebugPoints *dbg;       /* breakpoints and watchpoints, shared with the monitor */
     int listen_fd, client_fd;
     bool stopped;           /* the guest waits for a resume command */
     bool owe_stop_reply;    /* gdb resumed the guest and waits for its stop */
     bool kill;              /* k / vKill */
     bool no_ack;            /* QStartNoAckMode */
-    bool hit;               /* a hook stopped the CPU; service() takes the stop */
     StopKind stop;
     uint32_t stop_addr;     /* the watched address that was hit */
     int stop_type;          /* Z type of the breakpoint or watchpoint hit */
-    /* Where the guest was resumed: no breakpoint is reported there (gdb
-     * steps over a breakpoint at the PC itself), and a step ends as soon
-     * as the CPU is anywhere else. */
-    bool stepping;
-    uint64_t resume_icount;
-    uint32_t resume_eip;
-    Breakpoint bp[MAX_BREAKPOINTS];
-    int n_bp;
-    Watchpoint wp[MAX_WATCHPOINTS];
-    int n_wp;
-    bool watch_changed;     /* the TLB must be refilled at resume */
     GdbRx rx;
     uint8_t in[4096];
     size_t in_pos, in_len;
@@ -73,102 +50,6 @@ struct GdbStub {
     char last[GDB_PACKET_MAX + 8];   /* the last framed reply, for '-' */
     size_t last_len;
 };
-
-/* ======== CPU hooks ======== */
-
-static bool at_resume_point(const GdbStub *g, const Cpu *cpu)
-{
-    return cpu->icount == g->resume_icount && cpu->eip == g->resume_eip;
-}
-
-static int find_breakpoint(const GdbStub *g, uint32_t addr, int type)
-{
-    for (int i = 0; i < g->n_bp; i++)
-        if (g->bp[i].addr == addr && (type < 0 || g->bp[i].type == type))
-            return i;
-    return -1;
-}
-
-static bool hook_stop_before(void *opaque, Cpu *cpu)
-{
-    GdbStub *g = opaque;
-    if (at_resume_point(g, cpu))
-        return false;
-    if (g->stepping) {
-        g->stop = STOP_STEP;
-        g->hit = true;
-        return true;
-    }
-    int i = find_breakpoint(g, cpu->seg[SEG_CS].base + cpu->eip, -1);
-    if (i < 0)
-        return false;
-    g->stop = STOP_BREAK;
-    g->stop_type = g->bp[i].type;
-    g->hit = true;
-    return true;
-}
-
-static bool watch_overlaps(const Watchpoint *w, uint32_t lin, uint32_t len)
-{
-    return (uint64_t)lin < (uint64_t)w->addr + w->len && (uint64_t)w->addr < (uint64_t)lin + len;
-}
-
-/* The access completes; the CPU stops after this instruction, as an x86
- * data breakpoint traps. */
-static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size, bool write)
-{
-    GdbStub *g = opaque;
-    if (g->hit)
-        return;
-    for (int i = 0; i < g->n_wp; i++) {
-        const Watchpoint *w = &g->wp[i];
-        bool kind = w->type == Z_WATCH_ACCESS || (w->type == Z_WATCH_WRITE) == write;
-        if (!kind || !watch_overlaps(w, lin, size))
-            continue;
-        g->stop = STOP_WATCH;
-        g->stop_type = w->type;
-        g->stop_addr = lin > w->addr ? lin : w->addr;
-        g->hit = true;
-        cpu->stop_request = true;
-        return;
-    }
-}
-
-static bool hook_page_watched(void *opaque, uint32_t lin)
-{
-    const GdbStub *g = opaque;
-    for (int i = 0; i < g->n_wp; i++)
-        if (watch_overlaps(&g->wp[i], lin & ~0xFFFu, 0x1000))
-            return true;
-    return false;
-}
-
-/* Breakpoints alone let blocks without one run whole; a step or a
- * watchpoint needs the CPU to stop after any instruction. */
-static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
-{
-    const GdbStub *g = opaque;
-    if (g->stepping || g->n_wp)
-        return false;
-    for (int i = 0; i < g->n_bp; i++)
-        if (g->bp[i].addr - lin < len)
-            return false;
-    return true;
-}
-
-/* The CPU calls the hooks only when there is something to look for. */
-static void update_cpu_hooks(GdbStub *g)
-{
-    Cpu *cpu = g->cpu;
-    cpu->debugger_active = g->stepping || g->n_bp > 0 || g->n_wp > 0;
-    cpu_update_debug_state(cpu);
-    if (g->watch_changed) {
-        /* Pages with a watchpoint must leave the fast path, and pages
-         * without one may come back to it. */
-        tlb_flush_all(cpu);
-        g->watch_changed = false;
-    }
-}
 
 /* ======== the connection ======== */
 
@@ -303,21 +184,18 @@ static void stop_reply(GdbStub *g)
 
 /* ======== run control ======== */
 
+/* gdb steps over a breakpoint at the PC itself: none is reported where
+ * the guest resumes (breakpoints.c). */
 static void resume(GdbStub *g, bool step)
 {
-    g->stepping = step;
-    g->resume_icount = g->cpu->icount;
-    g->resume_eip = g->cpu->eip;
-    g->hit = false;
     g->stopped = false;
     g->owe_stop_reply = true;
-    update_cpu_hooks(g);
+    dbg_resume(g->dbg, DBG_OWNER_GDB, step);
 }
 
 static void detach(GdbStub *g)
 {
-    g->n_bp = g->n_wp = 0;
-    g->watch_changed = true;
+    dbg_clear_owner(g->dbg, DBG_OWNER_GDB);
     resume(g, false);
     g->owe_stop_reply = false;
     drop_client(g);
@@ -596,39 +474,21 @@ static bool parse_z(const char *args, uint32_t *type, uint32_t *addr, uint32_t *
 
 static void insert_breakpoint(GdbStub *g, int type, uint32_t addr)
 {
-    if (find_breakpoint(g, addr, type) < 0) {
-        if (g->n_bp == MAX_BREAKPOINTS) {
-            reply_enospc(g);
-            return;
-        }
-        g->bp[g->n_bp++] = (Breakpoint){ addr, type };
-    }
-    reply_ok(g);
-}
-
-static int find_watchpoint(const GdbStub *g, int type, uint32_t addr, uint32_t len)
-{
-    for (int i = 0; i < g->n_wp; i++)
-        if (g->wp[i].type == type && g->wp[i].addr == addr && g->wp[i].len == len)
-            return i;
-    return -1;
+    if (dbg_add_break(g->dbg, DBG_OWNER_GDB, type, addr) < 0)
+        reply_enospc(g);
+    else
+        reply_ok(g);
 }
 
 static void insert_watchpoint(GdbStub *g, int type, uint32_t addr, uint32_t len)
 {
-    if (len == 0 || len > MAX_WATCH_LEN || (uint64_t)addr + len > 0x100000000ull) {
+    int id = dbg_add_watch(g->dbg, DBG_OWNER_GDB, type, addr, len);
+    if (id == -2)
         reply_einval(g);
-        return;
-    }
-    if (find_watchpoint(g, type, addr, len) < 0) {
-        if (g->n_wp == MAX_WATCHPOINTS) {
-            reply_enospc(g);
-            return;
-        }
-        g->wp[g->n_wp++] = (Watchpoint){ addr, len, type };
-        g->watch_changed = true;
-    }
-    reply_ok(g);
+    else if (id < 0)
+        reply_enospc(g);
+    else
+        reply_ok(g);
 }
 
 static void cmd_insert(GdbStub *g, const char *args)
@@ -658,17 +518,10 @@ static void cmd_remove(GdbStub *g, const char *args)
         return;
     }
     /* Removing what is not there is not an error: gdb may retry. */
-    if (type <= Z_HW_BREAK) {
-        int i = find_breakpoint(g, addr, (int)type);
-        if (i >= 0)
-            g->bp[i] = g->bp[--g->n_bp];
-    } else {
-        int i = find_watchpoint(g, (int)type, addr, kind);
-        if (i >= 0) {
-            g->wp[i] = g->wp[--g->n_wp];
-            g->watch_changed = true;
-        }
-    }
+    if (type <= Z_HW_BREAK)
+        dbg_remove_break(g->dbg, DBG_OWNER_GDB, (int)type, addr);
+    else
+        dbg_remove_watch(g->dbg, DBG_OWNER_GDB, (int)type, addr, kind);
     reply_ok(g);
 }
 
@@ -868,13 +721,22 @@ static GdbVerdict command_loop(GdbStub *g, volatile sig_atomic_t *host_signal)
     return g->kill ? GDB_KILL : GDB_GO;
 }
 
+/* A breakpoint, watchpoint or step of ours stopped the CPU. */
+static void take_debug_stop(GdbStub *g)
+{
+    DbgStop st;
+    if (!dbg_take_stop(g->dbg, DBG_OWNER_GDB, &st))
+        return;
+    g->stop = st.kind == DSTOP_STEP ? STOP_STEP : st.kind == DSTOP_BREAK ? STOP_BREAK : STOP_WATCH;
+    g->stop_type = st.type;
+    g->stop_addr = st.addr;
+    g->stopped = true;
+    g->owe_stop_reply = true;
+}
+
 GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal)
 {
-    if (g->hit) {
-        g->hit = false;
-        g->stopped = true;
-        g->owe_stop_reply = true;
-    }
+    take_debug_stop(g);
     if (!g->stopped)
         poll_while_running(g);
     if (!g->stopped)
@@ -890,10 +752,12 @@ static GdbStub *stub_alloc(Cpu *cpu)
     if (!g)
         return NULL;
     g->cpu = cpu;
+    g->dbg = dbg_acquire(cpu);
+    if (!g->dbg) {
+        free(g);
+        return NULL;
+    }
     g->listen_fd = g->client_fd = -1;
-    g->hooks = (CpuDebugger){ hook_stop_before, hook_data_access, hook_page_watched,
-                              hook_block_clear, g };
-    cpu->debugger = &g->hooks;
     gdb_rx_init(&g->rx);
     g->stop = STOP_ATTACH;
     return g;
@@ -1018,9 +882,7 @@ void gdb_stub_free(GdbStub *g)
 {
     if (!g)
         return;
-    g->cpu->debugger_active = false;
-    g->cpu->debugger = NULL;
-    cpu_update_debug_state(g->cpu);
+    dbg_release(g->dbg);
     drop_client(g);
     if (g->listen_fd >= 0)
         close(g->listen_fd);

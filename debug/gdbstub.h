@@ -6,9 +6,10 @@
  * the socket without blocking (a new connection or Ctrl-C stops the guest);
  * while the guest is stopped it blocks there, answering packets, until gdb
  * resumes, detaches or kills. Breakpoints and watchpoints are lists the CPU
- * checks through its CpuDebugger hooks (guest memory is never patched);
- * with none set and no step in progress the hooks are off and the CPU runs
- * at full speed. */
+ * checks through its CpuDebugger hooks (guest memory is never patched),
+ * kept in debug/breakpoints.c and shared with the monitor; with none set
+ * and no step in progress the hooks are off and the CPU runs at full
+ * speed. */
 #ifndef KAIRO_GDBSTUB_H
 #define KAIRO_GDBSTUB_H
 

@@ -109,6 +109,7 @@ static void atapi_error(IdeChannel *ch, IdeDevice *d, uint8_t key, uint8_t asc)
 
 static bool stage_blocks(IdeChannel *ch, IdeDevice *d)
 {
+    ch->activity++;
     uint32_t n = d->atapi_blocks < STAGE_BLOCKS ? d->atapi_blocks : STAGE_BLOCKS;
     if (!blockdev_read(&d->disk, (uint64_t)d->atapi_lba * CD_BLOCK, d->buf, (size_t)n * CD_BLOCK)) {
         atapi_error(ch, d, SK_MEDIUM_ERROR, ASC_READ_ERROR);

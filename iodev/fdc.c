@@ -206,6 +206,7 @@ static bool dma_mode(const Fdc *f)
 
 static void cmd_read_data(Fdc *f)
 {
+    f->activity++;
     Xfer x = xfer_decode(f);
     FdcDrive *d = &f->drive[x.drive];
     d->cyl = x.c;
@@ -256,6 +257,7 @@ static void cmd_read_data(Fdc *f)
 
 static void cmd_write_data(Fdc *f)
 {
+    f->activity++;
     Xfer x = xfer_decode(f);
     FdcDrive *d = &f->drive[x.drive];
     d->cyl = x.c;
@@ -325,6 +327,7 @@ static void pio_write_commit(Fdc *f)
 
 static void cmd_format_track(Fdc *f)
 {
+    f->activity++;
     int drive = f->cmd[1] & 1;
     uint8_t head = (uint8_t)((f->cmd[1] >> 2) & 1);
     uint8_t n = f->cmd[2], sc = f->cmd[3], fill = f->cmd[5];

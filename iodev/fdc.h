@@ -57,6 +57,7 @@ typedef struct Fdc {
     uint8_t pio_buf[FDC_PIO_MAX];
     int pio_len, pio_pos;
     uint8_t pio_drive;
+    uint32_t activity;          /* data commands so far: the display's activity marker */
 } Fdc;
 
 void fdc_init(Fdc *fdc, const FdcHooks *hooks);

@@ -262,6 +262,7 @@ static void ata_media_error(IdeChannel *ch, IdeDevice *d, uint8_t err)
 /* Load the next PIO block of a read into the buffer and raise DRQ. */
 static void ata_pio_read_block(IdeChannel *ch, IdeDevice *d)
 {
+    ch->activity++;
     uint32_t n = d->remaining < d->block ? d->remaining : d->block;
     if (!blockdev_read(&d->disk, d->cur_lba * 512, d->buf, (size_t)n * 512)) {
         ata_media_error(ch, d, ERR_UNC);
@@ -301,6 +302,7 @@ static void ata_pio_in_done(IdeChannel *ch, IdeDevice *d)
 /* The guest has filled the buffer (PIO out): write it. */
 static void ata_pio_out_done(IdeChannel *ch, IdeDevice *d)
 {
+    ch->activity++;
     uint32_t n = d->buf_len / 512;
     if (!blockdev_write(&d->disk, d->cur_lba * 512, d->buf, (size_t)n * 512)) {
         ata_media_error(ch, d, ERR_UNC);
@@ -371,6 +373,7 @@ static void bm_finish(IdeChannel *ch, bool error)
 
 static void ata_dma_run(IdeChannel *ch, IdeDevice *d)
 {
+    ch->activity++;
     PrdCursor c = { .table = ch->bm_prd & ~3u };
     d->dma_pending = false;
     while (d->remaining) {

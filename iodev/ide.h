@@ -74,6 +74,7 @@ typedef struct IdeChannel {
     uint8_t bm_cmd, bm_status;
     uint32_t bm_prd;
     const char *name;
+    uint32_t activity;              /* disk transfers so far: the display's activity marker */
 } IdeChannel;
 
 void ide_init(IdeChannel *ch, PhysMem *mem, const IdeHooks *hooks, const char *name);

@@ -109,16 +109,24 @@ static void write_one(PortBus *bus, uint16_t port, unsigned size, uint32_t value
 uint32_t portbus_read(PortBus *bus, uint16_t port, unsigned size)
 {
     uint32_t v = read_one(bus, port, size);
+    if (bus->trace_io)
+        bus->trace_io(bus->trace_opaque, port, size, v, false);
     if (bus->observe)
         bus->observe(bus->observe_opaque, port, size, v, false);
+    if (bus->watch)
+        bus->watch(bus->watch_opaque, port, size, false);
     return v;
 }
 
 void portbus_write(PortBus *bus, uint16_t port, unsigned size, uint32_t value)
 {
+    if (bus->trace_io)
+        bus->trace_io(bus->trace_opaque, port, size, value, true);
     if (bus->observe)
         bus->observe(bus->observe_opaque, port, size, value, true);
     write_one(bus, port, size, value);
+    if (bus->watch)
+        bus->watch(bus->watch_opaque, port, size, true);
 }
 
 /* --- string I/O --- */
@@ -152,6 +160,11 @@ void portbus_read_string(PortBus *bus, uint16_t port, unsigned size, void *buf, 
     const PortSlot *s = string_slot(bus, port, size);
     if (s && s->string_ops) {
         s->string_ops->read_string(s->opaque, port, size, buf, count);
+        if (bus->trace_io)
+            for (unsigned i = 0; i < count; i++)
+                bus->trace_io(bus->trace_opaque, port, size, element(p + i * size, size), false);
+        if (bus->watch)
+            bus->watch(bus->watch_opaque, port, size, false);
         if (bus->observe)
             for (unsigned i = 0; i < count; i++)
                 bus->observe(bus->observe_opaque, port, size, element(p + i * size, size), false);
@@ -170,10 +183,15 @@ void portbus_write_string(PortBus *bus, uint16_t port, unsigned size, const void
     const uint8_t *p = buf;
     const PortSlot *s = string_slot(bus, port, size);
     if (s && s->string_ops) {
+        if (bus->trace_io)
+            for (unsigned i = 0; i < count; i++)
+                bus->trace_io(bus->trace_opaque, port, size, element(p + i * size, size), true);
         if (bus->observe)
             for (unsigned i = 0; i < count; i++)
                 bus->observe(bus->observe_opaque, port, size, element(p + i * size, size), true);
         s->string_ops->write_string(s->opaque, port, size, buf, count);
+        if (bus->watch)
+            bus->watch(bus->watch_opaque, port, size, true);
         return;
     }
     for (unsigned i = 0; i < count; i++)

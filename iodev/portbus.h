@@ -51,6 +51,14 @@ typedef struct PortBus {
     /* Optional observer (tracing, monitor watches): called for every access. */
     void (*observe)(void *opaque, uint16_t port, unsigned size, uint32_t value, bool write);
     void *observe_opaque;
+    /* Port watchpoints (debug/breakpoints.c): called after every access
+     * while set; NULL (the usual case) costs one predictable branch. */
+    void (*watch)(void *opaque, uint16_t port, unsigned size, bool write);
+    void *watch_opaque;
+    /* -d io / --trace (debug/trace.c): every access with its value, string
+     * I/O element by element; NULL when not tracing. */
+    void (*trace_io)(void *opaque, uint16_t port, unsigned size, uint32_t value, bool write);
+    void *trace_opaque;
 } PortBus;
 
 void portbus_init(PortBus *bus);

@@ -144,8 +144,11 @@ static void render_text(Vga *v)
     uint32_t cursor = (uint32_t)v->cr[0x0E] << 8 | v->cr[0x0F];
     unsigned cur_start = v->cr[0x0A] & 0x1F, cur_end = v->cr[0x0B] & 0x1F;
     bool cursor_on = !(v->cr[0x0A] & 0x20);
-    /* Cursor and blinking text: 16 frames on, 16 off, from guest time. */
-    bool blink_phase = (clock_ns(v->clock) / 266666667u) & 1;
+    /* Blinking, from guest time in frames of the 70 Hz text timing: the
+     * VGA's counter shows the cursor for 16 frames, hides it for 16, and
+     * blinks characters at half that rate (32 on, 32 off). */
+    uint64_t vframe = clock_ns(v->clock) * 70 / 1000000000u;
+    bool cursor_phase = (vframe >> 4) & 1, blink_phase = (vframe >> 5) & 1;
     bool blink_enabled = v->ar[0x10] & 0x08;
     bool line_graphics = v->ar[0x10] & 0x04;
     uint32_t *fb = v->frame.pixels;
@@ -162,7 +165,7 @@ static void render_text(Vga *v)
             }
             uint32_t fg_rgb = attr_rgb(v, fg), bg_rgb = attr_rgb(v, bg);
             uint32_t font = ((attr & 0x08) ? map_a : map_b) + chr * 32u;
-            bool is_cursor = cursor_on && addr == cursor && !blink_phase;
+            bool is_cursor = cursor_on && addr == cursor && !cursor_phase;
             for (unsigned y = 0; y < g.ch; y++) {
                 uint8_t bits = vram_plane(v, font + y, 2);
                 if (is_cursor && y >= cur_start && y <= cur_end)

@@ -12,6 +12,9 @@
 #include "bios/firmware.h"
 #include "cpu/icache.h"
 #include "debug/gdbstub.h"
+#include "debug/trace.h"
+#include "gui/display.h"
+#include "debug/monitor.h"
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
 
@@ -23,6 +26,20 @@ static double host_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* -d trace items, --trace, --trace-filter, --flight-recorder (debug/trace.h) */
+static bool machine_setup_trace(Machine *m, unsigned text_items)
+{
+    const Options *o = &m->opt;
+    TraceConfig tc = { .text_items = text_items, .log = m->log, .file = o->trace_file,
+                       .file_items = o->trace_items, .filter = o->trace_filter,
+                       .flight_insns = o->flight_insns, .flight_dump_on = o->flight_dump_on };
+    char err[300];
+    if (trace_setup(m->cpu, &m->io, &tc, err, sizeof err))
+        return true;
+    fprintf(stderr, "kairo: %s\n", err);
+    return false;
 }
 
 /* -d ITEMS / -D FILE */
@@ -38,27 +55,28 @@ static bool machine_setup_log(Machine *m)
         m->cpu->log_file = m->log;
     }
     if (!items)
-        return true;
+        return machine_setup_trace(m, 0);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", items);
     char *save = NULL;
+    unsigned trace_items = 0, bit;
     for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(it, "int"))
+        if (!strcmp(it, "int")) {
             m->cpu->log_mask |= CPU_LOG_INT;
-        else if (!strcmp(it, "cpu_reset"))
+            trace_items |= TRACE_INT;
+        } else if (!strcmp(it, "cpu_reset"))
             m->cpu->log_mask |= CPU_LOG_RESET;
         else if (!strcmp(it, "unimp") || !strcmp(it, "guest_errors"))
             m->cpu->log_mask |= CPU_LOG_UNIMP;
-        else if (!strcmp(it, "exec")) {
-            m->cpu->log_mask |= CPU_LOG_EXEC;
-            m->cpu->trace_blocks = true;
-        }
+        else if ((bit = trace_item_bit(it)) != 0)
+            trace_items |= bit;   /* exec, cpu, io, mmu: debug/trace.c */
         else {
-            fprintf(stderr, "kairo: unknown log item '%s' (int, exec, cpu_reset, unimp, guest_errors)\n", it);
+            fprintf(stderr, "kairo: unknown log item '%s' (exec, cpu, int, io, mmu, cpu_reset, "
+                            "unimp, guest_errors)\n", it);
             return false;
         }
     }
-    return true;
+    return machine_setup_trace(m, trace_items);
 }
 
 /* --- lines from the devices to the CPU and the machine --- */
@@ -308,6 +326,50 @@ static bool gdb_setup(Machine *m)
     return m->gdb != NULL;
 }
 
+/* -monitor: listening now; with -S (and no gdb to resume it) the guest
+ * waits for the monitor's `c`. */
+static bool monitor_setup(Machine *m)
+{
+    if (!m->opt.monitor)
+        return true;
+    char err[300];
+    bool wait = m->opt.start_stopped && !m->opt.gdb;
+    m->monitor = monitor_new(m->opt.monitor, m, wait, err, sizeof err);
+    if (!m->monitor)
+        fprintf(stderr, "kairo: %s\n", err);
+    return m->monitor != NULL;
+}
+
+/* What the window's title shows, read from the devices once a second. */
+static void display_counters(void *opaque, DisplayCounters *c)
+{
+    Machine *m = opaque;
+    c->insns = m->cpu->icount - m->cpu->idle_insns;
+    c->floppy = m->fdc.activity;
+    c->disk = m->ide[0].activity + m->ide[1].activity;
+    c->net = 0;
+    for (int i = 0; i < m->nics.n_cards; i++) {
+        const NicCard *card = &m->nics.cards[i];
+        const Dp8390Stats *st = card->model == NIC_NE2K_ISA ? &card->isa.chip.stats
+                                                            : &card->pci.chip.stats;
+        c->net += st->tx_frames + st->rx_frames;
+    }
+}
+
+/* -display: the window, if one is wanted and can be had (-nographic and
+ * --list-slots never want one). */
+static bool display_setup(Machine *m)
+{
+    if (m->opt.nographic || m->opt.list_slots)
+        return true;
+    const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m };
+    char err[300];
+    m->display = display_open(&m->opt.display_cfg, &src, err, sizeof err);
+    if (!m->display && err[0])
+        fprintf(stderr, "kairo: %s\n", err);
+    return m->display || !err[0];
+}
+
 bool machine_init(Machine *m, const Options *opt)
 {
     char err[256];
@@ -450,7 +512,7 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     cmos_setup(m);
-    return attach_remote_slots(m) && gdb_setup(m);
+    return attach_remote_slots(m) && gdb_setup(m) && monitor_setup(m) && display_setup(m);
 }
 
 /* Everything a reset line resets; RAM and the disks stay. */
@@ -501,7 +563,8 @@ void machine_list_slots(const Machine *m, FILE *out)
  * next timer, the instruction limit, and a slice for signals/timeouts. */
 static uint64_t next_slice(Machine *m)
 {
-    uint64_t n = 1000000;
+    /* With a window, shorter slices: its 60 Hz refresh is checked between them. */
+    uint64_t n = m->display ? 250000 : 1000000;
     uint64_t t = clock_insns_to_next(&m->clock);
     if (t < n)
         n = t ? t : 1;
@@ -573,6 +636,46 @@ static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, i
     return true;
 }
 
+/* The monitor between slices: like the gdb stub, it may hold the guest
+ * stopped. False, with *status set, when the run must end. */
+static bool monitor_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
+{
+    MonVerdict v = monitor_service(m->monitor, stop_signal);
+    if (v == MON_QUIT) {
+        fprintf(stderr, "kairo: quit from the monitor\n");
+        *status = EXIT_OK;
+        return false;
+    }
+    if (v == MON_HOST_SIGNAL) {
+        fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
+        *status = EXIT_SIGNAL;
+        return false;
+    }
+    return true;
+}
+
+/* The window between slices: a refresh and input at 60 Hz of host time.
+ * While the guest idles, its wait for the next timer happens in host time
+ * (as with a network backend), so an idle guest's clock keeps pace with
+ * the wall clock: the cursor blinks and keys repeat at their real rates.
+ * The slice shrinks by what was waited. False when the window closed. */
+static bool display_between_slices(Machine *m, uint64_t *slice)
+{
+    Cpu *cpu = m->cpu;
+    bool idle = cpu->halted && (cpu->eflags & FLAG_IF) && !cpu->intr && !cpu->nmi_pending;
+    double ips = (double)m->clock.ips;
+    uint64_t idle_ns = idle ? (uint64_t)((double)*slice * 1e9 / ips) : 0;
+    bool quit = false;
+    uint64_t waited = display_service(m->display, idle_ns, &quit);
+    uint64_t insns = (uint64_t)((double)waited * ips / 1e9);
+    if (insns > *slice)
+        insns = *slice;
+    cpu->icount += insns;
+    cpu->idle_insns += insns;
+    *slice -= insns;
+    return !quit;
+}
+
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 {
     Cpu *cpu = m->cpu;
@@ -587,9 +690,18 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         }
         if (m->gdb && !gdb_between_slices(m, stop_signal, &status))
             break;
+        if (m->monitor && !monitor_between_slices(m, stop_signal, &status))
+            break;
         if (m->nics.n_netdevs)
             net_service(m);
-        cpu_run(cpu, next_slice(m));
+        uint64_t slice = next_slice(m);
+        if (m->display && !display_between_slices(m, &slice)) {
+            fprintf(stderr, "kairo: display window closed\n");
+            status = EXIT_OK;
+            break;
+        }
+        if (slice)
+            cpu_run(cpu, slice);
         clock_run_timers(&m->clock);
         if (m->debugexit.requested) {
             status = m->debugexit.status;
@@ -630,7 +742,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = EXIT_HALTED;
             break;
         }
-        if (*stop_signal) {
+        if (*stop_signal && !(m->monitor && monitor_owns_signal(m->monitor, (int)*stop_signal))) {
             fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
             status = EXIT_SIGNAL;
             break;
@@ -678,6 +790,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         remote_print_stats(&m->io, stderr);
     if (m->gdb)
         gdb_stub_report_exit(m->gdb, status);   /* gdb sees the exit status */
+    monitor_report_exit(m->monitor, status);
     return status;
 }
 
@@ -691,6 +804,8 @@ void machine_destroy(Machine *m)
     ide_flush(&m->ide[1]);
     ide_close(&m->ide[0]);
     ide_close(&m->ide[1]);
+    if (m->cpu)
+        trace_teardown(m->cpu, &m->io);   /* the --trace file is complete */
     if (m->log)
         fclose(m->log);
     chardev_flush(&m->debugcon_out);
@@ -707,6 +822,8 @@ void machine_destroy(Machine *m)
         vga_free(&m->vga);
     }
     gdb_stub_free(m->gdb);
+    display_close(m->display);
+    monitor_free(m->monitor);
     cpu_free(m->cpu);
     phys_free(m->mem);
 }

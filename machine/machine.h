@@ -62,6 +62,8 @@ typedef struct Machine {
     ExpectScript expect;    /* --expect/--send on COM1 */
     bool has_expect;
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
+    struct Display *display;    /* -display sdl: the window, or NULL */
+    struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

@@ -1,6 +1,10 @@
 /* Command-line parsing. Every error is one clear line and a non-zero exit. */
 #include "machine/options.h"
 
+#include "debug/flightrec.h"
+#include "debug/trace.h"
+#include "debug/trace_filter.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,11 @@ void options_usage(FILE *out)
           "  -m MB                 RAM size in MiB (default 128, at most 3584)\n"
           "  -nographic            no display window; serial to stdio\n"
           "  -display none         no display window\n"
+          "  -display sdl[,scale=nearest|smooth|integer][,full-screen=on]\n"
+          "                        SDL2 window (the default when $DISPLAY or $WAYLAND_DISPLAY\n"
+          "                        is set); Ctrl+Alt+G grab, F full screen, S scaling,\n"
+          "                        U 1:1 size, End sends Ctrl+Alt+Delete (docs/DISPLAY.md)\n"
+          "  -full-screen          start the window in full screen\n"
           "  -serial SPEC          COM1 backend (again: COM2..): stdio, file:PATH, none\n"
           "  -debugcon SPEC        port 0xE9 console: stdio, file:PATH, none\n"
           "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=..][,dns=..][,restrict=on]\n"
@@ -47,8 +56,15 @@ void options_usage(FILE *out)
           "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
           "                        writing v to the port exits with status (v<<1)|1\n"
           "  -no-reboot            a triple fault ends the run (status 2) instead of resetting\n"
-          "  -d ITEMS              log items (int,cpu_reset,unimp,guest_errors)\n"
+          "  -d ITEMS              log items: exec (every instruction), cpu (registers), int,\n"
+          "                        io (port I/O), mmu (page walks/faults), cpu_reset, unimp, guest_errors\n"
           "  -D FILE               write the log to FILE\n"
+          "  --trace FILE          compressed binary trace (read it with kairo-trace; docs/TRACING.md)\n"
+          "  --trace-items ITEMS   what --trace records: exec,cpu,int,io,mmu (default exec,int,io,mmu)\n"
+          "  --trace-filter SPEC   range=LO-HI|LO+LEN, cpl=N[-M], after=N, branches, ints, io, mmu\n"
+          "  --flight-recorder N   keep the last N instructions with registers; dumped on a triple\n"
+          "                        fault, SIGUSR1, a crash of kairo, or --flight-dump-on\n"
+          "  --flight-dump-on VECS dump the flight recorder on these exception vectors (e.g. 6,13,14)\n"
           "  --max-insns N         stop after N instructions (status 3)\n"
           "  --timeout SECONDS     stop after SECONDS of host time (status 3)\n"
           "  --ips N               instructions per guest second (default 100000000)\n"
@@ -58,7 +74,8 @@ void options_usage(FILE *out)
           "  --remote-stats        per-slot round trips, latency, retransmissions at exit\n"
           "  -s                    gdb stub on tcp::1234 (same as -gdb tcp::1234)\n"
           "  -gdb tcp:[HOST]:PORT  gdb stub on PORT (0: a free port, printed)\n"
-          "  -S                    start stopped: the guest waits for gdb to continue it\n"
+          "  -S                    start stopped: the guest waits for gdb (or the monitor) to continue it\n"
+          "  -monitor SPEC         debugger monitor (docs/MONITOR.md): stdio, tcp:[HOST]:PORT[,server], unix:PATH\n"
           "  -h, --help            this text\n"
           "  --version             print the version\n",
           out);
@@ -236,9 +253,12 @@ int options_parse(Options *o, int argc, char **argv)
             o->nographic = true;
         } else if (!strcmp(a, "-display")) {
             NEED_ARG();
-            if (strcmp(val, "none") != 0)
-                return fail("unsupported display '%s' (supported: none)", val);
+            char err[300];
+            if (!display_parse(val, &o->display_cfg, err, sizeof err))
+                return fail("%s", err);
             o->display = val;
+        } else if (!strcmp(a, "-full-screen")) {
+            o->display_cfg.full_screen = true;
         } else if (!strcmp(a, "-serial")) {
             NEED_ARG();
             if (!o->serial) {
@@ -363,6 +383,35 @@ int options_parse(Options *o, int argc, char **argv)
             o->gdb = val;
         } else if (!strcmp(a, "-S")) {
             o->start_stopped = true;
+        } else if (!strcmp(a, "-monitor")) {
+            NEED_ARG();
+            o->monitor = val;
+        } else if (!strcmp(a, "-trace")) {
+            NEED_ARG();
+            o->trace_file = val;
+        } else if (!strcmp(a, "-trace-items")) {
+            NEED_ARG();
+            unsigned bits;
+            char err[160];
+            if (!trace_items_parse(val, &bits, err, sizeof err))
+                return fail("--trace-items: %s", err);
+            o->trace_items = val;
+        } else if (!strcmp(a, "-trace-filter")) {
+            NEED_ARG();
+            TraceFilter f;
+            char err[160];
+            if (!trace_filter_parse(&f, val, err, sizeof err))
+                return fail("--trace-filter: %s", err);
+            o->trace_filter = val;
+        } else if (!strcmp(a, "-flight-recorder")) {
+            NEED_ARG();
+            uint64_t n;
+            if (!parse_u64(val, &n) || n < 1 || n > FLIGHTREC_MAX_INSNS)
+                return fail("bad flight recorder size '%s' (1..16777216 instructions)", val);
+            o->flight_insns = (uint32_t)n;
+        } else if (!strcmp(a, "-flight-dump-on")) {
+            NEED_ARG();
+            o->flight_dump_on = val;
         } else if (!strcmp(a, "-snapshot")) {
             o->snapshot = true;
         } else if (!strcmp(a, "-kernel")) {
@@ -383,8 +432,21 @@ int options_parse(Options *o, int argc, char **argv)
         return fail("%s", "use --expect/--send or --expect-script, not both");
     if (!o->expect_timeout_s)
         o->expect_timeout_s = 60;
-    if (o->start_stopped && !o->gdb)
-        return fail("%s", "-S needs a debugger to resume the guest: add -s or -gdb tcp::PORT");
+    if (o->start_stopped && !o->gdb && !o->monitor)
+        return fail("%s", "-S needs a debugger to resume the guest: add -s, -gdb tcp::PORT "
+                          "or -monitor");
+    /* One terminal cannot be both the monitor and a console. */
+    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") : o->nographic;
+    if (o->monitor && !strcmp(o->monitor, "stdio") &&
+        (com1_stdio || (o->debugcon && !strcmp(o->debugcon, "stdio"))))
+        return fail("%s", "-monitor stdio: stdio is taken by a console (-nographic puts COM1 "
+                          "there): give -serial/-debugcon another backend");
+    if (o->nographic && o->display_cfg.kind == DISPLAY_SDL)
+        return fail("%s", "-nographic and -display sdl exclude each other");
+    if (o->flight_dump_on && !o->flight_insns)
+        return fail("%s", "--flight-dump-on needs --flight-recorder N");
+    if (o->trace_items && !o->trace_file)
+        return fail("%s", "--trace-items needs --trace FILE");
     if ((o->initrd || o->append) && !o->kernel)
         return fail("%s", "-initrd and -append need -kernel");
     if (netopt_check(&o->net) < 0)

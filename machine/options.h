@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gui/display.h"
 #include "iodev/net/netopt.h"
 
 typedef struct Options {
@@ -19,6 +20,7 @@ typedef struct Options {
     uint16_t debug_exit_port, debug_exit_size;
     bool nographic;
     const char *display;
+    DisplayConfig display_cfg; /* -display (kind DISPLAY_DEFAULT when not given) */
     const char *log_items;     /* -d */
     const char *log_file;      /* -D */
     uint64_t max_insns;        /* 0 = unlimited */
@@ -57,6 +59,13 @@ typedef struct Options {
     bool remote_stats;         /* --remote-stats: per-slot remote statistics at exit */
     const char *gdb;           /* -gdb tcp:[HOST]:PORT (-s: tcp::1234): the gdb stub */
     bool start_stopped;        /* -S: the guest waits for gdb to resume it */
+    const char *monitor;       /* -monitor stdio|tcp:[HOST]:PORT|unix:PATH: the monitor */
+    /* Tracing (docs/TRACING.md) */
+    const char *trace_file;    /* --trace FILE: binary trace */
+    const char *trace_items;   /* --trace-items: what --trace records */
+    const char *trace_filter;  /* --trace-filter */
+    uint32_t flight_insns;     /* --flight-recorder N, 0 = off */
+    const char *flight_dump_on; /* --flight-dump-on VEC[,VEC] */
 } Options;
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),

@@ -1,0 +1,58 @@
+/* The pieces of the execution loop that cpu_run (cpu/exec.c) and the
+ * traced loop (cpu/trace_loop.c) share, so that both treat interrupts,
+ * halts, single-steps, debuggers and faults the same way. */
+#ifndef KAIRO_EXEC_LOOP_H
+#define KAIRO_EXEC_LOOP_H
+
+#include "cpu/icache.h"
+
+/* What to do at a block boundary once the attention word is non-zero. */
+typedef enum LoopStep {
+    LOOP_BLOCK,            /* run the block at CS:EIP */
+    LOOP_ONE,              /* run exactly one instruction (exec_one_block + exec_one_end) */
+    LOOP_AGAIN,            /* something was done: look again */
+    LOOP_AGAIN_UNLINKED,   /* an interrupt was taken: look again, no block link */
+    LOOP_STOP,             /* leave cpu_run */
+} LoopStep;
+
+LoopStep exec_attention(Cpu *cpu);
+
+/* After cpu_fault() unwound to the loop: take back the uncompleted part of
+ * the block's count, count the delivery, deliver (may unwind again). */
+void exec_fault_unwound(Cpu *cpu);
+
+/* The one-instruction block at CS:EIP (LOOP_ONE); *tf: EFLAGS.TF before it. */
+Block *exec_one_block(Cpu *cpu, bool *tf);
+/* After that instruction: the single-step or data-breakpoint trap. */
+void exec_one_end(Cpu *cpu, bool tf);
+
+/* The traced loop (cpu/trace_loop.c): cpu_run hands over to it when
+ * cpu->trace_loop is set. */
+uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns);
+
+/* The block to run next: the one the previous block linked to when it
+ * ended at the same EIP in the same epoch, else a lookup (which is then
+ * remembered in one of the previous block's two link slots). */
+static inline Block *exec_next_block(Cpu *cpu, Block *prev)
+{
+    uint32_t eip = cpu->eip, epoch = cpu->chain_epoch;
+    if (prev) {
+        for (int i = 0; i < 2; i++) {
+            Block *n = prev->link[i];
+            if (n && prev->link_eip[i] == eip && prev->link_epoch[i] == epoch && n->valid)
+                return n;
+        }
+    }
+    Block *b = icache_find(cpu);
+    if (prev && prev->valid && b->valid && cpu->chain_epoch == epoch && !cpu->single_step) {
+        /* Replace the older slot: a Jcc's two successors both stay. */
+        int slot = prev->link[0] && prev->link[1] ? (prev->link_epoch[0] > prev->link_epoch[1])
+                   : prev->link[0] != NULL;
+        prev->link[slot] = b;
+        prev->link_eip[slot] = eip;
+        prev->link_epoch[slot] = epoch;
+    }
+    return b;
+}
+
+#endif

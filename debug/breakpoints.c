@@ -1,0 +1,473 @@
+/* Breakpoints, watchpoints and steps behind the CPU's debugger hooks (see
+ * breakpoints.h). */
+#include "debug/breakpoints.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "cpu/exception.h"
+#include "cpu/mem_access.h"
+#include "iodev/portbus.h"
+
+typedef struct Break {
+    int id;
+    DbgOwner owner;
+    int type;           /* BP_SOFT / BP_HARD: linear; BP_PHYS: physical */
+    uint64_t addr;
+    uint64_t hits;
+} Break;
+
+typedef struct Watch {
+    int id;
+    DbgOwner owner;
+    int type;           /* WATCH_* */
+    uint32_t addr, len; /* linear range */
+    uint64_t hits;
+} Watch;
+
+typedef struct PortWatch {
+    int id;
+    DbgOwner owner;
+    uint16_t first, last;
+    uint64_t hits;
+} PortWatch;
+
+struct DebugPoints {
+    Cpu *cpu;
+    CpuDebugger hooks;
+    int refs;
+    int next_id;
+    Break bp[DBG_MAX_BREAK];
+    int n_bp, n_phys_bp;
+    Watch wp[DBG_MAX_WATCH];
+    int n_wp;
+    PortWatch pw[DBG_MAX_PORT_WATCH];
+    int n_pw;
+    bool watch_changed;     /* the TLB must be refilled before running */
+    /* The step in progress, and where the guest was resumed: no breakpoint
+     * is reported there (a front end steps over the one at the PC), and a
+     * step ends as soon as the CPU is anywhere else. */
+    bool stepping;
+    DbgOwner step_owner;
+    uint64_t resume_icount;
+    uint32_t resume_eip;
+    /* A hook stopped the CPU: the owner's front end takes it. */
+    bool hit;
+    DbgOwner hit_owner;
+    DbgStop stop;
+};
+
+/* ======== the hooks ======== */
+
+static bool at_resume_point(const DebugPoints *d, const Cpu *cpu)
+{
+    return cpu->icount == d->resume_icount && cpu->eip == d->resume_eip;
+}
+
+static void record_hit(DebugPoints *d, DbgOwner owner, DbgStop stop)
+{
+    d->hit = true;
+    d->hit_owner = owner;
+    d->stop = stop;
+}
+
+/* The breakpoint at CS:EIP, linear or physical, or -1. */
+static int break_here(const DebugPoints *d, Cpu *cpu)
+{
+    uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+    uint64_t phys = 0;
+    bool have_phys = d->n_phys_bp && cpu_translate_debug(cpu, lin, &phys);
+    for (int i = 0; i < d->n_bp; i++) {
+        const Break *b = &d->bp[i];
+        if (b->type == BP_PHYS ? have_phys && b->addr == phys : b->addr == lin)
+            return i;
+    }
+    return -1;
+}
+
+static bool hook_stop_before(void *opaque, Cpu *cpu)
+{
+    DebugPoints *d = opaque;
+    if (at_resume_point(d, cpu))
+        return false;
+    if (d->stepping) {
+        record_hit(d, d->step_owner, (DbgStop){ .kind = DSTOP_STEP });
+        return true;
+    }
+    int i = break_here(d, cpu);
+    if (i < 0)
+        return false;
+    Break *b = &d->bp[i];
+    b->hits++;
+    record_hit(d, b->owner, (DbgStop){ .kind = DSTOP_BREAK, .id = b->id, .type = b->type,
+                                       .addr = (uint32_t)b->addr });
+    return true;
+}
+
+static bool watch_overlaps(const Watch *w, uint32_t lin, uint32_t len)
+{
+    return (uint64_t)lin < (uint64_t)w->addr + w->len && (uint64_t)w->addr < (uint64_t)lin + len;
+}
+
+/* The access completes; the CPU stops after this instruction, as an x86
+ * data breakpoint traps. */
+static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size, bool write)
+{
+    DebugPoints *d = opaque;
+    if (d->hit)
+        return;
+    for (int i = 0; i < d->n_wp; i++) {
+        Watch *w = &d->wp[i];
+        bool kind = w->type == WATCH_ACCESS || (w->type == WATCH_WRITE) == write;
+        if (!kind || !watch_overlaps(w, lin, size))
+            continue;
+        w->hits++;
+        record_hit(d, w->owner, (DbgStop){ .kind = DSTOP_WATCH, .id = w->id, .type = w->type,
+                                           .addr = lin > w->addr ? lin : w->addr,
+                                           .write = write });
+        cpu->stop_request = true;
+        return;
+    }
+}
+
+static bool hook_page_watched(void *opaque, uint32_t lin)
+{
+    const DebugPoints *d = opaque;
+    for (int i = 0; i < d->n_wp; i++)
+        if (watch_overlaps(&d->wp[i], lin & ~0xFFFu, 0x1000))
+            return true;
+    return false;
+}
+
+/* Does any physical breakpoint lie in [lin, lin + len)? The block may span
+ * two pages: both are translated. */
+static bool phys_break_in(const DebugPoints *d, uint32_t lin, uint32_t len)
+{
+    uint32_t last = len && lin + (len - 1) >= lin ? lin + (len - 1) : 0xFFFFFFFFu;
+    for (uint32_t from = lin;; ) {
+        uint32_t to = (from | 0xFFFu) < last ? (from | 0xFFFu) : last;
+        uint64_t phys;
+        if (cpu_translate_debug(d->cpu, from, &phys))
+            for (int i = 0; i < d->n_bp; i++)
+                if (d->bp[i].type == BP_PHYS && d->bp[i].addr - phys <= (uint64_t)(to - from))
+                    return true;
+        if (to == last)
+            return false;
+        from = to + 1;
+    }
+}
+
+/* Could the block at [lin, lin + len) hold an IN, OUT, INS or OUTS? Their
+ * opcode bytes anywhere in it say maybe (a byte inside another instruction
+ * counts too): never a miss, and a block without one may run whole while
+ * ports are watched. */
+static bool block_may_do_io(const DebugPoints *d, uint32_t lin, uint32_t len)
+{
+    for (uint32_t done = 0; done < len;) {
+        uint32_t at = lin + done;
+        uint32_t n = 0x1000u - (at & 0xFFFu);
+        if (n > len - done)
+            n = len - done;
+        uint64_t phys;
+        if (!cpu_translate_debug(d->cpu, at, &phys))
+            return true;
+        const uint8_t *page = phys_page_host(d->cpu->mem, phys & ~0xFFFull, false);
+        if (!page)
+            return true;
+        const uint8_t *p = page + (phys & 0xFFFu);
+        for (uint32_t i = 0; i < n; i++) {
+            uint8_t op = p[i] & 0xFCu;
+            if (op == 0xE4 || op == 0xEC || op == 0x6C)   /* E4-E7, EC-EF, 6C-6F */
+                return true;
+        }
+        done += n;
+    }
+    return false;
+}
+
+/* Breakpoints alone let blocks without one run whole, and port watches
+ * blocks without port I/O; a step or a memory watchpoint needs the CPU to
+ * stop after any instruction. */
+static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
+{
+    const DebugPoints *d = opaque;
+    if (d->stepping || d->n_wp || (d->n_pw && block_may_do_io(d, lin, len)))
+        return false;
+    for (int i = 0; i < d->n_bp; i++)
+        if (d->bp[i].type != BP_PHYS && d->bp[i].addr - lin < len)
+            return false;
+    return !d->n_phys_bp || !phys_break_in(d, lin, len);
+}
+
+/* Called by the port bus for every access while port watches exist. */
+static void hook_port_access(void *opaque, uint16_t port, unsigned size, bool write)
+{
+    DebugPoints *d = opaque;
+    if (d->hit)
+        return;
+    for (int i = 0; i < d->n_pw; i++) {
+        PortWatch *p = &d->pw[i];
+        if ((uint32_t)port + size - 1 < p->first || port > p->last)
+            continue;
+        p->hits++;
+        record_hit(d, p->owner, (DbgStop){ .kind = DSTOP_PORT, .id = p->id,
+                                           .addr = port, .write = write });
+        d->cpu->stop_request = true;
+        return;
+    }
+}
+
+/* The CPU and the port bus call the hooks only when there is something to
+ * look for. */
+static void update_hooks(DebugPoints *d)
+{
+    Cpu *cpu = d->cpu;
+    cpu->debugger_active = d->stepping || d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
+    cpu_update_debug_state(cpu);
+    if (cpu->io) {
+        cpu->io->watch = d->n_pw ? hook_port_access : NULL;
+        cpu->io->watch_opaque = d;
+    }
+    if (d->watch_changed) {
+        /* Pages with a watchpoint must leave the fast path, and pages
+         * without one may come back to it. */
+        tlb_flush_all(cpu);
+        d->watch_changed = false;
+    }
+}
+
+/* ======== lifecycle ======== */
+
+DebugPoints *dbg_acquire(Cpu *cpu)
+{
+    if (cpu->debugger && cpu->debugger->stop_before == hook_stop_before) {
+        DebugPoints *d = cpu->debugger->opaque;
+        d->refs++;
+        return d;
+    }
+    DebugPoints *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->cpu = cpu;
+    d->refs = 1;
+    d->next_id = 1;
+    d->hooks = (CpuDebugger){ hook_stop_before, hook_data_access, hook_page_watched,
+                              hook_block_clear, d };
+    cpu->debugger = &d->hooks;
+    return d;
+}
+
+void dbg_release(DebugPoints *d)
+{
+    if (!d || --d->refs > 0)
+        return;
+    Cpu *cpu = d->cpu;
+    cpu->debugger_active = false;
+    cpu->debugger = NULL;
+    if (cpu->io && cpu->io->watch_opaque == d) {
+        cpu->io->watch = NULL;
+        cpu->io->watch_opaque = NULL;
+    }
+    cpu_update_debug_state(cpu);
+    if (d->n_wp)
+        tlb_flush_all(cpu);
+    free(d);
+}
+
+/* ======== the lists ======== */
+
+int dbg_add_break(DebugPoints *d, DbgOwner owner, int type, uint64_t addr)
+{
+    for (int i = 0; i < d->n_bp; i++)
+        if (d->bp[i].owner == owner && d->bp[i].type == type && d->bp[i].addr == addr)
+            return d->bp[i].id;
+    if (d->n_bp == DBG_MAX_BREAK)
+        return -1;
+    d->bp[d->n_bp++] = (Break){ d->next_id, owner, type, addr, 0 };
+    d->n_phys_bp += type == BP_PHYS;
+    update_hooks(d);
+    return d->next_id++;
+}
+
+int dbg_add_watch(DebugPoints *d, DbgOwner owner, int type, uint32_t addr, uint32_t len)
+{
+    if (len == 0 || len > DBG_MAX_WATCH_LEN || (uint64_t)addr + len > 0x100000000ull ||
+        type < WATCH_WRITE || type > WATCH_ACCESS)
+        return -2;
+    for (int i = 0; i < d->n_wp; i++) {
+        const Watch *w = &d->wp[i];
+        if (w->owner == owner && w->type == type && w->addr == addr && w->len == len)
+            return w->id;
+    }
+    if (d->n_wp == DBG_MAX_WATCH)
+        return -1;
+    d->wp[d->n_wp++] = (Watch){ d->next_id, owner, type, addr, len, 0 };
+    d->watch_changed = true;
+    update_hooks(d);
+    return d->next_id++;
+}
+
+int dbg_add_port_watch(DebugPoints *d, DbgOwner owner, uint16_t first, uint16_t last)
+{
+    if (last < first)
+        return -2;
+    for (int i = 0; i < d->n_pw; i++)
+        if (d->pw[i].owner == owner && d->pw[i].first == first && d->pw[i].last == last)
+            return d->pw[i].id;
+    if (d->n_pw == DBG_MAX_PORT_WATCH)
+        return -1;
+    d->pw[d->n_pw++] = (PortWatch){ d->next_id, owner, first, last, 0 };
+    update_hooks(d);
+    return d->next_id++;
+}
+
+/* Removal keeps the lists in id order, for listing. */
+static void remove_break_at(DebugPoints *d, int i)
+{
+    d->n_phys_bp -= d->bp[i].type == BP_PHYS;
+    for (int k = i + 1; k < d->n_bp; k++)
+        d->bp[k - 1] = d->bp[k];
+    d->n_bp--;
+}
+
+static void remove_watch_at(DebugPoints *d, int i)
+{
+    for (int k = i + 1; k < d->n_wp; k++)
+        d->wp[k - 1] = d->wp[k];
+    d->n_wp--;
+    d->watch_changed = true;
+}
+
+static void remove_port_watch_at(DebugPoints *d, int i)
+{
+    for (int k = i + 1; k < d->n_pw; k++)
+        d->pw[k - 1] = d->pw[k];
+    d->n_pw--;
+}
+
+bool dbg_remove_break(DebugPoints *d, DbgOwner owner, int type, uint64_t addr)
+{
+    for (int i = 0; i < d->n_bp; i++) {
+        if (d->bp[i].owner == owner && d->bp[i].type == type && d->bp[i].addr == addr) {
+            remove_break_at(d, i);
+            update_hooks(d);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool dbg_remove_watch(DebugPoints *d, DbgOwner owner, int type, uint32_t addr, uint32_t len)
+{
+    for (int i = 0; i < d->n_wp; i++) {
+        const Watch *w = &d->wp[i];
+        if (w->owner == owner && w->type == type && w->addr == addr && w->len == len) {
+            remove_watch_at(d, i);
+            update_hooks(d);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool dbg_remove_id(DebugPoints *d, DbgOwner owner, int id)
+{
+    bool found = false;
+    for (int i = 0; i < d->n_bp && !found; i++)
+        if (d->bp[i].owner == owner && d->bp[i].id == id) {
+            remove_break_at(d, i);
+            found = true;
+        }
+    for (int i = 0; i < d->n_wp && !found; i++)
+        if (d->wp[i].owner == owner && d->wp[i].id == id) {
+            remove_watch_at(d, i);
+            found = true;
+        }
+    for (int i = 0; i < d->n_pw && !found; i++)
+        if (d->pw[i].owner == owner && d->pw[i].id == id) {
+            remove_port_watch_at(d, i);
+            found = true;
+        }
+    if (found)
+        update_hooks(d);
+    return found;
+}
+
+void dbg_clear_owner(DebugPoints *d, DbgOwner owner)
+{
+    for (int i = d->n_bp - 1; i >= 0; i--)
+        if (d->bp[i].owner == owner)
+            remove_break_at(d, i);
+    for (int i = d->n_wp - 1; i >= 0; i--)
+        if (d->wp[i].owner == owner)
+            remove_watch_at(d, i);
+    for (int i = d->n_pw - 1; i >= 0; i--)
+        if (d->pw[i].owner == owner)
+            remove_port_watch_at(d, i);
+    if (d->stepping && d->step_owner == owner)
+        d->stepping = false;
+    if (d->hit && d->hit_owner == owner)
+        d->hit = false;
+    update_hooks(d);
+}
+
+static int insert_sorted(DbgPoint *out, int n, int max, DbgPoint p)
+{
+    if (n == max)
+        return n;
+    int at = n;
+    while (at > 0 && out[at - 1].id > p.id) {
+        out[at] = out[at - 1];
+        at--;
+    }
+    out[at] = p;
+    return n + 1;
+}
+
+int dbg_list(const DebugPoints *d, DbgOwner owner, DbgPoint *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < d->n_bp; i++)
+        if (d->bp[i].owner == owner)
+            n = insert_sorted(out, n, max, (DbgPoint){ d->bp[i].id, owner, DBG_BREAK,
+                                                       d->bp[i].type, d->bp[i].addr, 1,
+                                                       d->bp[i].hits });
+    for (int i = 0; i < d->n_wp; i++)
+        if (d->wp[i].owner == owner)
+            n = insert_sorted(out, n, max, (DbgPoint){ d->wp[i].id, owner, DBG_WATCH,
+                                                       d->wp[i].type, d->wp[i].addr,
+                                                       d->wp[i].len, d->wp[i].hits });
+    for (int i = 0; i < d->n_pw; i++)
+        if (d->pw[i].owner == owner)
+            n = insert_sorted(out, n, max, (DbgPoint){ d->pw[i].id, owner, DBG_PORT, 0,
+                                                       d->pw[i].first,
+                                                       (uint32_t)(d->pw[i].last - d->pw[i].first + 1),
+                                                       d->pw[i].hits });
+    return n;
+}
+
+/* ======== run control ======== */
+
+void dbg_resume(DebugPoints *d, DbgOwner owner, bool step)
+{
+    d->stepping = step;
+    d->step_owner = owner;
+    d->resume_icount = d->cpu->icount;
+    d->resume_eip = d->cpu->eip;
+    d->hit = false;
+    update_hooks(d);
+}
+
+bool dbg_take_stop(DebugPoints *d, DbgOwner owner, DbgStop *out)
+{
+    if (!d->hit || d->hit_owner != owner)
+        return false;
+    d->hit = false;
+    *out = d->stop;
+    if (d->stepping && d->step_owner == owner) {
+        /* The step is over: blocks may run whole again. */
+        d->stepping = false;
+        update_hooks(d);
+    }
+    return true;
+}

@@ -1,0 +1,28 @@
+/* What a display backend (a window system) provides to gui/display.c. */
+#ifndef KAIRO_DISPLAY_BACKEND_H
+#define KAIRO_DISPLAY_BACKEND_H
+
+#include "gui/display.h"
+
+/* The outcome of one poll of the window system's events. */
+typedef struct DisplayPoll {
+    bool quit;              /* the window was closed */
+    bool input;             /* a key or mouse event went to the 8042 */
+    bool grabbed;           /* the mouse and keyboard are grabbed now */
+} DisplayPoll;
+
+typedef struct DisplayBackend {
+    const char *name;
+    /* Make the window; NULL with a one-line reason in err. */
+    void *(*open)(const DisplayConfig *cfg, I8042 *kbc, char *err, size_t errlen);
+    /* Show a frame: its dirty rows, or every row when full. */
+    void (*update)(void *be, const VgaFrame *f, bool full);
+    /* Handle pending events: keys and mouse to the 8042, hot keys. */
+    void (*poll)(void *be, DisplayPoll *out);
+    void (*set_title)(void *be, const char *title);
+    void (*close)(void *be);
+} DisplayBackend;
+
+extern const DisplayBackend display_sdl_backend;
+
+#endif

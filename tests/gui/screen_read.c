@@ -1,0 +1,292 @@
+/* Reads text-mode screens from pictures, for the display test.
+ *
+ *   screen_read text CAPTURE REF.png REF.txt CWxCH
+ *       Prints the text CAPTURE shows, cell by cell ('?' for a cell whose
+ *       glyph is unknown). The glyphs are learnt from REF.png, a kairo
+ *       screendump of a text screen, and REF.txt, the same screen as
+ *       --dump-text printed it: so the window is read with the guest's own
+ *       font, no OCR involved.
+ *   screen_read same A B CWxCH
+ *       Exit 0 when A and B are the same size and their pixels are equal,
+ *       apart from at most one character cell (the blinking cursor).
+ *
+ * Pictures: kairo's PNGs (8-bit RGB) and X window dumps (xwd, TrueColor
+ * ZPixmap at 24 or 32 bits per pixel). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+typedef struct Image {
+    unsigned w, h;
+    uint32_t *px;   /* 0xRRGGBB */
+} Image;
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = buf ? (size_t)n : 0;
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+static int paeth(int a, int b, int c)
+{
+    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/* 8-bit RGB, not interlaced: what screendump_png writes. */
+static bool load_png(const uint8_t *d, size_t n, Image *img)
+{
+    if (n < 33 || memcmp(d + 12, "IHDR", 4) || d[24] != 8 || d[25] != 2 || d[28] != 0)
+        return false;
+    img->w = be32(d + 16);
+    img->h = be32(d + 20);
+    size_t stride = (size_t)img->w * 3, raw_len = (stride + 1) * img->h;
+    uint8_t *z = malloc(n), *raw = malloc(raw_len);
+    size_t zlen = 0;
+    for (size_t p = 8; p + 12 <= n;) {
+        uint32_t len = be32(d + p);
+        if (p + 12 + len > n)
+            break;
+        if (!memcmp(d + p + 4, "IDAT", 4)) {
+            memcpy(z + zlen, d + p + 8, len);
+            zlen += len;
+        }
+        p += 12 + len;
+    }
+    uLongf out = raw_len;
+    if (uncompress(raw, &out, z, zlen) != Z_OK || out != raw_len) {
+        free(z);
+        free(raw);
+        return false;
+    }
+    img->px = malloc((size_t)img->w * img->h * 4);
+    uint8_t *prev = calloc(stride, 1), *cur = malloc(stride);
+    for (unsigned y = 0; y < img->h; y++) {
+        const uint8_t *row = raw + y * (stride + 1);
+        for (size_t i = 0; i < stride; i++) {
+            int a = i >= 3 ? cur[i - 3] : 0, b = prev[i], c = i >= 3 ? prev[i - 3] : 0;
+            int pred = row[0] == 1 ? a : row[0] == 2 ? b : row[0] == 3 ? (a + b) / 2
+                       : row[0] == 4 ? paeth(a, b, c) : 0;
+            cur[i] = (uint8_t)(row[1 + i] + pred);
+        }
+        for (unsigned x = 0; x < img->w; x++)
+            img->px[y * img->w + x] = (uint32_t)cur[3 * x] << 16 | cur[3 * x + 1] << 8 | cur[3 * x + 2];
+        memcpy(prev, cur, stride);
+    }
+    free(prev);
+    free(cur);
+    free(z);
+    free(raw);
+    return true;
+}
+
+static unsigned mask_shift(uint32_t m)
+{
+    unsigned s = 0;
+    while (m && !(m & 1)) {
+        m >>= 1;
+        s++;
+    }
+    return s;
+}
+
+/* XWDFileHeader: 25 big-endian CARD32s, the window name, the colours. */
+static bool load_xwd(const uint8_t *d, size_t n, Image *img)
+{
+    if (n < 100 || be32(d + 4) != 7 || be32(d + 8) != 2)
+        return false;
+    uint32_t hdr = be32(d), bpp = be32(d + 44), bpl = be32(d + 48), ncolors = be32(d + 76);
+    uint32_t rmask = be32(d + 56), gmask = be32(d + 60), bmask = be32(d + 64);
+    bool msb = be32(d + 28) == 1;
+    img->w = be32(d + 16);
+    img->h = be32(d + 20);
+    size_t off = hdr + (size_t)ncolors * 12;
+    if ((bpp != 32 && bpp != 24) || off + (size_t)bpl * img->h > n)
+        return false;
+    img->px = malloc((size_t)img->w * img->h * 4);
+    unsigned bytes = bpp / 8;
+    for (unsigned y = 0; y < img->h; y++)
+        for (unsigned x = 0; x < img->w; x++) {
+            const uint8_t *p = d + off + (size_t)y * bpl + (size_t)x * bytes;
+            uint32_t v = 0;
+            for (unsigned i = 0; i < bytes; i++)
+                v |= (uint32_t)p[msb ? bytes - 1 - i : i] << (8 * i);
+            uint32_t r = (v & rmask) >> mask_shift(rmask), g = (v & gmask) >> mask_shift(gmask),
+                     b = (v & bmask) >> mask_shift(bmask);
+            img->px[y * img->w + x] = r << 16 | g << 8 | b;
+        }
+    return true;
+}
+
+static bool load_image(const char *path, Image *img)
+{
+    size_t n;
+    uint8_t *d = slurp(path, &n);
+    bool ok = d && (n > 8 && !memcmp(d, "\x89PNG", 4) ? load_png(d, n, img) : load_xwd(d, n, img));
+    free(d);
+    if (!ok)
+        fprintf(stderr, "screen_read: cannot read %s (kairo PNG or xwd dump)\n", path);
+    return ok;
+}
+
+/* --- glyphs --- */
+
+#define MAX_CELL_BITS 512
+typedef struct Glyph {
+    uint64_t bits[MAX_CELL_BITS / 64];
+    char ch;
+} Glyph;
+
+static unsigned cw, ch;
+
+/* The picture's background: its most common colour among the first pixels
+ * of each cell row (text screens are mostly background). */
+static uint32_t background(const Image *img)
+{
+    uint32_t best = 0;
+    unsigned best_n = 0;
+    for (unsigned i = 0; i < img->w * img->h; i += 97) {
+        unsigned n = 0;
+        for (unsigned j = 0; j < img->w * img->h; j += 97)
+            n += img->px[j] == img->px[i];
+        if (n > best_n) {
+            best_n = n;
+            best = img->px[i];
+        }
+    }
+    return best;
+}
+
+static void cell_bits(const Image *img, uint32_t bg, unsigned row, unsigned col, Glyph *g)
+{
+    memset(g->bits, 0, sizeof g->bits);
+    for (unsigned y = 0; y < ch; y++)
+        for (unsigned x = 0; x < cw; x++) {
+            unsigned i = y * cw + x;
+            if (img->px[(row * ch + y) * img->w + col * cw + x] != bg)
+                g->bits[i / 64] |= 1ull << (i % 64);
+        }
+}
+
+static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_txt)
+{
+    Image cap, ref;
+    size_t tlen;
+    char *text = (char *)slurp(ref_txt, &tlen);
+    if (!text || !load_image(cap_path, &cap) || !load_image(ref_png, &ref))
+        return 2;
+    static Glyph glyphs[256];
+    unsigned n_glyphs = 0;
+    uint32_t ref_bg = background(&ref);
+    char *line = text;
+    for (unsigned row = 0; row < ref.h / ch && line; row++) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        bool ascii = true;
+        for (size_t i = 0; i < len; i++)
+            ascii = ascii && !(line[i] & 0x80);
+        /* Lines with other characters would shift the columns: skip them. */
+        for (unsigned col = 0; ascii && col < ref.w / cw; col++) {
+            char c = col < len ? line[col] : ' ';
+            bool known = false;
+            for (unsigned i = 0; i < n_glyphs && !known; i++)
+                known = glyphs[i].ch == c;
+            if (known || n_glyphs == 256)
+                continue;
+            cell_bits(&ref, ref_bg, row, col, &glyphs[n_glyphs]);
+            glyphs[n_glyphs++].ch = c;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    uint32_t bg = background(&cap);
+    for (unsigned row = 0; row < cap.h / ch; row++) {
+        char out[512];
+        unsigned n = 0;
+        for (unsigned col = 0; col < cap.w / cw && n < sizeof out - 1; col++) {
+            Glyph g;
+            cell_bits(&cap, bg, row, col, &g);
+            char c = '?';
+            for (unsigned i = 0; i < n_glyphs; i++)
+                if (!memcmp(glyphs[i].bits, g.bits, sizeof g.bits)) {
+                    c = glyphs[i].ch;
+                    break;
+                }
+            out[n++] = c;
+        }
+        while (n && out[n - 1] == ' ')
+            n--;
+        printf("%.*s\n", (int)n, out);
+    }
+    return 0;
+}
+
+static int cmd_same(const char *a_path, const char *b_path)
+{
+    Image a, b;
+    if (!load_image(a_path, &a) || !load_image(b_path, &b))
+        return 2;
+    if (a.w != b.w || a.h != b.h) {
+        printf("screen_read: sizes differ: %ux%u and %ux%u\n", a.w, a.h, b.w, b.h);
+        return 1;
+    }
+    unsigned diffs = 0, cell_row = 0, cell_col = 0, other = 0;
+    for (unsigned y = 0; y < a.h; y++)
+        for (unsigned x = 0; x < a.w; x++) {
+            if (a.px[y * a.w + x] == b.px[y * a.w + x])
+                continue;
+            if (!diffs++) {
+                cell_row = y / ch;
+                cell_col = x / cw;
+            } else if (y / ch != cell_row || x / cw != cell_col) {
+                if (other++ < 5)
+                    printf("screen_read: (%u,%u) differs: %06X vs %06X\n", x, y,
+                           a.px[y * a.w + x], b.px[y * a.w + x]);
+            }
+        }
+    if (other) {
+        printf("screen_read: %u pixels differ outside one cell\n", other);
+        return 1;
+    }
+    if (diffs)
+        printf("screen_read: %ux%u identical but for %u pixels in cell row %u col %u "
+               "(the cursor)\n", a.w, a.h, diffs, cell_row, cell_col);
+    else
+        printf("screen_read: %ux%u identical\n", a.w, a.h);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cell = argv[argc - 1];
+    if (argc < 5 || sscanf(cell, "%ux%u", &cw, &ch) != 2 || !cw || !ch ||
+        cw * ch > MAX_CELL_BITS) {
+        fprintf(stderr, "usage: screen_read text CAPTURE REF.png REF.txt CWxCH\n"
+                        "       screen_read same A B CWxCH\n");
+        return 2;
+    }
+    if (!strcmp(argv[1], "text") && argc == 6)
+        return cmd_text(argv[2], argv[3], argv[4]);
+    if (!strcmp(argv[1], "same") && argc == 5)
+        return cmd_same(argv[2], argv[3]);
+    fprintf(stderr, "screen_read: unknown command '%s'\n", argv[1]);
+    return 2;
+}
