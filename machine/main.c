@@ -26,8 +26,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     Machine m;
-    if (!machine_init(&m, &opt))
+    if (!machine_init(&m, &opt)) {
+        machine_destroy(&m);   /* whatever was set up: files closed, memory freed */
         return EXIT_ERROR;
+    }
     if (opt.list_slots) {
         machine_list_slots(&m, stdout);
         machine_destroy(&m);

@@ -447,6 +447,8 @@ int options_parse(Options *o, int argc, char **argv)
         return fail("%s", "--flight-dump-on needs --flight-recorder N");
     if (o->trace_items && !o->trace_file)
         return fail("%s", "--trace-items needs --trace FILE");
+    if (o->trace_filter && !o->trace_file && !o->log_items)
+        return fail("%s", "--trace-filter needs --trace FILE or -d ITEMS to filter");
     if ((o->initrd || o->append) && !o->kernel)
         return fail("%s", "-initrd and -append need -kernel");
     if (netopt_check(&o->net) < 0)
