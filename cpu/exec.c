@@ -101,17 +101,21 @@ void exec_one_end(Cpu *cpu, bool tf)
     cpu->suppress_tf_trap = false;
 }
 
-static void run_one(Cpu *cpu)
+/* A block's handlers, chained. Inlined in the loop: this is the hot path. */
+static inline __attribute__((always_inline)) void run_block(Cpu *cpu, Block *b)
 {
-    bool tf;
-    Block *b = exec_one_block(cpu, &tf);
-    cpu->cur_block = b;
-    cpu->block_eip = cpu->eip;
-    cpu->icount += b->n;
+    exec_enter_block(cpu, b);
     const Insn *in = b->insns;
     while ((in = in->fn(cpu, in)) != NULL)
         ;
     cpu->cur_block = NULL;
+}
+
+static void run_one(Cpu *cpu)
+{
+    bool tf;
+    Block *b = exec_one_block(cpu, &tf);
+    run_block(cpu, b);
     exec_one_end(cpu, tf);
 }
 
@@ -194,25 +198,14 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
     Block *prev = NULL;   /* the block just run, for linking (none after a fault) */
     while (cpu->icount < cpu->icount_stop) {
         if (unlikely(cpu->attention)) {
-            LoopStep step = exec_attention(cpu);
-            if (step != LOOP_BLOCK) {
-                if (step == LOOP_STOP)
-                    break;
-                if (step == LOOP_ONE)
-                    run_one(cpu);
-                else if (step == LOOP_AGAIN_UNLINKED)
-                    prev = NULL;
+            LoopStep step = exec_boundary(cpu, &prev, run_one);
+            if (step == LOOP_STOP)
+                break;
+            if (step != LOOP_BLOCK)
                 continue;
-            }
         }
         Block *b = exec_next_block(cpu, prev);
-        cpu->cur_block = b;
-        cpu->block_eip = cpu->eip;
-        cpu->icount += b->n;
-        const Insn *in = b->insns;
-        while ((in = in->fn(cpu, in)) != NULL)
-            ;
-        cpu->cur_block = NULL;
+        run_block(cpu, b);
         prev = b;
     }
     return cpu->icount - start;

@@ -17,6 +17,36 @@ typedef enum LoopStep {
 
 LoopStep exec_attention(Cpu *cpu);
 
+/* Both loops' answer to a set attention word: exec_attention's decision
+ * carried out, so that a loop has only to run a block (LOOP_BLOCK), look
+ * again (LOOP_AGAIN: a single instruction ran through run_one, or an
+ * interrupt was taken and *prev no longer links) or leave (LOOP_STOP).
+ * Inlined: run_one becomes a direct call and prev stays in a register. */
+static inline __attribute__((always_inline)) LoopStep
+exec_boundary(Cpu *cpu, Block **prev, void (*run_one)(Cpu *cpu))
+{
+    LoopStep step = exec_attention(cpu);
+    if (step == LOOP_ONE) {
+        run_one(cpu);
+        return LOOP_AGAIN;
+    }
+    if (step == LOOP_AGAIN_UNLINKED) {
+        *prev = NULL;
+        return LOOP_AGAIN;
+    }
+    return step;
+}
+
+/* Entering block b at CS:EIP, in both loops: the whole block is counted
+ * now (a fault, an early exit or an invalidation takes back what did not
+ * run), and the block is current for uncount_after_fault. */
+static inline __attribute__((always_inline)) void exec_enter_block(Cpu *cpu, Block *b)
+{
+    cpu->cur_block = b;
+    cpu->block_eip = cpu->eip;
+    cpu->icount += b->n;
+}
+
 /* After cpu_fault() unwound to the loop: take back the uncompleted part of
  * the block's count, count the delivery, deliver (may unwind again). */
 void exec_fault_unwound(Cpu *cpu);

@@ -34,9 +34,7 @@ static inline bool run_insn(Tracer *t, Cpu *cpu, const Insn *in)
 static void run_block_traced(Tracer *t, Cpu *cpu, Block *b)
 {
     uint64_t start = cpu->icount;
-    cpu->cur_block = b;
-    cpu->block_eip = cpu->eip;
-    cpu->icount += b->n;
+    exec_enter_block(cpu, b);
     uint64_t mask = trace_block_begin(t, cpu, b, start);
     bool was_valid = b->valid;
     for (unsigned i = 0; i < b->n; i++) {
@@ -71,11 +69,11 @@ static void run_block_traced(Tracer *t, Cpu *cpu, Block *b)
     cpu->cur_block = NULL;
 }
 
-static void run_one_traced(Tracer *t, Cpu *cpu)
+static void run_one_traced(Cpu *cpu)
 {
     bool tf;
     Block *b = exec_one_block(cpu, &tf);
-    run_block_traced(t, cpu, b);
+    run_block_traced(cpu->tracer, cpu, b);
     exec_one_end(cpu, tf);
 }
 
@@ -102,16 +100,11 @@ uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns)
             flightrec_dump_why(cpu, t->text, "SIGUSR1");
         }
         if (unlikely(cpu->attention)) {
-            LoopStep step = exec_attention(cpu);
-            if (step != LOOP_BLOCK) {
-                if (step == LOOP_STOP)
-                    break;
-                if (step == LOOP_ONE)
-                    run_one_traced(t, cpu);
-                else if (step == LOOP_AGAIN_UNLINKED)
-                    prev = NULL;
+            LoopStep step = exec_boundary(cpu, &prev, run_one_traced);
+            if (step == LOOP_STOP)
+                break;
+            if (step != LOOP_BLOCK)
                 continue;
-            }
         }
         Block *b = exec_next_block(cpu, prev);
         run_block_traced(t, cpu, b);

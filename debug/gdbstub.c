@@ -16,9 +16,10 @@
 #include "debug/breakpoints.h"
 #include "debug/gdbpacket.h"
 #include "debug/gdbregs.h"
+#include "machine/host_socket.h"
 
 /* How long a blocking wait sleeps before looking at the host signal flag. */
-enum { WAIT_SLICE_MS = 100 };
+enum { WAIT_SLICE_MS = 100, IDLE_SLICE_MS = 5 };
 
 /* Z/z packet types. */
 enum { Z_SW_BREAK = 0, Z_HW_BREAK = 1, Z_WATCH_WRITE = 2, Z_WATCH_READ = 3, Z_WATCH_ACCESS = 4 };
@@ -49,6 +50,8 @@ struct GdbStub {
     uint8_t data[GDB_PACKET_MAX];    /* guest bytes on their way in or out */
     char last[GDB_PACKET_MAX + 8];   /* the last framed reply, for '-' */
     size_t last_len;
+    GdbIdleFn idle;         /* called while the command loop waits */
+    void *idle_opaque;
 };
 
 /* ======== the connection ======== */
@@ -703,7 +706,10 @@ static void poll_while_running(GdbStub *g)
 
 static GdbVerdict command_loop(GdbStub *g, volatile sig_atomic_t *host_signal)
 {
+    int wait_ms = g->idle ? IDLE_SLICE_MS : WAIT_SLICE_MS;
     while (g->stopped && !g->kill) {
+        if (g->idle && g->idle(g->idle_opaque))
+            return GDB_GO;   /* the caller ends the run (see gdb_stub_set_idle_hook) */
         if (g->owe_stop_reply && g->client_fd >= 0) {
             g->owe_stop_reply = false;
             stop_reply(g);
@@ -711,11 +717,11 @@ static GdbVerdict command_loop(GdbStub *g, volatile sig_atomic_t *host_signal)
         if (*host_signal)
             return GDB_HOST_SIGNAL;
         if (g->client_fd < 0) {
-            if (wait_readable(g->listen_fd, WAIT_SLICE_MS))
+            if (wait_readable(g->listen_fd, wait_ms))
                 accept_client(g);
             continue;
         }
-        fill_input(g, WAIT_SLICE_MS);
+        fill_input(g, wait_ms);
         consume_input(g);
     }
     return g->kill ? GDB_KILL : GDB_GO;
@@ -768,72 +774,7 @@ static GdbStub *stub_alloc(Cpu *cpu)
 static bool parse_spec(const char *spec, char *host, size_t host_len, char *port,
                        size_t port_len)
 {
-    if (strncmp(spec, "tcp:", 4))
-        return false;
-    const char *h = spec + 4;
-    const char *colon = strchr(h, ':');
-    if (!colon || (size_t)(colon - h) >= host_len)
-        return false;
-    memcpy(host, h, (size_t)(colon - h));
-    host[colon - h] = 0;
-    const char *p = colon + 1;
-    size_t n = strcspn(p, ",");
-    if (!n || n >= port_len || strspn(p, "0123456789") != n)
-        return false;
-    memcpy(port, p, n);
-    port[n] = 0;
-    static const char *const accepted[] = { "server", "nowait", "wait=off" };
-    for (const char *opt = p + n; *opt;) {
-        opt++;
-        size_t k = strcspn(opt, ",");
-        bool known = false;
-        for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
-            known |= strlen(accepted[i]) == k && !strncmp(opt, accepted[i], k);
-        if (!known)
-            return false;
-        opt += k;
-    }
-    return strtol(port, NULL, 10) <= 65535;
-}
-
-static int listen_on(const char *host, const char *port, char *err, size_t errlen)
-{
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_PASSIVE };
-    struct addrinfo *res;
-    int r = getaddrinfo(*host ? host : NULL, port, &hints, &res);
-    if (r) {
-        snprintf(err, errlen, "-gdb: %s: %s", host, gai_strerror(r));
-        return -1;
-    }
-    int fd = -1, saved = 0;
-    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 1) < 0) {
-            saved = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        snprintf(err, errlen, "-gdb: cannot listen on port %s: %s", port, strerror(saved));
-    return fd;
-}
-
-static unsigned bound_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return 0;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return !strncmp(spec, "tcp:", 4) && host_parse_tcp(spec + 4, host, host_len, port, port_len);
 }
 
 GdbStub *gdb_stub_new(const char *spec, Cpu *cpu, bool start_stopped, char *err,
@@ -844,9 +785,12 @@ GdbStub *gdb_stub_new(const char *spec, Cpu *cpu, bool start_stopped, char *err,
         snprintf(err, errlen, "-gdb: bad device '%s' (tcp::PORT or tcp:HOST:PORT)", spec);
         return NULL;
     }
-    int fd = listen_on(host, port, err, errlen);
-    if (fd < 0)
+    char why[300];
+    int fd = host_tcp_listen(host, port, why, sizeof why);
+    if (fd < 0) {
+        snprintf(err, errlen, "-gdb: %s", why);
         return NULL;
+    }
     GdbStub *g = stub_alloc(cpu);
     if (!g) {
         close(fd);
@@ -855,7 +799,7 @@ GdbStub *gdb_stub_new(const char *spec, Cpu *cpu, bool start_stopped, char *err,
     }
     g->listen_fd = fd;
     g->stopped = start_stopped;
-    fprintf(stderr, "kairo: gdb stub listening on tcp:%s:%u%s\n", host, bound_port(fd),
+    fprintf(stderr, "kairo: gdb stub listening on tcp:%s:%u%s\n", host, host_socket_port(fd),
             start_stopped ? " (the guest waits for gdb: -S)" : "");
     return g;
 }
@@ -868,6 +812,14 @@ GdbStub *gdb_stub_new_connected(int fd, Cpu *cpu)
     g->client_fd = fd;
     g->stopped = true;
     return g;
+}
+
+void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque)
+{
+    if (!g)
+        return;
+    g->idle = fn;
+    g->idle_opaque = opaque;
 }
 
 void gdb_stub_report_exit(GdbStub *g, int status)

@@ -37,6 +37,13 @@ GdbStub *gdb_stub_new(const char *spec, Cpu *cpu, bool start_stopped, char *err,
 GdbStub *gdb_stub_new_connected(int fd, Cpu *cpu);
 /* Between CPU slices (see above). host_signal: the process's stop flag. */
 GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal);
+/* Called, about every 5 ms, while the stub blocks with the guest stopped
+ * (the window refreshes and takes input from it). Returning true ends
+ * the wait: gdb_stub_service() returns GDB_GO with the guest still
+ * stopped, and the caller must see to it that no slice runs (the window
+ * was closed: the machine loop ends the run). */
+typedef bool (*GdbIdleFn)(void *opaque);
+void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque);
 /* The run ended with this exit status: a connected gdb gets W<status>. */
 void gdb_stub_report_exit(GdbStub *g, int status);
 void gdb_stub_free(GdbStub *g);

@@ -13,8 +13,9 @@
 #include "machine/machine.h"
 
 static const char PROMPT[] = "(kairo) ";
-/* How long a blocking wait sleeps before looking at the host signal flag. */
-enum { WAIT_SLICE_MS = 100 };
+/* How long a blocking wait sleeps before looking at the host signal flag;
+ * with an idle hook (the window refreshing) it is called this often. */
+enum { WAIT_SLICE_MS = 100, IDLE_SLICE_MS = 5 };
 
 /* ======== helpers the topic files share ======== */
 
@@ -186,7 +187,7 @@ static void flush_output(Monitor *mon)
     if (!mon->has_conn)
         return;
     fflush(mon->out);
-    if (mon->out_len && mon->conn.out_fd >= 0)
+    if (mon->out_len && (mon->conn.out_fd >= 0 || mon->conn.is_channel))
         monconn_send(&mon->conn, mon->out_buf, mon->out_len);
     rewind(mon->out);
     fflush(mon->out);
@@ -245,7 +246,7 @@ static void greet(Monitor *mon)
 
 static void accept_if_waiting(Monitor *mon, int timeout_ms)
 {
-    bool had = mon->conn.in_fd >= 0;
+    bool had = monconn_connected(&mon->conn);
     if (monconn_accept(&mon->conn, timeout_ms) && !had)
         greet(mon);
 }
@@ -283,7 +284,10 @@ static bool take_sigint(Monitor *mon, volatile sig_atomic_t *host_signal)
 
 static MonVerdict command_loop(Monitor *mon, volatile sig_atomic_t *host_signal)
 {
+    int wait_ms = mon->idle ? IDLE_SLICE_MS : WAIT_SLICE_MS;
     while (mon->stopped && !mon->quit && !mon->steps_left) {
+        if (mon->idle && mon->idle(mon->idle_opaque))
+            return MON_GO;   /* the caller ends the run (see monitor_set_idle_hook) */
         if (take_sigint(mon, host_signal)) {
             fputc('\n', mon->out);
             send_prompt(mon);
@@ -295,14 +299,22 @@ static MonVerdict command_loop(Monitor *mon, volatile sig_atomic_t *host_signal)
             mon->quit = true;   /* nobody can resume the guest any more */
             break;
         }
-        if (mon->conn.in_fd < 0) {
-            accept_if_waiting(mon, WAIT_SLICE_MS);
+        if (!monconn_connected(&mon->conn)) {
+            accept_if_waiting(mon, wait_ms);
             continue;
         }
-        if (monconn_read_line(&mon->conn, WAIT_SLICE_MS) == 1)
+        if (monconn_read_line(&mon->conn, wait_ms) == 1)
             handle_line(mon);
     }
     return mon->quit ? MON_QUIT : MON_GO;
+}
+
+bool monitor_poll(Monitor *mon)
+{
+    accept_if_waiting(mon, 0);
+    while (!mon->quit && !mon->steps_left && monconn_read_line(&mon->conn, 0) == 1)
+        handle_line(mon);
+    return mon->quit;
 }
 
 MonVerdict monitor_service(Monitor *mon, volatile sig_atomic_t *host_signal)
@@ -371,6 +383,48 @@ Monitor *monitor_new(const char *spec, Machine *m, bool start_stopped, char *err
     if (mon->conn.is_stdio)
         greet(mon);
     return mon;
+}
+
+Monitor *monitor_new_channel(Machine *m, bool start_stopped, MonitorOutputFn out, void *opaque)
+{
+    Monitor *mon = monitor_alloc(m);
+    if (!mon)
+        return NULL;
+    mon->out = open_memstream(&mon->out_buf, &mon->out_len);
+    if (!mon->out) {
+        dbg_release(mon->dbg);
+        free(mon);
+        return NULL;
+    }
+    monconn_open_channel(&mon->conn, out, opaque);
+    mon->has_conn = true;
+    mon->stopped = start_stopped;
+    greet(mon);
+    return mon;
+}
+
+void monitor_channel_input(Monitor *mon, const char *line)
+{
+    if (!mon || !mon->conn.is_channel)
+        return;
+    if (strlen(line) >= MON_LINE_MAX) {
+        /* As a socket's overlong line: an error, the rest dropped. */
+        mon_error(mon, "line too long (at most %d characters)", MON_LINE_MAX - 1);
+        send_prompt(mon);
+        return;
+    }
+    if (!monconn_push_line(&mon->conn, line)) {
+        mon_error(mon, "too much typed ahead: line dropped");
+        send_prompt(mon);
+    }
+}
+
+void monitor_set_idle_hook(Monitor *mon, MonitorIdleFn fn, void *opaque)
+{
+    if (!mon)
+        return;
+    mon->idle = fn;
+    mon->idle_opaque = opaque;
 }
 
 Monitor *monitor_new_stream(Machine *m, FILE *out)

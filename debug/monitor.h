@@ -29,6 +29,30 @@ typedef enum {
  * `c`. NULL, with a message in err, on a bad spec or a socket error. */
 Monitor *monitor_new(const char *spec, struct Machine *m, bool start_stopped, char *err,
                      size_t errlen);
+/* Answers of a channel monitor: text as the monitor writes it (lines and
+ * the prompt, which ends without a newline). */
+typedef void (*MonitorOutputFn)(void *opaque, const char *text, size_t len);
+/* A monitor whose client is in memory, not a file descriptor (the
+ * window's console): lines go in with monitor_channel_input(), answers out
+ * through out. It greets at once; start_stopped as for monitor_new. */
+Monitor *monitor_new_channel(struct Machine *m, bool start_stopped, MonitorOutputFn out,
+                             void *opaque);
+/* A line the channel's user typed (no newline). It is queued and runs at
+ * the monitor's next service (between slices, or in its command loop
+ * while the guest is stopped), never from inside this call. */
+void monitor_channel_input(Monitor *mon, const char *line);
+/* Called, about every 5 ms, while the monitor's command loop blocks with
+ * the guest stopped (the window refreshes and takes input from it).
+ * Returning true ends the wait: monitor_service() returns MON_GO with the
+ * guest still stopped, and the caller must see to it that no slice runs
+ * (the window was closed: the machine loop ends the run). */
+typedef bool (*MonitorIdleFn)(void *opaque);
+void monitor_set_idle_hook(Monitor *mon, MonitorIdleFn fn, void *opaque);
+/* Answer what the client sent, without blocking and without running the
+ * guest: for the gdb stub's idle hook while gdb holds the guest, so the
+ * window's console still answers (`c`, `s` take effect when gdb resumes).
+ * True once `quit` was typed (monitor_service() then says MON_QUIT). */
+bool monitor_poll(Monitor *mon);
 /* A monitor without a connection that writes its answers to out (unit
  * tests, scripts): feed it lines with monitor_execute(). */
 Monitor *monitor_new_stream(struct Machine *m, FILE *out);

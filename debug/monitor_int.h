@@ -14,9 +14,14 @@ struct DebugPoints;
 
 enum { MON_MAX_ARGS = 8, MON_LINE_MAX = 512 };
 
-/* The connection: a listening socket and one client, or stdin/stdout. */
+/* The connection: a listening socket and one client, stdin/stdout, or an
+ * in-memory channel (the window's console: lines pushed in with
+ * monconn_push_line, answers handed to a callback). */
 typedef struct MonConn {
     bool is_stdio;
+    bool is_channel;
+    MonitorOutputFn channel_out;    /* the channel's answers go here */
+    void *channel_opaque;
     int listen_fd;          /* -1 for stdio */
     int in_fd, out_fd;      /* the client (both the socket) or 0/1; -1 = none */
     char unix_path[108];    /* removed at exit */
@@ -39,6 +44,8 @@ struct Monitor {
     bool stopped;           /* the guest waits for c / s */
     bool quit;
     uint64_t steps_left;    /* `s N`: single steps still to take */
+    MonitorIdleFn idle;     /* called while the command loop waits */
+    void *idle_opaque;
     bool announce_stop;     /* print where the guest stopped, then a prompt */
 };
 
@@ -53,6 +60,13 @@ typedef struct MonCommand {
 
 /* The connection (monitor_io.c). */
 bool monconn_open(MonConn *c, const char *spec, char *err, size_t errlen);
+/* An in-memory channel, always connected. */
+void monconn_open_channel(MonConn *c, MonitorOutputFn out, void *opaque);
+/* Queue a line (without its newline) on a channel; false when the
+ * channel's buffer is full. */
+bool monconn_push_line(MonConn *c, const char *line);
+/* Is a client there to talk to (a socket client, stdio, a channel)? */
+bool monconn_connected(const MonConn *c);
 /* Take a waiting client (sockets), waiting up to timeout_ms; true when one
  * is connected now. */
 bool monconn_accept(MonConn *c, int timeout_ms);

@@ -1,6 +1,7 @@
-/* The monitor's connection: stdin/stdout, or one client at a time on a
- * listening TCP or Unix socket. Lines in, answers out; never blocks longer
- * than the caller's timeout. */
+/* The monitor's connection: stdin/stdout, one client at a time on a
+ * listening TCP or Unix socket, or an in-memory channel (the window's
+ * console). Lines in, answers out; never blocks longer than the caller's
+ * timeout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "debug/monitor_int.h"
+#include "machine/host_socket.h"
 
 static void conn_reset(MonConn *c)
 {
@@ -23,85 +25,20 @@ static void conn_reset(MonConn *c)
 }
 
 /* "tcp:[HOST]:PORT[,server][,nowait]": always a listening server. */
-static bool parse_tcp(const char *spec, char *host, size_t hostlen, char *port, size_t portlen)
-{
-    const char *h = spec + 4;
-    const char *colon = strrchr(h, ':');
-    const char *comma = strchr(h, ',');
-    if (comma && colon > comma)
-        colon = NULL;
-    if (!colon)
-        return false;
-    /* The last ':' before any option separates host and port ([::1] aside). */
-    size_t hl = (size_t)(colon - h);
-    if (hl >= hostlen)
-        return false;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = 0;
-    }
-    const char *p = colon + 1;
-    size_t n = strcspn(p, ",");
-    if (!n || n >= portlen || strspn(p, "0123456789") != n)
-        return false;
-    memcpy(port, p, n);
-    port[n] = 0;
-    for (const char *opt = p + n; *opt;) {
-        opt++;
-        size_t k = strcspn(opt, ",");
-        bool known = (k == 6 && !strncmp(opt, "server", 6)) ||
-                     (k == 6 && !strncmp(opt, "nowait", 6)) ||
-                     (k == 8 && !strncmp(opt, "wait=off", 8));
-        if (!known)
-            return false;
-        opt += k;
-    }
-    return strtol(port, NULL, 10) <= 65535;
-}
-
 static bool listen_tcp(MonConn *c, const char *spec, char *err, size_t errlen)
 {
-    char host[256], port[8];
-    if (!parse_tcp(spec, host, sizeof host, port, sizeof port)) {
+    char host[256], port[8], why[300];
+    if (!host_parse_tcp(spec + 4, host, sizeof host, port, sizeof port)) {
         snprintf(err, errlen, "-monitor: bad spec '%s' (tcp:[HOST]:PORT[,server])", spec);
         return false;
     }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_PASSIVE };
-    struct addrinfo *res;
-    int r = getaddrinfo(*host ? host : NULL, port, &hints, &res);
-    if (r) {
-        snprintf(err, errlen, "-monitor: %s: %s", host, gai_strerror(r));
-        return false;
-    }
-    int saved = 0;
-    for (struct addrinfo *a = res; a && c->listen_fd < 0; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 1) < 0) {
-            saved = errno;
-            close(fd);
-            continue;
-        }
-        c->listen_fd = fd;
-    }
-    freeaddrinfo(res);
+    c->listen_fd = host_tcp_listen(host, port, why, sizeof why);
     if (c->listen_fd < 0) {
-        snprintf(err, errlen, "-monitor: cannot listen on port %s: %s", port, strerror(saved));
+        snprintf(err, errlen, "-monitor: %s", why);
         return false;
     }
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    unsigned bound = 0;
-    if (getsockname(c->listen_fd, (struct sockaddr *)&ss, &len) == 0)
-        bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                               : ((struct sockaddr_in *)&ss)->sin_port);
-    fprintf(stderr, "kairo: monitor listening on tcp:%s:%u\n", host, bound);
+    fprintf(stderr, "kairo: monitor listening on tcp:%s:%u\n", host,
+            host_socket_port(c->listen_fd));
     return true;
 }
 
@@ -145,9 +82,33 @@ bool monconn_open(MonConn *c, const char *spec, char *err, size_t errlen)
         return listen_tcp(c, spec, err, errlen);
     if (!strncmp(spec, "unix:", 5))
         return listen_unix(c, spec, err, errlen);
-    snprintf(err, errlen, "-monitor: unknown device '%s' (stdio, tcp:[HOST]:PORT, unix:PATH)",
+    snprintf(err, errlen, "-monitor: unknown device '%s' (stdio, tcp:[HOST]:PORT, unix:PATH, vc)",
              spec);
     return false;
+}
+
+void monconn_open_channel(MonConn *c, MonitorOutputFn out, void *opaque)
+{
+    conn_reset(c);
+    c->is_channel = true;
+    c->channel_out = out;
+    c->channel_opaque = opaque;
+}
+
+bool monconn_push_line(MonConn *c, const char *line)
+{
+    size_t n = strlen(line);
+    if (!c->is_channel || c->rx_len + n + 1 > sizeof c->rx)
+        return false;
+    memcpy(c->rx + c->rx_len, line, n);
+    c->rx[c->rx_len + n] = '\n';
+    c->rx_len += n + 1;
+    return true;
+}
+
+bool monconn_connected(const MonConn *c)
+{
+    return c->is_channel || c->in_fd >= 0;
 }
 
 static bool wait_readable(int fd, int timeout_ms)
@@ -158,7 +119,7 @@ static bool wait_readable(int fd, int timeout_ms)
 
 bool monconn_accept(MonConn *c, int timeout_ms)
 {
-    if (c->in_fd >= 0)
+    if (monconn_connected(c))
         return true;
     if (c->listen_fd < 0 || !wait_readable(c->listen_fd, timeout_ms))
         return false;
@@ -206,10 +167,17 @@ static bool take_line(MonConn *c)
 
 int monconn_read_line(MonConn *c, int timeout_ms)
 {
-    if (c->in_fd < 0)
+    if (!monconn_connected(c))
         return -1;
     if (take_line(c))
         return 1;
+    if (c->is_channel) {
+        /* Lines arrive from this thread only (monconn_push_line, between
+         * waits): nothing can come during the wait, so just take it. */
+        if (timeout_ms > 0)
+            poll(NULL, 0, timeout_ms);
+        return 0;
+    }
     if (!wait_readable(c->in_fd, timeout_ms))
         return 0;
     ssize_t n = read(c->in_fd, c->rx + c->rx_len, sizeof c->rx - c->rx_len);
@@ -229,6 +197,11 @@ int monconn_read_line(MonConn *c, int timeout_ms)
 
 void monconn_send(MonConn *c, const char *buf, size_t len)
 {
+    if (c->is_channel) {
+        if (len && c->channel_out)
+            c->channel_out(c->channel_opaque, buf, len);
+        return;
+    }
     while (len && c->out_fd >= 0) {
         ssize_t n = c->is_stdio ? write(c->out_fd, buf, len)
                                 : send(c->out_fd, buf, len, MSG_NOSIGNAL);
@@ -248,7 +221,7 @@ void monconn_send(MonConn *c, const char *buf, size_t len)
 
 void monconn_drop_client(MonConn *c)
 {
-    if (c->is_stdio)
+    if (c->is_stdio || c->is_channel)
         return;
     if (c->in_fd >= 0)
         close(c->in_fd);

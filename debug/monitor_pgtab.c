@@ -53,14 +53,28 @@ static uint32_t run_flags(const PgWalkRegs *regs, uint64_t upper, uint64_t entry
     return f;
 }
 
-static int walk_legacy(const PgWalkRegs *regs, PgReadFn read, Coalescer *c)
+/* What differs between the two table formats the walk reads. */
+typedef struct PgFormat {
+    unsigned entries;      /* per table: 1024 (legacy) or 512 (PAE) */
+    unsigned width;        /* bytes per entry */
+    unsigned dir_shift;    /* log2 of what one directory entry maps */
+    uint64_t addr_mask;    /* frame address bits of a table or 4 KiB page */
+    uint64_t large_mask;   /* frame address bits of a large page */
+    bool large;            /* PS honoured (legacy: only with CR4.PSE) */
+} PgFormat;
+
+/* One page directory mapping linear base.. on: its present entries as
+ * large pages or page tables, as the run they extend. Returns how many of
+ * the directory's own entries and its tables could not be read (an
+ * unreadable table ends that table, not the directory). */
+static int walk_dir(const PgWalkRegs *regs, PgReadFn read, Coalescer *c, const PgFormat *fmt,
+                    uint64_t pd, uint32_t base)
 {
     int unreadable = 0;
-    uint64_t pd = regs->cr3 & 0xFFFFF000u;
-    for (uint32_t i = 0; i < 1024; i++) {
+    for (uint32_t i = 0; i < fmt->entries; i++) {
         uint64_t pde;
-        uint32_t lin = i << 22;
-        if (!read(c->ctx, pd + 4 * i, 4, &pde)) {
+        uint32_t lin = base | i << fmt->dir_shift;
+        if (!read(c->ctx, pd + fmt->width * i, fmt->width, &pde)) {
             unreadable++;
             flush_run(c);
             continue;
@@ -69,14 +83,16 @@ static int walk_legacy(const PgWalkRegs *regs, PgReadFn read, Coalescer *c)
             flush_run(c);
             continue;
         }
-        if ((pde & PTE_PS) && regs->pse) {
-            add_page(c, lin, pde & 0xFFC00000u, 1u << 22, run_flags(regs, pde, pde, true));
+        if ((pde & PTE_PS) && fmt->large) {
+            /* PAE: PDPTEs carry no rights in 32-bit mode, the PDE decides. */
+            add_page(c, lin, pde & fmt->large_mask, 1u << fmt->dir_shift,
+                     run_flags(regs, pde, pde, true));
             continue;
         }
-        uint64_t pt = pde & 0xFFFFF000u;
-        for (uint32_t j = 0; j < 1024; j++) {
+        uint64_t pt = pde & fmt->addr_mask;
+        for (uint32_t j = 0; j < fmt->entries; j++) {
             uint64_t pte;
-            if (!read(c->ctx, pt + 4 * j, 4, &pte)) {
+            if (!read(c->ctx, pt + fmt->width * j, fmt->width, &pte)) {
                 unreadable++;
                 flush_run(c);
                 break;
@@ -85,15 +101,22 @@ static int walk_legacy(const PgWalkRegs *regs, PgReadFn read, Coalescer *c)
                 flush_run(c);
                 continue;
             }
-            add_page(c, lin | j << 12, pte & 0xFFFFF000u, 4096,
+            add_page(c, lin | j << 12, pte & fmt->addr_mask, 4096,
                      run_flags(regs, pde, pte, false));
         }
     }
     return unreadable;
 }
 
+static int walk_legacy(const PgWalkRegs *regs, PgReadFn read, Coalescer *c)
+{
+    const PgFormat fmt = { 1024, 4, 22, 0xFFFFF000u, 0xFFC00000u, regs->pse };
+    return walk_dir(regs, read, c, &fmt, regs->cr3 & 0xFFFFF000u, 0);
+}
+
 static int walk_pae(const PgWalkRegs *regs, PgReadFn read, Coalescer *c)
 {
+    const PgFormat fmt = { 512, 8, 21, PAE_ADDR_MASK, 0x0000000FFFE00000ull, true };
     int unreadable = 0;
     for (uint32_t k = 0; k < 4; k++) {
         uint64_t pdpte = regs->pdpte[k];
@@ -101,41 +124,7 @@ static int walk_pae(const PgWalkRegs *regs, PgReadFn read, Coalescer *c)
             flush_run(c);
             continue;
         }
-        uint64_t pd = pdpte & PAE_ADDR_MASK;
-        for (uint32_t i = 0; i < 512; i++) {
-            uint64_t pde;
-            uint32_t lin = k << 30 | i << 21;
-            if (!read(c->ctx, pd + 8 * i, 8, &pde)) {
-                unreadable++;
-                flush_run(c);
-                continue;
-            }
-            if (!(pde & PTE_P)) {
-                flush_run(c);
-                continue;
-            }
-            if (pde & PTE_PS) {
-                /* PDPTEs carry no rights in 32-bit PAE: the PDE decides. */
-                add_page(c, lin, pde & 0x0000000FFFE00000ull, 1u << 21,
-                         run_flags(regs, pde, pde, true));
-                continue;
-            }
-            uint64_t pt = pde & PAE_ADDR_MASK;
-            for (uint32_t j = 0; j < 512; j++) {
-                uint64_t pte;
-                if (!read(c->ctx, pt + 8 * j, 8, &pte)) {
-                    unreadable++;
-                    flush_run(c);
-                    break;
-                }
-                if (!(pte & PTE_P)) {
-                    flush_run(c);
-                    continue;
-                }
-                add_page(c, lin | j << 12, pte & PAE_ADDR_MASK, 4096,
-                         run_flags(regs, pde, pte, false));
-            }
-        }
+        unreadable += walk_dir(regs, read, c, &fmt, pdpte & PAE_ADDR_MASK, k << 30);
     }
     return unreadable;
 }

@@ -1,5 +1,6 @@
 /* The display's backend-independent half: option parsing, the choice of
- * backend, the 60 Hz refresh on host time, the idle wait and the title. */
+ * backend, the 60 Hz refresh on host time, the idle wait, the title and
+ * the switch between the guest's screen and the monitor console. */
 #include "gui/display.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "gui/display_backend.h"
+#include "gui/vgafont.h"
 
 #define FRAME_NS (1000000000ull / 60)
 #define TITLE_NS 1000000000ull
@@ -26,6 +28,10 @@ struct Display {
     bool grabbed;
     char title[192];
     VgaFrame blank;                 /* what -vga none shows */
+    Console *con;                   /* the monitor console (Ctrl+Alt+2) */
+    bool console_on;                /* it is shown, and takes the keys */
+    bool closed;                    /* the window was closed: every service says quit */
+    char font_file[256];
 };
 
 static uint64_t host_ns(void)
@@ -139,6 +145,17 @@ Display *display_open(const DisplayConfig *cfg, const DisplaySources *src, char 
         }
         return NULL;
     }
+    /* The console's font: the VGA BIOS's own 8x16 one, no copy of ours. */
+    uint8_t font[VGAFONT_BYTES];   /* copied by console_new */
+    bool has_font = src->font_file && vgafont_load(src->font_file, font);
+    snprintf(d->font_file, sizeof d->font_file, "%s", src->font_file ? src->font_file : "");
+    d->con = console_new(has_font ? font : NULL);
+    if (!d->con) {
+        d->ops->close(d->be);
+        free(d);
+        snprintf(err, errlen, "out of memory for the display");
+        return NULL;
+    }
     if (!src->vga) {
         static uint32_t black[640 * 480];
         d->blank = (VgaFrame){ black, 640, 480, 0, 479 };
@@ -157,7 +174,42 @@ void display_close(Display *d)
     if (!d)
         return;
     d->ops->close(d->be);
+    console_free(d->con);
     free(d);
+}
+
+/* --- the monitor console --- */
+
+void display_console_attach(Display *d, void (*fn)(void *opaque, const char *line),
+                            void *opaque)
+{
+    if (d)
+        console_set_line_handler(d->con, fn, opaque);
+}
+
+void display_console_write(void *display, const char *text, size_t len)
+{
+    Display *d = display;
+    if (d)
+        console_write(d->con, text, len);
+}
+
+/* Ctrl+Alt+1 / Ctrl+Alt+2. True when what the window shows changed. */
+static bool show_console(Display *d, bool on)
+{
+    if (on == d->console_on)
+        return false;
+    if (on && !console_has_font(d->con)) {
+        static bool told;
+        if (!told)
+            fprintf(stderr, "kairo: display: no monitor console: no 8x16 VGA font found in "
+                            "'%s' (-vga-bios)\n", d->font_file);
+        told = true;
+        return false;
+    }
+    d->console_on = on;
+    d->ops->set_console(d->be, on ? d->con : NULL);
+    return true;
 }
 
 /* --- the title: speed, activity, grab --- */
@@ -215,9 +267,12 @@ static DisplayPoll frame(Display *d, uint64_t now)
         d->grabbed = p.grabbed;
         regrab_title(d);
     }
+    bool switched = p.show && show_console(d, p.show == 2);
     bool second = now >= d->next_title_ns;
-    const VgaFrame *f = d->src.vga ? vga_render(d->src.vga) : &d->blank;
-    d->ops->update(d->be, f, second);
+    const VgaFrame *f = d->console_on ? console_render(d->con, switched)
+                        : d->src.vga  ? vga_render(d->src.vga)
+                                      : &d->blank;
+    d->ops->update(d->be, f, second || switched);
     if (second) {
         update_title(d, now);
         d->next_title_ns = now + TITLE_NS;
@@ -227,10 +282,14 @@ static DisplayPoll frame(Display *d, uint64_t now)
 
 uint64_t display_service(Display *d, uint64_t idle_ns, bool *quit)
 {
+    if (d->closed) {
+        *quit = true;
+        return 0;
+    }
     uint64_t now = host_ns();
     if (!idle_ns) {
         if (now >= d->next_frame_ns && frame(d, now).quit)
-            *quit = true;
+            *quit = d->closed = true;
         return 0;
     }
     if (idle_ns > IDLE_WAIT_MAX_NS)
@@ -240,7 +299,7 @@ uint64_t display_service(Display *d, uint64_t idle_ns, bool *quit)
         if (now >= d->next_frame_ns) {
             DisplayPoll p = frame(d, now);
             if (p.quit) {
-                *quit = true;
+                *quit = d->closed = true;
                 break;
             }
             if (p.input)
@@ -252,4 +311,11 @@ uint64_t display_service(Display *d, uint64_t idle_ns, bool *quit)
         now = host_ns();
     }
     return now - start < idle_ns ? now - start : idle_ns;
+}
+
+bool display_service_stopped(void *display)
+{
+    bool quit = false;
+    display_service(display, 0, &quit);
+    return quit;
 }

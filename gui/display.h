@@ -50,6 +50,7 @@ typedef struct DisplaySources {
     I8042 *kbc;
     void (*counters)(void *opaque, DisplayCounters *out);
     void *opaque;
+    const char *font_file;  /* the monitor console's 8x16 font: a VGA BIOS image */
 } DisplaySources;
 
 typedef struct Display Display;
@@ -70,5 +71,20 @@ Display *display_open(const DisplayConfig *cfg, const DisplaySources *src, char 
  * *quit is set when the window was closed. */
 uint64_t display_service(Display *d, uint64_t idle_ns, bool *quit);
 void display_close(Display *d);
+
+/* The monitor console (Ctrl+Alt+2; Ctrl+Alt+1 back to the guest). Lines
+ * typed there go to fn (the monitor's channel); with none attached the
+ * console says why. */
+void display_console_attach(Display *d, void (*fn)(void *opaque, const char *line),
+                            void *opaque);
+/* Text for the console (the monitor's answers); opaque is the Display,
+ * so this fits monitor_new_channel()'s output callback. */
+void display_console_write(void *display, const char *text, size_t len);
+/* For the monitor's and the gdb stub's command loops while they hold the
+ * guest stopped (their idle hooks; opaque is the Display): refresh and
+ * take input at 60 Hz (keys typed for the guest wait in the 8042). True
+ * once the window was closed; every display_service() then reports quit,
+ * so the machine loop ends the run. */
+bool display_service_stopped(void *display);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef KAIRO_DISPLAY_BACKEND_H
 #define KAIRO_DISPLAY_BACKEND_H
 
+#include "gui/console.h"
 #include "gui/display.h"
 
 /* The outcome of one poll of the window system's events. */
@@ -9,6 +10,8 @@ typedef struct DisplayPoll {
     bool quit;              /* the window was closed */
     bool input;             /* a key or mouse event went to the 8042 */
     bool grabbed;           /* the mouse and keyboard are grabbed now */
+    int show;               /* Ctrl+Alt+1: 1 (the guest), Ctrl+Alt+2: 2 (the monitor
+                             * console); 0: no change */
 } DisplayPoll;
 
 typedef struct DisplayBackend {
@@ -20,6 +23,9 @@ typedef struct DisplayBackend {
     /* Handle pending events: keys and mouse to the 8042, hot keys. */
     void (*poll)(void *be, DisplayPoll *out);
     void (*set_title)(void *be, const char *title);
+    /* Keys and text go to con (the monitor console) instead of the guest;
+     * NULL: back to the guest. */
+    void (*set_console)(void *be, struct Console *con);
     void (*close)(void *be);
 } DisplayBackend;
 

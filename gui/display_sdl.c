@@ -1,7 +1,9 @@
 /* The SDL2 display backend: a resizable window with a streaming texture
  * (only the dirty rows are uploaded), the host keyboard through
  * gui/keymap.c and the mouse in relative mode while grabbed, QEMU's hot
- * keys (Ctrl+Alt+F full screen, Ctrl+Alt+G grab) and a few of our own. */
+ * keys (Ctrl+Alt+F full screen, Ctrl+Alt+G grab, Ctrl+Alt+1/2 the guest or
+ * the monitor console) and a few of our own. While the console is shown,
+ * keys and text go to it (gui/console.c) and never to the guest. */
 #include <SDL.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ typedef struct SdlDisplay {
     uint16_t down[SDL_NUM_SCANCODES];
     uint8_t buttons;                /* PS/2 bits: left, right, middle, 4, 5 */
     int dx, dy, dz;                 /* motion gathered over one poll */
+    Console *con;                   /* the monitor console has the keys, or NULL */
 } SdlDisplay;
 
 /* The size a monitor would show: modes below 512 pixels across are drawn
@@ -281,8 +284,23 @@ static void hot_scale(SdlDisplay *s, DisplayPoll *out)
 
 static void hot_ctrl_alt_del(SdlDisplay *s, DisplayPoll *out)
 {
+    if (s->con)
+        return;   /* the console has the keyboard: nothing reaches the guest */
     send_ctrl_alt_del(s);
     out->input = true;
+}
+
+/* QEMU's consoles: 1 the guest's screen, 2 the monitor. */
+static void hot_show_guest(SdlDisplay *s, DisplayPoll *out)
+{
+    (void)s;
+    out->show = 1;
+}
+
+static void hot_show_monitor(SdlDisplay *s, DisplayPoll *out)
+{
+    (void)s;
+    out->show = 2;
 }
 
 /* Ctrl+Alt+key: the window's own commands; the guest never sees the key. */
@@ -295,6 +313,8 @@ static const struct {
     { SDL_SCANCODE_U, hot_unscale },
     { SDL_SCANCODE_S, hot_scale },
     { SDL_SCANCODE_END, hot_ctrl_alt_del },
+    { SDL_SCANCODE_1, hot_show_guest },
+    { SDL_SCANCODE_2, hot_show_monitor },
 };
 
 static bool hot_key(SdlDisplay *s, SDL_Scancode sc, DisplayPoll *out)
@@ -305,6 +325,57 @@ static bool hot_key(SdlDisplay *s, SDL_Scancode sc, DisplayPoll *out)
             return true;
         }
     return false;
+}
+
+/* The console's editing keys (printable ones come as SDL_TEXTINPUT). */
+static void console_keydown(SdlDisplay *s, SDL_Scancode sc)
+{
+    static const struct {
+        SDL_Scancode sc;
+        ConsoleKey key;
+    } keys[] = {
+        { SDL_SCANCODE_RETURN, CONSOLE_KEY_ENTER },
+        { SDL_SCANCODE_KP_ENTER, CONSOLE_KEY_ENTER },
+        { SDL_SCANCODE_BACKSPACE, CONSOLE_KEY_BACKSPACE },
+        { SDL_SCANCODE_DELETE, CONSOLE_KEY_DELETE },
+        { SDL_SCANCODE_LEFT, CONSOLE_KEY_LEFT },
+        { SDL_SCANCODE_RIGHT, CONSOLE_KEY_RIGHT },
+        { SDL_SCANCODE_HOME, CONSOLE_KEY_HOME },
+        { SDL_SCANCODE_END, CONSOLE_KEY_END },
+        { SDL_SCANCODE_UP, CONSOLE_KEY_UP },
+        { SDL_SCANCODE_DOWN, CONSOLE_KEY_DOWN },
+        { SDL_SCANCODE_PAGEUP, CONSOLE_KEY_PAGE_UP },
+        { SDL_SCANCODE_PAGEDOWN, CONSOLE_KEY_PAGE_DOWN },
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keys[i].sc == sc) {
+            console_key(s->con, keys[i].key);
+            return;
+        }
+}
+
+static void sdl_set_console(void *be, Console *con)
+{
+    SdlDisplay *s = be;
+    s->con = con;
+    if (con) {
+        /* Typed text for the console (an input method may compose it);
+         * the mouse is of no use there. */
+        set_grab(s, false);
+        SDL_StartTextInput();
+    } else {
+        SDL_StopTextInput();
+    }
+    s->need_present = true;
+}
+
+static void on_text(SdlDisplay *s, const SDL_TextInputEvent *e)
+{
+    SDL_Keymod mod = SDL_GetModState();
+    if (!s->con || ((mod & KMOD_CTRL) && (mod & KMOD_ALT)))
+        return;   /* the '2' of Ctrl+Alt+2 is a hot key, not text */
+    for (const char *p = e->text; *p; p++)
+        console_type(s->con, *p);   /* ASCII only: other bytes are dropped */
 }
 
 static void on_key(SdlDisplay *s, const SDL_KeyboardEvent *e, DisplayPoll *out)
@@ -324,11 +395,20 @@ static void on_key(SdlDisplay *s, const SDL_KeyboardEvent *e, DisplayPoll *out)
      * held key itself, at the rate the guest programmed. Presses without
      * the keyboard focus (window ID 0: X delivers them when the focus went
      * to the root window) are not ours either. */
-    if (e->repeat || s->down[sc] || e->windowID != SDL_GetWindowID(s->win))
+    if (e->windowID != SDL_GetWindowID(s->win))
         return;
     bool ctrl = e->keysym.mod & KMOD_CTRL, alt = e->keysym.mod & KMOD_ALT;
+    if (s->con && !(ctrl && alt)) {
+        if (!s->down[sc])
+            console_keydown(s, sc);   /* repeats too: held Backspace */
+        return;
+    }
+    if (e->repeat || s->down[sc])
+        return;
     if (ctrl && alt && hot_key(s, sc, out))
         return;
+    if (s->con)
+        return;   /* Ctrl+Alt+other in the console: not the guest's */
     uint16_t key = keymap_ps2_key(sc, ctrl, alt);
     if (!key) {
         static bool told[SDL_NUM_SCANCODES];
@@ -356,6 +436,8 @@ static uint8_t button_bit(Uint8 sdl_button)
 
 static void on_button(SdlDisplay *s, const SDL_MouseButtonEvent *e, DisplayPoll *out)
 {
+    if (s->con)
+        return;   /* the console has no use for the mouse */
     if (!s->grabbed) {
         /* A click in the window grabs; the click itself is the host's. */
         if (e->type == SDL_MOUSEBUTTONDOWN && e->button == SDL_BUTTON_LEFT)
@@ -397,7 +479,9 @@ static void sdl_poll(void *be, DisplayPoll *out)
 {
     SdlDisplay *s = be;
     SDL_Event ev;
-    while (SDL_PollEvent(&ev)) {
+    /* After Ctrl+Alt+1/2 the rest waits for the next poll, when the keys
+     * already go where the switch sends them. */
+    while (!out->show && SDL_PollEvent(&ev)) {
         switch (ev.type) {
         case SDL_QUIT:
             out->quit = true;
@@ -405,6 +489,9 @@ static void sdl_poll(void *be, DisplayPoll *out)
         case SDL_KEYDOWN:
         case SDL_KEYUP:
             on_key(s, &ev.key, out);
+            break;
+        case SDL_TEXTINPUT:
+            on_text(s, &ev.text);
             break;
         case SDL_MOUSEMOTION:
             if (s->grabbed) {
@@ -449,5 +536,6 @@ const DisplayBackend display_sdl_backend = {
     .update = sdl_update,
     .poll = sdl_poll,
     .set_title = sdl_set_title,
+    .set_console = sdl_set_console,
     .close = sdl_close,
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "iodev/expect.h"
+#include "machine/host_socket.h"
 
 static bool set_nonblocking(int fd)
 {
@@ -70,32 +71,32 @@ static bool open_tcp(CharDev *c, const char *spec, char *err, size_t errlen)
         return false;
     }
     bool server = opts && strstr(opts, ",server");
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = server ? AI_PASSIVE : 0 };
-    struct addrinfo *ai = NULL;
-    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "tcp:%s: %s", spec, gai_strerror(rc));
-        return false;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok = fd >= 0;
-    if (ok && server) {
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        ok = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0 &&
-             set_nonblocking(fd);
-    } else if (ok) {
-        ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && set_nonblocking(fd);
-    }
-    if (!ok) {
-        snprintf(err, errlen, "tcp:%s: %s", spec, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int fd;
+    if (server) {
+        char why[300];
+        fd = host_tcp_listen(host, port, why, sizeof why);
+        if (fd < 0) {
+            snprintf(err, errlen, "tcp:%s: %s", spec, why);
+            return false;
+        }
+    } else {
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+        struct addrinfo *ai = NULL;
+        int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+        if (rc != 0) {
+            snprintf(err, errlen, "tcp:%s: %s", spec, gai_strerror(rc));
+            return false;
+        }
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 || !set_nonblocking(fd)) {
+            snprintf(err, errlen, "tcp:%s: %s", spec, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            freeaddrinfo(ai);
+            return false;
+        }
         freeaddrinfo(ai);
-        return false;
     }
-    freeaddrinfo(ai);
     c->kind = CHARDEV_TCP;
     if (server) {
         c->listen_fd = fd;

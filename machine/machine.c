@@ -330,8 +330,8 @@ static bool gdb_setup(Machine *m)
  * waits for the monitor's `c`. */
 static bool monitor_setup(Machine *m)
 {
-    if (!m->opt.monitor)
-        return true;
+    if (!m->opt.monitor || !strcmp(m->opt.monitor, "vc"))
+        return true;   /* vc: the window's console has it (console_setup) */
     char err[300];
     bool wait = m->opt.start_stopped && !m->opt.gdb;
     m->monitor = monitor_new(m->opt.monitor, m, wait, err, sizeof err);
@@ -356,18 +356,67 @@ static void display_counters(void *opaque, DisplayCounters *c)
     }
 }
 
+static void console_line(void *opaque, const char *line)
+{
+    monitor_channel_input(opaque, line);
+}
+
+/* While gdb holds the guest: the window, and the monitor answers too. */
+static bool gdb_idle(void *opaque)
+{
+    Machine *m = opaque;
+    return display_service_stopped(m->display) || monitor_poll(m->monitor);
+}
+
+/* The window's monitor console (Ctrl+Alt+2): without -monitor, or with
+ * -monitor vc, it has the monitor (QEMU's default; -S -monitor vc waits
+ * for its `c`). While the monitor or the gdb stub holds the guest
+ * stopped, the window refreshes (their idle hooks). */
+static bool console_setup(Machine *m)
+{
+    if (!m->monitor) {
+        bool wait = m->opt.start_stopped && !m->opt.gdb;
+        m->monitor = monitor_new_channel(m, wait, display_console_write, m->display);
+        if (!m->monitor) {
+            fprintf(stderr, "kairo: out of memory for the monitor console\n");
+            return false;
+        }
+        display_console_attach(m->display, console_line, m->monitor);
+    } else {
+        char msg[300];
+        snprintf(msg, sizeof msg, "The monitor is on -monitor %s, not here.\n", m->opt.monitor);
+        display_console_write(m->display, msg, strlen(msg));
+    }
+    monitor_set_idle_hook(m->monitor, display_service_stopped, m->display);
+    gdb_stub_set_idle_hook(m->gdb, gdb_idle, m);
+    return true;
+}
+
 /* -display: the window, if one is wanted and can be had (-nographic and
  * --list-slots never want one). */
 static bool display_setup(Machine *m)
 {
-    if (m->opt.nographic || m->opt.list_slots)
+    if (m->opt.list_slots)
         return true;
-    const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m };
+    if (m->opt.nographic && m->opt.monitor && !strcmp(m->opt.monitor, "vc")) {
+        fprintf(stderr, "kairo: -monitor vc needs the display window, not -nographic\n");
+        return false;
+    }
+    if (m->opt.nographic)
+        return true;
+    const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m,
+                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS };
     char err[300];
     m->display = display_open(&m->opt.display_cfg, &src, err, sizeof err);
     if (!m->display && err[0])
         fprintf(stderr, "kairo: %s\n", err);
-    return m->display || !err[0];
+    if (m->display)
+        return console_setup(m);
+    if (!err[0] && m->opt.monitor && !strcmp(m->opt.monitor, "vc")) {
+        fprintf(stderr, "kairo: -monitor vc needs the display window (-display sdl)\n");
+        return false;
+    }
+    return !err[0];
 }
 
 bool machine_init(Machine *m, const Options *opt)
@@ -618,17 +667,18 @@ bool machine_screendump(Machine *m, const char *path)
     return true;
 }
 
-/* The gdb stub between slices: it may hold the guest stopped (and block)
- * until gdb resumes it. False, with *status set, when the run must end. */
-static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
+/* What a debugger (gdb stub or monitor) decided between slices: true to go
+ * on; false, with *status set and the reason printed, when it ended the
+ * run (quit, with status 0) or a host signal stopped it. */
+static bool debugger_lets_run(bool quit, const char *quit_why, bool host_signal,
+                              volatile sig_atomic_t *stop_signal, int *status)
 {
-    GdbVerdict v = gdb_stub_service(m->gdb, stop_signal);
-    if (v == GDB_KILL) {
-        fprintf(stderr, "kairo: killed by gdb\n");
+    if (quit) {
+        fprintf(stderr, "kairo: %s\n", quit_why);
         *status = EXIT_OK;
         return false;
     }
-    if (v == GDB_HOST_SIGNAL) {
+    if (host_signal) {
         fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
         *status = EXIT_SIGNAL;
         return false;
@@ -636,22 +686,22 @@ static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, i
     return true;
 }
 
+/* The gdb stub between slices: it may hold the guest stopped (and block)
+ * until gdb resumes it. False, with *status set, when the run must end. */
+static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
+{
+    GdbVerdict v = gdb_stub_service(m->gdb, stop_signal);
+    return debugger_lets_run(v == GDB_KILL, "killed by gdb", v == GDB_HOST_SIGNAL, stop_signal,
+                             status);
+}
+
 /* The monitor between slices: like the gdb stub, it may hold the guest
  * stopped. False, with *status set, when the run must end. */
 static bool monitor_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
 {
     MonVerdict v = monitor_service(m->monitor, stop_signal);
-    if (v == MON_QUIT) {
-        fprintf(stderr, "kairo: quit from the monitor\n");
-        *status = EXIT_OK;
-        return false;
-    }
-    if (v == MON_HOST_SIGNAL) {
-        fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
-        *status = EXIT_SIGNAL;
-        return false;
-    }
-    return true;
+    return debugger_lets_run(v == MON_QUIT, "quit from the monitor", v == MON_HOST_SIGNAL,
+                             stop_signal, status);
 }
 
 /* The window between slices: a refresh and input at 60 Hz of host time.

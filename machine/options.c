@@ -75,7 +75,8 @@ void options_usage(FILE *out)
           "  -s                    gdb stub on tcp::1234 (same as -gdb tcp::1234)\n"
           "  -gdb tcp:[HOST]:PORT  gdb stub on PORT (0: a free port, printed)\n"
           "  -S                    start stopped: the guest waits for gdb (or the monitor) to continue it\n"
-          "  -monitor SPEC         debugger monitor (docs/MONITOR.md): stdio, tcp:[HOST]:PORT[,server], unix:PATH\n"
+          "  -monitor SPEC         debugger monitor (docs/MONITOR.md): stdio, tcp:[HOST]:PORT[,server], unix:PATH,\n"
+          "                        vc (the window's console, Ctrl+Alt+2; the default with a window)\n"
           "  -h, --help            this text\n"
           "  --version             print the version\n",
           out);

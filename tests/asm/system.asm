@@ -3,10 +3,12 @@
 ; a hardware task switch with NT and the back link, and virtual-8086 mode.
 ; Progress goes to port 0xE9; the verdict to the isa-debug-exit port 0x501:
 ; 0x10 for pass (exit status 0x21), the number of the failed check otherwise.
-;   nasm -f bin -o system.bin system.asm ; kairo -bios system.bin -device isa-debug-exit
+;   nasm -f bin -I tests/asm/include/ -o system.bin system.asm ; kairo -bios system.bin -device isa-debug-exit
 
 bits 16
 org 0
+
+%include "rom.inc"
 
 ; EXPECT check, vector, error code (-1: none), instruction
 ; Runs the instruction, which must raise the exception; the handler resumes
@@ -27,7 +29,6 @@ org 0
 %%ok:
 %endmacro
 
-ROMBASE   equ 0xFFFF0000
 IDT       equ 0x1000            ; 256 gates
 GDT       equ 0x2000
 TSS_MAIN  equ 0x3000
@@ -49,21 +50,11 @@ start16:
     xor ax, ax
     mov ss, ax
     mov sp, 0x7000
-    mov ax, 0xF000
-    mov ds, ax
-    o32 lgdt [rom_gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword 0x08:(ROMBASE + pm32)
+    TO_PM32 rom_gdt_desc, pm32
 
 bits 32
 pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, STACK
+    FLAT_SEGS STACK
     ; Copy the GDT to RAM (descriptors get their accessed bits set) and build the IDT.
     mov esi, ROMBASE + gdt_image
     mov edi, GDT
@@ -354,8 +345,4 @@ rom_gdt_desc:
     dw gdt_image_end - gdt_image - 1
     dd ROMBASE + gdt_image
 
-times 0xFFF0 - ($ - $$) db 0
-bits 16
-reset_vector:
-    jmp 0xF000:start16
-times 0x10000 - ($ - $$) db 0
+RESET_VECTOR start16

@@ -5,12 +5,13 @@
 ; and EBX and watches `counter`; the exit status proves gdb's writes reached
 ; the guest: isa-debug-exit gets input + counter + ebx = 0x20 + 10 + 3,
 ; status (0x2D << 1) | 1 = 91 (21 when nobody wrote anything).
-;   nasm -f bin -o gdbtest.bin gdbtest.asm ; kairo -bios gdbtest.bin -device isa-debug-exit -S -s
+;   nasm -f bin -I tests/asm/include/ -o gdbtest.bin gdbtest.asm ; kairo -bios gdbtest.bin -device isa-debug-exit -S -s
 
 bits 16
 org 0
 
-ROMBASE   equ 0xFFFF0000
+%include "rom.inc"
+
 PD        equ 0x10000           ; page directory
 PT_VARS   equ 0x11000           ; page table for linear 4..8 MiB
 VARS_LIN  equ 0x400000
@@ -25,45 +26,12 @@ start16:
     xor ax, ax
     mov ss, ax
     mov sp, 0x7000
-    mov ax, 0xF000
-    mov ds, ax
-    o32 lgdt [gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword 0x08:(ROMBASE + pm32)
+    TO_PM32 gdt_desc, pm32
 
 bits 32
 pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x9000
-    ; The page directory and the variables' page table (PT_VARS = PD + 4 KiB).
-    mov edi, PD
-    xor eax, eax
-    mov ecx, 2048
-    cld
-    rep stosd
-    mov dword [PD], 0x00000083              ; 0-4 MiB: 4 MiB page, identity
-    mov dword [PD + 4], PT_VARS | 3         ; 4-8 MiB: page table
-    mov dword [PD + 1023 * 4], 0xFFC00083   ; the top 4 MiB (this ROM), identity
-    mov edi, PT_VARS
-    mov eax, VARS_PHYS | 3
-    mov ecx, 16
-.map:
-    stosd
-    add eax, 0x1000
-    loop .map
-    mov eax, cr4
-    or eax, 0x10                            ; PSE
-    mov cr4, eax
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    FLAT_SEGS 0x9000
+    PAGING_4M_VARS PD, PT_VARS, VARS_PHYS   ; PT_VARS = PD + 4 KiB
     mov dword [counter], 0
     mov dword [input], 0
     xor ecx, ecx
@@ -86,23 +54,9 @@ after_store:                    ; ROMBASE + 0x1007: where the watchpoint stops
     hlt
 
 ; The gdb script names these addresses: fail the build if they move.
-    times (store - loop_top) - 1 db 0
-    times 1 - (store - loop_top) db 0
-    times (after_store - loop_top) - 7 db 0
-    times 7 - (after_store - loop_top) db 0
+    AT_OFFSET store, loop_top, 1
+    AT_OFFSET after_store, loop_top, 7
 
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF       ; 0x08 flat code
-    dq 0x00CF93000000FFFF       ; 0x10 flat data
-gdt_end:
-gdt_desc:
-    dw gdt_end - gdt - 1
-    dd ROMBASE + gdt
+FLAT_GDT
 
-times 0xFFF0 - ($ - $$) db 0
-bits 16
-reset_vector:
-    jmp 0xF000:start16
-times 0x10000 - ($ - $$) db 0
+RESET_VECTOR start16

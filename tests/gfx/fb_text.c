@@ -12,41 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gui/vgafont.h"
 #include "png_read.h"
 
-enum { CELL_W = 8, CELL_H = 16, FONT_BYTES = 256 * CELL_H, MAX_DIFF_BITS = 2 };
-
-static const uint8_t smiley[CELL_H] = {0x00, 0x00, 0x7E, 0x81, 0xA5, 0x81, 0x81, 0xBD,
-                                       0x99, 0x81, 0x81, 0x7E, 0x00, 0x00, 0x00, 0x00};
+enum { CELL_W = VGAFONT_W, CELL_H = VGAFONT_H, FONT_BYTES = VGAFONT_BYTES, MAX_DIFF_BITS = 2 };
 
 /* The font inside a file: the BIOS image, or the decompressed kernel (whose
  * fbcon font is the one drawn). Returns a malloc'ed copy of the 4 KiB. */
 static uint8_t *find_font(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = malloc(cap), *font = NULL;
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *bigger = cap < (256u << 20) ? realloc(buf, cap *= 2) : NULL;
-            if (!bigger)
-                break;
-            buf = bigger;
-        }
+    uint8_t *font = malloc(FONT_BYTES);
+    if (font && !vgafont_load(path, font)) {
+        free(font);
+        font = NULL;
     }
-    fclose(f);
-    static const uint8_t zero[CELL_H];
-    for (size_t off = 0; buf && off + FONT_BYTES <= n; off++)
-        if (!memcmp(buf + off, zero, CELL_H) && !memcmp(buf + off + CELL_H, smiley, CELL_H)) {
-            if ((font = malloc(FONT_BYTES)) != NULL)
-                memcpy(font, buf + off, FONT_BYTES);
-            break;
-        }
-    free(buf);
     return font;
 }
 

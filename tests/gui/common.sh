@@ -68,6 +68,19 @@ kairo_start() {
     echo "$test_name: window $win on $DISPLAY"
 }
 
+# From the guest image to its A:\> prompt in a focused window: the image
+# copied, the headless reference run, Xvfb, and kairo -display sdl ARGS...
+boot_to_prompt() {
+    cp "$image" "$tmp/disk.img" || fail "cannot copy $image"
+    chmod u+w "$tmp/disk.img"
+    ref_start
+    xvfb_start
+    kairo_start "$@"
+    ref_wait
+    wait_for 40 'capture && grep -qF "A:\>" "$tmp/screen.txt"' || fail "no A:\\> prompt in the window"
+    xdotool windowfocus --sync "$win" || fail "cannot focus the window"
+}
+
 # The window's text, read from its pixels into $tmp/screen.txt.
 capture() {
     xwd -id "$win" -silent > "$tmp/window.xwd" 2>/dev/null &&

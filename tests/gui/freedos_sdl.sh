@@ -19,17 +19,9 @@ tmp=$(mktemp -d)
 . "$(dirname "$0")/common.sh"
 trap cleanup EXIT
 
-cp "$image" "$tmp/disk.img" || fail "cannot copy $image"
-chmod u+w "$tmp/disk.img"
-ref_start
-xvfb_start
-kairo_start --dump-text -screendump "$tmp/exit.png"
-ref_wait
-
-wait_for 40 'capture && grep -qF "A:\>" "$tmp/screen.txt"' || fail "no A:\\> prompt in the window"
+boot_to_prompt --dump-text -screendump "$tmp/exit.png"
 echo "$test_name: prompt visible"
 
-xdotool windowfocus --sync "$win" || fail "cannot focus the window"
 xdotool type --delay 60 "$cmd" && xdotool key Return || fail "xdotool could not type"
 wait_for 30 'capture && grep -qx "$want" "$tmp/screen.txt"' ||
     fail "'$want' never appeared in the window"

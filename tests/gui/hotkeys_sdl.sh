@@ -16,14 +16,7 @@ tmp=$(mktemp -d)
 . "$(dirname "$0")/common.sh"
 trap cleanup EXIT
 
-cp "$image" "$tmp/disk.img" || fail "cannot copy $image"
-chmod u+w "$tmp/disk.img"
-ref_start
-xvfb_start
-kairo_start -d cpu_reset --dump-text
-ref_wait
-wait_for 40 'capture && grep -qF "A:\>" "$tmp/screen.txt"' || fail "no A:\\> prompt in the window"
-xdotool windowfocus --sync "$win" || fail "cannot focus the window"
+boot_to_prompt -d cpu_reset --dump-text
 
 # Grab and release.
 title() { xdotool getwindowname "$win"; }

@@ -6,18 +6,23 @@
  *       screendump of a text screen, and REF.txt, the same screen as
  *       --dump-text printed it: so the window is read with the guest's own
  *       font, no OCR involved.
+ *   screen_read font CAPTURE FONT_FILE 8x16
+ *       The same with the 8x16 VGA font found in FONT_FILE (a VGA BIOS
+ *       image, gui/vgafont.c): for kairo's monitor console.
  *   screen_read same A B CWxCH
  *       Exit 0 when A and B are the same size and their pixels are equal,
  *       apart from at most one character cell (the blinking cursor).
  *
- * Pictures: kairo's PNGs (8-bit RGB) and X window dumps (xwd, TrueColor
- * ZPixmap at 24 or 32 bits per pixel). */
+ * Pictures: PNGs (8-bit RGB or RGBA, read by tests/gfx/png_read.c) and X
+ * window dumps (xwd, TrueColor ZPixmap at 24 or 32 bits per pixel). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+
+#include "gui/vgafont.h"
+#include "tests/gfx/png_read.h"
 
 typedef struct Image {
     unsigned w, h;
@@ -44,59 +49,6 @@ static uint8_t *slurp(const char *path, size_t *len)
     if (buf)
         buf[n] = 0;
     return buf;
-}
-
-static int paeth(int a, int b, int c)
-{
-    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/* 8-bit RGB, not interlaced: what screendump_png writes. */
-static bool load_png(const uint8_t *d, size_t n, Image *img)
-{
-    if (n < 33 || memcmp(d + 12, "IHDR", 4) || d[24] != 8 || d[25] != 2 || d[28] != 0)
-        return false;
-    img->w = be32(d + 16);
-    img->h = be32(d + 20);
-    size_t stride = (size_t)img->w * 3, raw_len = (stride + 1) * img->h;
-    uint8_t *z = malloc(n), *raw = malloc(raw_len);
-    size_t zlen = 0;
-    for (size_t p = 8; p + 12 <= n;) {
-        uint32_t len = be32(d + p);
-        if (p + 12 + len > n)
-            break;
-        if (!memcmp(d + p + 4, "IDAT", 4)) {
-            memcpy(z + zlen, d + p + 8, len);
-            zlen += len;
-        }
-        p += 12 + len;
-    }
-    uLongf out = raw_len;
-    if (uncompress(raw, &out, z, zlen) != Z_OK || out != raw_len) {
-        free(z);
-        free(raw);
-        return false;
-    }
-    img->px = malloc((size_t)img->w * img->h * 4);
-    uint8_t *prev = calloc(stride, 1), *cur = malloc(stride);
-    for (unsigned y = 0; y < img->h; y++) {
-        const uint8_t *row = raw + y * (stride + 1);
-        for (size_t i = 0; i < stride; i++) {
-            int a = i >= 3 ? cur[i - 3] : 0, b = prev[i], c = i >= 3 ? prev[i - 3] : 0;
-            int pred = row[0] == 1 ? a : row[0] == 2 ? b : row[0] == 3 ? (a + b) / 2
-                       : row[0] == 4 ? paeth(a, b, c) : 0;
-            cur[i] = (uint8_t)(row[1 + i] + pred);
-        }
-        for (unsigned x = 0; x < img->w; x++)
-            img->px[y * img->w + x] = (uint32_t)cur[3 * x] << 16 | cur[3 * x + 1] << 8 | cur[3 * x + 2];
-        memcpy(prev, cur, stride);
-    }
-    free(prev);
-    free(cur);
-    free(z);
-    free(raw);
-    return true;
 }
 
 static unsigned mask_shift(uint32_t m)
@@ -141,8 +93,13 @@ static bool load_image(const char *path, Image *img)
 {
     size_t n;
     uint8_t *d = slurp(path, &n);
-    bool ok = d && (n > 8 && !memcmp(d, "\x89PNG", 4) ? load_png(d, n, img) : load_xwd(d, n, img));
+    bool png = d && n > 8 && !memcmp(d, "\x89PNG", 4);
+    bool ok = d && !png && load_xwd(d, n, img);
     free(d);
+    char err[200];
+    /* The tests' one PNG reader; its pixels are 0xRRGGBB as here. */
+    if (png && (img->px = png_read_xrgb(path, &img->w, &img->h, err, sizeof err)) != NULL)
+        ok = true;
     if (!ok)
         fprintf(stderr, "screen_read: cannot read %s (kairo PNG or xwd dump)\n", path);
     return ok;
@@ -239,6 +196,52 @@ static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_t
     return 0;
 }
 
+/* The capture's cells read with the VGA font's printable glyphs. */
+static int cmd_font(const char *cap_path, const char *font_path)
+{
+    static uint8_t font[VGAFONT_BYTES];
+    Image cap;
+    if (cw != VGAFONT_W || ch != VGAFONT_H) {
+        fprintf(stderr, "screen_read: the VGA font's cells are 8x16\n");
+        return 2;
+    }
+    if (!vgafont_load(font_path, font)) {
+        fprintf(stderr, "screen_read: no 8x16 VGA font in %s\n", font_path);
+        return 2;
+    }
+    if (!load_image(cap_path, &cap))
+        return 2;
+    static Glyph glyphs[0x7F - 0x20];
+    for (unsigned c = 0x20; c < 0x7F; c++) {
+        Glyph *g = &glyphs[c - 0x20];
+        g->ch = (char)c;
+        for (unsigned y = 0; y < VGAFONT_H; y++)
+            for (unsigned x = 0; x < VGAFONT_W; x++)
+                if (font[c * VGAFONT_H + y] & (0x80 >> x))
+                    g->bits[(y * cw + x) / 64] |= 1ull << ((y * cw + x) % 64);
+    }
+    uint32_t bg = background(&cap);
+    for (unsigned row = 0; row < cap.h / ch; row++) {
+        char out[512];
+        unsigned n = 0;
+        for (unsigned col = 0; col < cap.w / cw && n < sizeof out - 1; col++) {
+            Glyph g;
+            cell_bits(&cap, bg, row, col, &g);
+            char c = '?';
+            for (unsigned i = 0; i < sizeof glyphs / sizeof glyphs[0]; i++)
+                if (!memcmp(glyphs[i].bits, g.bits, sizeof g.bits)) {
+                    c = glyphs[i].ch;
+                    break;
+                }
+            out[n++] = c;
+        }
+        while (n && out[n - 1] == ' ')
+            n--;
+        printf("%.*s\n", (int)n, out);
+    }
+    return 0;
+}
+
 static int cmd_same(const char *a_path, const char *b_path)
 {
     Image a, b;
@@ -280,6 +283,7 @@ int main(int argc, char **argv)
     if (argc < 5 || sscanf(cell, "%ux%u", &cw, &ch) != 2 || !cw || !ch ||
         cw * ch > MAX_CELL_BITS) {
         fprintf(stderr, "usage: screen_read text CAPTURE REF.png REF.txt CWxCH\n"
+                        "       screen_read font CAPTURE FONT_FILE 8x16\n"
                         "       screen_read same A B CWxCH\n");
         return 2;
     }
@@ -287,6 +291,8 @@ int main(int argc, char **argv)
         return cmd_text(argv[2], argv[3], argv[4]);
     if (!strcmp(argv[1], "same") && argc == 5)
         return cmd_same(argv[2], argv[3]);
+    if (!strcmp(argv[1], "font") && argc == 5)
+        return cmd_font(argv[2], argv[3]);
     fprintf(stderr, "screen_read: unknown command '%s'\n", argv[1]);
     return 2;
 }

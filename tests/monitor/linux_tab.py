@@ -11,18 +11,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monclient import Monitor, MonitorError, finish, start_kairo  # noqa: E402
+from monclient import Monitor, MonitorError, abort, finish, fresh_workdir, start_kairo  # noqa: E402
 
 kairo, images, work = sys.argv[1:4]
 for f in ("vmlinuz", "initrd.img"):
     if not os.path.exists(os.path.join(images, f)):
         print("FAIL: %s/%s missing (run images/build.sh)" % (images, f))
         sys.exit(1)
-os.makedirs(work, exist_ok=True)
-sock = os.path.join(work, "mon.sock")
-for f in (sock,):
-    if os.path.exists(f):
-        os.unlink(f)
+sock, = fresh_workdir(work, "mon.sock")
 proc = start_kairo([kairo, "-m", "256", "-display", "none", "--deterministic",
                     "-kernel", os.path.join(images, "vmlinuz"),
                     "-initrd", os.path.join(images, "initrd.img"),
@@ -37,11 +33,7 @@ try:
     # The monitor answers while the guest boots.
     mon.cmd("info slots", r"^com1 +0x3F8-0x3FF +4")
     if not proc.console.wait_for(r"KAIRO-GUEST-READY.*# ", 75, proc):
-        print("FAIL: no shell prompt on ttyS0")
-        print(proc.console.text[-3000:])
-        proc.kill()
-        proc.wait()
-        sys.exit(1)
+        abort(proc, "no shell prompt on ttyS0\n" + proc.console.text[-3000:])
     mon.cmd("stop", r"^stopped")
     mon.cmd("info tab", r"^c0000000-[0-9a-f]+ -> 00000000-[0-9a-f]+ (4K|4M|2M) rw sup",
             r"^\d+ runs")
@@ -60,10 +52,7 @@ try:
     mon.cmd("info text")
     mon.quit()
 except (MonitorError, OSError) as e:
-    print("FAIL:", e)
-    proc.kill()
-    proc.wait()
-    sys.exit(1)
+    abort(proc, e)
 status = finish(proc, mon, 0)
 print(open(os.path.join(work, "kairo.log")).read())
 sys.exit(status)

@@ -115,6 +115,26 @@ class Console:
         return False
 
 
+def fresh_workdir(work, *names):
+    """WORKDIR made, and NAMES in it left over from an earlier run removed;
+    their paths, in order."""
+    os.makedirs(work, exist_ok=True)
+    paths = [os.path.join(work, n) for n in names]
+    for f in paths:
+        if os.path.exists(f):
+            os.unlink(f)
+    return paths
+
+
+def abort(proc, *lines):
+    """A session that cannot go on: FAIL and LINES printed, kairo killed,
+    exit status 1."""
+    print("FAIL:", *lines)
+    proc.kill()
+    proc.wait()
+    sys.exit(1)
+
+
 def start_kairo(args, log_path, console=False):
     """kairo with its stderr in log_path; with console, its stdout is read
     into proc.console (a Console)."""

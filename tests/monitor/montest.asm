@@ -4,12 +4,13 @@
 ; linear 0x400000 to physical 0x200000), then loops: count in ECX, store
 ; it to `counter`, show it on port 0x80, for ever. tests/monitor/montest.py
 ; breaks, steps and watches in the loop at the fixed addresses below.
-;   nasm -f bin -o montest.bin montest.asm
+;   nasm -f bin -I tests/asm/include/ -o montest.bin montest.asm
 
 bits 16
 org 0
 
-ROMBASE   equ 0xFFFF0000
+%include "rom.inc"
+
 PD        equ 0x10000           ; page directory
 PT_VARS   equ 0x11000           ; page table for linear 4..8 MiB
 IDT       equ 0x12000
@@ -43,21 +44,11 @@ start16:
     xor ax, ax
     mov ss, ax
     mov sp, 0x7000
-    mov ax, 0xF000
-    mov ds, ax
-    o32 lgdt [gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword 0x08:(ROMBASE + pm32)
+    TO_PM32 gdt_desc, pm32
 
 bits 32
 pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x9000
+    FLAT_SEGS 0x9000
     ; 256 interrupt gates, 0008:isr, DPL 0.
     mov edi, IDT
     mov ecx, 256
@@ -67,30 +58,7 @@ pm32:
     add edi, 8
     loop .gate
     lidt [ROMBASE + idt_desc]
-    ; Paging, as in tests/gdb/gdbtest.asm.
-    mov edi, PD
-    xor eax, eax
-    mov ecx, 2048
-    cld
-    rep stosd
-    mov dword [PD], 0x00000083
-    mov dword [PD + 4], PT_VARS | 3
-    mov dword [PD + 1023 * 4], 0xFFC00083
-    mov edi, PT_VARS
-    mov eax, VARS_PHYS | 3
-    mov ecx, 16
-.map:
-    stosd
-    add eax, 0x1000
-    loop .map
-    mov eax, cr4
-    or eax, 0x10
-    mov cr4, eax
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    PAGING_4M_VARS PD, PT_VARS, VARS_PHYS
     mov dword [counter], 0
     xor ecx, ecx
     jmp loop_top
@@ -110,32 +78,17 @@ after_out:                      ; + 0xB: the port watchpoint stops here
     jmp loop_top
 
 ; The test names these addresses: fail the build if they move.
-    times (store - loop_top) - 1 db 0
-    times 1 - (store - loop_top) db 0
-    times (after_store - loop_top) - 7 db 0
-    times 7 - (after_store - loop_top) db 0
-    times (after_out - loop_top) - 0xB db 0
-    times 0xB - (after_out - loop_top) db 0
+    AT_OFFSET store, loop_top, 1
+    AT_OFFSET after_store, loop_top, 7
+    AT_OFFSET after_out, loop_top, 0xB
 
     times ISR_OFF - ($ - $$) db 0x90
 isr:
     iretd
 
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF       ; 0x08 flat code
-    dq 0x00CF93000000FFFF       ; 0x10 flat data
-gdt_end:
-gdt_desc:
-    dw gdt_end - gdt - 1
-    dd ROMBASE + gdt
+FLAT_GDT
 idt_desc:
     dw 256 * 8 - 1
     dd IDT
 
-times 0xFFF0 - ($ - $$) db 0
-bits 16
-reset_vector:
-    jmp 0xF000:start16
-times 0x10000 - ($ - $$) db 0
+RESET_VECTOR start16

@@ -13,15 +13,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from monclient import Console, Monitor, MonitorError, finish, start_kairo  # noqa: E402
+from monclient import (Console, Monitor, MonitorError, abort, finish,  # noqa: E402
+                       fresh_workdir, start_kairo)
 
 kairo, rom, work = sys.argv[1:4]
-os.makedirs(work, exist_ok=True)
-sock = os.path.join(work, "mon.sock")
-png = os.path.join(work, "screen.png")
-for f in (sock, png):
-    if os.path.exists(f):
-        os.unlink(f)
+sock, png = fresh_workdir(work, "mon.sock", "screen.png")
 proc = start_kairo([kairo, "-bios", rom, "-display", "none", "-serial", "none",
                     "-debugcon", "none", "-device", "isa-debug-exit", "-no-reboot",
                     "-monitor", "unix:" + sock, "-S", "--timeout", "60",
@@ -81,10 +77,7 @@ try:
     mon.cmd("stop", r"^stopped", r"^0008:ffff10")
     mon.quit()
 except (MonitorError, OSError) as e:
-    print("FAIL:", e)
-    proc.kill()
-    proc.wait()
-    sys.exit(1)
+    abort(proc, e)
 status = finish(proc, mon, 0)
 
 

@@ -8,6 +8,8 @@
 bits 16
 org 0x0000
 
+%include "rom.inc"
+
 start16:
     cli
     xor ax, ax
@@ -23,13 +25,7 @@ start16:
     mov al, 'L'
     out dx, al
     loop .loop
-    mov ax, 0xF000
-    mov ds, ax
-    o32 lgdt [gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword 0x08:(0xFFFF0000 + start32)
+    TO_PM32 gdt_desc, start32
 
 int30:
     mov al, 'I'
@@ -38,11 +34,7 @@ int30:
 
 bits 32
 start32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x3000
+    FLAT_SEGS 0x3000
     mov eax, 0xFFFF0000 + ud_handler
     mov edi, 0x1000 + 6 * 8
     call set_gate
@@ -104,17 +96,6 @@ idt_desc:
     dw 0x100 - 1
     dd 0x1000
 
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF       ; 0x08: flat 32-bit code
-    dq 0x00CF93000000FFFF       ; 0x10: flat 32-bit data
-gdt_desc:
-    dw gdt_desc - gdt - 1
-    dd 0xFFFF0000 + gdt
+FLAT_GDT
 
-times 0xFFF0 - ($ - $$) db 0
-bits 16
-reset_vector:
-    jmp 0xF000:start16
-times 0x10000 - ($ - $$) db 0
+RESET_VECTOR start16

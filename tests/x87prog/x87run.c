@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bios/firmware.h"
 #include "cpu/seg.h"
 #include "fpu/fpu.h"
 #include "memory/phys.h"
@@ -56,23 +57,8 @@ static void zero(Proc *p, uint32_t at, size_t n)
 
 /* --- loading --- */
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+/* Far above any test program; bios/firmware.c reads the file. */
+#define MAX_PROGRAM_BYTES (64u << 20)
 
 /* Load the segments; returns the entry point, 0 on a bad file. */
 static uint32_t load_elf(Proc *p, const uint8_t *img, size_t len, uint32_t *phdr, unsigned *phnum)
@@ -254,7 +240,7 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t len;
-    uint8_t *img = read_file(argv[first], &len);
+    uint8_t *img = firmware_read_file(argv[first], MAX_PROGRAM_BYTES, &len);
     if (!img) {
         fprintf(stderr, "x87run: cannot read %s\n", argv[first]);
         return 1;
