@@ -144,6 +144,31 @@ static void cell_bits(const Image *img, uint32_t bg, unsigned row, unsigned col,
         }
 }
 
+/* Print the capture as text: each cell as the glyph whose bits it has
+ * exactly, '?' when none; trailing blanks dropped. */
+static void print_cells(const Image *cap, const Glyph *glyphs, unsigned n_glyphs)
+{
+    uint32_t bg = background(cap);
+    for (unsigned row = 0; row < cap->h / ch; row++) {
+        char out[512];
+        unsigned n = 0;
+        for (unsigned col = 0; col < cap->w / cw && n < sizeof out - 1; col++) {
+            Glyph g;
+            cell_bits(cap, bg, row, col, &g);
+            char c = '?';
+            for (unsigned i = 0; i < n_glyphs; i++)
+                if (!memcmp(glyphs[i].bits, g.bits, sizeof g.bits)) {
+                    c = glyphs[i].ch;
+                    break;
+                }
+            out[n++] = c;
+        }
+        while (n && out[n - 1] == ' ')
+            n--;
+        printf("%.*s\n", (int)n, out);
+    }
+}
+
 static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_txt)
 {
     Image cap, ref;
@@ -174,25 +199,7 @@ static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_t
         }
         line = nl ? nl + 1 : NULL;
     }
-    uint32_t bg = background(&cap);
-    for (unsigned row = 0; row < cap.h / ch; row++) {
-        char out[512];
-        unsigned n = 0;
-        for (unsigned col = 0; col < cap.w / cw && n < sizeof out - 1; col++) {
-            Glyph g;
-            cell_bits(&cap, bg, row, col, &g);
-            char c = '?';
-            for (unsigned i = 0; i < n_glyphs; i++)
-                if (!memcmp(glyphs[i].bits, g.bits, sizeof g.bits)) {
-                    c = glyphs[i].ch;
-                    break;
-                }
-            out[n++] = c;
-        }
-        while (n && out[n - 1] == ' ')
-            n--;
-        printf("%.*s\n", (int)n, out);
-    }
+    print_cells(&cap, glyphs, n_glyphs);
     return 0;
 }
 
@@ -220,25 +227,7 @@ static int cmd_font(const char *cap_path, const char *font_path)
                 if (font[c * VGAFONT_H + y] & (0x80 >> x))
                     g->bits[(y * cw + x) / 64] |= 1ull << ((y * cw + x) % 64);
     }
-    uint32_t bg = background(&cap);
-    for (unsigned row = 0; row < cap.h / ch; row++) {
-        char out[512];
-        unsigned n = 0;
-        for (unsigned col = 0; col < cap.w / cw && n < sizeof out - 1; col++) {
-            Glyph g;
-            cell_bits(&cap, bg, row, col, &g);
-            char c = '?';
-            for (unsigned i = 0; i < sizeof glyphs / sizeof glyphs[0]; i++)
-                if (!memcmp(glyphs[i].bits, g.bits, sizeof g.bits)) {
-                    c = glyphs[i].ch;
-                    break;
-                }
-            out[n++] = c;
-        }
-        while (n && out[n - 1] == ' ')
-            n--;
-        printf("%.*s\n", (int)n, out);
-    }
+    print_cells(&cap, glyphs, sizeof glyphs / sizeof glyphs[0]);
     return 0;
 }
 
