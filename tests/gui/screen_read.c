@@ -72,10 +72,13 @@ static bool load_xwd(const uint8_t *d, size_t n, Image *img)
     img->w = be32(d + 16);
     img->h = be32(d + 20);
     size_t off = hdr + (size_t)ncolors * 12;
-    if ((bpp != 32 && bpp != 24) || off + (size_t)bpl * img->h > n)
+    unsigned bytes = bpp / 8;
+    if ((bpp != 32 && bpp != 24) || off + (size_t)bpl * img->h > n ||
+        bpl < (size_t)img->w * bytes)
         return false;
     img->px = malloc((size_t)img->w * img->h * 4);
-    unsigned bytes = bpp / 8;
+    if (!img->px)
+        return false;
     for (unsigned y = 0; y < img->h; y++)
         for (unsigned x = 0; x < img->w; x++) {
             const uint8_t *p = d + off + (size_t)y * bpl + (size_t)x * bytes;
@@ -171,11 +174,14 @@ static void print_cells(const Image *cap, const Glyph *glyphs, unsigned n_glyphs
 
 static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_txt)
 {
-    Image cap, ref;
+    Image cap = {0}, ref = {0};
     size_t tlen;
     char *text = (char *)slurp(ref_txt, &tlen);
-    if (!text || !load_image(cap_path, &cap) || !load_image(ref_png, &ref))
+    if (!text || !load_image(cap_path, &cap) || !load_image(ref_png, &ref)) {
+        free(text);
+        free(cap.px);
         return 2;
+    }
     static Glyph glyphs[256];
     unsigned n_glyphs = 0;
     uint32_t ref_bg = background(&ref);
@@ -200,6 +206,9 @@ static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_t
         line = nl ? nl + 1 : NULL;
     }
     print_cells(&cap, glyphs, n_glyphs);
+    free(text);
+    free(cap.px);
+    free(ref.px);
     return 0;
 }
 
@@ -207,7 +216,7 @@ static int cmd_text(const char *cap_path, const char *ref_png, const char *ref_t
 static int cmd_font(const char *cap_path, const char *font_path)
 {
     static uint8_t font[VGAFONT_BYTES];
-    Image cap;
+    Image cap = {0};
     if (cw != VGAFONT_W || ch != VGAFONT_H) {
         fprintf(stderr, "screen_read: the VGA font's cells are 8x16\n");
         return 2;
@@ -228,14 +237,25 @@ static int cmd_font(const char *cap_path, const char *font_path)
                     g->bits[(y * cw + x) / 64] |= 1ull << ((y * cw + x) % 64);
     }
     print_cells(&cap, glyphs, sizeof glyphs / sizeof glyphs[0]);
+    free(cap.px);
     return 0;
 }
 
+/* Compare two pictures: identical, or different only inside one cell. */
+static int compare_images(const Image *a, const Image *b);
+
 static int cmd_same(const char *a_path, const char *b_path)
 {
-    Image a, b;
-    if (!load_image(a_path, &a) || !load_image(b_path, &b))
-        return 2;
+    Image a = {0}, b = {0};
+    int r = load_image(a_path, &a) && load_image(b_path, &b) ? compare_images(&a, &b) : 2;
+    free(a.px);
+    free(b.px);
+    return r;
+}
+
+static int compare_images(const Image *ap, const Image *bp)
+{
+    const Image a = *ap, b = *bp;
     if (a.w != b.w || a.h != b.h) {
         printf("screen_read: sizes differ: %ux%u and %ux%u\n", a.w, a.h, b.w, b.h);
         return 1;
