@@ -191,14 +191,31 @@ static void sdl_update(void *be, const VgaFrame *f, bool full)
 
 /* --- input --- */
 
-static void set_grab(SdlDisplay *s, bool on)
+/* The buttons the guest holds go up (their releases will not reach it),
+ * after the motion so far; true if the guest was told. */
+static bool release_buttons(SdlDisplay *s)
+{
+    if (!s->buttons)
+        return false;
+    i8042_mouse(s->kbc, s->dx, s->dy, s->dz, s->buttons);
+    s->dx = s->dy = s->dz = 0;
+    s->buttons = 0;
+    i8042_mouse(s->kbc, 0, 0, 0, 0);
+    return true;
+}
+
+/* True if the guest was told something (buttons released). */
+static bool set_grab(SdlDisplay *s, bool on)
 {
     if (s->grabbed == on)
-        return;
+        return false;
     s->grabbed = on;
     SDL_SetWindowGrab(s->win, on ? SDL_TRUE : SDL_FALSE);
     /* Relative mode hides the host pointer and reports raw motion. */
     SDL_SetRelativeMouseMode(on ? SDL_TRUE : SDL_FALSE);
+    /* Without the grab a button's release is the host's, so none may stay
+     * down in the guest. */
+    return !on && release_buttons(s);
 }
 
 static void guest_key(SdlDisplay *s, uint16_t key, bool down)
@@ -216,11 +233,8 @@ static void release_all(SdlDisplay *s, DisplayPoll *out)
             s->down[sc] = 0;
             out->input = true;
         }
-    if (s->buttons) {
-        s->buttons = 0;
-        i8042_mouse(s->kbc, 0, 0, 0, 0);
+    if (release_buttons(s))
         out->input = true;
-    }
 }
 
 /* Ctrl+Alt+End: the desktop keeps Ctrl+Alt+Delete for itself, so this
@@ -260,8 +274,8 @@ static void hot_full_screen(SdlDisplay *s, DisplayPoll *out)
 
 static void hot_grab(SdlDisplay *s, DisplayPoll *out)
 {
-    (void)out;
-    set_grab(s, !s->grabbed);
+    if (set_grab(s, !s->grabbed))
+        out->input = true;
 }
 
 /* Back to the mode's own size (QEMU's Ctrl+Alt+U). */

@@ -160,6 +160,9 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open '%s': %s", spec + 5, strerror(errno));
             return false;
         }
+        /* Line-buffered: a log file being followed (tail -f, a test
+         * waiting for a line) sees each line as the guest ends it. */
+        setvbuf(c->file, NULL, _IOLBF, 0);
         c->kind = CHARDEV_FILE;
         return true;
     }

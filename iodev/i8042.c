@@ -529,11 +529,15 @@ static int scale21(int v)
 
 static unsigned packet_len(const Ps2Mouse *m) { return m->id >= 3 ? 4 : 3; }
 
-/* Motion beyond one packet's range stays in the counters for the next. */
+/* Motion beyond one packet's range stays in the counters for the next.
+ * The wheel byte counts notches toward the user, as IntelliMouse drivers
+ * (Linux's psmouse) read it: the opposite of i8042_mouse()'s dz. ID 3
+ * sends it as a signed byte, ID 4 as four bits beside buttons 4 and 5. */
 static void mouse_send_packet(I8042 *k, bool stream)
 {
     Ps2Mouse *m = &k->mouse;
-    int dx = clamp(m->dx, -255, 255), dy = clamp(m->dy, -255, 255), dz = clamp(m->dz, -8, 7);
+    int zmax = m->id == 4 ? 7 : 127;
+    int dx = clamp(m->dx, -255, 255), dy = clamp(m->dy, -255, 255), dz = clamp(m->dz, -zmax, zmax);
     m->dx -= dx;
     m->dy -= dy;
     m->dz -= dz;
@@ -545,9 +549,9 @@ static void mouse_send_packet(I8042 *k, bool stream)
     p[0] = (uint8_t)(0x08 | (m->buttons & 7) | (dx < 0 ? 0x10 : 0) | (dy < 0 ? 0x20 : 0));
     p[1] = (uint8_t)dx;
     p[2] = (uint8_t)dy;
-    p[3] = (uint8_t)(dz & 0x0F);
-    if (m->id == 4)
-        p[3] |= (uint8_t)((m->buttons & 0x18) << 1);   /* buttons 4 and 5 in bits 4-5 */
+    p[3] = (uint8_t)-dz;
+    if (m->id == 4)   /* buttons 4 and 5 in bits 4-5 */
+        p[3] = (uint8_t)((p[3] & 0x0F) | ((m->buttons & 0x18) << 1));
     m->last_len = (uint8_t)packet_len(m);
     for (unsigned i = 0; i < m->last_len; i++)
         mouse_reply(k, p[i]);
@@ -648,6 +652,8 @@ static void mouse_command(I8042 *k, uint8_t v)
 void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons)
 {
     Ps2Mouse *m = &k->mouse;
+    if (m->id < 3)
+        dz = 0;   /* no wheel until the guest turned it on */
     m->dx += dx;
     m->dy += dy;
     m->dz += dz;

@@ -91,8 +91,9 @@ void i8042_key_event(I8042 *k, uint16_t key, bool down);
 /* The same from a stream of scan code set 1 bytes (make; break = make |
  * 0x80; E0 and E1 prefixes), as a host keyboard layer may produce. */
 void i8042_key(I8042 *k, uint8_t set1_code);
-/* Relative motion (dy positive = up), wheel (positive = away from the
- * user), buttons (bit 0 left, 1 right, 2 middle, 3 and 4 side buttons). */
+/* Relative motion (dy positive = up), wheel notches (positive = away from
+ * the user; dropped until the guest turned the wheel on), buttons (bit 0
+ * left, 1 right, 2 middle, 3 and 4 side buttons). */
 void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons);
 void i8042_save(const I8042 *k, StateWriter *w);
 bool i8042_load(I8042 *k, StateReader *r);

@@ -342,6 +342,8 @@ Test(i8042, mouse_reset_id_and_standard_packet)
     /* 3-byte packets: the wheel is ignored, motion past 255 carries over */
     EXPECT(0x1A, 0xFE, 0xFF, 0x0A, 0x00, 45);
     cr_assert_not(lines[12]);
+    i8042_mouse(&kbc, 0, 0, -3, 2);
+    cr_assert_not(has_data(), "the wheel alone sends nothing without the knock");
 }
 
 Test(i8042, mouse_wheel_knock_and_4_byte_packets)
@@ -356,17 +358,24 @@ Test(i8042, mouse_wheel_knock_and_4_byte_packets)
     EXPECT(0xFA, 0x03);
     mouse_cmd(0xF4);
     EXPECT(0xFA);
+    /* The 4th byte counts toward the user: a notch up (dz +1) is -1. */
     i8042_mouse(&kbc, 5, -3, 1, 1);
-    EXPECT(0x29, 0x05, 0xFD, 0x01);   /* left, Y negative, bit 3; wheel +1 */
+    EXPECT(0x29, 0x05, 0xFD, 0xFF);   /* left, Y negative, bit 3; wheel up */
     i8042_mouse(&kbc, 0, 0, -2, 4);
-    EXPECT(0x0C, 0x00, 0x00, 0x0E);   /* middle button, wheel -2 in 4 bits */
+    EXPECT(0x0C, 0x00, 0x00, 0x02);   /* middle button, two notches down */
+    i8042_mouse(&kbc, 0, 0, 9, 0);
+    EXPECT(0x08, 0x00, 0x00, 0xF7);   /* a whole signed byte on ID 3 */
+    i8042_mouse(&kbc, 0, 0, -200, 0);
+    EXPECT(0x08, 0x00, 0x00, 0x7F, 0x08, 0x00, 0x00, 0x49);   /* 127, then 73 */
     /* 200, 200, 80 on an IntelliMouse: buttons 4 and 5 */
     static const uint8_t knock2[] = { 0xF3, 200, 0xF3, 200, 0xF3, 80, 0xF2 };
     for (unsigned i = 0; i < sizeof knock2; i++)
         mouse_cmd(knock2[i]);
     EXPECT(0xFA, 0xFA, 0xFA, 0xFA, 0xFA, 0xFA, 0xFA, 0x04);
     i8042_mouse(&kbc, 0, 0, 1, 0x10);
-    EXPECT(0x08, 0x00, 0x00, 0x21);
+    EXPECT(0x08, 0x00, 0x00, 0x2F);   /* button 5, wheel -1 in 4 bits */
+    i8042_mouse(&kbc, 0, 0, -9, 0x08);
+    EXPECT(0x08, 0x00, 0x00, 0x17, 0x08, 0x00, 0x00, 0x12);   /* +7, then +2 */
 }
 
 Test(i8042, mouse_remote_status_wrap_and_scaling)
