@@ -82,9 +82,15 @@ static bool read_guest(Monitor *mon, bool physical, uint64_t addr, uint8_t *buf,
 /* ======== disassembly ======== */
 
 /* One instruction at linear lin: "address: bytes  text"; returns its
- * length (1 for bytes that are no instruction, 0 when unreadable). */
+ * length (1 for bytes that are no instruction, 0 when unreadable). Inside
+ * a code segment with a non-zero base (real mode, V86, segmented code) the
+ * line also gives CS:offset, and branch targets are offsets, as the CPU
+ * sees them. */
 static unsigned disasm_line(Monitor *mon, uint32_t lin, bool code32)
 {
+    const Cpu *cpu = mon->m->cpu;
+    uint32_t base = cpu->seg[SEG_CS].base, off = lin - base;
+    bool segmented = base != 0 && lin >= base && off <= cpu->seg[SEG_CS].limit;
     uint8_t bytes[INSN_MAX];
     uint32_t bad;
     unsigned have = INSN_MAX;
@@ -96,12 +102,16 @@ static unsigned disasm_line(Monitor *mon, uint32_t lin, bool code32)
         return 0;
     }
     char text[128];
-    unsigned len = disasm_one(bytes, have, lin, code32, text, sizeof text);
+    unsigned len = disasm_one(bytes, have, segmented ? off : lin, code32, text, sizeof text);
     unsigned shown = len ? len : 1;
     char hex[3 * INSN_MAX + 1] = "";
     for (unsigned i = 0; i < shown; i++)
         snprintf(hex + 3 * i, sizeof hex - 3 * i, "%02x ", bytes[i]);
-    fprintf(mon->out, "%08x: %-24s %s\n", lin, hex, text);
+    if (segmented)
+        fprintf(mon->out, "%08x %04x:%0*x: %-24s %s\n", lin, cpu->seg[SEG_CS].sel,
+                code32 ? 8 : 4, off, hex, text);
+    else
+        fprintf(mon->out, "%08x: %-24s %s\n", lin, hex, text);
     return shown;
 }
 
@@ -118,7 +128,9 @@ void mon_disasm(Monitor *mon, uint32_t lin, unsigned n, bool code32)
 void mon_print_current_insn(Monitor *mon)
 {
     const Cpu *cpu = mon->m->cpu;
-    fprintf(mon->out, "%04x:%08x ", cpu->seg[SEG_CS].sel, cpu->eip);
+    /* A segmented line already carries CS:offset (disasm_line). */
+    if (!cpu->seg[SEG_CS].base || cpu->eip > cpu->seg[SEG_CS].limit)
+        fprintf(mon->out, "%04x:%08x ", cpu->seg[SEG_CS].sel, cpu->eip);
     mon_disasm(mon, cpu->seg[SEG_CS].base + cpu->eip, 1, cpu->code32);
 }
 

@@ -63,7 +63,7 @@ say "c"
 say "b 0xffea5"
 wait_for 10 'console && grep -q "breakpoint [0-9]* hit" "$tmp/screen.txt"' ||
     fail "the breakpoint did not stop the guest"
-grep -q "^f000:0000fea5 " "$tmp/screen.txt" || fail "the breakpoint stopped elsewhere"
+grep -q "^000ffea5 f000:fea5: " "$tmp/screen.txt" || fail "the breakpoint stopped elsewhere"
 id=$(sed -n 's/.*breakpoint \([0-9]*\) hit.*/\1/p' "$tmp/screen.txt" | tail -n 1)
 say "delete $id"
 say "c"
