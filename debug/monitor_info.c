@@ -7,6 +7,7 @@
 #include "debug/flightrec.h"
 #include "debug/monitor_int.h"
 #include "debug/monitor_pgtab.h"
+#include "debug/trace.h"
 #include "machine/machine.h"
 
 /* ======== descriptor tables ======== */
@@ -352,6 +353,29 @@ static bool cmd_flight(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* trace [ITEMS|off]: the -d text items, switched while the machine runs
+ * (to the -D file or kairo's stderr); without an argument, the items now. */
+static bool cmd_trace(Monitor *mon, int argc, char **argv)
+{
+    Machine *m = mon->m;
+    unsigned items = 0;
+    char err[200];
+    if (argc == 1 && strcmp(argv[0], "off") != 0 &&
+        !trace_items_parse(argv[0], &items, err, sizeof err))
+        return mon_error(mon, "%s", err);
+    if (argc == 1 && !trace_set_text(m->cpu, &m->io, items, m->log, err, sizeof err))
+        return mon_error(mon, "%s", err);
+    unsigned now = trace_text_items(m->cpu);
+    static const char *const names[] = { "exec", "cpu", "int", "io", "mmu" };
+    fprintf(mon->out, "tracing:");
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (now & (1u << i))
+            fprintf(mon->out, " %s", names[i]);
+    fprintf(mon->out, "%s (to %s)\n", now ? "" : " off", m->opt.log_file ? m->opt.log_file
+                                                                           : "stderr");
+    return true;
+}
+
 const MonCommand mon_info_commands[] = {
     { "info gdt", NULL, 0, 0, cmd_info_gdt, "info gdt", "the global descriptor table" },
     { "info idt", NULL, 0, 0, cmd_info_idt, "info idt", "the interrupt descriptor table" },
@@ -369,5 +393,7 @@ const MonCommand mon_info_commands[] = {
       "write the screen as a PNG" },
     { "flight", NULL, 0, 0, cmd_flight, "flight",
       "the flight recorder's last instructions (--flight-recorder N)" },
+    { "trace", NULL, 0, 1, cmd_trace, "trace [ITEMS|off]",
+      "print exec,cpu,int,io,mmu trace lines from now on (-D file or stderr)" },
 };
 const size_t mon_info_count = sizeof mon_info_commands / sizeof mon_info_commands[0];

@@ -50,6 +50,24 @@ static void tracer_free(Tracer *t)
     free(t);
 }
 
+/* What the items ask of the CPU and the bus: the traced loop for
+ * per-instruction records, the bus hook for port I/O. Called again when the
+ * monitor changes the text items. */
+static void tracer_apply(Tracer *t, PortBus *io)
+{
+    t->loop = ((t->text_items | t->bin_items) & (TRACE_EXEC | TRACE_CPU)) || t->flight;
+    t->fast_next = (t->bin_items & TRACE_EXEC) && !(t->bin_items & TRACE_CPU) &&
+                   !(t->text_items & (TRACE_EXEC | TRACE_CPU));
+    t->cpu->trace_loop = t->loop;
+    if ((t->text_items | t->bin_items) & TRACE_IO) {
+        io->trace_io = trace_io;
+        io->trace_opaque = t;
+    } else if (io->trace_opaque == t) {
+        io->trace_io = NULL;
+        io->trace_opaque = NULL;
+    }
+}
+
 bool trace_setup(Cpu *cpu, PortBus *io, const TraceConfig *cfg, char *err, size_t errlen)
 {
     if (!cfg->text_items && !cfg->file && !cfg->flight_insns)
@@ -92,16 +110,9 @@ bool trace_setup(Cpu *cpu, PortBus *io, const TraceConfig *cfg, char *err, size_
             return false;
         }
     }
-    t->loop = ((t->text_items | t->bin_items) & (TRACE_EXEC | TRACE_CPU)) || t->flight;
-    t->fast_next = (t->bin_items & TRACE_EXEC) && !(t->bin_items & TRACE_CPU) &&
-                   !(t->text_items & (TRACE_EXEC | TRACE_CPU));
     t->step[1] = (Insn){ .fn = trace_step_end };
     cpu->tracer = t;
-    cpu->trace_loop = t->loop;
-    if ((t->text_items | t->bin_items) & TRACE_IO) {
-        io->trace_io = trace_io;
-        io->trace_opaque = t;
-    }
+    tracer_apply(t, io);
     if (t->flight)
         flightrec_install_signals(cpu, cfg->log);
     return true;
@@ -124,6 +135,27 @@ bool trace_teardown(Cpu *cpu, PortBus *io)
     bool ok = trace_writer_close(t->bin);
     tracer_free(t);
     return ok;
+}
+
+bool trace_set_text(Cpu *cpu, PortBus *io, unsigned items, FILE *log, char *err,
+                    size_t errlen)
+{
+    Tracer *t = cpu->tracer;
+    if (!t) {
+        TraceConfig cfg = { .text_items = items, .log = log };
+        return trace_setup(cpu, io, &cfg, err, errlen);
+    }
+    if (!items && !t->bin && !t->flight)
+        return trace_teardown(cpu, io);   /* nothing else traced: back to the plain loop */
+    fflush(t->text);
+    t->text_items = items;
+    tracer_apply(t, io);
+    return true;
+}
+
+unsigned trace_text_items(const Cpu *cpu)
+{
+    return cpu->tracer ? cpu->tracer->text_items : 0;
 }
 
 /* ======== common helpers ======== */

@@ -48,6 +48,15 @@ bool trace_setup(Cpu *cpu, struct PortBus *io, const TraceConfig *cfg, char *err
 /* Finish the binary trace and free everything; false if it could not be written. */
 bool trace_teardown(Cpu *cpu, struct PortBus *io);
 
+/* Change the items printed as text while the machine runs (the monitor's
+ * `trace` command): attaches a tracer if there is none, detaches it when
+ * nothing is left to trace. The -D file or stderr (log NULL) takes the
+ * text. False, with a message in err, if a tracer cannot be made. */
+bool trace_set_text(Cpu *cpu, struct PortBus *io, unsigned items, FILE *log, char *err,
+                    size_t errlen);
+/* The items printed as text now. */
+unsigned trace_text_items(const Cpu *cpu);
+
 /* --- hooks (called only when cpu->tracer is set) --- */
 /* Every event delivered (cpu/interrupt.c deliver()): an exception unless
  * soft (INT n) or announced by trace_external. */

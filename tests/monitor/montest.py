@@ -7,6 +7,7 @@ should; quit ends the run with status 0. Then -monitor stdio: Ctrl-C stops
 the guest rather than the run.
     montest.py KAIRO ROM WORKDIR"""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -49,6 +50,17 @@ try:
     mon.cmd("c")
     mon.stop_event(r"^breakpoint 4 hit", r"^0008:ffff1009 .*out 0x80, al")
     mon.cmd("delete 4")
+    # Tracing switched on and off from the monitor: the OUT at the stop
+    # shows as an instruction line and a port line in kairo's stderr.
+    mon.cmd("trace exec,io", r"^tracing: exec io \(to stderr\)$")
+    mon.cmd("s", r"^0008:ffff100b ")
+    mon.cmd("trace off", r"^tracing: off ")
+    mon.cmd("trace nonsense", r"^error: unknown trace item")
+    with open(os.path.join(work, "kairo.log")) as log:
+        text = log.read()
+    for want in (r"0008:FFFF1009 +e6 80 +out 0x80, al", r"0008:FFFF1009 >> out 0x0080 b "):
+        if not re.search(want, text):
+            abort(proc, "trace line missing from stderr: " + want, text[-2000:])
     mon.cmd("sendkey ctrl-alt-delete", r"^$")
     mon.cmd("u 0xffff1000 3", r"^ffff1000: 41 +inc ecx",
             r"^ffff1001: 89 0d 00 00 40 00 +mov dword ptr \[0x400000\], ecx",
