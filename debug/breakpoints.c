@@ -200,8 +200,10 @@ static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
 }
 
 /* Called by the port bus for every access while port watches exist. */
-static void hook_port_access(void *opaque, uint16_t port, unsigned size, bool write)
+static void hook_port_access(void *opaque, uint16_t port, unsigned size, uint32_t value,
+                             bool write)
 {
+    (void)value;
     DebugPoints *d = opaque;
     if (d->hit)
         return;
@@ -225,8 +227,10 @@ static void update_hooks(DebugPoints *d)
     cpu->debugger_active = d->stepping || d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
     cpu_update_debug_state(cpu);
     if (cpu->io) {
-        cpu->io->watch = d->n_pw ? hook_port_access : NULL;
-        cpu->io->watch_opaque = d;
+        if (d->n_pw)
+            portbus_add_observer(cpu->io, hook_port_access, d);
+        else
+            portbus_remove_observer(cpu->io, hook_port_access, d);
     }
     if (d->watch_changed) {
         /* Pages with a watchpoint must leave the fast path, and pages
@@ -264,10 +268,8 @@ void dbg_release(DebugPoints *d)
     Cpu *cpu = d->cpu;
     cpu->debugger_active = false;
     cpu->debugger = NULL;
-    if (cpu->io && cpu->io->watch_opaque == d) {
-        cpu->io->watch = NULL;
-        cpu->io->watch_opaque = NULL;
-    }
+    if (cpu->io)
+        portbus_remove_observer(cpu->io, hook_port_access, d);
     cpu_update_debug_state(cpu);
     if (d->n_wp)
         tlb_flush_all(cpu);

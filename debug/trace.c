@@ -59,13 +59,10 @@ static void tracer_apply(Tracer *t, PortBus *io)
     t->fast_next = (t->bin_items & TRACE_EXEC) && !(t->bin_items & TRACE_CPU) &&
                    !(t->text_items & (TRACE_EXEC | TRACE_CPU));
     t->cpu->trace_loop = t->loop;
-    if ((t->text_items | t->bin_items) & TRACE_IO) {
-        io->trace_io = trace_io;
-        io->trace_opaque = t;
-    } else if (io->trace_opaque == t) {
-        io->trace_io = NULL;
-        io->trace_opaque = NULL;
-    }
+    if ((t->text_items | t->bin_items) & TRACE_IO)
+        portbus_add_observer(io, trace_io, t);
+    else
+        portbus_remove_observer(io, trace_io, t);
 }
 
 bool trace_setup(Cpu *cpu, PortBus *io, const TraceConfig *cfg, char *err, size_t errlen)
@@ -125,10 +122,8 @@ bool trace_teardown(Cpu *cpu, PortBus *io)
         return true;
     if (t->flight)
         flightrec_remove_signals();
-    if (io && io->trace_opaque == t) {
-        io->trace_io = NULL;
-        io->trace_opaque = NULL;
-    }
+    if (io)
+        portbus_remove_observer(io, trace_io, t);
     cpu->tracer = NULL;
     cpu->trace_loop = false;
     fflush(t->text);

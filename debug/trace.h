@@ -1,9 +1,10 @@
 /* Tracing: -d exec,cpu,int,io,mmu as text, --trace FILE as a compressed
  * binary trace, --trace-filter, and the flight recorder's hooks.
  *
- * A Cpu with cpu->tracer set reports interrupts (cpu/interrupt.c), MMU
- * events (cpu/paging.c) and port I/O (iodev/portbus.c) here; each of those
- * hooks is one branch on a NULL pointer when tracing is off. Per-instruction
+ * A Cpu with cpu->tracer set reports interrupts (cpu/interrupt.c) and MMU
+ * events (cpu/paging.c) here, each hook one branch on a NULL pointer when
+ * tracing is off; port I/O comes as an observer of the port bus
+ * (portbus_add_observer), registered only while io is traced. Per-instruction
  * records come from the traced loop (cpu/trace_loop.c), which cpu_run hands
  * over to once per call when cpu->trace_loop is set: the normal loop pays
  * nothing. */

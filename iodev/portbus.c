@@ -1,11 +1,50 @@
 /* The I/O port bus: port -> slot dispatch, width splitting. */
 #include "iodev/portbus.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void portbus_init(PortBus *bus)
 {
     memset(bus, 0, sizeof *bus);
+}
+
+static int find_observer(const PortBus *bus, PortObserver fn, const void *opaque)
+{
+    for (unsigned i = 0; i < bus->n_observers; i++)
+        if (bus->observers[i].fn == fn && bus->observers[i].opaque == opaque)
+            return (int)i;
+    return -1;
+}
+
+void portbus_add_observer(PortBus *bus, PortObserver fn, void *opaque)
+{
+    if (find_observer(bus, fn, opaque) >= 0)
+        return;
+    if (bus->n_observers == PORTBUS_MAX_OBSERVERS) {
+        /* Cannot happen with the observers kairo has; say so if it ever does. */
+        fprintf(stderr, "kairo: port bus: too many observers, one ignored\n");
+        return;
+    }
+    bus->observers[bus->n_observers].fn = fn;
+    bus->observers[bus->n_observers].opaque = opaque;
+    bus->n_observers++;
+}
+
+void portbus_remove_observer(PortBus *bus, PortObserver fn, void *opaque)
+{
+    int i = find_observer(bus, fn, opaque);
+    if (i < 0)
+        return;
+    bus->n_observers--;
+    memmove(&bus->observers[i], &bus->observers[i + 1],
+            (bus->n_observers - (unsigned)i) * sizeof bus->observers[0]);
+}
+
+static void notify(const PortBus *bus, uint16_t port, unsigned size, uint32_t value, bool write)
+{
+    for (unsigned i = 0; i < bus->n_observers; i++)
+        bus->observers[i].fn(bus->observers[i].opaque, port, size, value, write);
 }
 
 int portbus_add_slot(PortBus *bus, const char *name, const PortOps *ops, void *opaque)
@@ -109,24 +148,16 @@ static void write_one(PortBus *bus, uint16_t port, unsigned size, uint32_t value
 uint32_t portbus_read(PortBus *bus, uint16_t port, unsigned size)
 {
     uint32_t v = read_one(bus, port, size);
-    if (bus->trace_io)
-        bus->trace_io(bus->trace_opaque, port, size, v, false);
-    if (bus->observe)
-        bus->observe(bus->observe_opaque, port, size, v, false);
-    if (bus->watch)
-        bus->watch(bus->watch_opaque, port, size, false);
+    if (bus->n_observers)
+        notify(bus, port, size, v, false);
     return v;
 }
 
 void portbus_write(PortBus *bus, uint16_t port, unsigned size, uint32_t value)
 {
-    if (bus->trace_io)
-        bus->trace_io(bus->trace_opaque, port, size, value, true);
-    if (bus->observe)
-        bus->observe(bus->observe_opaque, port, size, value, true);
+    if (bus->n_observers)
+        notify(bus, port, size, value, true);
     write_one(bus, port, size, value);
-    if (bus->watch)
-        bus->watch(bus->watch_opaque, port, size, true);
 }
 
 /* --- string I/O --- */
@@ -160,14 +191,8 @@ void portbus_read_string(PortBus *bus, uint16_t port, unsigned size, void *buf, 
     const PortSlot *s = string_slot(bus, port, size);
     if (s && s->string_ops) {
         s->string_ops->read_string(s->opaque, port, size, buf, count);
-        if (bus->trace_io)
-            for (unsigned i = 0; i < count; i++)
-                bus->trace_io(bus->trace_opaque, port, size, element(p + i * size, size), false);
-        if (bus->watch)
-            bus->watch(bus->watch_opaque, port, size, false);
-        if (bus->observe)
-            for (unsigned i = 0; i < count; i++)
-                bus->observe(bus->observe_opaque, port, size, element(p + i * size, size), false);
+        for (unsigned i = 0; bus->n_observers && i < count; i++)
+            notify(bus, port, size, element(p + i * size, size), false);
         return;
     }
     for (unsigned i = 0; i < count; i++) {
@@ -183,15 +208,9 @@ void portbus_write_string(PortBus *bus, uint16_t port, unsigned size, const void
     const uint8_t *p = buf;
     const PortSlot *s = string_slot(bus, port, size);
     if (s && s->string_ops) {
-        if (bus->trace_io)
-            for (unsigned i = 0; i < count; i++)
-                bus->trace_io(bus->trace_opaque, port, size, element(p + i * size, size), true);
-        if (bus->observe)
-            for (unsigned i = 0; i < count; i++)
-                bus->observe(bus->observe_opaque, port, size, element(p + i * size, size), true);
+        for (unsigned i = 0; bus->n_observers && i < count; i++)
+            notify(bus, port, size, element(p + i * size, size), true);
         s->string_ops->write_string(s->opaque, port, size, buf, count);
-        if (bus->watch)
-            bus->watch(bus->watch_opaque, port, size, true);
         return;
     }
     for (unsigned i = 0; i < count; i++)

@@ -44,24 +44,29 @@ typedef struct PortSlot {
     int n_irqs;
 } PortSlot;
 
+/* Something that sees every port access with its value: -d io / --trace
+ * (debug/trace.c) and the debuggers' port watches (debug/breakpoints.c).
+ * Reads are reported after the device answered, writes before it acts;
+ * string I/O element by element. */
+typedef void (*PortObserver)(void *opaque, uint16_t port, unsigned size, uint32_t value,
+                             bool write);
+/* Each observer function is added at most once per opaque; two kinds exist. */
+#define PORTBUS_MAX_OBSERVERS 4
+
 typedef struct PortBus {
     uint8_t owner[65536];   /* slot index + 1, 0 = unclaimed */
     PortSlot slots[PORTBUS_MAX_SLOTS];
     int n_slots;
-    /* Optional observer (tracing, monitor watches): called for every access. */
-    void (*observe)(void *opaque, uint16_t port, unsigned size, uint32_t value, bool write);
-    void *observe_opaque;
-    /* Port watchpoints (debug/breakpoints.c): called after every access
-     * while set; NULL (the usual case) costs one predictable branch. */
-    void (*watch)(void *opaque, uint16_t port, unsigned size, bool write);
-    void *watch_opaque;
-    /* -d io / --trace (debug/trace.c): every access with its value, string
-     * I/O element by element; NULL when not tracing. */
-    void (*trace_io)(void *opaque, uint16_t port, unsigned size, uint32_t value, bool write);
-    void *trace_opaque;
+    /* None (the usual case): one predictable branch per access. */
+    struct { PortObserver fn; void *opaque; } observers[PORTBUS_MAX_OBSERVERS];
+    unsigned n_observers;
 } PortBus;
 
 void portbus_init(PortBus *bus);
+/* Start / stop reporting every access to fn(opaque, ...). Adding a pair
+ * already there, or removing one that is not, changes nothing. */
+void portbus_add_observer(PortBus *bus, PortObserver fn, void *opaque);
+void portbus_remove_observer(PortBus *bus, PortObserver fn, void *opaque);
 /* Add a slot; returns its index or -1 if the bus is full or the name is taken. */
 int portbus_add_slot(PortBus *bus, const char *name, const PortOps *ops, void *opaque);
 /* Give ports [first, first+count) to a slot; false if any is taken already. */

@@ -400,14 +400,14 @@ Test(monitor_dbg, break_watch_port_step)
 
     /* A port watch stops after the OUT (port 0x80 has no device here). */
     id = dbg_add_port_watch(d, DBG_OWNER_MONITOR, 0x80, 0x80);
-    cr_assert_not_null(h_portbus(cpu)->watch, "the bus hook is on");
+    cr_assert_eq(h_portbus(cpu)->n_observers, 1, "the bus hook is on");
     dbg_resume(d, DBG_OWNER_MONITOR, false);
     run_until_stop(cpu, d, &st);
     cr_assert_eq(st.kind, DSTOP_PORT);
     cr_assert_eq(st.addr, 0x80);
     cr_assert_eq(cpu->eip, H_CODE + 11);
     dbg_remove_id(d, DBG_OWNER_MONITOR, id);
-    cr_assert_null(h_portbus(cpu)->watch, "the bus hook is off again");
+    cr_assert_eq(h_portbus(cpu)->n_observers, 0, "the bus hook is off again");
 
     /* A step: one instruction. */
     dbg_resume(d, DBG_OWNER_MONITOR, true);
