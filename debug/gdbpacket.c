@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "machine/hexdigit.h"
+
 enum { RX_IDLE, RX_DATA, RX_CSUM_HI, RX_CSUM_LO };
 
 void gdb_rx_init(GdbRx *rx)
@@ -56,7 +58,7 @@ GdbRxEvent gdb_rx_byte(GdbRx *rx, uint8_t c)
     case RX_DATA:
         return rx_data(rx, c);
     case RX_CSUM_HI:
-        digit = gdb_hex_digit((char)c);
+        digit = hex_digit_value((char)c);
         if (digit < 0) {
             rx->state = RX_IDLE;
             return GDB_RX_BAD_CHECKSUM;
@@ -66,7 +68,7 @@ GdbRxEvent gdb_rx_byte(GdbRx *rx, uint8_t c)
         return GDB_RX_NONE;
     case RX_CSUM_LO:
         rx->state = RX_IDLE;
-        digit = gdb_hex_digit((char)c);
+        digit = hex_digit_value((char)c);
         if (digit < 0 || (uint8_t)(rx->csum | digit) != rx->sum)
             return GDB_RX_BAD_CHECKSUM;
         if (rx->overflow)
@@ -101,23 +103,12 @@ size_t gdb_frame(const char *payload, size_t len, char *out, size_t cap)
     return len + 4;
 }
 
-int gdb_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool gdb_parse_hex(const char **p, uint32_t *out)
 {
     const char *s = *p;
     uint64_t v = 0;
     int n = 0;
-    for (int d; (d = gdb_hex_digit(*s)) >= 0; s++, n++) {
+    for (int d; (d = hex_digit_value(*s)) >= 0; s++, n++) {
         v = v << 4 | (unsigned)d;
         if (v > 0xFFFFFFFFull)
             return false;
@@ -132,8 +123,8 @@ bool gdb_parse_hex(const char **p, uint32_t *out)
 bool gdb_hex_decode(const char *hex, size_t n, uint8_t *out)
 {
     for (size_t i = 0; i < n; i++) {
-        int hi = gdb_hex_digit(hex[2 * i]);
-        int lo = hi < 0 ? -1 : gdb_hex_digit(hex[2 * i + 1]);
+        int hi = hex_digit_value(hex[2 * i]);
+        int lo = hi < 0 ? -1 : hex_digit_value(hex[2 * i + 1]);
         if (lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);

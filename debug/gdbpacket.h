@@ -38,8 +38,6 @@ uint8_t gdb_checksum(const char *data, size_t len);
 /* "$payload#cs" into out; returns its length, 0 when it does not fit. */
 size_t gdb_frame(const char *payload, size_t len, char *out, size_t cap);
 
-/* 0..15, or -1 for a non-hex character. */
-int gdb_hex_digit(char c);
 /* A hex number of 1..8 digits at *p (advanced past it); false when there
  * is no digit or the value does not fit in 32 bits. */
 bool gdb_parse_hex(const char **p, uint32_t *out);

@@ -15,6 +15,7 @@
 #include "cpu/mem_access.h"
 #include "debug/breakpoints.h"
 #include "debug/gdbpacket.h"
+#include "machine/hexdigit.h"
 #include "debug/gdbregs.h"
 #include "machine/host_socket.h"
 
@@ -257,7 +258,7 @@ static void cmd_vcont(GdbStub *g, const char *args)
         bool has_sig = action == 'C' || action == 'S';
         bool valid = (action == 'c' || action == 's') ? args + 1 == (colon ? colon : end)
                      : has_sig ? (colon ? colon : end) - args == 3 &&
-                                     gdb_hex_digit(args[1]) >= 0 && gdb_hex_digit(args[2]) >= 0
+                                     hex_digit_value(args[1]) >= 0 && hex_digit_value(args[2]) >= 0
                                : false;
         if (!valid) {
             reply_einval(g);

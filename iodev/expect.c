@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "machine/hexdigit.h"
+
 void expect_init(ExpectScript *s, double default_timeout_s)
 {
     memset(s, 0, sizeof *s);
@@ -19,17 +21,6 @@ void expect_free(ExpectScript *s)
     for (int i = 0; i < s->n_steps; i++)
         free(s->steps[i].text);
     s->n_steps = 0;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Decode C escapes into out (at least strlen(in)+1 bytes); returns the
@@ -49,7 +40,7 @@ static long unescape(const char *in, char *out)
         case 'e': out[n++] = 0x1B; break;
         case '\\': out[n++] = '\\'; break;
         case 'x': {
-            int hi = hex_digit(p[1]), lo = hi >= 0 ? hex_digit(p[2]) : -1;
+            int hi = hex_digit_value(p[1]), lo = hi >= 0 ? hex_digit_value(p[2]) : -1;
             if (lo < 0)
                 return -1;
             out[n++] = (char)(hi << 4 | lo);

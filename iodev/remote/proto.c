@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine/hexdigit.h"
+
 #define OP_HEAD_LEN 4           /* kind, width, port */
 #define OP_COUNT_LEN 2
 
@@ -245,17 +247,6 @@ void rp_session_keys(const uint8_t psk[RP_KEY_LEN], uint64_t session,
     direction_key(psk, "kairo remote ports v1 server->client", session, cnonce, snonce, s2c);
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool decode_key(const uint8_t *buf, size_t n, uint8_t key[RP_KEY_LEN])
 {
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -267,7 +258,7 @@ static bool decode_key(const uint8_t *buf, size_t n, uint8_t key[RP_KEY_LEN])
     if (n != 2 * RP_KEY_LEN)
         return false;
     for (size_t i = 0; i < RP_KEY_LEN; i++) {
-        int hi = hex_digit(buf[2 * i]), lo = hex_digit(buf[2 * i + 1]);
+        int hi = hex_digit_value(buf[2 * i]), lo = hex_digit_value(buf[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         key[i] = (uint8_t)(hi << 4 | lo);
