@@ -19,13 +19,8 @@ if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
     exec env KAIRO_REMOTE_NS=1 unshare -Urn "$0" "$build" "$reads"
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$here/../tests/remote/ns_lib.sh"
+scratch_work
 head -c 32 /dev/urandom > "$work/key"
 chmod 600 "$work/key"
 

@@ -16,13 +16,7 @@ if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
 fi
 . "$here/../tests/remote/ns_lib.sh"
 kairo=$build/kairo portd=$build/kairo-portd
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_work
 
 mkdir -p "$work/extra"
 cat > "$work/extra/disk_bench.sh" <<'EOF'

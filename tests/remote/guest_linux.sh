@@ -24,13 +24,7 @@ fi
 . "$here/ns_lib.sh"
 
 KAIRO=$1 PORTD=$2 VMLINUZ=$3 INITRD=$4
-work=$(mktemp -d)
-portd_pid="" kairo_pid=""
-cleanup() {
-    for p in $kairo_pid $portd_pid; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_work
 
 # The guest's side of the test.
 mkdir -p "$work/extra"

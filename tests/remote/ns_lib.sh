@@ -42,3 +42,12 @@ start_portd() {
 portd_drop() {
     grep -o " $1=[0-9]*" "$2" | tail -1 | cut -d= -f2
 }
+
+# scratch_work: a temporary directory in $work, removed at exit together with
+# the processes left in pids, kairo_pid and portd_pid.
+scratch_work() {
+    work=$(mktemp -d)
+    pids=() kairo_pid="" portd_pid=""
+    trap 'for p in "${pids[@]}" $kairo_pid $portd_pid; do kill "$p" 2>/dev/null || true; done
+          rm -rf "$work"' EXIT
+}

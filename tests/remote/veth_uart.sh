@@ -24,13 +24,7 @@ fi
 PORTD=$1
 PUSH=$2
 BYTES=${3:-1048576}
-work=$(mktemp -d)
-portd_pid=""
-cleanup() {
-    [ -n "$portd_pid" ] && kill "$portd_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_work
 
 make_pair
 
