@@ -629,6 +629,30 @@ static uint64_t next_slice(Machine *m)
     return n;
 }
 
+/* A halted guest with interrupts on and nothing pending: it waits for a
+ * timer or a device, and may do so in host time. */
+static bool guest_waiting(const Cpu *cpu)
+{
+    return cpu->halted && (cpu->eflags & FLAG_IF) && !cpu->intr && !cpu->nmi_pending;
+}
+
+static uint64_t insns_to_ns(const Machine *m, uint64_t insns)
+{
+    return insns * 1000000000ull / m->clock.ips;
+}
+
+/* A waiting guest's clock advances by the host time it waited (at most
+ * budget instructions); returns the instructions credited. */
+static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget)
+{
+    uint64_t insns = waited_ns * m->clock.ips / 1000000000ull;
+    if (insns > budget)
+        insns = budget;
+    m->cpu->icount += insns;
+    m->cpu->idle_insns += insns;
+    return insns;
+}
+
 /* Networking between slices: poll the backends; while the guest idles
  * (halted, interrupts on, none pending) wait for them in host time up to the
  * next timer and let guest time advance by the wait, so an idle guest's
@@ -637,19 +661,12 @@ static uint64_t next_slice(Machine *m)
 static void net_service(Machine *m)
 {
     Cpu *cpu = m->cpu;
-    bool idle = cpu->halted && (cpu->eflags & FLAG_IF) && !cpu->intr && !cpu->nmi_pending;
-    uint64_t budget_insns = idle ? clock_insns_to_next(&m->clock) : 0;
+    uint64_t budget_insns = guest_waiting(cpu) ? clock_insns_to_next(&m->clock) : 0;
     if (m->opt.max_insns && m->opt.max_insns - cpu->icount < budget_insns)
         budget_insns = m->opt.max_insns - cpu->icount;
-    uint64_t ips = m->clock.ips;
-    uint64_t budget_ns = budget_insns / ips >= 1 ? 1000000000ull
-                                                 : budget_insns * 1000000000ull / ips;
-    uint64_t waited = nic_service(&m->nics, budget_ns);
-    uint64_t insns = waited * ips / 1000000000ull;
-    if (insns > budget_insns)
-        insns = budget_insns;
-    cpu->icount += insns;
-    cpu->idle_insns += insns;
+    uint64_t budget_ns = budget_insns / m->clock.ips >= 1 ? 1000000000ull
+                                                          : insns_to_ns(m, budget_insns);
+    credit_host_wait(m, nic_service(&m->nics, budget_ns), budget_insns);
 }
 
 bool machine_screendump(Machine *m, const char *path)
@@ -711,18 +728,9 @@ static bool monitor_between_slices(Machine *m, volatile sig_atomic_t *stop_signa
  * The slice shrinks by what was waited. False when the window closed. */
 static bool display_between_slices(Machine *m, uint64_t *slice)
 {
-    Cpu *cpu = m->cpu;
-    bool idle = cpu->halted && (cpu->eflags & FLAG_IF) && !cpu->intr && !cpu->nmi_pending;
-    double ips = (double)m->clock.ips;
-    uint64_t idle_ns = idle ? (uint64_t)((double)*slice * 1e9 / ips) : 0;
+    uint64_t idle_ns = guest_waiting(m->cpu) ? insns_to_ns(m, *slice) : 0;
     bool quit = false;
-    uint64_t waited = display_service(m->display, idle_ns, &quit);
-    uint64_t insns = (uint64_t)((double)waited * ips / 1e9);
-    if (insns > *slice)
-        insns = *slice;
-    cpu->icount += insns;
-    cpu->idle_insns += insns;
-    *slice -= insns;
+    *slice -= credit_host_wait(m, display_service(m->display, idle_ns, &quit), *slice);
     return !quit;
 }
 
