@@ -17,6 +17,7 @@
 #include "debug/monitor.h"
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
+#include "machine/components.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -555,6 +556,8 @@ bool machine_init(Machine *m, const Options *opt)
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
+    if (!machine_register_components(m))
+        return false;
     if (!fwcfg_setup(m)) {
         if (!m->opt.kernel)
             fprintf(stderr, "kairo: cannot set up fw_cfg\n");
@@ -564,29 +567,9 @@ bool machine_init(Machine *m, const Options *opt)
     return attach_remote_slots(m) && gdb_setup(m) && monitor_setup(m) && display_setup(m);
 }
 
-/* Everything a reset line resets; RAM and the disks stay. */
-static void machine_reset(Machine *m)
+void machine_reset(Machine *m)
 {
-    phys_set_a20(m->mem, true);
-    pic_reset(&m->pic);
-    pit_reset(&m->pit);
-    cmos_reset(&m->cmos);
-    dma_reset(&m->dma);
-    i8042_reset(&m->kbc);
-    for (int i = 0; i < 4; i++)
-        uart_reset(&m->uart[i]);
-    fdc_reset(&m->fdc);
-    ide_reset(&m->ide[0]);
-    ide_reset(&m->ide[1]);
-    if (m->has_vga)
-        vga_reset(&m->vga);
-    port92_reset(&m->port92);
-    nic_reset(&m->nics);
-    /* Every PCI function back to its power-on config space (PAM, PIRQ
-     * routes, ACPI registers through their reset hooks). */
-    pci_reset(&m->pci);
-    cpu_reset(m->cpu);
-    m->reset_requested = false;
+    devlist_reset_all(&m->devices);
 }
 
 void machine_list_slots(const Machine *m, FILE *out)
@@ -855,13 +838,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 void machine_destroy(Machine *m)
 {
     remote_detach_all(&m->io);     /* posted writes reach the port server */
-    /* Disks first: whatever the guest wrote reaches the image files. */
-    fdc_flush(&m->fdc);
-    fdc_close(&m->fdc);
-    ide_flush(&m->ide[0]);
-    ide_flush(&m->ide[1]);
-    ide_close(&m->ide[0]);
-    ide_close(&m->ide[1]);
+    /* Every component in reverse order of registration: the disks flush
+     * what the guest wrote to their image files. */
+    devlist_teardown_all(&m->devices);
     if (m->cpu)
         trace_teardown(m->cpu, &m->io);   /* the --trace file is complete */
     if (m->log)
@@ -871,14 +850,8 @@ void machine_destroy(Machine *m)
     chardev_close(&m->fwlog_out);
     for (int i = 0; i < 4; i++)
         chardev_close(&m->serial_out[i]);
-    fwcfg_free(&m->fwcfg);
-    nic_destroy(&m->nics);
     if (m->has_expect)
         expect_free(&m->expect);
-    if (m->has_vga) {
-        vga_pci_free(&m->vga_pci);
-        vga_free(&m->vga);
-    }
     gdb_stub_free(m->gdb);
     display_close(m->display);
     monitor_free(m->monitor);

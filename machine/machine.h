@@ -11,6 +11,7 @@
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
+#include "iodev/device.h"
 #include "iodev/dma.h"
 #include "iodev/expect.h"
 #include "iodev/fdc.h"
@@ -64,6 +65,7 @@ typedef struct Machine {
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
+    DeviceList devices;     /* every component: reset, teardown, info, snapshots */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */
@@ -87,6 +89,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal);
 bool machine_screendump(Machine *m, const char *path);
 /* Print the slot table (--list-slots). */
 void machine_list_slots(const Machine *m, FILE *out);
+/* Every component back to its power-on state (a reset line); RAM and
+ * the disks stay. */
+void machine_reset(Machine *m);
 /* Flush disks and close everything (safe after a failed init). */
 void machine_destroy(Machine *m);
 
