@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static bool snapshot_mode;
 
@@ -192,5 +193,76 @@ bool blockdev_flush(BlockDev *bd)
         return false;
     }
     bd->dirty = false;
+    return true;
+}
+
+/* ======== machine snapshots ======== */
+
+void blockdev_save_overlay(const BlockDev *bd, StateWriter *w)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; bd->overlay && i < bd->overlay_chunks; i++)
+        n += bd->overlay[i] != NULL;
+    state_put_u64(w, n);
+    for (uint64_t i = 0; bd->overlay && i < bd->overlay_chunks; i++) {
+        if (!bd->overlay[i])
+            continue;
+        state_put_u64(w, i);
+        state_put_bytes(w, bd->overlay[i], BLOCKDEV_CHUNK);
+    }
+}
+
+/* The overlay a snapshot carries replaces the current one; chunks the
+ * snapshot does not list read from the image again. */
+bool blockdev_load_overlay(BlockDev *bd, StateReader *r, char *err, size_t errlen)
+{
+    uint64_t n = state_get_u64(r);
+    if (!state_ok(r))
+        return true;   /* the caller reports the truncation */
+    if (n && !bd->overlay) {
+        snprintf(err, errlen, "snapshot: it carries written sectors of '%s', which is not "
+                              "under -snapshot here", bd->path);
+        return false;
+    }
+    if (n > bd->overlay_chunks) {
+        snprintf(err, errlen, "snapshot: overlay of '%s' has more chunks than the image",
+                 bd->path);
+        return false;
+    }
+    for (uint64_t i = 0; bd->overlay && i < bd->overlay_chunks; i++) {
+        free(bd->overlay[i]);
+        bd->overlay[i] = NULL;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t i = state_get_u64(r);
+        if (!state_ok(r))
+            return true;
+        if (i >= bd->overlay_chunks || bd->overlay[i]) {
+            snprintf(err, errlen, "snapshot: overlay chunk %llu of '%s' is out of range or twice",
+                     (unsigned long long)i, bd->path);
+            return false;
+        }
+        bd->overlay[i] = malloc(BLOCKDEV_CHUNK);
+        if (!bd->overlay[i]) {
+            snprintf(err, errlen, "snapshot: no memory for the overlay of '%s'", bd->path);
+            return false;
+        }
+        state_get_bytes(r, bd->overlay[i], BLOCKDEV_CHUNK);
+    }
+    return true;
+}
+
+bool blockdev_content_hash(BlockDev *bd, uint32_t *crc)
+{
+    uint8_t buf[1 << 16];
+    uLong c = crc32(0L, Z_NULL, 0);
+    for (uint64_t off = 0; off < bd->size;) {
+        size_t n = bd->size - off < sizeof buf ? (size_t)(bd->size - off) : sizeof buf;
+        if (!file_read(bd, off, buf, n))
+            return false;
+        c = crc32(c, buf, (uInt)n);
+        off += n;
+    }
+    *crc = (uint32_t)c;
     return true;
 }

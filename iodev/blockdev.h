@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iodev/devstate.h"
+
 typedef struct BlockDev {
     int fd;                 /* -1 when no image */
     char path[256];
@@ -48,5 +50,12 @@ bool blockdev_read(BlockDev *bd, uint64_t offset, void *buf, size_t len);
 bool blockdev_write(BlockDev *bd, uint64_t offset, const void *buf, size_t len);
 /* fsync if anything was written; false if the flush failed (reported). */
 bool blockdev_flush(BlockDev *bd);
+
+/* Machine snapshots (machine/snapshot.c): the -snapshot overlay's written
+ * chunks travel in the snapshot (none without -snapshot), and the image
+ * file itself is identified by its size and a CRC-32 of its contents. */
+void blockdev_save_overlay(const BlockDev *bd, StateWriter *w);
+bool blockdev_load_overlay(BlockDev *bd, StateReader *r, char *err, size_t errlen);
+bool blockdev_content_hash(BlockDev *bd, uint32_t *crc);
 
 #endif

@@ -85,9 +85,7 @@ RESET_ADAPTER(cmos_reset, Cmos)
 RESET_ADAPTER(dma_reset, Dma)
 RESET_ADAPTER(i8042_reset, I8042)
 RESET_ADAPTER(port92_reset, Port92)
-RESET_ADAPTER(uart_reset, Uart)
 RESET_ADAPTER(fdc_reset, Fdc)
-RESET_ADAPTER(ide_reset, IdeChannel)
 RESET_ADAPTER(vga_reset, Vga)
 RESET_ADAPTER(nic_reset, NicSet)
 RESET_ADAPTER(pci_reset, PciBus)
@@ -103,11 +101,6 @@ static void fdc_teardown(void *dev)
     fdc_close(dev);
 }
 
-static void ide_teardown(void *dev)
-{
-    ide_flush(dev);
-    ide_close(dev);
-}
 
 #define INTERIM(name, kind_, reset_, teardown_) \
     static const DeviceDesc name = { .kind = kind_, .version = 1, .reset = reset_, \
@@ -118,9 +111,7 @@ INTERIM(cmos_interim, "mc146818", cmos_reset_adapter, NULL);
 INTERIM(dma_interim, "i8237", dma_reset_adapter, NULL);
 INTERIM(kbc_interim, "i8042", i8042_reset_adapter, NULL);
 INTERIM(port92_interim, "port92", port92_reset_adapter, NULL);
-INTERIM(uart_interim, "uart", uart_reset_adapter, NULL);
 INTERIM(fdc_interim, "fdc", fdc_reset_adapter, fdc_teardown);
-INTERIM(ide_interim, "ide", ide_reset_adapter, ide_teardown);
 INTERIM(vga_interim, "vga", vga_reset_adapter, vga_free_adapter);
 INTERIM(vga_pci_interim, "vga-pci", NULL, vga_pci_free_adapter);
 INTERIM(nic_interim, "nics", nic_reset_adapter, nic_destroy_adapter);
@@ -149,13 +140,13 @@ static const ComponentSlot slots[] = {
     { "dma", &dma_interim, AT(dma), NULL },
     { "kbc", &kbc_interim, AT(kbc), NULL },
     { "port92", &port92_interim, AT(port92), NULL },
-    { "com1", &uart_interim, AT(uart[0]), NULL },
-    { "com2", &uart_interim, AT(uart[1]), NULL },
-    { "com3", &uart_interim, AT(uart[2]), NULL },
-    { "com4", &uart_interim, AT(uart[3]), NULL },
+    { "com1", &uart_desc, AT(uart[0]), NULL },
+    { "com2", &uart_desc, AT(uart[1]), NULL },
+    { "com3", &uart_desc, AT(uart[2]), NULL },
+    { "com4", &uart_desc, AT(uart[3]), NULL },
     { "fdc", &fdc_interim, AT(fdc), NULL },
-    { "ide0", &ide_interim, AT(ide[0]), NULL },
-    { "ide1", &ide_interim, AT(ide[1]), NULL },
+    { "ide0", &ide_desc, AT(ide[0]), NULL },
+    { "ide1", &ide_desc, AT(ide[1]), NULL },
     { "vga", &vga_interim, AT(vga), has_vga },
     { "vga-pci", &vga_pci_interim, AT(vga_pci), has_vga },
     { "nics", &nic_interim, AT(nics), NULL },
@@ -173,7 +164,8 @@ static bool add(Machine *m, const DeviceDesc *desc, void *dev, const char *name)
 
 bool machine_register_components(Machine *m)
 {
-    if (!add(m, &ram_desc, m->mem, "ram") || !add(m, &machine_desc, m, "machine"))
+    if (!add(m, &ram_desc, m->mem, "ram") || !add(m, &machine_desc, m, "machine") ||
+        !add(m, &disks_desc, m, "disks"))
         return false;
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         const ComponentSlot *s = &slots[i];

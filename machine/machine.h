@@ -30,6 +30,7 @@
 #include "iodev/vga_pci.h"
 #include "machine/clock.h"
 #include "machine/options.h"
+#include "machine/snapshot.h"
 
 typedef struct Machine {
     Options opt;
@@ -66,6 +67,7 @@ typedef struct Machine {
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
     DeviceList devices;     /* every component: reset, teardown, info, snapshots */
+    SnapshotHistory snapshots;  /* saved and loaded in this run (info snapshots) */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */
