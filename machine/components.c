@@ -79,12 +79,6 @@ static const DeviceDesc machine_desc = {
 
 #define RESET_ADAPTER(fn, T) \
     static void fn##_adapter(void *dev) { fn((T *)dev); }
-RESET_ADAPTER(pic_reset, PicPair)
-RESET_ADAPTER(pit_reset, Pit)
-RESET_ADAPTER(cmos_reset, Cmos)
-RESET_ADAPTER(dma_reset, Dma)
-RESET_ADAPTER(i8042_reset, I8042)
-RESET_ADAPTER(port92_reset, Port92)
 RESET_ADAPTER(fdc_reset, Fdc)
 RESET_ADAPTER(vga_reset, Vga)
 RESET_ADAPTER(nic_reset, NicSet)
@@ -105,12 +99,6 @@ static void fdc_teardown(void *dev)
 #define INTERIM(name, kind_, reset_, teardown_) \
     static const DeviceDesc name = { .kind = kind_, .version = 1, .reset = reset_, \
                                      .teardown = teardown_ }
-INTERIM(pic_interim, "i8259", pic_reset_adapter, NULL);
-INTERIM(pit_interim, "i8254", pit_reset_adapter, NULL);
-INTERIM(cmos_interim, "mc146818", cmos_reset_adapter, NULL);
-INTERIM(dma_interim, "i8237", dma_reset_adapter, NULL);
-INTERIM(kbc_interim, "i8042", i8042_reset_adapter, NULL);
-INTERIM(port92_interim, "port92", port92_reset_adapter, NULL);
 INTERIM(fdc_interim, "fdc", fdc_reset_adapter, fdc_teardown);
 INTERIM(vga_interim, "vga", vga_reset_adapter, vga_free_adapter);
 INTERIM(vga_pci_interim, "vga-pci", NULL, vga_pci_free_adapter);
@@ -134,12 +122,12 @@ static bool has_vga(const Machine *m) { return m->has_vga; }
 #define AT(member) offsetof(Machine, member)
 
 static const ComponentSlot slots[] = {
-    { "pic", &pic_interim, AT(pic), NULL },
-    { "pit", &pit_interim, AT(pit), NULL },
-    { "cmos", &cmos_interim, AT(cmos), NULL },
-    { "dma", &dma_interim, AT(dma), NULL },
-    { "kbc", &kbc_interim, AT(kbc), NULL },
-    { "port92", &port92_interim, AT(port92), NULL },
+    { "pic", &pic_desc, AT(pic), NULL },
+    { "pit", &pit_desc, AT(pit), NULL },
+    { "cmos", &cmos_desc, AT(cmos), NULL },
+    { "dma", &dma_desc, AT(dma), NULL },
+    { "kbc", &i8042_desc, AT(kbc), NULL },
+    { "port92", &port92_desc, AT(port92), NULL },
     { "com1", &uart_desc, AT(uart[0]), NULL },
     { "com2", &uart_desc, AT(uart[1]), NULL },
     { "com3", &uart_desc, AT(uart[2]), NULL },

@@ -420,6 +420,23 @@ static bool display_setup(Machine *m)
     return !err[0];
 }
 
+/* -loadvm FILE: the machine, fully built, takes the snapshot's state;
+ * --save-at points it has already passed are skipped. */
+static bool loadvm_setup(Machine *m)
+{
+    if (!m->opt.loadvm)
+        return true;
+    char err[400];
+    if (!snapshot_load(m, m->opt.loadvm, m->opt.loadvm_force, err, sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    while (m->next_save < m->opt.n_save_at &&
+           m->opt.save_at[m->next_save].icount <= m->cpu->icount)
+        m->next_save++;
+    return true;
+}
+
 bool machine_init(Machine *m, const Options *opt)
 {
     char err[256];
@@ -564,7 +581,8 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     cmos_setup(m);
-    return attach_remote_slots(m) && gdb_setup(m) && monitor_setup(m) && display_setup(m);
+    return attach_remote_slots(m) && loadvm_setup(m) && gdb_setup(m) && monitor_setup(m) &&
+           display_setup(m);
 }
 
 void machine_reset(Machine *m)
@@ -609,7 +627,31 @@ static uint64_t next_slice(Machine *m)
         if (left < n)
             n = left;
     }
+    /* --save-at: the slice ends exactly at the next save point. */
+    if (m->next_save < m->opt.n_save_at) {
+        uint64_t left = m->opt.save_at[m->next_save].icount - m->cpu->icount;
+        if (left < n)
+            n = left;
+    }
     return n;
+}
+
+/* --save-at points reached by the slice just run; false (reported) when a
+ * snapshot cannot be written. */
+static bool save_points(Machine *m)
+{
+    while (m->next_save < m->opt.n_save_at &&
+           m->opt.save_at[m->next_save].icount == m->cpu->icount) {
+        const char *path = m->opt.save_at[m->next_save++].path;
+        char err[400];
+        if (!snapshot_save(m, path, err, sizeof err)) {
+            fprintf(stderr, "kairo: %s\n", err);
+            return false;
+        }
+        fprintf(stderr, "kairo: snapshot %s saved at icount %llu\n", path,
+                (unsigned long long)m->cpu->icount);
+    }
+    return true;
 }
 
 /* A halted guest with interrupts on and nothing pending: it waits for a
@@ -744,6 +786,10 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         if (slice)
             cpu_run(cpu, slice);
         clock_run_timers(&m->clock);
+        if (m->next_save < m->opt.n_save_at && !save_points(m)) {
+            status = EXIT_ERROR;
+            break;
+        }
         if (m->debugexit.requested) {
             status = m->debugexit.status;
             break;
@@ -829,6 +875,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     if (m->opt.remote_stats)
         remote_print_stats(&m->io, stderr);
+    if (m->opt.state_hash)
+        fprintf(stderr, "kairo: state hash %016llx icount %llu\n",
+                (unsigned long long)machine_state_hash(m), (unsigned long long)cpu->icount);
     if (m->gdb)
         gdb_stub_report_exit(m->gdb, status);   /* gdb sees the exit status */
     monitor_report_exit(m->monitor, status);

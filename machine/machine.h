@@ -68,6 +68,7 @@ typedef struct Machine {
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
     DeviceList devices;     /* every component: reset, teardown, info, snapshots */
     SnapshotHistory snapshots;  /* saved and loaded in this run (info snapshots) */
+    int next_save;          /* the first --save-at point still ahead */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

@@ -380,6 +380,50 @@ static int opt_flight_recorder(Options *o, const OptionSpec *spec, const char *a
     return 0;
 }
 
+/* -loadvm FILE[,force=on] */
+static int opt_loadvm(Options *o, const OptionSpec *spec, const char *arg)
+{
+    (void)spec;
+    static char path[1024];
+    snprintf(path, sizeof path, "%s", arg);
+    char *comma = strrchr(path, ',');
+    if (comma && !strncmp(comma, ",force=", 7)) {
+        if (strcmp(comma + 7, "on") && strcmp(comma + 7, "off"))
+            return fail("bad -loadvm property '%s' (force=on|off)", comma + 1);
+        o->loadvm_force = !strcmp(comma + 7, "on");
+        *comma = 0;
+    }
+    if (!path[0])
+        return fail("-loadvm needs a file name: '%s'", arg);
+    o->loadvm = path;
+    return 0;
+}
+
+/* --save-at N:FILE, repeatable; kept sorted so the run loop looks only at
+ * the first one still ahead. */
+static int opt_save_at(Options *o, const OptionSpec *spec, const char *arg)
+{
+    (void)spec;
+    int cap = (int)(sizeof o->save_at / sizeof o->save_at[0]);
+    if (o->n_save_at == cap)
+        return fail("too many --save-at points at '%s' (at most 32)", arg);
+    const char *colon = strchr(arg, ':');
+    char num[32];
+    uint64_t n;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof num || !colon[1])
+        return fail("bad --save-at '%s' (N:FILE)", arg);
+    memcpy(num, arg, (size_t)(colon - arg));
+    num[colon - arg] = 0;
+    if (!parse_u64(num, &n) || !n)
+        return fail("bad --save-at instruction count in '%s'", arg);
+    int i = o->n_save_at++;
+    for (; i > 0 && o->save_at[i - 1].icount > n; i--)
+        o->save_at[i] = o->save_at[i - 1];
+    o->save_at[i].icount = n;
+    o->save_at[i].path = colon + 1;
+    return 0;
+}
+
 /* --help and --version stop parsing with status 1 (exit 0). */
 static int opt_help(Options *o, const OptionSpec *spec, const char *arg)
 {
@@ -503,6 +547,12 @@ static const OptionSpec option_table[] = {
       "print instructions, seconds and MIPS at exit" },
     { "--list-slots", NULL, NULL, G_RUN, set_flag, FIELD(list_slots),
       "print the device slots (name, ports, IRQs) and exit" },
+    { "-loadvm", NULL, "FILE[,force=on]", G_RUN, opt_loadvm, 0,
+      "start from a snapshot (force=on: even if a disk image changed)" },
+    { "--save-at", NULL, "N:FILE", G_RUN, opt_save_at, 0,
+      "save a snapshot when the instruction count is exactly N (repeatable)" },
+    { "--state-hash", NULL, NULL, G_RUN, set_flag, FIELD(state_hash),
+      "print one hash of RAM, CPU and x87 registers and the instruction count at exit" },
     /* Test harness */
     { "--expect", NULL, "TEXT", G_HARNESS, opt_expect_step, 0,
       "wait for TEXT on COM1 (in order with --send; C escapes)" },

@@ -66,6 +66,12 @@ typedef struct Options {
     const char *trace_filter;  /* --trace-filter */
     uint32_t flight_insns;     /* --flight-recorder N, 0 = off */
     const char *flight_dump_on; /* --flight-dump-on VEC[,VEC] */
+    /* Machine state (docs/SNAPSHOTS.md) */
+    const char *loadvm;        /* -loadvm FILE: start from this snapshot */
+    bool loadvm_force;         /* -loadvm FILE,force=on: accept changed images */
+    struct { uint64_t icount; const char *path; } save_at[32];   /* --save-at N:FILE */
+    int n_save_at;             /* sorted by icount */
+    bool state_hash;           /* --state-hash: print the state hash at exit */
 } Options;
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
