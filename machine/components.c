@@ -79,7 +79,6 @@ static const DeviceDesc machine_desc = {
 
 #define RESET_ADAPTER(fn, T) \
     static void fn##_adapter(void *dev) { fn((T *)dev); }
-RESET_ADAPTER(fdc_reset, Fdc)
 RESET_ADAPTER(vga_reset, Vga)
 RESET_ADAPTER(nic_reset, NicSet)
 RESET_ADAPTER(pci_reset, PciBus)
@@ -88,18 +87,10 @@ RESET_ADAPTER(vga_pci_free, VgaPci)
 RESET_ADAPTER(fwcfg_free, FwCfg)
 RESET_ADAPTER(nic_destroy, NicSet)
 
-/* Disks: whatever the guest wrote reaches the image files. */
-static void fdc_teardown(void *dev)
-{
-    fdc_flush(dev);
-    fdc_close(dev);
-}
-
 
 #define INTERIM(name, kind_, reset_, teardown_) \
     static const DeviceDesc name = { .kind = kind_, .version = 1, .reset = reset_, \
                                      .teardown = teardown_ }
-INTERIM(fdc_interim, "fdc", fdc_reset_adapter, fdc_teardown);
 INTERIM(vga_interim, "vga", vga_reset_adapter, vga_free_adapter);
 INTERIM(vga_pci_interim, "vga-pci", NULL, vga_pci_free_adapter);
 INTERIM(nic_interim, "nics", nic_reset_adapter, nic_destroy_adapter);
@@ -132,7 +123,7 @@ static const ComponentSlot slots[] = {
     { "com2", &uart_desc, AT(uart[1]), NULL },
     { "com3", &uart_desc, AT(uart[2]), NULL },
     { "com4", &uart_desc, AT(uart[3]), NULL },
-    { "fdc", &fdc_interim, AT(fdc), NULL },
+    { "fdc", &fdc_desc, AT(fdc), NULL },
     { "ide0", &ide_desc, AT(ide[0]), NULL },
     { "ide1", &ide_desc, AT(ide[1]), NULL },
     { "vga", &vga_interim, AT(vga), has_vga },

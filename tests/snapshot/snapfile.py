@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Read kairo snapshot files (docs/SNAPSHOTS.md) for the tests.
+
+  snapfile.py sections FILE        list the state sections and their sizes
+  snapfile.py diff FILE1 FILE2     name the sections whose contents differ
+  snapfile.py patch-version FILE OUT N
+                                   write FILE with format version N (and a
+                                   checksum that matches again), so that only
+                                   the version check can refuse it
+"""
+import struct
+import sys
+import zlib
+
+
+def frame(data):
+    if data[:8] != b"KAIROSNP":
+        raise SystemExit("not a kairo snapshot")
+    cfg_len = struct.unpack_from("<I", data, 12)[0]
+    pos = 16 + cfg_len
+    raw_len, z_len = struct.unpack_from("<QQ", data, pos)
+    return cfg_len, pos, raw_len, z_len
+
+
+def sections(data):
+    _, pos, raw_len, z_len = frame(data)
+    raw = zlib.decompress(data[pos + 16:pos + 16 + z_len])
+    assert len(raw) == raw_len
+    out, p = [], 0
+    while p < len(raw):
+        n = raw[p]
+        name = raw[p + 1:p + 1 + n].decode()
+        version, length = struct.unpack_from("<II", raw, p + 1 + n)
+        start = p + 1 + n + 8
+        out.append((name, version, raw[start:start + length]))
+        p = start + length
+    return out
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "sections":
+        for name, version, body in sections(open(sys.argv[2], "rb").read()):
+            print(f"{name:10} v{version} {len(body)} bytes")
+    elif cmd == "diff":
+        a = sections(open(sys.argv[2], "rb").read())
+        b = sections(open(sys.argv[3], "rb").read())
+        differ = [x[0] for x, y in zip(a, b) if x != y]
+        if len(a) != len(b):
+            differ.append("(section count)")
+        for (name, _, x), (_, _, y) in zip(a, b):
+            if x != y:
+                first = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), None)
+                print(f"{name}: differs (sizes {len(x)}, {len(y)}; first at byte {first})")
+        sys.exit(1 if differ else 0)
+    elif cmd == "patch-version":
+        data = bytearray(open(sys.argv[2], "rb").read())
+        struct.pack_into("<I", data, 8, int(sys.argv[4]))
+        struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])))
+        open(sys.argv[3], "wb").write(data)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
