@@ -79,10 +79,8 @@ static const DeviceDesc machine_desc = {
 
 #define RESET_ADAPTER(fn, T) \
     static void fn##_adapter(void *dev) { fn((T *)dev); }
-RESET_ADAPTER(vga_reset, Vga)
 RESET_ADAPTER(nic_reset, NicSet)
 RESET_ADAPTER(pci_reset, PciBus)
-RESET_ADAPTER(vga_free, Vga)
 RESET_ADAPTER(vga_pci_free, VgaPci)
 RESET_ADAPTER(fwcfg_free, FwCfg)
 RESET_ADAPTER(nic_destroy, NicSet)
@@ -91,7 +89,6 @@ RESET_ADAPTER(nic_destroy, NicSet)
 #define INTERIM(name, kind_, reset_, teardown_) \
     static const DeviceDesc name = { .kind = kind_, .version = 1, .reset = reset_, \
                                      .teardown = teardown_ }
-INTERIM(vga_interim, "vga", vga_reset_adapter, vga_free_adapter);
 INTERIM(vga_pci_interim, "vga-pci", NULL, vga_pci_free_adapter);
 INTERIM(nic_interim, "nics", nic_reset_adapter, nic_destroy_adapter);
 /* Every PCI function back to its power-on config space (PAM, PIRQ
@@ -126,7 +123,7 @@ static const ComponentSlot slots[] = {
     { "fdc", &fdc_desc, AT(fdc), NULL },
     { "ide0", &ide_desc, AT(ide[0]), NULL },
     { "ide1", &ide_desc, AT(ide[1]), NULL },
-    { "vga", &vga_interim, AT(vga), has_vga },
+    { "vga", &vga_desc, AT(vga), has_vga },
     { "vga-pci", &vga_pci_interim, AT(vga_pci), has_vga },
     { "nics", &nic_interim, AT(nics), NULL },
     { "pci", &pci_interim, AT(pci), NULL },

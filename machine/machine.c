@@ -420,8 +420,7 @@ static bool display_setup(Machine *m)
     return !err[0];
 }
 
-/* -loadvm FILE: the machine, fully built, takes the snapshot's state;
- * --save-at points it has already passed are skipped. */
+/* -loadvm FILE: the machine, fully built, takes the snapshot's state. */
 static bool loadvm_setup(Machine *m)
 {
     if (!m->opt.loadvm)
@@ -431,9 +430,6 @@ static bool loadvm_setup(Machine *m)
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
-    while (m->next_save < m->opt.n_save_at &&
-           m->opt.save_at[m->next_save].icount <= m->cpu->icount)
-        m->next_save++;
     return true;
 }
 

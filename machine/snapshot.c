@@ -591,6 +591,10 @@ bool snapshot_load(Machine *m, const char *path, bool force, char *err, size_t e
         return false;
     }
     history_add(&m->snapshots, path, m->cpu->icount, true);
+    /* --save-at points the loaded state has passed are not taken. */
+    while (m->next_save < m->opt.n_save_at &&
+           m->opt.save_at[m->next_save].icount <= m->cpu->icount)
+        m->next_save++;
     return true;
 }
 
