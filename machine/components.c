@@ -80,7 +80,6 @@ static const DeviceDesc machine_desc = {
 #define RESET_ADAPTER(fn, T) \
     static void fn##_adapter(void *dev) { fn((T *)dev); }
 RESET_ADAPTER(nic_reset, NicSet)
-RESET_ADAPTER(pci_reset, PciBus)
 RESET_ADAPTER(vga_pci_free, VgaPci)
 RESET_ADAPTER(fwcfg_free, FwCfg)
 RESET_ADAPTER(nic_destroy, NicSet)
@@ -91,9 +90,6 @@ RESET_ADAPTER(nic_destroy, NicSet)
                                      .teardown = teardown_ }
 INTERIM(vga_pci_interim, "vga-pci", NULL, vga_pci_free_adapter);
 INTERIM(nic_interim, "nics", nic_reset_adapter, nic_destroy_adapter);
-/* Every PCI function back to its power-on config space (PAM, PIRQ
- * routes, ACPI registers through their reset hooks). */
-INTERIM(pci_interim, "pci", pci_reset_adapter, NULL);
 INTERIM(fwcfg_interim, "fw_cfg", NULL, fwcfg_free_adapter);
 
 /* ======== the table ======== */
@@ -126,7 +122,9 @@ static const ComponentSlot slots[] = {
     { "vga", &vga_desc, AT(vga), has_vga },
     { "vga-pci", &vga_pci_interim, AT(vga_pci), has_vga },
     { "nics", &nic_interim, AT(nics), NULL },
-    { "pci", &pci_interim, AT(pci), NULL },
+    { "pci", &pci_desc, AT(pci), NULL },
+    { "i440fx", &i440fx_desc, AT(northbridge), NULL },
+    { "acpi", &acpi_pm_desc, AT(acpi), NULL },
     { "fwcfg", &fwcfg_interim, AT(fwcfg), NULL },
 };
 
