@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Snapshots against the uninterrupted run.
 
-  compare.py KAIRO WORKDIR END SEED COUNT [KAIRO OPTIONS...]
+  compare.py KAIRO WORKDIR LOW END SEED COUNT [KAIRO OPTIONS...]
 
 1. The uninterrupted run: --deterministic --max-insns END --state-hash,
    COM1 to a file, the text screen (--dump-text) and a screendump at the end.
-2. One run saves at COUNT instruction counts drawn from random.Random(SEED)
-   (printed, so a failure can be re-run); it must end like run 1.
+2. One run saves at COUNT instruction counts in [LOW, END) drawn from
+   random.Random(SEED) (printed, so a failure can be re-run); it must end
+   like run 1.
 3. Each snapshot is loaded in a fresh process (-loadvm) that runs to END:
    its final state hash, text screen and screendump must equal run 1's, and
    its serial output must be the tail of run 1's.
@@ -40,12 +41,12 @@ def run(kairo, args, tag, work):
 
 
 def main():
-    kairo, work, end, seed, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-        int(sys.argv[4]), int(sys.argv[5])
-    extra = sys.argv[6:]
+    kairo, work = sys.argv[1], sys.argv[2]
+    low, end, seed, count = (int(a) for a in sys.argv[3:7])
+    extra = sys.argv[7:]
     os.makedirs(work, exist_ok=True)
     rng = random.Random(seed)
-    points = sorted(rng.sample(range(end // 20, end), count))
+    points = sorted(rng.sample(range(low, end), count))
     print(f"seed {seed}: save points {points}")
     base = ["--max-insns", str(end)] + extra
 

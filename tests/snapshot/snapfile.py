@@ -7,6 +7,9 @@
                                    write FILE with format version N (and a
                                    checksum that matches again), so that only
                                    the version check can refuse it
+  snapfile.py patch-component FILE OUT NAME N
+                                   the same with component NAME's version N in
+                                   the configuration block
 """
 import struct
 import sys
@@ -56,6 +59,22 @@ def main():
     elif cmd == "patch-version":
         data = bytearray(open(sys.argv[2], "rb").read())
         struct.pack_into("<I", data, 8, int(sys.argv[4]))
+        struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])))
+        open(sys.argv[3], "wb").write(data)
+    elif cmd == "patch-component":
+        data = bytearray(open(sys.argv[2], "rb").read())
+        p = 16 + 1 + len("config") + 8 + 4 + 8 + 1
+        n = struct.unpack_from("<I", data, p)[0]
+        p += 4
+        for _ in range(n):
+            ln = struct.unpack_from("<H", data, p)[0]
+            name = data[p + 2:p + 2 + ln].decode()
+            p += 2 + ln
+            lk = struct.unpack_from("<H", data, p)[0]
+            p += 2 + lk
+            if name == sys.argv[4]:
+                struct.pack_into("<I", data, p, int(sys.argv[5]))
+            p += 4
         struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])))
         open(sys.argv[3], "wb").write(data)
     else:
