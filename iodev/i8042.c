@@ -40,11 +40,14 @@ static void log_once(const char *what, unsigned v)
     for (unsigned i = 0; i < n; i++)
         if (seen[i].what == what && seen[i].v == v)
             return;
-    if (n < 16) {
-        seen[n].what = what;
-        seen[n++].v = v;
-    }
-    fprintf(stderr, "kairo: i8042: %s 0x%02X (logged once)\n", what, v);
+    /* With the table full, stay quiet: a guest must not be able to flood
+     * the log. */
+    if (n == 16)
+        return;
+    seen[n].what = what;
+    seen[n++].v = v;
+    fprintf(stderr, "kairo: i8042: %s 0x%02X (logged once%s)\n", what, v,
+            n == 16 ? "; further ones are not logged" : "");
 }
 
 /* --- byte queues --- */

@@ -41,7 +41,7 @@ typedef struct PciDevice {
      * device moves its ports (pci_io_bar_moved) or its MMIO/host mapping. */
     void (*bar_changed)(struct PciDevice *d, int bar, uint32_t old_addr, uint32_t new_addr);
     /* Called after any config write (device-specific registers), and by
-     * pci_reset/pci_load with offset 0, size 256 to re-derive everything. */
+     * pci_reset and a state load with offset 0, size 256 to re-derive everything. */
     void (*config_written)(struct PciDevice *d, uint8_t offset, unsigned size);
     /* Called by pci_reset after the config space is back to power-on. */
     void (*reset)(struct PciDevice *d);
