@@ -72,25 +72,26 @@ static const DeviceDesc machine_desc = {
     .info = machine_info,
 };
 
-/* ======== devices without a descriptor of their own yet ========
- * Until each iodev/ device exports its <dev>_desc (branch devstate), these
- * give the registry their reset and teardown; they carry no state, so a
- * snapshot restores such a device to its reset state. */
+/* ======== host wiring: nothing to save, something to release ========
+ * The std-vga's PCI function keeps only its option ROM buffer (its config
+ * space is the PCI bus's state); the network backends are host sockets,
+ * not guest state (each card's chip is a "ne2kN" component of its own).
+ * They are in the list so that teardown stays one loop. */
 
-#define RESET_ADAPTER(fn, T) \
-    static void fn##_adapter(void *dev) { fn((T *)dev); }
-RESET_ADAPTER(nic_reset, NicSet)
-RESET_ADAPTER(vga_pci_free, VgaPci)
-RESET_ADAPTER(fwcfg_free, FwCfg)
-RESET_ADAPTER(nic_destroy, NicSet)
+static void vga_pci_teardown(void *dev)
+{
+    vga_pci_free(dev);
+}
 
+static void netdevs_teardown(void *dev)
+{
+    nic_destroy(dev);
+}
 
-#define INTERIM(name, kind_, reset_, teardown_) \
-    static const DeviceDesc name = { .kind = kind_, .version = 1, .reset = reset_, \
-                                     .teardown = teardown_ }
-INTERIM(vga_pci_interim, "vga-pci", NULL, vga_pci_free_adapter);
-INTERIM(nic_interim, "nics", nic_reset_adapter, nic_destroy_adapter);
-INTERIM(fwcfg_interim, "fw_cfg", NULL, fwcfg_free_adapter);
+static const DeviceDesc vga_pci_wiring = { .kind = "vga-pci-rom", .version = 1,
+                                           .teardown = vga_pci_teardown };
+static const DeviceDesc netdevs_wiring = { .kind = "netdevs", .version = 1,
+                                           .teardown = netdevs_teardown };
 
 /* ======== the table ======== */
 
@@ -102,6 +103,9 @@ typedef struct ComponentSlot {
 } ComponentSlot;
 
 static bool has_vga(const Machine *m) { return m->has_vga; }
+static bool has_debugcon(const Machine *m) { return m->opt.debugcon != NULL; }
+static bool has_fwlog(const Machine *m) { return m->opt.firmware_log != NULL; }
+static bool has_debugexit(const Machine *m) { return m->opt.debug_exit; }
 
 #define AT(member) offsetof(Machine, member)
 
@@ -120,12 +124,16 @@ static const ComponentSlot slots[] = {
     { "ide0", &ide_desc, AT(ide[0]), NULL },
     { "ide1", &ide_desc, AT(ide[1]), NULL },
     { "vga", &vga_desc, AT(vga), has_vga },
-    { "vga-pci", &vga_pci_interim, AT(vga_pci), has_vga },
-    { "nics", &nic_interim, AT(nics), NULL },
+    { "vga-pci", &vga_pci_wiring, AT(vga_pci), has_vga },
+
     { "pci", &pci_desc, AT(pci), NULL },
     { "i440fx", &i440fx_desc, AT(northbridge), NULL },
     { "acpi", &acpi_pm_desc, AT(acpi), NULL },
-    { "fwcfg", &fwcfg_interim, AT(fwcfg), NULL },
+    { "fwcfg", &fwcfg_desc, AT(fwcfg), NULL },
+    { "debugcon", &debugcon_desc, AT(debugcon), has_debugcon },
+    { "fwlog", &debugcon_desc, AT(fwlog), has_fwlog },
+    { "debugexit", &debugexit_desc, AT(debugexit), has_debugexit },
+    { "netdevs", &netdevs_wiring, AT(nics), NULL },
 };
 
 static bool add(Machine *m, const DeviceDesc *desc, void *dev, const char *name)
@@ -148,6 +156,15 @@ bool machine_register_components(Machine *m)
         if (!add(m, s->desc, (char *)m + s->offset, s->name))
             return false;
     }
+    /* Network cards: the chip behind each (the ISA and PCI wrappers hold
+     * configuration only; a PCI card's config space is the bus's). */
+    for (int i = 0; i < m->nics.n_cards; i++) {
+        NicCard *c = &m->nics.cards[i];
+        char name[16];
+        snprintf(name, sizeof name, "ne2k%d", i);
+        if (!add(m, &dp8390_desc, c->model == NIC_NE2K_ISA ? &c->isa.chip : &c->pci.chip, name))
+            return false;
+    }
     return add(m, &fpu_desc, m->cpu->fpu, "fpu") && add(m, &cpu_desc, m->cpu, "cpu");
 }
 
@@ -157,6 +174,6 @@ void machine_list_components(const Machine *m, FILE *out)
     for (int i = 0; i < m->devices.n; i++) {
         const DeviceInstance *d = &m->devices.items[i];
         fprintf(out, "%-10s %-10s %u%s\n", d->name, d->desc->kind, d->desc->version,
-                d->desc->fields || d->desc->save_extra ? "" : " (no state saved yet)");
+                d->desc->fields || d->desc->save_extra ? "" : " (no state)");
     }
 }

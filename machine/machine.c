@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -314,6 +315,28 @@ static bool attach_remote_slots(Machine *m)
     return true;
 }
 
+/* gdb's `monitor LINE`: one monitor command on a throw-away stream
+ * monitor (savevm, loadvm, info ... reach gdb users this way). */
+static size_t gdb_monitor_line(void *opaque, const char *line, char *out, size_t outlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return (size_t)snprintf(out, outlen, "out of memory\n");
+    Monitor *mon = monitor_new_stream(opaque, f);
+    if (mon)
+        monitor_execute(mon, line);
+    else
+        fprintf(f, "out of memory\n");
+    monitor_free(mon);
+    fclose(f);
+    size_t n = len < outlen ? len : outlen;
+    memcpy(out, buf, n);
+    free(buf);
+    return n;
+}
+
 /* -s / -gdb / -S: the stub listens now; with -S the first slice waits
  * for gdb to resume the guest. */
 static bool gdb_setup(Machine *m)
@@ -322,9 +345,12 @@ static bool gdb_setup(Machine *m)
         return true;
     char err[300];
     m->gdb = gdb_stub_new(m->opt.gdb, m->cpu, m->opt.start_stopped, err, sizeof err);
-    if (!m->gdb)
+    if (!m->gdb) {
         fprintf(stderr, "kairo: %s\n", err);
-    return m->gdb != NULL;
+        return false;
+    }
+    gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
+    return true;
 }
 
 /* -monitor: listening now; with -S (and no gdb to resume it) the guest
@@ -393,6 +419,22 @@ static bool console_setup(Machine *m)
     return true;
 }
 
+/* The window's Ctrl+Alt+F5 / Ctrl+Alt+F9: save to / load from one quick
+ * snapshot file in the current directory. */
+#define QUICK_SNAPSHOT "kairo-quick.snap"
+static void quick_snapshot(void *opaque, bool load)
+{
+    Machine *m = opaque;
+    char err[400];
+    bool ok = load ? snapshot_load(m, QUICK_SNAPSHOT, false, err, sizeof err)
+                   : snapshot_save(m, QUICK_SNAPSHOT, err, sizeof err);
+    if (ok)
+        fprintf(stderr, "kairo: quick %s %s at icount %llu\n", load ? "load from" : "save to",
+                QUICK_SNAPSHOT, (unsigned long long)m->cpu->icount);
+    else
+        fprintf(stderr, "kairo: quick %s: %s\n", load ? "load" : "save", err);
+}
+
 /* -display: the window, if one is wanted and can be had (-nographic and
  * --list-slots never want one). */
 static bool display_setup(Machine *m)
@@ -406,7 +448,8 @@ static bool display_setup(Machine *m)
     if (m->opt.nographic)
         return true;
     const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m,
-                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS };
+                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS,
+                                 quick_snapshot };
     char err[300];
     m->display = display_open(&m->opt.display_cfg, &src, err, sizeof err);
     if (!m->display && err[0])

@@ -61,5 +61,22 @@ refuse changed-image "fda.*changed since the snapshot" -loadvm "$tmp/good.snap"
 run forced --max-insns 31000000 -loadvm "$tmp/good.snap,force=on"
 if [ $? -eq 3 ]; then echo "ok   changed-image with force=on loads"; else
     echo "FAIL changed-image with force=on:"; cat "$tmp/forced.err"; fails=$((fails + 1)); fi
+# Seeded corruption behind a valid checksum: refused (status 1, one line)
+# or loaded and run on; never a crash. SNAP_FUZZ_ROUNDS for longer runs.
+rounds=${SNAP_FUZZ_ROUNDS:-40}
+crashed=0 refused=0 ran=0
+i=0
+while [ "$i" -lt "$rounds" ]; do
+    python3 "$snapfile" mangle "$tmp/good.snap" "$tmp/m.snap" "$i"
+    "$kairo" -display none -fda "$tmp/fd.img" --deterministic --max-insns 31000000 \
+        -loadvm "$tmp/m.snap,force=on" >/dev/null 2>"$tmp/m.err"
+    status=$?
+    if [ "$status" -ge 128 ] || { [ "$status" -eq 1 ] && [ "$(wc -l <"$tmp/m.err")" -ne 1 ]; }; then
+        echo "FAIL mangle seed $i: status $status"; cat "$tmp/m.err"; crashed=$((crashed + 1))
+    elif [ "$status" -eq 1 ]; then refused=$((refused + 1)); else ran=$((ran + 1)); fi
+    i=$((i + 1))
+done
+echo "mangled snapshots: $rounds rounds, $refused refused in one line, $ran loaded and ran, $crashed crashed"
+fails=$((fails + crashed))
 [ "$fails" -eq 0 ] || { echo "$fails failures"; exit 1; }
 echo "all bad snapshots refused"

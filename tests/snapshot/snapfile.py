@@ -10,6 +10,10 @@
   snapfile.py patch-component FILE OUT NAME N
                                    the same with component NAME's version N in
                                    the configuration block
+  snapfile.py mangle FILE OUT SEED  flip a few bytes of the state stream outside
+                                   the RAM pages (seeded), deflate it again and
+                                   fix the checksum: only the components' own
+                                   load checks stand between it and the machine
 """
 import struct
 import sys
@@ -61,6 +65,30 @@ def main():
         struct.pack_into("<I", data, 8, int(sys.argv[4]))
         struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])))
         open(sys.argv[3], "wb").write(data)
+    elif cmd == "mangle":
+        import random
+        data = open(sys.argv[2], "rb").read()
+        _, pos, raw_len, z_len = frame(data)
+        raw = bytearray(zlib.decompress(data[pos + 16:pos + 16 + z_len]))
+        rng = random.Random(int(sys.argv[4]))
+        # Section boundaries: skip "ram" (guest data) when choosing bytes.
+        spans, p = [], 0
+        while p < len(raw):
+            n = raw[p]
+            name = raw[p + 1:p + 1 + n].decode()
+            length = struct.unpack_from("<I", raw, p + 1 + n + 4)[0]
+            start = p + 1 + n + 8
+            if name != "ram":
+                spans.append((p, start + length))
+            p = start + length
+        for _ in range(rng.randint(1, 6)):
+            a, b = rng.choice(spans)
+            i = rng.randrange(a, b)
+            raw[i] = rng.choice([0, 0xFF, raw[i] ^ (1 << rng.randrange(8)), rng.randrange(256)])
+        z = zlib.compress(bytes(raw), 1)
+        out = bytearray(data[:pos]) + struct.pack("<QQ", len(raw), len(z)) + z
+        out += struct.pack("<I", zlib.crc32(bytes(out)))
+        open(sys.argv[3], "wb").write(out)
     elif cmd == "patch-component":
         data = bytearray(open(sys.argv[2], "rb").read())
         p = 16 + 1 + len("config") + 8 + 4 + 8 + 1
