@@ -5,7 +5,7 @@
  *     u32 format version      SNAPSHOT_FORMAT_VERSION
  *     u32 n, n bytes          the configuration: one devstate section "config"
  *     u64 raw length          of the components' state stream
- *     u64 n, n bytes          that stream, zlib-deflated
+ *     u64 n, n bytes          that stream, deflated in chunks (machine/snapzip.h)
  *     u32 CRC-32              of every byte before it */
 #include "machine/snapshot.h"
 
@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "machine/machine.h"
+#include "machine/snapzip.h"
 
 static const char MAGIC[8] = { 'K', 'A', 'I', 'R', 'O', 'S', 'N', 'P' };
 #define HEADER_BYTES (sizeof MAGIC + 4)
@@ -393,33 +394,32 @@ static bool write_all(FILE *f, const void *p, size_t n)
 static bool build_image(const StateWriter *cfg, const StateWriter *st, uint8_t **out,
                         size_t *len, char *err, size_t errlen)
 {
-    uLong bound = compressBound((uLong)st->len);
-    size_t cap = HEADER_BYTES + 4 + cfg->len + 16 + bound + 4;
-    uint8_t *buf = malloc(cap);
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+    if (!snapzip_deflate(st->buf, st->len, &z, &zlen)) {
+        snprintf(err, errlen, "snapshot: out of memory compressing the state");
+        return false;
+    }
+    size_t total = 16 + cfg->len + 16 + zlen + 4;
+    uint8_t *buf = malloc(total);
     if (!buf) {
+        free(z);
         snprintf(err, errlen, "snapshot: out of memory");
         return false;
     }
-    size_t pos = 0;
     memcpy(buf, MAGIC, sizeof MAGIC);
     put_le32(buf + 8, SNAPSHOT_FORMAT_VERSION);
     put_le32(buf + 12, (uint32_t)cfg->len);
-    pos = 16;
+    size_t pos = 16;
     memcpy(buf + pos, cfg->buf, cfg->len);
     pos += cfg->len;
     put_le32(buf + pos, (uint32_t)st->len);
     put_le32(buf + pos + 4, (uint32_t)((uint64_t)st->len >> 32));
-    uLongf clen = bound;
-    /* Level 1: most of a snapshot is RAM, and speed matters more than the
-     * last few percent of size. */
-    if (compress2(buf + pos + 16, &clen, st->buf, (uLong)st->len, 1) != Z_OK) {
-        free(buf);
-        snprintf(err, errlen, "snapshot: compression failed");
-        return false;
-    }
-    put_le32(buf + pos + 8, (uint32_t)clen);
-    put_le32(buf + pos + 12, (uint32_t)((uint64_t)clen >> 32));
-    pos += 16 + clen;
+    put_le32(buf + pos + 8, (uint32_t)zlen);
+    put_le32(buf + pos + 12, (uint32_t)((uint64_t)zlen >> 32));
+    memcpy(buf + pos + 16, z, zlen);
+    free(z);
+    pos += 16 + zlen;
     put_le32(buf + pos, (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), buf, pos));
     *out = buf;
     *len = pos + 4;
@@ -547,8 +547,7 @@ static uint8_t *inflate_stream(const uint8_t *z, uint64_t zlen, uint64_t raw_len
                  (unsigned long long)raw_len);
         return NULL;
     }
-    uLongf got = (uLongf)raw_len;
-    if (uncompress(raw, &got, z, (uLong)zlen) != Z_OK || got != raw_len) {
+    if (!snapzip_inflate(z, zlen, raw, raw_len)) {
         free(raw);
         snprintf(err, errlen, "snapshot: the state stream does not inflate");
         return NULL;

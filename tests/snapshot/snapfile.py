@@ -29,9 +29,28 @@ def frame(data):
     return cfg_len, pos, raw_len, z_len
 
 
+def inflate(z):
+    """The chunked container of machine/snapzip.h."""
+    n = struct.unpack_from("<I", z, 0)[0]
+    pos, out = 4 + 8 * n, b""
+    for i in range(n):
+        raw_len, z_len = struct.unpack_from("<II", z, 4 + 8 * i)
+        out += zlib.decompress(z[pos:pos + z_len])
+        pos += z_len
+    return out
+
+
+def deflate(raw, chunk=4 << 20):
+    parts = [zlib.compress(raw[i:i + chunk], 1) for i in range(0, len(raw), chunk)]
+    head = struct.pack("<I", len(parts))
+    for i, p in enumerate(parts):
+        head += struct.pack("<II", min(chunk, len(raw) - i * chunk), len(p))
+    return head + b"".join(parts)
+
+
 def sections(data):
     _, pos, raw_len, z_len = frame(data)
-    raw = zlib.decompress(data[pos + 16:pos + 16 + z_len])
+    raw = inflate(data[pos + 16:pos + 16 + z_len])
     assert len(raw) == raw_len
     out, p = [], 0
     while p < len(raw):
@@ -69,7 +88,7 @@ def main():
         import random
         data = open(sys.argv[2], "rb").read()
         _, pos, raw_len, z_len = frame(data)
-        raw = bytearray(zlib.decompress(data[pos + 16:pos + 16 + z_len]))
+        raw = bytearray(inflate(data[pos + 16:pos + 16 + z_len]))
         rng = random.Random(int(sys.argv[4]))
         # Section boundaries: skip "ram" (guest data) when choosing bytes.
         spans, p = [], 0
@@ -85,7 +104,7 @@ def main():
             a, b = rng.choice(spans)
             i = rng.randrange(a, b)
             raw[i] = rng.choice([0, 0xFF, raw[i] ^ (1 << rng.randrange(8)), rng.randrange(256)])
-        z = zlib.compress(bytes(raw), 1)
+        z = deflate(bytes(raw))
         out = bytearray(data[:pos]) + struct.pack("<QQ", len(raw), len(z)) + z
         out += struct.pack("<I", zlib.crc32(bytes(out)))
         open(sys.argv[3], "wb").write(out)
