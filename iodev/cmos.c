@@ -350,11 +350,20 @@ static const StateField cmos_fields[] = {
 
 /* Both timers came back at their saved deadlines (re-arming them from the
  * registers would move a periodic tick); drive IRQ 8 at its saved level. */
+/* Seconds a time base or offset may hold: 2^40 s is some 35,000 years,
+ * beyond any date the registers can be set to, and the sums stay far from
+ * overflow. */
+#define TIME_LIMIT (1ll << 40)
+
 static bool cmos_post_load(void *dev, char *err, size_t errlen)
 {
     Cmos *c = dev;
-    (void)err;
-    (void)errlen;
+    if (c->base_time < -TIME_LIMIT || c->base_time > TIME_LIMIT ||
+        c->set_offset < -TIME_LIMIT || c->set_offset > TIME_LIMIT) {
+        snprintf(err, errlen, "cmos: time base %lld / offset %lld s out of range",
+                 (long long)c->base_time, (long long)c->set_offset);
+        return false;
+    }
     irq_set(&c->irq, c->irq_level);
     return true;
 }

@@ -216,7 +216,8 @@ static void dma_info(void *dev, FILE *out)
     for (int n = 0; n < 8; n++) {
         const DmaController *c = &d->ctrl[n / 4];
         const DmaChannel *ch = &c->ch[n % 4];
-        fprintf(out, "channel %d: %s, mode %02X, page %02X address %04X count %04X (base %04X/%04X)\n",
+        fprintf(out,
+                "channel %d: %s, mode %02X, page %02X address %04X count %04X (base %04X/%04X)\n",
                 n, (c->mask >> (n % 4)) & 1 ? "masked" : "open", ch->mode, ch->page, ch->cur_addr,
                 ch->cur_count, ch->base_addr, ch->base_count);
     }

@@ -762,7 +762,8 @@ static bool fdc_load_extra(void *dev, StateReader *r, uint32_t version, char *er
             return true;   /* the caller reports the truncation */
         if (type != f->drive[i].cmos_type) {
             snprintf(err, errlen, "fdc drive %d: the snapshot has %s, this machine %s", i,
-                     type < 6 ? formats[type] : "an unknown format", formats[f->drive[i].cmos_type]);
+                     type < 6 ? formats[type] : "an unknown format",
+                     formats[f->drive[i].cmos_type]);
             return false;
         }
     }

@@ -272,8 +272,8 @@ static bool fwcfg_load_extra(void *dev, StateReader *r, uint32_t version, char *
     }
     int cur = find_key(fw, key);
     if (cur < 0 && key != FW_CFG_FILE_DIR) {
-        snprintf(err, errlen, "fw_cfg: the snapshot has item 0x%04X selected, this machine has none",
-                 key);
+        snprintf(err, errlen,
+                 "fw_cfg: the snapshot has item 0x%04X selected, this machine has none", key);
         return false;
     }
     fw->cur = cur >= 0 ? cur : -2;

@@ -157,7 +157,8 @@ static const char *const xfer_names[] = { "idle", "PIO in", "PIO out", "packet" 
 static void ide_info(void *dev, FILE *out)
 {
     const IdeChannel *ch = dev;
-    fprintf(out, "selected unit %d, devctl %02X, irq %s, bus master cmd %02X status %02X prd %08X\n",
+    fprintf(out,
+            "selected unit %d, devctl %02X, irq %s, bus master cmd %02X status %02X prd %08X\n",
             ch->cur, ch->devctl, ch->irq_level ? "pending" : "clear", ch->bm_cmd, ch->bm_status,
             ch->bm_prd);
     for (int i = 0; i < 2; i++) {

@@ -390,7 +390,8 @@ static bool pci_load_extra(void *dev, StateReader *r, uint32_t version, char *er
             break;
         PciDevice *d = bus->devs[devfn];
         if (!d || memcmp(config, d->config, 4) || level > 1) {
-            snprintf(err, errlen, "pci %02x.%u: the snapshot has %s%04x:%04x there, this machine %s",
+            snprintf(err, errlen,
+                     "pci %02x.%u: the snapshot has %s%04x:%04x there, this machine %s",
                      devfn >> 3, devfn & 7, level > 1 ? "a corrupt " : "",
                      config[0] | config[1] << 8, config[2] | config[3] << 8,
                      d ? d->name : "nothing");

@@ -336,8 +336,8 @@ static void dma_drive(void *d)
     uint8_t buf[4096];
     for (int i = 0; i < 300; i++) {
         unsigned r = rnd();
-        uint16_t port = (uint16_t)(r % 3 == 0 ? rnd() % 0x10 : r % 3 == 1 ? 0x80 + rnd() % 0x10
-                                                                              : 0xC0 + rnd() % 0x20);
+        static const uint16_t base[3] = { 0x00, 0x80, 0xC0 }, span[3] = { 0x10, 0x10, 0x20 };
+        uint16_t port = (uint16_t)(base[r % 3] + rnd() % span[r % 3]);
         if (rnd() & 1)
             dma_port_read(d, port, 1);
         else

@@ -244,6 +244,10 @@ Test(devstate_legacy, rtc_truncations_and_hostile_values)
     dh_check_truncations(&cmos_desc, "rtc", &w, fresh_cmos);
     dh_expect_refused(&cmos_desc, "rtc", &w, "index", 0, 0x80, 1, fresh_cmos());
     dh_expect_refused(&cmos_desc, "rtc", &w, "update", 0, 9, 1, fresh_cmos());
+    /* A time base whose sums would overflow (found by test_devstate_fuzz). */
+    dh_expect_refused(&cmos_desc, "rtc", &w, "base_time", 0, 0xA400000000000000ull, 8,
+                      fresh_cmos());
+    dh_expect_refused(&cmos_desc, "rtc", &w, "set_offset", 0, 1ull << 41, 8, fresh_cmos());
     state_writer_free(&w);
 }
 

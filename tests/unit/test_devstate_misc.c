@@ -79,7 +79,8 @@ Test(devstate_misc, fwcfg_selection_and_offset_survive)
     fresh_b();
     cr_assert(dh_load(&fwcfg_desc, &b, "fwcfg", w.buf, w.len, err, sizeof err), "%s", err);
     for (int i = 5; i < 80; i++)
-        cr_expect_eq(fwcfg_port_read(&a, 0x511, 1), fwcfg_port_read(&b, 0x511, 1), "dir byte %d", i);
+        cr_expect_eq(fwcfg_port_read(&a, 0x511, 1), fwcfg_port_read(&b, 0x511, 1), "dir byte %d",
+                     i);
     state_writer_free(&w);
 }
 

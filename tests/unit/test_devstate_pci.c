@@ -237,7 +237,8 @@ Test(devstate_pci, info_printers)
     i440fx_desc.info(&a.nb, f);
     acpi_pm_desc.info(&a.pm, f);
     fclose(f);
-    cr_expect(strstr(buf, "04.0 test") && strstr(buf, "bar1@c040") && strstr(buf, "PIRQD (asserted)"),
+    cr_expect(strstr(buf, "04.0 test") && strstr(buf, "bar1@c040") &&
+                  strstr(buf, "PIRQD (asserted)"),
               "%s", buf);
     cr_expect(strstr(buf, "PAM F0000: ro"), "%s", buf);
     cr_expect(strstr(buf, "PM block at 0600"), "%s", buf);
