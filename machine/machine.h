@@ -57,6 +57,7 @@ typedef struct Machine {
     FwCfg fwcfg;
     bool reset_requested;
     bool poweroff_requested;
+    bool shut_down;            /* -no-shutdown: powered off, waiting for a reset */
     FILE *log;              /* -D file */
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
