@@ -690,13 +690,19 @@ static void net_service(Machine *m)
 
 bool machine_screendump(Machine *m, const char *path)
 {
+    return machine_screendump_as(m, path, screendump_format_of(path));
+}
+
+bool machine_screendump_as(Machine *m, const char *path, int format)
+{
     if (!m->has_vga) {
         fprintf(stderr, "kairo: screendump: the machine has no display (-vga none)\n");
         return false;
     }
     const VgaFrame *f = vga_render(&m->vga);
     char err[300];
-    if (!screendump_png(path, f->pixels, f->width, f->height, err, sizeof err)) {
+    if (!screendump_write(path, (ScreendumpFormat)format, f->pixels, f->width, f->height, err,
+                          sizeof err)) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
