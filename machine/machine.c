@@ -1,5 +1,6 @@
 /* The machine: wiring the PC together, and the main loop. */
 #include "machine/machine.h"
+#include "debug/log.h"
 
 #include "bios/kernel_boot.h"
 #include "gui/screendump.h"
@@ -54,20 +55,23 @@ static bool machine_setup_log(Machine *m)
         }
         m->cpu->log_file = m->log;
     }
+    log_configure(0, m->log);   /* the once-only messages follow -D too */
     if (!items)
         return machine_setup_trace(m, 0);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", items);
     char *save = NULL;
-    unsigned trace_items = 0, bit;
+    unsigned trace_items = 0, bit, log_items = 0;
     for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
         if (!strcmp(it, "int")) {
             m->cpu->log_mask |= CPU_LOG_INT;
             trace_items |= TRACE_INT;
         } else if (!strcmp(it, "cpu_reset"))
             m->cpu->log_mask |= CPU_LOG_RESET;
-        else if (!strcmp(it, "unimp") || !strcmp(it, "guest_errors"))
-            m->cpu->log_mask |= CPU_LOG_UNIMP;
+        else if (!strcmp(it, "unimp"))
+            log_items |= LOG_UNIMP;
+        else if (!strcmp(it, "guest_errors"))
+            log_items |= LOG_GUEST_ERROR;
         else if ((bit = trace_item_bit(it)) != 0)
             trace_items |= bit;   /* exec, cpu, io, mmu: debug/trace.c */
         else {
@@ -76,6 +80,7 @@ static bool machine_setup_log(Machine *m)
             return false;
         }
     }
+    log_configure(log_items, m->log);
     return machine_setup_trace(m, trace_items);
 }
 
@@ -916,6 +921,7 @@ void machine_destroy(Machine *m)
     ide_close(&m->ide[1]);
     if (m->cpu)
         trace_teardown(m->cpu, &m->io);   /* the --trace file is complete */
+    log_configure(0, NULL);
     if (m->log)
         fclose(m->log);
     chardev_flush(&m->debugcon_out);
