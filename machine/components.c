@@ -125,7 +125,6 @@ static const ComponentSlot slots[] = {
     { "ide1", &ide_desc, AT(ide[1]), NULL },
     { "vga", &vga_desc, AT(vga), has_vga },
     { "vga-pci", &vga_pci_wiring, AT(vga_pci), has_vga },
-
     { "pci", &pci_desc, AT(pci), NULL },
     { "i440fx", &i440fx_desc, AT(northbridge), NULL },
     { "acpi", &acpi_pm_desc, AT(acpi), NULL },
@@ -156,13 +155,13 @@ bool machine_register_components(Machine *m)
         if (!add(m, s->desc, (char *)m + s->offset, s->name))
             return false;
     }
-    /* Network cards: the chip behind each (the ISA and PCI wrappers hold
-     * configuration only; a PCI card's config space is the bus's). */
+    /* Network cards, under their port slot's name (ne2k0...): the chip
+     * behind each (the ISA and PCI wrappers hold configuration only; a PCI
+     * card's config space is the bus's). */
     for (int i = 0; i < m->nics.n_cards; i++) {
         NicCard *c = &m->nics.cards[i];
-        char name[16];
-        snprintf(name, sizeof name, "ne2k%d", i);
-        if (!add(m, &dp8390_desc, c->model == NIC_NE2K_ISA ? &c->isa.chip : &c->pci.chip, name))
+        if (!add(m, &dp8390_desc, c->model == NIC_NE2K_ISA ? &c->isa.chip : &c->pci.chip,
+                 c->slot))
             return false;
     }
     return add(m, &fpu_desc, m->cpu->fpu, "fpu") && add(m, &cpu_desc, m->cpu, "cpu");
