@@ -12,6 +12,7 @@
 
 #include "iodev/remote/portd_backends.h"
 #include "iodev/remote/portd_config.h"
+#include "iodev/remote/portd_sandbox.h"
 #include "iodev/remote/proto.h"
 #include "iodev/remote/server.h"
 #include "iodev/remote/transport.h"
@@ -31,13 +32,23 @@ static void on_stats(int sig)
 
 static void usage(FILE *out)
 {
-    fputs("usage: kairo-portd -c CONFIG [--stats]\n"
+    fputs("usage: kairo-portd -c CONFIG [--user NAME] [--stats]\n"
           "       kairo-portd --genkey FILE\n"
           "Serves I/O port slots to kairo -remote clients.\n"
           "  -c, --config FILE  the configuration (below)\n"
+          "  --user NAME        the account to run as once the sockets, devices and ports\n"
+          "                     are open (default: nobody when started as root)\n"
+          "  --insecure-no-auth serve without a key: anyone on the link can drive the\n"
+          "                     slots; logged on every session\n"
           "  --stats            print counters at exit (also on SIGUSR1)\n"
           "  --genkey FILE      write a new random key (mode 0600) and exit\n"
-          "  -h, --help         this text\n\n",
+          "  -h, --help         this text\n\n"
+          "Security: a key is required (32 random bytes or 64 hex digits, mode 0600, owned\n"
+          "by the user; all-zero, low-entropy or text keys, other owners, group/world\n"
+          "access and non-regular files are refused). After opening its sockets, device\n"
+          "files and I/O ports kairo-portd drops privileges: setuid to --user (or\n"
+          "nobody), every capability dropped, no_new_privs, and a seccomp allowlist of\n"
+          "the system calls the serving loop makes (others fail with EPERM).\n\n",
           out);
     fputs(pd_config_help, out);
 }
@@ -75,13 +86,20 @@ typedef struct Portd {
     uint64_t icount, start;     /* device time: 1 "instruction" a host ns */
 } Portd;
 
-static bool load_key(const PdConfig *c, uint8_t key[RP_KEY_LEN])
+static bool load_key(const PdConfig *c, bool insecure, uint8_t key[RP_KEY_LEN])
 {
     char err[300];
     if (!c->key[0]) {
         memset(key, 0, RP_KEY_LEN);
-        fprintf(stderr, "kairo-portd: no key line: frames carry a MAC under a well-known key\n");
-        return true;
+        if (insecure)
+            return true;
+        fprintf(stderr, "kairo-portd: no key line in the configuration (--genkey FILE makes a "
+                        "key; --insecure-no-auth serves without)\n");
+        return false;
+    }
+    if (insecure) {
+        fprintf(stderr, "kairo-portd: --insecure-no-auth and a key line: choose one\n");
+        return false;
     }
     if (rp_load_key(c->key, key, err, sizeof err))
         return true;
@@ -177,8 +195,8 @@ static void run(Portd *pd, bool stats)
 
 int main(int argc, char **argv)
 {
-    const char *config = NULL;
-    bool stats = false;
+    const char *config = NULL, *user = NULL;
+    bool stats = false, insecure = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -187,6 +205,10 @@ int main(int argc, char **argv)
             config = argv[++i];
         } else if (!strcmp(argv[i], "--genkey") && i + 1 < argc) {
             return genkey(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+            user = argv[++i];
+        } else if (!strcmp(argv[i], "--insecure-no-auth")) {
+            insecure = true;
         } else if (!strcmp(argv[i], "--stats")) {
             stats = true;
         } else {
@@ -205,22 +227,28 @@ int main(int argc, char **argv)
         fprintf(stderr, "kairo-portd: %s\n", err);
         return 1;
     }
-    if (!rp_crypto_init() || !load_key(&pd.cfg, key))
+    if (!rp_crypto_init() || !load_key(&pd.cfg, insecure, key))
         return 1;
     rs_init(&pd.srv, key);
+    pd.srv.insecure = insecure;
     pd.start = rp_now_ns();
     clock_init(&pd.clock, 1000000000ull, &pd.icount);
     bool ok = open_listeners(&pd);
     for (int i = 0; ok && i < pd.cfg.n_slots; i++)
         ok = open_slot(&pd, &pd.cfg.slots[i], i);
+    char why[300], dropped[300];
+    if (ok && !pd_drop_privileges(user, true, why, sizeof why, dropped, sizeof dropped)) {
+        fprintf(stderr, "kairo-portd: %s\n", why);
+        ok = false;
+    }
     if (ok) {
         struct sigaction sa = { .sa_handler = on_stop };
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         sa.sa_handler = on_stats;
         sigaction(SIGUSR1, &sa, NULL);
-        fprintf(stderr, "kairo-portd: serving %d slot(s) on %d listener(s)\n", pd.cfg.n_slots,
-                pd.n_t);
+        fprintf(stderr, "kairo-portd: serving %d slot(s) on %d listener(s) as %s\n",
+                pd.cfg.n_slots, pd.n_t, dropped);
         run(&pd, stats);
     }
     for (int i = 0; i < pd.cfg.n_slots; i++)

@@ -11,8 +11,9 @@
 
 const char pd_config_help[] =
     "Configuration file (one directive a line, '#' starts a comment):\n"
-    "  key FILE                 pre-shared key: 32 bytes or 64 hex digits, mode 0600,\n"
-    "                           owned by the user running kairo-portd (--genkey FILE)\n"
+    "  key FILE                 pre-shared key (required unless --insecure-no-auth):\n"
+    "                           32 random bytes or 64 hex digits, mode 0600, owned by\n"
+    "                           the user running kairo-portd (--genkey FILE)\n"
     "  listen eth IFACE         raw 802.3 frames, EtherType 0x88B5, on an interface\n"
     "  listen udp HOST:PORT     UDP datagrams on an address\n"
     "  client MAC|IP            allow a client (a MAC for eth, an IP for udp); before\n"

@@ -82,6 +82,7 @@ typedef struct Spec {
     uint8_t peer_mac[6];
     bool have_peer;
     const char *key;
+    bool insecure;              /* insecure-no-auth: no key, said out loud */
     unsigned timeout_ms, loss, dup, reorder;
     uint64_t seed;
     char buf[512];
@@ -100,6 +101,10 @@ static bool parse_pct(const char *v, unsigned *out)
 static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
 {
     char *eq = strchr(kv, '=');
+    if (!strcmp(kv, "insecure-no-auth")) {
+        s->insecure = true;
+        return true;
+    }
     if (!eq) {
         snprintf(err, errlen, "-remote: bad option '%s'", kv);
         return false;
@@ -123,8 +128,8 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
     else if (!strcmp(kv, "seed"))
         s->seed = strtoull(v, &end, 0), ok = *v && !*end;
     else {
-        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, timeout, loss, dup, "
-                              "reorder, seed)", kv);
+        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, insecure-no-auth, timeout, "
+                              "loss, dup, reorder, seed)", kv);
         return false;
     }
     if (!ok)
@@ -166,12 +171,15 @@ static bool open_transport(RemoteProxy *p, const Spec *s, RpPeer *peer, char *er
 {
     memset(peer, 0, sizeof *peer);
     bool ok;
+    char why[300];
     if (s->eth) {
-        ok = rp_transport_open_eth(&p->t, s->where, err, errlen);
+        ok = rp_transport_open_eth(&p->t, s->where, why, sizeof why);
         memcpy(peer->mac, s->peer_mac, 6);
     } else {
-        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, err, errlen);
+        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, why, sizeof why);
     }
+    if (!ok)
+        snprintf(err, errlen, "-remote %s: %s", s->slot, why);
     if (ok && (s->loss || s->dup || s->reorder)) {
         rp_faults_init(&p->faults, s->loss, s->dup, s->reorder, s->seed);
         p->t.faults = &p->faults;
@@ -188,9 +196,14 @@ static bool load_key(const Spec *s, uint8_t key[RP_KEY_LEN], char *err, size_t e
         snprintf(err, errlen, "-remote %s: %s", s->slot, why);
         return false;
     }
+    if (!s->insecure) {
+        snprintf(err, errlen, "-remote %s: no key=FILE (kairo-portd --genkey FILE makes one; "
+                              "insecure-no-auth runs without)", s->slot);
+        return false;
+    }
     memset(key, 0, RP_KEY_LEN);
-    fprintf(stderr, "kairo: remote %s: no key=FILE: frames carry a MAC under a well-known key "
-                    "(anyone on the link can forge them)\n", s->slot);
+    fprintf(stderr, "kairo: remote %s: insecure-no-auth: anyone on the link can forge frames\n",
+            s->slot);
     return true;
 }
 

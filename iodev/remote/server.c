@@ -2,6 +2,7 @@
 #include "iodev/remote/server.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #define IRQ_RESEND_NS 2000000ull        /* 2 ms without an ack: send the state again */
@@ -225,6 +226,12 @@ static void open_session(RemoteServer *srv, RpTransport *t, const RpPeer *from,
     send_welcome(srv, t, from, ss->id, RP_STATUS_OK, hello->nonce, snonce, ss->welcome,
                  &ss->welcome_len);
     srv->st.sessions++;
+    if (srv->insecure) {
+        char who[80];
+        rp_peer_format(from, t->kind, who, sizeof who);
+        fprintf(stderr, "kairo-portd: session %016llx from %s on slot %s is NOT authenticated "
+                        "(--insecure-no-auth)\n", (unsigned long long)ss->id, who, slot->name);
+    }
 }
 
 static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t len,

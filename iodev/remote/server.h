@@ -91,6 +91,7 @@ struct RemoteServer {
     RsSession sessions[RS_MAX_SESSIONS];
     struct { RpPeer peer; int kind; int slot; uint64_t epoch; } epochs[RS_MAX_EPOCHS];
     int n_epochs;
+    bool insecure;              /* --insecure-no-auth: every session is logged */
     bool executing;             /* inside a batch: interrupt changes ride on the reply */
     RpOp ops[RS_MAX_OPS];       /* the batch being checked and run */
     RsStats st;
