@@ -84,6 +84,7 @@ typedef struct Spec {
     const char *key;
     bool insecure;              /* insecure-no-auth: no key, said out loud */
     unsigned timeout_ms, loss, dup, reorder;
+    long spin_us;               /* -1: the default */
     uint64_t seed;
     char buf[512];
 } Spec;
@@ -119,6 +120,8 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
         s->key = v;
     else if (!strcmp(kv, "timeout"))
         ok = (s->timeout_ms = (unsigned)strtoul(v, &end, 10)) > 0 && !*end;
+    else if (!strcmp(kv, "spin"))
+        ok = (s->spin_us = strtol(v, &end, 10)) >= 0 && s->spin_us <= 10000 && *v && !*end;
     else if (!strcmp(kv, "loss"))
         ok = parse_pct(v, &s->loss);
     else if (!strcmp(kv, "dup"))
@@ -129,7 +132,7 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
         s->seed = strtoull(v, &end, 0), ok = *v && !*end;
     else {
         snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, insecure-no-auth, timeout, "
-                              "loss, dup, reorder, seed)", kv);
+                              "spin, loss, dup, reorder, seed)", kv);
         return false;
     }
     if (!ok)
@@ -141,6 +144,7 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
 static bool parse_spec(Spec *s, const char *spec, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
+    s->spin_us = -1;
     snprintf(s->buf, sizeof s->buf, "%s", spec);
     char *eq = strchr(s->buf, '=');
     if (!eq || eq == s->buf || (size_t)(eq - s->buf) > RP_SLOT_NAME_LEN) {
@@ -250,6 +254,8 @@ bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup
         return false;
     }
     rc_init(&p->rc, &p->t, &peer, key, s.slot, s.timeout_ms);
+    if (s.spin_us >= 0)
+        p->rc.spin_max = (uint64_t)s.spin_us * 1000u;
     for (int i = 0; i < slot->n_irqs && i < RP_MAX_IRQS; i++)
         p->lines[i] = irq_line ? irq_line(irq_opaque, slot->irqs[i]) : NULL;
     rc_set_irq(&p->rc, proxy_irq, p, (unsigned)slot->n_irqs);
@@ -286,6 +292,10 @@ static void print_one(const RemoteClient *rc, FILE *out)
             (unsigned long long)(st->refused + st->offline_accesses), (unsigned long long)st->refused,
             (unsigned long long)st->offline_accesses, (unsigned long long)st->offline_events,
             (unsigned long long)drops);
+    fprintf(out, "kairo: remote %s: %llu port accesses issued, latency p99.9 %.1f us, "
+                 "%llu replies caught busy-polling\n",
+            rc->slot, (unsigned long long)st->issued,
+            (double)rc_latency_percentile(st, 99.9) / 1000.0, (unsigned long long)st->spin_hits);
     if (!drops)
         return;
     fprintf(out, "kairo: remote %s: dropped", rc->slot);
