@@ -13,6 +13,7 @@
 #include "iodev/remote/portd_backends.h"
 #include "iodev/remote/portd_config.h"
 #include "iodev/remote/portd_sandbox.h"
+#include "iodev/remote/portd_state.h"
 #include "iodev/remote/proto.h"
 #include "iodev/remote/server.h"
 #include "iodev/remote/transport.h"
@@ -84,7 +85,52 @@ typedef struct Portd {
     PdDevice *dev[RS_MAX_SLOTS];
     Clock clock;
     uint64_t icount, start;     /* device time: 1 "instruction" a host ns */
+    PdState state;
+    bool have_state;
 } Portd;
+
+/* Before every reply: what was acknowledged reaches the files, then the
+ * state record (see server.h's commit). */
+static void commit(void *opaque)
+{
+    Portd *pd = opaque;
+    for (int i = 0; i < pd->cfg.n_slots; i++)
+        pd_device_commit_output(pd->dev[i], pd->cfg.state_fsync);
+    if (pd->have_state)
+        pd_state_commit(&pd->state, &pd->srv, pd->t, pd->dev, rp_now_ns() - pd->start);
+}
+
+/* Open the state file and continue from its newest record, if any. */
+static bool resume(Portd *pd)
+{
+    char err[400];
+    if (!pd->cfg.state[0])
+        return true;
+    if (!pd_state_open(&pd->state, pd->cfg.state, pd->cfg.state_fsync, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        return false;
+    }
+    pd->have_state = true;
+    uint64_t device_ns = 0;
+    int r = pd_state_resume(&pd->state, &pd->srv, pd->t, pd->n_t, pd->dev, &device_ns, err,
+                            sizeof err);
+    if (r < 0) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        return false;
+    }
+    if (r > 0) {
+        /* Device time goes on from where it stopped: the timers restored
+         * with the devices hold deadlines in it. */
+        pd->start = rp_now_ns() - device_ns;
+        pd->icount = device_ns;
+        int n = 0;
+        for (int i = 0; i < RS_MAX_SESSIONS; i++)
+            n += pd->srv.sessions[i].active;
+        fprintf(stderr, "kairo-portd: resumed from %s (record %llu, %d session(s))\n",
+                pd->cfg.state, (unsigned long long)pd->state.gen, n);
+    }
+    return true;
+}
 
 static bool load_key(const PdConfig *c, bool insecure, uint8_t key[RP_KEY_LEN])
 {
@@ -236,6 +282,9 @@ int main(int argc, char **argv)
     bool ok = open_listeners(&pd);
     for (int i = 0; ok && i < pd.cfg.n_slots; i++)
         ok = open_slot(&pd, &pd.cfg.slots[i], i);
+    ok = ok && resume(&pd);
+    pd.srv.commit = commit;
+    pd.srv.commit_opaque = &pd;
     char why[300], dropped[300];
     if (ok && !pd_drop_privileges(user, true, why, sizeof why, dropped, sizeof dropped)) {
         fprintf(stderr, "kairo-portd: %s\n", why);
@@ -258,5 +307,7 @@ int main(int argc, char **argv)
         }
     for (int i = 0; i < pd.n_t; i++)
         rp_transport_close(&pd.t[i]);
+    if (pd.have_state)
+        pd_state_close(&pd.state);
     return ok ? 0 : 1;
 }
