@@ -38,4 +38,11 @@ void remote_detach_all(PortBus *bus);
  * a CPU (NULL if the slot is not remote). */
 struct RemoteClient *remote_client_of(PortBus *bus, const char *slot);
 
+/* A remote slot's session in a machine snapshot (proxy_state.c): register
+ * remote_client_of(bus, slot) with this descriptor. Saving sends posted
+ * writes first; loading into a fresh process adopts the saved session,
+ * into the one that saved it keeps the live session (it is ahead). */
+struct DeviceDesc;
+extern const struct DeviceDesc remote_proxy_desc;
+
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iodev/device.h"
 #include "iodev/remote/client.h"
 #include "iodev/remote/proxy.h"
 #include "iodev/remote/server.h"
@@ -383,6 +384,42 @@ Test(remote_engine, duplicate_welcome_not_a_mac_failure, .fini = teardown)
         cr_assert_eq(rc_read(&rc, 0, 1), i);
     cr_assert_eq(rc.st.drops[RP_DROP_MAC], 0);
     cr_assert_gt(rc.st.duplicate_welcomes, 0);
+}
+
+/* A snapshot carries the session: a fresh client loading it continues the
+ * same server session (no new HELLO), posted writes were sent before the
+ * save, and the next read gets the next value. */
+Test(remote_engine, snapshot_carries_the_session, .fini = teardown)
+{
+    start_server(true, false);
+    open_client(psk, false);
+    cr_assert(rc_connect(&rc, 3000));
+    cr_assert_eq(rc_read(&rc, 0, 1), 0);
+    rc_write(&rc, 1, 4, 0xAB);                  /* posted: the save sends it */
+    DeviceInstance in = { &remote_proxy_desc, &rc, "dev-remote" };
+    StateWriter w;
+    state_writer_init(&w);
+    device_save(&in, &w);
+    cr_assert_not(w.failed);
+    cr_assert_eq(mock.n_log, 1, "the posted write was not sent before the save");
+    static RemoteClient fresh;
+    rc_init(&fresh, &cli_t, &rc.peer, psk, "dev", 400);
+    fresh.quiet = true;
+    DeviceInstance in2 = { &remote_proxy_desc, &fresh, "dev-remote" };
+    StateReader r;
+    char why[200];
+    state_reader_init(&r, w.buf, w.len);
+    cr_assert(device_load(&in2, &r, why, sizeof why), "%s", why);
+    cr_assert(fresh.online);
+    cr_assert_eq(fresh.session, rc.session);
+    cr_assert_eq(rc_read(&fresh, 0, 1), 1);
+    stop_server();
+    cr_assert_eq(srv.st.sessions, 1, "loading the snapshot opened a new session");
+    cr_assert_eq(mock.counter, 2);
+    /* A truncated section is a clean error. */
+    state_reader_init(&r, w.buf, w.len - 9);
+    cr_assert_not(device_load(&in2, &r, why, sizeof why));
+    state_writer_free(&w);
 }
 
 /* --- refusals: counted, and nothing executed --- */
