@@ -41,6 +41,9 @@ static void usage(FILE *out)
           "                     are open (default: nobody when started as root)\n"
           "  --insecure-no-auth serve without a key: anyone on the link can drive the\n"
           "                     slots; logged on every session\n"
+          "  --spin US          after serving a frame, busy-poll this long for the next\n"
+          "                     before sleeping (default 0 = never: on a host without an\n"
+          "                     idle CPU the spinning competes with the client)\n"
           "  --stats            print counters at exit (also on SIGUSR1)\n"
           "  --genkey FILE      write a new random key (mode 0600) and exit\n"
           "  -h, --help         this text\n\n"
@@ -217,7 +220,26 @@ static void advance_devices(Portd *pd)
     clock_run_timers(&pd->clock);
 }
 
-static void run(Portd *pd, bool stats)
+/* After a request the next one usually follows within a round trip (a
+ * driver polling a status register): look for it for up to spin_ns
+ * before sleeping in poll(), whose wake-up costs more than the trip. */
+static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
+{
+    uint64_t until = rp_now_ns() + spin_ns;
+    do {
+        for (int i = 0; i < pd->n_t; i++) {
+            struct pollfd p = { .fd = pd->t[i].fd, .events = POLLIN };
+            if (poll(&p, 1, 0) == 1) {
+                advance_devices(pd);
+                serve_frames(pd, &pd->t[i]);
+                return true;
+            }
+        }
+    } while (rp_now_ns() < until);
+    return false;
+}
+
+static void run(Portd *pd, bool stats, uint64_t spin_ns)
 {
     struct pollfd fds[PD_MAX_LISTEN];
     for (int i = 0; i < pd->n_t; i++)
@@ -225,9 +247,14 @@ static void run(Portd *pd, bool stats)
     while (!stop_signal) {
         poll(fds, (nfds_t)pd->n_t, 1);
         advance_devices(pd);
+        bool served = false;
         for (int i = 0; i < pd->n_t; i++)
-            if (fds[i].revents & POLLIN)
+            if (fds[i].revents & POLLIN) {
                 serve_frames(pd, &pd->t[i]);
+                served = true;
+            }
+        while (served && spin_ns && !stop_signal)
+            served = spin_for_frames(pd, spin_ns);
         advance_devices(pd);
         rs_tick(&pd->srv, rp_now_ns());
         if (stats_signal) {
@@ -243,6 +270,7 @@ int main(int argc, char **argv)
 {
     const char *config = NULL, *user = NULL;
     bool stats = false, insecure = false;
+    unsigned long spin_us = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -253,6 +281,13 @@ int main(int argc, char **argv)
             return genkey(argv[i + 1]);
         } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
             user = argv[++i];
+        } else if (!strcmp(argv[i], "--spin") && i + 1 < argc) {
+            char *end;
+            spin_us = strtoul(argv[++i], &end, 10);
+            if (*end || !argv[i][0] || spin_us > 10000) {
+                fprintf(stderr, "kairo-portd: --spin wants microseconds 0-10000\n");
+                return 1;
+            }
         } else if (!strcmp(argv[i], "--insecure-no-auth")) {
             insecure = true;
         } else if (!strcmp(argv[i], "--stats")) {
@@ -298,7 +333,7 @@ int main(int argc, char **argv)
         sigaction(SIGUSR1, &sa, NULL);
         fprintf(stderr, "kairo-portd: serving %d slot(s) on %d listener(s) as %s\n",
                 pd.cfg.n_slots, pd.n_t, dropped);
-        run(&pd, stats);
+        run(&pd, stats, spin_us * 1000ull);
     }
     for (int i = 0; i < pd.cfg.n_slots; i++)
         if (pd.dev[i]) {
