@@ -84,6 +84,7 @@ static const TableSlice tables[] = {
     { mon_mem_commands, &mon_mem_count },
     { mon_info_commands, &mon_info_count },
     { mon_state_commands, &mon_state_count },
+    { mon_hmp_commands, &mon_hmp_count },
 };
 
 /* Split a line into words; "x/4x" is "x" "/4x", as gdb users type it. */

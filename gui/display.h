@@ -36,6 +36,7 @@ typedef struct DisplayConfig {
     DisplayKind kind;
     DisplayScale scale;
     bool full_screen;
+    const char *title;      /* -name: the window's title starts with it (NULL: none) */
 } DisplayConfig;
 
 /* Counters the title reads once a second (never written by the display). */

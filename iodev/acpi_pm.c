@@ -1,5 +1,6 @@
 /* PIIX4 ACPI power management (see acpi_pm.h). */
 #include "iodev/acpi_pm.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,16 +37,11 @@
 #define CFG_SMBBA    0x90
 #define CFG_SMBHSTCFG 0xD2
 
-static void log_once(unsigned *seen, unsigned bit, const char *fmt, unsigned v)
+/* -d unimp (debug/log.h): what the PIIX4 does that is not modelled. */
+static void log_unimp(const char *what, unsigned v)
 {
-    if (*seen & bit)
-        return;
-    *seen |= bit;
-    fprintf(stderr, "kairo: acpi: ");
-    fprintf(stderr, fmt, v);
-    fprintf(stderr, " (logged once)\n");
+    log_event(LOG_UNIMP, "acpi", what, v, NULL);
 }
-static unsigned logged;
 
 /* --- the PM timer --- */
 
@@ -122,8 +118,7 @@ static void sleep_request(AcpiPm *pm, unsigned slp_typ)
             pm->poweroff(pm->opaque);
         return;
     }
-    log_once(&logged, 1, "sleep type %u (suspend to RAM) is not modelled; the guest keeps "
-                         "running", slp_typ);
+    log_unimp("sleep type (suspend to RAM) not modelled, the guest keeps running:", slp_typ);
     pm->pm1_sts |= PM1_WAK_STS;
 }
 
@@ -182,7 +177,7 @@ static void pm_write_byte(AcpiPm *pm, unsigned off, uint8_t v)
          * here, so they are storage; the first write is worth a note. */
         if (off >= 0x10 && off < 0x10 + ACPI_PM_STORAGE) {
             pm->storage[off - 0x10] = v;
-            log_once(&logged, 2, "PM register at PMBASE+0x%02X is storage only (no SMM)", off);
+            log_unimp("PM register is storage only (no SMM) at PMBASE +", off);
         }
         break;
     }
@@ -258,8 +253,7 @@ static void apm_write(void *opaque, uint16_t port, unsigned size, uint32_t value
     /* Without SMM the chip is in ACPI mode from reset (SCI_EN set), as
      * QEMU's PIIX4 with SMM off: enable/disable have nothing to switch. */
     if (pm->apmc != APM_ACPI_ENABLE && pm->apmc != APM_ACPI_DISABLE)
-        log_once(&logged, 4, "APM command 0x%02X would raise an SMI; there is no SMM",
-                 pm->apmc);
+        log_unimp("no SMM for the SMI of APM command", pm->apmc);
 }
 
 /* --- SMBus host controller, with nothing on the bus --- */
@@ -291,8 +285,8 @@ static void smb_write(void *opaque, uint16_t port, unsigned size, uint32_t value
         if (off == SMB_HSTCNT && (b & SMB_CNT_START)) {
             /* No slave answers its address: the transaction ends at once
              * with a device error, as on a real bus with nothing on it. */
-            log_once(&logged, 8, "SMBus transaction to address 0x%02X: no devices on the bus",
-                     pm->smb[4] >> 1);
+            log_event(LOG_GUEST_ERROR, "acpi", "SMBus transaction to an absent device at address",
+                      pm->smb[4] >> 1, NULL);
             pm->smb[SMB_HSTSTS] |= SMB_STS_DEV_ERR;
         }
     }

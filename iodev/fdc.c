@@ -5,6 +5,7 @@
  * instruction, like a very fast drive. Data moves by DMA (channel 2) or,
  * in non-DMA mode, through the FIFO a byte at a time. */
 #include "iodev/fdc.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,15 +38,7 @@
 
 static void fdc_log_once(const char *what, unsigned detail)
 {
-    static unsigned seen[32];
-    static unsigned n;
-    unsigned key = ((unsigned)(what[0] & 0x7F) << 24) ^ detail;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i] == key)
-            return;
-    if (n < 32)
-        seen[n++] = key;
-    fprintf(stderr, "kairo: fdc: %s 0x%X (logged once)\n", what, detail);
+    log_event(LOG_UNIMP, "fdc", what, detail, NULL);
 }
 
 static void update_irq(Fdc *f, bool level)

@@ -1,5 +1,6 @@
 /* i440FX host bridge and PIIX3 ISA/IDE functions (see i440fx.h). */
 #include "iodev/i440fx.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,12 +46,7 @@ static void pam_apply(I440fx *nb, int index, uint8_t attr)
         /* Write-only would need reads from the ROM and writes to RAM on the
          * same page, which the page map cannot express; firmware copies
          * itself with read/write enabled, so this is only a fallback. */
-        static bool logged;
-        if (!logged) {
-            logged = true;
-            fprintf(stderr, "kairo: i440fx: PAM write-only is modelled as read/write "
-                            "(logged once)\n");
-        }
+        log_note(LOG_UNIMP, "i440fx", "PAM write-only is modelled as read/write");
     }
     if (attr != PAM_OFF) {
         phys_map_ram(nb->mem, start, start, len, attr != PAM_RO);

@@ -5,6 +5,7 @@
  * byte at a time into its output buffer when the guest has read the last
  * one, translating keyboard bytes to set 1 on the way if asked to. */
 #include "iodev/i8042.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,21 +34,15 @@
 #define RESEND   0xFE
 #define BAT_OK   0xAA
 
-static void log_once(const char *what, unsigned v)
+/* -d unimp / guest_errors (debug/log.h) */
+static void log_unimp(const char *what, unsigned v)
 {
-    static struct { const char *what; unsigned v; } seen[16];
-    static unsigned n;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i].what == what && seen[i].v == v)
-            return;
-    /* With the table full, stay quiet: a guest must not be able to flood
-     * the log. */
-    if (n == 16)
-        return;
-    seen[n].what = what;
-    seen[n++].v = v;
-    fprintf(stderr, "kairo: i8042: %s 0x%02X (logged once%s)\n", what, v,
-            n == 16 ? "; further ones are not logged" : "");
+    log_event(LOG_UNIMP, "i8042", what, v, NULL);
+}
+
+static void log_guest_error(const char *what, unsigned v)
+{
+    log_event(LOG_GUEST_ERROR, "i8042", what, v, NULL);
 }
 
 /* --- byte queues --- */
@@ -198,7 +193,7 @@ static unsigned key_bytes(const Ps2Keyboard *kb, uint16_t key, bool down, uint8_
     if (kb->scancode_set == 3) {
         uint8_t c = set3_code(key);
         if (!c) {
-            log_once("no set-3 code for key", key & 0xFF);
+            log_unimp("no set-3 code for key", key & 0xFF);
             return 0;
         }
         unsigned n = 0;
@@ -349,7 +344,7 @@ void i8042_key_event(I8042 *k, uint16_t key, bool down)
         if (k->clock)
             timer_mod(&k->typematic, clock_ns(k->clock) + typematic_delay_ns(kb->typematic));
         else
-            log_once("typematic repeat needs a clock; key", key & 0xFF);
+            log_unimp("typematic repeat needs a clock; key", key & 0xFF);
     } else if (!down && key == kb->repeat_key) {
         typematic_stop(k);
     }
@@ -380,7 +375,7 @@ void i8042_key(I8042 *k, uint8_t code)
         return;   /* the fake shifts around Print Screen: the key adds its own */
     uint8_t s2 = set2_of_set1(make);
     if (!s2) {
-        log_once("no set-2 code for set-1 key", code);
+        log_unimp("no set-2 code for set-1 key", code);
         return;
     }
     i8042_key_event(k, (uint16_t)(s2 | (ext ? PS2_KEY_E0 : 0)), !(code & 0x80));
@@ -479,7 +474,7 @@ static void kbd_command(I8042 *k, uint8_t v)
     case 0xFB: case 0xFC: case 0xFD:
         /* Set 3 per-key make/break/typematic types: every key here keeps
          * make, break and repeat. */
-        log_once("set-3 key type command accepted, not modelled:", v);
+        log_unimp("set-3 key type command accepted, not modelled:", v);
         if (v >= 0xFB)
             kb->expecting = v;   /* a list of keys follows */
         kbd_reply(k, ACK);
@@ -496,7 +491,7 @@ static void kbd_command(I8042 *k, uint8_t v)
         kbd_reply(k, BAT_OK);   /* basic assurance test passed */
         break;
     default:
-        log_once("unknown keyboard command", v);
+        log_guest_error("unknown keyboard command", v);
         kbd_reply(k, RESEND);
         break;
     }
@@ -646,7 +641,7 @@ static void mouse_command(I8042 *k, uint8_t v)
         mouse_reply(k, 0x00);   /* device ID */
         break;
     default:
-        log_once("unknown mouse command", v);
+        log_guest_error("unknown mouse command", v);
         mouse_reply(k, RESEND);
         break;
     }
@@ -728,7 +723,7 @@ static void controller_command(I8042 *k, uint8_t v)
             if (!(v & 1) && k->hooks.reset)
                 k->hooks.reset(k->hooks.opaque);
         } else {
-            log_once("unknown controller command", v);
+            log_guest_error("unknown controller command", v);
         }
         break;
     }

@@ -5,6 +5,7 @@
  * when the command write returns, and a DMA transfer happens when both the
  * command and the bus-master start bit have been given. */
 #include "iodev/ide.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,16 +14,7 @@
 
 static void ide_log_once(const char *what, unsigned detail)
 {
-    static unsigned seen[32];
-    static unsigned n;
-    unsigned key = ((unsigned)(uint8_t)what[0] << 24) ^ ((unsigned)(uint8_t)what[1] << 16) ^
-                   detail;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i] == key)
-            return;
-    if (n < 32)
-        seen[n++] = key;
-    fprintf(stderr, "kairo: ide: %s 0x%X (logged once)\n", what, detail);
+    log_event(LOG_UNIMP, "ide", what, detail, NULL);
 }
 
 /* --- interrupt line --- */
@@ -407,7 +399,8 @@ static void ata_dma_run(IdeChannel *ch, IdeDevice *d)
     if (d->remaining) {
         /* The PRD table ended before the transfer: the controller stops
          * with an error, and the drive aborts the command. */
-        ide_log_once("DMA PRD table shorter than the transfer", d->remaining);
+        log_event(LOG_GUEST_ERROR, "ide", "DMA PRD table shorter than the transfer by",
+                  d->remaining, NULL);
         bm_finish(ch, true);
         ata_media_error(ch, d, ERR_ABRT);
         return;

@@ -5,6 +5,7 @@
  * so chain-4 (mode 13h) addresses and VBE linear modes are plain byte
  * offsets, and a planar access touches one 32-bit word. */
 #include "iodev/vga.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +13,7 @@
 
 static void vga_log_once(const char *what, unsigned detail)
 {
-    static unsigned seen[32];
-    static unsigned n;
-    unsigned key = ((unsigned)(uint8_t)what[0] << 24) ^ ((unsigned)(uint8_t)what[4] << 16) ^ detail;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i] == key)
-            return;
-    if (n < 32)
-        seen[n++] = key;
-    fprintf(stderr, "kairo: vga: %s 0x%X (logged once)\n", what, detail);
+    log_event(LOG_UNIMP, "vga", what, detail, NULL);
 }
 
 /* Each of the low four bits of an index selects a plane byte of 0xFF. */

@@ -1,5 +1,6 @@
 /* The machine: wiring the PC together, and the main loop. */
 #include "machine/machine.h"
+#include "debug/log.h"
 
 #include "bios/kernel_boot.h"
 #include "gui/screendump.h"
@@ -56,20 +57,23 @@ static bool machine_setup_log(Machine *m)
         }
         m->cpu->log_file = m->log;
     }
+    log_configure(0, m->log);   /* the once-only messages follow -D too */
     if (!items)
         return machine_setup_trace(m, 0);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", items);
     char *save = NULL;
-    unsigned trace_items = 0, bit;
+    unsigned trace_items = 0, bit, log_items = 0;
     for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
         if (!strcmp(it, "int")) {
             m->cpu->log_mask |= CPU_LOG_INT;
             trace_items |= TRACE_INT;
         } else if (!strcmp(it, "cpu_reset"))
             m->cpu->log_mask |= CPU_LOG_RESET;
-        else if (!strcmp(it, "unimp") || !strcmp(it, "guest_errors"))
-            m->cpu->log_mask |= CPU_LOG_UNIMP;
+        else if (!strcmp(it, "unimp"))
+            log_items |= LOG_UNIMP;
+        else if (!strcmp(it, "guest_errors"))
+            log_items |= LOG_GUEST_ERROR;
         else if ((bit = trace_item_bit(it)) != 0)
             trace_items |= bit;   /* exec, cpu, io, mmu: debug/trace.c */
         else {
@@ -78,6 +82,7 @@ static bool machine_setup_log(Machine *m)
             return false;
         }
     }
+    log_configure(log_items, m->log);
     return machine_setup_trace(m, trace_items);
 }
 
@@ -210,7 +215,8 @@ static void cmos_setup(Machine *m)
     unsigned b0 = boot_code(order[0]), b1 = order[0] ? boot_code(order[1]) : 0;
     unsigned b2 = order[0] && order[1] ? boot_code(order[2]) : 0;
     cmos_set(c, 0x3D, (uint8_t)(b0 | b1 << 4));
-    cmos_set(c, 0x38, (uint8_t)(b2 << 4));
+    cmos_set(c, 0x38, (uint8_t)(b2 << 4 | m->opt.no_fd_bootchk));   /* bit 0: no floppy
+                                                                     * signature check */
     cmos_set(c, 0x5F, 0);   /* CPUs - 1 */
     cmos_fix_checksum(c);
 }
@@ -243,6 +249,21 @@ static bool fwcfg_setup(Machine *m)
 }
 
 /* --- building --- */
+
+/* The RTC's time at power-on: -rtc base=, or fixed under --deterministic. */
+static int64_t rtc_start_time(const Options *o)
+{
+    if (o->rtc_base == RTC_BASE_DATE)
+        return o->rtc_date;
+    if (o->deterministic)
+        return DETERMINISTIC_EPOCH;
+    time_t now = time(NULL);
+    if (o->rtc_base != RTC_BASE_LOCALTIME)
+        return (int64_t)now;
+    struct tm local;
+    localtime_r(&now, &local);
+    return (int64_t)now + local.tm_gmtoff;   /* the CMOS shows local wall-clock time */
+}
 
 /* --expect/--send or --expect-script, attached to COM1's backend. */
 static bool expect_setup(Machine *m)
@@ -401,7 +422,9 @@ static bool gdb_idle(void *opaque)
  * stopped, the window refreshes (their idle hooks). */
 static bool console_setup(Machine *m)
 {
-    if (!m->monitor) {
+    if (m->opt.monitor_none) {
+        /* -monitor none / -nodefaults: the console tab stays empty */
+    } else if (!m->monitor) {
         bool wait = m->opt.start_stopped && !m->opt.gdb;
         m->monitor = monitor_new_channel(m, wait, display_console_write, m->display);
         if (!m->monitor) {
@@ -451,6 +474,7 @@ static bool display_setup(Machine *m)
                                  m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS,
                                  quick_snapshot };
     char err[300];
+    m->opt.display_cfg.title = m->opt.name;   /* -name */
     m->display = display_open(&m->opt.display_cfg, &src, err, sizeof err);
     if (!m->display && err[0])
         fprintf(stderr, "kairo: %s\n", err);
@@ -524,8 +548,7 @@ bool machine_init(Machine *m, const Options *opt)
     m->cpu->ferr = ferr_line;
     m->cpu->ferr_opaque = m;
     pit_init(&m->pit, &m->clock, pic_irq_line(&m->pic, 0));
-    int64_t start = opt->deterministic ? DETERMINISTIC_EPOCH : (int64_t)time(NULL);
-    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), start);
+    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), rtc_start_time(opt));
     dma_init(&m->dma, m->mem);
     const KbcHooks kbc_hooks = { set_a20, request_reset, m };
     i8042_init(&m->kbc, pic_irq_line(&m->pic, 1), pic_irq_line(&m->pic, 12), &kbc_hooks);
@@ -659,7 +682,7 @@ static uint64_t next_slice(Machine *m)
         n = t ? t : 1;
     /* With a network backend, look at it every 100 us of guest time. */
     uint64_t net_slice = m->clock.ips / 10000 > 1000 ? m->clock.ips / 10000 : 1000;
-    if (m->nics.n_netdevs && n > net_slice)
+    if (m->nics.n_netdevs && n > net_slice && nic_guest_started(&m->nics))
         n = net_slice;
     if (m->opt.max_insns) {
         uint64_t left = m->opt.max_insns - m->cpu->icount;
@@ -725,7 +748,8 @@ static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget
 static void net_service(Machine *m)
 {
     Cpu *cpu = m->cpu;
-    uint64_t budget_insns = guest_waiting(cpu) ? clock_insns_to_next(&m->clock) : 0;
+    uint64_t budget_insns = guest_waiting(cpu) && nic_guest_started(&m->nics)
+                                ? clock_insns_to_next(&m->clock) : 0;
     if (m->opt.max_insns && m->opt.max_insns - cpu->icount < budget_insns)
         budget_insns = m->opt.max_insns - cpu->icount;
     uint64_t budget_ns = budget_insns / m->clock.ips >= 1 ? 1000000000ull
@@ -735,17 +759,46 @@ static void net_service(Machine *m)
 
 bool machine_screendump(Machine *m, const char *path)
 {
+    return machine_screendump_as(m, path, screendump_format_of(path));
+}
+
+bool machine_screendump_as(Machine *m, const char *path, int format)
+{
     if (!m->has_vga) {
         fprintf(stderr, "kairo: screendump: the machine has no display (-vga none)\n");
         return false;
     }
     const VgaFrame *f = vga_render(&m->vga);
     char err[300];
-    if (!screendump_png(path, f->pixels, f->width, f->height, err, sizeof err)) {
+    if (!screendump_write(path, (ScreendumpFormat)format, f->pixels, f->width, f->height, err,
+                          sizeof err)) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
     return true;
+}
+
+/* -no-shutdown: a guest power-off stops the guest, as QEMU's does; the
+ * monitor (or gdb, or a signal) decides what comes next, and a reset
+ * (system_reset) starts it again. */
+static void guest_shut_down(Machine *m)
+{
+    m->poweroff_requested = false;
+    m->shut_down = true;
+    fprintf(stderr, "kairo: guest powered off; stopped (-no-shutdown): system_reset restarts "
+                    "it, quit ends the run\n");
+}
+
+/* While shut down nothing runs: the loop only serves the monitor, gdb,
+ * the window and signals, a few times a second. */
+static void wait_shut_down(Machine *m)
+{
+    if (!m->display) {
+        struct timespec ts = { 0, 20000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (m->reset_requested)
+        m->shut_down = false;
 }
 
 /* What a debugger (gdb stub or monitor) decided between slices: true to go
@@ -816,7 +869,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             break;
         if (m->nics.n_netdevs)
             net_service(m);
-        uint64_t slice = next_slice(m);
+        uint64_t slice = m->shut_down ? 0 : next_slice(m);
+        if (m->shut_down)
+            wait_shut_down(m);
         if (m->display && !display_between_slices(m, &slice)) {
             fprintf(stderr, "kairo: display window closed\n");
             status = EXIT_OK;
@@ -833,7 +888,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = m->debugexit.status;
             break;
         }
-        if (m->poweroff_requested) {
+        if (m->poweroff_requested && m->opt.no_shutdown) {
+            guest_shut_down(m);
+        } else if (m->poweroff_requested) {
             fprintf(stderr, "kairo: guest powered off\n");
             status = EXIT_OK;
             break;
@@ -931,6 +988,7 @@ void machine_destroy(Machine *m)
     devlist_teardown_all(&m->devices);
     if (m->cpu)
         trace_teardown(m->cpu, &m->io);   /* the --trace file is complete */
+    log_configure(0, NULL);
     if (m->log)
         fclose(m->log);
     chardev_flush(&m->debugcon_out);

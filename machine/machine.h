@@ -59,6 +59,7 @@ typedef struct Machine {
     FwCfg fwcfg;
     bool reset_requested;
     bool poweroff_requested;
+    bool shut_down;            /* -no-shutdown: powered off, waiting for a reset */
     FILE *log;              /* -D file */
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
@@ -87,9 +88,11 @@ enum {
 bool machine_init(Machine *m, const Options *opt);
 /* Run until the guest or a limit ends the run; returns the exit status. */
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal);
-/* Write the screen as a PNG (-screendump, the monitor); false, with a
- * message printed, on failure. */
+/* Write the screen (-screendump, the monitor) as PNG for a .png name, PPM
+ * otherwise (QEMU's format); false, with a message printed, on failure. */
 bool machine_screendump(Machine *m, const char *path);
+/* The same in a given format (ScreendumpFormat of gui/screendump.h). */
+bool machine_screendump_as(Machine *m, const char *path, int format);
 /* Print the slot table (--list-slots). */
 void machine_list_slots(const Machine *m, FILE *out);
 /* Every component back to its power-on state (a reset line); RAM and

@@ -1,6 +1,6 @@
 /* Command-line parsing: one table that the parser, `kairo --help` and the
  * man page share. Every error is one clear line and a non-zero exit. */
-#include "machine/options.h"
+#include "machine/options_int.h"
 
 #include "debug/flightrec.h"
 #include "debug/trace.h"
@@ -29,13 +29,15 @@ static bool parse_u64(const char *s, uint64_t *v)
     return true;
 }
 
-static int fail(const char *fmt, const char *arg)
+int options_fail(const char *fmt, const char *arg)
 {
     fputs("kairo: ", stderr);
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
     return -1;
 }
+
+#define fail options_fail
 
 static const char *keep_string(const char *s)
 {
@@ -49,19 +51,6 @@ static const char *keep_string(const char *s)
 }
 
 /* ---- handlers: each takes the option as written and its argument ---- */
-
-typedef struct OptionSpec OptionSpec;
-typedef int (*OptionHandler)(Options *o, const OptionSpec *spec, const char *arg);
-
-struct OptionSpec {
-    const char *name;       /* as --help prints it; "--x" also matches "-x" */
-    const char *alias;      /* another spelling, or NULL */
-    const char *arg;        /* the argument's placeholder, NULL for a flag */
-    int group;              /* G_* */
-    OptionHandler handle;
-    size_t field;           /* for set_flag/set_string: offsetof(Options, ..) */
-    const char *help;       /* one line; '\n' continues it on the next row */
-};
 
 /* Generic field setters: the table names the field by its offset, so a
  * plain flag or a plain string needs no handler of its own. */
@@ -173,24 +162,6 @@ static int opt_device(Options *o, const OptionSpec *spec, const char *arg)
     return 0;
 }
 
-static int opt_memory(Options *o, const OptionSpec *spec, const char *arg)
-{
-    (void)spec;
-    uint64_t mb;
-    const char *v = arg;
-    char tmp[32];
-    size_t n = strlen(v);
-    if (n && n < sizeof tmp && (v[n - 1] == 'M' || v[n - 1] == 'm')) {
-        memcpy(tmp, v, n - 1);
-        tmp[n - 1] = 0;
-        v = tmp;
-    }
-    if (!parse_u64(v, &mb) || mb < 1 || mb > 3584)
-        return fail("bad memory size '%s' (MiB, 1..3584)", arg);
-    o->ram_mb = (uint32_t)mb;
-    return 0;
-}
-
 static int opt_display(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
@@ -212,6 +183,9 @@ static int opt_full_screen(Options *o, const OptionSpec *spec, const char *arg)
 static int opt_serial(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
+    if (!strncmp(arg, "mon:", 4))
+        return fail("-serial %s: the monitor cannot share a backend with COM1 here; give it "
+                    "its own (-serial stdio -monitor tcp::4444,server, or the window's)", arg);
     if (!o->serial) {
         o->serial = arg;
         return 0;
@@ -244,24 +218,6 @@ static int opt_cdrom(Options *o, const OptionSpec *spec, const char *arg)
 static int opt_fd(Options *o, const OptionSpec *spec, const char *arg)
 {
     o->fd[spec->name[3] - 'a'] = arg;
-    return 0;
-}
-
-static int opt_vga(Options *o, const OptionSpec *spec, const char *arg)
-{
-    (void)spec;
-    if (!strcmp(arg, "none"))
-        o->vga_none = true;
-    else if (strcmp(arg, "std"))
-        return fail("unsupported VGA '%s' (std, none)", arg);
-    return 0;
-}
-
-static int opt_machine(Options *o, const OptionSpec *spec, const char *arg)
-{
-    (void)o, (void)spec;
-    if (strncmp(arg, "pc", 2))
-        return fail("unsupported machine '%s' (pc)", arg);
     return 0;
 }
 
@@ -443,7 +399,7 @@ static int opt_version(Options *o, const OptionSpec *spec, const char *arg)
 
 enum {
     G_MACHINE, G_BOOT, G_DRIVES, G_DISPLAY, G_CONSOLES, G_NET, G_RUN, G_HARNESS,
-    G_DEBUG, G_TRACE, G_REMOTE, G_HELP, G_COUNT
+    G_DEBUG, G_TRACE, G_REMOTE, G_REFUSED, G_HELP, G_COUNT
 };
 
 static const char *const group_title[G_COUNT] = {
@@ -458,6 +414,7 @@ static const char *const group_title[G_COUNT] = {
     [G_DEBUG] = "Debugging",
     [G_TRACE] = "Logging and tracing",
     [G_REMOTE] = "Remote ports",
+    [G_REFUSED] = "QEMU options that kairo refuses, and why",
     [G_HELP] = "Help",
 };
 
@@ -465,17 +422,37 @@ static const char *const group_title[G_COUNT] = {
 
 static const OptionSpec option_table[] = {
     /* Machine */
-    { "-m", NULL, "MB", G_MACHINE, opt_memory, 0,
-      "RAM size in MiB (default 128, at most 3584; a trailing M is accepted)" },
-    { "-machine", "-M", "pc", G_MACHINE, opt_machine, 0, "machine type: pc only" },
+    { "-m", NULL, "SIZE", G_MACHINE, qopt_memory, 0,
+      "RAM size: MiB, or with a suffix k, M, G (size=SIZE too; default 128M, at most 3584M)" },
+    { "-machine", "-M", "pc[,accel=tcg]", G_MACHINE, qopt_machine, 0,
+      "machine type: pc (pc-i440fx-*) only; usb=off, vmport=off accepted; help lists them" },
+    { "-cpu", NULL, "pentium2|max", G_MACHINE, qopt_cpu, 0,
+      "the CPU model: a Pentium II (max: the same); help lists it" },
+    { "-smp", NULL, "1", G_MACHINE, qopt_smp, 0, "one CPU (cpus=1, cores=1... accepted)" },
+    { "-accel", NULL, "tcg", G_MACHINE, qopt_accel, 0,
+      "tcg only: kairo interprets every instruction (kvm, hvf...: refused)" },
+    { "-name", NULL, "NAME", G_MACHINE, qopt_name, 0,
+      "the guest's name: window title and DHCP host name (guest=NAME too)" },
+    { "-rtc", NULL, "base=..", G_MACHINE, qopt_rtc, 0,
+      "base=utc|localtime|DATE (2006-06-17T16:01:21)[,clock=host|rt|vm][,driftfix=none|slew];\n"
+      "the RTC always counts guest time" },
+    { "-localtime", NULL, NULL, G_MACHINE, qopt_localtime, 0, "the same as -rtc base=localtime" },
+    { "-icount", NULL, "shift=N", G_MACHINE, qopt_icount, 0,
+      "one instruction is 2^N ns of guest time (N 0..10; the same as --ips)" },
+    { "-nodefaults", NULL, NULL, G_MACHINE, set_flag, FIELD(nodefaults),
+      "no default NIC, VGA (unless -vga) or window monitor" },
     { "-device", NULL, "DEV[,PROPS]", G_MACHINE, opt_device, 0,
       "add a device: ne2k_pci, ne2k_isa (see Network), isa-debug-exit[,iobase=N][,iosize=N]\n"
       "(writing v to the debug-exit port exits with status (v<<1)|1)" },
-    { "-vga", NULL, "std|none", G_MACHINE, opt_vga, 0,
+    { "-vga", NULL, "std|none", G_MACHINE, qopt_vga, 0,
       "VGA card (std: QEMU's std-vga with SeaVGABIOS)" },
     /* Firmware and boot */
     { "-bios", NULL, "FILE", G_BOOT, set_string, FIELD(bios),
       "system firmware (default: SeaBIOS, /usr/share/seabios/bios-256k.bin)" },
+    { "-L", NULL, "DIR", G_BOOT, set_string, FIELD(firmware_dir),
+      "look for the firmware (bios-256k.bin, vgabios-stdvga.bin, a relative -bios) in DIR first" },
+    { "-no-fd-bootchk", NULL, NULL, G_BOOT, set_flag, FIELD(no_fd_bootchk),
+      "boot floppies without the 0xAA55 boot signature" },
     { "-vga-bios", NULL, "FILE", G_BOOT, set_string, FIELD(vga_bios),
       "the VGA card's option ROM (default: Debian's vgabios-stdvga.bin)" },
     { "-boot", NULL, "ORDER", G_BOOT, opt_boot, 0,
@@ -508,6 +485,9 @@ static const OptionSpec option_table[] = {
       "none: no window; sdl[,scale=nearest|smooth|integer][,full-screen=on]: SDL2 window\n"
       "(the default when $DISPLAY or $WAYLAND_DISPLAY is set); Ctrl+Alt+G grab, F full screen,\n"
       "S scaling, U 1:1 size, End sends Ctrl+Alt+Delete (docs/DISPLAY.md)" },
+    { "-sdl", NULL, NULL, G_DISPLAY, qopt_sdl, 0, "the same as -display sdl" },
+    { "-k", NULL, "LANG", G_DISPLAY, qopt_keyboard, 0,
+      "accepted with a note: the window sends physical keys; the layout is the guest's" },
     { "-full-screen", NULL, NULL, G_DISPLAY, opt_full_screen, 0,
       "start the window in full screen" },
     { "-screendump", NULL, "FILE.png", G_DISPLAY, set_string, FIELD(screendump),
@@ -516,26 +496,44 @@ static const OptionSpec option_table[] = {
       "print the VGA text screen at exit" },
     /* Serial ports and consoles */
     { "-serial", NULL, "SPEC", G_CONSOLES, opt_serial, 0,
-      "COM1 backend (again: COM2..): stdio, file:PATH, pty, tcp:[HOST]:PORT[,server], none" },
+      "COM1 backend (again: COM2..): stdio, file:PATH, pty, tcp:[HOST]:PORT[,server], none,\n"
+      "chardev:ID" },
+    { "-chardev", NULL, "TYPE,id=ID,..", G_CONSOLES, qopt_chardev, 0,
+      "a backend for -serial/-monitor/-debugcon chardev:ID: stdio, null, pty, file,path=P,\n"
+      "socket,host=H,port=P[,server=on][,wait=off], socket,path=P" },
+    { "-mon", NULL, "chardev=ID", G_CONSOLES, qopt_mon, 0,
+      "the monitor on a -chardev (mode=readline; there is no QMP)" },
+    { "-parallel", NULL, "none", G_CONSOLES, qopt_parallel, 0, "there is no parallel port" },
     { "-debugcon", NULL, "SPEC", G_CONSOLES, set_string, FIELD(debugcon),
       "port 0xE9 console: stdio, file:PATH, none" },
     { "-monitor", NULL, "SPEC", G_CONSOLES, set_string, FIELD(monitor),
       "debugger monitor (docs/MONITOR.md): stdio, tcp:[HOST]:PORT[,server], unix:PATH,\n"
-      "vc (the window's console, Ctrl+Alt+2; the default with a window)" },
+      "vc (the window's console, Ctrl+Alt+2; the default with a window), chardev:ID, none" },
     /* Network */
     { "-netdev", NULL, "TYPE,id=ID,..", G_NET, opt_netdev, 0,
       "a backend: user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=..][,dns=..][,restrict=on];\n"
       "tap,id=ID,ifname=TAP; raw,id=ID,ifname=IF (AF_PACKET); socket,id=ID,udp=HOST:PORT,\n"
-      "localaddr=HOST:PORT | listen=[HOST]:PORT | connect=HOST:PORT" },
+      "localaddr=HOST:PORT | listen=[HOST]:PORT | connect=HOST:PORT; user also takes ipv4=off,\n"
+      "ipv6=off, ipv6-net=PREFIX/LEN (default fec0::/64), hostname=NAME" },
     { "-nic", NULL, "TYPE[,..]", G_NET, opt_nic, 0,
-      "card and backend at once: TYPE[,model=ne2k_pci|ne2k_isa][,mac=MAC][,backend options];\n"
+      "card and backend at once: TYPE[,model=ne2k_pci|ne2k_isa][,mac=MAC][,backend options]\n"
+      "(none: no card);\n"
       "cards: -device ne2k_pci[,netdev=ID][,mac=MAC][,addr=SLOT] (NE2000 PCI, RTL8029),\n"
       "-device ne2k_isa[,netdev=ID][,mac=MAC][,iobase=0x300][,irq=9]" },
+    { "-net", NULL, "nic|user|..", G_NET, qopt_net, 0,
+      "QEMU's legacy pair: -net nic[,model=ne2k_pci|ne2k_isa][,macaddr=MAC] -net user[,..]\n"
+      "(or tap, socket); -net none: no card. Without any network option: one ne2k_pci on user" },
     { "-object", NULL, "filter-dump,..", G_NET, opt_object, 0,
       "filter-dump,id=F,netdev=ID,file=PATH[,maxlen=N]: pcap of a netdev's frames" },
     /* Run control */
     { "-no-reboot", NULL, NULL, G_RUN, set_flag, FIELD(no_reboot),
       "a triple fault ends the run (status 2) instead of resetting" },
+    { "-no-shutdown", NULL, NULL, G_RUN, set_flag, FIELD(no_shutdown),
+      "a guest power-off stops the guest instead of ending the run (monitor: quit)" },
+    { "-pidfile", NULL, "FILE", G_RUN, set_string, FIELD(pidfile),
+      "write kairo's process id to FILE (locked; removed at exit)" },
+    { "-daemonize", NULL, NULL, G_RUN, set_flag, FIELD(daemonize),
+      "run in the background once the machine is built (no stdio consoles)" },
     { "--max-insns", NULL, "N", G_RUN, opt_max_insns, 0, "stop after N instructions (status 3)" },
     { "--timeout", NULL, "SECONDS", G_RUN, opt_timeout, 0,
       "stop after SECONDS of host time (status 3)" },
@@ -574,12 +572,14 @@ static const OptionSpec option_table[] = {
     { "--flight-dump-on", NULL, "VECS", G_DEBUG, set_string, FIELD(flight_dump_on),
       "dump the flight recorder on these exception vectors (e.g. 6,13,14)" },
     /* Logging and tracing */
-    { "-d", NULL, "ITEMS", G_TRACE, set_string, FIELD(log_items),
-      "log items: exec (every instruction), cpu (registers), int, io (port I/O),\n"
-      "mmu (page walks/faults), cpu_reset, unimp, guest_errors" },
+    { "-d", NULL, "ITEMS", G_TRACE, qopt_log_items, 0,
+      "log items: exec or in_asm (every instruction), cpu (registers), int, io (port I/O),\n"
+      "mmu (page walks/faults), cpu_reset, unimp, guest_errors, nochain; help lists them" },
     { "-D", NULL, "FILE", G_TRACE, set_string, FIELD(log_file), "write the log to FILE" },
     { "--trace", NULL, "FILE", G_TRACE, set_string, FIELD(trace_file),
       "compressed binary trace (read it with kairo-trace; docs/TRACING.md)" },
+    { "-trace", NULL, "EVENTS", G_TRACE, qopt_qemu_trace, 0,
+      "QEMU's event tracer (one dash): refused; kairo's trace is --trace FILE" },
     { "--trace-items", NULL, "ITEMS", G_TRACE, opt_trace_items, 0,
       "what --trace records: exec,cpu,int,io,mmu (default exec,int,io,mmu)" },
     { "--trace-filter", NULL, "SPEC", G_TRACE, opt_trace_filter, 0,
@@ -590,6 +590,43 @@ static const OptionSpec option_table[] = {
       "or SLOT=udp:HOST:PORT[,key=FILE]" },
     { "--remote-stats", NULL, NULL, G_REMOTE, set_flag, FIELD(remote_stats),
       "per-slot round trips, latency, retransmissions at exit" },
+    /* QEMU options with nothing behind them here: refused with the reason */
+    { "-enable-kvm", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "kairo is an interpreter and has no KVM (-accel tcg, or nothing)" },
+    { "-usb", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "there is no USB controller (keyboard and mouse are PS/2)" },
+    { "-usbdevice", NULL, "DEV", G_REFUSED, qopt_refused, 0, "there is no USB controller" },
+    { "-soundhw", NULL, "CARD", G_REFUSED, qopt_refused, 0, "there is no sound card" },
+    { "-audiodev", NULL, "SPEC", G_REFUSED, qopt_refused, 0, "there is no sound card" },
+    { "-vnc", NULL, "DISPLAY", G_REFUSED, qopt_refused, 0,
+      "there is no VNC server (-display sdl or none)" },
+    { "-spice", NULL, "SPEC", G_REFUSED, qopt_refused, 0,
+      "there is no SPICE server (-display sdl or none)" },
+    { "-curses", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "there is no curses display (-nographic, --dump-text)" },
+    { "-qmp", NULL, "SPEC", G_REFUSED, qopt_refused, 0,
+      "there is no QMP; the monitor speaks HMP (-monitor)" },
+    { "-no-acpi", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "the PIIX4 ACPI function is part of the machine" },
+    { "-global", NULL, "PROP", G_REFUSED, qopt_refused, 0, "devices have no global properties" },
+    { "-watchdog", NULL, "MODEL", G_REFUSED, qopt_refused, 0, "there is no watchdog device" },
+    { "-balloon", NULL, "SPEC", G_REFUSED, qopt_refused, 0, "there is no memory balloon" },
+    { "-mem-path", NULL, "DIR", G_REFUSED, qopt_refused, 0,
+      "guest RAM is ordinary host memory" },
+    { "-mem-prealloc", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "guest RAM is ordinary host memory" },
+    { "-pflash", NULL, "FILE", G_REFUSED, qopt_refused, 0,
+      "there is no flash chip: give the firmware with -bios" },
+    { "-incoming", NULL, "URI", G_REFUSED, qopt_refused, 0, "there is no migration" },
+    { "-readconfig", NULL, "FILE", G_REFUSED, qopt_refused, 0, "kairo reads no config files" },
+    { "-alt-grab", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "the grab key is fixed: Ctrl+Alt+G (docs/DISPLAY.md)" },
+    { "-ctrl-grab", NULL, NULL, G_REFUSED, qopt_refused, 0,
+      "the grab key is fixed: Ctrl+Alt+G (docs/DISPLAY.md)" },
+    /* Accepted because they ask for what is already the case */
+    { "-no-hpet", NULL, NULL, G_MACHINE, qopt_ignored, 0, "accepted: there is no HPET" },
+    { "-no-user-config", "-nodefconfig", NULL, G_MACHINE, qopt_ignored, 0,
+      "accepted: kairo reads no configuration files" },
     /* Help */
     { "--help", "-h", NULL, G_HELP, opt_help, 0, "this text" },
     { "--version", NULL, NULL, G_HELP, opt_version, 0, "print the version" },
@@ -720,6 +757,16 @@ void options_usage(FILE *out)
 
 /* ---- parsing ---- */
 
+/* A word without a dash is a disk image, as QEMU reads it: the -hda. */
+static int positional_image(Options *o, const char *path)
+{
+    if (o->hd[0])
+        return fail("'%s': a second image without an option (use -hdb FILE, -cdrom FILE...)",
+                    path);
+    o->hd[0] = path;
+    return 0;
+}
+
 static int check_combinations(Options *o)
 {
     if (o->expect_script && o->n_expect_steps)
@@ -751,7 +798,12 @@ int options_parse(Options *o, int argc, char **argv)
     *o = (Options){ .ram_mb = 128, .debug_exit_port = 0x501, .debug_exit_size = 1,
                     .ips = DEFAULT_IPS };
     for (int i = 1; i < argc; i++) {
-        const OptionSpec *spec = argv[i][0] == '-' ? find_option(argv[i]) : NULL;
+        if (argv[i][0] != '-' || !argv[i][1]) {
+            if (positional_image(o, argv[i]) < 0)
+                return -1;
+            continue;
+        }
+        const OptionSpec *spec = find_option(argv[i]);
         if (!spec)
             return unknown_option(argv[i]);
         const char *arg = NULL;
@@ -764,7 +816,7 @@ int options_parse(Options *o, int argc, char **argv)
         if (r != 0)
             return r;
     }
-    if (check_combinations(o) < 0)
+    if (qopt_finish(o) < 0 || check_combinations(o) < 0)
         return -1;
     if (!o->expect_timeout_s)
         o->expect_timeout_s = 60;
