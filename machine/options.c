@@ -4,6 +4,7 @@
 #include "debug/flightrec.h"
 #include "debug/trace.h"
 #include "debug/trace_filter.h"
+#include "iodev/blockdev.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ void options_usage(FILE *out)
           "  -hda/-hdb/-hdc/-hdd FILE  IDE disk images (raw)\n"
           "  -cdrom FILE           ISO image in the CD-ROM drive (secondary master)\n"
           "  -fda/-fdb FILE        floppy images (160K-2.88M raw)\n"
-          "  -drive file=F[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on]\n"
+          "  -drive file=F[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw|qcow2][,readonly=on]\n"
           "  -boot ORDER           boot order letters: a floppy, c disk, d CD-ROM (order=.. accepted)\n"
           "  -vga std|none         VGA card (std: QEMU's std-vga with SeaVGABIOS)\n"
           "  -vga-bios FILE        the VGA card's option ROM (default: Debian's vgabios-stdvga.bin)\n"
@@ -114,12 +115,12 @@ static const char *keep_string(const char *s)
     return pool[used++];
 }
 
-/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on] */
+/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw|qcow2][,readonly=on] */
 static int parse_drive(Options *o, const char *spec)
 {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", spec);
-    const char *file = NULL, *iface = "ide", *media = "disk";
+    const char *file = NULL, *iface = "ide", *media = "disk", *format = NULL;
     long index = -1;
     bool readonly = false;
     char *save = NULL;
@@ -138,8 +139,10 @@ static int parse_drive(Options *o, const char *spec)
         else if (!strcmp(kv, "index"))
             index = strtol(v, NULL, 10);
         else if (!strcmp(kv, "format")) {
-            if (strcmp(v, "raw"))
-                return fail("unsupported image format '%s' (raw only)", v);
+            if (strcmp(v, "raw") && strcmp(v, "qcow2"))
+                return fail("unsupported image format '%s' (raw, qcow2; qemu-img convert -O "
+                            "qcow2 converts the others)", v);
+            format = v;
         } else if (!strcmp(kv, "readonly"))
             readonly = !strcmp(v, "on") || !strcmp(v, "true");
         else if (strcmp(kv, "id") && strcmp(kv, "cache") && strcmp(kv, "aio"))
@@ -147,6 +150,8 @@ static int parse_drive(Options *o, const char *spec)
     }
     if (!file)
         return fail("-drive needs file=PATH: '%s'", spec);
+    if (format)
+        blockdev_set_format(file, format);
     bool cdrom = !strcmp(media, "cdrom");
     if (!strcmp(iface, "floppy")) {
         int n = index < 0 ? (o->fd[0] ? 1 : 0) : (int)index;
