@@ -5,6 +5,7 @@
 #include "debug/flightrec.h"
 #include "debug/trace.h"
 #include "debug/trace_filter.h"
+#include "iodev/blockdev.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -57,13 +58,13 @@ static const char *keep_string(const char *s)
 static int set_flag(Options *o, const OptionSpec *spec, const char *arg);
 static int set_string(Options *o, const OptionSpec *spec, const char *arg);
 
-/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on] */
+/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw|qcow2][,readonly=on] */
 static int opt_drive(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", arg);
-    const char *file = NULL, *iface = "ide", *media = "disk";
+    const char *file = NULL, *iface = "ide", *media = "disk", *format = NULL;
     long index = -1;
     bool readonly = false;
     char *save = NULL;
@@ -82,8 +83,10 @@ static int opt_drive(Options *o, const OptionSpec *spec, const char *arg)
         else if (!strcmp(kv, "index"))
             index = strtol(v, NULL, 10);
         else if (!strcmp(kv, "format")) {
-            if (strcmp(v, "raw"))
-                return fail("unsupported image format '%s' (raw only)", v);
+            if (strcmp(v, "raw") && strcmp(v, "qcow2"))
+                return fail("unsupported image format '%s' (raw, qcow2; qemu-img convert -O "
+                            "qcow2 converts the others)", v);
+            format = v;
         } else if (!strcmp(kv, "readonly"))
             readonly = !strcmp(v, "on") || !strcmp(v, "true");
         else if (strcmp(kv, "id") && strcmp(kv, "cache") && strcmp(kv, "aio"))
@@ -91,6 +94,8 @@ static int opt_drive(Options *o, const OptionSpec *spec, const char *arg)
     }
     if (!file)
         return fail("-drive needs file=PATH: '%s'", arg);
+    if (format)
+        blockdev_set_format(file, format);
     bool cdrom = !strcmp(media, "cdrom");
     if (!strcmp(iface, "floppy")) {
         int n = index < 0 ? (o->fd[0] ? 1 : 0) : (int)index;
@@ -471,11 +476,11 @@ static const OptionSpec option_table[] = {
     { "-hdd", NULL, "FILE", G_DRIVES, opt_hd, 0, "IDE secondary slave disk image" },
     { "-cdrom", NULL, "FILE", G_DRIVES, opt_cdrom, 0,
       "ISO image in the CD-ROM drive (secondary master)" },
-    { "-fda", NULL, "FILE", G_DRIVES, opt_fd, 0, "floppy image A: (160K-2.88M raw)" },
+    { "-fda", NULL, "FILE", G_DRIVES, opt_fd, 0, "floppy image A: (raw, up to 2.88M)" },
     { "-fdb", NULL, "FILE", G_DRIVES, opt_fd, 0, "floppy image B:" },
     { "-drive", NULL, "file=F[,..]", G_DRIVES, opt_drive, 0,
       "a drive, QEMU style: file=F[,if=ide|floppy][,index=N][,media=disk|cdrom]\n"
-      "[,format=raw][,readonly=on]" },
+      "[,format=raw|qcow2][,readonly=on]" },
     { "-snapshot", NULL, NULL, G_DRIVES, set_flag, FIELD(snapshot),
       "disk writes go to a throw-away overlay in memory" },
     /* Display */
