@@ -148,10 +148,13 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
         c->kind = CHARDEV_NONE;
         return true;
     }
-    if (strcmp(spec, "stdio") == 0) {
+    bool mux = strncmp(spec, "mon:", 4) == 0;
+    if (strcmp(spec + (mux ? 4 : 0), "stdio") == 0) {
         c->kind = CHARDEV_STDIO;
         c->fd_out = STDOUT_FILENO;
         c->fd_in = STDIN_FILENO;
+        c->mux = mux;
+        c->raw_tty = chardev_tty_raw(!mux);
         return true;
     }
     if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
@@ -160,15 +163,17 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open '%s': %s", spec + 5, strerror(errno));
             return false;
         }
-        /* Line-buffered: a log file being followed (tail -f, a test
-         * waiting for a line) sees each line as the guest ends it. */
-        setvbuf(c->file, NULL, _IOLBF, 0);
+        /* Unbuffered: a log file being followed (tail -f, a test waiting
+         * for "login: ") sees every byte as the guest writes it, prompts
+         * without a newline included. */
+        setvbuf(c->file, NULL, _IONBF, 0);
+        c->write_through = true;
         c->kind = CHARDEV_FILE;
         return true;
     }
     snprintf(err, errlen,
-             "unknown character backend '%s' (want stdio, file:PATH, pty, tcp:HOST:PORT[,server] "
-             "or none)",
+             "unknown character backend '%s' (want stdio, mon:stdio, file:PATH, pty, "
+             "tcp:HOST:PORT[,server] or none)",
              spec);
     return false;
 }
@@ -245,6 +250,8 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
     if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
         return 0;
     ssize_t n = read(c->fd_in, buf, max);
+    if (n > 0 && c->mux)
+        return chardev_mux_filter(c, buf, (size_t)n, buf, max);
     if (n <= 0) {
         if (c->kind == CHARDEV_PTY)
             return 0;              /* EIO while no terminal has the slave open */
@@ -259,6 +266,14 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
     return (size_t)n;
 }
 
+bool chardev_wait_input(const CharDev *c, int timeout_ms)
+{
+    if (c->fd_in < 0 || c->input_eof)
+        return false;
+    struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
+    return poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLIN | POLLHUP));
+}
+
 void chardev_flush(CharDev *c)
 {
     if (c->kind == CHARDEV_FILE && c->file)
@@ -267,6 +282,10 @@ void chardev_flush(CharDev *c)
 
 void chardev_close(CharDev *c)
 {
+    if (c->raw_tty) {
+        chardev_tty_restore();
+        c->raw_tty = false;
+    }
     if (c->kind == CHARDEV_PTY || c->kind == CHARDEV_TCP) {
         if (c->fd_in >= 0)
             close(c->fd_in);

@@ -29,6 +29,7 @@
 #include "iodev/vga_pci.h"
 #include "machine/clock.h"
 #include "machine/options.h"
+#include "machine/pace.h"
 
 typedef struct Machine {
     Options opt;
@@ -64,6 +65,9 @@ typedef struct Machine {
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
+    Pacer pace;             /* guest time follows host time (unless --deterministic) */
+    bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */
+    bool halt_reported;     /* "halted" printed while something attached waits */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

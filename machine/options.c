@@ -68,6 +68,8 @@ void options_usage(FILE *out)
           "  --max-insns N         stop after N instructions (status 3)\n"
           "  --timeout SECONDS     stop after SECONDS of host time (status 3)\n"
           "  --ips N               instructions per guest second (default 100000000)\n"
+          "  -icount shift=N|auto[,sleep=off]  2^N ns per instruction; sleep=off: as fast as possible\n"
+          "  -echr N               escape key of mon:stdio / -nographic (default 1: Ctrl-A)\n"
           "  --stats               print instructions, seconds and MIPS at exit\n"
           "  -remote SLOT=eth:IFACE,peer=MAC[,key=FILE] | SLOT=udp:HOST:PORT[,key=FILE]\n"
           "                        serve a slot (com2, ide1...) from kairo-portd\n"
@@ -188,6 +190,29 @@ static int parse_boot(Options *o, const char *spec)
     return 0;
 }
 
+/* -icount [shift=]N|auto[,sleep=on|off][,align=off]: one instruction is
+ * 2^N ns of guest time (auto: the default rate); sleep=off runs as fast as
+ * the host can, today's deterministic behaviour (docs/TIME.md). */
+static int parse_icount(Options *o, const char *spec)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        const char *shift = !strncmp(kv, "shift=", 6) ? kv + 6 : strchr(kv, '=') ? NULL : kv;
+        uint64_t n;
+        if (shift && !strcmp(shift, "auto"))
+            continue;
+        if (shift && parse_u64(shift, &n) && n <= 19)
+            o->ips = 1000000000ull >> n;
+        else if (!strcmp(kv, "sleep=off") || !strcmp(kv, "sleep=on"))
+            o->icount_nosleep = !strcmp(kv, "sleep=off");
+        else if (strcmp(kv, "align=off") && strcmp(kv, "align=on"))
+            return fail("bad -icount '%s' (shift=0..19|auto[,sleep=on|off])", spec);
+    }
+    return 0;
+}
+
 /* -device isa-debug-exit[,iobase=N][,iosize=N] */
 static int parse_device(Options *o, const char *spec)
 {
@@ -219,7 +244,7 @@ static int parse_device(Options *o, const char *spec)
 int options_parse(Options *o, int argc, char **argv)
 {
     *o = (Options){ .ram_mb = 128, .debug_exit_port = 0x501, .debug_exit_size = 1,
-                    .ips = DEFAULT_IPS };
+                    .ips = DEFAULT_IPS, .escape_char = 0x01 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         /* QEMU accepts --opt as -opt; so do we. */
@@ -347,6 +372,16 @@ int options_parse(Options *o, int argc, char **argv)
             NEED_ARG();
             if (!parse_u64(val, &o->ips) || o->ips < 1000)
                 return fail("bad instruction rate '%s' (at least 1000)", val);
+        } else if (!strcmp(a, "-echr")) {
+            NEED_ARG();
+            uint64_t v;
+            if (!parse_u64(val, &v) || v > 255)
+                return fail("bad -echr '%s' (a character code, e.g. 20 for Ctrl-T)", val);
+            o->escape_char = (uint8_t)v;
+        } else if (!strcmp(a, "-icount")) {
+            NEED_ARG();
+            if (parse_icount(o, val) < 0)
+                return -1;
         } else if (!strcmp(a, "-stats")) {
             o->stats = true;
         } else if (!strcmp(a, "-remote")) {
@@ -437,7 +472,8 @@ int options_parse(Options *o, int argc, char **argv)
         return fail("%s", "-S needs a debugger to resume the guest: add -s, -gdb tcp::PORT "
                           "or -monitor");
     /* One terminal cannot be both the monitor and a console. */
-    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") : o->nographic;
+    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") || !strcmp(o->serial, "mon:stdio")
+                                : o->nographic;
     if (o->monitor && !strcmp(o->monitor, "stdio") &&
         (com1_stdio || (o->debugcon && !strcmp(o->debugcon, "stdio"))))
         return fail("%s", "-monitor stdio: stdio is taken by a console (-nographic puts COM1 "

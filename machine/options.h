@@ -38,7 +38,9 @@ typedef struct Options {
     const char *serial_extra[3];   /* -serial given again: COM2..COM4 */
     const char *firmware_log;  /* --firmware-log: SeaBIOS's debug port 0x402 */
     bool vga_none;             /* -vga none */
-    bool deterministic;        /* fixed RTC time, reproducible runs */
+    bool deterministic;        /* fixed RTC time, reproducible runs (and no pacing) */
+    uint8_t escape_char;       /* -echr: Ctrl-A escapes of mon:stdio */
+    bool icount_nosleep;       /* -icount ...,sleep=off: guest time not paced to the host's */
     bool list_slots;
     bool dump_text;            /* --dump-text: print the text screen at exit */
     bool snapshot;             /* -snapshot: disk writes go to a throw-away overlay */
