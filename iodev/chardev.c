@@ -45,6 +45,23 @@ static bool open_pty(CharDev *c, char *err, size_t errlen)
     return true;
 }
 
+static void tcp_accept(CharDev *c);
+
+/* A server without nowait/wait=off waits for its first client before the
+ * machine starts, as QEMU's does, so no early output is lost. A signal
+ * (Ctrl-C) ends the wait. */
+static bool wait_for_client(CharDev *c)
+{
+    for (;;) {
+        struct pollfd p = { .fd = c->listen_fd, .events = POLLIN };
+        if (poll(&p, 1, -1) < 0)
+            return false;
+        tcp_accept(c);
+        if (c->fd_in >= 0)
+            return true;
+    }
+}
+
 /* "tcp:[HOST]:PORT[,server][,nowait|,wait=off]": a server listens and
  * takes one client at a time (the guest's output is dropped while none is
  * connected); without ",server" kairo connects as a client at start. */
@@ -71,6 +88,7 @@ static bool open_tcp(CharDev *c, const char *spec, char *err, size_t errlen)
         return false;
     }
     bool server = opts && strstr(opts, ",server");
+    bool nowait = opts && (strstr(opts, ",nowait") || strstr(opts, ",wait=off"));
     int fd;
     if (server) {
         char why[300];
@@ -101,6 +119,12 @@ static bool open_tcp(CharDev *c, const char *spec, char *err, size_t errlen)
     if (server) {
         c->listen_fd = fd;
         fprintf(stderr, "kairo: serial port waiting for a connection on tcp:%s\n", spec);
+        if (!nowait && !wait_for_client(c)) {
+            snprintf(err, errlen, "tcp:%s: no client: %s", spec, strerror(errno));
+            close(fd);
+            c->listen_fd = -1;
+            return false;
+        }
     } else {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

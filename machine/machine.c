@@ -257,8 +257,8 @@ static bool expect_setup(Machine *m)
     if (o->expect_script)
         ok = expect_load(&m->expect, o->expect_script, err, sizeof err);
     for (int i = 0; ok && i < o->n_expect_steps; i++)
-        ok = expect_add(&m->expect, o->expect_steps[i].send ? EXPECT_SEND : EXPECT_WAIT,
-                        o->expect_steps[i].text, err, sizeof err);
+        ok = expect_add(&m->expect, (ExpectKind)o->expect_steps[i].kind, o->expect_steps[i].text,
+                        err, sizeof err);
     if (!ok) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
@@ -911,6 +911,30 @@ static bool guest_requests_end(Machine *m, int *status)
     return false;
 }
 
+/* The harness between slices: the VGA text screen for a screen step (at
+ * most every 50 ms of host time), the step's time limit, a fail pattern,
+ * and --expect-exit. True, with *status set, when the run ends. */
+static bool expect_ends_run(Machine *m, int *status)
+{
+    double now = host_seconds();
+    if (expect_wants_screen(&m->expect) && m->has_vga && now - m->screen_checked >= 0.05) {
+        static char text[16384];
+        m->screen_checked = now;
+        if (vga_text_dump(&m->vga, text, sizeof text))
+            expect_screen(&m->expect, text, strlen(text));
+    }
+    if (!expect_check(&m->expect, now)) {
+        *status = EXIT_EXPECT;
+        return true;
+    }
+    if (m->opt.expect_exit && !expect_active(&m->expect)) {
+        fprintf(stderr, "kairo: the last expect step matched (--expect-exit)\n");
+        *status = EXIT_OK;
+        return true;
+    }
+    return false;
+}
+
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 {
     Cpu *cpu = m->cpu;
@@ -951,10 +975,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = signal_status(m, (int)*stop_signal);
             break;
         }
-        if (m->has_expect && !expect_check(&m->expect, host_seconds())) {
-            status = EXIT_EXPECT;
+        if (m->has_expect && expect_ends_run(m, &status))
             break;
-        }
         if (m->opt.timeout_s > 0 && host_seconds() - t0 >= m->opt.timeout_s) {
             status = signal_status(m, SIGALRM);
             break;
@@ -963,6 +985,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     arm_timeout(0);
     double secs = host_seconds() - t0;
     /* The run ended with the script unfinished: that is a failure too. */
+    if (m->has_expect && status != EXIT_EXPECT && !expect_check(&m->expect, host_seconds()))
+        status = EXIT_EXPECT;   /* a fail pattern in the last output */
     if (m->has_expect && expect_active(&m->expect) && status != EXIT_EXPECT) {
         fprintf(stderr, "kairo: the run ended before expect/send step %d of %d\n",
                 m->expect.cur + 1, m->expect.n_steps);

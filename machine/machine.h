@@ -62,6 +62,7 @@ typedef struct Machine {
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
     bool has_expect;
+    double screen_checked;  /* host seconds: the last look for an --expect-screen */
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */

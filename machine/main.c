@@ -30,6 +30,9 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
     chardev_set_escape_char(opt.escape_char);
+    /* A serial client that hangs up must not kill the emulator: the write
+     * fails (EPIPE) and the backend waits for the next client. */
+    signal(SIGPIPE, SIG_IGN);
 
     Machine m;
     if (!machine_init(&m, &opt)) {

@@ -1,6 +1,8 @@
 /* Command-line parsing. Every error is one clear line and a non-zero exit. */
 #include "machine/options.h"
 
+#include "iodev/expect.h"
+
 #include "debug/flightrec.h"
 #include "debug/trace.h"
 #include "debug/trace_filter.h"
@@ -36,6 +38,10 @@ void options_usage(FILE *out)
           "  --send TEXT           type TEXT into COM1 once the expects before it matched\n"
           "  --expect-script FILE  the same from a file: lines 'expect T', 'send T', 'timeout S'\n"
           "  --expect-timeout S    seconds each expect may wait (default 60); a miss exits 4\n"
+          "  --expect-re REGEX     wait for a POSIX extended regular expression on COM1\n"
+          "  --expect-screen TEXT  wait for TEXT on the VGA text screen\n"
+          "  --expect-fail TEXT    TEXT anywhere on COM1 fails the run at once (status 4)\n"
+          "  --expect-exit         end the run (status 0) once the last step matched\n"
           "  -m MB                 RAM size in MiB (default 128, at most 3584)\n"
           "  -nographic            no display window; serial to stdio\n"
           "  -display none         no display window\n"
@@ -188,6 +194,20 @@ static int parse_boot(Options *o, const char *spec)
     }
     o->boot_order[n] = 0;
     return 0;
+}
+
+/* --expect, --send, --expect-re, --expect-screen, --expect-fail (one dash
+ * already taken off) to an ExpectKind; -1 for other options. */
+static int expect_kind(const char *opt)
+{
+    static const char *const names[] = { "-expect", "-send", "-expect-re", "-expect-screen",
+                                         "-expect-fail" };
+    static const int kinds[] = { EXPECT_WAIT, EXPECT_SEND, EXPECT_REGEX, EXPECT_SCREEN,
+                                 EXPECT_FAIL };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(opt, names[i]))
+            return kinds[i];
+    return -1;
 }
 
 /* -icount [shift=]N|auto[,sleep=on|off][,align=off]: one instruction is
@@ -391,12 +411,14 @@ int options_parse(Options *o, int argc, char **argv)
             o->remote[o->n_remote++] = val;
         } else if (!strcmp(a, "-remote-stats")) {
             o->remote_stats = true;
-        } else if (!strcmp(a, "-expect") || !strcmp(a, "-send")) {
+        } else if (expect_kind(a) >= 0) {
             NEED_ARG();
             if (o->n_expect_steps == (int)(sizeof o->expect_steps / sizeof o->expect_steps[0]))
                 return fail("too many --expect/--send steps at '%s' (at most 64)", val);
-            o->expect_steps[o->n_expect_steps].send = !strcmp(a, "-send");
+            o->expect_steps[o->n_expect_steps].kind = expect_kind(a);
             o->expect_steps[o->n_expect_steps++].text = val;
+        } else if (!strcmp(a, "-expect-exit")) {
+            o->expect_exit = true;
         } else if (!strcmp(a, "-expect-script")) {
             NEED_ARG();
             o->expect_script = val;

@@ -51,7 +51,8 @@ typedef struct Options {
     /* Expect/send on COM1 (the headless test harness): --expect/--send in
      * command-line order, or a script file; each expect waits up to
      * expect_timeout_s host seconds. */
-    struct { bool send; const char *text; } expect_steps[64];
+    struct { int kind; const char *text; } expect_steps[64];   /* kind: ExpectKind */
+    bool expect_exit;          /* --expect-exit: the run ends (0) once the last step matched */
     int n_expect_steps;
     const char *expect_script;
     double expect_timeout_s;
