@@ -19,6 +19,7 @@
 #include "debug/monitor.h"
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
+#include "machine/qmp.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -737,6 +738,30 @@ static bool monitor_between_slices(Machine *m, volatile sig_atomic_t *stop_signa
                              stop_signal, status);
 }
 
+/* QMP between slices: answers, events, and `stop` holding the guest.
+ * False, with *status set, when the run must end. */
+static bool qmp_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
+{
+    QmpVerdict v = qmp_service(m->qmp, stop_signal);
+    if (v == QMP_QUIT)
+        qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
+    return debugger_lets_run(m, v == QMP_QUIT, "quit from QMP", v == QMP_HOST_SIGNAL,
+                             stop_signal, status);
+}
+
+/* -qmp: listening (and, without wait=off, waiting for the client) before
+ * the first slice. */
+static bool qmp_setup(Machine *m)
+{
+    if (!m->opt.qmp)
+        return true;
+    char err[300];
+    m->qmp = qmp_new(m->opt.qmp, m, err, sizeof err);
+    if (!m->qmp)
+        fprintf(stderr, "kairo: %s\n", err);
+    return m->qmp != NULL;
+}
+
 /* The window between slices: a refresh and input at 60 Hz of host time.
  * While the guest idles, its wait for the next timer happens in host time
  * (as with a network backend), so an idle guest's clock keeps pace with
@@ -812,7 +837,8 @@ static bool console_wants_quit(Machine *m)
 static bool anything_attached(const Machine *m)
 {
     bool console_used = m->console_monitor && m->serial_out[0].to_monitor;
-    return m->display || m->gdb || (m->monitor && (!m->console_monitor || console_used));
+    return m->display || m->gdb || m->qmp ||
+           (m->monitor && (!m->console_monitor || console_used));
 }
 
 /* With IF clear only an NMI could wake a halted CPU, and no device here
@@ -883,10 +909,15 @@ static bool guest_requests_end(Machine *m, int *status)
     }
     if (m->poweroff_requested) {
         fprintf(stderr, "kairo: guest powered off\n");
+        qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         *status = EXIT_OK;
         return true;
     }
     if (m->reset_requested) {
+        qmp_event(m->qmp, "RESET", m->reset_by_host
+                                       ? "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}"
+                                       : "{\"guest\": true, \"reason\": \"guest-reset\"}");
+        m->reset_by_host = false;
         if (cpu->log_mask & CPU_LOG_RESET)
             fprintf(stderr, "kairo: reset requested by the guest\n");
         if (m->opt.no_reboot) {
@@ -941,6 +972,10 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     double t0 = host_seconds();
     int status = EXIT_OK;
     console_monitor_setup(m);
+    if (!qmp_setup(m))
+        return EXIT_ERROR;
+    if (m->opt.start_stopped && m->qmp && !m->opt.gdb && !m->opt.monitor)
+        qmp_stop_at_start(m->qmp);
     pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, clock_ns(&m->clock));
     arm_timeout(m->opt.timeout_s);
     for (;;) {
@@ -953,6 +988,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         if (m->gdb && !gdb_between_slices(m, stop_signal, &status))
             break;
         if (m->monitor && !monitor_between_slices(m, stop_signal, &status))
+            break;
+        if (m->qmp && !qmp_between_slices(m, stop_signal, &status))
             break;
         if (console_wants_quit(m))
             break;   /* status 0, as QEMU's C-a x */
@@ -1021,6 +1058,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     if (m->gdb)
         gdb_stub_report_exit(m->gdb, status);   /* gdb sees the exit status */
     monitor_report_exit(m->monitor, status);
+    qmp_free(m->qmp);
+    m->qmp = NULL;
     return status;
 }
 

@@ -66,6 +66,8 @@ typedef struct Machine {
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
+    struct Qmp *qmp;        /* -qmp: the QMP server, or NULL */
+    bool reset_by_host;     /* the reset came from QMP (the RESET event says so) */
     Pacer pace;             /* guest time follows host time (unless --deterministic) */
     bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */
     bool halt_reported;     /* "halted" printed while something attached waits */

@@ -75,6 +75,8 @@ void options_usage(FILE *out)
           "  --timeout SECONDS     stop after SECONDS of host time (status 3)\n"
           "  --ips N               instructions per guest second (default 100000000)\n"
           "  -icount shift=N|auto[,sleep=off]  2^N ns per instruction; sleep=off: as fast as possible\n"
+          "  -qmp unix:PATH,server[,wait=off] | tcp:[HOST]:PORT,server[,wait=off]\n"
+          "                        QEMU's JSON machine protocol (docs/QMP.md)\n"
           "  -echr N               escape key of mon:stdio / -nographic (default 1: Ctrl-A)\n"
           "  --stats               print instructions, seconds and MIPS at exit\n"
           "  -remote SLOT=eth:IFACE,peer=MAC[,key=FILE] | SLOT=udp:HOST:PORT[,key=FILE]\n"
@@ -444,6 +446,9 @@ int options_parse(Options *o, int argc, char **argv)
         } else if (!strcmp(a, "-monitor")) {
             NEED_ARG();
             o->monitor = val;
+        } else if (!strcmp(a, "-qmp")) {
+            NEED_ARG();
+            o->qmp = val;
         } else if (!strcmp(a, "-trace")) {
             NEED_ARG();
             o->trace_file = val;
@@ -490,7 +495,7 @@ int options_parse(Options *o, int argc, char **argv)
         return fail("%s", "use --expect/--send or --expect-script, not both");
     if (!o->expect_timeout_s)
         o->expect_timeout_s = 60;
-    if (o->start_stopped && !o->gdb && !o->monitor)
+    if (o->start_stopped && !o->gdb && !o->monitor && !o->qmp)
         return fail("%s", "-S needs a debugger to resume the guest: add -s, -gdb tcp::PORT "
                           "or -monitor");
     /* One terminal cannot be both the monitor and a console. */

@@ -63,6 +63,7 @@ typedef struct Options {
     const char *gdb;           /* -gdb tcp:[HOST]:PORT (-s: tcp::1234): the gdb stub */
     bool start_stopped;        /* -S: the guest waits for gdb to resume it */
     const char *monitor;       /* -monitor stdio|tcp:[HOST]:PORT|unix:PATH: the monitor */
+    const char *qmp;           /* -qmp unix:PATH,server|tcp:[HOST]:PORT,server: QMP */
     /* Tracing (docs/TRACING.md) */
     const char *trace_file;    /* --trace FILE: binary trace */
     const char *trace_items;   /* --trace-items: what --trace records */
