@@ -31,6 +31,7 @@
 #include "machine/clock.h"
 #include "machine/options.h"
 #include "machine/snapshot.h"
+#include "machine/pace.h"
 
 typedef struct Machine {
     Options opt;
@@ -64,12 +65,18 @@ typedef struct Machine {
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
     bool has_expect;
+    double screen_checked;  /* host seconds: the last look for an --expect-screen */
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
     DeviceList devices;     /* every component: reset, teardown, info, snapshots */
     SnapshotHistory snapshots;  /* saved and loaded in this run (info snapshots) */
     int next_save;          /* the first --save-at point still ahead */
+    struct Qmp *qmp;        /* -qmp: the QMP server, or NULL */
+    bool reset_by_host;     /* the reset came from QMP (the RESET event says so) */
+    Pacer pace;             /* guest time follows host time (unless --deterministic) */
+    bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */
+    bool halt_reported;     /* "halted" printed while something attached waits */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

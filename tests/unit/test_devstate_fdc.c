@@ -19,7 +19,9 @@ typedef struct Side {
 } Side;
 
 static Side a, b;
-static char image_path[64];
+/* Each side its own copy of the image: images are write-locked (OFD locks,
+ * as QEMU), and two writers of one file are refused even in one process. */
+static char image_path[64], image_path_b[64];
 
 static void fake_irq(void *o, int level) { ((Side *)o)->irq = level; }
 
@@ -46,7 +48,7 @@ static void side_open(Side *s, bool with_disk)
     fdc_init(&s->fdc, &hooks);
     char err[256];
     if (with_disk)
-        cr_assert(fdc_attach(&s->fdc, 0, image_path, false, err, sizeof err), "%s", err);
+        cr_assert(fdc_attach(&s->fdc, 0, s == &b ? image_path_b : image_path, false, err, sizeof err), "%s", err);
 }
 
 static void *fresh_b(void)
@@ -59,15 +61,18 @@ static void *fresh_b(void)
 static void setup(void)
 {
     snprintf(image_path, sizeof image_path, "/tmp/kairo-dsf-%d.img", (int)getpid());
-    FILE *fp = fopen(image_path, "wb");
-    cr_assert(fp);
-    uint8_t sector[512];
-    for (int k = 0; k < 2880; k++) {
-        memset(sector, k & 0xFF, sizeof sector);
-        sector[0] = (uint8_t)(k >> 8);
-        fwrite(sector, 1, sizeof sector, fp);
+    snprintf(image_path_b, sizeof image_path_b, "/tmp/kairo-dsf-%d-b.img", (int)getpid());
+    for (int copy = 0; copy < 2; copy++) {
+        FILE *fp = fopen(copy ? image_path_b : image_path, "wb");
+        cr_assert(fp);
+        uint8_t sector[512];
+        for (int k = 0; k < 2880; k++) {
+            memset(sector, k & 0xFF, sizeof sector);
+            sector[0] = (uint8_t)(k >> 8);
+            fwrite(sector, 1, sizeof sector, fp);
+        }
+        fclose(fp);
     }
-    fclose(fp);
     side_open(&a, true);
     side_open(&b, true);
 }
@@ -77,6 +82,7 @@ static void teardown(void)
     fdc_close(&a.fdc);
     fdc_close(&b.fdc);
     unlink(image_path);
+    unlink(image_path_b);
 }
 
 TestSuite(devstate_fdc, .init = setup, .fini = teardown);
@@ -145,7 +151,7 @@ Test(devstate_fdc, non_dma_write_mid_sector_reaches_the_image)
     uint8_t st0 = in(&b, 0x3F5);
     cr_expect_eq(st0 & 0xC0, 0, "normal termination");
     fdc_flush(&b.fdc);
-    FILE *fp = fopen(image_path, "rb");
+    FILE *fp = fopen(image_path_b, "rb");
     uint8_t buf[512];
     fseek(fp, (2 * 2 * 18 + 2) * 512L, SEEK_SET);
     cr_assert_eq(fread(buf, 1, 512, fp), 512);

@@ -21,7 +21,9 @@ typedef struct Side {
 } Side;
 
 static Side a, b;
-static char disk_path[64], iso_path[64];
+/* Each side its own copy of the disk: images are write-locked (OFD locks,
+ * as QEMU), and two writers of one file are refused even in one process. */
+static char disk_path[64], disk_path_b[64], iso_path[64];
 
 static void fake_irq(void *o, int level) { ((Side *)o)->irq = level; }
 
@@ -48,7 +50,8 @@ static void side_open(Side *s, bool with_cd)
     portbus_init(&s->bus);
     IdeHooks hooks = { fake_irq, s };
     ide_init(&s->ch, s->mem, &hooks, "ide0");
-    cr_assert(ide_attach_disk(&s->ch, 0, disk_path, false, err, sizeof err), "%s", err);
+    const char *disk = s == &b ? disk_path_b : disk_path;
+    cr_assert(ide_attach_disk(&s->ch, 0, disk, false, err, sizeof err), "%s", err);
     if (with_cd)
         cr_assert(ide_attach_cdrom(&s->ch, 1, iso_path, err, sizeof err), "%s", err);
     cr_assert(ide_register(&s->ch, &s->bus, "ide0", 0x1F0, 0x3F6, 14));
@@ -66,7 +69,9 @@ static void setup(void)
 {
     snprintf(disk_path, sizeof disk_path, "/tmp/kairo-dsi-%d.img", (int)getpid());
     snprintf(iso_path, sizeof iso_path, "/tmp/kairo-dsi-%d.iso", (int)getpid());
+    snprintf(disk_path_b, sizeof disk_path_b, "/tmp/kairo-dsi-%d-b.img", (int)getpid());
     make_file(disk_path, 4000, 512);
+    make_file(disk_path_b, 4000, 512);
     make_file(iso_path, 100, 2048);
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
@@ -81,6 +86,7 @@ static void teardown(void)
     phys_free(a.mem);
     phys_free(b.mem);
     unlink(disk_path);
+    unlink(disk_path_b);
     unlink(iso_path);
 }
 
