@@ -63,7 +63,7 @@ if [ $? -eq 3 ]; then echo "ok   changed-image with force=on loads"; else
     echo "FAIL changed-image with force=on:"; cat "$tmp/forced.err"; fails=$((fails + 1)); fi
 # Seeded corruption behind a valid checksum: refused (status 1, one line)
 # or loaded and run on; never a crash. SNAP_FUZZ_ROUNDS for longer runs.
-rounds=${SNAP_FUZZ_ROUNDS:-40}
+rounds=${SNAP_FUZZ_ROUNDS:-25}
 crashed=0 refused=0 ran=0
 i=0
 while [ "$i" -lt "$rounds" ]; do
