@@ -341,8 +341,8 @@ static const struct {
     { SDL_SCANCODE_END, hot_ctrl_alt_del },
     { SDL_SCANCODE_1, hot_show_guest },
     { SDL_SCANCODE_2, hot_show_monitor },
-    { SDL_SCANCODE_F5, hot_quick_save },
-    { SDL_SCANCODE_F9, hot_quick_load },
+    { SDL_SCANCODE_W, hot_quick_save },
+    { SDL_SCANCODE_R, hot_quick_load },
 };
 
 static bool hot_key(SdlDisplay *s, SDL_Scancode sc, DisplayPoll *out)
@@ -508,8 +508,10 @@ static void sdl_poll(void *be, DisplayPoll *out)
     SdlDisplay *s = be;
     SDL_Event ev;
     /* After Ctrl+Alt+1/2 the rest waits for the next poll, when the keys
-     * already go where the switch sends them. */
-    while (!out->show && SDL_PollEvent(&ev)) {
+     * already go where the switch sends them; after a quick save or load,
+     * until it is done (the Ctrl and Alt releases behind Ctrl+Alt+R must
+     * reach the loaded keyboard, not the one the load replaces). */
+    while (!out->show && !out->snapshot && SDL_PollEvent(&ev)) {
         switch (ev.type) {
         case SDL_QUIT:
             out->quit = true;

@@ -462,7 +462,7 @@ static bool console_setup(Machine *m)
     return true;
 }
 
-/* The window's Ctrl+Alt+F5 / Ctrl+Alt+F9: save to / load from one quick
+/* The window's Ctrl+Alt+W / Ctrl+Alt+R: save to / load from one quick
  * snapshot file in the current directory. */
 #define QUICK_SNAPSHOT "kairo-quick.snap"
 static void quick_snapshot(void *opaque, bool load)
