@@ -329,8 +329,13 @@ static void typematic_fired(void *opaque)
     }
     kbd_send(k, bytes, n);
     refill(k);
-    /* From the previous deadline, not from now: repeats do not drift. */
-    timer_mod(&k->typematic, k->typematic.deadline + typematic_period_ns(kb->typematic));
+    /* From the previous deadline, not from now: repeats do not drift, and
+     * a late timer catches up. A deadline far in the past (from a loaded
+     * state) restarts from now instead of catching up repeat by repeat. */
+    uint64_t period = typematic_period_ns(kb->typematic);
+    uint64_t next = k->typematic.deadline + period;
+    uint64_t now = clock_ns(k->clock);
+    timer_mod(&k->typematic, now > next && now - next > 64 * period ? now + period : next);
 }
 
 void i8042_key_event(I8042 *k, uint16_t key, bool down)

@@ -143,6 +143,26 @@ Test(devstate_input, truncations_and_hostile_values_are_refused)
     state_writer_free(&w);
 }
 
+Test(devstate_input, a_typematic_deadline_far_in_the_past_does_not_catch_up_forever)
+{
+    drive(&a);
+    StateWriter w = dh_save(&i8042_desc, &a.kbc, "i8042");
+    /* Armed, deadline 1 ns, loaded into a machine a guest day later. */
+    size_t at = dh_field_at(&i8042_desc, "i8042", "typematic", 0);
+    w.buf[at] = 1;
+    for (int i = 0; i < 8; i++)
+        w.buf[at + 1 + i] = i == 0;
+    icount = 86400ull * 1000000000ull;
+    char err[200];
+    cr_assert(dh_load(&i8042_desc, &b.kbc, "i8042", w.buf, w.len, err, sizeof err), "%s", err);
+    clock_run_timers(&b.clk);
+    cr_expect(b.kbc.typematic.armed, "still repeating");
+    /* Default rate 0x2B: (8 + 3) * 2 / 240 s between repeats. */
+    cr_expect_eq(b.kbc.typematic.deadline, icount + 91666666,
+                 "restarted from now, not caught up one period at a time");
+    state_writer_free(&w);
+}
+
 Test(devstate_input, info_shows_modes)
 {
     drive(&a);
