@@ -87,7 +87,7 @@ static void teardown(void)
     unlink(floppy_path);
 }
 
-TestSuite(devstate_fuzz, .init = setup, .fini = teardown, .timeout = 600);
+TestSuite(devstate_fuzz, .init = setup, .fini = teardown, .timeout = 3600);
 
 static void ignore_irq(void *o, int line, bool level) { (void)o; (void)line; (void)level; }
 static const IrqLine any_line = { ignore_irq, NULL, 0 };
@@ -129,7 +129,18 @@ static void fuzz(const Target *t)
         for (int k = 0; k < flips; k++) {
             /* Mostly the fields near the front, where the indices are. */
             size_t span = (rnd() & 1) ? w.len - first : (w.len - first < 256 ? w.len - first : 256);
-            copy[first + rnd() % span] = (uint8_t)rnd();
+            size_t at = first + rnd() % span;
+            if (rnd() % 4 || at + 8 > w.len) {
+                copy[at] = (uint8_t)rnd();
+                continue;
+            }
+            /* An extreme 64-bit value: counters and deadlines near the
+             * ends of their range are where sums wrap. */
+            static const uint64_t extremes[] = { 0, 1, UINT64_MAX, UINT64_MAX - 5,
+                                                 1ull << 63, (1ull << 53) + 7, UINT32_MAX };
+            uint64_t v = extremes[rnd() % (sizeof extremes / sizeof extremes[0])];
+            for (int i = 0; i < 8; i++)
+                copy[at + (size_t)i] = (uint8_t)(v >> (8 * i));
         }
         icount = saved_at;
         dev = t->fresh();
