@@ -5,7 +5,8 @@
  * paths. Whatever the bytes say, nothing may read or write out of bounds:
  * run it under the sanitizer build to make that an assertion. The default
  * is a quick pass (DEVSTATE_FUZZ_ROUNDS rounds per device); set
- * KAIRO_FUZZ_ROUNDS for a long run, KAIRO_FUZZ_ONLY=name for one device. */
+ * KAIRO_FUZZ_ROUNDS for a long run, KAIRO_FUZZ_ONLY=name for one device,
+ * KAIRO_FUZZ_SEED (non-zero) for other inputs. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,6 +626,9 @@ static const Target targets[] = {
 Test(devstate_fuzz, corrupted_sections_never_drive_a_device_out_of_bounds)
 {
     const char *only = getenv("KAIRO_FUZZ_ONLY");   /* one device, by section name */
+    const char *seed = getenv("KAIRO_FUZZ_SEED");
+    if (seed && strtoull(seed, NULL, 0))
+        rng = strtoull(seed, NULL, 0);
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         if (!only || !strcmp(only, targets[i].name))
             fuzz(&targets[i]);
