@@ -324,8 +324,13 @@ static void typematic_fired(void *opaque)
     }
     kbd_send(k, bytes, n);
     refill(k);
-    /* From the previous deadline, not from now: repeats do not drift. */
-    timer_mod(&k->typematic, k->typematic.deadline + typematic_period_ns(kb->typematic));
+    /* From the previous deadline, not from now: repeats do not drift, and
+     * a late timer catches up. A deadline far in the past (from a loaded
+     * state) restarts from now instead of catching up repeat by repeat. */
+    uint64_t period = typematic_period_ns(kb->typematic);
+    uint64_t next = k->typematic.deadline + period;
+    uint64_t now = clock_ns(k->clock);
+    timer_mod(&k->typematic, now > next && now - next > 64 * period ? now + period : next);
 }
 
 void i8042_key_event(I8042 *k, uint16_t key, bool down)
@@ -647,14 +652,25 @@ static void mouse_command(I8042 *k, uint8_t v)
     }
 }
 
+/* Motion not yet sent, held within +-MOTION_LIMIT: far more than any
+ * burst of packets drains, and never near int overflow however long the
+ * host moves the mouse while the guest reads nothing. */
+#define MOTION_LIMIT (1 << 24)
+
+static int accumulate(int have, int delta)
+{
+    long long sum = (long long)have + delta;
+    return (int)(sum > MOTION_LIMIT ? MOTION_LIMIT : sum < -MOTION_LIMIT ? -MOTION_LIMIT : sum);
+}
+
 void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons)
 {
     Ps2Mouse *m = &k->mouse;
     if (m->id < 3)
         dz = 0;   /* no wheel until the guest turned it on */
-    m->dx += dx;
-    m->dy += dy;
-    m->dz += dz;
+    m->dx = accumulate(m->dx, dx);
+    m->dy = accumulate(m->dy, dy);
+    m->dz = accumulate(m->dz, dz);
     bool changed = (buttons & 0x1F) != m->buttons;
     m->buttons = buttons & 0x1F;
     bool streaming = m->enabled && !m->remote && !m->wrap;
@@ -897,6 +913,13 @@ static bool i8042_post_load(void *dev, char *err, size_t errlen)
     I8042 *k = dev;
     if (k->kbd.scancode_set < 1) {
         snprintf(err, errlen, "i8042: scan code set 0");
+        return false;
+    }
+    const Ps2Mouse *m = &k->mouse;
+    if (m->dx < -MOTION_LIMIT || m->dx > MOTION_LIMIT || m->dy < -MOTION_LIMIT ||
+        m->dy > MOTION_LIMIT || m->dz < -MOTION_LIMIT || m->dz > MOTION_LIMIT) {
+        snprintf(err, errlen, "i8042: pending mouse motion %d,%d,%d out of range", m->dx, m->dy,
+                 m->dz);
         return false;
     }
     /* IRQ 1 and 12 follow from the output buffer and the command byte. */

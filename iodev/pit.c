@@ -367,12 +367,18 @@ bool pit_register(Pit *p, PortBus *bus)
 
 /* --- machine state --- */
 
+/* Ticks a start or pulse tick may hold: 2^53 ticks are some 240 years of
+ * guest time, and every edge computed from them still converts to
+ * nanoseconds without wrapping (a wrapped edge would re-arm IRQ 0's timer
+ * in the past forever). */
+#define TICK_LIMIT ((1ull << 53) - 1)
+
 static const StateField pit_fields[] = {
     SF_EACH_MAX(Pit, c, mode, SF_U8, 3, 5),
     SF_EACH_MAX(Pit, c, access, SF_U8, 3, 3),
     SF_EACH(Pit, c, bcd, SF_BOOL, 3),
     SF_EACH_MAX(Pit, c, reload, SF_U32, 3, 0xFFFF),
-    SF_EACH(Pit, c, start_tick, SF_U64, 3),
+    SF_EACH_MAX(Pit, c, start_tick, SF_U64, 3, TICK_LIMIT),
     SF_EACH(Pit, c, counting, SF_BOOL, 3),
     SF_EACH(Pit, c, gate, SF_BOOL, 3),
     SF_EACH(Pit, c, null_count, SF_BOOL, 3),
@@ -385,7 +391,7 @@ static const StateField pit_fields[] = {
     SF_EACH(Pit, c, status_latched, SF_BOOL, 3),
     SF_EACH(Pit, c, status, SF_U8, 3),
     SF_EACH(Pit, c, out_irq, SF_BOOL, 3),
-    SF_EACH(Pit, c, pulse_tick, SF_U64, 3),
+    SF_EACH_MAX(Pit, c, pulse_tick, SF_U64, 3, TICK_LIMIT),
     SF_FIELD(Pit, timer, SF_TIMER),
     SF_FIELD(Pit, port61, SF_U8),
 };

@@ -189,9 +189,10 @@ static int opt_full_screen(Options *o, const OptionSpec *spec, const char *arg)
 static int opt_serial(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
-    if (!strncmp(arg, "mon:", 4))
-        return fail("-serial %s: the monitor cannot share a backend with COM1 here; give it "
-                    "its own (-serial stdio -monitor tcp::4444,server, or the window's)", arg);
+    /* mon:stdio multiplexes COM1 and the monitor on the terminal (C-a c). */
+    if (!strncmp(arg, "mon:", 4) && (strcmp(arg, "mon:stdio") || o->serial))
+        return fail("-serial %s: only COM1 can share its backend with the monitor, as "
+                    "mon:stdio (else give the monitor its own: -monitor tcp::4444,server)", arg);
     if (!o->serial) {
         o->serial = arg;
         return 0;

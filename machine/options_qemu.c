@@ -481,9 +481,12 @@ int qopt_keyboard(Options *o, const OptionSpec *spec, const char *arg)
 int qopt_icount(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
-    char v[32];
-    if (!prop_value(arg, "shift", v, sizeof v))
-        snprintf(v, sizeof v, "%.*s", (int)strcspn(arg, ","), strchr(arg, '=') ? "" : arg);
+    char v[32] = "auto";   /* no shift given (-icount sleep=off): the default rate */
+    if (!prop_value(arg, "shift", v, sizeof v)) {
+        size_t n = strcspn(arg, ",");
+        if (n && !memchr(arg, '=', n))   /* a bare first item is the shift */
+            snprintf(v, sizeof v, "%.*s", (int)n, arg);
+    }
     char *end;
     long shift = strtol(v, &end, 10);
     if (!strcmp(v, "auto")) {

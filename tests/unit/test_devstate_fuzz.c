@@ -5,7 +5,8 @@
  * paths. Whatever the bytes say, nothing may read or write out of bounds:
  * run it under the sanitizer build to make that an assertion. The default
  * is a quick pass (DEVSTATE_FUZZ_ROUNDS rounds per device); set
- * KAIRO_FUZZ_ROUNDS for a long run. */
+ * KAIRO_FUZZ_ROUNDS for a long run, KAIRO_FUZZ_ONLY=name for one device,
+ * KAIRO_FUZZ_SEED (non-zero) for other inputs. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ static void teardown(void)
     unlink(floppy_path);
 }
 
-TestSuite(devstate_fuzz, .init = setup, .fini = teardown, .timeout = 600);
+TestSuite(devstate_fuzz, .init = setup, .fini = teardown, .timeout = 3600);
 
 static void ignore_irq(void *o, int line, bool level) { (void)o; (void)line; (void)level; }
 static const IrqLine any_line = { ignore_irq, NULL, 0 };
@@ -114,6 +115,9 @@ static void fuzz(const Target *t)
     void *dev = t->fresh();
     t->busy(dev);
     StateWriter w = dh_save(t->desc, dev, t->name);
+    /* Each round starts at the instruction count of the save, as a
+     * snapshot restores it with the CPU. */
+    uint64_t saved_at = icount;
     /* Leave the section header and the layout hash alone: a change there
      * is refused before any field is read. */
     size_t first = 1 + strlen(t->name) + 4 + 4 + 4;
@@ -126,8 +130,20 @@ static void fuzz(const Target *t)
         for (int k = 0; k < flips; k++) {
             /* Mostly the fields near the front, where the indices are. */
             size_t span = (rnd() & 1) ? w.len - first : (w.len - first < 256 ? w.len - first : 256);
-            copy[first + rnd() % span] = (uint8_t)rnd();
+            size_t at = first + rnd() % span;
+            if (rnd() % 4 || at + 8 > w.len) {
+                copy[at] = (uint8_t)rnd();
+                continue;
+            }
+            /* An extreme 64-bit value: counters and deadlines near the
+             * ends of their range are where sums wrap. */
+            static const uint64_t extremes[] = { 0, 1, UINT64_MAX, UINT64_MAX - 5,
+                                                 1ull << 63, (1ull << 53) + 7, UINT32_MAX };
+            uint64_t v = extremes[rnd() % (sizeof extremes / sizeof extremes[0])];
+            for (int i = 0; i < 8; i++)
+                copy[at + (size_t)i] = (uint8_t)(v >> (8 * i));
         }
+        icount = saved_at;
         dev = t->fresh();
         char err[200];
         if (dh_load(t->desc, dev, t->name, copy, w.len, err, sizeof err)) {
@@ -609,8 +625,13 @@ static const Target targets[] = {
 
 Test(devstate_fuzz, corrupted_sections_never_drive_a_device_out_of_bounds)
 {
+    const char *only = getenv("KAIRO_FUZZ_ONLY");   /* one device, by section name */
+    const char *seed = getenv("KAIRO_FUZZ_SEED");
+    if (seed && strtoull(seed, NULL, 0))
+        rng = strtoull(seed, NULL, 0);
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-        fuzz(&targets[i]);
+        if (!only || !strcmp(only, targets[i].name))
+            fuzz(&targets[i]);
     if (ide_open)
         ide_close(&ide);
     if (fdc_open)

@@ -134,12 +134,35 @@ Test(devstate_input, truncations_and_hostile_values_are_refused)
     dh_expect_refused(&i8042_desc, "i8042", &w, "mouse.last_len", 0, 5, 1, fresh_b());
     dh_expect_refused(&i8042_desc, "i8042", &w, "kbd.scancode_set", 0, 0, 1, fresh_b());
     dh_expect_refused(&i8042_desc, "i8042", &w, "kbd.scancode_set", 0, 4, 1, fresh_b());
+    /* Pending motion near INT_MIN overflowed the next i8042_mouse (found by
+     * the fuzz test under UBSan). */
+    dh_expect_refused(&i8042_desc, "i8042", &w, "mouse.dy", 0, 0x80000000u, 4, fresh_b());
     /* Without a clock an armed typematic timer cannot come back. */
     I8042 no_clock;
     i8042_init(&no_clock, NULL, NULL, NULL);
     char err[200];
     cr_expect_not(dh_load(&i8042_desc, &no_clock, "i8042", w.buf, w.len, err, sizeof err));
     cr_expect(strstr(err, "clock"), "%s", err);
+    state_writer_free(&w);
+}
+
+Test(devstate_input, a_typematic_deadline_far_in_the_past_does_not_catch_up_forever)
+{
+    drive(&a);
+    StateWriter w = dh_save(&i8042_desc, &a.kbc, "i8042");
+    /* Armed, deadline 1 ns, loaded into a machine a guest day later. */
+    size_t at = dh_field_at(&i8042_desc, "i8042", "typematic", 0);
+    w.buf[at] = 1;
+    for (int i = 0; i < 8; i++)
+        w.buf[at + 1 + i] = i == 0;
+    icount = 86400ull * 1000000000ull;
+    char err[200];
+    cr_assert(dh_load(&i8042_desc, &b.kbc, "i8042", w.buf, w.len, err, sizeof err), "%s", err);
+    clock_run_timers(&b.clk);
+    cr_expect(b.kbc.typematic.armed, "still repeating");
+    /* Default rate 0x2B: (8 + 3) * 2 / 240 s between repeats. */
+    cr_expect_eq(b.kbc.typematic.deadline, icount + 91666666,
+                 "restarted from now, not caught up one period at a time");
     state_writer_free(&w);
 }
 

@@ -198,6 +198,22 @@ Test(devstate_legacy, pit_truncations_and_hostile_values)
     state_writer_free(&w);
 }
 
+/* A start tick so large that the next edge's tick wraps around 2^64 would
+ * put IRQ 0's timer in the past again and again. */
+Test(devstate_legacy, pit_start_tick_beyond_guest_time_is_refused, .timeout = 10)
+{
+    pit_program(&a);
+    StateWriter w = dh_save(&pit_desc, &a.pit, "pit");
+    dh_patch(&w, &pit_desc, "pit", "c.start_tick", 0, UINT64_MAX - 5, 8);
+    char err[200];
+    if (dh_load(&pit_desc, &b.pit, "pit", w.buf, w.len, err, sizeof err)) {
+        icount += 1000000;
+        clock_run_timers(&b.clk);   /* must return */
+        cr_expect_fail("a start tick beyond 2^53 was accepted");
+    }
+    state_writer_free(&w);
+}
+
 /* --- RTC / NVRAM --- */
 
 Test(devstate_legacy, rtc_periodic_interrupt_and_nvram)
