@@ -1199,6 +1199,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     if (m->opt.remote_stats)
         remote_print_stats(&m->io, stderr);
+    for (int i = m->next_save; i < m->opt.n_save_at; i++)
+        fprintf(stderr, "kairo: --save-at %llu:%s: the run ended before that count\n",
+                (unsigned long long)m->opt.save_at[i].icount, m->opt.save_at[i].path);
     if (m->opt.state_hash)
         fprintf(stderr, "kairo: state hash %016llx icount %llu\n",
                 (unsigned long long)machine_state_hash(m), (unsigned long long)cpu->icount);
