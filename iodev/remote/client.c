@@ -349,22 +349,27 @@ static void finish_batch(RemoteClient *rc, bool ok)
 /* A sleep costs a wake-up (tens of microseconds on a loaded host), more
  * than a round trip over a short link: poll for up to twice the smoothed
  * round trip first, bounded by spin_max. A slow link (srtt above the
- * bound) sleeps at once. True if the reply came. */
+ * bound) sleeps at once, and so does a host without an idle CPU (the spin
+ * guard). True if the reply came. */
 static bool spin_for_reply(RemoteClient *rc, Incoming *in, uint64_t t0, uint64_t deadline)
 {
-    if (!rc->srtt || rc->srtt > rc->spin_max)
+    uint64_t now = rp_now_ns();
+    if (!rc->srtt || rc->srtt > rc->spin_max || !rp_spin_begin(&rc->spin_guard, now))
         return false;
     uint64_t until = t0 + 2 * rc->srtt;
     if (until > t0 + rc->spin_max)
         until = t0 + rc->spin_max;
     if (until > deadline)
         until = deadline;
-    for (uint64_t now = rp_now_ns(); now < until; now = rp_now_ns())
-        if (drain(rc, in)) {
-            rc->st.spin_hits++;
-            return true;
-        }
-    return false;
+    bool got = false;
+    for (; now < until && !got; now = rp_now_ns())
+        got = drain(rc, in);
+    rp_spin_end(&rc->spin_guard);
+    if (got)
+        rc->st.spin_hits++;
+    else
+        rc->st.spin_misses++;
+    return got;
 }
 
 /* Send the batch and wait for its reply, retransmitting on the timeout.
