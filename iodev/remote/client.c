@@ -193,7 +193,10 @@ static void handle_frame(RemoteClient *rc, const uint8_t *frame, size_t len, Inc
      * the server repeated it for a HELLO of ours it saw twice) is sealed
      * with the handshake key: a duplicate, not a forgery. */
     if (in->h.type == RP_WELCOME && rp_verify(frame, len, rc->hs_key)) {
-        rc->st.duplicate_welcomes++;
+        if (in->h.len == RP_WELCOME_LEN && rp_payload(frame)[0] == RP_STATUS_NO_SESSION)
+            rc->session_lost = true;
+        else
+            rc->st.duplicate_welcomes++;
         return;
     }
     if (!rp_verify(frame, len, rc->s2c)) {
@@ -390,9 +393,15 @@ static bool exchange(RemoteClient *rc)
     Incoming in = { .want_ack = seq };
     if (!rp_transport_send(rc->t, &rc->peer, out, n))
         rc->st.drops[RP_DROP_SEND]++;
+    rc->session_lost = false;
     for (;;) {
         if (drain(rc, &in))
             break;
+        if (rc->session_lost) {
+            go_offline(rc, "the server does not know this session (restarted without its "
+                           "state file?)");
+            return false;
+        }
         uint64_t now = rp_now_ns();
         if (now >= deadline) {
             if (now - t0 >= rc->peer_timeout) {

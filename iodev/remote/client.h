@@ -44,6 +44,7 @@ typedef struct RemoteClient {
     char slot[RP_SLOT_NAME_LEN + 1];
     uint8_t psk[RP_KEY_LEN], hs_key[RP_KEY_LEN], c2s[RP_KEY_LEN], s2c[RP_KEY_LEN];
     bool online;
+    bool session_lost;          /* the server said it does not know our session */
     uint64_t session, epoch;
     uint32_t next_seq;
     /* The batch being built */
