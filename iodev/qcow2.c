@@ -708,6 +708,7 @@ typedef struct {
     uint64_t l1_offset;
     uint64_t rt_offset;
     uint32_t rt_clusters;
+    uint32_t nb_snapshots;
     uint64_t incompatible, autoclear;
     uint32_t refcount_order;
     uint32_t header_length;
@@ -741,6 +742,7 @@ static void header_parse(const uint8_t *h, Header *hd)
     hd->l1_offset = be64(h + 40);
     hd->rt_offset = be64(h + 48);
     hd->rt_clusters = be32(h + 56);
+    hd->nb_snapshots = be32(h + 60);
     hd->incompatible = hd->version >= 3 ? be64(h + 72) : 0;
     hd->autoclear = hd->version >= 3 ? be64(h + 88) : 0;
     hd->refcount_order = hd->version >= 3 ? be32(h + 96) : 4;
@@ -783,9 +785,9 @@ static bool header_check(const Header *hd, uint64_t file_size, bool readonly, co
     if (!readonly && (hd->incompatible & INCOMPAT_CORRUPT))
         return open_error(err, errlen, path, "is marked corrupt: repair it with "
                           "'qemu-img check -r all' or open it read-only");
-    if (!readonly && (hd->incompatible & INCOMPAT_DIRTY))
-        return open_error(err, errlen, path, "was not closed cleanly (dirty bit, lazy refcounts): "
-                          "run 'qemu-img check -r all' first or open it read-only");
+    if (!readonly && (hd->incompatible & INCOMPAT_DIRTY) && hd->nb_snapshots)
+        return open_error(err, errlen, path, "was not closed cleanly (dirty bit, lazy refcounts) "
+                          "and has snapshots: run 'qemu-img check -r all' first");
     if (hd->version >= 3 && (hd->header_length < 104 || hd->header_length % 8 ||
                              hd->header_length > (1u << hd->cluster_bits)))
         return open_error(err, errlen, path, "bad header length %u", hd->header_length);
@@ -901,6 +903,92 @@ static bool setup_from_header(Qcow2 *q, const Header *hd, char *err, size_t errl
     return true;
 }
 
+/* --- the dirty bit --- */
+
+/* Counts one reference to each cluster of [off, off + len). */
+static bool count_refs(Qcow2 *q, uint32_t *counts, uint64_t n, uint64_t off, uint64_t len)
+{
+    if (!len)
+        return true;
+    for (uint64_t c = off >> q->cluster_bits; c <= (off + len - 1) >> q->cluster_bits; c++) {
+        if (c >= n)
+            return q_fail(q, "reference to cluster %llu beyond the end of the file",
+                          (unsigned long long)c);
+        counts[c]++;
+    }
+    return true;
+}
+
+/* Every reference from the metadata (no snapshots: the caller checked). */
+static bool count_all_refs(Qcow2 *q, uint32_t *counts, uint64_t n)
+{
+    bool ok = count_refs(q, counts, n, 0, q->cluster_size) &&
+              count_refs(q, counts, n, q->l1_offset, (uint64_t)q->l1_size * 8) &&
+              count_refs(q, counts, n, q->rt_offset, (uint64_t)q->rt_clusters << q->cluster_bits);
+    for (uint64_t r = 0; ok && r < q->rt_entries; r++)
+        if (q->rt[r] & RT_OFFSET_MASK)
+            ok = count_refs(q, counts, n, q->rt[r] & RT_OFFSET_MASK, q->cluster_size);
+    for (uint32_t i = 0; ok && i < q->l1_size; i++) {
+        uint64_t l2 = q->l1[i] & ENTRY_OFFSET_MASK;
+        if (!l2)
+            continue;
+        const uint8_t *t = table_get(q, &q->l2_cache, l2);
+        ok = t && count_refs(q, counts, n, l2, q->cluster_size);
+        for (uint64_t k = 0; ok && k < q->l2_entries; k++) {
+            uint64_t e = be64(t + 8 * k), off, len;
+            if (e & FLAG_COMPRESSED) {
+                compressed_extent(q, e & ~FLAG_COPIED, &off, &len);
+                ok = count_refs(q, counts, n, off, len);
+            } else if (e & ENTRY_OFFSET_MASK) {
+                ok = count_refs(q, counts, n, e & ENTRY_OFFSET_MASK, q->cluster_size);
+            }
+        }
+    }
+    return ok;
+}
+
+/* QEMU killed with lazy refcounts on left the dirty bit: the refcounts may
+ * be stale. As QEMU does on such an open, they are recomputed from the
+ * metadata and written back, then the bit is cleared (after a flush). */
+static bool dirty_repair(Qcow2 *q, const Header *hd, uint64_t file_size, char *err,
+                         size_t errlen)
+{
+    if (q->readonly || !(hd->incompatible & INCOMPAT_DIRTY))
+        return true;
+    uint64_t n = div_up(file_size, q->cluster_size), quiet = q->errors;
+    q->errors = 1;      /* the one line is open_error's */
+    uint32_t *counts = calloc(n, sizeof *counts);
+    bool ok = counts && count_all_refs(q, counts, n);
+    uint64_t fixed = 0;
+    for (uint64_t r = 0; ok && r < q->rt_entries; r++) {
+        if (!(q->rt[r] & RT_OFFSET_MASK))
+            continue;
+        for (uint64_t i = 0; ok && i < q->rb_entries; i++) {
+            uint64_t c = r * q->rb_entries + i, have, want = c < n ? counts[c] : 0;
+            ok = refcount_get(q, c, &have);
+            if (ok && have != want) {
+                ok = refcount_set(q, c, want);
+                fixed++;
+            }
+            if (c < n)
+                counts[c] = 0;  /* done */
+        }
+    }
+    for (uint64_t c = 0; ok && c < n; c++)
+        if (counts[c])
+            ok = q_fail(q, "cluster %llu is in use but has no refcount block",
+                        (unsigned long long)c);
+    free(counts);
+    q->errors = quiet;
+    uint64_t clean = hd->incompatible & ~INCOMPAT_DIRTY;
+    if (!ok || fdatasync(q->fd) != 0 || !host_write_be(q, 72, clean, 8))
+        return open_error(err, errlen, q->path, "was not closed cleanly (dirty bit) and its "
+                          "refcounts cannot be repaired: run 'qemu-img check -r all'");
+    fprintf(stderr, "kairo: qcow2 image '%s' was not closed cleanly: %llu refcount(s) "
+            "repaired\n", q->path, (unsigned long long)fixed);
+    return true;
+}
+
 /* Opened for writing: autoclear features kairo does not maintain (bitmaps)
  * must be cleared, telling QEMU their data is stale. */
 static bool clear_autoclear(Qcow2 *q, const Header *hd, char *err, size_t errlen)
@@ -946,7 +1034,9 @@ Qcow2 *qcow2_open(int fd, const char *path, bool readonly, int depth, uint64_t *
         open_error(err, errlen, path, "bad header extension");
         goto fail;
     }
-    if (!setup_from_header(q, &hd, err, errlen) || !clear_autoclear(q, &hd, err, errlen) ||
+    if (!setup_from_header(q, &hd, err, errlen) ||
+        !dirty_repair(q, &hd, (uint64_t)st.st_size, err, errlen) ||
+        !clear_autoclear(q, &hd, err, errlen) ||
         !open_backing(q, c0, c0_len, &hd, backing_fmt, depth, err, errlen))
         goto fail;
     free(c0);

@@ -346,8 +346,8 @@ Test(qcow2, bad_headers_refused_in_one_line)
     patch(img, 72, 1ull << 2, 8);
     assert_refused(img, "external data file");
     fresh("");
-    patch(img, 72, 1ull, 8);            /* dirty: refused for writing only */
-    assert_refused(img, "qemu-img check -r all");
+    patch(img, 72, 1ull << 1, 8);       /* corrupt: refused for writing only */
+    assert_refused(img, "marked corrupt");
     BlockDev bd;
     char err[512];
     cr_assert(blockdev_open(&bd, img, true, false, err, sizeof err), "%s", err);
@@ -364,6 +364,35 @@ Test(qcow2, bad_headers_refused_in_one_line)
     cr_assert_eq(run("printf missing | dd of='%s' bs=1 seek=512 conv=notrunc 2>/dev/null", img),
                  0);
     assert_refused(img, "backing file");
+}
+
+/* QEMU with lazy refcounts killed while writing leaves the dirty bit and
+ * stale refcounts: kairo repairs them on open (as QEMU would), writes, and
+ * the image is clean afterwards. */
+Test(qcow2, dirty_image_is_repaired_on_open)
+{
+    uint64_t size = 16 << 20;
+    cr_assert_eq(run("qemu-img create -q -f qcow2 -o lazy_refcounts=on '%s' 16M && "
+                     "qemu-img create -q -f raw '%s' 16M", img, raw), 0);
+    cr_assert_eq(run("qemu-io -c 'write -P 0x11 0 3M' -c 'write -P 0x22 8M 1M' "
+                     "-c 'sigraise 9' '%s' >/dev/null 2>&1; "
+                     "qemu-io -f raw -c 'write -P 0x11 0 3M' -c 'write -P 0x22 8M 1M' '%s' "
+                     ">/dev/null", img, raw), 0);
+    cr_assert_neq(qemu_check(img), 0, "QEMU left stale refcounts behind");
+    int fd = open(img, O_RDONLY);
+    uint8_t incompat[8];
+    cr_assert(pread(fd, incompat, 8, 72) == 8);
+    close(fd);
+    cr_assert(incompat[7] & 1, "the dirty bit is set");
+    BlockDev bd;
+    open_rw(&bd, img);
+    int rawfd = open(raw, O_RDWR);
+    whole_compare(&bd, rawfd, size);
+    rng_state = 99;
+    random_writes(&bd, rawfd, size, 100, 200 << 10);
+    blockdev_close(&bd);
+    close(rawfd);
+    assert_clean_and_equal(img, raw);
 }
 
 /* Damage met while running (a table offset that is not aligned) is an I/O
