@@ -19,7 +19,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$img" "$tmp/fd.img" && chmod u+w "$tmp/fd.img" || exit 1
 echo "grub_floppy: $(stat -c %s "$tmp/fd.img") bytes"
-"$kairo" -display none -fda "$tmp/fd.img" --deterministic --max-insns 1500000000 \
+"$kairo" -display none -fda "$tmp/fd.img" --deterministic --max-insns 600000000 \
     --dump-text > "$tmp/screen.txt" 2> "$tmp/stderr.txt"
 cat "$tmp/screen.txt"
 if grep -q "GNU GRUB  *version" "$tmp/screen.txt" &&
