@@ -556,3 +556,28 @@ Test(qcow2, sigkill_while_writing_leaves_no_corruption, .timeout = 120)
                 rt_clusters[2] << 8 | rt_clusters[3]);
     cr_assert_gt(rt_clusters[2] << 8 | rt_clusters[3], 1, "the table grew under the kills");
 }
+
+/* An internal snapshot (qemu-img snapshot -c) shares clusters and L2
+ * tables: writes copy them out, the snapshot keeps the old contents. */
+Test(qcow2, internal_snapshot_keeps_its_clusters)
+{
+    uint64_t size = 8 << 20;
+    char before[160];
+    snprintf(before, sizeof before, "%s/before.raw", dir);
+    cr_assert_eq(run("qemu-img create -q -f qcow2 '%s' 8M && qemu-img create -q -f raw '%s' 8M "
+                     "&& qemu-io -c 'write -P 0x33 0 5M' '%s' >/dev/null && "
+                     "qemu-io -f raw -c 'write -P 0x33 0 5M' '%s' >/dev/null && "
+                     "qemu-img snapshot -c before '%s' && cp '%s' '%s'",
+                     img, raw, img, raw, img, raw, before), 0);
+    BlockDev bd;
+    open_rw(&bd, img);
+    int rawfd = open(raw, O_RDWR);
+    rng_state = 4242;
+    random_writes(&bd, rawfd, size, 150, 80 << 10);
+    whole_compare(&bd, rawfd, size);
+    blockdev_close(&bd);
+    close(rawfd);
+    assert_clean_and_equal(img, raw);
+    cr_assert_eq(run("qemu-img snapshot -a before '%s'", img), 0);
+    assert_clean_and_equal(img, before);
+}
