@@ -31,24 +31,35 @@ def screen_until(mon, pattern, timeout):
     deadline = time.monotonic() + timeout
     text = ""
     while time.monotonic() < deadline and proc.poll() is None:
-        sys.stdout, saved = open(os.devnull, "w"), sys.stdout
-        try:
-            text = mon.cmd("info text")
-        finally:
-            sys.stdout.close()
-            sys.stdout = saved
+        text = quiet_text(mon)
         if re.search(pattern, text, re.M):
             return text
         time.sleep(0.5)
     abort(proc, "no %r on the screen; it shows:\n%s" % (pattern, text))
 
 
+def quiet_text(mon):
+    sys.stdout, saved = open(os.devnull, "w"), sys.stdout
+    try:
+        return mon.cmd("info text")
+    finally:
+        sys.stdout.close()
+        sys.stdout = saved
+
+
 def type_line(mon, line):
+    """Each key once the guest echoed the one before (the 8042's queue is
+    short, and a loaded host may run the guest slowly)."""
     names = {" ": "spc", ".": "dot", "-": "minus", "=": "equal", "/": "slash", ";": "semicolon",
              "*": "shift-8", "|": "shift-backslash", ">": "shift-dot"}
-    for ch in line + "\n":
-        mon.cmd("sendkey " + ("ret" if ch == "\n" else names.get(ch, ch)))
-        time.sleep(0.1)     # the 8042's queue is short: the guest must keep up
+    for i, ch in enumerate(line):
+        mon.cmd("sendkey " + names.get(ch, ch))
+        deadline = time.monotonic() + 20
+        while not quiet_text(mon).rstrip().endswith(line[:i + 1].rstrip()):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                abort(proc, "the guest did not echo %r" % line[:i + 1])
+            time.sleep(0.05)
+    mon.cmd("sendkey ret")
 
 
 try:
