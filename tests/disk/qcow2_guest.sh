@@ -2,7 +2,9 @@
 # Guest Linux (build/images) on a qcow2 disk made by `qemu-img create`,
 # checked afterwards by QEMU's own tools.
 #   qcow2_guest.sh KAIRO IMAGES_DIR write MIB   mke2fs, write a MIB MiB file,
-#       remount, md5 in the guest; then `qemu-img check` must be clean, and
+#       remount, md5 in the guest, on a qcow2 disk over a backing chain
+#       (raw <- qcow2 <- qcow2, relative names; the lower two must stay
+#       untouched); then `qemu-img check` must be clean, and
 #       the raw copy `qemu-img convert` makes must pass e2fsck and hold the
 #       file with the host's md5 (`qemu-img compare` against it too).
 #   qcow2_guest.sh KAIRO IMAGES_DIR kill MIB    kill -9 while the guest
@@ -51,7 +53,18 @@ crc=$(find "$images/work" -name crc32c_generic.ko 2>/dev/null | head -1)
 cat "$images/initrd.img" "$work/extra.cpio.gz" > "$work/initrd.img"
 
 disk_mib=$((mib + mib / 4 + 16))
-qemu-img create -q -f qcow2 "$work/disk.qcow2" "${disk_mib}M" || fail "qemu-img create"
+if [ "$mode" = write ]; then
+    # A backing chain under the disk: base.raw <- mid.qcow2 <- disk.qcow2
+    # (relative names), with data in both lower layers that the guest's
+    # partial cluster writes must merge; they stay untouched.
+    head -c 4M /dev/urandom > "$work/base.raw" && truncate -s "${disk_mib}M" "$work/base.raw"
+    (cd "$work" && qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2 &&
+     qemu-io -c 'write -P 0x77 6M 1M' mid.qcow2 >/dev/null &&
+     qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 disk.qcow2) || fail "qemu-img create"
+    lower_md5=$(cat "$work/base.raw" "$work/mid.qcow2" | md5sum)
+else
+    qemu-img create -q -f qcow2 "$work/disk.qcow2" "${disk_mib}M" || fail "qemu-img create"
+fi
 args=(-m 256 -nographic --deterministic --timeout 900 --expect-timeout 600 --stats
       -kernel "$images/vmlinuz" -initrd "$work/initrd.img"
       -append "console=ttyS0 cryptomgr.notests kairo.run=/qcow2_test.sh"
@@ -67,6 +80,8 @@ if [ "$mode" = write ]; then
     echo "qcow2_guest: kairo exited with $status after $(( $(date +%s) - start )) s"
     [ "$status" = 0 ] || fail "the guest did not read back md5 $expected"
     qemu-img check "$work/disk.qcow2" || fail "qemu-img check"
+    [ "$(cat "$work/base.raw" "$work/mid.qcow2" | md5sum)" = "$lower_md5" ] ||
+        fail "the backing files changed"
     qemu-img info "$work/disk.qcow2" | grep -E "disk size|virtual size"
     qemu-img convert -f qcow2 -O raw "$work/disk.qcow2" "$work/disk.raw" || fail "convert"
     qemu-img compare -f qcow2 -F raw "$work/disk.qcow2" "$work/disk.raw" || fail "compare"
