@@ -40,6 +40,9 @@
 #define MAX_L1_ENTRIES (1u << 22)        /* 32 MiB of L1: far beyond any IDE disk */
 #define MAX_RT_CLUSTERS (1u << 16)
 #define CACHE_TABLES 32
+#define ALLOC_POOL 2048                  /* clusters reserved per flush of refcounts: */
+#define ALLOC_POOL_BYTES (1u << 23)      /* as many as make 8 MiB, at least 32 */
+#define MAX_RELEASES 4096                /* dropped references held until a flush */
 
 typedef struct {
     uint64_t offset;        /* host offset of the cached table; 0 = free slot */
@@ -77,6 +80,12 @@ struct Qcow2 {
     uint8_t *inflated;          /* the last decompressed cluster */
     uint64_t inflated_entry;    /* its L2 entry; 0 = none */
     uint8_t *cluster_buf;       /* a cluster being assembled for a copy-on-write */
+    uint64_t pool[ALLOC_POOL];  /* host offsets whose refcount 1 is on disk, not yet used */
+    int pool_len, pool_pos;
+    struct Release {
+        uint64_t offset, len;
+    } *released;                /* references dropped since the last flush: freed after it */
+    size_t n_released, cap_released;
     bool dirty;                 /* written since the last flush */
     uint64_t errors;            /* only the first is printed */
 };
@@ -175,6 +184,14 @@ static bool host_write_be(Qcow2 *q, uint64_t off, uint64_t v, int bytes)
     uint8_t b[8];
     put_be(b, v, bytes);
     return host_write(q, off, b, (size_t)bytes);
+}
+
+/* The ordering point: everything written so far is on disk. */
+static bool host_sync(Qcow2 *q)
+{
+    if (fdatasync(q->fd) == 0)
+        return true;
+    return q_fail(q, "flush failed: %s", strerror(errno));
 }
 
 /* --- table caches (L2 tables and refcount blocks), write-through --- */
@@ -321,14 +338,40 @@ static bool refcount_release(Qcow2 *q, uint64_t offset, uint64_t len)
     return true;
 }
 
+/* A reference dropped (an L2 entry or table pointer rewritten): the
+ * refcounts fall only after the next flush has put the new pointer on
+ * disk, so no crash can leave a pointer to a cluster counted as free. */
+static bool release_later(Qcow2 *q, uint64_t offset, uint64_t len)
+{
+    if (q->n_released == q->cap_released) {
+        size_t cap = q->cap_released ? q->cap_released * 2 : 64;
+        struct Release *r = realloc(q->released, cap * sizeof *r);
+        if (!r)
+            return host_sync(q) && refcount_release(q, offset, len);
+        q->released = r;
+        q->cap_released = cap;
+    }
+    q->released[q->n_released++] = (struct Release){ offset, len };
+    return q->n_released < MAX_RELEASES || qcow2_flush(q);
+}
+
+static bool apply_releases(Qcow2 *q)
+{
+    bool ok = true;
+    for (size_t i = 0; i < q->n_released; i++)
+        ok = refcount_release(q, q->released[i].offset, q->released[i].len) && ok;
+    q->n_released = 0;
+    return ok;
+}
+
 /* A refcount block for range r, placed at cluster c (which lies in range
- * r, so the block counts itself). The block is written before the table
+ * r, so the block counts itself). The block is on disk before the table
  * entry that makes it live. */
 static bool refblock_create(Qcow2 *q, uint64_t r, uint64_t c)
 {
     uint64_t off = c << q->cluster_bits;
     uint8_t *blk = table_create(q, &q->rb_cache, off, NULL);
-    if (!blk || !rb_entry_write(q, blk, off, c % q->rb_entries, 1))
+    if (!blk || !rb_entry_write(q, blk, off, c % q->rb_entries, 1) || !host_sync(q))
         return false;
     if (!host_write_be(q, q->rt_offset + r * 8, off, 8))
         return false;
@@ -397,7 +440,7 @@ static bool rt_grow(Qcow2 *q, uint64_t c)
     for (uint64_t i = 0; ok && i < entries; i++)
         put_be(disk + i * 8, rt[i], 8);
     uint64_t new_off = c << q->cluster_bits;
-    ok = ok && host_write(q, new_off, disk, tc * q->cluster_size);
+    ok = ok && host_write(q, new_off, disk, tc * q->cluster_size) && host_sync(q);
     uint8_t hdr[12];
     put_be(hdr, new_off, 8);
     put_be(hdr + 8, tc, 4);
@@ -415,13 +458,12 @@ static bool rt_grow(Qcow2 *q, uint64_t c)
     q->rt_offset = new_off;
     q->rt_clusters = (uint32_t)tc;
     q->next_cluster = c + tc + bc;
-    return refcount_release(q, old_off, old_clusters << q->cluster_bits);
+    return release_later(q, old_off, old_clusters << q->cluster_bits);
 }
 
-/* A free host cluster with refcount 1, or 0 on an error. Clusters are
- * taken from the end of the file; the refcount is written before the
- * caller uses the cluster. */
-static uint64_t cluster_alloc(Qcow2 *q)
+/* A free host cluster, its refcount now 1 (written, not yet flushed), or
+ * 0 on an error. Clusters are taken from the end of the file. */
+static uint64_t cluster_claim(Qcow2 *q)
 {
     for (int guard = 0; guard < 1 << 20; guard++) {
         uint64_t c = q->next_cluster, r = c / q->rb_entries;
@@ -448,6 +490,34 @@ static uint64_t cluster_alloc(Qcow2 *q)
     }
     q_fail(q, "no free cluster found");
     return 0;
+}
+
+/* A cluster for new data or a new table. Refcounts are claimed for a few
+ * clusters at a time and flushed before any of them is used, so a pointer
+ * written later never reaches the disk ahead of its cluster's refcount. */
+static uint64_t cluster_alloc(Qcow2 *q)
+{
+    if (q->pool_pos == q->pool_len) {
+        q->pool_pos = q->pool_len = 0;
+        int want = (int)(ALLOC_POOL_BYTES >> q->cluster_bits);
+        want = want < 32 ? 32 : want > ALLOC_POOL ? ALLOC_POOL : want;
+        uint64_t c;
+        while (q->pool_len < want && (c = cluster_claim(q)))
+            q->pool[q->pool_len++] = c;
+        if (!q->pool_len || !host_sync(q))
+            return 0;
+    }
+    return q->pool[q->pool_pos++];
+}
+
+/* Reserved clusters never used go back (unreferenced: safe at any time). */
+static bool pool_return(Qcow2 *q)
+{
+    bool ok = true;
+    while (q->pool_pos < q->pool_len)
+        ok = refcount_set(q, q->pool[--q->pool_len] >> q->cluster_bits, 0) && ok;
+    q->pool_pos = q->pool_len = 0;
+    return ok;
 }
 
 /* --- reading clusters --- */
@@ -568,7 +638,7 @@ static uint64_t l2_table_for_write(Qcow2 *q, uint64_t l1i)
     if (!host_write_be(q, q->l1_offset + l1i * 8, fresh | FLAG_COPIED, 8))
         return 0;
     q->l1[l1i] = fresh | FLAG_COPIED;
-    if (old && !refcount_release(q, old, 1))
+    if (old && !release_later(q, old, 1))
         return 0;
     return fresh;
 }
@@ -590,10 +660,10 @@ static bool entry_release(Qcow2 *q, uint64_t e)
         compressed_extent(q, e & ~FLAG_COPIED, &off, &len);
         if (q->inflated_entry == (e & ~FLAG_COPIED))
             q->inflated_entry = 0;
-        return refcount_release(q, off, len);
+        return release_later(q, off, len);
     }
     uint64_t host = e & ENTRY_OFFSET_MASK;
-    return !host || refcount_release(q, host, 1);
+    return !host || release_later(q, host, 1);
 }
 
 /* Bytes [in, in + n) of guest cluster vcluster. A cluster that is not
@@ -666,21 +736,27 @@ bool qcow2_write(Qcow2 *q, uint64_t offset, const void *buf, size_t len)
     return for_each_cluster(q, offset, (uint8_t *)(uintptr_t)buf, len, write_op);
 }
 
+/* On disk, then the dropped references freed (on disk at the next flush;
+ * lost, they are leaks). */
 bool qcow2_flush(Qcow2 *q)
 {
-    if (!q->dirty)
+    if (!q->dirty && !q->n_released)
         return true;
-    if (fdatasync(q->fd) != 0)
-        return q_fail(q, "flush failed: %s", strerror(errno));
+    if (!host_sync(q))
+        return false;
     q->dirty = false;
-    return true;
+    return apply_releases(q);
 }
 
 void qcow2_close(Qcow2 *q)
 {
     if (!q)
         return;
-    qcow2_flush(q);
+    if (!q->readonly) {
+        qcow2_flush(q);
+        pool_return(q);
+        qcow2_flush(q);
+    }
     if (q->backing) {
         blockdev_close(q->backing);
         free(q->backing);
@@ -692,6 +768,7 @@ void qcow2_close(Qcow2 *q)
     free(q->zbuf);
     free(q->inflated);
     free(q->cluster_buf);
+    free(q->released);
     free(q);
 }
 
