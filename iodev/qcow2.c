@@ -40,7 +40,7 @@
 #define MAX_L1_ENTRIES (1u << 22)        /* 32 MiB of L1: far beyond any IDE disk */
 #define MAX_RT_CLUSTERS (1u << 16)
 #define CACHE_TABLES 32
-#define ALLOC_POOL 2048                  /* clusters reserved per flush of refcounts: */
+#define ALLOC_POOL 256                   /* clusters reserved per flush of refcounts: */
 #define ALLOC_POOL_BYTES (1u << 23)      /* as many as make 8 MiB, at least 32 */
 #define MAX_RELEASES 4096                /* dropped references held until a flush */
 

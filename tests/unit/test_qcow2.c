@@ -464,7 +464,7 @@ Test(qcow2, random_metadata_damage_never_crashes, .timeout = 120)
     uint8_t *buf = malloc(4 << 20);
     rng_state = 0xDA3A6E;
     int opened = 0;
-    for (int round = 0; round < 400; round++) {
+    for (int round = 0; round < 200; round++) {
         cr_assert_eq(run("cp '%s%s' '%s'", round % 2 ? pristine : dir,
                          round % 2 ? "" : "/c.qcow2", work), 0, "round %d", round);
         int fd = open(work, O_RDWR);
