@@ -60,14 +60,43 @@ static void lower_irq(Fdc *f)
 
 /* --- geometry --- */
 
+/* QEMU's floppy format table (hw/block/fdc: sectors, tracks, heads per
+ * drive class), up to 2.88M. An image takes the first format of its exact
+ * size, else the smallest larger one (sectors past its end read as zeros,
+ * as QEMU reads them). CMOS types: 1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M. */
 static const struct {
-    uint32_t size;
-    uint8_t tracks, heads, sectors, cmos;
+    uint8_t sectors, tracks, heads, cmos;
 } floppy_formats[] = {
-    { 163840, 40, 1, 8, 1 },   { 184320, 40, 1, 9, 1 },   { 327680, 40, 2, 8, 1 },
-    { 368640, 40, 2, 9, 1 },   { 737280, 80, 2, 9, 3 },   { 1228800, 80, 2, 15, 2 },
-    { 1474560, 80, 2, 18, 4 }, { 1720320, 80, 2, 21, 4 }, { 2949120, 80, 2, 36, 5 },
+    { 18, 80, 2, 4 }, { 20, 80, 2, 4 }, { 21, 80, 2, 4 }, { 21, 82, 2, 4 },
+    { 21, 83, 2, 4 }, { 22, 80, 2, 4 }, { 23, 80, 2, 4 }, { 24, 80, 2, 4 },
+    { 36, 80, 2, 5 },
+    { 9, 80, 2, 3 },  { 10, 80, 2, 3 }, { 10, 82, 2, 3 }, { 10, 83, 2, 3 },
+    { 13, 80, 2, 3 }, { 14, 80, 2, 3 },
+    { 15, 80, 2, 2 }, { 18, 82, 2, 2 }, { 18, 83, 2, 2 }, { 11, 80, 2, 2 },
+    { 9, 40, 2, 1 },  { 9, 40, 1, 1 },  { 10, 41, 2, 1 }, { 10, 42, 2, 1 },
+    { 8, 40, 2, 1 },  { 8, 40, 1, 1 },
 };
+
+#define FLOPPY_FORMATS (sizeof floppy_formats / sizeof floppy_formats[0])
+
+static uint64_t format_bytes(size_t i)
+{
+    return (uint64_t)floppy_formats[i].sectors * floppy_formats[i].tracks *
+           floppy_formats[i].heads * SECTOR;
+}
+
+/* The format for an image of size bytes, or -1 above 2.88M. */
+static int floppy_format_for(uint64_t size)
+{
+    int best = -1;
+    for (size_t i = 0; i < FLOPPY_FORMATS; i++) {
+        if (format_bytes(i) == size)
+            return (int)i;
+        if (format_bytes(i) > size && (best < 0 || format_bytes(i) < format_bytes((size_t)best)))
+            best = (int)i;
+    }
+    return best;
+}
 
 bool fdc_attach(Fdc *f, int drive, const char *path, bool readonly, char *err, size_t errlen)
 {
@@ -75,22 +104,21 @@ bool fdc_attach(Fdc *f, int drive, const char *path, bool readonly, char *err, s
     BlockDev bd;
     if (!blockdev_open(&bd, path, readonly, true, err, errlen))
         return false;
-    for (size_t i = 0; i < sizeof floppy_formats / sizeof floppy_formats[0]; i++) {
-        if (floppy_formats[i].size == bd.size) {
-            blockdev_close(&d->disk);
-            d->disk = bd;
-            d->tracks = floppy_formats[i].tracks;
-            d->heads = floppy_formats[i].heads;
-            d->sectors = floppy_formats[i].sectors;
-            d->cmos_type = floppy_formats[i].cmos;
-            d->media_changed = true;
-            return true;
-        }
+    int i = floppy_format_for(bd.size);
+    if (i < 0) {
+        snprintf(err, errlen, "floppy image '%s' has %llu bytes, more than a 2.88M floppy",
+                 path, (unsigned long long)bd.size);
+        blockdev_close(&bd);
+        return false;
     }
-    snprintf(err, errlen, "floppy image '%s' has %llu bytes, not a floppy format (160K-2.88M)",
-             path, (unsigned long long)bd.size);
-    blockdev_close(&bd);
-    return false;
+    blockdev_close(&d->disk);
+    d->disk = bd;
+    d->tracks = floppy_formats[i].tracks;
+    d->heads = floppy_formats[i].heads;
+    d->sectors = floppy_formats[i].sectors;
+    d->cmos_type = floppy_formats[i].cmos;
+    d->media_changed = true;
+    return true;
 }
 
 uint8_t fdc_cmos_types(const Fdc *f)
@@ -197,6 +225,15 @@ static bool dma_mode(const Fdc *f)
     return !(f->spec2 & 1);
 }
 
+/* A sector of the image; past the end of a short image, zeros. */
+static bool sector_read(FdcDrive *d, uint64_t off, uint8_t *buf)
+{
+    uint64_t have = off < d->disk.size ? d->disk.size - off : 0;
+    size_t n = have < SECTOR ? (size_t)have : SECTOR;
+    memset(buf + n, 0, SECTOR - n);
+    return n == 0 || blockdev_read(&d->disk, off, buf, n);
+}
+
 static void cmd_read_data(Fdc *f)
 {
     f->activity++;
@@ -207,7 +244,7 @@ static void cmd_read_data(Fdc *f)
     f->pio_len = 0;
     for (;;) {
         long long off = xfer_offset(f, &x);
-        if (off < 0 || !blockdev_read(&d->disk, (uint64_t)off, buf, SECTOR)) {
+        if (off < 0 || !sector_read(d, (uint64_t)off, buf)) {
             xfer_result(f, &x, ST0_ABNORMAL, ST1_ND, 0);
             return;
         }
@@ -548,8 +585,12 @@ static void fifo_write(Fdc *f, uint8_t v)
             result_invalid(f);
             return;
         }
-        if ((v & 0x1F) != 0x08)
+        /* Any command but SENSE INTERRUPT ends the reset's polling
+         * statuses still unread, as on the 82077AA (and in QEMU). */
+        if ((v & 0x1F) != 0x08) {
             lower_irq(f);
+            f->reset_polls = 0;
+        }
         f->cmd_need = 1 + fdc_commands[v & 0x1F].params;
     }
     f->cmd[f->cmd_len++] = v;

@@ -40,6 +40,9 @@
 #define MAX_L1_ENTRIES (1u << 22)        /* 32 MiB of L1: far beyond any IDE disk */
 #define MAX_RT_CLUSTERS (1u << 16)
 #define CACHE_TABLES 32
+#define ALLOC_POOL 256                   /* clusters reserved per flush of refcounts: */
+#define ALLOC_POOL_BYTES (1u << 23)      /* as many as make 8 MiB, at least 32 */
+#define MAX_RELEASES 4096                /* dropped references held until a flush */
 
 typedef struct {
     uint64_t offset;        /* host offset of the cached table; 0 = free slot */
@@ -77,6 +80,12 @@ struct Qcow2 {
     uint8_t *inflated;          /* the last decompressed cluster */
     uint64_t inflated_entry;    /* its L2 entry; 0 = none */
     uint8_t *cluster_buf;       /* a cluster being assembled for a copy-on-write */
+    uint64_t pool[ALLOC_POOL];  /* host offsets whose refcount 1 is on disk, not yet used */
+    int pool_len, pool_pos;
+    struct Release {
+        uint64_t offset, len;
+    } *released;                /* references dropped since the last flush: freed after it */
+    size_t n_released, cap_released;
     bool dirty;                 /* written since the last flush */
     uint64_t errors;            /* only the first is printed */
 };
@@ -175,6 +184,14 @@ static bool host_write_be(Qcow2 *q, uint64_t off, uint64_t v, int bytes)
     uint8_t b[8];
     put_be(b, v, bytes);
     return host_write(q, off, b, (size_t)bytes);
+}
+
+/* The ordering point: everything written so far is on disk. */
+static bool host_sync(Qcow2 *q)
+{
+    if (fdatasync(q->fd) == 0)
+        return true;
+    return q_fail(q, "flush failed: %s", strerror(errno));
 }
 
 /* --- table caches (L2 tables and refcount blocks), write-through --- */
@@ -321,14 +338,40 @@ static bool refcount_release(Qcow2 *q, uint64_t offset, uint64_t len)
     return true;
 }
 
+/* A reference dropped (an L2 entry or table pointer rewritten): the
+ * refcounts fall only after the next flush has put the new pointer on
+ * disk, so no crash can leave a pointer to a cluster counted as free. */
+static bool release_later(Qcow2 *q, uint64_t offset, uint64_t len)
+{
+    if (q->n_released == q->cap_released) {
+        size_t cap = q->cap_released ? q->cap_released * 2 : 64;
+        struct Release *r = realloc(q->released, cap * sizeof *r);
+        if (!r)
+            return host_sync(q) && refcount_release(q, offset, len);
+        q->released = r;
+        q->cap_released = cap;
+    }
+    q->released[q->n_released++] = (struct Release){ offset, len };
+    return q->n_released < MAX_RELEASES || qcow2_flush(q);
+}
+
+static bool apply_releases(Qcow2 *q)
+{
+    bool ok = true;
+    for (size_t i = 0; i < q->n_released; i++)
+        ok = refcount_release(q, q->released[i].offset, q->released[i].len) && ok;
+    q->n_released = 0;
+    return ok;
+}
+
 /* A refcount block for range r, placed at cluster c (which lies in range
- * r, so the block counts itself). The block is written before the table
+ * r, so the block counts itself). The block is on disk before the table
  * entry that makes it live. */
 static bool refblock_create(Qcow2 *q, uint64_t r, uint64_t c)
 {
     uint64_t off = c << q->cluster_bits;
     uint8_t *blk = table_create(q, &q->rb_cache, off, NULL);
-    if (!blk || !rb_entry_write(q, blk, off, c % q->rb_entries, 1))
+    if (!blk || !rb_entry_write(q, blk, off, c % q->rb_entries, 1) || !host_sync(q))
         return false;
     if (!host_write_be(q, q->rt_offset + r * 8, off, 8))
         return false;
@@ -397,7 +440,7 @@ static bool rt_grow(Qcow2 *q, uint64_t c)
     for (uint64_t i = 0; ok && i < entries; i++)
         put_be(disk + i * 8, rt[i], 8);
     uint64_t new_off = c << q->cluster_bits;
-    ok = ok && host_write(q, new_off, disk, tc * q->cluster_size);
+    ok = ok && host_write(q, new_off, disk, tc * q->cluster_size) && host_sync(q);
     uint8_t hdr[12];
     put_be(hdr, new_off, 8);
     put_be(hdr + 8, tc, 4);
@@ -415,13 +458,12 @@ static bool rt_grow(Qcow2 *q, uint64_t c)
     q->rt_offset = new_off;
     q->rt_clusters = (uint32_t)tc;
     q->next_cluster = c + tc + bc;
-    return refcount_release(q, old_off, old_clusters << q->cluster_bits);
+    return release_later(q, old_off, old_clusters << q->cluster_bits);
 }
 
-/* A free host cluster with refcount 1, or 0 on an error. Clusters are
- * taken from the end of the file; the refcount is written before the
- * caller uses the cluster. */
-static uint64_t cluster_alloc(Qcow2 *q)
+/* A free host cluster, its refcount now 1 (written, not yet flushed), or
+ * 0 on an error. Clusters are taken from the end of the file. */
+static uint64_t cluster_claim(Qcow2 *q)
 {
     for (int guard = 0; guard < 1 << 20; guard++) {
         uint64_t c = q->next_cluster, r = c / q->rb_entries;
@@ -448,6 +490,34 @@ static uint64_t cluster_alloc(Qcow2 *q)
     }
     q_fail(q, "no free cluster found");
     return 0;
+}
+
+/* A cluster for new data or a new table. Refcounts are claimed for a few
+ * clusters at a time and flushed before any of them is used, so a pointer
+ * written later never reaches the disk ahead of its cluster's refcount. */
+static uint64_t cluster_alloc(Qcow2 *q)
+{
+    if (q->pool_pos == q->pool_len) {
+        q->pool_pos = q->pool_len = 0;
+        int want = (int)(ALLOC_POOL_BYTES >> q->cluster_bits);
+        want = want < 32 ? 32 : want > ALLOC_POOL ? ALLOC_POOL : want;
+        uint64_t c;
+        while (q->pool_len < want && (c = cluster_claim(q)))
+            q->pool[q->pool_len++] = c;
+        if (!q->pool_len || !host_sync(q))
+            return 0;
+    }
+    return q->pool[q->pool_pos++];
+}
+
+/* Reserved clusters never used go back (unreferenced: safe at any time). */
+static bool pool_return(Qcow2 *q)
+{
+    bool ok = true;
+    while (q->pool_pos < q->pool_len)
+        ok = refcount_set(q, q->pool[--q->pool_len] >> q->cluster_bits, 0) && ok;
+    q->pool_pos = q->pool_len = 0;
+    return ok;
 }
 
 /* --- reading clusters --- */
@@ -568,7 +638,7 @@ static uint64_t l2_table_for_write(Qcow2 *q, uint64_t l1i)
     if (!host_write_be(q, q->l1_offset + l1i * 8, fresh | FLAG_COPIED, 8))
         return 0;
     q->l1[l1i] = fresh | FLAG_COPIED;
-    if (old && !refcount_release(q, old, 1))
+    if (old && !release_later(q, old, 1))
         return 0;
     return fresh;
 }
@@ -590,10 +660,10 @@ static bool entry_release(Qcow2 *q, uint64_t e)
         compressed_extent(q, e & ~FLAG_COPIED, &off, &len);
         if (q->inflated_entry == (e & ~FLAG_COPIED))
             q->inflated_entry = 0;
-        return refcount_release(q, off, len);
+        return release_later(q, off, len);
     }
     uint64_t host = e & ENTRY_OFFSET_MASK;
-    return !host || refcount_release(q, host, 1);
+    return !host || release_later(q, host, 1);
 }
 
 /* Bytes [in, in + n) of guest cluster vcluster. A cluster that is not
@@ -666,21 +736,27 @@ bool qcow2_write(Qcow2 *q, uint64_t offset, const void *buf, size_t len)
     return for_each_cluster(q, offset, (uint8_t *)(uintptr_t)buf, len, write_op);
 }
 
+/* On disk, then the dropped references freed (on disk at the next flush;
+ * lost, they are leaks). */
 bool qcow2_flush(Qcow2 *q)
 {
-    if (!q->dirty)
+    if (!q->dirty && !q->n_released)
         return true;
-    if (fdatasync(q->fd) != 0)
-        return q_fail(q, "flush failed: %s", strerror(errno));
+    if (!host_sync(q))
+        return false;
     q->dirty = false;
-    return true;
+    return apply_releases(q);
 }
 
 void qcow2_close(Qcow2 *q)
 {
     if (!q)
         return;
-    qcow2_flush(q);
+    if (!q->readonly) {
+        qcow2_flush(q);
+        pool_return(q);
+        qcow2_flush(q);
+    }
     if (q->backing) {
         blockdev_close(q->backing);
         free(q->backing);
@@ -692,6 +768,7 @@ void qcow2_close(Qcow2 *q)
     free(q->zbuf);
     free(q->inflated);
     free(q->cluster_buf);
+    free(q->released);
     free(q);
 }
 
@@ -708,6 +785,7 @@ typedef struct {
     uint64_t l1_offset;
     uint64_t rt_offset;
     uint32_t rt_clusters;
+    uint32_t nb_snapshots;
     uint64_t incompatible, autoclear;
     uint32_t refcount_order;
     uint32_t header_length;
@@ -741,6 +819,7 @@ static void header_parse(const uint8_t *h, Header *hd)
     hd->l1_offset = be64(h + 40);
     hd->rt_offset = be64(h + 48);
     hd->rt_clusters = be32(h + 56);
+    hd->nb_snapshots = be32(h + 60);
     hd->incompatible = hd->version >= 3 ? be64(h + 72) : 0;
     hd->autoclear = hd->version >= 3 ? be64(h + 88) : 0;
     hd->refcount_order = hd->version >= 3 ? be32(h + 96) : 4;
@@ -783,9 +862,9 @@ static bool header_check(const Header *hd, uint64_t file_size, bool readonly, co
     if (!readonly && (hd->incompatible & INCOMPAT_CORRUPT))
         return open_error(err, errlen, path, "is marked corrupt: repair it with "
                           "'qemu-img check -r all' or open it read-only");
-    if (!readonly && (hd->incompatible & INCOMPAT_DIRTY))
-        return open_error(err, errlen, path, "was not closed cleanly (dirty bit, lazy refcounts): "
-                          "run 'qemu-img check -r all' first or open it read-only");
+    if (!readonly && (hd->incompatible & INCOMPAT_DIRTY) && hd->nb_snapshots)
+        return open_error(err, errlen, path, "was not closed cleanly (dirty bit, lazy refcounts) "
+                          "and has snapshots: run 'qemu-img check -r all' first");
     if (hd->version >= 3 && (hd->header_length < 104 || hd->header_length % 8 ||
                              hd->header_length > (1u << hd->cluster_bits)))
         return open_error(err, errlen, path, "bad header length %u", hd->header_length);
@@ -901,6 +980,92 @@ static bool setup_from_header(Qcow2 *q, const Header *hd, char *err, size_t errl
     return true;
 }
 
+/* --- the dirty bit --- */
+
+/* Counts one reference to each cluster of [off, off + len). */
+static bool count_refs(Qcow2 *q, uint32_t *counts, uint64_t n, uint64_t off, uint64_t len)
+{
+    if (!len)
+        return true;
+    for (uint64_t c = off >> q->cluster_bits; c <= (off + len - 1) >> q->cluster_bits; c++) {
+        if (c >= n)
+            return q_fail(q, "reference to cluster %llu beyond the end of the file",
+                          (unsigned long long)c);
+        counts[c]++;
+    }
+    return true;
+}
+
+/* Every reference from the metadata (no snapshots: the caller checked). */
+static bool count_all_refs(Qcow2 *q, uint32_t *counts, uint64_t n)
+{
+    bool ok = count_refs(q, counts, n, 0, q->cluster_size) &&
+              count_refs(q, counts, n, q->l1_offset, (uint64_t)q->l1_size * 8) &&
+              count_refs(q, counts, n, q->rt_offset, (uint64_t)q->rt_clusters << q->cluster_bits);
+    for (uint64_t r = 0; ok && r < q->rt_entries; r++)
+        if (q->rt[r] & RT_OFFSET_MASK)
+            ok = count_refs(q, counts, n, q->rt[r] & RT_OFFSET_MASK, q->cluster_size);
+    for (uint32_t i = 0; ok && i < q->l1_size; i++) {
+        uint64_t l2 = q->l1[i] & ENTRY_OFFSET_MASK;
+        if (!l2)
+            continue;
+        const uint8_t *t = table_get(q, &q->l2_cache, l2);
+        ok = t && count_refs(q, counts, n, l2, q->cluster_size);
+        for (uint64_t k = 0; ok && k < q->l2_entries; k++) {
+            uint64_t e = be64(t + 8 * k), off, len;
+            if (e & FLAG_COMPRESSED) {
+                compressed_extent(q, e & ~FLAG_COPIED, &off, &len);
+                ok = count_refs(q, counts, n, off, len);
+            } else if (e & ENTRY_OFFSET_MASK) {
+                ok = count_refs(q, counts, n, e & ENTRY_OFFSET_MASK, q->cluster_size);
+            }
+        }
+    }
+    return ok;
+}
+
+/* QEMU killed with lazy refcounts on left the dirty bit: the refcounts may
+ * be stale. As QEMU does on such an open, they are recomputed from the
+ * metadata and written back, then the bit is cleared (after a flush). */
+static bool dirty_repair(Qcow2 *q, const Header *hd, uint64_t file_size, char *err,
+                         size_t errlen)
+{
+    if (q->readonly || !(hd->incompatible & INCOMPAT_DIRTY))
+        return true;
+    uint64_t n = div_up(file_size, q->cluster_size), quiet = q->errors;
+    q->errors = 1;      /* the one line is open_error's */
+    uint32_t *counts = calloc(n, sizeof *counts);
+    bool ok = counts && count_all_refs(q, counts, n);
+    uint64_t fixed = 0;
+    for (uint64_t r = 0; ok && r < q->rt_entries; r++) {
+        if (!(q->rt[r] & RT_OFFSET_MASK))
+            continue;
+        for (uint64_t i = 0; ok && i < q->rb_entries; i++) {
+            uint64_t c = r * q->rb_entries + i, have, want = c < n ? counts[c] : 0;
+            ok = refcount_get(q, c, &have);
+            if (ok && have != want) {
+                ok = refcount_set(q, c, want);
+                fixed++;
+            }
+            if (c < n)
+                counts[c] = 0;  /* done */
+        }
+    }
+    for (uint64_t c = 0; ok && c < n; c++)
+        if (counts[c])
+            ok = q_fail(q, "cluster %llu is in use but has no refcount block",
+                        (unsigned long long)c);
+    free(counts);
+    q->errors = quiet;
+    uint64_t clean = hd->incompatible & ~INCOMPAT_DIRTY;
+    if (!ok || fdatasync(q->fd) != 0 || !host_write_be(q, 72, clean, 8))
+        return open_error(err, errlen, q->path, "was not closed cleanly (dirty bit) and its "
+                          "refcounts cannot be repaired: run 'qemu-img check -r all'");
+    fprintf(stderr, "kairo: qcow2 image '%s' was not closed cleanly: %llu refcount(s) "
+            "repaired\n", q->path, (unsigned long long)fixed);
+    return true;
+}
+
 /* Opened for writing: autoclear features kairo does not maintain (bitmaps)
  * must be cleared, telling QEMU their data is stale. */
 static bool clear_autoclear(Qcow2 *q, const Header *hd, char *err, size_t errlen)
@@ -946,7 +1111,9 @@ Qcow2 *qcow2_open(int fd, const char *path, bool readonly, int depth, uint64_t *
         open_error(err, errlen, path, "bad header extension");
         goto fail;
     }
-    if (!setup_from_header(q, &hd, err, errlen) || !clear_autoclear(q, &hd, err, errlen) ||
+    if (!setup_from_header(q, &hd, err, errlen) ||
+        !dirty_repair(q, &hd, (uint64_t)st.st_size, err, errlen) ||
+        !clear_autoclear(q, &hd, err, errlen) ||
         !open_backing(q, c0, c0_len, &hd, backing_fmt, depth, err, errlen))
         goto fail;
     free(c0);

@@ -7,11 +7,11 @@
  * What is kept: the L1 table in memory, L2 tables and refcount blocks in
  * small write-through caches. Refcounts are always exact (lazy refcounts
  * are permitted by the format, never required), so the dirty bit is
- * never set by kairo. A cluster is allocated in this order, each a
- * separate pwrite on the same descriptor: refcount 1, the data, then the
- * L2 entry pointing to it; a process killed between any two leaves at
- * worst a leaked cluster (refcount 1, unreferenced), never a reference to
- * an unallocated cluster. See docs/DISKS.md. */
+ * never set by kairo. Order on disk: refcounts of a batch of reserved
+ * clusters (then a sync), the data or table, the pointer to it; frees of
+ * dropped clusters only after the next flush. A crash anywhere leaves at
+ * worst leaked clusters (refcount 1, unreferenced), never a reference to a
+ * cluster counted as free. See docs/DISKS.md. */
 #ifndef KAIRO_QCOW2_H
 #define KAIRO_QCOW2_H
 

@@ -193,7 +193,10 @@ static void handle_frame(RemoteClient *rc, const uint8_t *frame, size_t len, Inc
      * the server repeated it for a HELLO of ours it saw twice) is sealed
      * with the handshake key: a duplicate, not a forgery. */
     if (in->h.type == RP_WELCOME && rp_verify(frame, len, rc->hs_key)) {
-        rc->st.duplicate_welcomes++;
+        if (in->h.len == RP_WELCOME_LEN && rp_payload(frame)[0] == RP_STATUS_NO_SESSION)
+            rc->session_lost = true;
+        else
+            rc->st.duplicate_welcomes++;
         return;
     }
     if (!rp_verify(frame, len, rc->s2c)) {
@@ -349,22 +352,27 @@ static void finish_batch(RemoteClient *rc, bool ok)
 /* A sleep costs a wake-up (tens of microseconds on a loaded host), more
  * than a round trip over a short link: poll for up to twice the smoothed
  * round trip first, bounded by spin_max. A slow link (srtt above the
- * bound) sleeps at once. True if the reply came. */
+ * bound) sleeps at once, and so does a host without an idle CPU (the spin
+ * guard). True if the reply came. */
 static bool spin_for_reply(RemoteClient *rc, Incoming *in, uint64_t t0, uint64_t deadline)
 {
-    if (!rc->srtt || rc->srtt > rc->spin_max)
+    uint64_t now = rp_now_ns();
+    if (!rc->srtt || rc->srtt > rc->spin_max || !rp_spin_begin(&rc->spin_guard, now))
         return false;
     uint64_t until = t0 + 2 * rc->srtt;
     if (until > t0 + rc->spin_max)
         until = t0 + rc->spin_max;
     if (until > deadline)
         until = deadline;
-    for (uint64_t now = rp_now_ns(); now < until; now = rp_now_ns())
-        if (drain(rc, in)) {
-            rc->st.spin_hits++;
-            return true;
-        }
-    return false;
+    bool got = false;
+    for (; now < until && !got; now = rp_now_ns())
+        got = drain(rc, in);
+    rp_spin_end(&rc->spin_guard);
+    if (got)
+        rc->st.spin_hits++;
+    else
+        rc->st.spin_misses++;
+    return got;
 }
 
 /* Send the batch and wait for its reply, retransmitting on the timeout.
@@ -385,9 +393,15 @@ static bool exchange(RemoteClient *rc)
     Incoming in = { .want_ack = seq };
     if (!rp_transport_send(rc->t, &rc->peer, out, n))
         rc->st.drops[RP_DROP_SEND]++;
+    rc->session_lost = false;
     for (;;) {
         if (drain(rc, &in))
             break;
+        if (rc->session_lost) {
+            go_offline(rc, "the server does not know this session (restarted without its "
+                           "state file?)");
+            return false;
+        }
         uint64_t now = rp_now_ns();
         if (now >= deadline) {
             if (now - t0 >= rc->peer_timeout) {

@@ -30,7 +30,7 @@ typedef struct RcStats {
     uint64_t round_trips, retransmits, errors, refused;
     uint64_t reads, writes, string_ops;
     uint64_t offline_events, sessions, offline_accesses;
-    uint64_t irq_frames, duplicate_welcomes, spin_hits;
+    uint64_t irq_frames, duplicate_welcomes, spin_hits, spin_misses;
     uint64_t issued;            /* port accesses (string elements each) put in batches */
     uint64_t drops[RP_DROP_COUNT];
     uint32_t latency[RC_LAT_BUCKETS];
@@ -44,6 +44,7 @@ typedef struct RemoteClient {
     char slot[RP_SLOT_NAME_LEN + 1];
     uint8_t psk[RP_KEY_LEN], hs_key[RP_KEY_LEN], c2s[RP_KEY_LEN], s2c[RP_KEY_LEN];
     bool online;
+    bool session_lost;          /* the server said it does not know our session */
     uint64_t session, epoch;
     uint32_t next_seq;
     /* The batch being built */
@@ -57,6 +58,7 @@ typedef struct RemoteClient {
     uint64_t srtt, rttvar, rto;
     uint64_t peer_timeout, next_attempt;     /* peer_timeout: the outage bound */
     uint64_t spin_max;          /* busy-poll bound before sleeping on a reply (0: never) */
+    RpSpinGuard spin_guard;
     /* Interrupt lines */
     RpIrqState irq;             /* as applied to our lines */
     uint32_t irq_version;       /* newest state applied */

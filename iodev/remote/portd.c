@@ -42,8 +42,8 @@ static void usage(FILE *out)
           "  --insecure-no-auth serve without a key: anyone on the link can drive the\n"
           "                     slots; logged on every session\n"
           "  --spin US          after serving a frame, busy-poll this long for the next\n"
-          "                     before sleeping (default 0 = never: on a host without an\n"
-          "                     idle CPU the spinning competes with the client)\n"
+          "                     before sleeping (default 50, 0 = never); paused for a\n"
+          "                     second whenever a spin is preempted (no idle CPU)\n"
           "  --stats            print counters at exit (also on SIGUSR1)\n"
           "  --genkey FILE      write a new random key (mode 0600) and exit\n"
           "  -h, --help         this text\n\n"
@@ -225,18 +225,24 @@ static void advance_devices(Portd *pd)
  * before sleeping in poll(), whose wake-up costs more than the trip. */
 static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
 {
-    uint64_t until = rp_now_ns() + spin_ns;
+    static RpSpinGuard guard;
+    uint64_t now = rp_now_ns(), until = now + spin_ns;
+    if (!rp_spin_begin(&guard, now))
+        return false;
+    int ready = -1;
     do {
-        for (int i = 0; i < pd->n_t; i++) {
+        for (int i = 0; i < pd->n_t && ready < 0; i++) {
             struct pollfd p = { .fd = pd->t[i].fd, .events = POLLIN };
-            if (poll(&p, 1, 0) == 1) {
-                advance_devices(pd);
-                serve_frames(pd, &pd->t[i]);
-                return true;
-            }
+            if (poll(&p, 1, 0) == 1)
+                ready = i;
         }
-    } while (rp_now_ns() < until);
-    return false;
+    } while (ready < 0 && rp_now_ns() < until);
+    rp_spin_end(&guard);
+    if (ready < 0)
+        return false;
+    advance_devices(pd);
+    serve_frames(pd, &pd->t[ready]);
+    return true;
 }
 
 static void run(Portd *pd, bool stats, uint64_t spin_ns)
@@ -270,7 +276,7 @@ int main(int argc, char **argv)
 {
     const char *config = NULL, *user = NULL;
     bool stats = false, insecure = false;
-    unsigned long spin_us = 0;
+    unsigned long spin_us = 50;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);

@@ -72,14 +72,15 @@ static bool drop_capabilities(char *err, size_t errlen)
 
 #if defined(__x86_64__)
 #define SANDBOX_ARCH AUDIT_ARCH_X86_64
-/* What the serving loop needs: the network, device files already open,
- * stderr, the state file, time, memory, signals, and the random nonces of
- * new sessions. Anything else (open, socket, exec, ptrace...) fails EPERM:
+/* What the serving loop needs: the network (and a tcp: character backend
+ * taking its client), device files already open, stderr, the state file,
+ * time, memory, signals, and the random nonces of new sessions. Anything else (open, socket, exec, ptrace...) fails EPERM:
  * an error path, never a crash. */
 static const int allowed_syscalls[] = {
     SYS_read, SYS_write, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_lseek,
     SYS_fsync, SYS_fdatasync, SYS_ftruncate, SYS_close, SYS_fstat, SYS_newfstatat,
     SYS_poll, SYS_ppoll, SYS_recvfrom, SYS_sendto, SYS_recvmsg, SYS_sendmsg,
+    SYS_accept, SYS_accept4, SYS_shutdown, SYS_fcntl, SYS_setsockopt, SYS_getsockopt,
     SYS_clock_gettime, SYS_gettimeofday, SYS_nanosleep, SYS_clock_nanosleep,
     SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_futex,
     SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_restart_syscall,

@@ -43,6 +43,14 @@ bool pd_state_open(PdState *st, const char *path, bool fsync, char *err, size_t 
         st->fd = -1;
         return false;
     }
+    if (sb.st_mode & 077) {
+        /* It holds the sessions' keys: as private as the key file. */
+        snprintf(err, errlen, "state file '%s' is accessible by group or others (it holds "
+                              "session keys; chmod 600)", path);
+        close(st->fd);
+        st->fd = -1;
+        return false;
+    }
     state_writer_init(&st->w);
     return true;
 }

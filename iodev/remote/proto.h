@@ -94,7 +94,10 @@ typedef struct RpIrqState {
 } RpIrqState;
 #define RP_IRQ_STATE_LEN (2 + 2 * RP_MAX_IRQS)
 
-enum { RP_STATUS_OK = 0, RP_STATUS_REFUSED = 1 };
+/* WELCOME statuses. NO_SESSION answers a request for a session the server
+ * does not know (it restarted without its state file): the client stops
+ * waiting for a reply that cannot come. */
+enum { RP_STATUS_OK = 0, RP_STATUS_REFUSED = 1, RP_STATUS_NO_SESSION = 2 };
 
 /* Reply-side bytes an operation needs (its read data). */
 unsigned rp_op_reply_len(const RpOp *op);

@@ -293,9 +293,10 @@ static void print_one(const RemoteClient *rc, FILE *out)
             (unsigned long long)st->offline_accesses, (unsigned long long)st->offline_events,
             (unsigned long long)drops);
     fprintf(out, "kairo: remote %s: %llu port accesses issued, latency p99.9 %.1f us, "
-                 "%llu replies caught busy-polling\n",
+                 "busy-poll: %llu replies caught, %llu missed, %llu pauses (no idle CPU)\n",
             rc->slot, (unsigned long long)st->issued,
-            (double)rc_latency_percentile(st, 99.9) / 1000.0, (unsigned long long)st->spin_hits);
+            (double)rc_latency_percentile(st, 99.9) / 1000.0, (unsigned long long)st->spin_hits,
+            (unsigned long long)st->spin_misses, (unsigned long long)rc->spin_guard.backoffs);
     if (!drops)
         return;
     fprintf(out, "kairo: remote %s: dropped", rc->slot);

@@ -371,6 +371,26 @@ static void on_request(RemoteServer *srv, RsSession *ss, const RpHeader *h, cons
     run_request(srv, ss, h, payload);
 }
 
+/* A request for a session we do not know: tell an allowed client so (under
+ * the handshake key, rate-limited), rather than let it wait out its outage
+ * bound for a reply that cannot come. */
+static void notice_no_session(RemoteServer *srv, RpTransport *t, const RpPeer *from,
+                              uint64_t session)
+{
+    bool allowed = false;
+    for (int i = 0; i < srv->n_slots && !allowed; i++)
+        allowed = client_allowed(&srv->slots[i], t, from);
+    uint64_t now = rp_now_ns();
+    if (!allowed || now - srv->last_notice < 1000000ull)
+        return;
+    srv->last_notice = now;
+    uint8_t zero[RP_NONCE_LEN] = { 0 }, out[RP_MAX_FRAME];
+    size_t n = seal_welcome(srv, session, RP_STATUS_NO_SESSION, zero, zero, out);
+    if (!rp_transport_send(t, from, out, n))
+        srv->st.drops[RP_DROP_SEND]++;
+    srv->st.no_session_notices++;
+}
+
 static RsSession *find_session(RemoteServer *srv, uint64_t id)
 {
     for (int i = 0; i < RS_MAX_SESSIONS; i++)
@@ -395,6 +415,8 @@ void rs_handle(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t l
     RsSession *ss = find_session(srv, h.session);
     if (!ss || ss->t != t || !rp_peer_equal(&ss->peer, from, t->kind)) {
         srv->st.drops[RP_DROP_SESSION]++;
+        if (!ss && h.type == RP_REQUEST)
+            notice_no_session(srv, t, from, h.session);
         return;
     }
     if (!rp_verify(frame, len, ss->c2s)) {
@@ -415,10 +437,11 @@ void rs_print_stats(const RemoteServer *srv, FILE *out)
 {
     const RsStats *st = &srv->st;
     fprintf(out, "kairo-portd: sessions %llu, requests %llu, ops %llu, duplicates answered %llu, "
-                 "refused %llu, irq frames %llu\n",
+                 "refused %llu, irq frames %llu, no-session notices %llu\n",
             (unsigned long long)st->sessions, (unsigned long long)st->requests,
             (unsigned long long)st->ops, (unsigned long long)st->duplicates,
-            (unsigned long long)st->refused, (unsigned long long)st->irq_frames);
+            (unsigned long long)st->refused, (unsigned long long)st->irq_frames,
+            (unsigned long long)st->no_session_notices);
     fprintf(out, "kairo-portd: dropped");
     for (int i = 0; i < RP_DROP_COUNT; i++)
         fprintf(out, " %s=%llu", rp_drop_name(i), (unsigned long long)st->drops[i]);

@@ -81,7 +81,7 @@ typedef struct RsSession {
 } RsSession;
 
 typedef struct RsStats {
-    uint64_t sessions, requests, ops, duplicates, refused, irq_frames;
+    uint64_t sessions, requests, ops, duplicates, refused, irq_frames, no_session_notices;
     uint64_t drops[RP_DROP_COUNT];
 } RsStats;
 
@@ -99,6 +99,7 @@ struct RemoteServer {
     void (*commit)(void *opaque);
     void *commit_opaque;
     bool executing;             /* inside a batch: interrupt changes ride on the reply */
+    uint64_t last_notice;       /* NO_SESSION notices: at most one a millisecond */
     RpOp ops[RS_MAX_OPS];       /* the batch being checked and run */
     RsStats st;
     uint8_t out[RP_MAX_FRAME];

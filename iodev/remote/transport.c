@@ -25,6 +25,37 @@ uint64_t rp_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool rp_spin_begin(RpSpinGuard *g, uint64_t now_ns)
+{
+    if (now_ns < g->off_until)
+        return false;
+    g->wall0 = now_ns;
+    g->cpu0 = thread_cpu_ns();
+    return true;
+}
+
+void rp_spin_judge(RpSpinGuard *g, uint64_t wall_ns, uint64_t cpu_ns, uint64_t now_ns)
+{
+    /* Short spins say little (timer granularity): judge those of 20 us on. */
+    if (wall_ns >= 20000 && cpu_ns * 4 < wall_ns * 3) {
+        g->off_until = now_ns + 1000000000ull;
+        g->backoffs++;
+    }
+}
+
+void rp_spin_end(RpSpinGuard *g)
+{
+    uint64_t now = rp_now_ns();
+    rp_spin_judge(g, now - g->wall0, thread_cpu_ns() - g->cpu0, now);
+}
+
 bool rp_parse_mac(const char *s, uint8_t mac[6])
 {
     unsigned v[6];

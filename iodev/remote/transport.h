@@ -70,6 +70,20 @@ void rp_transport_tick(RpTransport *t, uint64_t now_ns);
 /* The fault layer: percentages and a seed. */
 void rp_faults_init(RpFaults *f, unsigned loss, unsigned dup, unsigned reorder, uint64_t seed);
 
+/* Busy-polling pays only when this thread keeps its CPU: a spin during
+ * which the thread ran for less than 3/4 of the wall time was preempted
+ * (no idle CPU), and spinning then only steals time from the peer, so it
+ * is switched off for a second. */
+typedef struct RpSpinGuard {
+    uint64_t off_until;         /* CLOCK_MONOTONIC ns */
+    uint64_t wall0, cpu0;       /* the spin under way */
+    uint64_t backoffs;          /* times switched off (statistics) */
+} RpSpinGuard;
+bool rp_spin_begin(RpSpinGuard *g, uint64_t now_ns);
+void rp_spin_end(RpSpinGuard *g);
+/* The decision rp_spin_end makes from a spin's wall and CPU time. */
+void rp_spin_judge(RpSpinGuard *g, uint64_t wall_ns, uint64_t cpu_ns, uint64_t now_ns);
+
 bool rp_parse_mac(const char *s, uint8_t mac[6]);
 bool rp_peer_equal(const RpPeer *a, const RpPeer *b, int kind);
 void rp_peer_format(const RpPeer *p, int kind, char *out, size_t outlen);

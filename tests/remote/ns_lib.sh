@@ -64,6 +64,9 @@ portd_drop() {
 scratch_work() {
     work=$(mktemp -d)
     pids=() kairo_pid="" portd_pid=""
-    trap 'for p in "${pids[@]}" $kairo_pid $portd_pid; do kill "$p" 2>/dev/null || true; done
+    # Only the test's own shell cleans up: a forked child killed before it
+    # exec'd its command (kill right after start) would run this trap too.
+    trap '[ "$BASHPID" = "$$" ] || exit 0
+          for p in "${pids[@]}" $kairo_pid $portd_pid; do kill "$p" 2>/dev/null || true; done
           rm -rf "$work"' EXIT
 }

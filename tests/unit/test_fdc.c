@@ -111,6 +111,28 @@ Test(fdc, reset_reports_four_polling_interrupts)
     cr_assert_eq(r[0], 0x80);
 }
 
+/* OpenBSD's fd driver: reset, read one polling status, recalibrate, then
+ * SENSE INTERRUPT must report the recalibrate (0x20 | drive), not the
+ * reset's remaining 0xC1..0xC3. */
+Test(fdc, a_command_clears_the_reset_polling_statuses)
+{
+    out(0x3F2, 0x00);
+    out(0x3F2, 0x0C);
+    CMD(0x08);
+    uint8_t r[2];
+    cr_assert_eq(results(r, 2), 2);
+    cr_assert_eq(r[0], 0xC0);
+    CMD(0x07, 0x01);
+    cr_assert_eq(irq_level, 1);
+    CMD(0x08);
+    cr_assert_eq(results(r, 2), 2);
+    cr_assert_eq(r[0], 0x21, "recalibrate of drive 1 ended");
+    cr_assert_eq(r[1], 0);
+    CMD(0x08);
+    cr_assert_eq(results(r, 2), 1, "nothing pending any more");
+    cr_assert_eq(r[0], 0x80);
+}
+
 Test(fdc, version_and_invalid_command)
 {
     CMD(0x10);
@@ -224,18 +246,52 @@ Test(fdc, non_dma_read_through_the_fifo)
     cr_assert_eq(irq_level, 0);
 }
 
+/* Debian's grub-rescue-floppy.img size: the 1.44M format, its missing
+ * tail reads as zeros. */
+Test(fdc, odd_sized_image_takes_the_next_larger_format)
+{
+    char odd[64];
+    snprintf(odd, sizeof odd, "/tmp/kairo-fdc-grub-%d.img", (int)getpid());
+    FILE *fp = fopen(odd, "wb");
+    uint8_t sector[512];
+    memset(sector, 0x77, sizeof sector);
+    for (int k = 0; k < 1296384 / 512; k++)
+        fwrite(sector, 1, sizeof sector, fp);
+    fclose(fp);
+    char err[256];
+    cr_assert(fdc_attach(&fdc, 1, odd, false, err, sizeof err), "%s", err);
+    cr_assert_eq(fdc_cmos_types(&fdc), 0x44);
+    /* C=70 H=0 R=12: LBA 2531, the last one there; R=13: LBA 2532, past the end. */
+    for (int r = 12; r <= 13; r++) {
+        dma_pos = 0;
+        dma_limit = 512;
+        memset(dma_mem, 0xEE, 512);
+        uint8_t read_cmd[] = { 0x46, 0x01, 70, 0, (uint8_t)r, 2, 18, 0x1B, 0xFF };
+        command(read_cmd, sizeof read_cmd);
+        uint8_t res[7];
+        cr_assert_eq(results(res, 7), 7);
+        cr_assert_eq(res[0] & 0xC0, 0, "sector %d read", r);
+        cr_assert_eq(dma_mem[0], r == 12 ? 0x77 : 0x00);
+    }
+    unlink(odd);
+}
+
 Test(fdc, bad_images_are_refused)
 {
     char err[256];
     cr_assert_not(fdc_attach(&fdc, 1, "/nonexistent/disk.img", false, err, sizeof err));
     cr_assert(strstr(err, "cannot open"), "%s", err);
+    cr_assert_eq(fdc_cmos_types(&fdc), 0x40, "drive 0 is 1.44M, drive 1 empty");
     char odd[64];
     snprintf(odd, sizeof odd, "/tmp/kairo-fdc-odd-%d.img", (int)getpid());
     FILE *fp = fopen(odd, "wb");
     fputs("not a floppy", fp);
     fclose(fp);
+    cr_assert(fdc_attach(&fdc, 1, odd, false, err, sizeof err), "%s", err);
+    cr_assert_eq(fdc_cmos_types(&fdc), 0x41, "a tiny image is a 160K floppy");
+    cr_assert_eq(truncate(odd, 2949120 + 512), 0);
+    blockdev_close(&fdc.drive[1].disk);
     cr_assert_not(fdc_attach(&fdc, 1, odd, false, err, sizeof err));
-    cr_assert(strstr(err, "not a floppy format"), "%s", err);
+    cr_assert(strstr(err, "more than a 2.88M floppy"), "%s", err);
     unlink(odd);
-    cr_assert_eq(fdc_cmos_types(&fdc), 0x40, "drive 0 is 1.44M, drive 1 empty");
 }

@@ -61,7 +61,7 @@ static RpTransport srv_t, cli_t;
 static RpFaults srv_faults, cli_faults;
 static Mock mock;
 static pthread_t thread;
-static atomic_int stop, paused, level_request = -1;
+static atomic_int stop, paused, level_request = -1, forget_sessions;
 static char server_addr[64];
 static uint8_t psk[RP_KEY_LEN];
 
@@ -76,6 +76,8 @@ static void *serve(void *arg)
         while ((n = rp_transport_recv(&srv_t, frame, sizeof frame, &from)) > 0)
             if (!atomic_load(&paused))
                 rs_handle(&srv, &srv_t, frame, n, &from);
+        if (atomic_exchange(&forget_sessions, 0))      /* a restart without state */
+            memset(srv.sessions, 0, sizeof srv.sessions);
         int level = atomic_exchange(&level_request, -1);
         if (level >= 0)
             rs_slot_set_irq(mock.slot, 0, level != 0);
@@ -384,6 +386,29 @@ Test(remote_engine, duplicate_welcome_not_a_mac_failure, .fini = teardown)
         cr_assert_eq(rc_read(&rc, 0, 1), i);
     cr_assert_eq(rc.st.drops[RP_DROP_MAC], 0);
     cr_assert_gt(rc.st.duplicate_welcomes, 0);
+}
+
+/* The server restarted without its state file: it tells the client it
+ * does not know the session, and the access goes offline at once instead
+ * of waiting out the bound; the next access opens a new session. */
+Test(remote_engine, lost_session_noticed, .fini = teardown)
+{
+    start_server(true, false);
+    open_client(psk, false);
+    rc.peer_timeout = 20000000000ull;           /* a 20 s bound */
+    cr_assert(rc_connect(&rc, 3000));
+    cr_assert_eq(rc_read(&rc, 0, 1), 0);
+    atomic_store(&forget_sessions, 1);
+    usleep(20000);
+    uint64_t t0 = rp_now_ns();
+    cr_assert_eq(rc_read(&rc, 0, 1), 0xFF);
+    cr_assert_lt(rp_now_ns() - t0, 2000000000ull, "waited for the bound");
+    cr_assert_eq(rc.st.offline_events, 1);
+    usleep(1100000);
+    cr_assert_eq(rc_read(&rc, 0, 1), 1, "the lost request never ran on the new server");
+    cr_assert_eq(rc.st.sessions, 2);
+    stop_server();
+    cr_assert_gt(srv.st.no_session_notices, 0);
 }
 
 /* A snapshot carries the session: a fresh client loading it continues the

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "iodev/remote/proto.h"
+#include "iodev/remote/transport.h"
 
 static uint8_t key[RP_KEY_LEN], other_key[RP_KEY_LEN];
 
@@ -340,4 +341,25 @@ Test(remote_proto, fifo_key_refused, .timeout = 5)
     cr_assert_not(rp_load_key(path, k, err, sizeof err));
     cr_assert(strstr(err, "not a regular file"), "%s", err);
     unlink(path);
+}
+
+/* The spin guard: a spin during which the thread lost its CPU pauses
+ * spinning for a second; one that kept it, or too short to judge, does not. */
+Test(remote_proto, spin_guard_backs_off_when_preempted)
+{
+    RpSpinGuard g = { 0 };
+    rp_spin_judge(&g, 50000, 49000, 1000);      /* kept its CPU */
+    rp_spin_judge(&g, 10000, 0, 1000);          /* too short to say */
+    cr_assert_eq(g.backoffs, 0);
+    cr_assert(rp_spin_begin(&g, 2000));
+    rp_spin_judge(&g, 50000, 20000, 5000);      /* ran 40% of the time */
+    cr_assert_eq(g.backoffs, 1);
+    cr_assert_not(rp_spin_begin(&g, 6000), "spinning should pause");
+    cr_assert(rp_spin_begin(&g, 5000 + 1000000000ull), "and resume after a second");
+    /* Measured: a thread asleep for the whole "spin" was not on the CPU. */
+    RpSpinGuard m = { 0 };
+    cr_assert(rp_spin_begin(&m, rp_now_ns()));
+    usleep(30000);
+    rp_spin_end(&m);
+    cr_assert_eq(m.backoffs, 1);
 }

@@ -227,6 +227,10 @@ Test(remote_state, torn_record_falls_back)
     cr_assert_eq(pd_state_resume(&st, &b.srv, &b.t, 1, b.devs, &ns, err, sizeof err), -1);
     cr_assert(strstr(err, "no valid record"), "%s", err);
     pd_state_close(&st);
+    /* It holds session keys: readable by others is refused. */
+    chmod(state_path, 0644);
+    cr_assert_not(pd_state_open(&st, state_path, false, err, sizeof err));
+    cr_assert(strstr(err, "group or others"), "%s", err);
     pd_device_close(&a.dev);
     pd_device_close(&b.dev);
     rp_transport_close(&a.t);
