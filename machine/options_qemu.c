@@ -344,7 +344,7 @@ int qopt_chardev(Options *o, const OptionSpec *spec, const char *arg)
         return options_fail("%s", "-chardev: at most 8");
     if (chardev_spec(arg, o->chardev[o->n_chardevs].spec, sizeof o->chardev[0].spec) < 0)
         return -1;
-    snprintf(o->chardev[o->n_chardevs++].id, sizeof o->chardev[0].id, "%s", id);
+    memcpy(o->chardev[o->n_chardevs++].id, id, strlen(id) + 1);   /* length checked above */
     return 0;
 }
 
