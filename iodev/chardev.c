@@ -14,7 +14,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "iodev/charmux.h"
 #include "iodev/expect.h"
 #include "machine/host_socket.h"
 
@@ -228,7 +227,7 @@ bool chardev_has_input(const CharDev *c)
 {
     if (c->script && expect_active(c->script))
         return true;
-    return c->mux || c->listen_fd >= 0 || (c->fd_in >= 0 && !c->input_eof);
+    return c->listen_fd >= 0 || (c->fd_in >= 0 && !c->input_eof);
 }
 
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
@@ -238,8 +237,6 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
         if (n)
             return n;
     }
-    if (c->mux)
-        return charmux_take(c->mux, buf, max);
     if (c->kind == CHARDEV_TCP)
         tcp_accept(c);
     if (c->fd_in < 0 || c->input_eof || !max)

@@ -18,7 +18,6 @@ typedef struct CharDev {
     bool write_failed;  /* reported once */
     int listen_fd;      /* tcp server: waiting for a client, -1 otherwise */
     struct ExpectScript *script;   /* optional: sees output, types input */
-    struct CharMux *mux;           /* -serial mon:stdio: input comes through it */
 } CharDev;
 
 enum { CHARDEV_NONE, CHARDEV_STDIO, CHARDEV_FILE, CHARDEV_PTY, CHARDEV_TCP };

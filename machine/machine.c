@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bios/firmware.h"
 #include "cpu/icache.h"
@@ -348,41 +347,10 @@ static bool gdb_setup(Machine *m)
     return m->gdb != NULL;
 }
 
-/* -serial mon:stdio: stdin goes through the mux (Ctrl-A c, Ctrl-A x);
- * the monitor itself is made by monitor_setup. With -S the keyboard
- * starts on the monitor, which holds the guest. */
-static void mux_line(void *opaque, const char *line)
-{
-    monitor_channel_input(((Machine *)opaque)->monitor, line);
-}
-
-static void mux_setup(Machine *m)
-{
-    charmux_init(&m->mux, STDIN_FILENO, STDOUT_FILENO, m->opt.start_stopped && !m->opt.gdb,
-                 mux_line, m);
-    m->serial_out[0].mux = &m->mux;
-    m->has_mux = true;
-}
-
-/* While the monitor holds the guest: stdin still reaches it (and the
- * window, if any, refreshes). */
-static bool mux_idle(void *opaque)
-{
-    Machine *m = opaque;
-    bool busy = charmux_pump(&m->mux);
-    return (m->display && display_service_stopped(m->display)) || busy;
-}
-
 /* -monitor: listening now; with -S (and no gdb to resume it) the guest
  * waits for the monitor's `c`. */
 static bool monitor_setup(Machine *m)
 {
-    if (m->has_mux) {
-        bool wait = m->opt.start_stopped && !m->opt.gdb;
-        m->monitor = monitor_new_channel(m, wait, charmux_monitor_output, &m->mux);
-        monitor_set_idle_hook(m->monitor, mux_idle, m);
-        return m->monitor != NULL;
-    }
     if (!m->opt.monitor || !strcmp(m->opt.monitor, "vc"))
         return true;   /* vc: the window's console has it (console_setup) */
     char err[300];
@@ -439,12 +407,10 @@ static bool console_setup(Machine *m)
         display_console_attach(m->display, console_line, m->monitor);
     } else {
         char msg[300];
-        snprintf(msg, sizeof msg, "The monitor is on %s, not here.\n",
-                 m->has_mux ? "stdio (-serial mon:stdio)" : m->opt.monitor);
+        snprintf(msg, sizeof msg, "The monitor is on -monitor %s, not here.\n", m->opt.monitor);
         display_console_write(m->display, msg, strlen(msg));
     }
-    if (!m->has_mux)   /* mux_idle serves the window as well */
-        monitor_set_idle_hook(m->monitor, display_service_stopped, m->display);
+    monitor_set_idle_hook(m->monitor, display_service_stopped, m->display);
     gdb_stub_set_idle_hook(m->gdb, gdb_idle, m);
     return true;
 }
@@ -539,11 +505,8 @@ bool machine_init(Machine *m, const Options *opt)
     for (int i = 0; i < 4; i++) {
         const char *spec = i == 0 ? (opt->serial ? opt->serial : opt->nographic ? "stdio" : "none")
                                   : (opt->serial_extra[i - 1] ? opt->serial_extra[i - 1] : "none");
-        bool mux = i == 0 && !strcmp(spec, "mon:stdio");
-        if (!open_chardev(&m->serial_out[i], mux ? "stdio" : spec, "-serial"))
+        if (!open_chardev(&m->serial_out[i], spec, "-serial"))
             return false;
-        if (mux)
-            mux_setup(m);
         if (i == 0 && !expect_setup(m))
             return false;
         uart_init(&m->uart[i], &m->clock, pic_irq_line(&m->pic, com_irq[i]), &m->serial_out[i]);
@@ -838,8 +801,6 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         }
         if (m->gdb && !gdb_between_slices(m, stop_signal, &status))
             break;
-        if (m->has_mux)
-            charmux_pump(&m->mux);
         if (m->monitor && !monitor_between_slices(m, stop_signal, &status))
             break;
         if (m->nics.n_netdevs)

@@ -8,7 +8,6 @@
 #include "cpu/cpu.h"
 #include "iodev/acpi_pm.h"
 #include "iodev/chardev.h"
-#include "iodev/charmux.h"
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
@@ -59,8 +58,6 @@ typedef struct Machine {
     bool reset_requested;
     bool poweroff_requested;
     bool shut_down;            /* -no-shutdown: powered off, waiting for a reset */
-    bool has_mux;              /* -serial mon:stdio: COM1 and the monitor share stdio */
-    CharMux mux;
     FILE *log;              /* -D file */
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */

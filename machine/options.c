@@ -183,10 +183,9 @@ static int opt_full_screen(Options *o, const OptionSpec *spec, const char *arg)
 static int opt_serial(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
-    if (!strncmp(arg, "mon:", 4) && strcmp(arg, "mon:stdio"))
-        return fail("-serial %s: the monitor shares stdio only (mon:stdio)", arg);
-    if (!strcmp(arg, "mon:stdio") && o->serial)
-        return fail("%s", "-serial mon:stdio: only COM1 can share stdio with the monitor");
+    if (!strncmp(arg, "mon:", 4))
+        return fail("-serial %s: the monitor cannot share a backend with COM1 here; give it "
+                    "its own (-serial stdio -monitor tcp::4444,server, or the window's)", arg);
     if (!o->serial) {
         o->serial = arg;
         return 0;
@@ -454,8 +453,7 @@ static const OptionSpec option_table[] = {
     /* Serial ports and consoles */
     { "-serial", NULL, "SPEC", G_CONSOLES, opt_serial, 0,
       "COM1 backend (again: COM2..): stdio, file:PATH, pty, tcp:[HOST]:PORT[,server], none,\n"
-      "chardev:ID, mon:stdio (COM1 and the monitor on stdio, Ctrl-A c switches, Ctrl-A x\n"
-      "quits; -nographic's default when there is no -monitor)" },
+      "chardev:ID" },
     { "-chardev", NULL, "TYPE,id=ID,..", G_CONSOLES, qopt_chardev, 0,
       "a backend for -serial/-monitor/-debugcon chardev:ID: stdio, null, pty, file,path=P,\n"
       "socket,host=H,port=P[,server=on][,wait=off], socket,path=P" },
@@ -727,15 +725,11 @@ static int check_combinations(Options *o)
 {
     if (o->expect_script && o->n_expect_steps)
         return fail("%s", "use --expect/--send or --expect-script, not both");
-    bool mux = o->serial && !strcmp(o->serial, "mon:stdio");
-    if (o->start_stopped && !o->gdb && !o->monitor && !mux)
+    if (o->start_stopped && !o->gdb && !o->monitor)
         return fail("%s", "-S needs a debugger to resume the guest: add -s, -gdb tcp::PORT "
                           "or -monitor");
-    if (o->serial && !strcmp(o->serial, "mon:stdio") && o->monitor)
-        return fail("-serial mon:stdio and -monitor %s: kairo has one monitor", o->monitor);
     /* One terminal cannot be both the monitor and a console. */
-    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") || !strcmp(o->serial, "mon:stdio")
-                                : o->nographic;
+    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") : o->nographic;
     if (o->monitor && !strcmp(o->monitor, "stdio") &&
         (com1_stdio || (o->debugcon && !strcmp(o->debugcon, "stdio"))))
         return fail("%s", "-monitor stdio: stdio is taken by a console (-nographic puts COM1 "

@@ -556,7 +556,7 @@ static void apply_firmware_dir(Options *o)
 
 static bool uses_stdio(const char *spec)
 {
-    return spec && (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio"));
+    return spec && !strcmp(spec, "stdio");
 }
 
 int qopt_finish(Options *o)
@@ -585,9 +585,6 @@ int qopt_finish(Options *o)
         o->vga_none = true;   /* QEMU's -nodefaults has no VGA either */
     if (o->nodefaults && !o->serial)
         o->serial = "none";   /* nor a serial port on stdio under -nographic */
-    /* QEMU's -nographic multiplexes COM1 and the monitor on stdio. */
-    if (o->nographic && !o->serial && !o->monitor && !o->monitor_none)
-        o->serial = "mon:stdio";
     apply_firmware_dir(o);
     netopt_set_hostname(&o->net, o->name);
     if (!o->nodefaults)
