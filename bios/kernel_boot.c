@@ -2,6 +2,7 @@
 #include "bios/kernel_boot.h"
 
 #include "bios/firmware.h"
+#include "bios/multiboot.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -161,15 +162,14 @@ static uint8_t *slurp(const char *what, const char *path, size_t *size, char *er
     return buf;
 }
 
-/* The ROM with its PnP header and whole-image checksums made zero. */
-static bool publish_rom(FwCfg *fw)
+bool kernel_boot_publish_rom(FwCfg *fw, const char *name, const uint8_t *image, size_t size)
 {
-    uint8_t *rom = malloc(linuxboot_rom_size);
+    uint8_t *rom = malloc(size);
     if (!rom)
         return false;
-    memcpy(rom, linuxboot_rom, linuxboot_rom_size);
+    memcpy(rom, image, size);
     uint16_t pnp = get16(rom + 0x1A);
-    if (pnp + 0x20u <= linuxboot_rom_size && !memcmp(rom + pnp, "$PnP", 4)) {
+    if (pnp + 0x20u <= size && !memcmp(rom + pnp, "$PnP", 4)) {
         uint8_t sum = 0;
         rom[pnp + 9] = 0;
         for (unsigned i = 0; i < 0x20; i++)
@@ -177,13 +177,19 @@ static bool publish_rom(FwCfg *fw)
         rom[pnp + 9] = (uint8_t)-sum;
     }
     uint8_t sum = 0;
-    rom[linuxboot_rom_size - 1] = 0;
-    for (size_t i = 0; i < linuxboot_rom_size; i++)
+    rom[size - 1] = 0;
+    for (size_t i = 0; i < size; i++)
         sum = (uint8_t)(sum + rom[i]);
-    rom[linuxboot_rom_size - 1] = (uint8_t)-sum;
-    bool ok = fwcfg_add_file(fw, "genroms/linuxboot.bin", rom, (uint32_t)linuxboot_rom_size);
+    rom[size - 1] = (uint8_t)-sum;
+    bool ok = fwcfg_add_file(fw, name, rom, (uint32_t)size);
     free(rom);
     return ok;
+}
+
+static bool publish_rom(FwCfg *fw)
+{
+    return kernel_boot_publish_rom(fw, "genroms/linuxboot.bin", linuxboot_rom,
+                                   linuxboot_rom_size);
 }
 
 bool kernel_boot_setup(FwCfg *fw, uint64_t ram_bytes, const char *kernel_path,
@@ -194,6 +200,16 @@ bool kernel_boot_setup(FwCfg *fw, uint64_t ram_bytes, const char *kernel_path,
     uint8_t *kfile = slurp("-kernel", kernel_path, &ksize, err, errlen);
     if (!kfile)
         return false;
+    /* Not a bzImage but a multiboot kernel: QEMU's order of checks. */
+    if ((ksize < 0x206 || memcmp(kfile + HDR_MAGIC, "HdrS", 4)) &&
+        multiboot_version(kfile, ksize)) {
+        char why[300] = "";
+        if (multiboot_setup(fw, ram_bytes, kfile, ksize, kernel_path, initrd_path,
+                            cmdline ? cmdline : "", why, sizeof why))
+            return true;
+        snprintf(err, errlen, "-kernel %s: %s", kernel_path, why);
+        return false;
+    }
     KernelImage k;
     char why[160];
     if (!kernel_boot_parse(&k, kfile, ksize, why, sizeof why)) {

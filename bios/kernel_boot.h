@@ -42,8 +42,14 @@ bool kernel_boot_place(KernelImage *k, uint64_t ram_bytes, uint32_t initrd_size,
                        const char *cmdline, uint32_t *initrd_addr, char *err, size_t errlen);
 void kernel_boot_free(KernelImage *k);
 
+/* An option ROM as fw_cfg file name (genroms/...), its PnP header and
+ * whole-image checksums made zero. */
+bool kernel_boot_publish_rom(FwCfg *fw, const char *name, const uint8_t *image, size_t size);
+
 /* Read the files, parse, and publish everything in fw_cfg (items, the
- * loader ROM as genroms/linuxboot.bin, and a bootorder that boots it). */
+ * loader ROM as genroms/linuxboot.bin, and a bootorder that boots it). A
+ * multiboot kernel goes to bios/multiboot.c instead (initrd_path is then
+ * its module list). */
 bool kernel_boot_setup(FwCfg *fw, uint64_t ram_bytes, const char *kernel_path,
                        const char *initrd_path, const char *cmdline, char *err, size_t errlen);
 

@@ -201,6 +201,11 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 continue;
         }
         Block *b = exec_next_block(cpu, prev);
+        if (unlikely(exec_block_overshoots(cpu, b))) {
+            run_one(cpu);
+            prev = NULL;
+            continue;
+        }
         run_block(cpu, b);
         prev = b;
     }

@@ -275,6 +275,10 @@ static DisplayPoll frame(Display *d, uint64_t now)
         regrab_title(d);
     }
     bool switched = p.show && show_console(d, p.show == 2);
+    if (p.snapshot && d->src.snapshot_key) {
+        d->src.snapshot_key(d->src.opaque, p.snapshot == 2);
+        switched = true;   /* a loaded state has another picture: upload it whole */
+    }
     bool second = now >= d->next_title_ns;
     const VgaFrame *f = d->console_on ? console_render(d->con, switched)
                         : d->src.vga  ? vga_render(d->src.vga)

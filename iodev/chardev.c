@@ -45,6 +45,23 @@ static bool open_pty(CharDev *c, char *err, size_t errlen)
     return true;
 }
 
+static void tcp_accept(CharDev *c);
+
+/* A server without nowait/wait=off waits for its first client before the
+ * machine starts, as QEMU's does, so no early output is lost. A signal
+ * (Ctrl-C) ends the wait. */
+static bool wait_for_client(CharDev *c)
+{
+    for (;;) {
+        struct pollfd p = { .fd = c->listen_fd, .events = POLLIN };
+        if (poll(&p, 1, -1) < 0)
+            return false;
+        tcp_accept(c);
+        if (c->fd_in >= 0)
+            return true;
+    }
+}
+
 /* "tcp:[HOST]:PORT[,server][,nowait|,wait=off]": a server listens and
  * takes one client at a time (the guest's output is dropped while none is
  * connected); without ",server" kairo connects as a client at start. */
@@ -71,6 +88,7 @@ static bool open_tcp(CharDev *c, const char *spec, char *err, size_t errlen)
         return false;
     }
     bool server = opts && strstr(opts, ",server");
+    bool nowait = opts && (strstr(opts, ",nowait") || strstr(opts, ",wait=off"));
     int fd;
     if (server) {
         char why[300];
@@ -101,6 +119,12 @@ static bool open_tcp(CharDev *c, const char *spec, char *err, size_t errlen)
     if (server) {
         c->listen_fd = fd;
         fprintf(stderr, "kairo: serial port waiting for a connection on tcp:%s\n", spec);
+        if (!nowait && !wait_for_client(c)) {
+            snprintf(err, errlen, "tcp:%s: no client: %s", spec, strerror(errno));
+            close(fd);
+            c->listen_fd = -1;
+            return false;
+        }
     } else {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -148,10 +172,13 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
         c->kind = CHARDEV_NONE;
         return true;
     }
-    if (strcmp(spec, "stdio") == 0) {
+    bool mux = strncmp(spec, "mon:", 4) == 0;
+    if (strcmp(spec + (mux ? 4 : 0), "stdio") == 0) {
         c->kind = CHARDEV_STDIO;
         c->fd_out = STDOUT_FILENO;
         c->fd_in = STDIN_FILENO;
+        c->mux = mux;
+        c->raw_tty = chardev_tty_raw(!mux);
         return true;
     }
     if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
@@ -160,15 +187,17 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open '%s': %s", spec + 5, strerror(errno));
             return false;
         }
-        /* Line-buffered: a log file being followed (tail -f, a test
-         * waiting for a line) sees each line as the guest ends it. */
-        setvbuf(c->file, NULL, _IOLBF, 0);
+        /* Unbuffered: a log file being followed (tail -f, a test waiting
+         * for "login: ") sees every byte as the guest writes it, prompts
+         * without a newline included. */
+        setvbuf(c->file, NULL, _IONBF, 0);
+        c->write_through = true;
         c->kind = CHARDEV_FILE;
         return true;
     }
     snprintf(err, errlen,
-             "unknown character backend '%s' (want stdio, file:PATH, pty, tcp:HOST:PORT[,server] "
-             "or none)",
+             "unknown character backend '%s' (want stdio, mon:stdio, file:PATH, pty, "
+             "tcp:HOST:PORT[,server] or none)",
              spec);
     return false;
 }
@@ -245,6 +274,8 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
     if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
         return 0;
     ssize_t n = read(c->fd_in, buf, max);
+    if (n > 0 && c->mux)
+        return chardev_mux_filter(c, buf, (size_t)n, buf, max);
     if (n <= 0) {
         if (c->kind == CHARDEV_PTY)
             return 0;              /* EIO while no terminal has the slave open */
@@ -259,6 +290,14 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
     return (size_t)n;
 }
 
+bool chardev_wait_input(const CharDev *c, int timeout_ms)
+{
+    if (c->fd_in < 0 || c->input_eof)
+        return false;
+    struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
+    return poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLIN | POLLHUP));
+}
+
 void chardev_flush(CharDev *c)
 {
     if (c->kind == CHARDEV_FILE && c->file)
@@ -267,6 +306,10 @@ void chardev_flush(CharDev *c)
 
 void chardev_close(CharDev *c)
 {
+    if (c->raw_tty) {
+        chardev_tty_restore();
+        c->raw_tty = false;
+    }
     if (c->kind == CHARDEV_PTY || c->kind == CHARDEV_TCP) {
         if (c->fd_in >= 0)
             close(c->fd_in);

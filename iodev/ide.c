@@ -19,7 +19,7 @@ static void ide_log_once(const char *what, unsigned detail)
 
 /* --- interrupt line --- */
 
-static void update_irq(IdeChannel *ch)
+void ide_update_irq(IdeChannel *ch)
 {
     if (ch->hooks.set_irq)
         ch->hooks.set_irq(ch->hooks.opaque, ch->irq_level && !(ch->devctl & DEVCTL_NIEN));
@@ -29,13 +29,13 @@ void ide_set_irq(IdeChannel *ch)
 {
     ch->irq_level = true;
     ch->bm_status |= BM_STATUS_INTR;
-    update_irq(ch);
+    ide_update_irq(ch);
 }
 
 static void ide_clear_irq(IdeChannel *ch)
 {
     ch->irq_level = false;
-    update_irq(ch);
+    ide_update_irq(ch);
 }
 
 /* --- helpers --- */
@@ -911,7 +911,7 @@ void ide_ctl_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
             device_reset(&ch->dev[i]);
         ch->cur = 0;
     }
-    update_irq(ch);
+    ide_update_irq(ch);
 }
 
 bool ide_register(IdeChannel *ch, PortBus *bus, const char *slot, uint16_t cmd_base,

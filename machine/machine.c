@@ -7,7 +7,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "bios/firmware.h"
@@ -18,6 +21,8 @@
 #include "debug/monitor.h"
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
+#include "machine/components.h"
+#include "machine/qmp.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -276,8 +281,8 @@ static bool expect_setup(Machine *m)
     if (o->expect_script)
         ok = expect_load(&m->expect, o->expect_script, err, sizeof err);
     for (int i = 0; ok && i < o->n_expect_steps; i++)
-        ok = expect_add(&m->expect, o->expect_steps[i].send ? EXPECT_SEND : EXPECT_WAIT,
-                        o->expect_steps[i].text, err, sizeof err);
+        ok = expect_add(&m->expect, (ExpectKind)o->expect_steps[i].kind, o->expect_steps[i].text,
+                        err, sizeof err);
     if (!ok) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
@@ -334,6 +339,28 @@ static bool attach_remote_slots(Machine *m)
     return true;
 }
 
+/* gdb's `monitor LINE`: one monitor command on a throw-away stream
+ * monitor (savevm, loadvm, info ... reach gdb users this way). */
+static size_t gdb_monitor_line(void *opaque, const char *line, char *out, size_t outlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return (size_t)snprintf(out, outlen, "out of memory\n");
+    Monitor *mon = monitor_new_stream(opaque, f);
+    if (mon)
+        monitor_execute(mon, line);
+    else
+        fprintf(f, "out of memory\n");
+    monitor_free(mon);
+    fclose(f);
+    size_t n = len < outlen ? len : outlen;
+    memcpy(out, buf, n);
+    free(buf);
+    return n;
+}
+
 /* -s / -gdb / -S: the stub listens now; with -S the first slice waits
  * for gdb to resume the guest. */
 static bool gdb_setup(Machine *m)
@@ -342,9 +369,12 @@ static bool gdb_setup(Machine *m)
         return true;
     char err[300];
     m->gdb = gdb_stub_new(m->opt.gdb, m->cpu, m->opt.start_stopped, err, sizeof err);
-    if (!m->gdb)
+    if (!m->gdb) {
         fprintf(stderr, "kairo: %s\n", err);
-    return m->gdb != NULL;
+        return false;
+    }
+    gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
+    return true;
 }
 
 /* -monitor: listening now; with -S (and no gdb to resume it) the guest
@@ -415,6 +445,22 @@ static bool console_setup(Machine *m)
     return true;
 }
 
+/* The window's Ctrl+Alt+F5 / Ctrl+Alt+F9: save to / load from one quick
+ * snapshot file in the current directory. */
+#define QUICK_SNAPSHOT "kairo-quick.snap"
+static void quick_snapshot(void *opaque, bool load)
+{
+    Machine *m = opaque;
+    char err[400];
+    bool ok = load ? snapshot_load(m, QUICK_SNAPSHOT, false, err, sizeof err)
+                   : snapshot_save(m, QUICK_SNAPSHOT, err, sizeof err);
+    if (ok)
+        fprintf(stderr, "kairo: quick %s %s at icount %llu\n", load ? "load from" : "save to",
+                QUICK_SNAPSHOT, (unsigned long long)m->cpu->icount);
+    else
+        fprintf(stderr, "kairo: quick %s: %s\n", load ? "load" : "save", err);
+}
+
 /* -display: the window, if one is wanted and can be had (-nographic and
  * --list-slots never want one). */
 static bool display_setup(Machine *m)
@@ -428,7 +474,8 @@ static bool display_setup(Machine *m)
     if (m->opt.nographic)
         return true;
     const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m,
-                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS };
+                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS,
+                                 quick_snapshot };
     char err[300];
     m->opt.display_cfg.title = m->opt.name;   /* -name */
     m->display = display_open(&m->opt.display_cfg, &src, err, sizeof err);
@@ -441,6 +488,19 @@ static bool display_setup(Machine *m)
         return false;
     }
     return !err[0];
+}
+
+/* -loadvm FILE: the machine, fully built, takes the snapshot's state. */
+static bool loadvm_setup(Machine *m)
+{
+    if (!m->opt.loadvm)
+        return true;
+    char err[400];
+    if (!snapshot_load(m, m->opt.loadvm, m->opt.loadvm_force, err, sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    return true;
 }
 
 bool machine_init(Machine *m, const Options *opt)
@@ -503,7 +563,7 @@ bool machine_init(Machine *m, const Options *opt)
     static const int com_irq[4] = { 4, 3, 4, 3 };
     static const char *com_name[4] = { "com1", "com2", "com3", "com4" };
     for (int i = 0; i < 4; i++) {
-        const char *spec = i == 0 ? (opt->serial ? opt->serial : opt->nographic ? "stdio" : "none")
+        const char *spec = i == 0 ? (opt->serial ? opt->serial : opt->nographic ? "mon:stdio" : "none")
                                   : (opt->serial_extra[i - 1] ? opt->serial_extra[i - 1] : "none");
         if (!open_chardev(&m->serial_out[i], spec, "-serial"))
             return false;
@@ -578,38 +638,21 @@ bool machine_init(Machine *m, const Options *opt)
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
+    if (!machine_register_components(m))
+        return false;
     if (!fwcfg_setup(m)) {
         if (!m->opt.kernel)
             fprintf(stderr, "kairo: cannot set up fw_cfg\n");
         return false;
     }
     cmos_setup(m);
-    return attach_remote_slots(m) && gdb_setup(m) && monitor_setup(m) && display_setup(m);
+    return attach_remote_slots(m) && loadvm_setup(m) && gdb_setup(m) && monitor_setup(m) &&
+           display_setup(m);
 }
 
-/* Everything a reset line resets; RAM and the disks stay. */
-static void machine_reset(Machine *m)
+void machine_reset(Machine *m)
 {
-    phys_set_a20(m->mem, true);
-    pic_reset(&m->pic);
-    pit_reset(&m->pit);
-    cmos_reset(&m->cmos);
-    dma_reset(&m->dma);
-    i8042_reset(&m->kbc);
-    for (int i = 0; i < 4; i++)
-        uart_reset(&m->uart[i]);
-    fdc_reset(&m->fdc);
-    ide_reset(&m->ide[0]);
-    ide_reset(&m->ide[1]);
-    if (m->has_vga)
-        vga_reset(&m->vga);
-    port92_reset(&m->port92);
-    nic_reset(&m->nics);
-    /* Every PCI function back to its power-on config space (PAM, PIRQ
-     * routes, ACPI registers through their reset hooks). */
-    pci_reset(&m->pci);
-    cpu_reset(m->cpu);
-    m->reset_requested = false;
+    devlist_reset_all(&m->devices);
 }
 
 void machine_list_slots(const Machine *m, FILE *out)
@@ -649,7 +692,31 @@ static uint64_t next_slice(Machine *m)
         if (left < n)
             n = left;
     }
+    /* --save-at: the slice ends exactly at the next save point. */
+    if (m->next_save < m->opt.n_save_at) {
+        uint64_t left = m->opt.save_at[m->next_save].icount - m->cpu->icount;
+        if (left < n)
+            n = left;
+    }
     return n;
+}
+
+/* --save-at points reached by the slice just run; false (reported) when a
+ * snapshot cannot be written. */
+static bool save_points(Machine *m)
+{
+    while (m->next_save < m->opt.n_save_at &&
+           m->opt.save_at[m->next_save].icount == m->cpu->icount) {
+        const char *path = m->opt.save_at[m->next_save++].path;
+        char err[400];
+        if (!snapshot_save(m, path, err, sizeof err)) {
+            fprintf(stderr, "kairo: %s\n", err);
+            return false;
+        }
+        fprintf(stderr, "kairo: snapshot %s saved at icount %llu\n", path,
+                (unsigned long long)m->cpu->icount);
+    }
+    return true;
 }
 
 /* A halted guest with interrupts on and nothing pending: it waits for a
@@ -737,11 +804,26 @@ static void wait_shut_down(Machine *m)
         m->shut_down = false;
 }
 
+/* A host signal ends the run: SIGALRM is --timeout (armed in machine_run,
+ * so it fires even while a debugger holds the guest), the others
+ * SIGINT/SIGTERM. Prints why and returns the exit status. */
+static int signal_status(const Machine *m, int sig)
+{
+    const Cpu *cpu = m->cpu;
+    if (sig == SIGALRM) {
+        fprintf(stderr, "kairo: timeout (%.1f s) reached at %04X:%08X%s\n", m->opt.timeout_s,
+                cpu->seg[SEG_CS].sel, cpu->eip, cpu->halted ? " (halted)" : "");
+        return EXIT_LIMIT;
+    }
+    fprintf(stderr, "kairo: stopped by signal %d\n", sig);
+    return EXIT_SIGNAL;
+}
+
 /* What a debugger (gdb stub or monitor) decided between slices: true to go
  * on; false, with *status set and the reason printed, when it ended the
  * run (quit, with status 0) or a host signal stopped it. */
-static bool debugger_lets_run(bool quit, const char *quit_why, bool host_signal,
-                              volatile sig_atomic_t *stop_signal, int *status)
+static bool debugger_lets_run(const Machine *m, bool quit, const char *quit_why,
+                              bool host_signal, volatile sig_atomic_t *stop_signal, int *status)
 {
     if (quit) {
         fprintf(stderr, "kairo: %s\n", quit_why);
@@ -749,8 +831,7 @@ static bool debugger_lets_run(bool quit, const char *quit_why, bool host_signal,
         return false;
     }
     if (host_signal) {
-        fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
-        *status = EXIT_SIGNAL;
+        *status = signal_status(m, (int)*stop_signal);
         return false;
     }
     return true;
@@ -761,7 +842,7 @@ static bool debugger_lets_run(bool quit, const char *quit_why, bool host_signal,
 static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
 {
     GdbVerdict v = gdb_stub_service(m->gdb, stop_signal);
-    return debugger_lets_run(v == GDB_KILL, "killed by gdb", v == GDB_HOST_SIGNAL, stop_signal,
+    return debugger_lets_run(m, v == GDB_KILL, "killed by gdb", v == GDB_HOST_SIGNAL, stop_signal,
                              status);
 }
 
@@ -770,8 +851,32 @@ static bool gdb_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, i
 static bool monitor_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
 {
     MonVerdict v = monitor_service(m->monitor, stop_signal);
-    return debugger_lets_run(v == MON_QUIT, "quit from the monitor", v == MON_HOST_SIGNAL,
+    return debugger_lets_run(m, v == MON_QUIT, "quit from the monitor", v == MON_HOST_SIGNAL,
                              stop_signal, status);
+}
+
+/* QMP between slices: answers, events, and `stop` holding the guest.
+ * False, with *status set, when the run must end. */
+static bool qmp_between_slices(Machine *m, volatile sig_atomic_t *stop_signal, int *status)
+{
+    QmpVerdict v = qmp_service(m->qmp, stop_signal);
+    if (v == QMP_QUIT)
+        qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
+    return debugger_lets_run(m, v == QMP_QUIT, "quit from QMP", v == QMP_HOST_SIGNAL,
+                             stop_signal, status);
+}
+
+/* -qmp: listening (and, without wait=off, waiting for the client) before
+ * the first slice. */
+static bool qmp_setup(Machine *m)
+{
+    if (!m->opt.qmp)
+        return true;
+    char err[300];
+    m->qmp = qmp_new(m->opt.qmp, m, err, sizeof err);
+    if (!m->qmp)
+        fprintf(stderr, "kairo: %s\n", err);
+    return m->qmp != NULL;
 }
 
 /* The window between slices: a refresh and input at 60 Hz of host time.
@@ -787,11 +892,213 @@ static bool display_between_slices(Machine *m, uint64_t *slice)
     return !quit;
 }
 
+/* --- the multiplexed console (mon:stdio, -nographic): Ctrl-A escapes --- */
+
+/* The monitor's answers reach the terminal only while it has it (C-a c). */
+static void console_monitor_out(void *opaque, const char *text, size_t len)
+{
+    Machine *m = opaque;
+    if (m->serial_out[0].to_monitor && write(STDOUT_FILENO, text, len) < 0)
+        m->serial_out[0].to_monitor = false;   /* the terminal is gone */
+}
+
+static void console_monitor_line(void *opaque, const char *line)
+{
+    monitor_channel_input(((Machine *)opaque)->monitor, line);
+}
+
+/* While the monitor holds the guest stopped, the terminal still feeds it
+ * (and C-a x still quits); the guest's share of the input is dropped. */
+static bool console_monitor_idle(void *opaque)
+{
+    Machine *m = opaque;
+    CharDev *c = &m->serial_out[0];
+    uint8_t scratch[64];
+    if (chardev_wait_input(c, 5))
+        chardev_read(c, scratch, sizeof scratch);
+    return c->quit_requested;
+}
+
+/* COM1 on mon:stdio with no other monitor: C-a c reaches one of its own. */
+static void console_monitor_setup(Machine *m)
+{
+    CharDev *c = &m->serial_out[0];
+    if (!c->mux || m->monitor || m->display)
+        return;
+    bool wait = m->opt.start_stopped && !m->opt.gdb;
+    m->monitor = monitor_new_channel(m, wait, console_monitor_out, m);
+    if (!m->monitor)
+        return;   /* out of memory: C-a c says there is no monitor */
+    m->console_monitor = true;
+    c->monitor_line = console_monitor_line;
+    c->monitor_opaque = m;
+    c->to_monitor = wait;   /* -S: the terminal starts in the monitor */
+    monitor_set_idle_hook(m->monitor, console_monitor_idle, m);
+}
+
+/* C-a s flushes the disks; C-a x ends the run (true). */
+static bool console_wants_quit(Machine *m)
+{
+    CharDev *c = &m->serial_out[0];
+    if (c->flush_requested) {
+        c->flush_requested = false;
+        fdc_flush(&m->fdc);
+        ide_flush(&m->ide[0]);
+        ide_flush(&m->ide[1]);
+    }
+    return c->quit_requested;
+}
+
+/* Something that can still act on a stopped guest: the window, gdb, a
+ * monitor (the console's own one once the user has opened it). */
+static bool anything_attached(const Machine *m)
+{
+    bool console_used = m->console_monitor && m->serial_out[0].to_monitor;
+    return m->display || m->gdb || m->qmp ||
+           (m->monitor && (!m->console_monitor || console_used));
+}
+
+/* With IF clear only an NMI could wake a halted CPU, and no device here
+ * raises one: the guest has stopped. Alone, that ends the run; with a
+ * window, monitor or debugger attached the machine says so once and waits
+ * (a reset, gdb or the monitor may still act). True when the run ends. */
+static bool halted_for_good(Machine *m)
+{
+    Cpu *cpu = m->cpu;
+    if (!cpu->halted || (cpu->eflags & FLAG_IF) || cpu->nmi_pending) {
+        m->halt_reported = false;
+        return false;
+    }
+    if (!anything_attached(m)) {
+        fprintf(stderr, "kairo: guest halted with interrupts disabled at %04X:%08X\n",
+                cpu->seg[SEG_CS].sel, cpu->eip);
+        return true;
+    }
+    if (!m->halt_reported)
+        fprintf(stderr, "kairo: halted (interrupts disabled) at %04X:%08X; waiting\n",
+                cpu->seg[SEG_CS].sel, cpu->eip);
+    m->halt_reported = true;
+    return false;
+}
+
+/* --timeout as a host alarm: it also fires while a debugger holds the
+ * guest stopped, where the loop below does not run (main catches SIGALRM). */
+static void arm_timeout(double seconds)
+{
+    struct itimerval it = { 0 };   /* 0: disarmed */
+    if (seconds <= 0) {
+        setitimer(ITIMER_REAL, &it, NULL);
+        return;
+    }
+    it.it_value.tv_sec = (time_t)seconds;
+    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+    if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+        it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* One slice of the CPU, or, for a guest halted for good while something
+ * attached waits, a short host sleep instead (its clock stands still). */
+static void run_slice(Machine *m, uint64_t slice)
+{
+    if (m->halt_reported) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+        return;
+    }
+    if (slice)
+        cpu_run(m->cpu, slice);
+    clock_run_timers(&m->clock);
+    /* Real-time pacing: a guest ahead of the wall clock waits for it
+     * (at most 20 ms at a time, so signals and devices stay responsive). */
+    pacer_wait(&m->pace, clock_ns(&m->clock), 20000000);
+}
+
+/* What the devices asked for during the slice: true, with *status set,
+ * when the run ends (debug exit, power-off, a reset or triple fault under
+ * -no-reboot); resets the machine otherwise. */
+static bool guest_requests_end(Machine *m, int *status)
+{
+    Cpu *cpu = m->cpu;
+    if (m->debugexit.requested) {
+        *status = m->debugexit.status;
+        return true;
+    }
+    if (m->poweroff_requested) {
+        qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+        if (m->opt.no_shutdown) {
+            guest_shut_down(m);
+        } else {
+            fprintf(stderr, "kairo: guest powered off\n");
+            *status = EXIT_OK;
+            return true;
+        }
+    }
+    if (m->reset_requested) {
+        qmp_event(m->qmp, "RESET", m->reset_by_host
+                                       ? "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}"
+                                       : "{\"guest\": true, \"reason\": \"guest-reset\"}");
+        m->reset_by_host = false;
+        if (cpu->log_mask & CPU_LOG_RESET)
+            fprintf(stderr, "kairo: reset requested by the guest\n");
+        if (m->opt.no_reboot) {
+            fprintf(stderr, "kairo: guest reset, stopping (-no-reboot)\n");
+            *status = EXIT_OK;
+            return true;
+        }
+        machine_reset(m);
+    }
+    if (cpu->triple_fault) {
+        if (m->opt.no_reboot) {
+            fprintf(stderr, "kairo: triple fault at %04X:%08X, stopping (-no-reboot)\n",
+                    cpu->seg[SEG_CS].sel, cpu->eip);
+            *status = EXIT_TRIPLE_FAULT;
+            return true;
+        }
+        if (cpu->log_mask & CPU_LOG_RESET)
+            fprintf(stderr, "kairo: triple fault at %04X:%08X: resetting the machine\n",
+                    cpu->seg[SEG_CS].sel, cpu->eip);
+        machine_reset(m);
+    }
+    return false;
+}
+
+/* The harness between slices: the VGA text screen for a screen step (at
+ * most every 50 ms of host time), the step's time limit, a fail pattern,
+ * and --expect-exit. True, with *status set, when the run ends. */
+static bool expect_ends_run(Machine *m, int *status)
+{
+    double now = host_seconds();
+    if (expect_wants_screen(&m->expect) && m->has_vga && now - m->screen_checked >= 0.05) {
+        static char text[16384];
+        m->screen_checked = now;
+        if (vga_text_dump(&m->vga, text, sizeof text))
+            expect_screen(&m->expect, text, strlen(text));
+    }
+    if (!expect_check(&m->expect, now)) {
+        *status = EXIT_EXPECT;
+        return true;
+    }
+    if (m->opt.expect_exit && !expect_active(&m->expect)) {
+        fprintf(stderr, "kairo: the last expect step matched (--expect-exit)\n");
+        *status = EXIT_OK;
+        return true;
+    }
+    return false;
+}
+
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 {
     Cpu *cpu = m->cpu;
     double t0 = host_seconds();
     int status = EXIT_OK;
+    console_monitor_setup(m);
+    if (!qmp_setup(m))
+        return EXIT_ERROR;
+    if (m->opt.start_stopped && m->qmp && !m->opt.gdb && !m->opt.monitor)
+        qmp_stop_at_start(m->qmp);
+    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, clock_ns(&m->clock));
+    arm_timeout(m->opt.timeout_s);
     for (;;) {
         if (m->opt.max_insns && cpu->icount >= m->opt.max_insns) {
             fprintf(stderr, "kairo: instruction limit (%llu) reached at %04X:%08X\n",
@@ -803,6 +1110,10 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             break;
         if (m->monitor && !monitor_between_slices(m, stop_signal, &status))
             break;
+        if (m->qmp && !qmp_between_slices(m, stop_signal, &status))
+            break;
+        if (console_wants_quit(m))
+            break;   /* status 0, as QEMU's C-a x */
         if (m->nics.n_netdevs)
             net_service(m);
         uint64_t slice = m->shut_down ? 0 : next_slice(m);
@@ -813,68 +1124,33 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = EXIT_OK;
             break;
         }
-        if (slice)
-            cpu_run(cpu, slice);
-        clock_run_timers(&m->clock);
-        if (m->debugexit.requested) {
-            status = m->debugexit.status;
+        run_slice(m, slice);
+        if (m->next_save < m->opt.n_save_at && !save_points(m)) {
+            status = EXIT_ERROR;
             break;
         }
-        if (m->poweroff_requested && m->opt.no_shutdown) {
-            guest_shut_down(m);
-        } else if (m->poweroff_requested) {
-            fprintf(stderr, "kairo: guest powered off\n");
-            status = EXIT_OK;
+        if (guest_requests_end(m, &status))
             break;
-        }
-        if (m->reset_requested) {
-            if (cpu->log_mask & CPU_LOG_RESET)
-                fprintf(stderr, "kairo: reset requested by the guest\n");
-            if (m->opt.no_reboot) {
-                fprintf(stderr, "kairo: guest reset, stopping (-no-reboot)\n");
-                status = EXIT_OK;
-                break;
-            }
-            machine_reset(m);
-        }
-        if (cpu->triple_fault) {
-            if (m->opt.no_reboot) {
-                fprintf(stderr, "kairo: triple fault at %04X:%08X, stopping (-no-reboot)\n",
-                        cpu->seg[SEG_CS].sel, cpu->eip);
-                status = EXIT_TRIPLE_FAULT;
-                break;
-            }
-            if (cpu->log_mask & CPU_LOG_RESET)
-                fprintf(stderr, "kairo: triple fault at %04X:%08X: resetting the machine\n",
-                        cpu->seg[SEG_CS].sel, cpu->eip);
-            machine_reset(m);
-        }
-        /* With IF clear only an NMI could wake a halted CPU, and no device
-         * here raises one: the guest has stopped. */
-        if (cpu->halted && !(cpu->eflags & FLAG_IF) && !cpu->nmi_pending) {
-            fprintf(stderr, "kairo: guest halted with interrupts disabled at %04X:%08X\n",
-                    cpu->seg[SEG_CS].sel, cpu->eip);
+        if (halted_for_good(m)) {
             status = EXIT_HALTED;
             break;
         }
         if (*stop_signal && !(m->monitor && monitor_owns_signal(m->monitor, (int)*stop_signal))) {
-            fprintf(stderr, "kairo: stopped by signal %d\n", (int)*stop_signal);
-            status = EXIT_SIGNAL;
+            status = signal_status(m, (int)*stop_signal);
             break;
         }
-        if (m->has_expect && !expect_check(&m->expect, host_seconds())) {
-            status = EXIT_EXPECT;
+        if (m->has_expect && expect_ends_run(m, &status))
             break;
-        }
         if (m->opt.timeout_s > 0 && host_seconds() - t0 >= m->opt.timeout_s) {
-            fprintf(stderr, "kairo: timeout (%.1f s) reached at %04X:%08X%s\n", m->opt.timeout_s,
-                    cpu->seg[SEG_CS].sel, cpu->eip, cpu->halted ? " (halted)" : "");
-            status = EXIT_LIMIT;
+            status = signal_status(m, SIGALRM);
             break;
         }
     }
+    arm_timeout(0);
     double secs = host_seconds() - t0;
     /* The run ended with the script unfinished: that is a failure too. */
+    if (m->has_expect && status != EXIT_EXPECT && !expect_check(&m->expect, host_seconds()))
+        status = EXIT_EXPECT;   /* a fail pattern in the last output */
     if (m->has_expect && expect_active(&m->expect) && status != EXIT_EXPECT) {
         fprintf(stderr, "kairo: the run ended before expect/send step %d of %d\n",
                 m->expect.cur + 1, m->expect.n_steps);
@@ -894,6 +1170,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         double mips = secs > 0 ? (double)executed / secs / 1e6 : 0;
         fprintf(stderr, "kairo: %llu instructions in %.3f s (%.1f MIPS)\n",
                 (unsigned long long)executed, secs, mips);
+        if (m->pace.on)
+            fprintf(stderr, "kairo: paced to the host clock: %.3f s asleep, guest %.3f s\n",
+                    (double)m->pace.slept_ns * 1e-9, (double)clock_ns(&m->clock) * 1e-9);
         IcacheStats is = icache_stats(cpu->icache);
         fprintf(stderr, "kairo: block cache: %llu lookups, %llu decoded, %llu invalidated, "
                         "%llu flushes\n",
@@ -903,22 +1182,23 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     if (m->opt.remote_stats)
         remote_print_stats(&m->io, stderr);
+    if (m->opt.state_hash)
+        fprintf(stderr, "kairo: state hash %016llx icount %llu\n",
+                (unsigned long long)machine_state_hash(m), (unsigned long long)cpu->icount);
     if (m->gdb)
         gdb_stub_report_exit(m->gdb, status);   /* gdb sees the exit status */
     monitor_report_exit(m->monitor, status);
+    qmp_free(m->qmp);
+    m->qmp = NULL;
     return status;
 }
 
 void machine_destroy(Machine *m)
 {
     remote_detach_all(&m->io);     /* posted writes reach the port server */
-    /* Disks first: whatever the guest wrote reaches the image files. */
-    fdc_flush(&m->fdc);
-    fdc_close(&m->fdc);
-    ide_flush(&m->ide[0]);
-    ide_flush(&m->ide[1]);
-    ide_close(&m->ide[0]);
-    ide_close(&m->ide[1]);
+    /* Every component in reverse order of registration: the disks flush
+     * what the guest wrote to their image files. */
+    devlist_teardown_all(&m->devices);
     if (m->cpu)
         trace_teardown(m->cpu, &m->io);   /* the --trace file is complete */
     log_configure(0, NULL);
@@ -929,14 +1209,8 @@ void machine_destroy(Machine *m)
     chardev_close(&m->fwlog_out);
     for (int i = 0; i < 4; i++)
         chardev_close(&m->serial_out[i]);
-    fwcfg_free(&m->fwcfg);
-    nic_destroy(&m->nics);
     if (m->has_expect)
         expect_free(&m->expect);
-    if (m->has_vga) {
-        vga_pci_free(&m->vga_pci);
-        vga_free(&m->vga);
-    }
     gdb_stub_free(m->gdb);
     display_close(m->display);
     monitor_free(m->monitor);

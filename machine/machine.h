@@ -11,6 +11,7 @@
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
+#include "iodev/device.h"
 #include "iodev/dma.h"
 #include "iodev/expect.h"
 #include "iodev/fdc.h"
@@ -29,6 +30,8 @@
 #include "iodev/vga_pci.h"
 #include "machine/clock.h"
 #include "machine/options.h"
+#include "machine/snapshot.h"
+#include "machine/pace.h"
 
 typedef struct Machine {
     Options opt;
@@ -62,9 +65,18 @@ typedef struct Machine {
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
     bool has_expect;
+    double screen_checked;  /* host seconds: the last look for an --expect-screen */
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
+    DeviceList devices;     /* every component: reset, teardown, info, snapshots */
+    SnapshotHistory snapshots;  /* saved and loaded in this run (info snapshots) */
+    int next_save;          /* the first --save-at point still ahead */
+    struct Qmp *qmp;        /* -qmp: the QMP server, or NULL */
+    bool reset_by_host;     /* the reset came from QMP (the RESET event says so) */
+    Pacer pace;             /* guest time follows host time (unless --deterministic) */
+    bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */
+    bool halt_reported;     /* "halted" printed while something attached waits */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */
@@ -90,6 +102,9 @@ bool machine_screendump(Machine *m, const char *path);
 bool machine_screendump_as(Machine *m, const char *path, int format);
 /* Print the slot table (--list-slots). */
 void machine_list_slots(const Machine *m, FILE *out);
+/* Every component back to its power-on state (a reset line); RAM and
+ * the disks stay. */
+void machine_reset(Machine *m);
 /* Flush disks and close everything (safe after a failed init). */
 void machine_destroy(Machine *m);
 

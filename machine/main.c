@@ -37,6 +37,15 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);   /* --timeout (machine_run arms it) */
+    /* A hang-up or quit also ends the run through machine_destroy, so a
+     * terminal in raw mode gets its settings back. */
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    chardev_set_escape_char(opt.escape_char);
+    /* A serial client that hangs up must not kill the emulator: the write
+     * fails (EPIPE) and the backend waits for the next client. */
+    signal(SIGPIPE, SIG_IGN);
 
     Machine m;
     if (!machine_init(&m, &opt)) {

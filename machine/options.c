@@ -3,8 +3,10 @@
 #include "machine/options_int.h"
 
 #include "debug/flightrec.h"
+#include "iodev/expect.h"
 #include "debug/trace.h"
 #include "debug/trace_filter.h"
+#include "iodev/blockdev.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -57,13 +59,13 @@ static const char *keep_string(const char *s)
 static int set_flag(Options *o, const OptionSpec *spec, const char *arg);
 static int set_string(Options *o, const OptionSpec *spec, const char *arg);
 
-/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw][,readonly=on] */
+/* -drive file=PATH[,if=ide|floppy][,index=N][,media=disk|cdrom][,format=raw|qcow2][,readonly=on] */
 static int opt_drive(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", arg);
-    const char *file = NULL, *iface = "ide", *media = "disk";
+    const char *file = NULL, *iface = "ide", *media = "disk", *format = NULL;
     long index = -1;
     bool readonly = false;
     char *save = NULL;
@@ -82,8 +84,10 @@ static int opt_drive(Options *o, const OptionSpec *spec, const char *arg)
         else if (!strcmp(kv, "index"))
             index = strtol(v, NULL, 10);
         else if (!strcmp(kv, "format")) {
-            if (strcmp(v, "raw"))
-                return fail("unsupported image format '%s' (raw only)", v);
+            if (strcmp(v, "raw") && strcmp(v, "qcow2"))
+                return fail("unsupported image format '%s' (raw, qcow2; qemu-img convert -O "
+                            "qcow2 converts the others)", v);
+            format = v;
         } else if (!strcmp(kv, "readonly"))
             readonly = !strcmp(v, "on") || !strcmp(v, "true");
         else if (strcmp(kv, "id") && strcmp(kv, "cache") && strcmp(kv, "aio"))
@@ -91,6 +95,8 @@ static int opt_drive(Options *o, const OptionSpec *spec, const char *arg)
     }
     if (!file)
         return fail("-drive needs file=PATH: '%s'", arg);
+    if (format)
+        blockdev_set_format(file, format);
     bool cdrom = !strcmp(media, "cdrom");
     if (!strcmp(iface, "floppy")) {
         int n = index < 0 ? (o->fd[0] ? 1 : 0) : (int)index;
@@ -183,9 +189,10 @@ static int opt_full_screen(Options *o, const OptionSpec *spec, const char *arg)
 static int opt_serial(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
-    if (!strncmp(arg, "mon:", 4))
-        return fail("-serial %s: the monitor cannot share a backend with COM1 here; give it "
-                    "its own (-serial stdio -monitor tcp::4444,server, or the window's)", arg);
+    /* mon:stdio multiplexes COM1 and the monitor on the terminal (C-a c). */
+    if (!strncmp(arg, "mon:", 4) && (strcmp(arg, "mon:stdio") || o->serial))
+        return fail("-serial %s: only COM1 can share its backend with the monitor, as "
+                    "mon:stdio (else give the monitor its own: -monitor tcp::4444,server)", arg);
     if (!o->serial) {
         o->serial = arg;
         return 0;
@@ -287,13 +294,38 @@ static int opt_remote(Options *o, const OptionSpec *spec, const char *arg)
     return 0;
 }
 
-/* --expect and --send keep their command-line order. */
+/* --expect, --send, --expect-re, --expect-screen, --expect-fail to an
+ * ExpectKind. */
+static int expect_kind(const char *opt)
+{
+    static const char *const names[] = { "--expect", "--send", "--expect-re", "--expect-screen",
+                                         "--expect-fail" };
+    static const int kinds[] = { EXPECT_WAIT, EXPECT_SEND, EXPECT_REGEX, EXPECT_SCREEN,
+                                 EXPECT_FAIL };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(opt, names[i]))
+            return kinds[i];
+    return EXPECT_WAIT;
+}
+
+/* The expect/send steps keep their command-line order. */
 static int opt_expect_step(Options *o, const OptionSpec *spec, const char *arg)
 {
     if (o->n_expect_steps == (int)(sizeof o->expect_steps / sizeof o->expect_steps[0]))
         return fail("too many --expect/--send steps at '%s' (at most 64)", arg);
-    o->expect_steps[o->n_expect_steps].send = !strcmp(spec->name, "--send");
+    o->expect_steps[o->n_expect_steps].kind = expect_kind(spec->name);
     o->expect_steps[o->n_expect_steps++].text = arg;
+    return 0;
+}
+
+/* -echr N: the escape key of mon:stdio / -nographic (default Ctrl-A). */
+static int opt_echr(Options *o, const OptionSpec *spec, const char *arg)
+{
+    (void)spec;
+    uint64_t v;
+    if (!parse_u64(arg, &v) || v > 255)
+        return fail("bad -echr '%s' (a character code, e.g. 20 for Ctrl-T)", arg);
+    o->escape_char = (uint8_t)v;
     return 0;
 }
 
@@ -333,6 +365,50 @@ static int opt_flight_recorder(Options *o, const OptionSpec *spec, const char *a
     if (!parse_u64(arg, &n) || n < 1 || n > FLIGHTREC_MAX_INSNS)
         return fail("bad flight recorder size '%s' (1..16777216 instructions)", arg);
     o->flight_insns = (uint32_t)n;
+    return 0;
+}
+
+/* -loadvm FILE[,force=on] */
+static int opt_loadvm(Options *o, const OptionSpec *spec, const char *arg)
+{
+    (void)spec;
+    static char path[1024];
+    snprintf(path, sizeof path, "%s", arg);
+    char *comma = strrchr(path, ',');
+    if (comma && !strncmp(comma, ",force=", 7)) {
+        if (strcmp(comma + 7, "on") && strcmp(comma + 7, "off"))
+            return fail("bad -loadvm property '%s' (force=on|off)", comma + 1);
+        o->loadvm_force = !strcmp(comma + 7, "on");
+        *comma = 0;
+    }
+    if (!path[0])
+        return fail("-loadvm needs a file name: '%s'", arg);
+    o->loadvm = path;
+    return 0;
+}
+
+/* --save-at N:FILE, repeatable; kept sorted so the run loop looks only at
+ * the first one still ahead. */
+static int opt_save_at(Options *o, const OptionSpec *spec, const char *arg)
+{
+    (void)spec;
+    int cap = (int)(sizeof o->save_at / sizeof o->save_at[0]);
+    if (o->n_save_at == cap)
+        return fail("too many --save-at points at '%s' (at most 32)", arg);
+    const char *colon = strchr(arg, ':');
+    char num[32];
+    uint64_t n;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof num || !colon[1])
+        return fail("bad --save-at '%s' (N:FILE)", arg);
+    memcpy(num, arg, (size_t)(colon - arg));
+    num[colon - arg] = 0;
+    if (!parse_u64(num, &n) || !n)
+        return fail("bad --save-at instruction count in '%s'", arg);
+    int i = o->n_save_at++;
+    for (; i > 0 && o->save_at[i - 1].icount > n; i--)
+        o->save_at[i] = o->save_at[i - 1];
+    o->save_at[i].icount = n;
+    o->save_at[i].path = colon + 1;
     return 0;
 }
 
@@ -427,11 +503,11 @@ static const OptionSpec option_table[] = {
     { "-hdd", NULL, "FILE", G_DRIVES, opt_hd, 0, "IDE secondary slave disk image" },
     { "-cdrom", NULL, "FILE", G_DRIVES, opt_cdrom, 0,
       "ISO image in the CD-ROM drive (secondary master)" },
-    { "-fda", NULL, "FILE", G_DRIVES, opt_fd, 0, "floppy image A: (160K-2.88M raw)" },
+    { "-fda", NULL, "FILE", G_DRIVES, opt_fd, 0, "floppy image A: (raw, up to 2.88M)" },
     { "-fdb", NULL, "FILE", G_DRIVES, opt_fd, 0, "floppy image B:" },
     { "-drive", NULL, "file=F[,..]", G_DRIVES, opt_drive, 0,
       "a drive, QEMU style: file=F[,if=ide|floppy][,index=N][,media=disk|cdrom]\n"
-      "[,format=raw][,readonly=on]" },
+      "[,format=raw|qcow2][,readonly=on]" },
     { "-snapshot", NULL, NULL, G_DRIVES, set_flag, FIELD(snapshot),
       "disk writes go to a throw-away overlay in memory" },
     /* Display */
@@ -501,11 +577,25 @@ static const OptionSpec option_table[] = {
       "print instructions, seconds and MIPS at exit" },
     { "--list-slots", NULL, NULL, G_RUN, set_flag, FIELD(list_slots),
       "print the device slots (name, ports, IRQs) and exit" },
+    { "-loadvm", NULL, "FILE[,force=on]", G_RUN, opt_loadvm, 0,
+      "start from a snapshot (force=on: even if a disk image changed)" },
+    { "--save-at", NULL, "N:FILE", G_RUN, opt_save_at, 0,
+      "save a snapshot when the instruction count is exactly N (repeatable)" },
+    { "--state-hash", NULL, NULL, G_RUN, set_flag, FIELD(state_hash),
+      "print one hash of RAM, CPU and x87 registers and the instruction count at exit" },
     /* Test harness */
     { "--expect", NULL, "TEXT", G_HARNESS, opt_expect_step, 0,
       "wait for TEXT on COM1 (in order with --send; C escapes)" },
     { "--send", NULL, "TEXT", G_HARNESS, opt_expect_step, 0,
       "type TEXT into COM1 once the expects before it matched" },
+    { "--expect-re", NULL, "REGEX", G_HARNESS, opt_expect_step, 0,
+      "wait for a POSIX extended regular expression on COM1" },
+    { "--expect-screen", NULL, "TEXT", G_HARNESS, opt_expect_step, 0,
+      "wait for TEXT on the VGA text screen" },
+    { "--expect-fail", NULL, "TEXT", G_HARNESS, opt_expect_step, 0,
+      "TEXT anywhere on COM1 fails the run at once (status 4)" },
+    { "--expect-exit", NULL, NULL, G_HARNESS, set_flag, FIELD(expect_exit),
+      "end the run (status 0) once the last step matched" },
     { "--expect-script", NULL, "FILE", G_HARNESS, set_string, FIELD(expect_script),
       "the same from a file: lines 'expect T', 'send T', 'timeout S'" },
     { "--expect-timeout", NULL, "S", G_HARNESS, opt_expect_timeout, 0,
@@ -514,6 +604,11 @@ static const OptionSpec option_table[] = {
     { "-s", NULL, NULL, G_DEBUG, opt_gdb_default, 0, "gdb stub on tcp::1234 (same as -gdb tcp::1234)" },
     { "-gdb", NULL, "tcp:[HOST]:PORT", G_DEBUG, set_string, FIELD(gdb),
       "gdb stub on PORT (0: a free port, printed)" },
+    { "-qmp", NULL, "SPEC", G_DEBUG, set_string, FIELD(qmp),
+      "QMP, QEMU's JSON machine protocol: unix:PATH,server[,wait=off] or\n"
+      "tcp:[HOST]:PORT,server[,wait=off] (docs/QMP.md)" },
+    { "-echr", NULL, "N", G_DEBUG, opt_echr, 0,
+      "escape key of mon:stdio / -nographic (default 1: Ctrl-A; C-a h lists the keys)" },
     { "-S", NULL, NULL, G_DEBUG, set_flag, FIELD(start_stopped),
       "start stopped: the guest waits for gdb (or the monitor) to continue it" },
     { "--flight-recorder", NULL, "N", G_DEBUG, opt_flight_recorder, 0,
@@ -554,8 +649,6 @@ static const OptionSpec option_table[] = {
       "there is no SPICE server (-display sdl or none)" },
     { "-curses", NULL, NULL, G_REFUSED, qopt_refused, 0,
       "there is no curses display (-nographic, --dump-text)" },
-    { "-qmp", NULL, "SPEC", G_REFUSED, qopt_refused, 0,
-      "there is no QMP; the monitor speaks HMP (-monitor)" },
     { "-no-acpi", NULL, NULL, G_REFUSED, qopt_refused, 0,
       "the PIIX4 ACPI function is part of the machine" },
     { "-global", NULL, "PROP", G_REFUSED, qopt_refused, 0, "devices have no global properties" },
@@ -725,11 +818,12 @@ static int check_combinations(Options *o)
 {
     if (o->expect_script && o->n_expect_steps)
         return fail("%s", "use --expect/--send or --expect-script, not both");
-    if (o->start_stopped && !o->gdb && !o->monitor)
+    if (o->start_stopped && !o->gdb && !o->monitor && !o->qmp)
         return fail("%s", "-S needs a debugger to resume the guest: add -s, -gdb tcp::PORT "
                           "or -monitor");
     /* One terminal cannot be both the monitor and a console. */
-    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") : o->nographic;
+    bool com1_stdio = o->serial ? !strcmp(o->serial, "stdio") || !strcmp(o->serial, "mon:stdio")
+                                : o->nographic;
     if (o->monitor && !strcmp(o->monitor, "stdio") &&
         (com1_stdio || (o->debugcon && !strcmp(o->debugcon, "stdio"))))
         return fail("%s", "-monitor stdio: stdio is taken by a console (-nographic puts COM1 "
@@ -750,7 +844,7 @@ static int check_combinations(Options *o)
 int options_parse(Options *o, int argc, char **argv)
 {
     *o = (Options){ .ram_mb = 128, .debug_exit_port = 0x501, .debug_exit_size = 1,
-                    .ips = DEFAULT_IPS };
+                    .ips = DEFAULT_IPS, .escape_char = 0x01 };
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-' || !argv[i][1]) {
             if (positional_image(o, argv[i]) < 0)

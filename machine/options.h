@@ -38,7 +38,9 @@ typedef struct Options {
     const char *serial_extra[3];   /* -serial given again: COM2..COM4 */
     const char *firmware_log;  /* --firmware-log: SeaBIOS's debug port 0x402 */
     bool vga_none;             /* -vga none */
-    bool deterministic;        /* fixed RTC time, reproducible runs */
+    bool deterministic;        /* fixed RTC time, reproducible runs (and no pacing) */
+    uint8_t escape_char;       /* -echr: Ctrl-A escapes of mon:stdio */
+    bool icount_nosleep;       /* -icount ...,sleep=off: guest time not paced to the host's */
     bool list_slots;
     bool dump_text;            /* --dump-text: print the text screen at exit */
     bool snapshot;             /* -snapshot: disk writes go to a throw-away overlay */
@@ -49,7 +51,8 @@ typedef struct Options {
     /* Expect/send on COM1 (the headless test harness): --expect/--send in
      * command-line order, or a script file; each expect waits up to
      * expect_timeout_s host seconds. */
-    struct { bool send; const char *text; } expect_steps[64];
+    struct { int kind; const char *text; } expect_steps[64];   /* kind: ExpectKind */
+    bool expect_exit;          /* --expect-exit: the run ends (0) once the last step matched */
     int n_expect_steps;
     const char *expect_script;
     double expect_timeout_s;
@@ -60,12 +63,19 @@ typedef struct Options {
     const char *gdb;           /* -gdb tcp:[HOST]:PORT (-s: tcp::1234): the gdb stub */
     bool start_stopped;        /* -S: the guest waits for gdb to resume it */
     const char *monitor;       /* -monitor stdio|tcp:[HOST]:PORT|unix:PATH: the monitor */
+    const char *qmp;           /* -qmp unix:PATH,server|tcp:[HOST]:PORT,server: QMP */
     /* Tracing (docs/TRACING.md) */
     const char *trace_file;    /* --trace FILE: binary trace */
     const char *trace_items;   /* --trace-items: what --trace records */
     const char *trace_filter;  /* --trace-filter */
     uint32_t flight_insns;     /* --flight-recorder N, 0 = off */
     const char *flight_dump_on; /* --flight-dump-on VEC[,VEC] */
+    /* Machine state (docs/SNAPSHOTS.md) */
+    const char *loadvm;        /* -loadvm FILE: start from this snapshot */
+    bool loadvm_force;         /* -loadvm FILE,force=on: accept changed images */
+    struct { uint64_t icount; const char *path; } save_at[32];   /* --save-at N:FILE */
+    int n_save_at;             /* sorted by icount */
+    bool state_hash;           /* --state-hash: print the state hash at exit */
     /* QEMU's spellings (machine/options_qemu.c) */
     const char *name;          /* -name: window title, DHCP host name */
     bool nodefaults;           /* -nodefaults: no default NIC, VGA or monitor */

@@ -481,21 +481,31 @@ int qopt_keyboard(Options *o, const OptionSpec *spec, const char *arg)
 int qopt_icount(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
-    char v[32];
-    if (!prop_value(arg, "shift", v, sizeof v))
-        snprintf(v, sizeof v, "%.*s", (int)strcspn(arg, ","), strchr(arg, '=') ? "" : arg);
+    char v[32] = "auto";   /* no shift given (-icount sleep=off): the default rate */
+    if (!prop_value(arg, "shift", v, sizeof v)) {
+        size_t n = strcspn(arg, ",");
+        if (n && !memchr(arg, '=', n))   /* a bare first item is the shift */
+            snprintf(v, sizeof v, "%.*s", (int)n, arg);
+    }
     char *end;
     long shift = strtol(v, &end, 10);
-    if (!v[0] || *end || shift < 0 || shift > 10)
+    if (!strcmp(v, "auto")) {
+        shift = -1;   /* the default rate */
+    } else if (!v[0] || *end || shift < 0 || shift > 10)
         return options_fail("-icount %s: want shift=N with N from 0 to 10 (guest time is always "
                             "instruction-counted; --ips N sets the rate)", arg);
+    /* sleep=off: guest time is not paced to the host's (as fast as
+     * possible, deterministic; docs/TIME.md). */
     char sleep[16];
-    if (prop_value(arg, "sleep", sleep, sizeof sleep) && strcmp(sleep, "on"))
-        return options_fail("-icount sleep=%s: not supported (an idle guest waits in host time)",
-                            sleep);
+    if (prop_value(arg, "sleep", sleep, sizeof sleep)) {
+        if (strcmp(sleep, "on") && strcmp(sleep, "off"))
+            return options_fail("-icount sleep=%s: want on or off", sleep);
+        o->icount_nosleep = !strcmp(sleep, "off");
+    }
     if (check_keys("-icount", arg, true, "shift align sleep") < 0)
         return -1;
-    o->ips = 1000000000ull >> shift;
+    if (shift >= 0)
+        o->ips = 1000000000ull >> shift;
     return 0;
 }
 

@@ -38,7 +38,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 boot() {
     log=$1 append=$2
     shift 2
-    "$kairo" -m 128 -nographic -vga none --timeout 300 --expect-timeout 240 --stats \
+    "$kairo" -m 128 -nographic -vga none -icount sleep=off --timeout 300 --expect-timeout 240 --stats \
         -kernel "$images/vmlinuz" -initrd "$initrd" -append "$base_append $append" \
         --expect "NET-DONE" --send 'poweroff -f\n' "$@" < /dev/null > "$log" 2>&1 &
     pids="$pids $!"

@@ -80,7 +80,7 @@ eth="eth:vc,peer=$SERVER_MAC,key=$work/key,reorder=5"
 # libata.dma=0: the channel's bus-master DMA registers stay on this side.
 "$KAIRO" -kernel "$VMLINUZ" -initrd "$work/initrd.img" -m 256 -nographic \
     -append "console=ttyS0 quiet libata.dma=0 kairo.run=/remote_test.sh" \
-    -remote "com2=$eth,seed=1" -remote "ide1=$eth,seed=2" --remote-stats --timeout 1500 \
+    -remote "com2=$eth,seed=1" -remote "ide1=$eth,seed=2" --remote-stats --timeout 1500 -icount sleep=off \
     </dev/null >"$work/guest.out" 2>"$work/kairo.err" &
 kairo_pid=$!
 start=$(date +%s)

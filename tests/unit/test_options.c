@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "machine/options.h"
+#include "iodev/expect.h"
 
 static Options opt;
 
@@ -45,7 +46,8 @@ Test(options, expect_and_send_keep_their_order)
 {
     cr_assert_eq(PARSE("--expect", "login:", "--send", "root\\n", "--expect", "#"), 0);
     cr_assert_eq(opt.n_expect_steps, 3);
-    cr_assert(!opt.expect_steps[0].send && opt.expect_steps[1].send && !opt.expect_steps[2].send);
+    cr_assert(opt.expect_steps[0].kind == EXPECT_WAIT && opt.expect_steps[1].kind == EXPECT_SEND &&
+              opt.expect_steps[2].kind == EXPECT_WAIT);
     cr_assert_str_eq(opt.expect_steps[1].text, "root\\n");
     cr_assert_eq(opt.expect_timeout_s, 60);
 }
