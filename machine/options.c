@@ -778,6 +778,10 @@ static void print_option(FILE *out, const OptionSpec *s)
              s->alias ? s->alias : "", s->arg ? " " : "", s->arg ? s->arg : "");
     const char *line = s->help;
     bool first = true;
+    if (strlen(head) > 24) {   /* a long head gets a line of its own */
+        fprintf(out, "  %s\n", head);
+        first = false;
+    }
     while (*line) {
         const char *nl = strchr(line, '\n');
         int len = nl ? (int)(nl - line) : (int)strlen(line);

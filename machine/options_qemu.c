@@ -593,6 +593,8 @@ int qopt_finish(Options *o)
     }
     if (o->nodefaults && !o->vga_given)
         o->vga_none = true;   /* QEMU's -nodefaults has no VGA either */
+    if (o->nodefaults && !o->serial)
+        o->serial = "none";   /* nor a serial port on stdio under -nographic */
     apply_firmware_dir(o);
     netopt_set_hostname(&o->net, o->name);
     if (!o->nodefaults)

@@ -414,9 +414,9 @@ static int legacy_backend(NetOptions *o, const char *spec)
         return fail("%s", "-net: specification too long");
     char *save = NULL;
     char *type = strtok_r(buf, ",", &save);
-    int kind = netdev_kind(type);
+    int kind = type ? netdev_kind(type) : -1;
     if (kind < 0)
-        return fail("-net %s: unknown type (nic, user, tap, socket, none)", type);
+        return fail("-net '%s': unknown type (nic, user, tap, socket, none)", spec);
     if (find_netdev(o, HUB_ID))
         return fail("-net %s: one -net backend only (use -netdev/-device pairs for more)", type);
     NetdevConfig *c = new_netdev(o);

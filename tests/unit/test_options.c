@@ -159,6 +159,8 @@ Test(options_qemu, legacy_net_pairs_the_card_and_the_backend)
     cr_assert_eq(opt.net.netdev[0].n_hostfwd, 1);
     cr_assert_str_eq(opt.net.netdev[0].hostname, "box", "-name is the DHCP host name");
     cr_assert_eq(PARSE("-net", "user"), -1, "a backend without a card");
+    cr_assert_eq(PARSE("-net", ""), -1, "an empty spec is an error, not a crash");
+    cr_assert_eq(PARSE("-net", ","), -1);
     cr_assert_eq(PARSE("-net", "nic,model=e1000", "-net", "user"), -1);
 }
 
