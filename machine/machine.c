@@ -910,6 +910,13 @@ static bool guest_requests_end(Machine *m, int *status)
     if (m->poweroff_requested) {
         fprintf(stderr, "kairo: guest powered off\n");
         qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+        if (m->opt.no_shutdown && m->qmp) {
+            /* QEMU's -no-shutdown: the guest stops; QMP may reset or quit. */
+            m->poweroff_requested = false;
+            qmp_stop_at_start(m->qmp);
+            qmp_event(m->qmp, "STOP", NULL);
+            return false;
+        }
         *status = EXIT_OK;
         return true;
     }

@@ -77,6 +77,7 @@ void options_usage(FILE *out)
           "  -icount shift=N|auto[,sleep=off]  2^N ns per instruction; sleep=off: as fast as possible\n"
           "  -qmp unix:PATH,server[,wait=off] | tcp:[HOST]:PORT,server[,wait=off]\n"
           "                        QEMU's JSON machine protocol (docs/QMP.md)\n"
+          "  -no-shutdown          with -qmp: a guest power-off stops the guest instead of ending\n"
           "  -echr N               escape key of mon:stdio / -nographic (default 1: Ctrl-A)\n"
           "  --stats               print instructions, seconds and MIPS at exit\n"
           "  -remote SLOT=eth:IFACE,peer=MAC[,key=FILE] | SLOT=udp:HOST:PORT[,key=FILE]\n"
@@ -372,6 +373,8 @@ int options_parse(Options *o, int argc, char **argv)
                                           : netopt_object(&o->net, val);
             if (r < 0)
                 return -1;
+        } else if (!strcmp(a, "-no-shutdown")) {
+            o->no_shutdown = true;
         } else if (!strcmp(a, "-no-reboot")) {
             o->no_reboot = true;
         } else if (!strcmp(a, "-d")) {

@@ -27,6 +27,7 @@ typedef struct Options {
     double timeout_s;          /* 0 = none */
     bool stats;
     bool no_reboot;
+    bool no_shutdown;          /* -no-shutdown: a guest power-off stops (with -qmp) */
     uint64_t ips;              /* instructions per guest second */
     /* Drives: IDE units 0-3 (hda..hdd; the CD-ROM of -cdrom is unit 2),
      * floppies A: and B:. */

@@ -299,8 +299,8 @@ static bool cmd_query_block(Qmp *q, const JsonValue *args, FILE *ret, QmpError *
         fprintf(ret, "%s{\"device\": \"%s\", \"qdev\": \"%s\", \"locked\": false, "
                      "\"removable\": %s, ",
                 i ? ", " : "", d[i].name, d[i].name, d[i].removable ? "true" : "false");
-        if (d[i].removable)
-            fputs("\"tray_open\": false, ", ret);
+        if (d[i].cdrom)
+            fputs("\"tray_open\": false, ", ret);   /* only drives with a tray, as QEMU */
         if (blockdev_present(d[i].bd)) {
             fputs("\"inserted\": {\"file\": ", ret);
             json_write_string(ret, d[i].bd->path);
@@ -311,7 +311,9 @@ static bool cmd_query_block(Qmp *q, const JsonValue *args, FILE *ret, QmpError *
             fprintf(ret, ", \"format\": \"raw\", \"virtual-size\": %llu}}, ",
                     (unsigned long long)d[i].bd->size);
         }
-        fputs("\"io-status\": \"ok\", \"type\": \"unknown\"}", ret);
+        if (d[i].floppy < 0)
+            fputs("\"io-status\": \"ok\", ", ret);   /* QEMU's floppies have none */
+        fputs("\"type\": \"unknown\"}", ret);
     }
     fputc(']', ret);
     return true;
