@@ -6,13 +6,21 @@ void clock_init(Clock *c, uint64_t ips, const uint64_t *icount)
     c->ips = ips ? ips : 1;
     c->icount = icount;
     c->head = 0;
+    c->base_icount = c->base_ns = 0;
 }
 
 uint64_t clock_ns(const Clock *c)
 {
-    uint64_t n = *c->icount;
+    uint64_t n = *c->icount > c->base_icount ? *c->icount - c->base_icount : 0;
     /* Split to avoid overflow: whole seconds, then the remainder. */
-    return (n / c->ips) * 1000000000ull + (n % c->ips) * 1000000000ull / c->ips;
+    return c->base_ns + (n / c->ips) * 1000000000ull + (n % c->ips) * 1000000000ull / c->ips;
+}
+
+void clock_set_rate(Clock *c, uint64_t ips)
+{
+    c->base_ns = clock_ns(c);
+    c->base_icount = *c->icount;
+    c->ips = ips ? ips : 1;
 }
 
 uint64_t clock_insns_until(const Clock *c, uint64_t ns)

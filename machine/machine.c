@@ -895,6 +895,7 @@ static void run_slice(Machine *m, uint64_t slice)
     /* Real-time pacing: a guest ahead of the wall clock waits for it
      * (at most 20 ms at a time, so signals and devices stay responsive). */
     pacer_wait(&m->pace, clock_ns(&m->clock), 20000000);
+    pacer_adapt(&m->pace, &m->clock, m->cpu->icount - m->cpu->idle_insns);
 }
 
 /* What the devices asked for during the slice: true, with *status set,
@@ -983,7 +984,8 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         return EXIT_ERROR;
     if (m->opt.start_stopped && m->qmp && !m->opt.gdb && !m->opt.monitor)
         qmp_stop_at_start(m->qmp);
-    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, clock_ns(&m->clock));
+    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, !m->opt.ips_fixed,
+                clock_ns(&m->clock));
     arm_timeout(m->opt.timeout_s);
     for (;;) {
         if (m->opt.max_insns && cpu->icount >= m->opt.max_insns) {
@@ -1051,8 +1053,10 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         fprintf(stderr, "kairo: %llu instructions in %.3f s (%.1f MIPS)\n",
                 (unsigned long long)executed, secs, mips);
         if (m->pace.on)
-            fprintf(stderr, "kairo: paced to the host clock: %.3f s asleep, guest %.3f s\n",
-                    (double)m->pace.slept_ns * 1e-9, (double)clock_ns(&m->clock) * 1e-9);
+            fprintf(stderr, "kairo: paced to the host clock: %.3f s asleep, guest %.3f s, "
+                            "%.1f M guest instructions/s%s\n",
+                    (double)m->pace.slept_ns * 1e-9, (double)clock_ns(&m->clock) * 1e-9,
+                    (double)m->clock.ips * 1e-6, m->pace.adaptive ? " (adaptive)" : "");
         IcacheStats is = icache_stats(cpu->icache);
         fprintf(stderr, "kairo: block cache: %llu lookups, %llu decoded, %llu invalidated, "
                         "%llu flushes\n",

@@ -226,8 +226,10 @@ static int parse_icount(Options *o, const char *spec)
         uint64_t n;
         if (shift && !strcmp(shift, "auto"))
             continue;
-        if (shift && parse_u64(shift, &n) && n <= 19)
+        if (shift && parse_u64(shift, &n) && n <= 19) {
             o->ips = 1000000000ull >> n;
+            o->ips_fixed = true;
+        }
         else if (!strcmp(kv, "sleep=off") || !strcmp(kv, "sleep=on"))
             o->icount_nosleep = !strcmp(kv, "sleep=off");
         else if (strcmp(kv, "align=off") && strcmp(kv, "align=on"))
@@ -397,6 +399,7 @@ int options_parse(Options *o, int argc, char **argv)
             NEED_ARG();
             if (!parse_u64(val, &o->ips) || o->ips < 1000)
                 return fail("bad instruction rate '%s' (at least 1000)", val);
+            o->ips_fixed = true;
         } else if (!strcmp(a, "-echr")) {
             NEED_ARG();
             uint64_t v;

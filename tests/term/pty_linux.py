@@ -48,7 +48,7 @@ def timed_sleep(k, seconds):
     return t1 - t0
 
 
-k, com2 = boot("paced", "--ips", "250000000")
+k, com2 = boot("paced")
 try:
     t = k.termios()
     check(not (t[3] & termios.ECHO) and not (t[3] & termios.ICANON),
