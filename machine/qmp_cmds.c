@@ -34,8 +34,9 @@ static bool cmd_query_status(Qmp *q, const JsonValue *args, FILE *ret, QmpError 
 {
     (void)args, (void)e;
     bool held = q->stopped || (q->m->monitor && monitor_stopped(q->m->monitor));
-    fprintf(ret, "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}",
-            held ? "paused" : "running", held ? "false" : "true");
+    const char *status = held ? "paused" : q->m->suspended ? "suspended" : "running";
+    fprintf(ret, "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}", status,
+            held ? "false" : "true");
     return true;
 }
 
@@ -86,9 +87,11 @@ static bool cmd_system_powerdown(Qmp *q, const JsonValue *args, FILE *ret, QmpEr
 
 static bool cmd_system_wakeup(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
-    (void)q, (void)args, (void)ret;
-    /* S3 is not modelled: the guest can never be asleep. */
-    return qmp_fail(e, "GenericError", "Unable to wake up: guest is not in suspended state");
+    (void)args, (void)ret;
+    if (!q->m->suspended)
+        return qmp_fail(e, "GenericError", "Unable to wake up: guest is not in suspended state");
+    q->m->wake_requested = true;
+    return true;
 }
 
 static bool cmd_quit(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
@@ -162,6 +165,8 @@ static bool cmd_send_key(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
             return false;
     /* Pressed in order, released in reverse, as QEMU does (the release
      * follows at once: the 8042's queue keeps them apart). */
+    if (q->m->suspended)
+        q->m->wake_requested = true;   /* a key wakes a suspended PC, as in QEMU */
     for (int i = 0; i < keys->n; i++)
         i8042_key_event(&q->m->kbc, codes[i], true);
     for (int i = keys->n - 1; i >= 0; i--)
