@@ -88,6 +88,19 @@ try:
           % content[-20:])
     k.expect(b"# ", 10)
 
+    # Ctrl-A c: the monitor on the same terminal, and back.
+    k.type(b"\x01c")
+    k.expect(b"\\(kairo\\) ", 10)
+    k.type(b"info pic\r")
+    k.expect(b"irr", 10)
+    k.expect(b"\\(kairo\\) ", 10)
+    k.type(b"\x01c")
+    time.sleep(0.3)
+    k.type(b"echo back-$((3*7))\r")
+    k.expect(b"back-21", 10)
+    k.expect(b"# ", 10)
+    check(True, "Ctrl-A c switches to the monitor (info pic answered) and back to the guest")
+
     # Idle at the shell: CPU use of kairo over 5 s.
     time.sleep(1.0)
     c0, w0 = k.cpu_seconds(), time.monotonic()
