@@ -172,7 +172,6 @@ typedef struct CpuMsrs {
 /* -d log items */
 #define CPU_LOG_INT   0x1u   /* every interrupt and exception delivered */
 #define CPU_LOG_RESET 0x2u   /* CPU resets and triple faults */
-#define CPU_LOG_UNIMP 0x4u   /* unimplemented features (always logged once) */
 
 struct Block;
 struct IcacheState;
@@ -321,6 +320,8 @@ void cpu_deliver_interrupt(Cpu *cpu, int vector, uint32_t errcode,
 
 /* Log something unimplemented, once per call site key. */
 void cpu_log_once(Cpu *cpu, const char *what, uint32_t detail);
+/* The same for the guest's mistakes (-d guest_errors). */
+void cpu_log_guest_error(Cpu *cpu, const char *what, uint32_t detail);
 
 /* Change CPL: selects the user or supervisor TLB pair. Every CPL change
  * (segment loads, gates, IRET, SYSENTER...) goes through here. */

@@ -267,7 +267,7 @@ bool cpu_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
 {
     const MsrDef *d = msr_find(index);
     if (!d) {
-        cpu_log_once(cpu, "RDMSR of an unknown MSR", index);
+        cpu_log_guest_error(cpu, "RDMSR of an unknown MSR", index);
         return false;
     }
     *val = d->read(cpu, index);
@@ -278,7 +278,7 @@ bool cpu_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
 {
     const MsrDef *d = msr_find(index);
     if (!d) {
-        cpu_log_once(cpu, "WRMSR of an unknown MSR", index);
+        cpu_log_guest_error(cpu, "WRMSR of an unknown MSR", index);
         return false;
     }
     return d->write(cpu, index, val);

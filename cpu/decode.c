@@ -57,7 +57,15 @@ const uint16_t decode_attrs[0x200] = {
     [0xD0] = M, [0xD1] = M, [0xD2] = M, [0xD3] = M, [0xD4] = I8, [0xD5] = I8,
     [0xD8] = M, [0xD9] = M, [0xDA] = M, [0xDB] = M, [0xDC] = M, [0xDD] = M, [0xDE] = M, [0xDF] = M,
     [0xE0] = DA_REL8, [0xE1] = DA_REL8, [0xE2] = DA_REL8, [0xE3] = DA_REL8,
-    [0xE4] = I8, [0xE5] = I8, [0xE6] = I8, [0xE7] = I8,
+    /* Port I/O ends a block: a device may raise or drop an interrupt line,
+     * and the CPU must look at it after this instruction, not at whatever
+     * instruction the block happens to end with. That makes the point
+     * where an interrupt is taken a function of the instruction stream
+     * alone, so a run resumed from a snapshot (whose blocks start
+     * elsewhere) takes it at the same instruction count. */
+    [0xE4] = I8 | E, [0xE5] = I8 | E, [0xE6] = I8 | E, [0xE7] = I8 | E,
+    [0xEC] = E, [0xED] = E, [0xEE] = E, [0xEF] = E,
+    [0x6C] = E, [0x6D] = E, [0x6E] = E, [0x6F] = E,
     [0xE8] = DA_RELV | E, [0xE9] = DA_RELV | E, [0xEA] = DA_FARPTR | E, [0xEB] = DA_REL8 | E,
     [0xF0] = P, [0xF1] = E, [0xF2] = P, [0xF3] = P, [0xF4] = E,
     [0xF6] = M | I8 | DA_GRP3 | L, [0xF7] = M | IV | DA_GRP3 | L,

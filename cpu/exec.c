@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "debug/log.h"
 #include "cpu/exception.h"
 #include "cpu/exec_loop.h"
 #include "cpu/flags.h"
@@ -26,11 +27,6 @@ void cpu_set_intr(Cpu *cpu, bool level)
 void cpu_raise_nmi(Cpu *cpu)
 {
     cpu->nmi_pending = true;
-}
-
-static FILE *log_out(Cpu *cpu)
-{
-    return cpu->log_file ? (FILE *)cpu->log_file : stderr;
 }
 
 /* Instructions of the current block that did not complete because one
@@ -205,25 +201,31 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
                 continue;
         }
         Block *b = exec_next_block(cpu, prev);
+        if (unlikely(exec_block_overshoots(cpu, b))) {
+            run_one(cpu);
+            prev = NULL;
+            continue;
+        }
         run_block(cpu, b);
         prev = b;
     }
     return cpu->icount - start;
 }
 
+/* Through the one -d logger (debug/log.h), with where the CPU is. */
+static void cpu_log_item(Cpu *cpu, unsigned item, const char *what, uint32_t detail)
+{
+    char where[24];
+    snprintf(where, sizeof where, "%04X:%08X", cpu->seg[SEG_CS].sel, cpu->eip);
+    log_event(item, NULL, what, detail, where);
+}
+
 void cpu_log_once(Cpu *cpu, const char *what, uint32_t detail)
 {
-    /* A small set of (what, detail) pairs already reported. */
-    static struct { const char *what; uint32_t detail; } seen[256];
-    static unsigned n_seen;
-    for (unsigned i = 0; i < n_seen; i++)
-        if (seen[i].what == what && seen[i].detail == detail)
-            return;
-    if (n_seen < 256) {
-        seen[n_seen].what = what;
-        seen[n_seen].detail = detail;
-        n_seen++;
-    }
-    fprintf(log_out(cpu), "kairo: %s 0x%X at %04X:%08X (logged once)\n", what, detail,
-            cpu->seg[SEG_CS].sel, cpu->eip);
+    cpu_log_item(cpu, LOG_UNIMP, what, detail);
+}
+
+void cpu_log_guest_error(Cpu *cpu, const char *what, uint32_t detail)
+{
+    cpu_log_item(cpu, LOG_GUEST_ERROR, what, detail);
 }

@@ -56,6 +56,16 @@ Block *exec_one_block(Cpu *cpu, bool *tf);
 /* After that instruction: the single-step or data-breakpoint trap. */
 void exec_one_end(Cpu *cpu, bool tf);
 
+/* Would block b run past icount_stop? Then the loop runs single
+ * instructions up to it instead: every cpu_run ends exactly at its count,
+ * so timers fire and snapshots are taken at the same instruction count
+ * whatever the block boundaries were (a run resumed from a snapshot
+ * starts its blocks elsewhere than the uninterrupted run). */
+static inline bool exec_block_overshoots(const Cpu *cpu, const Block *b)
+{
+    return cpu->icount + b->n > cpu->icount_stop;
+}
+
 /* The traced loop (cpu/trace_loop.c): cpu_run hands over to it when
  * cpu->trace_loop is set. */
 uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns);

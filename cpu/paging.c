@@ -113,7 +113,7 @@ void cpu_paging_changed(Cpu *cpu)
      * register write is already committed here, so a bad PDPTE is logged
      * and its reserved bits make later walks fault instead. */
     if (paging_on(cpu) && pae_on(cpu) && !pdpte_read(cpu, cpu->cr3, cpu->pdpte))
-        cpu_log_once(cpu, "PDPTE with reserved bits loaded by a CR0/CR4 write", cpu->cr3);
+        cpu_log_guest_error(cpu, "PDPTE with reserved bits loaded by a CR0/CR4 write", cpu->cr3);
     /* Traced here, not in tlb_flush_all: memory-map changes flush too,
      * and they are the host's business, not the guest's. */
     if (unlikely(cpu->tracer))

@@ -107,6 +107,11 @@ uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns)
                 continue;
         }
         Block *b = exec_next_block(cpu, prev);
+        if (unlikely(exec_block_overshoots(cpu, b))) {
+            run_one_traced(cpu);
+            prev = NULL;
+            continue;
+        }
         run_block_traced(t, cpu, b);
         prev = b;
     }

@@ -53,6 +53,8 @@ struct GdbStub {
     size_t last_len;
     GdbIdleFn idle;         /* called while the command loop waits */
     void *idle_opaque;
+    GdbMonitorFn monitor;   /* qRcmd: `monitor LINE` in gdb, or NULL */
+    void *monitor_opaque;
 };
 
 /* ======== the connection ======== */
@@ -586,6 +588,31 @@ static void cmd_stop_reason(GdbStub *g, const char *args)
     stop_reply(g);
 }
 
+/* qRcmd,HEX: `monitor LINE`. The answer is the output, hex-encoded (OK
+ * when there is none), which gdb prints. */
+static void cmd_rcmd(GdbStub *g, const char *args)
+{
+    size_t n = strlen(args);
+    char line[512];
+    if (!g->monitor) {
+        reply(g, "");   /* unsupported */
+        return;
+    }
+    if (n % 2 || n / 2 >= sizeof line || !gdb_hex_decode(args, n / 2, (uint8_t *)line)) {
+        reply_einval(g);
+        return;
+    }
+    line[n / 2] = 0;
+    char text[(GDB_PACKET_MAX - 1) / 2];
+    size_t len = g->monitor(g->monitor_opaque, line, text, sizeof text);
+    if (!len) {
+        reply_ok(g);
+        return;
+    }
+    gdb_hex_encode((const uint8_t *)text, len, g->out);
+    reply_len(g, g->out, 2 * len);
+}
+
 /* ======== dispatch ======== */
 
 typedef struct GdbCommand {
@@ -602,6 +629,7 @@ static const GdbCommand commands[] = {
     { "qSupported", false, cmd_supported, NULL },
     { "qXfer:features:read:", false, cmd_xfer_features, NULL },
     { "qAttached", false, NULL, "1" },
+    { "qRcmd,", false, cmd_rcmd, NULL },
     { "qfThreadInfo", true, NULL, "m01" },
     { "qsThreadInfo", true, NULL, "l" },
     { "qC", true, NULL, "QC01" },
@@ -813,6 +841,14 @@ GdbStub *gdb_stub_new_connected(int fd, Cpu *cpu)
     g->client_fd = fd;
     g->stopped = true;
     return g;
+}
+
+void gdb_stub_set_monitor(GdbStub *g, GdbMonitorFn fn, void *opaque)
+{
+    if (!g)
+        return;
+    g->monitor = fn;
+    g->monitor_opaque = opaque;
 }
 
 void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque)

@@ -44,6 +44,10 @@ GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal);
  * was closed: the machine loop ends the run). */
 typedef bool (*GdbIdleFn)(void *opaque);
 void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque);
+/* gdb's `monitor LINE` (qRcmd): the line goes to fn, which writes what
+ * gdb prints into out (at most outlen bytes) and returns its length. */
+typedef size_t (*GdbMonitorFn)(void *opaque, const char *line, char *out, size_t outlen);
+void gdb_stub_set_monitor(GdbStub *g, GdbMonitorFn fn, void *opaque);
 /* The run ended with this exit status: a connected gdb gets W<status>. */
 void gdb_stub_report_exit(GdbStub *g, int status);
 void gdb_stub_free(GdbStub *g);

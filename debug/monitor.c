@@ -83,6 +83,8 @@ static const TableSlice tables[] = {
     { mon_run_commands, &mon_run_count },
     { mon_mem_commands, &mon_mem_count },
     { mon_info_commands, &mon_info_count },
+    { mon_state_commands, &mon_state_count },
+    { mon_hmp_commands, &mon_hmp_count },
 };
 
 /* Split a line into words; "x/4x" is "x" "/4x", as gdb users type it. */
@@ -153,6 +155,8 @@ static bool execute_words(Monitor *mon, int argc, char **argv)
     int words;
     const MonCommand *c = find_command(argc, argv, &words);
     if (!c) {
+        if (!strcmp(argv[0], "info") && argc == 2)
+            return mon_info_component(mon, argv[1]);
         if (!strcmp(argv[0], "info"))
             return mon_error(mon, "info what? (help info lists the topics)");
         return mon_error(mon, "unknown command '%s' (help lists them)", argv[0]);

@@ -6,6 +6,7 @@
 #include "cpu/seg.h"
 #include "debug/flightrec.h"
 #include "debug/monitor_int.h"
+#include "gui/screendump.h"
 #include "debug/monitor_pgtab.h"
 #include "debug/trace.h"
 #include "machine/machine.h"
@@ -330,14 +331,29 @@ static bool cmd_info_text(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* screendump FILE [-f png|ppm], QEMU's: the name's extension decides
+ * unless -f does (.png PNG, anything else PPM). */
 static bool cmd_screendump(Monitor *mon, int argc, char **argv)
 {
-    (void)argc;
     if (!mon->m->has_vga)
         return mon_error(mon, "the machine has no display (-vga none)");
-    if (!machine_screendump(mon->m, argv[0]))
-        return mon_error(mon, "screendump: cannot write %s", argv[0]);
-    fprintf(mon->out, "wrote %s\n", argv[0]);
+    const char *file = NULL, *format = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-f") && i + 1 < argc)
+            format = argv[++i];
+        else if (!file && argv[i][0] != '-')
+            file = argv[i];
+        else
+            return mon_error(mon, "usage: screendump FILE [-f png|ppm]");
+    }
+    if (!file)
+        return mon_error(mon, "usage: screendump FILE [-f png|ppm]");
+    ScreendumpFormat fmt = screendump_format_of(file);
+    if (format && !screendump_parse_format(format, &fmt))
+        return mon_error(mon, "screendump: unknown format '%s' (png, ppm)", format);
+    if (!machine_screendump_as(mon->m, file, fmt))
+        return mon_error(mon, "screendump: cannot write %s", file);
+    fprintf(mon->out, "wrote %s\n", file);
     return true;
 }
 
@@ -389,8 +405,8 @@ const MonCommand mon_info_commands[] = {
     { "info cmos", NULL, 0, 0, cmd_info_cmos, "info cmos", "the RTC/NVRAM bytes" },
     { "info slots", NULL, 0, 0, cmd_info_slots, "info slots", "device slots: ports and IRQs" },
     { "info text", NULL, 0, 0, cmd_info_text, "info text", "the VGA text screen" },
-    { "screendump", NULL, 1, 1, cmd_screendump, "screendump FILE.png",
-      "write the screen as a PNG" },
+    { "screendump", NULL, 1, 3, cmd_screendump, "screendump FILE [-f png|ppm]",
+      "write the screen: PNG for a .png name, else PPM (QEMU's)" },
     { "flight", NULL, 0, 0, cmd_flight, "flight",
       "the flight recorder's last instructions (--flight-recorder N)" },
     { "trace", NULL, 0, 1, cmd_trace, "trace [ITEMS|off]",

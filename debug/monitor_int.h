@@ -84,6 +84,12 @@ extern const MonCommand mon_mem_commands[];    /* monitor_mem.c */
 extern const size_t mon_mem_count;
 extern const MonCommand mon_info_commands[];   /* monitor_info.c */
 extern const size_t mon_info_count;
+extern const MonCommand mon_state_commands[];   /* monitor_state.c */
+extern const size_t mon_state_count;
+/* `info NAME` for a registered component (machine/components.c). */
+bool mon_info_component(Monitor *mon, const char *name);
+extern const MonCommand mon_hmp_commands[];    /* monitor_hmp.c: QEMU's names */
+extern const size_t mon_hmp_count;
 
 /* A one-line error: "error: ..." (always returns false). */
 bool mon_error(Monitor *mon, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -27,6 +27,7 @@ struct Display {
     DisplayCounters last;
     bool grabbed;
     char title[192];
+    char name[64];                  /* -name: the title's first word, "" = none */
     VgaFrame blank;                 /* what -vga none shows */
     Console *con;                   /* the monitor console (Ctrl+Alt+2) */
     bool console_on;                /* it is shown, and takes the keys */
@@ -164,6 +165,12 @@ Display *display_open(const DisplayConfig *cfg, const DisplaySources *src, char 
     d->next_frame_ns = now;
     d->next_title_ns = now + TITLE_NS;   /* "Kairo" until there is a second to measure */
     d->title_at_ns = now;
+    if (c.title && c.title[0]) {
+        snprintf(d->name, sizeof d->name, "%s - ", c.title);
+        char first[sizeof d->title];
+        snprintf(first, sizeof first, "%sKairo", d->name);
+        d->ops->set_title(d->be, first);
+    }
     if (src->counters)
         src->counters(src->opaque, &d->last);
     return d;
@@ -223,7 +230,7 @@ static void update_title(Display *d, uint64_t now)
     double mips = secs > 0 ? (double)(c.insns - d->last.insns) / secs / 1e6 : 0;
     /* A device that moved data in the last second gets its marker. */
     char title[sizeof d->title];
-    snprintf(title, sizeof title, "Kairo - %.1f MIPS%s%s%s%s%s", mips,
+    snprintf(title, sizeof title, "%sKairo - %.1f MIPS%s%s%s%s%s", d->name, mips,
              c.floppy != d->last.floppy || c.disk != d->last.disk || c.net != d->last.net
                  ? " -" : "",
              c.floppy != d->last.floppy ? " FD" : "", c.disk != d->last.disk ? " HD" : "",
@@ -268,6 +275,10 @@ static DisplayPoll frame(Display *d, uint64_t now)
         regrab_title(d);
     }
     bool switched = p.show && show_console(d, p.show == 2);
+    if (p.snapshot && d->src.snapshot_key) {
+        d->src.snapshot_key(d->src.opaque, p.snapshot == 2);
+        switched = true;   /* a loaded state has another picture: upload it whole */
+    }
     bool second = now >= d->next_title_ns;
     const VgaFrame *f = d->console_on ? console_render(d->con, switched)
                         : d->src.vga  ? vga_render(d->src.vga)

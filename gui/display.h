@@ -36,6 +36,7 @@ typedef struct DisplayConfig {
     DisplayKind kind;
     DisplayScale scale;
     bool full_screen;
+    const char *title;      /* -name: the window's title starts with it (NULL: none) */
 } DisplayConfig;
 
 /* Counters the title reads once a second (never written by the display). */
@@ -51,6 +52,8 @@ typedef struct DisplaySources {
     void (*counters)(void *opaque, DisplayCounters *out);
     void *opaque;
     const char *font_file;  /* the monitor console's 8x16 font: a VGA BIOS image */
+    /* Ctrl+Alt+F5 / Ctrl+Alt+F9: quick save / quick load (NULL: ignored). */
+    void (*snapshot_key)(void *opaque, bool load);
 } DisplaySources;
 
 typedef struct Display Display;

@@ -12,6 +12,8 @@ typedef struct DisplayPoll {
     bool grabbed;           /* the mouse and keyboard are grabbed now */
     int show;               /* Ctrl+Alt+1: 1 (the guest), Ctrl+Alt+2: 2 (the monitor
                              * console); 0: no change */
+    int snapshot;           /* Ctrl+Alt+F5: 1 (quick save), Ctrl+Alt+F9: 2 (quick
+                             * load); 0: none */
 } DisplayPoll;
 
 typedef struct DisplayBackend {

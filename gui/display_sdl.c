@@ -317,6 +317,18 @@ static void hot_show_monitor(SdlDisplay *s, DisplayPoll *out)
     out->show = 2;
 }
 
+static void hot_quick_save(SdlDisplay *s, DisplayPoll *out)
+{
+    (void)s;
+    out->snapshot = 1;
+}
+
+static void hot_quick_load(SdlDisplay *s, DisplayPoll *out)
+{
+    (void)s;
+    out->snapshot = 2;
+}
+
 /* Ctrl+Alt+key: the window's own commands; the guest never sees the key. */
 static const struct {
     SDL_Scancode key;
@@ -329,6 +341,8 @@ static const struct {
     { SDL_SCANCODE_END, hot_ctrl_alt_del },
     { SDL_SCANCODE_1, hot_show_guest },
     { SDL_SCANCODE_2, hot_show_monitor },
+    { SDL_SCANCODE_F5, hot_quick_save },
+    { SDL_SCANCODE_F9, hot_quick_load },
 };
 
 static bool hot_key(SdlDisplay *s, SDL_Scancode sc, DisplayPoll *out)

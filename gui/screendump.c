@@ -1,11 +1,13 @@
-/* PNG writer for screendumps: one IHDR, one zlib-compressed IDAT (filter
- * type 0 on every row), IEND. zlib does the deflate and the CRCs. */
+/* Screendump writers. PNG: one IHDR, one zlib-compressed IDAT (filter
+ * type 0 on every row), IEND; zlib does the deflate and the CRCs. PPM: the
+ * netpbm P6 header and the RGB bytes, as QEMU writes it. */
 #include "gui/screendump.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -81,4 +83,60 @@ bool screendump_png(const char *path, const uint32_t *pixels, unsigned width, un
     if (!ok)
         snprintf(err, errlen, "screendump %s: write failed", path);
     return ok;
+}
+
+bool screendump_ppm(const char *path, const uint32_t *pixels, unsigned width, unsigned height,
+                    char *err, size_t errlen)
+{
+    if (!width || !height || width > 16384 || height > 16384) {
+        snprintf(err, errlen, "screendump: no picture (%ux%u)", width, height);
+        return false;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        snprintf(err, errlen, "screendump %s: %s", path, strerror(errno));
+        return false;
+    }
+    bool ok = fprintf(f, "P6\n%u %u\n255\n", width, height) > 0;
+    uint8_t *row = malloc((size_t)width * 3);
+    ok = ok && row;
+    for (unsigned y = 0; ok && y < height; y++) {
+        for (unsigned x = 0; x < width; x++) {
+            uint32_t p = pixels[(size_t)y * width + x];
+            row[x * 3] = (uint8_t)(p >> 16);
+            row[x * 3 + 1] = (uint8_t)(p >> 8);
+            row[x * 3 + 2] = (uint8_t)p;
+        }
+        ok = fwrite(row, 3, width, f) == width;
+    }
+    free(row);
+    if (fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        snprintf(err, errlen, "screendump %s: write failed", path);
+    return ok;
+}
+
+ScreendumpFormat screendump_format_of(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcasecmp(path + n - 4, ".png") ? SCREENDUMP_PNG : SCREENDUMP_PPM;
+}
+
+bool screendump_parse_format(const char *name, ScreendumpFormat *out)
+{
+    if (!strcmp(name, "png"))
+        *out = SCREENDUMP_PNG;
+    else if (!strcmp(name, "ppm"))
+        *out = SCREENDUMP_PPM;
+    else
+        return false;
+    return true;
+}
+
+bool screendump_write(const char *path, ScreendumpFormat fmt, const uint32_t *pixels,
+                      unsigned width, unsigned height, char *err, size_t errlen)
+{
+    return fmt == SCREENDUMP_PNG ? screendump_png(path, pixels, width, height, err, errlen)
+                                 : screendump_ppm(path, pixels, width, height, err, errlen);
 }

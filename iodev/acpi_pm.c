@@ -1,5 +1,6 @@
 /* PIIX4 ACPI power management (see acpi_pm.h). */
 #include "iodev/acpi_pm.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,16 +37,11 @@
 #define CFG_SMBBA    0x90
 #define CFG_SMBHSTCFG 0xD2
 
-static void log_once(unsigned *seen, unsigned bit, const char *fmt, unsigned v)
+/* -d unimp (debug/log.h): what the PIIX4 does that is not modelled. */
+static void log_unimp(const char *what, unsigned v)
 {
-    if (*seen & bit)
-        return;
-    *seen |= bit;
-    fprintf(stderr, "kairo: acpi: ");
-    fprintf(stderr, fmt, v);
-    fprintf(stderr, " (logged once)\n");
+    log_event(LOG_UNIMP, "acpi", what, v, NULL);
 }
-static unsigned logged;
 
 /* --- the PM timer --- */
 
@@ -126,8 +122,7 @@ static void sleep_request(AcpiPm *pm, unsigned slp_typ)
         pm->suspend(pm->opaque);
         return;
     }
-    log_once(&logged, 1, "sleep type %u (suspend to RAM) is not modelled; the guest keeps "
-                         "running", slp_typ);
+    log_unimp("sleep type (suspend to RAM) not modelled, the guest keeps running:", slp_typ);
     pm->pm1_sts |= PM1_WAK_STS;
 }
 
@@ -186,7 +181,7 @@ static void pm_write_byte(AcpiPm *pm, unsigned off, uint8_t v)
          * here, so they are storage; the first write is worth a note. */
         if (off >= 0x10 && off < 0x10 + ACPI_PM_STORAGE) {
             pm->storage[off - 0x10] = v;
-            log_once(&logged, 2, "PM register at PMBASE+0x%02X is storage only (no SMM)", off);
+            log_unimp("PM register is storage only (no SMM) at PMBASE +", off);
         }
         break;
     }
@@ -262,8 +257,7 @@ static void apm_write(void *opaque, uint16_t port, unsigned size, uint32_t value
     /* Without SMM the chip is in ACPI mode from reset (SCI_EN set), as
      * QEMU's PIIX4 with SMM off: enable/disable have nothing to switch. */
     if (pm->apmc != APM_ACPI_ENABLE && pm->apmc != APM_ACPI_DISABLE)
-        log_once(&logged, 4, "APM command 0x%02X would raise an SMI; there is no SMM",
-                 pm->apmc);
+        log_unimp("no SMM for the SMI of APM command", pm->apmc);
 }
 
 /* --- SMBus host controller, with nothing on the bus --- */
@@ -295,8 +289,8 @@ static void smb_write(void *opaque, uint16_t port, unsigned size, uint32_t value
         if (off == SMB_HSTCNT && (b & SMB_CNT_START)) {
             /* No slave answers its address: the transaction ends at once
              * with a device error, as on a real bus with nothing on it. */
-            log_once(&logged, 8, "SMBus transaction to address 0x%02X: no devices on the bus",
-                     pm->smb[4] >> 1);
+            log_event(LOG_GUEST_ERROR, "acpi", "SMBus transaction to an absent device at address",
+                      pm->smb[4] >> 1, NULL);
             pm->smb[SMB_HSTSTS] |= SMB_STS_DEV_ERR;
         }
     }
@@ -446,46 +440,66 @@ bool acpi_pm_init(AcpiPm *pm, PciBus *pci, Clock *clock, const IrqLine *sci,
     return true;
 }
 
-void acpi_pm_save(const AcpiPm *pm, StateWriter *w)
-{
-    state_begin(w, "acpi_pm", 1);
-    state_put_u16(w, pm->pm1_sts);
-    state_put_u16(w, pm->pm1_en);
-    state_put_u16(w, pm->pm1_cnt);
-    state_put_u16(w, pm->gpsts);
-    state_put_u16(w, pm->gpen);
-    state_put_bytes(w, pm->gpe0_sts, sizeof pm->gpe0_sts);
-    state_put_bytes(w, pm->gpe0_en, sizeof pm->gpe0_en);
-    state_put_bytes(w, pm->storage, sizeof pm->storage);
-    state_put_u64(w, pm->tmr_epoch);
-    state_put_u8(w, pm->apmc);
-    state_put_u8(w, pm->apms);
-    state_put_bytes(w, pm->smb, sizeof pm->smb);
-    state_end(w);
-}
+/* --- machine state --- */
 
-bool acpi_pm_load(AcpiPm *pm, StateReader *r)
+static const StateField acpi_pm_fields[] = {
+    SF_FIELD(AcpiPm, pm1_sts, SF_U16),
+    SF_FIELD(AcpiPm, pm1_en, SF_U16),
+    SF_FIELD(AcpiPm, pm1_cnt, SF_U16),
+    SF_FIELD(AcpiPm, gpsts, SF_U16),
+    SF_FIELD(AcpiPm, gpen, SF_U16),
+    SF_BLOB(AcpiPm, gpe0_sts),
+    SF_BLOB(AcpiPm, gpe0_en),
+    SF_BLOB(AcpiPm, storage),
+    SF_FIELD(AcpiPm, tmr_epoch, SF_U64),
+    SF_FIELD(AcpiPm, tmr_timer, SF_TIMER),
+    SF_FIELD(AcpiPm, apmc, SF_U8),
+    SF_FIELD(AcpiPm, apms, SF_U8),
+    SF_BLOB(AcpiPm, smb),
+    SF_FIELD(AcpiPm, powered_off, SF_BOOL),
+};
+
+/* The I/O blocks follow the config space (loaded by the PCI bus, which
+ * re-derives them too: either order works); SCI follows the registers. */
+static bool acpi_pm_post_load(void *dev, char *err, size_t errlen)
 {
-    uint32_t version;
-    if (!state_section(r, "acpi_pm", &version) || version != 1)
-        return false;
-    pm->pm1_sts = state_get_u16(r);
-    pm->pm1_en = state_get_u16(r) & PM1_EN_MASK;
-    pm->pm1_cnt = state_get_u16(r) & (uint16_t)~CNT_SLP_EN;
-    pm->gpsts = state_get_u16(r);
-    pm->gpen = state_get_u16(r);
-    state_get_bytes(r, pm->gpe0_sts, sizeof pm->gpe0_sts);
-    state_get_bytes(r, pm->gpe0_en, sizeof pm->gpe0_en);
-    state_get_bytes(r, pm->storage, sizeof pm->storage);
-    pm->tmr_epoch = state_get_u64(r);
-    pm->apmc = state_get_u8(r);
-    pm->apms = state_get_u8(r);
-    state_get_bytes(r, pm->smb, sizeof pm->smb);
-    state_section_end(r);
-    if (!state_ok(r))
-        return false;
+    AcpiPm *pm = dev;
+    (void)err;
+    (void)errlen;
+    pm->pm1_en &= PM1_EN_MASK;
+    pm->pm1_cnt &= (uint16_t)~CNT_SLP_EN;
     remap(pm);
-    arm_tmr_timer(pm);
     update_sci(pm);
     return true;
 }
+
+static void acpi_pm_reset_dev(void *dev) { acpi_pm_reset(dev); }
+
+static void acpi_pm_teardown(void *dev)
+{
+    AcpiPm *pm = dev;
+    if (pm->clock)
+        timer_del(&pm->tmr_timer);
+}
+
+static void acpi_pm_info(void *dev, FILE *out)
+{
+    const AcpiPm *pm = dev;
+    fprintf(out, "PM block at %04X, SMBus at %04X, PM timer %06X\n", pm->base, pm->smb_base,
+            acpi_pm_timer(pm));
+    fprintf(out, "PM1 sts %04X en %04X cnt %04X, GPE0 sts %02X%02X en %02X%02X, APM %02X/%02X%s\n",
+            pm->pm1_sts, pm->pm1_en, pm->pm1_cnt, pm->gpe0_sts[1], pm->gpe0_sts[0],
+            pm->gpe0_en[1], pm->gpe0_en[0], pm->apmc, pm->apms,
+            pm->powered_off ? ", powered off" : "");
+}
+
+const DeviceDesc acpi_pm_desc = {
+    .kind = "acpi_pm",
+    .version = 1,
+    .fields = acpi_pm_fields,
+    .n_fields = sizeof acpi_pm_fields / sizeof acpi_pm_fields[0],
+    .reset = acpi_pm_reset_dev,
+    .post_load = acpi_pm_post_load,
+    .info = acpi_pm_info,
+    .teardown = acpi_pm_teardown,
+};

@@ -11,7 +11,7 @@
 #ifndef KAIRO_ACPI_PM_H
 #define KAIRO_ACPI_PM_H
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/irq.h"
 #include "iodev/pci.h"
 #include "machine/clock.h"
@@ -54,7 +54,8 @@ void acpi_pm_set_suspend_hook(AcpiPm *pm, void (*suspend)(void *opaque));
 void acpi_pm_resume(AcpiPm *pm, bool by_rtc);
 /* The PM timer's current 24-bit value. */
 uint32_t acpi_pm_timer(const AcpiPm *pm);
-void acpi_pm_save(const AcpiPm *pm, StateWriter *w);
-bool acpi_pm_load(AcpiPm *pm, StateReader *r);
+/* Machine state: the PM1/GPE registers, the PM timer's epoch and its
+ * timer, APM and SMBus storage (the config space is the PCI bus's). */
+extern const DeviceDesc acpi_pm_desc;
 
 #endif

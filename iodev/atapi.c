@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "iodev/ide.h"
+#include "debug/log.h"
 #include "iodev/ide_regs.h"
 
 #define CD_BLOCK 2048u
@@ -26,11 +27,7 @@ enum {
 
 static void atapi_log_once(unsigned opcode)
 {
-    static uint8_t seen[256];
-    if (seen[opcode & 0xFF]++)
-        return;
-    fprintf(stderr, "kairo: atapi: unimplemented packet command 0x%02X (logged once)\n",
-            opcode & 0xFF);
+    log_event(LOG_UNIMP, "atapi", "unimplemented packet command", opcode & 0xFF, NULL);
 }
 
 static void put_be16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }

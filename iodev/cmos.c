@@ -5,6 +5,7 @@
  * guest polls (UIP, and PF/UF in register C) follow the same clock. */
 #include "iodev/cmos.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define REG_A 0x0A
@@ -332,33 +333,70 @@ bool cmos_register(Cmos *c, PortBus *bus)
     return true;
 }
 
-void cmos_save(const Cmos *c, StateWriter *w)
-{
-    state_begin(w, "cmos", 1);
-    state_put_bytes(w, c->ram, sizeof c->ram);
-    state_put_u8(w, c->index);
-    state_put_u8(w, c->nmi_disabled);
-    state_put_u64(w, (uint64_t)c->base_time);
-    state_put_u64(w, (uint64_t)c->set_offset);
-    state_put_u64(w, c->last_c_read_ns);
-    state_end(w);
-}
+/* --- machine state --- */
 
-bool cmos_load(Cmos *c, StateReader *r)
+static const StateField cmos_fields[] = {
+    SF_BLOB(Cmos, ram),
+    SF_FIELD_MAX(Cmos, index, SF_U8, 0x7F),
+    SF_FIELD(Cmos, nmi_disabled, SF_BOOL),
+    SF_FIELD(Cmos, base_time, SF_U64),
+    SF_FIELD(Cmos, set_offset, SF_U64),
+    SF_FIELD(Cmos, last_c_read_ns, SF_U64),
+    SF_FIELD(Cmos, periodic_next_ns, SF_U64),
+    SF_FIELD(Cmos, periodic, SF_TIMER),
+    SF_FIELD(Cmos, update, SF_TIMER),
+    SF_FIELD(Cmos, irq_level, SF_BOOL),
+};
+
+/* Both timers came back at their saved deadlines (re-arming them from the
+ * registers would move a periodic tick); drive IRQ 8 at its saved level. */
+/* Seconds a time base or offset may hold: 2^40 s is some 35,000 years,
+ * beyond any date the registers can be set to, and the sums stay far from
+ * overflow. */
+#define TIME_LIMIT (1ll << 40)
+
+static bool cmos_post_load(void *dev, char *err, size_t errlen)
 {
-    uint32_t version;
-    if (!state_section(r, "cmos", &version) || version != 1)
+    Cmos *c = dev;
+    if (c->base_time < -TIME_LIMIT || c->base_time > TIME_LIMIT ||
+        c->set_offset < -TIME_LIMIT || c->set_offset > TIME_LIMIT) {
+        snprintf(err, errlen, "cmos: time base %lld / offset %lld s out of range",
+                 (long long)c->base_time, (long long)c->set_offset);
         return false;
-    state_get_bytes(r, c->ram, sizeof c->ram);
-    c->index = state_get_u8(r) & 0x7F;
-    c->nmi_disabled = state_get_u8(r);
-    c->base_time = (int64_t)state_get_u64(r);
-    c->set_offset = (int64_t)state_get_u64(r);
-    c->last_c_read_ns = state_get_u64(r);
-    state_section_end(r);
-    if (!state_ok(r))
-        return false;
-    update_irq(c);
-    arm_timers(c);
+    }
+    irq_set(&c->irq, c->irq_level);
     return true;
 }
+
+static void cmos_reset_dev(void *dev) { cmos_reset(dev); }
+
+static void cmos_teardown(void *dev)
+{
+    Cmos *c = dev;
+    timer_del(&c->periodic);
+    timer_del(&c->update);
+}
+
+static void cmos_info(void *dev, FILE *out)
+{
+    Cmos *c = dev;
+    refresh_time(c);
+    fprintf(out, "time %02X:%02X:%02X date %02X-%02X-%02X (%s, %s), offset %+lld s\n",
+            c->ram[4], c->ram[2], c->ram[0], c->ram[9], c->ram[8], c->ram[7],
+            (c->ram[REG_B] & B_DM) ? "binary" : "BCD", (c->ram[REG_B] & B_24H) ? "24h" : "12h",
+            (long long)c->set_offset);
+    fprintf(out, "A %02X B %02X C %02X, index %02X%s, IRQ 8 %s\n", c->ram[REG_A], c->ram[REG_B],
+            c->ram[REG_C], c->index, c->nmi_disabled ? " (NMI off)" : "",
+            c->irq_level ? "high" : "low");
+}
+
+const DeviceDesc cmos_desc = {
+    .kind = "cmos",
+    .version = 1,
+    .fields = cmos_fields,
+    .n_fields = sizeof cmos_fields / sizeof cmos_fields[0],
+    .reset = cmos_reset_dev,
+    .post_load = cmos_post_load,
+    .info = cmos_info,
+    .teardown = cmos_teardown,
+};

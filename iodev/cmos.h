@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/irq.h"
 #include "iodev/portbus.h"
 #include "machine/clock.h"
@@ -38,8 +38,8 @@ void cmos_set(Cmos *c, uint8_t index, uint8_t value);
 uint8_t cmos_get(const Cmos *c, uint8_t index);
 /* Standard checksum over 0x10-0x2D into 0x2E-0x2F. */
 void cmos_fix_checksum(Cmos *c);
-void cmos_save(const Cmos *c, StateWriter *w);
-bool cmos_load(Cmos *c, StateReader *r);
+/* Machine state: NVRAM, index, the time base and offset, both timers. */
+extern const DeviceDesc cmos_desc;
 
 uint32_t cmos_port_read(void *opaque, uint16_t port, unsigned size);
 void cmos_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value);

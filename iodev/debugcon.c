@@ -2,6 +2,8 @@
  * a character backend; reads return 0xE9 so guests can detect it. */
 #include "iodev/debugcon.h"
 
+#include <stdio.h>
+
 static uint32_t debugcon_read(void *opaque, uint16_t port, unsigned size)
 {
     (void)opaque;
@@ -27,3 +29,15 @@ bool debugcon_init(DebugCon *d, PortBus *bus, const char *slot_name, uint16_t po
     int slot = portbus_add_slot(bus, slot_name, &debugcon_ops, d);
     return slot >= 0 && portbus_map(bus, slot, port, 1);
 }
+
+static void debugcon_info(void *dev, FILE *out)
+{
+    const DebugCon *d = dev;
+    fprintf(out, "writes go to %s\n", d->out ? "its character backend" : "nowhere");
+}
+
+const DeviceDesc debugcon_desc = {
+    .kind = "debugcon",
+    .version = 1,
+    .info = debugcon_info,
+};

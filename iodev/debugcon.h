@@ -3,6 +3,7 @@
 #define KAIRO_DEBUGCON_H
 
 #include "iodev/chardev.h"
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 
 typedef struct DebugCon {
@@ -11,5 +12,9 @@ typedef struct DebugCon {
 
 bool debugcon_init(DebugCon *d, PortBus *bus, const char *slot_name, uint16_t port,
                    CharDev *out);
+
+/* Machine state: none (the backend is host wiring); the descriptor gives
+ * it a place in the registry's loops and an `info` line. */
+extern const DeviceDesc debugcon_desc;
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef KAIRO_DEBUGEXIT_H
 #define KAIRO_DEBUGEXIT_H
 
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 
 typedef struct DebugExit {
@@ -10,5 +11,8 @@ typedef struct DebugExit {
 } DebugExit;
 
 bool debugexit_init(DebugExit *d, PortBus *bus, uint16_t port, uint16_t size);
+
+/* Machine state: whether the guest asked to exit, and with what status. */
+extern const DeviceDesc debugexit_desc;
 
 #endif

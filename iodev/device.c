@@ -178,6 +178,12 @@ static bool load_field(const StateField *f, uint8_t *base, StateReader *r, const
                 snprintf(err, errlen, "device '%s': field %s: bad timer state", dev, f->name);
                 return false;
             }
+            if (armed && !t->clock) {
+                /* A component built without a clock (no typematic repeat...). */
+                snprintf(err, errlen, "device '%s': field %s: armed timer, but this instance "
+                                      "has no clock", dev, f->name);
+                return false;
+            }
             if (armed)
                 timer_mod(t, deadline);
             else

@@ -1,6 +1,7 @@
 /* 8237 DMA controllers and page registers (see dma.h). */
 #include "iodev/dma.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Page register port offset (0x80 + n) for each channel. */
@@ -183,53 +184,52 @@ bool dma_register(Dma *d, PortBus *bus)
            portbus_map(bus, s, 0xC0, 0x20);
 }
 
-void dma_save(const Dma *d, StateWriter *w)
+/* --- machine state --- */
+
+static const StateField dma_fields[] = {
+    SF_EACH(Dma, ctrl[0].ch, base_addr, SF_U16, 4),
+    SF_EACH(Dma, ctrl[0].ch, base_count, SF_U16, 4),
+    SF_EACH(Dma, ctrl[0].ch, cur_addr, SF_U16, 4),
+    SF_EACH(Dma, ctrl[0].ch, cur_count, SF_U16, 4),
+    SF_EACH(Dma, ctrl[0].ch, mode, SF_U8, 4),
+    SF_EACH(Dma, ctrl[0].ch, page, SF_U8, 4),
+    SF_EACH(Dma, ctrl[1].ch, base_addr, SF_U16, 4),
+    SF_EACH(Dma, ctrl[1].ch, base_count, SF_U16, 4),
+    SF_EACH(Dma, ctrl[1].ch, cur_addr, SF_U16, 4),
+    SF_EACH(Dma, ctrl[1].ch, cur_count, SF_U16, 4),
+    SF_EACH(Dma, ctrl[1].ch, mode, SF_U8, 4),
+    SF_EACH(Dma, ctrl[1].ch, page, SF_U8, 4),
+    SF_EACH_MAX(Dma, ctrl, mask, SF_U8, 2, 0x0F),
+    SF_EACH_MAX(Dma, ctrl, request, SF_U8, 2, 0x0F),
+    SF_EACH(Dma, ctrl, status, SF_U8, 2),
+    SF_EACH(Dma, ctrl, command, SF_U8, 2),
+    SF_EACH(Dma, ctrl, flipflop, SF_BOOL, 2),
+    SF_BLOB(Dma, pages),
+    SF_FIELD(Dma, post_code, SF_U8),
+};
+
+static void dma_reset_dev(void *dev) { dma_reset(dev); }
+
+static void dma_info(void *dev, FILE *out)
 {
-    state_begin(w, "dma", 1);
-    for (int i = 0; i < 2; i++) {
-        const DmaController *c = &d->ctrl[i];
-        for (int n = 0; n < 4; n++) {
-            const DmaChannel *ch = &c->ch[n];
-            state_put_u16(w, ch->base_addr);
-            state_put_u16(w, ch->base_count);
-            state_put_u16(w, ch->cur_addr);
-            state_put_u16(w, ch->cur_count);
-            state_put_u8(w, ch->mode);
-            state_put_u8(w, ch->page);
-        }
-        state_put_u8(w, c->mask);
-        state_put_u8(w, c->request);
-        state_put_u8(w, c->status);
-        state_put_u8(w, c->command);
-        state_put_u8(w, c->flipflop);
+    const Dma *d = dev;
+    for (int n = 0; n < 8; n++) {
+        const DmaController *c = &d->ctrl[n / 4];
+        const DmaChannel *ch = &c->ch[n % 4];
+        fprintf(out,
+                "channel %d: %s, mode %02X, page %02X address %04X count %04X (base %04X/%04X)\n",
+                n, (c->mask >> (n % 4)) & 1 ? "masked" : "open", ch->mode, ch->page, ch->cur_addr,
+                ch->cur_count, ch->base_addr, ch->base_count);
     }
-    state_put_bytes(w, d->pages, sizeof d->pages);
-    state_end(w);
+    fprintf(out, "status %02X/%02X, POST code %02X\n", d->ctrl[0].status, d->ctrl[1].status,
+            d->post_code);
 }
 
-bool dma_load(Dma *d, StateReader *r)
-{
-    uint32_t version;
-    if (!state_section(r, "dma", &version) || version != 1)
-        return false;
-    for (int i = 0; i < 2; i++) {
-        DmaController *c = &d->ctrl[i];
-        for (int n = 0; n < 4; n++) {
-            DmaChannel *ch = &c->ch[n];
-            ch->base_addr = state_get_u16(r);
-            ch->base_count = state_get_u16(r);
-            ch->cur_addr = state_get_u16(r);
-            ch->cur_count = state_get_u16(r);
-            ch->mode = state_get_u8(r);
-            ch->page = state_get_u8(r);
-        }
-        c->mask = state_get_u8(r) & 0x0F;
-        c->request = state_get_u8(r) & 0x0F;
-        c->status = state_get_u8(r);
-        c->command = state_get_u8(r);
-        c->flipflop = state_get_u8(r);
-    }
-    state_get_bytes(r, d->pages, sizeof d->pages);
-    state_section_end(r);
-    return state_ok(r);
-}
+const DeviceDesc dma_desc = {
+    .kind = "dma",
+    .version = 1,
+    .fields = dma_fields,
+    .n_fields = sizeof dma_fields / sizeof dma_fields[0],
+    .reset = dma_reset_dev,
+    .info = dma_info,
+};

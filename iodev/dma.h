@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 #include "memory/phys.h"
 
@@ -39,8 +39,8 @@ bool dma_register(Dma *d, PortBus *bus);
 /* Move up to len bytes on channel 0-7; returns bytes moved (0 if masked).
  * *tc is set when the channel reached terminal count. */
 int dma_transfer(Dma *d, int channel, void *buf, int len, bool to_memory, bool *tc);
-void dma_save(const Dma *d, StateWriter *w);
-bool dma_load(Dma *d, StateReader *r);
+/* Machine state: both controllers, every channel, the page registers. */
+extern const DeviceDesc dma_desc;
 
 uint32_t dma_port_read(void *opaque, uint16_t port, unsigned size);
 void dma_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value);

@@ -5,6 +5,7 @@
  * instruction, like a very fast drive. Data moves by DMA (channel 2) or,
  * in non-DMA mode, through the FIFO a byte at a time. */
 #include "iodev/fdc.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,15 +38,7 @@
 
 static void fdc_log_once(const char *what, unsigned detail)
 {
-    static unsigned seen[32];
-    static unsigned n;
-    unsigned key = ((unsigned)(what[0] & 0x7F) << 24) ^ detail;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i] == key)
-            return;
-    if (n < 32)
-        seen[n++] = key;
-    fprintf(stderr, "kairo: fdc: %s 0x%X (logged once)\n", what, detail);
+    log_event(LOG_UNIMP, "fdc", what, detail, NULL);
 }
 
 static void update_irq(Fdc *f, bool level)
@@ -707,3 +700,127 @@ bool fdc_register(Fdc *f, PortBus *bus)
     /* 0x3F6 belongs to the IDE channel's alternate status. */
     return portbus_map(bus, slot, 0x3F0, 6) && portbus_map(bus, slot, 0x3F7, 1);
 }
+
+/* --- machine state --- */
+
+static const StateField fdc_fields[] = {
+    SF_EACH(Fdc, drive, cyl, SF_U8, 2),
+    SF_EACH(Fdc, drive, media_changed, SF_BOOL, 2),
+    SF_FIELD(Fdc, dor, SF_U8),
+    SF_FIELD_MAX(Fdc, tdr, SF_U8, 3),
+    SF_FIELD_MAX(Fdc, dsr, SF_U8, 0x7F),
+    SF_FIELD_MAX(Fdc, ccr, SF_U8, 3),
+    SF_FIELD_MAX(Fdc, phase, SF_U32, FDC_PHASE_RESULT),
+    SF_BLOB(Fdc, cmd),
+    SF_FIELD_MAX(Fdc, cmd_len, SF_U32, sizeof(((Fdc *)0)->cmd)),
+    SF_FIELD_MAX(Fdc, cmd_need, SF_U32, sizeof(((Fdc *)0)->cmd)),
+    SF_BLOB(Fdc, res),
+    SF_FIELD_MAX(Fdc, res_len, SF_U32, sizeof(((Fdc *)0)->res)),
+    SF_FIELD_MAX(Fdc, res_pos, SF_U32, sizeof(((Fdc *)0)->res)),
+    SF_FIELD(Fdc, irq_level, SF_BOOL),
+    SF_FIELD(Fdc, sense_pending, SF_BOOL),
+    SF_FIELD(Fdc, sense_st0, SF_U8),
+    SF_FIELD(Fdc, sense_pcn, SF_U8),
+    SF_FIELD_MAX(Fdc, reset_polls, SF_U32, 4),
+    SF_FIELD(Fdc, spec1, SF_U8),
+    SF_FIELD(Fdc, spec2, SF_U8),
+    SF_FIELD(Fdc, config, SF_U8),
+    SF_FIELD(Fdc, pretrk, SF_U8),
+    SF_FIELD(Fdc, perpendicular, SF_U8),
+    SF_FIELD(Fdc, lock, SF_BOOL),
+    SF_FIELD_MAX(Fdc, pio_len, SF_U32, FDC_PIO_MAX),
+    SF_FIELD_MAX(Fdc, pio_pos, SF_U32, FDC_PIO_MAX),
+    SF_FIELD_MAX(Fdc, pio_drive, SF_U8, 1),
+    SF_FIELD(Fdc, activity, SF_U32),
+};
+
+/* Each drive's format (from the image size) is configuration: it must
+ * match. Then the part of the PIO buffer a transfer in flight uses. */
+static void fdc_save_extra(void *dev, StateWriter *w)
+{
+    const Fdc *f = dev;
+    for (int i = 0; i < 2; i++)
+        state_put_u8(w, (uint8_t)f->drive[i].cmos_type);
+    state_put_bytes(w, f->pio_buf, (size_t)f->pio_len);
+}
+
+static bool fdc_load_extra(void *dev, StateReader *r, uint32_t version, char *err, size_t errlen)
+{
+    Fdc *f = dev;
+    (void)version;
+    static const char *const formats[] = { "no disk", "360K", "1.2M", "720K", "1.44M", "2.88M" };
+    for (int i = 0; i < 2; i++) {
+        uint8_t type = state_get_u8(r);
+        if (!state_ok(r))
+            return true;   /* the caller reports the truncation */
+        if (type != f->drive[i].cmos_type) {
+            snprintf(err, errlen, "fdc drive %d: the snapshot has %s, this machine %s", i,
+                     type < 6 ? formats[type] : "an unknown format",
+                     formats[f->drive[i].cmos_type]);
+            return false;
+        }
+    }
+    /* pio_len was range-checked by its field. */
+    state_get_bytes(r, f->pio_buf, (size_t)f->pio_len);
+    return true;
+}
+
+/* Every later FIFO access indexes cmd, res and pio_buf by these counts. */
+static bool fdc_post_load(void *dev, char *err, size_t errlen)
+{
+    Fdc *f = dev;
+    bool ok = f->res_pos <= f->res_len && f->pio_pos <= f->pio_len && f->pio_len % SECTOR == 0;
+    if (f->cmd_len)
+        ok = ok && command_valid(f->cmd[0]) &&
+             f->cmd_need == 1 + fdc_commands[f->cmd[0] & 0x1F].params && f->cmd_len < f->cmd_need;
+    if (f->phase == FDC_PHASE_RESULT)
+        ok = ok && f->res_pos < f->res_len;
+    if (f->phase == FDC_PHASE_PIO_READ || f->phase == FDC_PHASE_PIO_WRITE)
+        ok = ok && f->pio_pos < f->pio_len && (f->phase == FDC_PHASE_PIO_WRITE || f->res_len == 7);
+    if (!ok) {
+        snprintf(err, errlen, "fdc: inconsistent command state (phase %d, command %d/%d, "
+                              "result %d/%d, data %d/%d)",
+                 f->phase, f->cmd_len, f->cmd_need, f->res_pos, f->res_len, f->pio_pos, f->pio_len);
+        return false;
+    }
+    update_irq(f, f->irq_level);
+    return true;
+}
+
+static void fdc_reset_dev(void *dev) { fdc_reset(dev); }
+
+static void fdc_teardown(void *dev)
+{
+    fdc_flush(dev);
+    fdc_close(dev);
+}
+
+static void fdc_info(void *dev, FILE *out)
+{
+    const Fdc *f = dev;
+    static const char *const phases[] = { "command", "PIO read", "PIO write", "result" };
+    fprintf(out, "dor %02X msr %02X, phase %s, command %d/%d bytes (%02X), result %d/%d, irq %s\n",
+            f->dor, main_status(f), phases[f->phase & 3], f->cmd_len, f->cmd_need, f->cmd[0],
+            f->res_pos, f->res_len, f->irq_level ? "pending" : "clear");
+    for (int i = 0; i < 2; i++) {
+        const FdcDrive *d = &f->drive[i];
+        if (!d->cmos_type)
+            fprintf(out, "drive %d: empty\n", i);
+        else
+            fprintf(out, "drive %d: %u/%u/%u, head on cylinder %u%s\n", i, d->tracks, d->heads,
+                    d->sectors, d->cyl, d->media_changed ? ", disk changed" : "");
+    }
+}
+
+const DeviceDesc fdc_desc = {
+    .kind = "fdc",
+    .version = 1,
+    .fields = fdc_fields,
+    .n_fields = sizeof fdc_fields / sizeof fdc_fields[0],
+    .reset = fdc_reset_dev,
+    .save_extra = fdc_save_extra,
+    .load_extra = fdc_load_extra,
+    .post_load = fdc_post_load,
+    .info = fdc_info,
+    .teardown = fdc_teardown,
+};

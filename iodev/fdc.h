@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "iodev/blockdev.h"
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 
 typedef struct FdcHooks {
@@ -70,6 +71,10 @@ bool fdc_attach(Fdc *fdc, int drive, const char *path, bool readonly, char *err,
 bool fdc_register(Fdc *fdc, PortBus *bus);
 /* CMOS register 0x10 value (drive 0 high nibble, drive 1 low). */
 uint8_t fdc_cmos_types(const Fdc *fdc);
+/* Machine state: registers, the command in flight (bytes, results, the
+ * PIO data), each head's cylinder and disk-change line; the drives'
+ * formats must match, disk contents are not state. */
+extern const DeviceDesc fdc_desc;
 void fdc_flush(Fdc *fdc);
 void fdc_close(Fdc *fdc);
 

@@ -237,3 +237,81 @@ bool fwcfg_register(FwCfg *fw, PortBus *bus)
     int s = portbus_add_slot(bus, "fw_cfg", &ops, fw);
     return s >= 0 && portbus_map(bus, s, 0x510, 2) && portbus_map(bus, s, 0x514, 8);
 }
+
+/* --- machine state --- */
+
+/* The items are configuration (built from the options at start); the
+ * state is which one is selected, the read position and half a DMA
+ * address. The selection is saved by key, not by table index. */
+static const StateField fwcfg_fields[] = {
+    SF_FIELD(FwCfg, offset, SF_U32),
+    SF_FIELD(FwCfg, dma_hi, SF_U32),
+};
+
+#define NO_SELECTION 0xFFFFu
+
+static void fwcfg_save_extra(void *dev, StateWriter *w)
+{
+    const FwCfg *fw = dev;
+    uint16_t key = fw->cur == -2 ? FW_CFG_FILE_DIR : fw->cur < 0 ? NO_SELECTION
+                                                                 : fw->items[fw->cur].key;
+    state_put_u16(w, key);
+}
+
+static bool fwcfg_load_extra(void *dev, StateReader *r, uint32_t version, char *err,
+                             size_t errlen)
+{
+    FwCfg *fw = dev;
+    (void)version;
+    uint16_t key = state_get_u16(r);
+    if (!state_ok(r))
+        return true;   /* the caller reports the truncation */
+    if (key == NO_SELECTION) {
+        fw->cur = -1;
+        return true;
+    }
+    int cur = find_key(fw, key);
+    if (cur < 0 && key != FW_CFG_FILE_DIR) {
+        snprintf(err, errlen,
+                 "fw_cfg: the snapshot has item 0x%04X selected, this machine has none", key);
+        return false;
+    }
+    fw->cur = cur >= 0 ? cur : -2;
+    return true;
+}
+
+static void fwcfg_reset_dev(void *dev)
+{
+    FwCfg *fw = dev;
+    fw->cur = -1;
+    fw->offset = 0;
+    fw->dma_hi = 0;
+}
+
+static void fwcfg_teardown(void *dev) { fwcfg_free(dev); }
+
+static void fwcfg_info(void *dev, FILE *out)
+{
+    const FwCfg *fw = dev;
+    uint32_t len = 0;
+    cur_data(fw, &len);
+    if (fw->cur >= 0)
+        fprintf(out, "selected 0x%04X %s, offset %u of %u\n", fw->items[fw->cur].key,
+                fw->items[fw->cur].name, fw->offset, len);
+    else
+        fprintf(out, "selected %s, offset %u\n", fw->cur == -2 ? "the file directory" : "nothing",
+                fw->offset);
+    fprintf(out, "%d items, next file key 0x%04X\n", fw->n_items, fw->next_file_key);
+}
+
+const DeviceDesc fwcfg_desc = {
+    .kind = "fwcfg",
+    .version = 1,
+    .fields = fwcfg_fields,
+    .n_fields = sizeof fwcfg_fields / sizeof fwcfg_fields[0],
+    .reset = fwcfg_reset_dev,
+    .save_extra = fwcfg_save_extra,
+    .load_extra = fwcfg_load_extra,
+    .info = fwcfg_info,
+    .teardown = fwcfg_teardown,
+};

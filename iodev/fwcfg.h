@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 #include "memory/phys.h"
 
@@ -49,6 +50,9 @@ typedef struct FwCfg {
 } FwCfg;
 
 void fwcfg_init(FwCfg *fw, PhysMem *mem);
+/* Machine state: the selected item (by key), the read offset, the DMA
+ * address's high half. The items themselves are configuration. */
+extern const DeviceDesc fwcfg_desc;
 void fwcfg_free(FwCfg *fw);
 bool fwcfg_add_bytes(FwCfg *fw, uint16_t key, const void *data, uint32_t len);
 bool fwcfg_add_u16(FwCfg *fw, uint16_t key, uint16_t v);

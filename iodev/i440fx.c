@@ -1,5 +1,6 @@
 /* i440FX host bridge and PIIX3 ISA/IDE functions (see i440fx.h). */
 #include "iodev/i440fx.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,12 +46,7 @@ static void pam_apply(I440fx *nb, int index, uint8_t attr)
         /* Write-only would need reads from the ROM and writes to RAM on the
          * same page, which the page map cannot express; firmware copies
          * itself with read/write enabled, so this is only a fallback. */
-        static bool logged;
-        if (!logged) {
-            logged = true;
-            fprintf(stderr, "kairo: i440fx: PAM write-only is modelled as read/write "
-                            "(logged once)\n");
-        }
+        log_note(LOG_UNIMP, "i440fx", "PAM write-only is modelled as read/write");
     }
     if (attr != PAM_OFF) {
         phys_map_ram(nb->mem, start, start, len, attr != PAM_RO);
@@ -231,3 +227,42 @@ bool i440fx_init(I440fx *nb, PciBus *pci, PhysMem *mem, IdeChannel *ide0, IdeCha
     return nb->bm_slot >= 0 && pci_add(pci, &nb->host) && pci_add(pci, &nb->isa) &&
            pci_add(pci, &nb->ide);
 }
+
+/* --- machine state --- */
+
+/* Everything the chipset holds is in its functions' config spaces, which
+ * the PCI bus saves. Loading re-applies PAM from them (only the regions
+ * whose attribute differs from what this instance mapped) and the PIRQ
+ * routing; the PCI bus's load does the same, so either order works. */
+static bool i440fx_post_load(void *dev, char *err, size_t errlen)
+{
+    I440fx *nb = dev;
+    (void)err;
+    (void)errlen;
+    pam_update(nb);
+    pci_pirq_changed(nb->pci, 0, 0);
+    return true;
+}
+
+static void i440fx_reset_dev(void *dev) { i440fx_reset(dev); }
+
+static void i440fx_info(void *dev, FILE *out)
+{
+    const I440fx *nb = dev;
+    static const char *const attrs[] = { "off", "ro", "wo", "rw" };
+    fprintf(out, "PAM F0000: %s, SMRAM %02X\n", attrs[pam_attr(nb, 0) & 3],
+            nb->host.config[SMRAM]);
+    fprintf(out, "PAM C0000-EFFFF:");
+    for (int r = 1; r < PAM_REGIONS; r++)
+        fprintf(out, " %s", attrs[pam_attr(nb, r) & 3]);
+    fprintf(out, "\nPIRQ A-D: %02X %02X %02X %02X\n", nb->isa.config[PIRQ_RC],
+            nb->isa.config[PIRQ_RC + 1], nb->isa.config[PIRQ_RC + 2], nb->isa.config[PIRQ_RC + 3]);
+}
+
+const DeviceDesc i440fx_desc = {
+    .kind = "i440fx",
+    .version = 1,
+    .reset = i440fx_reset_dev,
+    .post_load = i440fx_post_load,
+    .info = i440fx_info,
+};

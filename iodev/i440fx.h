@@ -27,6 +27,9 @@ typedef struct I440fx {
 
 bool i440fx_init(I440fx *nb, PciBus *pci, PhysMem *mem, IdeChannel *ide0, IdeChannel *ide1);
 void i440fx_reset(I440fx *nb);
+/* Machine state: none of its own (the config spaces are the PCI bus's);
+ * loading re-applies PAM and the PIRQ routing. */
+extern const DeviceDesc i440fx_desc;
 /* Connect (or replace) the IDE channels behind the bus-master registers. */
 void i440fx_attach_ide(I440fx *nb, IdeChannel *ide0, IdeChannel *ide1);
 

@@ -5,6 +5,7 @@
  * byte at a time into its output buffer when the guest has read the last
  * one, translating keyboard bytes to set 1 on the way if asked to. */
 #include "iodev/i8042.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,18 +34,15 @@
 #define RESEND   0xFE
 #define BAT_OK   0xAA
 
-static void log_once(const char *what, unsigned v)
+/* -d unimp / guest_errors (debug/log.h) */
+static void log_unimp(const char *what, unsigned v)
 {
-    static struct { const char *what; unsigned v; } seen[16];
-    static unsigned n;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i].what == what && seen[i].v == v)
-            return;
-    if (n < 16) {
-        seen[n].what = what;
-        seen[n++].v = v;
-    }
-    fprintf(stderr, "kairo: i8042: %s 0x%02X (logged once)\n", what, v);
+    log_event(LOG_UNIMP, "i8042", what, v, NULL);
+}
+
+static void log_guest_error(const char *what, unsigned v)
+{
+    log_event(LOG_GUEST_ERROR, "i8042", what, v, NULL);
 }
 
 /* --- byte queues --- */
@@ -195,7 +193,7 @@ static unsigned key_bytes(const Ps2Keyboard *kb, uint16_t key, bool down, uint8_
     if (kb->scancode_set == 3) {
         uint8_t c = set3_code(key);
         if (!c) {
-            log_once("no set-3 code for key", key & 0xFF);
+            log_unimp("no set-3 code for key", key & 0xFF);
             return 0;
         }
         unsigned n = 0;
@@ -326,8 +324,13 @@ static void typematic_fired(void *opaque)
     }
     kbd_send(k, bytes, n);
     refill(k);
-    /* From the previous deadline, not from now: repeats do not drift. */
-    timer_mod(&k->typematic, k->typematic.deadline + typematic_period_ns(kb->typematic));
+    /* From the previous deadline, not from now: repeats do not drift, and
+     * a late timer catches up. A deadline far in the past (from a loaded
+     * state) restarts from now instead of catching up repeat by repeat. */
+    uint64_t period = typematic_period_ns(kb->typematic);
+    uint64_t next = k->typematic.deadline + period;
+    uint64_t now = clock_ns(k->clock);
+    timer_mod(&k->typematic, now > next && now - next > 64 * period ? now + period : next);
 }
 
 void i8042_key_event(I8042 *k, uint16_t key, bool down)
@@ -346,7 +349,7 @@ void i8042_key_event(I8042 *k, uint16_t key, bool down)
         if (k->clock)
             timer_mod(&k->typematic, clock_ns(k->clock) + typematic_delay_ns(kb->typematic));
         else
-            log_once("typematic repeat needs a clock; key", key & 0xFF);
+            log_unimp("typematic repeat needs a clock; key", key & 0xFF);
     } else if (!down && key == kb->repeat_key) {
         typematic_stop(k);
     }
@@ -377,7 +380,7 @@ void i8042_key(I8042 *k, uint8_t code)
         return;   /* the fake shifts around Print Screen: the key adds its own */
     uint8_t s2 = set2_of_set1(make);
     if (!s2) {
-        log_once("no set-2 code for set-1 key", code);
+        log_unimp("no set-2 code for set-1 key", code);
         return;
     }
     i8042_key_event(k, (uint16_t)(s2 | (ext ? PS2_KEY_E0 : 0)), !(code & 0x80));
@@ -476,7 +479,7 @@ static void kbd_command(I8042 *k, uint8_t v)
     case 0xFB: case 0xFC: case 0xFD:
         /* Set 3 per-key make/break/typematic types: every key here keeps
          * make, break and repeat. */
-        log_once("set-3 key type command accepted, not modelled:", v);
+        log_unimp("set-3 key type command accepted, not modelled:", v);
         if (v >= 0xFB)
             kb->expecting = v;   /* a list of keys follows */
         kbd_reply(k, ACK);
@@ -493,7 +496,7 @@ static void kbd_command(I8042 *k, uint8_t v)
         kbd_reply(k, BAT_OK);   /* basic assurance test passed */
         break;
     default:
-        log_once("unknown keyboard command", v);
+        log_guest_error("unknown keyboard command", v);
         kbd_reply(k, RESEND);
         break;
     }
@@ -643,10 +646,21 @@ static void mouse_command(I8042 *k, uint8_t v)
         mouse_reply(k, 0x00);   /* device ID */
         break;
     default:
-        log_once("unknown mouse command", v);
+        log_guest_error("unknown mouse command", v);
         mouse_reply(k, RESEND);
         break;
     }
+}
+
+/* Motion not yet sent, held within +-MOTION_LIMIT: far more than any
+ * burst of packets drains, and never near int overflow however long the
+ * host moves the mouse while the guest reads nothing. */
+#define MOTION_LIMIT (1 << 24)
+
+static int accumulate(int have, int delta)
+{
+    long long sum = (long long)have + delta;
+    return (int)(sum > MOTION_LIMIT ? MOTION_LIMIT : sum < -MOTION_LIMIT ? -MOTION_LIMIT : sum);
 }
 
 void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons)
@@ -654,9 +668,9 @@ void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons)
     Ps2Mouse *m = &k->mouse;
     if (m->id < 3)
         dz = 0;   /* no wheel until the guest turned it on */
-    m->dx += dx;
-    m->dy += dy;
-    m->dz += dz;
+    m->dx = accumulate(m->dx, dx);
+    m->dy = accumulate(m->dy, dy);
+    m->dz = accumulate(m->dz, dz);
     bool changed = (buttons & 0x1F) != m->buttons;
     m->buttons = buttons & 0x1F;
     bool streaming = m->enabled && !m->remote && !m->wrap;
@@ -725,7 +739,7 @@ static void controller_command(I8042 *k, uint8_t v)
             if (!(v & 1) && k->hooks.reset)
                 k->hooks.reset(k->hooks.opaque);
         } else {
-            log_once("unknown controller command", v);
+            log_guest_error("unknown controller command", v);
         }
         break;
     }
@@ -845,120 +859,99 @@ bool i8042_register(I8042 *k, PortBus *bus)
     return true;
 }
 
-/* --- save/restore (version 2; version 1 streams still load) --- */
+/* --- machine state --- */
 
-static void save_queue(StateWriter *w, const KbcQueue *q)
-{
-    state_put_u8(w, (uint8_t)q->count);
-    for (unsigned i = 0; i < q->count; i++)
-        state_put_u8(w, q->data[(q->head + i) % KBC_QUEUE]);
-}
+static const StateField i8042_fields[] = {
+    SF_FIELD(I8042, status, SF_U8),
+    SF_FIELD(I8042, command_byte, SF_U8),
+    SF_FIELD(I8042, output_port, SF_U8),
+    SF_FIELD(I8042, out_byte, SF_U8),
+    SF_FIELD(I8042, out_aux, SF_BOOL),
+    SF_FIELD(I8042, pending_cmd, SF_U8),
+    SF_FIELD(I8042, xlate_break, SF_BOOL),
+    SF_BLOB(I8042, ctrl_queue.data),
+    SF_FIELD_MAX(I8042, ctrl_queue.head, SF_U32, KBC_QUEUE - 1),
+    SF_FIELD_MAX(I8042, ctrl_queue.count, SF_U32, KBC_QUEUE),
+    SF_BLOB(I8042, ctrl_aux_queue.data),
+    SF_FIELD_MAX(I8042, ctrl_aux_queue.head, SF_U32, KBC_QUEUE - 1),
+    SF_FIELD_MAX(I8042, ctrl_aux_queue.count, SF_U32, KBC_QUEUE),
+    SF_BLOB(I8042, kbd.queue.data),
+    SF_FIELD_MAX(I8042, kbd.queue.head, SF_U32, KBC_QUEUE - 1),
+    SF_FIELD_MAX(I8042, kbd.queue.count, SF_U32, KBC_QUEUE),
+    SF_FIELD(I8042, kbd.enabled, SF_BOOL),
+    SF_FIELD_MAX(I8042, kbd.scancode_set, SF_U8, 3),
+    SF_FIELD(I8042, kbd.leds, SF_U8),
+    SF_FIELD(I8042, kbd.typematic, SF_U8),
+    SF_FIELD(I8042, kbd.expecting, SF_U8),
+    SF_FIELD(I8042, kbd.last_sent, SF_U8),
+    SF_FIELD(I8042, kbd.repeat_key, SF_U16),
+    SF_FIELD(I8042, kbd.set1_prefix, SF_U8),
+    SF_FIELD_MAX(I8042, kbd.set1_pause_left, SF_U8, 2),
+    SF_BLOB(I8042, mouse.queue.data),
+    SF_FIELD_MAX(I8042, mouse.queue.head, SF_U32, KBC_QUEUE - 1),
+    SF_FIELD_MAX(I8042, mouse.queue.count, SF_U32, KBC_QUEUE),
+    SF_FIELD(I8042, mouse.enabled, SF_BOOL),
+    SF_FIELD(I8042, mouse.remote, SF_BOOL),
+    SF_FIELD(I8042, mouse.wrap, SF_BOOL),
+    SF_FIELD(I8042, mouse.id, SF_U8),
+    SF_FIELD(I8042, mouse.rate, SF_U8),
+    SF_FIELD(I8042, mouse.resolution, SF_U8),
+    SF_FIELD(I8042, mouse.scaling21, SF_BOOL),
+    SF_FIELD(I8042, mouse.expecting, SF_U8),
+    SF_BLOB(I8042, mouse.knock),
+    SF_FIELD(I8042, mouse.dx, SF_U32),
+    SF_FIELD(I8042, mouse.dy, SF_U32),
+    SF_FIELD(I8042, mouse.dz, SF_U32),
+    SF_FIELD_MAX(I8042, mouse.buttons, SF_U8, 0x1F),
+    SF_BLOB(I8042, mouse.last_packet),
+    SF_FIELD_MAX(I8042, mouse.last_len, SF_U8, 4),
+    SF_FIELD(I8042, typematic, SF_TIMER),
+};
 
-static void load_queue(StateReader *r, KbcQueue *q)
+static bool i8042_post_load(void *dev, char *err, size_t errlen)
 {
-    unsigned n = state_get_u8(r);
-    q_clear(q);
-    for (unsigned i = 0; i < n; i++) {
-        uint8_t v = state_get_u8(r);
-        if (i < KBC_QUEUE)
-            q_push(q, v);
-    }
-}
-
-void i8042_save(const I8042 *k, StateWriter *w)
-{
-    state_begin(w, "i8042", 2);
-    state_put_u8(w, k->status);
-    state_put_u8(w, k->command_byte);
-    state_put_u8(w, k->output_port);
-    state_put_u8(w, k->out_byte);
-    state_put_u8(w, k->out_aux);
-    state_put_u8(w, k->pending_cmd);
-    save_queue(w, &k->ctrl_queue);
-    save_queue(w, &k->kbd.queue);
-    state_put_u8(w, k->kbd.enabled);
-    state_put_u8(w, k->kbd.scancode_set);
-    state_put_u8(w, k->kbd.leds);
-    state_put_u8(w, k->kbd.typematic);
-    state_put_u8(w, k->kbd.expecting);
-    save_queue(w, &k->mouse.queue);
-    state_put_u8(w, (uint8_t)(k->mouse.enabled | k->mouse.remote << 1 | k->mouse.scaling21 << 2 |
-                              k->mouse.wrap << 3));
-    state_put_u8(w, k->mouse.id);
-    state_put_u8(w, k->mouse.rate);
-    state_put_u8(w, k->mouse.resolution);
-    state_put_u8(w, k->mouse.expecting);
-    /* version 2 */
-    state_put_u8(w, k->xlate_break);
-    state_put_u8(w, k->kbd.last_sent);
-    state_put_u16(w, k->kbd.repeat_key);
-    state_put_u64(w, k->clock && k->typematic.armed ? k->typematic.deadline : 0);
-    state_put_bytes(w, k->mouse.knock, sizeof k->mouse.knock);
-    state_put_u32(w, (uint32_t)k->mouse.dx);
-    state_put_u32(w, (uint32_t)k->mouse.dy);
-    state_put_u32(w, (uint32_t)k->mouse.dz);
-    state_put_u8(w, k->mouse.buttons);
-    state_put_u8(w, k->mouse.last_len);
-    state_put_bytes(w, k->mouse.last_packet, sizeof k->mouse.last_packet);
-    save_queue(w, &k->ctrl_aux_queue);
-    state_end(w);
-}
-
-bool i8042_load(I8042 *k, StateReader *r)
-{
-    uint32_t version;
-    if (!state_section(r, "i8042", &version) || version < 1 || version > 2)
+    I8042 *k = dev;
+    if (k->kbd.scancode_set < 1) {
+        snprintf(err, errlen, "i8042: scan code set 0");
         return false;
-    typematic_stop(k);
-    k->status = state_get_u8(r);
-    k->command_byte = state_get_u8(r);
-    k->output_port = state_get_u8(r);
-    k->out_byte = state_get_u8(r);
-    k->out_aux = state_get_u8(r);
-    k->pending_cmd = state_get_u8(r);
-    load_queue(r, &k->ctrl_queue);
-    load_queue(r, &k->kbd.queue);
-    k->kbd.enabled = state_get_u8(r);
-    k->kbd.scancode_set = state_get_u8(r);
-    k->kbd.leds = state_get_u8(r);
-    k->kbd.typematic = state_get_u8(r);
-    k->kbd.expecting = state_get_u8(r);
-    load_queue(r, &k->mouse.queue);
-    uint8_t f = state_get_u8(r);
-    k->mouse.enabled = f & 1;
-    k->mouse.remote = f & 2;
-    k->mouse.scaling21 = f & 4;
-    k->mouse.wrap = f & 8;
-    k->mouse.id = state_get_u8(r);
-    k->mouse.rate = state_get_u8(r);
-    k->mouse.resolution = state_get_u8(r);
-    k->mouse.expecting = state_get_u8(r);
-    uint64_t repeat_at = 0;
-    if (version >= 2) {
-        k->xlate_break = state_get_u8(r);
-        k->kbd.last_sent = state_get_u8(r);
-        k->kbd.repeat_key = state_get_u16(r);
-        repeat_at = state_get_u64(r);
-        state_get_bytes(r, k->mouse.knock, sizeof k->mouse.knock);
-        k->mouse.dx = (int32_t)state_get_u32(r);
-        k->mouse.dy = (int32_t)state_get_u32(r);
-        k->mouse.dz = (int32_t)state_get_u32(r);
-        k->mouse.buttons = state_get_u8(r) & 0x1F;
-        k->mouse.last_len = state_get_u8(r);
-        state_get_bytes(r, k->mouse.last_packet, sizeof k->mouse.last_packet);
-        if (k->mouse.last_len > 4)
-            k->mouse.last_len = 4;
-        load_queue(r, &k->ctrl_aux_queue);
-    } else {
-        q_clear(&k->ctrl_aux_queue);
     }
-    state_section_end(r);
-    if (!state_ok(r))
+    const Ps2Mouse *m = &k->mouse;
+    if (m->dx < -MOTION_LIMIT || m->dx > MOTION_LIMIT || m->dy < -MOTION_LIMIT ||
+        m->dy > MOTION_LIMIT || m->dz < -MOTION_LIMIT || m->dz > MOTION_LIMIT) {
+        snprintf(err, errlen, "i8042: pending mouse motion %d,%d,%d out of range", m->dx, m->dy,
+                 m->dz);
         return false;
-    if (k->kbd.scancode_set < 1 || k->kbd.scancode_set > 3)
-        k->kbd.scancode_set = 2;
-    if (k->kbd.repeat_key && repeat_at && k->clock)
-        timer_mod(&k->typematic, repeat_at);
+    }
+    /* IRQ 1 and 12 follow from the output buffer and the command byte. */
     update_irqs(k);
     return true;
 }
+
+static void i8042_reset_dev(void *dev) { i8042_reset(dev); }
+
+static void i8042_teardown(void *dev) { typematic_stop(dev); }
+
+static void i8042_info(void *dev, FILE *out)
+{
+    const I8042 *k = dev;
+    fprintf(out, "status %02X command byte %02X output port %02X, buffer %02X%s%s\n", k->status,
+            k->command_byte, k->output_port, k->out_byte,
+            (k->status & ST_OBF) ? " (full" : " (empty", k->out_aux ? ", mouse)" : ")");
+    fprintf(out, "keyboard: %s, set %u, leds %X, typematic %02X, queue %u%s\n",
+            k->kbd.enabled ? "scanning" : "disabled", k->kbd.scancode_set, k->kbd.leds,
+            k->kbd.typematic, k->kbd.queue.count, k->kbd.repeat_key ? ", repeating" : "");
+    fprintf(out, "mouse: %s%s, id %u, rate %u, resolution %u, queue %u\n",
+            k->mouse.enabled ? "streaming" : "disabled", k->mouse.remote ? " (remote)" : "",
+            k->mouse.id, k->mouse.rate, k->mouse.resolution, k->mouse.queue.count);
+}
+
+const DeviceDesc i8042_desc = {
+    .kind = "i8042",
+    .version = 1,
+    .fields = i8042_fields,
+    .n_fields = sizeof i8042_fields / sizeof i8042_fields[0],
+    .reset = i8042_reset_dev,
+    .post_load = i8042_post_load,
+    .info = i8042_info,
+    .teardown = i8042_teardown,
+};

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/irq.h"
 #include "iodev/portbus.h"
 #include "machine/clock.h"
@@ -95,8 +95,9 @@ void i8042_key(I8042 *k, uint8_t set1_code);
  * the user; dropped until the guest turned the wheel on), buttons (bit 0
  * left, 1 right, 2 middle, 3 and 4 side buttons). */
 void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons);
-void i8042_save(const I8042 *k, StateWriter *w);
-bool i8042_load(I8042 *k, StateReader *r);
+/* Machine state: the controller, its queues, keyboard and mouse modes and
+ * queues, the typematic timer. */
+extern const DeviceDesc i8042_desc;
 
 /* The controller's set 2 to set 1 translation of one byte (F0 handled by
  * the caller), and the set 1 code a key reports. */

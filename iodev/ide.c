@@ -5,6 +5,7 @@
  * when the command write returns, and a DMA transfer happens when both the
  * command and the bus-master start bit have been given. */
 #include "iodev/ide.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,21 +14,12 @@
 
 static void ide_log_once(const char *what, unsigned detail)
 {
-    static unsigned seen[32];
-    static unsigned n;
-    unsigned key = ((unsigned)(uint8_t)what[0] << 24) ^ ((unsigned)(uint8_t)what[1] << 16) ^
-                   detail;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i] == key)
-            return;
-    if (n < 32)
-        seen[n++] = key;
-    fprintf(stderr, "kairo: ide: %s 0x%X (logged once)\n", what, detail);
+    log_event(LOG_UNIMP, "ide", what, detail, NULL);
 }
 
 /* --- interrupt line --- */
 
-static void update_irq(IdeChannel *ch)
+void ide_update_irq(IdeChannel *ch)
 {
     if (ch->hooks.set_irq)
         ch->hooks.set_irq(ch->hooks.opaque, ch->irq_level && !(ch->devctl & DEVCTL_NIEN));
@@ -37,13 +29,13 @@ void ide_set_irq(IdeChannel *ch)
 {
     ch->irq_level = true;
     ch->bm_status |= BM_STATUS_INTR;
-    update_irq(ch);
+    ide_update_irq(ch);
 }
 
 static void ide_clear_irq(IdeChannel *ch)
 {
     ch->irq_level = false;
-    update_irq(ch);
+    ide_update_irq(ch);
 }
 
 /* --- helpers --- */
@@ -407,7 +399,8 @@ static void ata_dma_run(IdeChannel *ch, IdeDevice *d)
     if (d->remaining) {
         /* The PRD table ended before the transfer: the controller stops
          * with an error, and the drive aborts the command. */
-        ide_log_once("DMA PRD table shorter than the transfer", d->remaining);
+        log_event(LOG_GUEST_ERROR, "ide", "DMA PRD table shorter than the transfer by",
+                  d->remaining, NULL);
         bm_finish(ch, true);
         ata_media_error(ch, d, ERR_ABRT);
         return;
@@ -918,7 +911,7 @@ void ide_ctl_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
             device_reset(&ch->dev[i]);
         ch->cur = 0;
     }
-    update_irq(ch);
+    ide_update_irq(ch);
 }
 
 bool ide_register(IdeChannel *ch, PortBus *bus, const char *slot, uint16_t cmd_base,

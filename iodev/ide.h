@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "iodev/blockdev.h"
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 #include "memory/phys.h"
 
@@ -100,8 +101,14 @@ void ide_ctl_write(void *opaque, uint16_t port, unsigned size, uint32_t value);
 uint32_t ide_bmdma_read(IdeChannel *ch, unsigned offset, unsigned size);
 void ide_bmdma_write(IdeChannel *ch, unsigned offset, unsigned size, uint32_t value);
 
-/* Shared with atapi.c */
+/* Machine state of a channel (both units, the bus-master registers, the
+ * command in flight and its buffer); disk contents are not state. */
+extern const DeviceDesc ide_desc;
+
+/* Shared with atapi.c and ide_state.c */
 void ide_set_irq(IdeChannel *ch);
+/* Drive the line from irq_level and nIEN. */
+void ide_update_irq(IdeChannel *ch);
 void atapi_identify(IdeDevice *d, uint16_t *words);
 void atapi_packet_received(IdeChannel *ch, IdeDevice *d);
 void atapi_pio_chunk_done(IdeChannel *ch, IdeDevice *d);

@@ -337,11 +337,16 @@ void pci_reset(PciBus *bus)
             bus->devs[i]->reset(bus->devs[i]);
 }
 
-void pci_save(const PciBus *bus, StateWriter *w)
+/* --- machine state --- */
+
+static const StateField pci_fields[] = {
+    SF_FIELD(PciBus, config_addr, SF_U32),
+    SF_FIELD(PciBus, reset_control, SF_U8),
+};
+
+static void pci_save_extra(void *dev, StateWriter *w)
 {
-    state_begin(w, "pci", 1);
-    state_put_u32(w, bus->config_addr);
-    state_put_u8(w, bus->reset_control);
+    const PciBus *bus = dev;
     unsigned n = 0;
     for (int i = 0; i < 256; i++)
         n += bus->devs[i] != NULL;
@@ -354,34 +359,92 @@ void pci_save(const PciBus *bus, StateWriter *w)
         state_put_bytes(w, d->config, sizeof d->config);
         state_put_u8(w, d->intx_level);
     }
-    state_end(w);
 }
 
-bool pci_load(PciBus *bus, StateReader *r)
+static unsigned function_count(const PciBus *bus)
 {
-    uint32_t version;
-    if (!state_section(r, "pci", &version) || version != 1)
-        return false;
-    bus->config_addr = state_get_u32(r) & 0x80FFFFFCu;
-    bus->reset_control = state_get_u8(r) & 0x02;
+    unsigned n = 0;
+    for (int i = 0; i < 256; i++)
+        n += bus->devs[i] != NULL;
+    return n;
+}
+
+/* The same functions at the same addresses with the same IDs: anything
+ * else is another machine. */
+static bool pci_load_extra(void *dev, StateReader *r, uint32_t version, char *err, size_t errlen)
+{
+    PciBus *bus = dev;
+    (void)version;
     unsigned n = state_get_u16(r);
-    bool ok = true;
+    if (state_ok(r) && n != function_count(bus)) {
+        snprintf(err, errlen, "pci: the snapshot has %u functions, this machine %u", n,
+                 function_count(bus));
+        return false;
+    }
     for (unsigned k = 0; k < n && state_ok(r); k++) {
         uint8_t devfn = state_get_u8(r);
         uint8_t config[256];
         state_get_bytes(r, config, sizeof config);
-        bool level = state_get_u8(r) != 0;
+        uint8_t level = state_get_u8(r);
+        if (!state_ok(r))
+            break;
         PciDevice *d = bus->devs[devfn];
-        if (!d) {
-            ok = false;   /* the snapshot has a function this machine lacks */
-            continue;
+        if (!d || memcmp(config, d->config, 4) || level > 1) {
+            snprintf(err, errlen,
+                     "pci %02x.%u: the snapshot has %s%04x:%04x there, this machine %s",
+                     devfn >> 3, devfn & 7, level > 1 ? "a corrupt " : "",
+                     config[0] | config[1] << 8, config[2] | config[3] << 8,
+                     d ? d->name : "nothing");
+            return false;
         }
         memcpy(d->config, config, sizeof config);
         d->intx_level = level;
     }
-    state_section_end(r);
-    if (!ok || !state_ok(r))
-        return false;
+    return true;
+}
+
+static bool pci_post_load(void *dev, char *err, size_t errlen)
+{
+    PciBus *bus = dev;
+    (void)err;
+    (void)errlen;
+    bus->config_addr &= 0x80FFFFFCu;
+    bus->reset_control &= 0x02;
     rederive_all(bus);
     return true;
 }
+
+static void pci_reset_dev(void *dev) { pci_reset(dev); }
+
+static void pci_info(void *dev, FILE *out)
+{
+    const PciBus *bus = dev;
+    for (int i = 0; i < 256; i++) {
+        const PciDevice *d = bus->devs[i];
+        if (!d)
+            continue;
+        fprintf(out, "%02x.%u %-10s %04x:%04x cmd %04x", i >> 3, i & 7, d->name ? d->name : "?",
+                pci_get16(d, 0), pci_get16(d, 2), pci_get16(d, 4));
+        for (int bar = 0; bar < 7; bar++)
+            if (d->bar_mapped[bar])
+                fprintf(out, " %s%d@%x", bar == PCI_ROM_BAR ? "rom" : "bar",
+                        bar == PCI_ROM_BAR ? 0 : bar, d->bar_mapped[bar]);
+        int pirq = pci_pirq_of(d);
+        if (pirq >= 0)
+            fprintf(out, " INT%c->PIRQ%c%s", 'A' + d->config[0x3D] - 1, 'A' + pirq,
+                    d->intx_level ? " (asserted)" : "");
+        fputc('\n', out);
+    }
+}
+
+const DeviceDesc pci_desc = {
+    .kind = "pci",
+    .version = 1,
+    .fields = pci_fields,
+    .n_fields = sizeof pci_fields / sizeof pci_fields[0],
+    .reset = pci_reset_dev,
+    .save_extra = pci_save_extra,
+    .load_extra = pci_load_extra,
+    .post_load = pci_post_load,
+    .info = pci_info,
+};

@@ -6,14 +6,14 @@
  *
  * Usage: pci_init(&bus, mem, ports, pic); pci_register(&bus); then each
  * function fills a PciDevice (pci_set_ids, pci_set_bar) and pci_add()s it.
- * On a machine reset call pci_reset(); pci_save/pci_load keep config spaces. */
+ * On a machine reset call pci_reset(); pci_desc saves and loads config spaces. */
 #ifndef KAIRO_PCI_H
 #define KAIRO_PCI_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/pic.h"
 #include "iodev/portbus.h"
 #include "memory/phys.h"
@@ -41,7 +41,7 @@ typedef struct PciDevice {
      * device moves its ports (pci_io_bar_moved) or its MMIO/host mapping. */
     void (*bar_changed)(struct PciDevice *d, int bar, uint32_t old_addr, uint32_t new_addr);
     /* Called after any config write (device-specific registers), and by
-     * pci_reset/pci_load with offset 0, size 256 to re-derive everything. */
+     * pci_reset and a state load with offset 0, size 256 to re-derive everything. */
     void (*config_written)(struct PciDevice *d, uint8_t offset, unsigned size);
     /* Called by pci_reset after the config space is back to power-on. */
     void (*reset)(struct PciDevice *d);
@@ -73,8 +73,11 @@ bool pci_add(PciBus *bus, PciDevice *d);
 /* PCIRST#: every function back to its power-on config space (BARs
  * unmapped, PAM/PIRQ/PM base re-derived through config_written). */
 void pci_reset(PciBus *bus);
-void pci_save(const PciBus *bus, StateWriter *w);
-bool pci_load(PciBus *bus, StateReader *r);
+/* Machine state: the address latch, 0xCF9 and every function's config
+ * space and INTx level; BAR mappings, PAM, PIRQ routing and PM bases are
+ * re-derived on load through the functions' own hooks. The set of
+ * functions and their IDs must match. */
+extern const DeviceDesc pci_desc;
 
 /* Set up a function's identity and a BAR (size a power of two). */
 void pci_set_ids(PciDevice *d, uint16_t vendor, uint16_t device, uint8_t rev, uint32_t class_code,

@@ -1,6 +1,7 @@
 /* 8259A programmable interrupt controller pair (see pic.h). */
 #include "iodev/pic.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The highest-priority set bit of mask under the chip's rotation, as a
@@ -300,56 +301,68 @@ bool pic_register(PicPair *p, PortBus *bus)
            portbus_map(bus, s, 0x4D0, 2);
 }
 
-void pic_save(const PicPair *p, StateWriter *w)
-{
-    state_begin(w, "pic", 1);
-    for (int i = 0; i < 2; i++) {
-        const Pic8259 *c = &p->chip[i];
-        state_put_u8(w, c->irr);
-        state_put_u8(w, c->imr);
-        state_put_u8(w, c->isr);
-        state_put_u8(w, c->lines);
-        state_put_u8(w, c->elcr);
-        state_put_u8(w, c->vector_base);
-        state_put_u8(w, c->priority_add);
-        state_put_u8(w, c->init_step);
-        state_put_u8(w, c->icw3);
-        state_put_u8(w, (uint8_t)(c->single | c->need_icw4 << 1 | c->auto_eoi << 2 |
-                                  c->rotate_on_aeoi << 3 | c->special_fully_nested << 4 |
-                                  c->read_isr << 5 | c->poll << 6 | c->special_mask << 7));
-    }
-    state_end(w);
-}
+/* --- machine state --- */
 
-bool pic_load(PicPair *p, StateReader *r)
+static const StateField pic_fields[] = {
+    SF_EACH(PicPair, chip, irr, SF_U8, 2),
+    SF_EACH(PicPair, chip, imr, SF_U8, 2),
+    SF_EACH(PicPair, chip, isr, SF_U8, 2),
+    SF_EACH(PicPair, chip, lines, SF_U8, 2),
+    SF_EACH(PicPair, chip, elcr, SF_U8, 2),
+    SF_EACH(PicPair, chip, vector_base, SF_U8, 2),
+    SF_EACH_MAX(PicPair, chip, priority_add, SF_U8, 2, 7),
+    SF_EACH_MAX(PicPair, chip, init_step, SF_U8, 2, 3),
+    SF_EACH(PicPair, chip, single, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, need_icw4, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, auto_eoi, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, rotate_on_aeoi, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, special_fully_nested, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, read_isr, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, poll, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, special_mask, SF_BOOL, 2),
+    SF_EACH(PicPair, chip, icw3, SF_U8, 2),
+    SF_FIELD(PicPair, spurious, SF_U64),
+};
+
+/* The ELCR bits a PIIX wires as edge-only stay edge-only; INTR is
+ * recomputed and driven whatever the CPU had. */
+static bool pic_post_load(void *dev, char *err, size_t errlen)
 {
-    uint32_t version;
-    if (!state_section(r, "pic", &version) || version != 1)
-        return false;
+    PicPair *p = dev;
+    (void)err;
+    (void)errlen;
     for (int i = 0; i < 2; i++) {
-        Pic8259 *c = &p->chip[i];
-        c->irr = state_get_u8(r);
-        c->imr = state_get_u8(r);
-        c->isr = state_get_u8(r);
-        c->lines = state_get_u8(r);
-        c->elcr = state_get_u8(r) & c->elcr_mask;
-        c->vector_base = state_get_u8(r) & 0xF8;
-        c->priority_add = state_get_u8(r) & 7;
-        c->init_step = state_get_u8(r) & 3;
-        c->icw3 = state_get_u8(r);
-        uint8_t f = state_get_u8(r);
-        c->single = f & 1;
-        c->need_icw4 = f & 2;
-        c->auto_eoi = f & 4;
-        c->rotate_on_aeoi = f & 8;
-        c->special_fully_nested = f & 16;
-        c->read_isr = f & 32;
-        c->poll = f & 64;
-        c->special_mask = f & 128;
+        p->chip[i].elcr &= p->chip[i].elcr_mask;
+        p->chip[i].vector_base &= 0xF8;
     }
-    state_section_end(r);
-    if (!state_ok(r))
-        return false;
     update_output(p);
+    if (p->set_intr)
+        p->set_intr(p->opaque, p->intr);
     return true;
 }
+
+static void pic_reset_dev(void *dev) { pic_reset(dev); }
+
+static void pic_info(void *dev, FILE *out)
+{
+    const PicPair *p = dev;
+    for (int i = 0; i < 2; i++) {
+        const Pic8259 *c = &p->chip[i];
+        fprintf(out, "%s: irr %02X imr %02X isr %02X elcr %02X vectors %02X-%02X%s%s\n",
+                i ? "slave " : "master", c->irr, c->imr, c->isr, c->elcr, c->vector_base,
+                c->vector_base + 7, c->auto_eoi ? " auto-EOI" : "",
+                c->init_step ? " (initialising)" : "");
+    }
+    fprintf(out, "INTR %s, spurious %llu\n", p->intr ? "high" : "low",
+            (unsigned long long)p->spurious);
+}
+
+const DeviceDesc pic_desc = {
+    .kind = "pic",
+    .version = 1,
+    .fields = pic_fields,
+    .n_fields = sizeof pic_fields / sizeof pic_fields[0],
+    .reset = pic_reset_dev,
+    .post_load = pic_post_load,
+    .info = pic_info,
+};

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/irq.h"
 #include "iodev/portbus.h"
 
@@ -44,8 +44,8 @@ void pic_set_irq(PicPair *p, int irq, bool level);
 const IrqLine *pic_irq_line(PicPair *p, int irq);
 /* INTA: the vector to deliver (a spurious 7/15 when the request vanished). */
 int pic_ack(void *pic_pair);
-void pic_save(const PicPair *p, StateWriter *w);
-bool pic_load(PicPair *p, StateReader *r);
+/* Machine state: both chips (requests, masks, in-service, ICW/OCW modes). */
+extern const DeviceDesc pic_desc;
 
 uint32_t pic_port_read(void *opaque, uint16_t port, unsigned size);
 void pic_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value);

@@ -4,6 +4,7 @@
  * its value and output at any moment are computed from the clock. */
 #include "iodev/pit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static uint64_t now_tick(const Pit *p)
@@ -364,54 +365,77 @@ bool pit_register(Pit *p, PortBus *bus)
     return true;
 }
 
-void pit_save(const Pit *p, StateWriter *w)
-{
-    state_begin(w, "pit", 1);
-    for (int i = 0; i < 3; i++) {
-        const PitCounter *c = &p->c[i];
-        state_put_u8(w, c->mode);
-        state_put_u8(w, c->access);
-        state_put_u8(w, (uint8_t)(c->bcd | c->counting << 1 | c->gate << 2 | c->null_count << 3 |
-                                  c->write_high_next << 4 | c->read_high_next << 5 |
-                                  c->count_latched << 6 | c->status_latched << 7));
-        state_put_u32(w, c->reload);
-        state_put_u64(w, c->start_tick);
-        state_put_u8(w, c->write_lsb);
-        state_put_u16(w, c->latched_count);
-        state_put_u8(w, c->status);
-    }
-    state_put_u8(w, p->port61);
-    state_end(w);
-}
+/* --- machine state --- */
 
-bool pit_load(Pit *p, StateReader *r)
+/* Ticks a start or pulse tick may hold: 2^53 ticks are some 240 years of
+ * guest time, and every edge computed from them still converts to
+ * nanoseconds without wrapping (a wrapped edge would re-arm IRQ 0's timer
+ * in the past forever). */
+#define TICK_LIMIT ((1ull << 53) - 1)
+
+static const StateField pit_fields[] = {
+    SF_EACH_MAX(Pit, c, mode, SF_U8, 3, 5),
+    SF_EACH_MAX(Pit, c, access, SF_U8, 3, 3),
+    SF_EACH(Pit, c, bcd, SF_BOOL, 3),
+    SF_EACH_MAX(Pit, c, reload, SF_U32, 3, 0xFFFF),
+    SF_EACH_MAX(Pit, c, start_tick, SF_U64, 3, TICK_LIMIT),
+    SF_EACH(Pit, c, counting, SF_BOOL, 3),
+    SF_EACH(Pit, c, gate, SF_BOOL, 3),
+    SF_EACH(Pit, c, null_count, SF_BOOL, 3),
+    SF_EACH(Pit, c, write_high_next, SF_BOOL, 3),
+    SF_EACH(Pit, c, read_high_next, SF_BOOL, 3),
+    SF_EACH(Pit, c, write_lsb, SF_U8, 3),
+    SF_EACH(Pit, c, count_latched, SF_BOOL, 3),
+    SF_EACH(Pit, c, latched_count, SF_U16, 3),
+    SF_EACH_MAX(Pit, c, latch_reads, SF_U8, 3, 2),
+    SF_EACH(Pit, c, status_latched, SF_BOOL, 3),
+    SF_EACH(Pit, c, status, SF_U8, 3),
+    SF_EACH(Pit, c, out_irq, SF_BOOL, 3),
+    SF_EACH_MAX(Pit, c, pulse_tick, SF_U64, 3, TICK_LIMIT),
+    SF_FIELD(Pit, timer, SF_TIMER),
+    SF_FIELD(Pit, port61, SF_U8),
+};
+
+/* The timer came back armed at its saved deadline; only the line needs
+ * driving, at the level the counter last gave it. */
+static bool pit_post_load(void *dev, char *err, size_t errlen)
 {
-    uint32_t version;
-    if (!state_section(r, "pit", &version) || version != 1)
-        return false;
-    for (int i = 0; i < 3; i++) {
-        PitCounter *c = &p->c[i];
-        c->mode = state_get_u8(r) % 6;
-        c->access = state_get_u8(r) & 3;
-        uint8_t f = state_get_u8(r);
-        c->bcd = f & 1;
-        c->counting = f & 2;
-        c->gate = f & 4;
-        c->null_count = f & 8;
-        c->write_high_next = f & 16;
-        c->read_high_next = f & 32;
-        c->count_latched = f & 64;
-        c->status_latched = f & 128;
-        c->reload = state_get_u32(r) & 0xFFFF;
-        c->start_tick = state_get_u64(r);
-        c->write_lsb = state_get_u8(r);
-        c->latched_count = state_get_u16(r);
-        c->status = state_get_u8(r);
-    }
-    p->port61 = state_get_u8(r) & 0x0F;
-    state_section_end(r);
-    if (!state_ok(r))
-        return false;
-    update_irq0(p);
+    Pit *p = dev;
+    (void)err;
+    (void)errlen;
+    p->port61 &= 0x0F;
+    irq_set(&p->irq0, p->c[0].out_irq);
     return true;
 }
+
+static void pit_reset_dev(void *dev) { pit_reset(dev); }
+
+static void pit_teardown(void *dev)
+{
+    Pit *p = dev;
+    timer_del(&p->timer);
+}
+
+static void pit_info(void *dev, FILE *out)
+{
+    Pit *p = dev;
+    for (int i = 0; i < 3; i++) {
+        const PitCounter *c = &p->c[i];
+        fprintf(out, "counter %d: mode %u%s, reload %u, now %u, out %d, gate %d%s%s\n", i,
+                c->mode, c->bcd ? " BCD" : "", period(c), counter_value(p, c),
+                counter_output(p, c), c->gate, c->count_latched ? ", latched" : "",
+                c->counting ? "" : ", stopped");
+    }
+    fprintf(out, "port 61: %02X\n", p->port61);
+}
+
+const DeviceDesc pit_desc = {
+    .kind = "pit",
+    .version = 1,
+    .fields = pit_fields,
+    .n_fields = sizeof pit_fields / sizeof pit_fields[0],
+    .reset = pit_reset_dev,
+    .post_load = pit_post_load,
+    .info = pit_info,
+    .teardown = pit_teardown,
+};

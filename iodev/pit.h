@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/irq.h"
 #include "iodev/portbus.h"
 #include "machine/clock.h"
@@ -52,8 +52,9 @@ void pit_reset(Pit *p);
 bool pit_register(Pit *p, PortBus *bus);
 /* Output of counter n now (the speaker and port 0x61 read counter 2). */
 bool pit_output(Pit *p, int n);
-void pit_save(const Pit *p, StateWriter *w);
-bool pit_load(Pit *p, StateReader *r);
+/* Machine state: the three counters with their latches, port 0x61 and the
+ * IRQ 0 edge timer. */
+extern const DeviceDesc pit_desc;
 
 uint32_t pit_port_read(void *opaque, uint16_t port, unsigned size);
 void pit_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value);

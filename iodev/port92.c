@@ -1,6 +1,7 @@
 /* System control port A (see port92.h). */
 #include "iodev/port92.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define P92_RESET 0x01
@@ -54,20 +55,38 @@ bool port92_register(Port92 *p, PortBus *bus)
     return s >= 0 && portbus_map(bus, s, 0x92, 1);
 }
 
-/* The A20 level itself belongs to the memory's state; only the latch here. */
-void port92_save(const Port92 *p, StateWriter *w)
+/* --- machine state --- */
+
+/* The A20 level itself belongs to the memory's state; only the latch here.
+ * Bit 0 is never saved set: the reset it starts has happened. */
+static const StateField port92_fields[] = {
+    SF_FIELD_MAX(Port92, value, SF_U8, 0xFE),
+};
+
+static bool port92_post_load(void *dev, char *err, size_t errlen)
 {
-    state_begin(w, "port92", 1);
-    state_put_u8(w, p->value);
-    state_end(w);
+    Port92 *p = dev;
+    (void)err;
+    (void)errlen;
+    p->value &= (uint8_t)~P92_RESET;
+    return true;
 }
 
-bool port92_load(Port92 *p, StateReader *r)
+static void port92_reset_dev(void *dev) { port92_reset(dev); }
+
+static void port92_info(void *dev, FILE *out)
 {
-    uint32_t version;
-    if (!state_section(r, "port92", &version) || version != 1)
-        return false;
-    p->value = state_get_u8(r) & (uint8_t)~P92_RESET;
-    state_section_end(r);
-    return state_ok(r);
+    Port92 *p = dev;
+    fprintf(out, "value %02X, A20 %s\n", (unsigned)port92_read(p, 0x92, 1),
+            (port92_read(p, 0x92, 1) & P92_A20) ? "enabled" : "masked");
 }
+
+const DeviceDesc port92_desc = {
+    .kind = "port92",
+    .version = 1,
+    .fields = port92_fields,
+    .n_fields = 1,
+    .reset = port92_reset_dev,
+    .post_load = port92_post_load,
+    .info = port92_info,
+};

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/i8042.h"
 #include "iodev/portbus.h"
 
@@ -21,7 +21,7 @@ typedef struct Port92 {
 void port92_init(Port92 *p, const KbcHooks *hooks, bool (*a20_state)(void *opaque));
 void port92_reset(Port92 *p);
 bool port92_register(Port92 *p, PortBus *bus);
-void port92_save(const Port92 *p, StateWriter *w);
-bool port92_load(Port92 *p, StateReader *r);
+/* Machine state: the latch (the A20 level itself is the memory's state). */
+extern const DeviceDesc port92_desc;
 
 #endif

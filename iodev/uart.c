@@ -321,43 +321,77 @@ bool uart_register(Uart *u, PortBus *bus, const char *slot, uint16_t base, int i
     return true;
 }
 
-void uart_save(const Uart *u, StateWriter *w)
-{
-    state_begin(w, "uart", 1);
-    const uint8_t regs[] = { u->ier, u->fcr, u->lcr, u->mcr, u->lsr, u->msr, u->scr,
-                             (uint8_t)(u->thr_interrupt | u->timeout_pending << 1) };
-    state_put_bytes(w, regs, sizeof regs);
-    state_put_u16(w, u->divisor);
-    state_put_u8(w, (uint8_t)u->rx.count);
-    for (unsigned i = 0; i < u->rx.count; i++)
-        state_put_u8(w, u->rx.data[(u->rx.head + i) % UART_FIFO]);
-    state_end(w);
-}
+/* --- machine state --- */
 
-bool uart_load(Uart *u, StateReader *r)
+static void uart_reset_dev(void *dev) { uart_reset(dev); }
+
+/* The IRQ line follows from the registers; drive it whatever it was. */
+static bool uart_post_load(void *dev, char *err, size_t errlen)
 {
-    uint32_t version;
-    if (!state_section(r, "uart", &version) || version != 1)
+    Uart *u = dev;
+    if (u->rx.head >= UART_FIFO || u->tx.head >= UART_FIFO) {
+        snprintf(err, errlen, "uart: FIFO head out of range");
         return false;
-    uint8_t regs[8];
-    state_get_bytes(r, regs, sizeof regs);
-    u->ier = regs[0] & 0x0F;
-    u->fcr = regs[1] & 0xC9;
-    u->lcr = regs[2];
-    u->mcr = regs[3] & 0x1F;
-    u->lsr = regs[4];
-    u->msr = regs[5];
-    u->scr = regs[6];
-    u->thr_interrupt = regs[7] & 1;
-    u->timeout_pending = regs[7] & 2;
-    u->divisor = state_get_u16(r);
-    unsigned n = state_get_u8(r);
-    u->rx.head = u->rx.count = 0;
-    for (unsigned i = 0; i < n && i < UART_FIFO; i++)
-        fifo_push(&u->rx, state_get_u8(r));
-    state_section_end(r);
-    if (!state_ok(r))
-        return false;
-    update_irq(u);
+    }
+    u->ier &= 0x0F;
+    u->fcr &= 0xC9;
+    u->mcr &= 0x1F;
+    u->irq_level = !(pending_iir(u) & 1) && (u->mcr & MCR_OUT2);
+    irq_set(&u->irq, u->irq_level);
     return true;
 }
+
+static void uart_info(void *dev, FILE *out)
+{
+    const Uart *u = dev;
+    fprintf(out, "divisor %u (%u baud), lcr %02X ier %02X mcr %02X lsr %02X msr %02X\n",
+            u->divisor, u->divisor ? 115200u / u->divisor : 0, u->lcr, u->ier, u->mcr, u->lsr,
+            u->msr);
+    fprintf(out, "fifo %s, rx %u/%u bytes (trigger %u), irq %s\n",
+            (u->fcr & FCR_ENABLE) ? "on" : "off", u->rx.count, UART_FIFO, rx_trigger(u),
+            u->irq_level ? "high" : "low");
+    fprintf(out, "sent %llu, received %llu, overruns %llu\n", (unsigned long long)u->tx_bytes,
+            (unsigned long long)u->rx_bytes, (unsigned long long)u->overruns);
+}
+
+static void uart_teardown(void *dev)
+{
+    Uart *u = dev;
+    timer_del(&u->rx_timer);
+}
+
+/* The backend (chardev) is host wiring, not guest state. */
+static const StateField uart_fields[] = {
+    SF_FIELD(Uart, ier, SF_U8),
+    SF_FIELD(Uart, fcr, SF_U8),
+    SF_FIELD(Uart, lcr, SF_U8),
+    SF_FIELD(Uart, mcr, SF_U8),
+    SF_FIELD(Uart, lsr, SF_U8),
+    SF_FIELD(Uart, msr, SF_U8),
+    SF_FIELD(Uart, scr, SF_U8),
+    SF_FIELD(Uart, divisor, SF_U16),
+    SF_BLOB(Uart, rx.data),
+    SF_FIELD_MAX(Uart, rx.head, SF_U32, UART_FIFO - 1),
+    SF_FIELD_MAX(Uart, rx.count, SF_U32, UART_FIFO),
+    SF_BLOB(Uart, tx.data),
+    SF_FIELD_MAX(Uart, tx.head, SF_U32, UART_FIFO - 1),
+    SF_FIELD_MAX(Uart, tx.count, SF_U32, UART_FIFO),
+    SF_FIELD(Uart, thr_interrupt, SF_BOOL),
+    SF_FIELD(Uart, timeout_pending, SF_BOOL),
+    SF_FIELD(Uart, last_rx_ns, SF_U64),
+    SF_FIELD(Uart, rx_timer, SF_TIMER),
+    SF_FIELD(Uart, tx_bytes, SF_U64),
+    SF_FIELD(Uart, rx_bytes, SF_U64),
+    SF_FIELD(Uart, overruns, SF_U64),
+};
+
+const DeviceDesc uart_desc = {
+    .kind = "uart",
+    .version = 1,
+    .fields = uart_fields,
+    .n_fields = sizeof uart_fields / sizeof uart_fields[0],
+    .reset = uart_reset_dev,
+    .post_load = uart_post_load,
+    .info = uart_info,
+    .teardown = uart_teardown,
+};

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "iodev/chardev.h"
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 #include "iodev/irq.h"
 #include "iodev/portbus.h"
 #include "machine/clock.h"
@@ -42,8 +42,8 @@ void uart_reset(Uart *u);
 bool uart_register(Uart *u, PortBus *bus, const char *slot, uint16_t base, int irq);
 /* Push received bytes (from a backend, a test, or a remote peer). */
 void uart_receive(Uart *u, const uint8_t *buf, unsigned len);
-void uart_save(const Uart *u, StateWriter *w);
-bool uart_load(Uart *u, StateReader *r);
+/* Machine state: registers, both FIFOs, the receive timer. */
+extern const DeviceDesc uart_desc;
 
 uint32_t uart_port_read(void *opaque, uint16_t port, unsigned size);
 void uart_port_write(void *opaque, uint16_t port, unsigned size, uint32_t value);

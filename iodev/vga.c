@@ -5,6 +5,7 @@
  * so chain-4 (mode 13h) addresses and VBE linear modes are plain byte
  * offsets, and a planar access touches one 32-bit word. */
 #include "iodev/vga.h"
+#include "debug/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +13,7 @@
 
 static void vga_log_once(const char *what, unsigned detail)
 {
-    static unsigned seen[32];
-    static unsigned n;
-    unsigned key = ((unsigned)(uint8_t)what[0] << 24) ^ ((unsigned)(uint8_t)what[4] << 16) ^ detail;
-    for (unsigned i = 0; i < n; i++)
-        if (seen[i] == key)
-            return;
-    if (n < 32)
-        seen[n++] = key;
-    fprintf(stderr, "kairo: vga: %s 0x%X (logged once)\n", what, detail);
+    log_event(LOG_UNIMP, "vga", what, detail, NULL);
 }
 
 /* Each of the low four bits of an index selects a plane byte of 0xFF. */
@@ -452,6 +445,7 @@ void vga_free(Vga *v)
     free(v->frame.pixels);
     free(v->prev);
     v->vram = NULL;
+    v->frame.pixels = v->prev = NULL;   /* a second call (teardown after free) is harmless */
 }
 
 void vga_map_lfb(Vga *v, uint32_t addr)
@@ -471,3 +465,134 @@ bool vga_register(Vga *v, PortBus *bus)
         return false;
     return phys_map_mmio(v->mem, 0xA0000, 0x20000, &window_ops, v, "vga-window");
 }
+
+/* --- machine state --- */
+
+static const StateField vga_fields[] = {
+    SF_FIELD(Vga, misc, SF_U8),
+    SF_FIELD(Vga, sr_index, SF_U8),
+    SF_BLOB(Vga, sr),
+    SF_FIELD(Vga, gr_index, SF_U8),
+    SF_BLOB(Vga, gr),
+    SF_FIELD(Vga, cr_index, SF_U8),
+    SF_BLOB(Vga, cr),
+    SF_FIELD(Vga, ar_index, SF_U8),
+    SF_BLOB(Vga, ar),
+    SF_FIELD(Vga, ar_flipflop, SF_BOOL),
+    SF_FIELD(Vga, feature, SF_U8),
+    SF_FIELD(Vga, dac_read_index, SF_U8),
+    SF_FIELD(Vga, dac_write_index, SF_U8),
+    SF_FIELD_MAX(Vga, dac_sub, SF_U8, 2),
+    SF_FIELD(Vga, dac_state, SF_U8),
+    SF_FIELD(Vga, dac_pel_mask, SF_U8),
+    SF_BLOB(Vga, dac_latch),
+    SF_BLOB(Vga, palette),
+    SF_FIELD(Vga, latch, SF_U32),
+    SF_FIELD(Vga, vbe_index, SF_U16),
+    SF_ARRAY(Vga, vbe_regs, SF_U16, 10),
+};
+
+#define VRAM_PAGE 4096u
+
+/* VRAM page by page, all-zero pages as one flag byte: a text-mode screen
+ * in 16 MiB of VRAM stays a few kilobytes. */
+static bool page_is_zero(const uint8_t *p)
+{
+    static const uint8_t zero[VRAM_PAGE];
+    return !memcmp(p, zero, VRAM_PAGE);
+}
+
+static void vga_save_extra(void *dev, StateWriter *w)
+{
+    const Vga *v = dev;
+    state_put_u32(w, v->vram_size);
+    for (uint32_t off = 0; off < v->vram_size; off += VRAM_PAGE) {
+        bool zero = page_is_zero(v->vram + off);
+        state_put_u8(w, zero ? 0 : 1);
+        if (!zero)
+            state_put_bytes(w, v->vram + off, VRAM_PAGE);
+    }
+}
+
+static bool vga_load_extra(void *dev, StateReader *r, uint32_t version, char *err, size_t errlen)
+{
+    Vga *v = dev;
+    (void)version;
+    uint32_t size = state_get_u32(r);
+    if (!state_ok(r))
+        return true;   /* the caller reports the truncation */
+    if (size != v->vram_size) {
+        snprintf(err, errlen, "vga: the snapshot has %u MiB of video memory, this machine %u MiB",
+                 size >> 20, v->vram_size >> 20);
+        return false;
+    }
+    for (uint32_t off = 0; off < v->vram_size && state_ok(r); off += VRAM_PAGE) {
+        uint8_t flag = state_get_u8(r);
+        if (flag > 1) {
+            snprintf(err, errlen, "vga: bad video memory page flag at page %u", off / VRAM_PAGE);
+            return false;
+        }
+        if (flag)
+            state_get_bytes(r, v->vram + off, VRAM_PAGE);
+        else
+            memset(v->vram + off, 0, VRAM_PAGE);
+    }
+    return true;
+}
+
+/* The VBE registers are held to what a guest write could set; the derived
+ * geometry is recomputed from them. */
+static bool vga_post_load(void *dev, char *err, size_t errlen)
+{
+    Vga *v = dev;
+    const uint16_t *r = v->vbe_regs;
+    unsigned bpp = r[VBE_DISPI_INDEX_BPP];
+    bool ok = r[VBE_DISPI_INDEX_ID] >= 0xB0C0 && r[VBE_DISPI_INDEX_ID] <= 0xB0C5 &&
+              r[VBE_DISPI_INDEX_XRES] <= VBE_DISPI_MAX_XRES && !(r[VBE_DISPI_INDEX_XRES] & 7) &&
+              r[VBE_DISPI_INDEX_YRES] <= VBE_DISPI_MAX_YRES &&
+              (bpp == 4 || bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32) &&
+              (uint32_t)r[VBE_DISPI_INDEX_BANK] << 16 < v->vram_size;
+    if (!ok) {
+        snprintf(err, errlen, "vga: VBE registers out of range (%ux%ux%u, bank %u)",
+                 r[VBE_DISPI_INDEX_XRES], r[VBE_DISPI_INDEX_YRES], bpp, r[VBE_DISPI_INDEX_BANK]);
+        return false;
+    }
+    vbe_update_geometry(v);
+    return true;
+}
+
+static void vga_reset_dev(void *dev) { vga_reset(dev); }
+
+static void vga_info(void *dev, FILE *out)
+{
+    const Vga *v = dev;
+    const uint16_t *r = v->vbe_regs;
+    if (vbe_enabled(v))
+        fprintf(out, "VBE %ux%ux%u, virtual width %u, offset %u,%u, LFB %s at %08X\n",
+                r[VBE_DISPI_INDEX_XRES], r[VBE_DISPI_INDEX_YRES], r[VBE_DISPI_INDEX_BPP],
+                r[VBE_DISPI_INDEX_VIRT_WIDTH], r[VBE_DISPI_INDEX_X_OFFSET],
+                r[VBE_DISPI_INDEX_Y_OFFSET],
+                (r[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_LFB_ENABLED) ? "on" : "off", v->lfb_addr);
+    else
+        fprintf(out, "VGA %s mode, misc %02X, memory map %u, start address %04X, cursor %04X\n",
+                vga_in_text_mode(v) ? "text" : "graphics", v->misc, (v->gr[6] >> 2) & 3,
+                v->cr[0x0C] << 8 | v->cr[0x0D], v->cr[0x0E] << 8 | v->cr[0x0F]);
+    fprintf(out, "seq %02X %02X %02X %02X, gc mode %02X, dac write %u read %u, %u MiB VRAM\n",
+            v->sr[1], v->sr[2], v->sr[3], v->sr[4], v->gr[5], v->dac_write_index,
+            v->dac_read_index, v->vram_size >> 20);
+}
+
+static void vga_teardown(void *dev) { vga_free(dev); }
+
+const DeviceDesc vga_desc = {
+    .kind = "vga",
+    .version = 1,
+    .fields = vga_fields,
+    .n_fields = sizeof vga_fields / sizeof vga_fields[0],
+    .reset = vga_reset_dev,
+    .save_extra = vga_save_extra,
+    .load_extra = vga_load_extra,
+    .post_load = vga_post_load,
+    .info = vga_info,
+    .teardown = vga_teardown,
+};

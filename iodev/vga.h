@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iodev/device.h"
 #include "iodev/portbus.h"
 #include "machine/clock.h"
 #include "memory/phys.h"
@@ -72,6 +73,10 @@ enum {
 #define VBE_DISPI_NOCLEARMEM 0x80
 
 bool vga_init(Vga *vga, PhysMem *mem, Clock *clock, unsigned vram_mb);
+/* Machine state: every register, the DAC, the latches, VBE and the VRAM
+ * (zero pages elided). The LFB mapping is the PCI BAR's, re-derived by
+ * the PCI bus's load. */
+extern const DeviceDesc vga_desc;
 void vga_free(Vga *vga);
 void vga_reset(Vga *vga);
 /* Claim 0x3B0-0x3DF and the VBE ports, and the 0xA0000 window. */

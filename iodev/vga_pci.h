@@ -2,7 +2,10 @@
  * the linear framebuffer, the expansion ROM BAR holds the VGA BIOS
  * (SeaVGABIOS's vgabios-stdvga.bin) that SeaBIOS runs as an option ROM.
  *
- * Usage: vga_pci_init(&vp, &pci, &vga, rom_path, err, errlen). */
+ * Usage: vga_pci_init(&vp, &pci, &vga, rom_path, err, errlen).
+ * Machine state: none of its own. Its config space is the PCI bus's
+ * (pci_desc), whose load re-derives the LFB and ROM mappings through
+ * bar_changed; the framebuffer is the VGA's (vga_desc). */
 #ifndef KAIRO_VGA_PCI_H
 #define KAIRO_VGA_PCI_H
 

@@ -1,11 +1,13 @@
 /* The machine: wiring the PC together, and the main loop. */
 #include "machine/machine.h"
+#include "debug/log.h"
 
 #include "bios/kernel_boot.h"
 #include "gui/screendump.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "debug/monitor.h"
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
+#include "machine/components.h"
 #include "machine/qmp.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
@@ -57,20 +60,23 @@ static bool machine_setup_log(Machine *m)
         }
         m->cpu->log_file = m->log;
     }
+    log_configure(0, m->log);   /* the once-only messages follow -D too */
     if (!items)
         return machine_setup_trace(m, 0);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", items);
     char *save = NULL;
-    unsigned trace_items = 0, bit;
+    unsigned trace_items = 0, bit, log_items = 0;
     for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
         if (!strcmp(it, "int")) {
             m->cpu->log_mask |= CPU_LOG_INT;
             trace_items |= TRACE_INT;
         } else if (!strcmp(it, "cpu_reset"))
             m->cpu->log_mask |= CPU_LOG_RESET;
-        else if (!strcmp(it, "unimp") || !strcmp(it, "guest_errors"))
-            m->cpu->log_mask |= CPU_LOG_UNIMP;
+        else if (!strcmp(it, "unimp"))
+            log_items |= LOG_UNIMP;
+        else if (!strcmp(it, "guest_errors"))
+            log_items |= LOG_GUEST_ERROR;
         else if ((bit = trace_item_bit(it)) != 0)
             trace_items |= bit;   /* exec, cpu, io, mmu: debug/trace.c */
         else {
@@ -79,6 +85,7 @@ static bool machine_setup_log(Machine *m)
             return false;
         }
     }
+    log_configure(log_items, m->log);
     return machine_setup_trace(m, trace_items);
 }
 
@@ -211,7 +218,8 @@ static void cmos_setup(Machine *m)
     unsigned b0 = boot_code(order[0]), b1 = order[0] ? boot_code(order[1]) : 0;
     unsigned b2 = order[0] && order[1] ? boot_code(order[2]) : 0;
     cmos_set(c, 0x3D, (uint8_t)(b0 | b1 << 4));
-    cmos_set(c, 0x38, (uint8_t)(b2 << 4));
+    cmos_set(c, 0x38, (uint8_t)(b2 << 4 | m->opt.no_fd_bootchk));   /* bit 0: no floppy
+                                                                     * signature check */
     cmos_set(c, 0x5F, 0);   /* CPUs - 1 */
     cmos_fix_checksum(c);
 }
@@ -248,6 +256,21 @@ static bool fwcfg_setup(Machine *m)
 }
 
 /* --- building --- */
+
+/* The RTC's time at power-on: -rtc base=, or fixed under --deterministic. */
+static int64_t rtc_start_time(const Options *o)
+{
+    if (o->rtc_base == RTC_BASE_DATE)
+        return o->rtc_date;
+    if (o->deterministic)
+        return DETERMINISTIC_EPOCH;
+    time_t now = time(NULL);
+    if (o->rtc_base != RTC_BASE_LOCALTIME)
+        return (int64_t)now;
+    struct tm local;
+    localtime_r(&now, &local);
+    return (int64_t)now + local.tm_gmtoff;   /* the CMOS shows local wall-clock time */
+}
 
 /* --expect/--send or --expect-script, attached to COM1's backend. */
 static bool expect_setup(Machine *m)
@@ -320,6 +343,28 @@ static bool attach_remote_slots(Machine *m)
     return true;
 }
 
+/* gdb's `monitor LINE`: one monitor command on a throw-away stream
+ * monitor (savevm, loadvm, info ... reach gdb users this way). */
+static size_t gdb_monitor_line(void *opaque, const char *line, char *out, size_t outlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return (size_t)snprintf(out, outlen, "out of memory\n");
+    Monitor *mon = monitor_new_stream(opaque, f);
+    if (mon)
+        monitor_execute(mon, line);
+    else
+        fprintf(f, "out of memory\n");
+    monitor_free(mon);
+    fclose(f);
+    size_t n = len < outlen ? len : outlen;
+    memcpy(out, buf, n);
+    free(buf);
+    return n;
+}
+
 /* -s / -gdb / -S: the stub listens now; with -S the first slice waits
  * for gdb to resume the guest. */
 static bool gdb_setup(Machine *m)
@@ -328,9 +373,12 @@ static bool gdb_setup(Machine *m)
         return true;
     char err[300];
     m->gdb = gdb_stub_new(m->opt.gdb, m->cpu, m->opt.start_stopped, err, sizeof err);
-    if (!m->gdb)
+    if (!m->gdb) {
         fprintf(stderr, "kairo: %s\n", err);
-    return m->gdb != NULL;
+        return false;
+    }
+    gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
+    return true;
 }
 
 /* -monitor: listening now; with -S (and no gdb to resume it) the guest
@@ -381,7 +429,9 @@ static bool gdb_idle(void *opaque)
  * stopped, the window refreshes (their idle hooks). */
 static bool console_setup(Machine *m)
 {
-    if (!m->monitor) {
+    if (m->opt.monitor_none) {
+        /* -monitor none / -nodefaults: the console tab stays empty */
+    } else if (!m->monitor) {
         bool wait = m->opt.start_stopped && !m->opt.gdb;
         m->monitor = monitor_new_channel(m, wait, display_console_write, m->display);
         if (!m->monitor) {
@@ -399,6 +449,22 @@ static bool console_setup(Machine *m)
     return true;
 }
 
+/* The window's Ctrl+Alt+F5 / Ctrl+Alt+F9: save to / load from one quick
+ * snapshot file in the current directory. */
+#define QUICK_SNAPSHOT "kairo-quick.snap"
+static void quick_snapshot(void *opaque, bool load)
+{
+    Machine *m = opaque;
+    char err[400];
+    bool ok = load ? snapshot_load(m, QUICK_SNAPSHOT, false, err, sizeof err)
+                   : snapshot_save(m, QUICK_SNAPSHOT, err, sizeof err);
+    if (ok)
+        fprintf(stderr, "kairo: quick %s %s at icount %llu\n", load ? "load from" : "save to",
+                QUICK_SNAPSHOT, (unsigned long long)m->cpu->icount);
+    else
+        fprintf(stderr, "kairo: quick %s: %s\n", load ? "load" : "save", err);
+}
+
 /* -display: the window, if one is wanted and can be had (-nographic and
  * --list-slots never want one). */
 static bool display_setup(Machine *m)
@@ -412,8 +478,10 @@ static bool display_setup(Machine *m)
     if (m->opt.nographic)
         return true;
     const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m,
-                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS };
+                                 m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS,
+                                 quick_snapshot };
     char err[300];
+    m->opt.display_cfg.title = m->opt.name;   /* -name */
     m->display = display_open(&m->opt.display_cfg, &src, err, sizeof err);
     if (!m->display && err[0])
         fprintf(stderr, "kairo: %s\n", err);
@@ -424,6 +492,19 @@ static bool display_setup(Machine *m)
         return false;
     }
     return !err[0];
+}
+
+/* -loadvm FILE: the machine, fully built, takes the snapshot's state. */
+static bool loadvm_setup(Machine *m)
+{
+    if (!m->opt.loadvm)
+        return true;
+    char err[400];
+    if (!snapshot_load(m, m->opt.loadvm, m->opt.loadvm_force, err, sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    return true;
 }
 
 bool machine_init(Machine *m, const Options *opt)
@@ -474,8 +555,7 @@ bool machine_init(Machine *m, const Options *opt)
     m->cpu->ferr = ferr_line;
     m->cpu->ferr_opaque = m;
     pit_init(&m->pit, &m->clock, pic_irq_line(&m->pic, 0));
-    int64_t start = opt->deterministic ? DETERMINISTIC_EPOCH : (int64_t)time(NULL);
-    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), start);
+    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), rtc_start_time(opt));
     dma_init(&m->dma, m->mem);
     const KbcHooks kbc_hooks = { set_a20, request_reset, m };
     i8042_init(&m->kbc, pic_irq_line(&m->pic, 1), pic_irq_line(&m->pic, 12), &kbc_hooks);
@@ -562,38 +642,21 @@ bool machine_init(Machine *m, const Options *opt)
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
+    if (!machine_register_components(m))
+        return false;
     if (!fwcfg_setup(m)) {
         if (!m->opt.kernel)
             fprintf(stderr, "kairo: cannot set up fw_cfg\n");
         return false;
     }
     cmos_setup(m);
-    return attach_remote_slots(m) && gdb_setup(m) && monitor_setup(m) && display_setup(m);
+    return attach_remote_slots(m) && loadvm_setup(m) && gdb_setup(m) && monitor_setup(m) &&
+           display_setup(m);
 }
 
-/* Everything a reset line resets; RAM and the disks stay. */
-static void machine_reset(Machine *m)
+void machine_reset(Machine *m)
 {
-    phys_set_a20(m->mem, true);
-    pic_reset(&m->pic);
-    pit_reset(&m->pit);
-    cmos_reset(&m->cmos);
-    dma_reset(&m->dma);
-    i8042_reset(&m->kbc);
-    for (int i = 0; i < 4; i++)
-        uart_reset(&m->uart[i]);
-    fdc_reset(&m->fdc);
-    ide_reset(&m->ide[0]);
-    ide_reset(&m->ide[1]);
-    if (m->has_vga)
-        vga_reset(&m->vga);
-    port92_reset(&m->port92);
-    nic_reset(&m->nics);
-    /* Every PCI function back to its power-on config space (PAM, PIRQ
-     * routes, ACPI registers through their reset hooks). */
-    pci_reset(&m->pci);
-    cpu_reset(m->cpu);
-    m->reset_requested = false;
+    devlist_reset_all(&m->devices);
 }
 
 void machine_list_slots(const Machine *m, FILE *out)
@@ -626,14 +689,38 @@ static uint64_t next_slice(Machine *m)
         n = t ? t : 1;
     /* With a network backend, look at it every 100 us of guest time. */
     uint64_t net_slice = m->clock.ips / 10000 > 1000 ? m->clock.ips / 10000 : 1000;
-    if (m->nics.n_netdevs && n > net_slice)
+    if (m->nics.n_netdevs && n > net_slice && nic_guest_started(&m->nics))
         n = net_slice;
     if (m->opt.max_insns) {
         uint64_t left = m->opt.max_insns - m->cpu->icount;
         if (left < n)
             n = left;
     }
+    /* --save-at: the slice ends exactly at the next save point. */
+    if (m->next_save < m->opt.n_save_at) {
+        uint64_t left = m->opt.save_at[m->next_save].icount - m->cpu->icount;
+        if (left < n)
+            n = left;
+    }
     return n;
+}
+
+/* --save-at points reached by the slice just run; false (reported) when a
+ * snapshot cannot be written. */
+static bool save_points(Machine *m)
+{
+    while (m->next_save < m->opt.n_save_at &&
+           m->opt.save_at[m->next_save].icount == m->cpu->icount) {
+        const char *path = m->opt.save_at[m->next_save++].path;
+        char err[400];
+        if (!snapshot_save(m, path, err, sizeof err)) {
+            fprintf(stderr, "kairo: %s\n", err);
+            return false;
+        }
+        fprintf(stderr, "kairo: snapshot %s saved at icount %llu\n", path,
+                (unsigned long long)m->cpu->icount);
+    }
+    return true;
 }
 
 /* A halted guest with interrupts on and nothing pending: it waits for a
@@ -668,7 +755,8 @@ static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget
 static void net_service(Machine *m)
 {
     Cpu *cpu = m->cpu;
-    uint64_t budget_insns = guest_waiting(cpu) ? clock_insns_to_next(&m->clock) : 0;
+    uint64_t budget_insns = guest_waiting(cpu) && nic_guest_started(&m->nics)
+                                ? clock_insns_to_next(&m->clock) : 0;
     if (m->opt.max_insns && m->opt.max_insns - cpu->icount < budget_insns)
         budget_insns = m->opt.max_insns - cpu->icount;
     uint64_t budget_ns = budget_insns / m->clock.ips >= 1 ? 1000000000ull
@@ -678,17 +766,46 @@ static void net_service(Machine *m)
 
 bool machine_screendump(Machine *m, const char *path)
 {
+    return machine_screendump_as(m, path, screendump_format_of(path));
+}
+
+bool machine_screendump_as(Machine *m, const char *path, int format)
+{
     if (!m->has_vga) {
         fprintf(stderr, "kairo: screendump: the machine has no display (-vga none)\n");
         return false;
     }
     const VgaFrame *f = vga_render(&m->vga);
     char err[300];
-    if (!screendump_png(path, f->pixels, f->width, f->height, err, sizeof err)) {
+    if (!screendump_write(path, (ScreendumpFormat)format, f->pixels, f->width, f->height, err,
+                          sizeof err)) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
     return true;
+}
+
+/* -no-shutdown: a guest power-off stops the guest, as QEMU's does; the
+ * monitor (or gdb, or a signal) decides what comes next, and a reset
+ * (system_reset) starts it again. */
+static void guest_shut_down(Machine *m)
+{
+    m->poweroff_requested = false;
+    m->shut_down = true;
+    fprintf(stderr, "kairo: guest powered off; stopped (-no-shutdown): system_reset restarts "
+                    "it, quit ends the run\n");
+}
+
+/* While shut down nothing runs: the loop only serves the monitor, gdb,
+ * the window and signals, a few times a second. */
+static void wait_shut_down(Machine *m)
+{
+    if (!m->display) {
+        struct timespec ts = { 0, 20000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (m->reset_requested)
+        m->shut_down = false;
 }
 
 /* A host signal ends the run: SIGALRM is --timeout (armed in machine_run,
@@ -970,17 +1087,15 @@ static bool guest_requests_end(Machine *m, int *status)
         return true;
     }
     if (m->poweroff_requested) {
-        fprintf(stderr, "kairo: guest powered off\n");
         qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
-        if (m->opt.no_shutdown && m->qmp) {
-            /* QEMU's -no-shutdown: the guest stops; QMP may reset or quit. */
-            m->poweroff_requested = false;
-            qmp_stop_at_start(m->qmp);
-            qmp_event(m->qmp, "STOP", NULL);
-            return false;
+        if (m->opt.no_shutdown) {
+            guest_shut_down(m);
+            qmp_event(m->qmp, "STOP", NULL);   /* QEMU: SHUTDOWN, then STOP */
+        } else {
+            fprintf(stderr, "kairo: guest powered off\n");
+            *status = EXIT_OK;
+            return true;
         }
-        *status = EXIT_OK;
-        return true;
     }
     if (m->suspend_requested) {
         m->suspend_requested = false;
@@ -1072,13 +1187,19 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             break;   /* status 0, as QEMU's C-a x */
         if (m->nics.n_netdevs)
             net_service(m);
-        uint64_t slice = next_slice(m);
+        uint64_t slice = m->shut_down ? 0 : next_slice(m);
+        if (m->shut_down)
+            wait_shut_down(m);
         if (m->display && !display_between_slices(m, &slice)) {
             fprintf(stderr, "kairo: display window closed\n");
             status = EXIT_OK;
             break;
         }
         run_slice(m, slice);
+        if (m->next_save < m->opt.n_save_at && !save_points(m)) {
+            status = EXIT_ERROR;
+            break;
+        }
         if (guest_requests_end(m, &status))
             break;
         if (halted_for_good(m)) {
@@ -1134,6 +1255,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     if (m->opt.remote_stats)
         remote_print_stats(&m->io, stderr);
+    if (m->opt.state_hash)
+        fprintf(stderr, "kairo: state hash %016llx icount %llu\n",
+                (unsigned long long)machine_state_hash(m), (unsigned long long)cpu->icount);
     if (m->gdb)
         gdb_stub_report_exit(m->gdb, status);   /* gdb sees the exit status */
     monitor_report_exit(m->monitor, status);
@@ -1145,15 +1269,12 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 void machine_destroy(Machine *m)
 {
     remote_detach_all(&m->io);     /* posted writes reach the port server */
-    /* Disks first: whatever the guest wrote reaches the image files. */
-    fdc_flush(&m->fdc);
-    fdc_close(&m->fdc);
-    ide_flush(&m->ide[0]);
-    ide_flush(&m->ide[1]);
-    ide_close(&m->ide[0]);
-    ide_close(&m->ide[1]);
+    /* Every component in reverse order of registration: the disks flush
+     * what the guest wrote to their image files. */
+    devlist_teardown_all(&m->devices);
     if (m->cpu)
         trace_teardown(m->cpu, &m->io);   /* the --trace file is complete */
+    log_configure(0, NULL);
     if (m->log)
         fclose(m->log);
     chardev_flush(&m->debugcon_out);
@@ -1161,14 +1282,8 @@ void machine_destroy(Machine *m)
     chardev_close(&m->fwlog_out);
     for (int i = 0; i < 4; i++)
         chardev_close(&m->serial_out[i]);
-    fwcfg_free(&m->fwcfg);
-    nic_destroy(&m->nics);
     if (m->has_expect)
         expect_free(&m->expect);
-    if (m->has_vga) {
-        vga_pci_free(&m->vga_pci);
-        vga_free(&m->vga);
-    }
     gdb_stub_free(m->gdb);
     display_close(m->display);
     monitor_free(m->monitor);

@@ -11,6 +11,7 @@
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
+#include "iodev/device.h"
 #include "iodev/dma.h"
 #include "iodev/expect.h"
 #include "iodev/fdc.h"
@@ -29,6 +30,7 @@
 #include "iodev/vga_pci.h"
 #include "machine/clock.h"
 #include "machine/options.h"
+#include "machine/snapshot.h"
 #include "machine/pace.h"
 
 typedef struct Machine {
@@ -58,6 +60,7 @@ typedef struct Machine {
     FwCfg fwcfg;
     bool reset_requested;
     bool poweroff_requested;
+    bool shut_down;            /* -no-shutdown: powered off, waiting for a reset */
     FILE *log;              /* -D file */
     NicSet nics;            /* network cards and their backends */
     ExpectScript expect;    /* --expect/--send on COM1 */
@@ -66,6 +69,9 @@ typedef struct Machine {
     struct GdbStub *gdb;    /* -s / -gdb: the gdb stub, or NULL */
     struct Display *display;    /* -display sdl: the window, or NULL */
     struct Monitor *monitor;    /* -monitor: the debugger monitor, or NULL */
+    DeviceList devices;     /* every component: reset, teardown, info, snapshots */
+    SnapshotHistory snapshots;  /* saved and loaded in this run (info snapshots) */
+    int next_save;          /* the first --save-at point still ahead */
     struct Qmp *qmp;        /* -qmp: the QMP server, or NULL */
     bool suspend_requested; /* the guest asked for S3 (ACPI SLP_TYP 1) */
     bool suspended;         /* in S3: no CPU, the clock and its timers run on */
@@ -92,11 +98,16 @@ enum {
 bool machine_init(Machine *m, const Options *opt);
 /* Run until the guest or a limit ends the run; returns the exit status. */
 int machine_run(Machine *m, volatile sig_atomic_t *stop_signal);
-/* Write the screen as a PNG (-screendump, the monitor); false, with a
- * message printed, on failure. */
+/* Write the screen (-screendump, the monitor) as PNG for a .png name, PPM
+ * otherwise (QEMU's format); false, with a message printed, on failure. */
 bool machine_screendump(Machine *m, const char *path);
+/* The same in a given format (ScreendumpFormat of gui/screendump.h). */
+bool machine_screendump_as(Machine *m, const char *path, int format);
 /* Print the slot table (--list-slots). */
 void machine_list_slots(const Machine *m, FILE *out);
+/* Every component back to its power-on state (a reset line); RAM and
+ * the disks stay. */
+void machine_reset(Machine *m);
 /* Flush disks and close everything (safe after a failed init). */
 void machine_destroy(Machine *m);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "machine/daemon.h"
 #include "machine/machine.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -12,12 +13,24 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
+/* The machine built: the pid file, then the parent of -daemonize goes. */
+static bool started(const Options *opt)
+{
+    if (opt->pidfile && !pidfile_create(opt->pidfile))
+        return false;
+    if (opt->daemonize)
+        daemon_ready();
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     Options opt;
     int r = options_parse(&opt, argc, argv);
     if (r != 0)
         return r > 0 ? 0 : EXIT_ERROR;
+    if (opt.daemonize && !daemon_start())
+        return EXIT_ERROR;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -44,7 +57,12 @@ int main(int argc, char **argv)
         machine_destroy(&m);
         return 0;
     }
+    if (!started(&opt)) {
+        machine_destroy(&m);
+        return EXIT_ERROR;
+    }
     int status = machine_run(&m, &stop_signal);
     machine_destroy(&m);
+    pidfile_remove();
     return status;
 }

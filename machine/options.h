@@ -27,7 +27,6 @@ typedef struct Options {
     double timeout_s;          /* 0 = none */
     bool stats;
     bool no_reboot;
-    bool no_shutdown;          /* -no-shutdown: a guest power-off stops (with -qmp) */
     uint64_t ips;              /* instructions per guest second */
     bool ips_fixed;            /* --ips or -icount shift=N: no adaptive rate */
     /* Drives: IDE units 0-3 (hda..hdd; the CD-ROM of -cdrom is unit 2),
@@ -72,7 +71,29 @@ typedef struct Options {
     const char *trace_filter;  /* --trace-filter */
     uint32_t flight_insns;     /* --flight-recorder N, 0 = off */
     const char *flight_dump_on; /* --flight-dump-on VEC[,VEC] */
+    /* Machine state (docs/SNAPSHOTS.md) */
+    const char *loadvm;        /* -loadvm FILE: start from this snapshot */
+    bool loadvm_force;         /* -loadvm FILE,force=on: accept changed images */
+    struct { uint64_t icount; const char *path; } save_at[32];   /* --save-at N:FILE */
+    int n_save_at;             /* sorted by icount */
+    bool state_hash;           /* --state-hash: print the state hash at exit */
+    /* QEMU's spellings (machine/options_qemu.c) */
+    const char *name;          /* -name: window title, DHCP host name */
+    bool nodefaults;           /* -nodefaults: no default NIC, VGA or monitor */
+    bool monitor_none;         /* -monitor none (or -nodefaults): no monitor at all */
+    bool no_shutdown;          /* -no-shutdown: a guest power-off stops the guest */
+    const char *pidfile;       /* -pidfile FILE */
+    bool daemonize;            /* -daemonize */
+    bool vga_given;            /* -vga was on the command line */
+    bool no_fd_bootchk;        /* -no-fd-bootchk: SeaBIOS boots unsigned floppies */
+    int rtc_base;              /* RTC_BASE_* (-rtc base=) */
+    int64_t rtc_date;          /* RTC_BASE_DATE: seconds since 1970 (UTC) */
+    const char *firmware_dir;  /* -L DIR: where the default firmware is looked for */
+    struct { char id[32]; char spec[288]; } chardev[8];   /* -chardev, as kairo specs */
+    int n_chardevs;
 } Options;
+
+enum { RTC_BASE_UTC, RTC_BASE_LOCALTIME, RTC_BASE_DATE };
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
  * -1 on error (a one-line message already printed to stderr). */

@@ -34,9 +34,11 @@ static bool cmd_query_status(Qmp *q, const JsonValue *args, FILE *ret, QmpError 
 {
     (void)args, (void)e;
     bool held = q->stopped || (q->m->monitor && monitor_stopped(q->m->monitor));
-    const char *status = held ? "paused" : q->m->suspended ? "suspended" : "running";
+    const char *status = q->m->shut_down ? "shutdown" : held ? "paused"
+                       : q->m->suspended ? "suspended" : "running";
+    bool running = !held && !q->m->shut_down;
     fprintf(ret, "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}", status,
-            held ? "false" : "true");
+            running ? "true" : "false");
     return true;
 }
 

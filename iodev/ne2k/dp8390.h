@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "iodev/devstate.h"
+#include "iodev/device.h"
 
 /* Port offsets from the card's base. */
 #define NE2K_DATA_PORT   0x10
@@ -128,7 +128,12 @@ bool dp8390_receive(Dp8390 *n, const uint8_t *frame, size_t len, bool allow_over
  * bits of the Ethernet CRC register, as the chip computes it. */
 unsigned dp8390_mcast_index(const uint8_t addr[6]);
 
-void dp8390_save(const Dp8390 *n, StateWriter *w);
-bool dp8390_load(Dp8390 *n, StateReader *r);
+/* Machine state of the chip: every register, the PROM, the buffer RAM
+ * and the tallies. The NE2000 wrappers have none of their own (the I/O
+ * base and IRQ are configuration; the PCI function's config space is the
+ * PCI bus's): a machine registers &card.chip with this descriptor. Frames
+ * waiting in a host backend's queue are not guest state: they are
+ * dropped on load, as a wire would drop them. */
+extern const DeviceDesc dp8390_desc;
 
 #endif

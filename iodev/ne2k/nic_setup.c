@@ -124,6 +124,17 @@ uint64_t nic_service(NicSet *s, uint64_t budget_ns)
     return waited < budget_ns ? waited : budget_ns;
 }
 
+bool nic_guest_started(const NicSet *s)
+{
+    for (int i = 0; i < s->n_cards; i++) {
+        const NicCard *c = &s->cards[i];
+        const Dp8390Stats *st = c->model == NIC_NE2K_ISA ? &c->isa.chip.stats : &c->pci.chip.stats;
+        if (st->tx_frames || st->tx_aborted)
+            return true;
+    }
+    return false;
+}
+
 void nic_print_stats(const NicSet *s, FILE *out)
 {
     for (int i = 0; i < s->n_cards; i++) {

@@ -274,6 +274,36 @@ bad:
     return false;
 }
 
+/* IPv6 as QEMU sets libslirp up: prefix fec0::/64 (ipv6-net=), the host
+ * at ::2, the DNS server at ::3; router advertisements come from libslirp. */
+static bool user_ipv6_setup(SlirpConfig *cfg, const NetdevConfig *c, char *err, size_t errlen)
+{
+    cfg->in6_enabled = c->ipv6;
+    if (!c->ipv6)
+        return true;
+    char prefix[NET_ADDR_LEN];
+    snprintf(prefix, sizeof prefix, "%s", c->ipv6_net[0] ? c->ipv6_net : "fec0::/64");
+    char *slash = strchr(prefix, '/');
+    long len = 64;
+    if (slash) {
+        char *end;
+        *slash = 0;
+        len = strtol(slash + 1, &end, 10);
+        if (*end || len < 8 || len > 126)
+            len = -1;
+    }
+    if (len < 0 || inet_pton(AF_INET6, prefix, &cfg->vprefix_addr6) != 1) {
+        snprintf(err, errlen, "net user: bad ipv6-net= '%s' (PREFIX/LEN)", c->ipv6_net);
+        return false;
+    }
+    cfg->vprefix_len = (uint8_t)len;
+    cfg->vhost6 = cfg->vprefix_addr6;
+    cfg->vhost6.s6_addr[15] |= 2;
+    cfg->vnameserver6 = cfg->vprefix_addr6;
+    cfg->vnameserver6.s6_addr[15] |= 3;
+    return true;
+}
+
 void *net_user_open(NetDev *nd, const NetdevConfig *c, char *err, size_t errlen)
 {
     SlirpConfig cfg;
@@ -299,8 +329,11 @@ void *net_user_open(NetDev *nd, const NetdevConfig *c, char *err, size_t errlen)
         snprintf(err, errlen, "net user: bad host=, dns= or dhcpstart= address");
         return NULL;
     }
-    cfg.in6_enabled = false;
-    cfg.vhostname = "kairo";
+    cfg.in_enabled = c->ipv4;
+    if (!user_ipv6_setup(&cfg, c, err, errlen))
+        return NULL;
+    /* No invented name: -name's, hostname='s, or none (as QEMU). */
+    cfg.vhostname = c->hostname[0] ? c->hostname : NULL;
     cfg.if_mtu = 1500;
     cfg.if_mru = 1500;
     NetUser *u = calloc(1, sizeof *u);

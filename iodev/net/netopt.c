@@ -89,6 +89,16 @@ static int netdev_property(NetdevConfig *c, const char *key, const char *v)
         if (c->n_hostfwd == NET_MAX_HOSTFWD)
             return fail("at most %s hostfwd rules per netdev", "8");
         dst = c->hostfwd[c->n_hostfwd++];
+    } else if (c->kind == NETDEV_USER && (!strcmp(key, "ipv4") || !strcmp(key, "ipv6"))) {
+        bool on = !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "y");
+        if (!on && strcmp(v, "off") && strcmp(v, "no") && strcmp(v, "n"))
+            return fail("bad %s= value (on, off)", key);
+        *(key[3] == '4' ? &c->ipv4 : &c->ipv6) = on;
+        return 0;
+    } else if (c->kind == NETDEV_USER && (!strcmp(key, "ipv6-net") || !strcmp(key, "ipv6-prefix"))) {
+        dst = c->ipv6_net;
+    } else if (c->kind == NETDEV_USER && !strcmp(key, "hostname")) {
+        dst = c->hostname, cap = sizeof c->hostname;
     } else if (c->kind == NETDEV_USER && !strcmp(key, "restrict")) {
         c->restricted = !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "y");
         return 0;
@@ -120,6 +130,7 @@ static NetdevConfig *new_netdev(NetOptions *o)
         return NULL;
     NetdevConfig *c = &o->netdev[o->n_netdevs++];
     memset(c, 0, sizeof *c);
+    c->ipv4 = c->ipv6 = true;   /* libslirp offers both, as in QEMU */
     return c;
 }
 
@@ -263,8 +274,10 @@ int netopt_nic(NetOptions *o, const char *spec)
         return fail("%s", "-nic: specification too long");
     char *save = NULL;
     char *type = strtok_r(buf, ",", &save);
-    if (type && !strcmp(type, "none"))
+    if (type && !strcmp(type, "none")) {
+        o->none = true;
         return 0;
+    }
     /* -nic model=... without a type: the user backend. */
     bool typed = type && !strchr(type, '=');
     int kind = typed ? netdev_kind(type) : NETDEV_USER;
@@ -351,8 +364,134 @@ int netopt_object(NetOptions *o, const char *spec)
     return 0;
 }
 
-int netopt_check(const NetOptions *o)
+/* --- QEMU's legacy -net --- */
+
+#define HUB_ID "__hub0"
+
+static int legacy_nic(NetOptions *o, const char *spec)
 {
+    char buf[512];
+    if (!copy_value(buf, sizeof buf, spec))
+        return fail("%s", "-net: specification too long");
+    int model = NIC_NE2K_PCI;
+    char *save = NULL;
+    strtok_r(buf, ",", &save);   /* "nic" */
+    char *props[16];
+    int n_props = 0;
+    for (char *kv = strtok_r(NULL, ",", &save); kv && n_props < 16; kv = strtok_r(NULL, ",", &save))
+        props[n_props++] = kv;
+    for (int i = 0; i < n_props; i++)
+        if (!strncmp(props[i], "model=", 6) && (model = model_of(props[i] + 6)) < 0)
+            return fail("-net nic: model '%s' is not emulated (ne2k_pci, ne2k_isa)", props[i] + 6);
+    NicConfig *n = new_nic(o, model);
+    if (!n)
+        return fail("at most %s network cards", "4");
+    n->on_hub = true;
+    for (int i = 0; i < n_props; i++) {
+        char *eq = strchr(props[i], '=');
+        if (!eq)
+            return fail("bad -net nic property '%s'", props[i]);
+        *eq = 0;
+        const char *key = props[i], *v = eq + 1;
+        if (!strcmp(key, "model") || !strcmp(key, "name") ||
+            (!strcmp(key, "vlan") && !strcmp(v, "0")))
+            continue;
+        if (!strcmp(key, "netdev"))
+            n->on_hub = false;
+        int r = nic_property(n, !strcmp(key, "macaddr") ? "mac" : key, v);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            return fail("-net nic: property '%s' is not supported", key);
+    }
+    return 0;
+}
+
+static int legacy_backend(NetOptions *o, const char *spec)
+{
+    char buf[1024];
+    if (!copy_value(buf, sizeof buf, spec))
+        return fail("%s", "-net: specification too long");
+    char *save = NULL;
+    char *type = strtok_r(buf, ",", &save);
+    int kind = netdev_kind(type);
+    if (kind < 0)
+        return fail("-net %s: unknown type (nic, user, tap, socket, none)", type);
+    if (find_netdev(o, HUB_ID))
+        return fail("-net %s: one -net backend only (use -netdev/-device pairs for more)", type);
+    NetdevConfig *c = new_netdev(o);
+    if (!c)
+        return fail("at most %s -netdev backends", "4");
+    c->kind = kind;
+    for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return fail("bad -net property '%s'", kv);
+        *eq = 0;
+        if (!strcmp(kv, "name") || (!strcmp(kv, "vlan") && !strcmp(eq + 1, "0")))
+            continue;
+        if (!strcmp(kv, "id"))
+            return fail("%s", "-net takes no id= (use -netdev)");
+        int r = netdev_property(c, kv, eq + 1);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            return fail("-net: property '%s' is not supported", kv);
+    }
+    snprintf(c->id, sizeof c->id, "%s", HUB_ID);
+    return check_netdev(c);
+}
+
+int netopt_legacy(NetOptions *o, const char *spec)
+{
+    size_t n = strcspn(spec, ",");
+    if (!strncmp(spec, "none", n) && n == 4) {
+        o->none = true;
+        return 0;
+    }
+    if (!strncmp(spec, "nic", n) && n == 3)
+        return legacy_nic(o, spec);
+    return legacy_backend(o, spec);
+}
+
+int netopt_add_default_nic(NetOptions *o)
+{
+    if (o->none || o->n_nics || o->n_netdevs)
+        return 0;
+    return netopt_nic(o, "user,model=ne2k_pci");
+}
+
+void netopt_set_hostname(NetOptions *o, const char *name)
+{
+    snprintf(o->hostname, sizeof o->hostname, "%s", name ? name : "");
+}
+
+/* The -net cards join the -net backend (QEMU's hub 0 has one here). */
+static int join_hub(NetOptions *o)
+{
+    bool hub = find_netdev(o, HUB_ID) != NULL;
+    int on_hub = 0;
+    for (int i = 0; i < o->n_nics; i++) {
+        if (!o->nic[i].on_hub)
+            continue;
+        if (hub)
+            snprintf(o->nic[i].netdev, sizeof o->nic[i].netdev, "%s", HUB_ID);
+        on_hub++;
+    }
+    if (hub && !on_hub)
+        return fail("%s", "-net backend without -net nic: add -net nic (or use -nic TYPE)");
+    if (on_hub > 1)
+        return fail("%s", "-net: one card per -net backend here (use -netdev/-device pairs)");
+    return 0;
+}
+
+int netopt_check(NetOptions *o)
+{
+    if (join_hub(o) < 0)
+        return -1;
+    for (int i = 0; i < o->n_netdevs; i++)   /* hostname= wins over -name */
+        if (!o->netdev[i].hostname[0])
+            memcpy(o->netdev[i].hostname, o->hostname, sizeof o->hostname);
     for (int i = 0; i < o->n_nics; i++) {
         const NicConfig *n = &o->nic[i];
         if (n->netdev[0] && !find_netdev(o, n->netdev))

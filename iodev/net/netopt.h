@@ -32,6 +32,9 @@ typedef struct NetdevConfig {
     int n_hostfwd;
     char net[NET_ADDR_LEN], host[NET_ADDR_LEN], dhcpstart[NET_ADDR_LEN], dns[NET_ADDR_LEN];
     bool restricted;
+    bool ipv4, ipv6;                        /* ipv4=off / ipv6=off turn one off */
+    char ipv6_net[NET_ADDR_LEN];            /* ipv6-net=PREFIX/LEN (default fec0::/64) */
+    char hostname[NET_ID_LEN * 2];          /* DHCP host name (-name), "" = none */
     /* -object filter-dump on this netdev */
     char dump_file[NET_PATH_LEN];
     uint32_t dump_maxlen;
@@ -45,6 +48,7 @@ typedef struct NicConfig {
     uint16_t iobase;                        /* ISA */
     uint8_t irq;                            /* ISA */
     int pci_slot;                           /* PCI device number, -1 = first free from 3 */
+    bool on_hub;                            /* -net nic: joins the -net backend */
 } NicConfig;
 
 typedef struct NetOptions {
@@ -52,6 +56,8 @@ typedef struct NetOptions {
     int n_netdevs;
     NicConfig nic[NET_MAX_NICS];
     int n_nics;
+    bool none;                              /* -nic none / -net none: no default card */
+    char hostname[NET_ID_LEN * 2];          /* DHCP host name for user backends ("" = none) */
 } NetOptions;
 
 /* Each returns 0, or -1 after printing one line to stderr. */
@@ -61,8 +67,16 @@ int netopt_nic(NetOptions *o, const char *spec);
 int netopt_device(NetOptions *o, const char *spec);
 /* spec starts with "filter-dump". */
 int netopt_object(NetOptions *o, const char *spec);
+/* QEMU's legacy -net nic[,model=..][,macaddr=..] | user|tap|socket[,..] | none:
+ * the cards and the one backend of "hub 0" are joined by netopt_check. */
+int netopt_legacy(NetOptions *o, const char *spec);
+/* QEMU's default: an ne2k_pci on user networking, unless a network option
+ * (or none) was given. */
+int netopt_add_default_nic(NetOptions *o);
+/* -name: the host name the user network's DHCP server hands out. */
+void netopt_set_hostname(NetOptions *o, const char *name);
 /* After all options: every -device/-object names an existing netdev. */
-int netopt_check(const NetOptions *o);
+int netopt_check(NetOptions *o);
 /* "52:54:00:12:34:56" */
 bool netopt_parse_mac(const char *s, uint8_t mac[6]);
 

@@ -9,6 +9,8 @@
 #define RTO_MIN 250000ull           /* 0.25 ms: 10x a veth round trip's p99 */
 #define RTO_MAX 200000000ull
 #define RECONNECT_INTERVAL 1000000000ull
+#define OUTAGE_DEFAULT_MS 30000u        /* long enough for a link flap or a server restart */
+#define SPIN_MAX_NS 100000ull           /* busy-poll bound before sleeping on a reply */
 #define REPLY_HEAD (2 + RP_IRQ_STATE_LEN)   /* status, pad, irq state */
 
 static void logf_slot(const RemoteClient *rc, const char *what)
@@ -27,7 +29,8 @@ void rc_init(RemoteClient *rc, RpTransport *t, const RpPeer *peer, const uint8_t
     memcpy(rc->psk, psk, RP_KEY_LEN);
     rp_handshake_key(psk, rc->hs_key);
     rc->rto = RTO_INITIAL;
-    rc->peer_timeout = (uint64_t)(timeout_ms ? timeout_ms : 2000) * 1000000ull;
+    rc->peer_timeout = (uint64_t)(timeout_ms ? timeout_ms : OUTAGE_DEFAULT_MS) * 1000000ull;
+    rc->spin_max = SPIN_MAX_NS;
 }
 
 void rc_set_irq(RemoteClient *rc, RcIrqFn fn, void *opaque, unsigned n_irqs)
@@ -186,6 +189,13 @@ static void handle_frame(RemoteClient *rc, const uint8_t *frame, size_t len, Inc
         rc->st.drops[RP_DROP_SESSION]++;
         return;
     }
+    /* A second copy of our session's WELCOME (the link duplicated it, or
+     * the server repeated it for a HELLO of ours it saw twice) is sealed
+     * with the handshake key: a duplicate, not a forgery. */
+    if (in->h.type == RP_WELCOME && rp_verify(frame, len, rc->hs_key)) {
+        rc->st.duplicate_welcomes++;
+        return;
+    }
     if (!rp_verify(frame, len, rc->s2c)) {
         rc->st.drops[RP_DROP_MAC]++;
         return;
@@ -336,7 +346,33 @@ static void finish_batch(RemoteClient *rc, bool ok)
     rc->n_reads = 0;
 }
 
-/* Send the batch and wait for its reply, retransmitting on the timeout. */
+/* A sleep costs a wake-up (tens of microseconds on a loaded host), more
+ * than a round trip over a short link: poll for up to twice the smoothed
+ * round trip first, bounded by spin_max. A slow link (srtt above the
+ * bound) sleeps at once. True if the reply came. */
+static bool spin_for_reply(RemoteClient *rc, Incoming *in, uint64_t t0, uint64_t deadline)
+{
+    if (!rc->srtt || rc->srtt > rc->spin_max)
+        return false;
+    uint64_t until = t0 + 2 * rc->srtt;
+    if (until > t0 + rc->spin_max)
+        until = t0 + rc->spin_max;
+    if (until > deadline)
+        until = deadline;
+    for (uint64_t now = rp_now_ns(); now < until; now = rp_now_ns())
+        if (drain(rc, in)) {
+            rc->st.spin_hits++;
+            return true;
+        }
+    return false;
+}
+
+/* Send the batch and wait for its reply, retransmitting on the timeout.
+ * The same sequence number is sent again until the reply comes or the
+ * outage bound (peer_timeout) passes: the server executes it once and
+ * answers repeats from its reply cache, across link cuts and, with a state
+ * file, across its own restarts. Only after the bound does the slot go
+ * offline. */
 static bool exchange(RemoteClient *rc)
 {
     uint32_t seq = rc->next_seq++;
@@ -365,7 +401,8 @@ static bool exchange(RemoteClient *rc)
             rto = rto * 2 > RTO_MAX ? RTO_MAX : rto * 2;
             deadline = now + rto;
         }
-        rp_transport_wait(rc->t, deadline);
+        if (!spin_for_reply(rc, &in, t0, deadline))
+            rp_transport_wait(rc->t, deadline);
     }
     uint64_t rtt = rp_now_ns() - t0;
     if (!retransmitted)
@@ -402,6 +439,7 @@ static void add_op(RemoteClient *rc, const RpOp *op, uint8_t *dst)
     if (!fits)
         run_batch(rc);
     rc->req_len = rp_put_op(rc->req, rc->req_len, RP_MAX_PAYLOAD, op);
+    rc->st.issued += op->count;
     rc->reply_need += reply;
     if (dst) {
         rc->reads[rc->n_reads].dst = dst;

@@ -7,9 +7,13 @@
  * the order the guest issued it. A batch is retransmitted on an adaptive
  * timeout (RFC 6298 estimator, Karn's rule) under the same sequence number;
  * the server executes a sequence number once and answers repeats from its
- * reply cache. When the peer stays silent for the peer timeout the slot
- * goes offline: reads give all-ones (a floating bus), writes are dropped,
- * and a new session is attempted every second. */
+ * reply cache. While the peer is silent the guest's access waits, the
+ * same request retransmitted, up to the outage bound (timeout=, 30 s by
+ * default): a link flap or a server restart (with its state file) ends
+ * with the true result, never a guess. Only after the bound does the slot
+ * go offline: reads give all-ones (a floating bus), writes are dropped,
+ * and a new session is attempted every second; the server then sends its
+ * interrupt lines' levels and edge counts again. */
 #ifndef KAIRO_REMOTE_CLIENT_H
 #define KAIRO_REMOTE_CLIENT_H
 
@@ -26,7 +30,8 @@ typedef struct RcStats {
     uint64_t round_trips, retransmits, errors, refused;
     uint64_t reads, writes, string_ops;
     uint64_t offline_events, sessions, offline_accesses;
-    uint64_t irq_frames;
+    uint64_t irq_frames, duplicate_welcomes, spin_hits;
+    uint64_t issued;            /* port accesses (string elements each) put in batches */
     uint64_t drops[RP_DROP_COUNT];
     uint32_t latency[RC_LAT_BUCKETS];
 } RcStats;
@@ -50,7 +55,8 @@ typedef struct RemoteClient {
     uint8_t read_tmp[RP_MAX_PAYLOAD];
     /* Timing (ns) */
     uint64_t srtt, rttvar, rto;
-    uint64_t peer_timeout, next_attempt;
+    uint64_t peer_timeout, next_attempt;     /* peer_timeout: the outage bound */
+    uint64_t spin_max;          /* busy-poll bound before sleeping on a reply (0: never) */
     /* Interrupt lines */
     RpIrqState irq;             /* as applied to our lines */
     uint32_t irq_version;       /* newest state applied */

@@ -12,6 +12,8 @@
 
 #include "iodev/remote/portd_backends.h"
 #include "iodev/remote/portd_config.h"
+#include "iodev/remote/portd_sandbox.h"
+#include "iodev/remote/portd_state.h"
 #include "iodev/remote/proto.h"
 #include "iodev/remote/server.h"
 #include "iodev/remote/transport.h"
@@ -31,13 +33,26 @@ static void on_stats(int sig)
 
 static void usage(FILE *out)
 {
-    fputs("usage: kairo-portd -c CONFIG [--stats]\n"
+    fputs("usage: kairo-portd -c CONFIG [--user NAME] [--stats]\n"
           "       kairo-portd --genkey FILE\n"
           "Serves I/O port slots to kairo -remote clients.\n"
           "  -c, --config FILE  the configuration (below)\n"
+          "  --user NAME        the account to run as once the sockets, devices and ports\n"
+          "                     are open (default: nobody when started as root)\n"
+          "  --insecure-no-auth serve without a key: anyone on the link can drive the\n"
+          "                     slots; logged on every session\n"
+          "  --spin US          after serving a frame, busy-poll this long for the next\n"
+          "                     before sleeping (default 0 = never: on a host without an\n"
+          "                     idle CPU the spinning competes with the client)\n"
           "  --stats            print counters at exit (also on SIGUSR1)\n"
           "  --genkey FILE      write a new random key (mode 0600) and exit\n"
-          "  -h, --help         this text\n\n",
+          "  -h, --help         this text\n\n"
+          "Security: a key is required (32 random bytes or 64 hex digits, mode 0600, owned\n"
+          "by the user; all-zero, low-entropy or text keys, other owners, group/world\n"
+          "access and non-regular files are refused). After opening its sockets, device\n"
+          "files and I/O ports kairo-portd drops privileges: setuid to --user (or\n"
+          "nobody), every capability dropped, no_new_privs, and a seccomp allowlist of\n"
+          "the system calls the serving loop makes (others fail with EPERM).\n\n",
           out);
     fputs(pd_config_help, out);
 }
@@ -73,15 +88,67 @@ typedef struct Portd {
     PdDevice *dev[RS_MAX_SLOTS];
     Clock clock;
     uint64_t icount, start;     /* device time: 1 "instruction" a host ns */
+    PdState state;
+    bool have_state;
 } Portd;
 
-static bool load_key(const PdConfig *c, uint8_t key[RP_KEY_LEN])
+/* Before every reply: what was acknowledged reaches the files, then the
+ * state record (see server.h's commit). */
+static void commit(void *opaque)
+{
+    Portd *pd = opaque;
+    for (int i = 0; i < pd->cfg.n_slots; i++)
+        pd_device_commit_output(pd->dev[i], pd->cfg.state_fsync);
+    if (pd->have_state)
+        pd_state_commit(&pd->state, &pd->srv, pd->t, pd->dev, rp_now_ns() - pd->start);
+}
+
+/* Open the state file and continue from its newest record, if any. */
+static bool resume(Portd *pd)
+{
+    char err[400];
+    if (!pd->cfg.state[0])
+        return true;
+    if (!pd_state_open(&pd->state, pd->cfg.state, pd->cfg.state_fsync, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        return false;
+    }
+    pd->have_state = true;
+    uint64_t device_ns = 0;
+    int r = pd_state_resume(&pd->state, &pd->srv, pd->t, pd->n_t, pd->dev, &device_ns, err,
+                            sizeof err);
+    if (r < 0) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        return false;
+    }
+    if (r > 0) {
+        /* Device time goes on from where it stopped: the timers restored
+         * with the devices hold deadlines in it. */
+        pd->start = rp_now_ns() - device_ns;
+        pd->icount = device_ns;
+        int n = 0;
+        for (int i = 0; i < RS_MAX_SESSIONS; i++)
+            n += pd->srv.sessions[i].active;
+        fprintf(stderr, "kairo-portd: resumed from %s (record %llu, %d session(s))\n",
+                pd->cfg.state, (unsigned long long)pd->state.gen, n);
+    }
+    return true;
+}
+
+static bool load_key(const PdConfig *c, bool insecure, uint8_t key[RP_KEY_LEN])
 {
     char err[300];
     if (!c->key[0]) {
         memset(key, 0, RP_KEY_LEN);
-        fprintf(stderr, "kairo-portd: no key line: frames carry a MAC under a well-known key\n");
-        return true;
+        if (insecure)
+            return true;
+        fprintf(stderr, "kairo-portd: no key line in the configuration (--genkey FILE makes a "
+                        "key; --insecure-no-auth serves without)\n");
+        return false;
+    }
+    if (insecure) {
+        fprintf(stderr, "kairo-portd: --insecure-no-auth and a key line: choose one\n");
+        return false;
     }
     if (rp_load_key(c->key, key, err, sizeof err))
         return true;
@@ -153,7 +220,26 @@ static void advance_devices(Portd *pd)
     clock_run_timers(&pd->clock);
 }
 
-static void run(Portd *pd, bool stats)
+/* After a request the next one usually follows within a round trip (a
+ * driver polling a status register): look for it for up to spin_ns
+ * before sleeping in poll(), whose wake-up costs more than the trip. */
+static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
+{
+    uint64_t until = rp_now_ns() + spin_ns;
+    do {
+        for (int i = 0; i < pd->n_t; i++) {
+            struct pollfd p = { .fd = pd->t[i].fd, .events = POLLIN };
+            if (poll(&p, 1, 0) == 1) {
+                advance_devices(pd);
+                serve_frames(pd, &pd->t[i]);
+                return true;
+            }
+        }
+    } while (rp_now_ns() < until);
+    return false;
+}
+
+static void run(Portd *pd, bool stats, uint64_t spin_ns)
 {
     struct pollfd fds[PD_MAX_LISTEN];
     for (int i = 0; i < pd->n_t; i++)
@@ -161,9 +247,14 @@ static void run(Portd *pd, bool stats)
     while (!stop_signal) {
         poll(fds, (nfds_t)pd->n_t, 1);
         advance_devices(pd);
+        bool served = false;
         for (int i = 0; i < pd->n_t; i++)
-            if (fds[i].revents & POLLIN)
+            if (fds[i].revents & POLLIN) {
                 serve_frames(pd, &pd->t[i]);
+                served = true;
+            }
+        while (served && spin_ns && !stop_signal)
+            served = spin_for_frames(pd, spin_ns);
         advance_devices(pd);
         rs_tick(&pd->srv, rp_now_ns());
         if (stats_signal) {
@@ -177,8 +268,9 @@ static void run(Portd *pd, bool stats)
 
 int main(int argc, char **argv)
 {
-    const char *config = NULL;
-    bool stats = false;
+    const char *config = NULL, *user = NULL;
+    bool stats = false, insecure = false;
+    unsigned long spin_us = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -187,6 +279,17 @@ int main(int argc, char **argv)
             config = argv[++i];
         } else if (!strcmp(argv[i], "--genkey") && i + 1 < argc) {
             return genkey(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+            user = argv[++i];
+        } else if (!strcmp(argv[i], "--spin") && i + 1 < argc) {
+            char *end;
+            spin_us = strtoul(argv[++i], &end, 10);
+            if (*end || !argv[i][0] || spin_us > 10000) {
+                fprintf(stderr, "kairo-portd: --spin wants microseconds 0-10000\n");
+                return 1;
+            }
+        } else if (!strcmp(argv[i], "--insecure-no-auth")) {
+            insecure = true;
         } else if (!strcmp(argv[i], "--stats")) {
             stats = true;
         } else {
@@ -205,23 +308,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "kairo-portd: %s\n", err);
         return 1;
     }
-    if (!rp_crypto_init() || !load_key(&pd.cfg, key))
+    if (!rp_crypto_init() || !load_key(&pd.cfg, insecure, key))
         return 1;
     rs_init(&pd.srv, key);
+    pd.srv.insecure = insecure;
     pd.start = rp_now_ns();
     clock_init(&pd.clock, 1000000000ull, &pd.icount);
     bool ok = open_listeners(&pd);
     for (int i = 0; ok && i < pd.cfg.n_slots; i++)
         ok = open_slot(&pd, &pd.cfg.slots[i], i);
+    ok = ok && resume(&pd);
+    pd.srv.commit = commit;
+    pd.srv.commit_opaque = &pd;
+    char why[300], dropped[300];
+    if (ok && !pd_drop_privileges(user, true, why, sizeof why, dropped, sizeof dropped)) {
+        fprintf(stderr, "kairo-portd: %s\n", why);
+        ok = false;
+    }
     if (ok) {
         struct sigaction sa = { .sa_handler = on_stop };
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         sa.sa_handler = on_stats;
         sigaction(SIGUSR1, &sa, NULL);
-        fprintf(stderr, "kairo-portd: serving %d slot(s) on %d listener(s)\n", pd.cfg.n_slots,
-                pd.n_t);
-        run(&pd, stats);
+        fprintf(stderr, "kairo-portd: serving %d slot(s) on %d listener(s) as %s\n",
+                pd.cfg.n_slots, pd.n_t, dropped);
+        run(&pd, stats, spin_us * 1000ull);
     }
     for (int i = 0; i < pd.cfg.n_slots; i++)
         if (pd.dev[i]) {
@@ -230,5 +342,7 @@ int main(int argc, char **argv)
         }
     for (int i = 0; i < pd.n_t; i++)
         rp_transport_close(&pd.t[i]);
+    if (pd.have_state)
+        pd_state_close(&pd.state);
     return ok ? 0 : 1;
 }

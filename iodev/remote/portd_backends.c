@@ -2,8 +2,13 @@
 #include "iodev/remote/portd_backends.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iodev/device.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <sys/io.h>
@@ -117,6 +122,108 @@ RsBackend pd_backend(PdDevice *d)
     return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d };
 }
 
+/* --- output and state --- */
+
+static int output_fd(const PdDevice *d)
+{
+    return d->kind == PD_UART && d->chr.kind == CHARDEV_FILE && d->chr.file ? fileno(d->chr.file)
+                                                                            : -1;
+}
+
+static uint64_t output_size(const PdDevice *d)
+{
+    struct stat sb;
+    int fd = output_fd(d);
+    return fd >= 0 && fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+void pd_device_commit_output(PdDevice *d, bool sync)
+{
+    if (d->kind == PD_UART) {
+        chardev_flush(&d->chr);
+        d->out_len = output_size(d);
+        if (sync && output_fd(d) >= 0)
+            fdatasync(output_fd(d));
+    } else if (d->kind == PD_IDE && sync) {
+        ide_flush(&d->ide);
+    }
+}
+
+static DeviceInstance instance_of(const PdDevice *d)
+{
+    DeviceInstance in = { d->kind == PD_UART ? &uart_desc : &ide_desc, (void *)&d->uart, "" };
+    if (d->kind == PD_IDE)
+        in.dev = (void *)&d->ide;
+    snprintf(in.name, sizeof in.name, "%s", d->slot ? d->slot->name : "slot");
+    return in;
+}
+
+void pd_device_save(const PdDevice *d, StateWriter *w)
+{
+    state_begin(w, "portd-device", 1);
+    state_put_u8(w, (uint8_t)d->kind);
+    state_put_u64(w, d->out_len);
+    if (d->kind == PD_MOCK)
+        state_put_bytes(w, d->mock, sizeof d->mock);
+    state_end(w);
+    if (d->kind == PD_UART || d->kind == PD_IDE) {
+        DeviceInstance in = instance_of(d);
+        device_save(&in, w);
+    }
+}
+
+/* Bytes past the acknowledged length came from a batch whose reply never
+ * left: the client's retransmission writes them again. */
+static bool roll_back_output(PdDevice *d, uint64_t len, char *err, size_t errlen)
+{
+    int fd = output_fd(d);
+    uint64_t now = output_size(d);
+    if (fd < 0 || now == len)
+        return true;
+    if (now < len) {
+        snprintf(err, errlen, "slot %s: the output file is shorter (%llu bytes) than what was "
+                              "acknowledged (%llu)", d->slot ? d->slot->name : "?",
+                 (unsigned long long)now, (unsigned long long)len);
+        return false;
+    }
+    if (ftruncate(fd, (off_t)len) != 0) {
+        snprintf(err, errlen, "slot %s: cannot roll the output back: %s",
+                 d->slot ? d->slot->name : "?", strerror(errno));
+        return false;
+    }
+    d->out_len = len;
+    return true;
+}
+
+bool pd_device_load(PdDevice *d, StateReader *r, char *err, size_t errlen)
+{
+    uint32_t version;
+    if (!state_section(r, "portd-device", &version) || version != 1) {
+        snprintf(err, errlen, "no device section for slot %s", d->slot ? d->slot->name : "?");
+        return false;
+    }
+    uint8_t kind = state_get_u8(r);
+    uint64_t out_len = state_get_u64(r);
+    if (state_ok(r) && kind != d->kind) {
+        snprintf(err, errlen, "slot %s was served by another backend",
+                 d->slot ? d->slot->name : "?");
+        return false;
+    }
+    if (d->kind == PD_MOCK)
+        state_get_bytes(r, d->mock, sizeof d->mock);
+    state_section_end(r);
+    if (!state_ok(r)) {
+        snprintf(err, errlen, "device section truncated");
+        return false;
+    }
+    if (d->kind == PD_UART || d->kind == PD_IDE) {
+        DeviceInstance in = instance_of(d);
+        if (!device_load(&in, r, err, errlen))
+            return false;
+    }
+    return roll_back_output(d, out_len, err, errlen);
+}
+
 /* --- creating --- */
 
 /* A device opened without a slot (tests) has its lines unconnected. */
@@ -131,15 +238,38 @@ static void ide_line(void *opaque, int level)
     line_changed(opaque, 0, level != 0);
 }
 
+/* file:PATH behind a served UART appends (a restarted server never erases
+ * what an earlier one wrote) and is fully buffered: the commit before each
+ * reply flushes it. */
+static bool open_append_file(CharDev *c, const char *path, char *why, size_t whylen)
+{
+    memset(c, 0, sizeof *c);
+    c->fd_out = c->fd_in = c->listen_fd = -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    c->file = fd >= 0 ? fdopen(fd, "ab") : NULL;
+    if (!c->file) {
+        snprintf(why, whylen, "cannot open '%s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    c->kind = CHARDEV_FILE;
+    return true;
+}
+
 static bool open_uart(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
 {
     char why[300];
-    if (!chardev_open(&d->chr, sc->arg, why, sizeof why)) {
+    bool ok = strncmp(sc->arg, "file:", 5) == 0 && sc->arg[5]
+                  ? open_append_file(&d->chr, sc->arg + 5, why, sizeof why)
+                  : chardev_open(&d->chr, sc->arg, why, sizeof why);
+    if (!ok) {
         snprintf(err, errlen, "slot %s: %s", sc->name, why);
         return false;
     }
     IrqLine line = { line_changed, d->slot, 0 };
     uart_init(&d->uart, clock, &line, &d->chr);
+    d->out_len = output_size(d);
     return true;
 }
 

@@ -31,6 +31,7 @@ typedef struct PdDevice {
     CharDev chr;
     IdeChannel ide;
     const PdPortSpace *ports;
+    uint64_t out_len;           /* output file bytes acknowledged (flushed before a reply) */
     uint8_t mock[65536];
 } PdDevice;
 
@@ -41,5 +42,15 @@ RsBackend pd_backend(PdDevice *d);
 bool pd_device_open(PdDevice *d, const PdSlotConfig *sc, RsSlot *slot, Clock *clock,
                     const PdPortSpace *ports, char *err, size_t errlen);
 void pd_device_close(PdDevice *d);
+
+/* Before a reply leaves: output the device wrote reaches its file (and
+ * the disk with sync), out_len records how much. */
+void pd_device_commit_output(PdDevice *d, bool sync);
+/* The device's state (component descriptor) and its output length.
+ * Loading rolls the output file back to the acknowledged length: bytes of
+ * a batch that ran but was never acknowledged are written again when the
+ * client retransmits it. */
+void pd_device_save(const PdDevice *d, StateWriter *w);
+bool pd_device_load(PdDevice *d, StateReader *r, char *err, size_t errlen);
 
 #endif

@@ -11,13 +11,20 @@
 
 const char pd_config_help[] =
     "Configuration file (one directive a line, '#' starts a comment):\n"
-    "  key FILE                 pre-shared key: 32 bytes or 64 hex digits, mode 0600,\n"
-    "                           owned by the user running kairo-portd (--genkey FILE)\n"
+    "  key FILE                 pre-shared key (required unless --insecure-no-auth):\n"
+    "                           32 random bytes or 64 hex digits, mode 0600, owned by\n"
+    "                           the user running kairo-portd (--genkey FILE)\n"
+    "  state FILE [fsync]       keep the devices' state, the sessions (reply caches)\n"
+    "                           and the clients' epochs in FILE, written before every\n"
+    "                           reply: kill -9 and a restart lose nothing. fsync: also\n"
+    "                           fdatasync it, the output files and the disks each time\n"
+    "                           (survives a power cut; slower)\n"
     "  listen eth IFACE         raw 802.3 frames, EtherType 0x88B5, on an interface\n"
     "  listen udp HOST:PORT     UDP datagrams on an address\n"
     "  client MAC|IP            allow a client (a MAC for eth, an IP for udp); before\n"
     "                           the first slot: for every slot, after it: for that slot\n"
-    "  slot NAME uart CHARDEV   a 16550 UART; CHARDEV is stdio, file:PATH or none\n"
+    "  slot NAME uart CHARDEV   a 16550 UART; CHARDEV is stdio, file:PATH (appended to,\n"
+    "                           flushed before each reply) or none\n"
     "  slot NAME ide IMAGE[,IMAGE2]  an IDE channel with a master (and slave) disk\n"
     "  slot NAME ioports        the host's real ports (ioperm; needs CAP_SYS_RAWIO and a\n"
     "                           kernel that has it)\n"
@@ -118,6 +125,15 @@ static bool d_key(Ctx *x, char **argv, int argc)
     return true;
 }
 
+static bool d_state(Ctx *x, char **argv, int argc)
+{
+    if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[1], "fsync")))
+        return fail(x, "state wants FILE [fsync]", NULL);
+    snprintf(x->c->state, sizeof x->c->state, "%s", argv[0]);
+    x->c->state_fsync = argc == 2;
+    return true;
+}
+
 static bool d_listen(Ctx *x, char **argv, int argc)
 {
     if (argc != 2 || (strcmp(argv[0], "eth") && strcmp(argv[0], "udp")))
@@ -211,7 +227,7 @@ static const struct {
     const char *name;
     bool (*fn)(Ctx *x, char **argv, int argc);
 } directives[] = {
-    { "key", d_key },   { "listen", d_listen }, { "client", d_client },
+    { "key", d_key },   { "state", d_state }, { "listen", d_listen }, { "client", d_client },
     { "slot", d_slot }, { "ports", d_ports },   { "irq", d_irq },
 };
 

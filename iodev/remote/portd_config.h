@@ -25,7 +25,9 @@ typedef struct PdSlotConfig {
 } PdSlotConfig;
 
 typedef struct PdConfig {
-    char key[512];              /* key file; empty = the well-known development key */
+    char key[512];              /* key file; empty: refused unless --insecure-no-auth */
+    char state[512];            /* state file; empty: a restart starts afresh */
+    bool state_fsync;           /* fdatasync state, output and disks before each reply */
     struct { bool eth; char where[256]; } listen[PD_MAX_LISTEN];
     int n_listen;
     RsClient clients[RS_MAX_CLIENTS];   /* before the first slot: for every slot */

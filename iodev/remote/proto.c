@@ -247,15 +247,14 @@ void rp_session_keys(const uint8_t psk[RP_KEY_LEN], uint64_t session,
     direction_key(psk, "kairo remote ports v1 server->client", session, cnonce, snonce, s2c);
 }
 
-static bool decode_key(const uint8_t *buf, size_t n, uint8_t key[RP_KEY_LEN])
+/* The length decides the format, before anything is stripped: a raw key
+ * may well end in 0x0A or 0x0D. 64 hex digits may carry one "\n" or
+ * "\r\n" (an editor's or echo's line end). */
+static bool decode_hex_key(const uint8_t *buf, size_t n, uint8_t key[RP_KEY_LEN])
 {
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    if (n == RP_KEY_LEN) {
-        memcpy(key, buf, RP_KEY_LEN);
-        return true;
-    }
-    if (n != 2 * RP_KEY_LEN)
+    const size_t hex = 2 * RP_KEY_LEN;
+    if (!(n == hex || (n == hex + 1 && buf[hex] == '\n') ||
+          (n == hex + 2 && buf[hex] == '\r' && buf[hex + 1] == '\n')))
         return false;
     for (size_t i = 0; i < RP_KEY_LEN; i++) {
         int hi = hex_digit_value(buf[2 * i]), lo = hex_digit_value(buf[2 * i + 1]);
@@ -266,28 +265,64 @@ static bool decode_key(const uint8_t *buf, size_t n, uint8_t key[RP_KEY_LEN])
     return true;
 }
 
+static bool decode_key(const uint8_t *buf, size_t n, uint8_t key[RP_KEY_LEN])
+{
+    if (n == RP_KEY_LEN) {
+        memcpy(key, buf, RP_KEY_LEN);
+        return true;
+    }
+    return decode_hex_key(buf, n, key);
+}
+
+const char *rp_key_weakness(const uint8_t key[RP_KEY_LEN], bool raw)
+{
+    bool seen[256] = { false };
+    unsigned distinct = 0, printable = 0;
+    for (size_t i = 0; i < RP_KEY_LEN; i++) {
+        distinct += !seen[key[i]];
+        seen[key[i]] = true;
+        printable += key[i] >= 0x20 && key[i] < 0x7F;
+    }
+    /* 32 random bytes hold about 30 distinct values; fewer than 16 happens
+     * by chance with a probability far below 2^-64. */
+    if (distinct == 1)
+        return "is one byte repeated (all zero?)";
+    if (distinct < 16)
+        return "has too few distinct bytes to be random";
+    /* All 32 bytes printable by chance: (95/256)^32, about 2^-46. */
+    if (raw && printable == RP_KEY_LEN)
+        return "is text (a password?), not 32 random bytes";
+    return NULL;
+}
+
 bool rp_load_key(const char *path, uint8_t key[RP_KEY_LEN], char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO would otherwise block open() until a writer came. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errlen, "key file '%s': %s", path, strerror(errno));
         return false;
     }
     struct stat st;
-    uint8_t buf[2 * RP_KEY_LEN + 4];
+    uint8_t buf[2 * RP_KEY_LEN + 3];
+    ssize_t n = 0;
     bool ok = false;
+    const char *weak = NULL;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         snprintf(err, errlen, "key file '%s' is not a regular file", path);
     else if (st.st_uid != geteuid())
         snprintf(err, errlen, "key file '%s' is not owned by this user", path);
     else if (st.st_mode & 077)
         snprintf(err, errlen, "key file '%s' is accessible by group or others (chmod 600)", path);
-    else {
-        ssize_t n = read(fd, buf, sizeof buf);
-        ok = n > 0 && decode_key(buf, (size_t)n, key);
-        if (!ok)
-            snprintf(err, errlen, "key file '%s': want 32 bytes or 64 hex digits", path);
-    }
+    else if ((n = read(fd, buf, sizeof buf)) < 0 || !decode_key(buf, (size_t)n, key))
+        snprintf(err, errlen, "key file '%s': want exactly 32 raw bytes or 64 hex digits "
+                              "(it has %lld bytes)", path, (long long)st.st_size);
+    else if ((weak = rp_key_weakness(key, n == RP_KEY_LEN)) != NULL)
+        snprintf(err, errlen, "key file '%s' %s: make one with kairo-portd --genkey", path, weak);
+    else
+        ok = true;
+    if (!ok)
+        sodium_memzero(key, RP_KEY_LEN);
     sodium_memzero(buf, sizeof buf);
     close(fd);
     return ok;

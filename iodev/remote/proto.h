@@ -140,10 +140,15 @@ void rp_handshake_key(const uint8_t psk[RP_KEY_LEN], uint8_t out[RP_KEY_LEN]);
 void rp_session_keys(const uint8_t psk[RP_KEY_LEN], uint64_t session,
                      const uint8_t cnonce[RP_NONCE_LEN], const uint8_t snonce[RP_NONCE_LEN],
                      uint8_t c2s[RP_KEY_LEN], uint8_t s2c[RP_KEY_LEN]);
-/* Load a key file: 32 raw bytes or 64 hex digits (a trailing newline
- * allowed). Refused unless it is a regular file owned by us and not
- * readable or writable by group or others. */
+/* Load a key file: exactly 32 raw bytes, or 64 hex digits with an
+ * optional "\n" or "\r\n" (the length decides, nothing is stripped).
+ * Refused unless it is a regular file (opened O_NONBLOCK: a FIFO is an
+ * error, not a hang) owned by us and not readable or writable by group or
+ * others, and unless the key looks random (rp_key_weakness). */
 bool rp_load_key(const char *path, uint8_t key[RP_KEY_LEN], char *err, size_t errlen);
+/* Why a key cannot be random (one byte repeated, too few distinct bytes,
+ * raw key made of text), or NULL. */
+const char *rp_key_weakness(const uint8_t key[RP_KEY_LEN], bool raw);
 bool rp_crypto_init(void);
 void rp_random(void *buf, size_t len);
 

@@ -82,7 +82,9 @@ typedef struct Spec {
     uint8_t peer_mac[6];
     bool have_peer;
     const char *key;
+    bool insecure;              /* insecure-no-auth: no key, said out loud */
     unsigned timeout_ms, loss, dup, reorder;
+    long spin_us;               /* -1: the default */
     uint64_t seed;
     char buf[512];
 } Spec;
@@ -100,6 +102,10 @@ static bool parse_pct(const char *v, unsigned *out)
 static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
 {
     char *eq = strchr(kv, '=');
+    if (!strcmp(kv, "insecure-no-auth")) {
+        s->insecure = true;
+        return true;
+    }
     if (!eq) {
         snprintf(err, errlen, "-remote: bad option '%s'", kv);
         return false;
@@ -114,6 +120,8 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
         s->key = v;
     else if (!strcmp(kv, "timeout"))
         ok = (s->timeout_ms = (unsigned)strtoul(v, &end, 10)) > 0 && !*end;
+    else if (!strcmp(kv, "spin"))
+        ok = (s->spin_us = strtol(v, &end, 10)) >= 0 && s->spin_us <= 10000 && *v && !*end;
     else if (!strcmp(kv, "loss"))
         ok = parse_pct(v, &s->loss);
     else if (!strcmp(kv, "dup"))
@@ -123,8 +131,8 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
     else if (!strcmp(kv, "seed"))
         s->seed = strtoull(v, &end, 0), ok = *v && !*end;
     else {
-        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, timeout, loss, dup, "
-                              "reorder, seed)", kv);
+        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, insecure-no-auth, timeout, "
+                              "spin, loss, dup, reorder, seed)", kv);
         return false;
     }
     if (!ok)
@@ -136,6 +144,7 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
 static bool parse_spec(Spec *s, const char *spec, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
+    s->spin_us = -1;
     snprintf(s->buf, sizeof s->buf, "%s", spec);
     char *eq = strchr(s->buf, '=');
     if (!eq || eq == s->buf || (size_t)(eq - s->buf) > RP_SLOT_NAME_LEN) {
@@ -166,12 +175,15 @@ static bool open_transport(RemoteProxy *p, const Spec *s, RpPeer *peer, char *er
 {
     memset(peer, 0, sizeof *peer);
     bool ok;
+    char why[300];
     if (s->eth) {
-        ok = rp_transport_open_eth(&p->t, s->where, err, errlen);
+        ok = rp_transport_open_eth(&p->t, s->where, why, sizeof why);
         memcpy(peer->mac, s->peer_mac, 6);
     } else {
-        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, err, errlen);
+        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, why, sizeof why);
     }
+    if (!ok)
+        snprintf(err, errlen, "-remote %s: %s", s->slot, why);
     if (ok && (s->loss || s->dup || s->reorder)) {
         rp_faults_init(&p->faults, s->loss, s->dup, s->reorder, s->seed);
         p->t.faults = &p->faults;
@@ -188,9 +200,14 @@ static bool load_key(const Spec *s, uint8_t key[RP_KEY_LEN], char *err, size_t e
         snprintf(err, errlen, "-remote %s: %s", s->slot, why);
         return false;
     }
+    if (!s->insecure) {
+        snprintf(err, errlen, "-remote %s: no key=FILE (kairo-portd --genkey FILE makes one; "
+                              "insecure-no-auth runs without)", s->slot);
+        return false;
+    }
     memset(key, 0, RP_KEY_LEN);
-    fprintf(stderr, "kairo: remote %s: no key=FILE: frames carry a MAC under a well-known key "
-                    "(anyone on the link can forge them)\n", s->slot);
+    fprintf(stderr, "kairo: remote %s: insecure-no-auth: anyone on the link can forge frames\n",
+            s->slot);
     return true;
 }
 
@@ -237,6 +254,8 @@ bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup
         return false;
     }
     rc_init(&p->rc, &p->t, &peer, key, s.slot, s.timeout_ms);
+    if (s.spin_us >= 0)
+        p->rc.spin_max = (uint64_t)s.spin_us * 1000u;
     for (int i = 0; i < slot->n_irqs && i < RP_MAX_IRQS; i++)
         p->lines[i] = irq_line ? irq_line(irq_opaque, slot->irqs[i]) : NULL;
     rc_set_irq(&p->rc, proxy_irq, p, (unsigned)slot->n_irqs);
@@ -273,6 +292,10 @@ static void print_one(const RemoteClient *rc, FILE *out)
             (unsigned long long)(st->refused + st->offline_accesses), (unsigned long long)st->refused,
             (unsigned long long)st->offline_accesses, (unsigned long long)st->offline_events,
             (unsigned long long)drops);
+    fprintf(out, "kairo: remote %s: %llu port accesses issued, latency p99.9 %.1f us, "
+                 "%llu replies caught busy-polling\n",
+            rc->slot, (unsigned long long)st->issued,
+            (double)rc_latency_percentile(st, 99.9) / 1000.0, (unsigned long long)st->spin_hits);
     if (!drops)
         return;
     fprintf(out, "kairo: remote %s: dropped", rc->slot);

@@ -3,7 +3,10 @@
  *
  *   SLOT=eth:IFACE,peer=MAC[,key=FILE][,OPTIONS]
  *   SLOT=udp:HOST:PORT[,key=FILE][,OPTIONS]
- *   OPTIONS: timeout=MS (peer loss, default 2000), and for tests a seeded
+ *   SLOT=...,insecure-no-auth (no key: said out loud, never the default)
+ *   OPTIONS: timeout=MS (how long an access waits for a silent peer before
+ *   the slot goes offline, default 30000), spin=US (busy-poll bound before
+ *   sleeping on a reply, default 100, 0 = never), and for tests a seeded
  *   fault layer: loss=PCT, dup=PCT, reorder=PCT, seed=N
  *
  * The slot's companions ("ide1-ctl" for "ide1") follow it into the same
@@ -34,5 +37,12 @@ void remote_detach_all(PortBus *bus);
 /* A proxy's client engine, for tools and tests that drive a slot without
  * a CPU (NULL if the slot is not remote). */
 struct RemoteClient *remote_client_of(PortBus *bus, const char *slot);
+
+/* A remote slot's session in a machine snapshot (proxy_state.c): register
+ * remote_client_of(bus, slot) with this descriptor. Saving sends posted
+ * writes first; loading into a fresh process adopts the saved session,
+ * into the one that saved it keeps the live session (it is ahead). */
+struct DeviceDesc;
+extern const struct DeviceDesc remote_proxy_desc;
 
 #endif

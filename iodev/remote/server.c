@@ -2,6 +2,7 @@
 #include "iodev/remote/server.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #define IRQ_RESEND_NS 2000000ull        /* 2 ms without an ack: send the state again */
@@ -189,9 +190,10 @@ static RsSession *session_for(RemoteServer *srv, const RpTransport *t, const RpP
     return free_one ? free_one : oldest;
 }
 
-static void send_welcome(RemoteServer *srv, RpTransport *t, const RpPeer *to, uint64_t id,
-                         uint8_t status, const uint8_t cnonce[RP_NONCE_LEN],
-                         const uint8_t snonce[RP_NONCE_LEN], uint8_t *out, size_t *out_len)
+/* Build a WELCOME (status, the client's nonce echoed, ours) into out. */
+static size_t seal_welcome(RemoteServer *srv, uint64_t id, uint8_t status,
+                           const uint8_t cnonce[RP_NONCE_LEN], const uint8_t snonce[RP_NONCE_LEN],
+                           uint8_t *out)
 {
     uint8_t payload[RP_WELCOME_LEN];
     payload[0] = status;
@@ -199,11 +201,7 @@ static void send_welcome(RemoteServer *srv, RpTransport *t, const RpPeer *to, ui
     memcpy(payload + 2, cnonce, RP_NONCE_LEN);
     memcpy(payload + 2 + RP_NONCE_LEN, snonce, RP_NONCE_LEN);
     RpHeader h = { .type = RP_WELCOME, .session = id, .len = RP_WELCOME_LEN };
-    size_t n = rp_seal(out, &h, payload, srv->hs_key);
-    if (out_len)
-        *out_len = n;
-    if (!rp_transport_send(t, to, out, n))
-        srv->st.drops[RP_DROP_SEND]++;
+    return rp_seal(out, &h, payload, srv->hs_key);
 }
 
 static void open_session(RemoteServer *srv, RpTransport *t, const RpPeer *from,
@@ -222,9 +220,19 @@ static void open_session(RemoteServer *srv, RpTransport *t, const RpPeer *from,
     uint8_t snonce[RP_NONCE_LEN];
     rp_random(snonce, sizeof snonce);
     rp_session_keys(srv->psk, ss->id, hello->nonce, snonce, ss->c2s, ss->s2c);
-    send_welcome(srv, t, from, ss->id, RP_STATUS_OK, hello->nonce, snonce, ss->welcome,
-                 &ss->welcome_len);
+    ss->welcome_len = seal_welcome(srv, ss->id, RP_STATUS_OK, hello->nonce, snonce, ss->welcome);
     srv->st.sessions++;
+    /* The session and the client's epoch are on disk before the client
+     * can use them: a HELLO replayed after a restart stays refused. */
+    if (srv->commit)
+        srv->commit(srv->commit_opaque);
+    send_sealed(srv, ss, ss->welcome, ss->welcome_len);
+    if (srv->insecure) {
+        char who[80];
+        rp_peer_format(from, t->kind, who, sizeof who);
+        fprintf(stderr, "kairo-portd: session %016llx from %s on slot %s is NOT authenticated "
+                        "(--insecure-no-auth)\n", (unsigned long long)ss->id, who, slot->name);
+    }
 }
 
 static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t len,
@@ -243,7 +251,9 @@ static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, si
     uint8_t zero[RP_NONCE_LEN] = { 0 }, out[RP_MAX_FRAME];
     if (!slot || !client_allowed(slot, t, from)) {
         srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
-        send_welcome(srv, t, from, h->session, RP_STATUS_REFUSED, hello.nonce, zero, out, NULL);
+        size_t n = seal_welcome(srv, h->session, RP_STATUS_REFUSED, hello.nonce, zero, out);
+        if (!rp_transport_send(t, from, out, n))
+            srv->st.drops[RP_DROP_SEND]++;
         return;
     }
     int e = find_epoch(srv, t, from, (int)(slot - srv->slots));
@@ -338,6 +348,8 @@ static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
      * repeated only if the client's next request does not acknowledge it. */
     ss->irq_sent = ss->slot->irq_version;
     ss->irq_sent_at = rp_now_ns();
+    if (srv->commit)
+        srv->commit(srv->commit_opaque);
     send_sealed(srv, ss, ss->reply, ss->reply_len);
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "iodev/devstate.h"
 #include "iodev/remote/proto.h"
 #include "iodev/remote/transport.h"
 
@@ -91,6 +92,12 @@ struct RemoteServer {
     RsSession sessions[RS_MAX_SESSIONS];
     struct { RpPeer peer; int kind; int slot; uint64_t epoch; } epochs[RS_MAX_EPOCHS];
     int n_epochs;
+    bool insecure;              /* --insecure-no-auth: every session is logged */
+    /* Called after a batch ran (or a session opened) and before its reply
+     * (WELCOME) is sent: kairo-portd flushes output and writes its state
+     * file here, so that nothing acknowledged is ever lost. */
+    void (*commit)(void *opaque);
+    void *commit_opaque;
     bool executing;             /* inside a batch: interrupt changes ride on the reply */
     RpOp ops[RS_MAX_OPS];       /* the batch being checked and run */
     RsStats st;
@@ -113,6 +120,14 @@ void rs_handle(RemoteServer *srv, RpTransport *t, const uint8_t *frame, size_t l
 /* Interrupt state retransmissions; call every millisecond or so. */
 void rs_tick(RemoteServer *srv, uint64_t now_ns);
 void rs_print_stats(const RemoteServer *srv, FILE *out);
+
+/* The state a restarted server needs (server_state.c): slots' line state
+ * and counters, sessions (keys, sequence numbers, replay window, cached
+ * reply), client epochs. ts: the transports sessions point into. Loading
+ * checks every index and length; false with a one-line reason. */
+void rs_save(const RemoteServer *srv, StateWriter *w, const RpTransport *ts);
+bool rs_load(RemoteServer *srv, StateReader *r, RpTransport *ts, int n_t, char *err,
+             size_t errlen);
 /* Would slot s accept an access of width bytes at port? */
 bool rs_port_allowed(const RsSlot *s, uint16_t port, unsigned width);
 

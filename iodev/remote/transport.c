@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -118,6 +119,13 @@ static bool resolve(const char *spec, bool passive, struct sockaddr_storage *sa,
     if (h[0] == '[' && h[hl - 1] == ']') {
         h[hl - 1] = 0;
         h++;
+    }
+    /* getaddrinfo takes "99999" and wraps it to 34463: check the range. */
+    char *end;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (*end || colon[1] < '0' || colon[1] > '9' || port > 65535) {
+        snprintf(err, errlen, "bad port in '%s' (want a number 0-65535)", spec);
+        return false;
     }
     struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = passive ? AI_PASSIVE : 0 };
     struct addrinfo *ai = NULL;

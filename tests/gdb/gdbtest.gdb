@@ -51,6 +51,16 @@ check $pc==0xffff1007 watchpoint-eip
 check *(int*)0x400000==1 watchpoint-value
 delete
 
+# gdb's `monitor` reaches kairo's monitor commands (qRcmd), snapshots too.
+python
+out = gdb.execute("monitor info devices", to_string=True)
+print("CHECK-OK monitor-info-devices" if "cpu" in out and "ram" in out else "CHECK-FAIL monitor-info-devices " + out)
+out = gdb.execute("monitor savevm /dev/null", to_string=True)
+print("CHECK-OK monitor-savevm" if out.startswith("saved /dev/null") else "CHECK-FAIL monitor-savevm " + out)
+out = gdb.execute("monitor info snapshots", to_string=True)
+print("CHECK-OK monitor-info-snapshots" if "saved  /dev/null" in out else "CHECK-FAIL monitor-info-snapshots " + out)
+end
+
 # A register write the guest sees: it adds EBX to its exit value.
 set $ebx = 3
 check $ebx==3 register-write

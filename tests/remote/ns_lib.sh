@@ -21,6 +21,8 @@ make_pair() {
 
 # start_portd PORTD CONF ERRFILE IMPAIR(0|1): kairo-portd --stats in the
 # server's namespace on vs; sets portd_pid. Brings vc up (impaired too).
+# The namespace is held by its own process (ns_holder), so that a killed
+# server can be restarted in it (restart_portd) with the veth pair intact.
 start_portd() {
     export -f impair
     IMPAIR=$4 unshare -n bash -c '
@@ -28,14 +30,28 @@ start_portd() {
         ip link set lo up
         ip link set vs up
         [ "$IMPAIR" = 1 ] && impair vs
-        exec "$0" -c "$1" --stats' "$1" "$2" 2>"$3" &
-    portd_pid=$!
-    while [ "$(readlink /proc/$portd_pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do
+        exec sleep 100000' &
+    ns_holder=$!
+    pids+=($ns_holder)
+    while [ "$(readlink /proc/$ns_holder/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do
         sleep 0.02
     done
-    ip link set vs netns "$portd_pid"
+    ip link set vs netns "$ns_holder"
     ip link set vc up
     if [ "$4" = 1 ]; then impair vc; fi
+    while ! nsenter -n -t "$ns_holder" ip link show vs 2>/dev/null | grep -q "state UP\|LOWER_UP"; do
+        sleep 0.02
+    done
+    restart_portd "$1" "$2" "$3"
+}
+
+# restart_portd PORTD CONF ERRFILE [ARGS]: (another) kairo-portd --stats in
+# the server's namespace, its stderr appended to ERRFILE; sets portd_pid.
+restart_portd() {
+    local portd=$1 conf=$2 errfile=$3
+    shift 3
+    nsenter -n -t "$ns_holder" "$portd" -c "$conf" --stats "$@" 2>>"$errfile" &
+    portd_pid=$!
 }
 
 # portd_drop NAME ERRFILE: a drop counter from kairo-portd --stats.

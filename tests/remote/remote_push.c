@@ -5,7 +5,7 @@
  *               polling driver does (LSR until THRE, then 16 bytes into the
  *               FIFO) and prints their SHA-256, or
  *   --bench N   times N reads of the scratch register (one IN each) and
- *               prints p50/p99, or
+ *               prints p50/p99/p99.9, or
  *   --probe P   reads port P (outside the server's allowlist: refused).
  * Without --spec the slot is a local 16550 (the benchmark's baseline).
  * Exit status: 0 done, 1 bad arguments, 2 no session with the server. */
@@ -91,8 +91,9 @@ static int bench(PortBus *bus, uint16_t base, size_t n, const char *label)
         t[i] = now_ns() - t0;
     }
     qsort(t, n, sizeof *t, cmp_u64);
-    printf("%-14s IN round trip: p50 %8.2f us  p99 %8.2f us  (%zu reads)\n", label,
-           (double)t[n / 2] / 1000.0, (double)t[n * 99 / 100] / 1000.0, n);
+    printf("%-14s IN round trip: p50 %8.2f us  p99 %8.2f us  p99.9 %8.2f us  (%zu reads)\n",
+           label, (double)t[n / 2] / 1000.0, (double)t[n * 99 / 100] / 1000.0,
+           (double)t[n * 999 / 1000] / 1000.0, n);
     free(t);
     return 0;
 }

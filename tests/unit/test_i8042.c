@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "devstate_harness.h"
 #include "iodev/i8042.h"
 
 static PortBus bus;
@@ -463,7 +464,7 @@ Test(i8042, output_port_a20_and_reset_callbacks)
 
 /* --- save/restore --- */
 
-Test(i8042, save_restore_round_trip_and_version_1)
+Test(i8042, save_restore_round_trip)
 {
     enable_mouse();
     mouse_cmd(0xF4);
@@ -472,43 +473,19 @@ Test(i8042, save_restore_round_trip_and_version_1)
     i8042_key_event(&kbc, 0x1C, true);
     i8042_key_event(&kbc, 0x1C, false);
     i8042_mouse(&kbc, 2, 2, 0, 0);
-    StateWriter w;
-    state_writer_init(&w);
-    i8042_save(&kbc, &w);
-    cr_assert_not(w.failed);
+    StateWriter w = dh_save(&i8042_desc, &kbc, "i8042");
 
     I8042 other;
     static const IrqLine irq1 = { irq_sink, NULL, 1 }, irq12 = { irq_sink, NULL, 12 };
     i8042_init(&other, &irq1, &irq12, NULL);
     i8042_set_clock(&other, &clk);
-    StateReader r;
-    state_reader_init(&r, w.buf, w.len);
-    cr_assert(i8042_load(&other, &r));
+    char err[200];
+    cr_assert(dh_load(&i8042_desc, &other, "i8042", w.buf, w.len, err, sizeof err), "%s", err);
     for (int i = 0; i < 6; i++) {
         uint8_t a = (uint8_t)i8042_port_read(&kbc, 0x60, 1);
         uint8_t b = (uint8_t)i8042_port_read(&other, 0x60, 1);
         cr_assert_eq(a, b, "byte %d", i);
     }
     timer_del(&other.typematic);
-    state_writer_free(&w);
-
-    /* A version 1 stream (before typematic and mouse counters were kept). */
-    state_writer_init(&w);
-    state_begin(&w, "i8042", 1);
-    static const uint8_t v1[] = {
-        0x15, 0x61, 0x03, 0x1E, 0x00, 0x00,   /* status, command byte, output port... */
-        0x00,                                 /* controller queue: empty */
-        0x01, 0x32,                           /* keyboard queue: B in set 2 */
-        0x01, 0x02, 0x00, 0x2B, 0x00,         /* enabled, set 2, LEDs, typematic, expecting */
-        0x00,                                 /* mouse queue: empty */
-        0x01, 0x03, 100, 2, 0x00,             /* flags, id, rate, resolution, expecting */
-    };
-    state_put_bytes(&w, v1, sizeof v1);
-    state_end(&w);
-    state_reader_init(&r, w.buf, w.len);
-    cr_assert(i8042_load(&other, &r));
-    cr_assert_eq(other.mouse.id, 3);
-    cr_assert_eq(i8042_port_read(&other, 0x60, 1), 0x1E);
-    cr_assert_eq(i8042_port_read(&other, 0x60, 1), 0x30, "translated queue byte B");
     state_writer_free(&w);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "devstate_harness.h"
 #include "iodev/ne2k/dp8390.h"
 #include "iodev/ne2k/ne2k_pci.h"
 #include "iodev/pic.h"
@@ -593,19 +594,15 @@ Test(ne2k, save_and_restore)
     uint8_t f[300], got[1600];
     make_frame(f, NULL, sizeof f, 8);
     dp8390_receive(&nic, f, sizeof f, false);
-    StateWriter w;
-    state_writer_init(&w);
-    dp8390_save(&nic, &w);
-    cr_assert_not(w.failed);
+    StateWriter w = dh_save(&dp8390_desc, &nic, "ne2k0");
     static Dp8390 copy;
     dp8390_init(&copy, peer_mac, false);
-    StateReader r;
-    state_reader_init(&r, w.buf, w.len);
-    cr_assert(dp8390_load(&copy, &r));
+    char err[200];
+    cr_assert(dh_load(&dp8390_desc, &copy, "ne2k0", w.buf, w.len, err, sizeof err), "%s", err);
     cr_assert_eq(ne2k_drv_recv(&copy, got, sizeof got), 300);
     cr_assert_arr_eq(got, f, 300);
-    state_reader_init(&r, w.buf, w.len / 2);
-    cr_assert_not(dp8390_load(&copy, &r), "truncated stream");
+    cr_assert_not(dh_load(&dp8390_desc, &copy, "ne2k0", w.buf, w.len / 2, err, sizeof err),
+                  "truncated stream");
     state_writer_free(&w);
 }
 

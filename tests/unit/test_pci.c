@@ -437,16 +437,19 @@ Test(pci, save_and_restore_config_spaces)
     cfg_write(DEV_ISA, 0x63, 1, 0x0B);   /* slot 4 INTA is PIRQD */
     pci_set_intx(&d, true);
     portbus_write(&bus, 0x602, 2, 0x0100);
+    DeviceList l;
+    devlist_init(&l);
+    cr_assert(devlist_add(&l, &pci_desc, &pci, "pci"));
+    cr_assert(devlist_add(&l, &acpi_pm_desc, &pm, "acpi_pm"));
     StateWriter w;
     state_writer_init(&w);
-    pci_save(&pci, &w);
-    acpi_pm_save(&pm, &w);
+    devlist_save_all(&l, &w);
     pci_reset(&pci);
     cr_assert_not(pic_line(11));
     StateReader r;
     state_reader_init(&r, w.buf, w.len);
-    cr_assert(pci_load(&pci, &r));
-    cr_assert(acpi_pm_load(&pm, &r));
+    char err[200];
+    cr_assert(devlist_load_all(&l, &r, err, sizeof err), "%s", err);
     cr_assert_eq(portbus_read(&bus, 0xC044, 2), 0x1244u, "BAR mapped again");
     cr_assert_eq(phys_read(mem, 0xF0000, 1), 0x12u, "PAM read-only shadow again");
     phys_write(mem, 0xF0000, 1, 0x34);

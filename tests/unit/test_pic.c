@@ -2,6 +2,7 @@
  * level mode, spurious IRQ 7, poll mode, special mask, state round trip. */
 #include <criterion/criterion.h>
 
+#include "devstate_harness.h"
 #include "iodev/pic.h"
 
 static PicPair pic;
@@ -126,19 +127,16 @@ Test(pic, special_mask_mode_allows_lower_levels)
 Test(pic, save_and_load)
 {
     pic_set_irq(&pic, 7, true);
-    StateWriter w;
-    state_writer_init(&w);
-    pic_save(&pic, &w);
+    StateWriter w = dh_save(&pic_desc, &pic, "pic");
     PicPair copy;
     pic_init(&copy, NULL, NULL);
-    StateReader r;
-    state_reader_init(&r, w.buf, w.len);
-    cr_assert(pic_load(&copy, &r));
+    char err[200];
+    cr_assert(dh_load(&pic_desc, &copy, "pic", w.buf, w.len, err, sizeof err), "%s", err);
     cr_assert_eq(copy.chip[0].irr, pic.chip[0].irr);
     cr_assert_eq(copy.chip[1].vector_base, 0x70);
-    state_reader_init(&r, w.buf, w.len - 3);
     PicPair bad;
     pic_init(&bad, NULL, NULL);
-    cr_assert_not(pic_load(&bad, &r), "a truncated stream is refused");
+    cr_assert_not(dh_load(&pic_desc, &bad, "pic", w.buf, w.len - 3, err, sizeof err),
+                  "a truncated stream is refused");
     state_writer_free(&w);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iodev/device.h"
 #include "iodev/remote/client.h"
 #include "iodev/remote/proxy.h"
 #include "iodev/remote/server.h"
@@ -60,7 +61,7 @@ static RpTransport srv_t, cli_t;
 static RpFaults srv_faults, cli_faults;
 static Mock mock;
 static pthread_t thread;
-static atomic_int stop, paused;
+static atomic_int stop, paused, level_request = -1;
 static char server_addr[64];
 static uint8_t psk[RP_KEY_LEN];
 
@@ -75,6 +76,9 @@ static void *serve(void *arg)
         while ((n = rp_transport_recv(&srv_t, frame, sizeof frame, &from)) > 0)
             if (!atomic_load(&paused))
                 rs_handle(&srv, &srv_t, frame, n, &from);
+        int level = atomic_exchange(&level_request, -1);
+        if (level >= 0)
+            rs_slot_set_irq(mock.slot, 0, level != 0);
         if (atomic_exchange(&mock.pulse_request, 0)) {
             rs_slot_set_irq(mock.slot, 0, true);
             rs_slot_set_irq(mock.slot, 0, false);
@@ -107,10 +111,10 @@ static void start_server(bool allow_us, bool faults)
     socklen_t al = sizeof a;
     getsockname(srv_t.fd, (struct sockaddr *)&a, &al);
     snprintf(server_addr, sizeof server_addr, "127.0.0.1:%u", ntohs(a.sin_port));
-    if (faults) {
-        rp_faults_init(&srv_faults, 10, 5, 10, 7);
-        srv_t.faults = &srv_faults;
-    }
+    /* Without faults the layer is there but idle: a test may turn loss or
+     * duplication on for a while. */
+    rp_faults_init(&srv_faults, faults ? 10 : 0, faults ? 5 : 0, faults ? 10 : 0, 7);
+    srv_t.faults = &srv_faults;
     atomic_store(&stop, 0);
     atomic_store(&paused, 0);
     pthread_create(&thread, NULL, serve, NULL);
@@ -253,6 +257,14 @@ static void on_irq(void *o, int line, bool level)
     irq_level = level;
 }
 
+static void *restore_after_1500ms(void *arg)
+{
+    (void)arg;
+    usleep(1500000);
+    srv_faults.loss = 0;
+    return NULL;
+}
+
 /* Levels ride on replies; a pulse between two samples still arrives. */
 Test(remote_engine, irq_levels_and_pulses, .fini = teardown)
 {
@@ -299,6 +311,115 @@ Test(remote_engine, offline_and_back, .fini = teardown)
     cr_assert(rc.online, "the session should be re-established");
     cr_assert_eq(v, 1, "the unanswered read was executed once; this is the next");
     cr_assert_eq(rc.st.sessions, 2);
+}
+
+/* The reply of an executed read is lost for a while (every server frame
+ * dropped): the access waits, the same request is retransmitted, and the
+ * cached reply brings the true value once frames flow again. Executed
+ * once, never answered with all-ones, no new session. */
+Test(remote_engine, outage_resumes_with_the_true_result, .fini = teardown)
+{
+    start_server(true, false);
+    open_client(psk, false);
+    RemoteClient dflt;
+    rc_init(&dflt, &cli_t, &rc.peer, psk, "dev", 0);
+    cr_assert_eq(dflt.peer_timeout, 30000000000ull, "the default outage bound is 30 s");
+    rc.peer_timeout = 10000000000ull;   /* a 10 s outage bound */
+    cr_assert(rc_connect(&rc, 3000));
+    cr_assert_eq(rc_read(&rc, 0, 1), 0);
+    srv_faults.loss = 100;
+    pthread_t restore;
+    pthread_create(&restore, NULL, restore_after_1500ms, NULL);
+    uint64_t t0 = rp_now_ns();
+    uint32_t v = rc_read(&rc, 0, 1);
+    uint64_t waited = rp_now_ns() - t0;
+    pthread_join(restore, NULL);
+    cr_assert_eq(v, 1, "the read executed during the outage gave 0x%X", v);
+    cr_assert_geq(waited, 1400000000ull, "the access waited %llu ns", (unsigned long long)waited);
+    cr_assert_eq(rc_read(&rc, 0, 1), 2);
+    stop_server();
+    cr_assert_eq(mock.counter, 3, "executed %u reads for 3 issued", mock.counter);
+    cr_assert_eq(rc.st.offline_events, 0);
+    cr_assert_eq(rc.st.sessions, 1);
+    cr_assert_gt(srv.st.duplicates, 0, "the retransmissions were answered from the cache");
+    cr_assert_eq(rc.st.issued, mock.executed);
+}
+
+/* A line raised while the client was away arrives with the new session:
+ * the server sends every line's level and edge count again. */
+Test(remote_engine, irq_resync_on_reconnect, .fini = teardown)
+{
+    start_server(true, false);
+    open_client(psk, false);
+    rc_set_irq(&rc, on_irq, NULL, 1);
+    irq_rises = irq_falls = 0;
+    irq_level = false;
+    cr_assert(rc_connect(&rc, 3000));
+    atomic_store(&paused, 1);
+    cr_assert_eq(rc_read(&rc, 0, 1), 0xFF);     /* 400 ms bound: offline */
+    cr_assert_not(rc.online);
+    atomic_store(&level_request, 1);
+    usleep(20000);
+    cr_assert_not(irq_level);
+    atomic_store(&paused, 0);
+    uint64_t end = rp_now_ns() + 3000000000ull;
+    while ((!rc.online || !irq_level) && rp_now_ns() < end) {
+        rc_poll(&rc);
+        usleep(200);
+    }
+    cr_assert(rc.online);
+    cr_assert(irq_level, "the level raised during the outage never arrived");
+    cr_assert_eq(irq_rises, 1);
+}
+
+/* Every server frame twice: the WELCOME's copy is a duplicate, not a
+ * MAC failure. */
+Test(remote_engine, duplicate_welcome_not_a_mac_failure, .fini = teardown)
+{
+    start_server(true, false);
+    srv_faults.dup = 100;
+    open_client(psk, false);
+    cr_assert(rc_connect(&rc, 3000));
+    for (unsigned i = 0; i < 20; i++)
+        cr_assert_eq(rc_read(&rc, 0, 1), i);
+    cr_assert_eq(rc.st.drops[RP_DROP_MAC], 0);
+    cr_assert_gt(rc.st.duplicate_welcomes, 0);
+}
+
+/* A snapshot carries the session: a fresh client loading it continues the
+ * same server session (no new HELLO), posted writes were sent before the
+ * save, and the next read gets the next value. */
+Test(remote_engine, snapshot_carries_the_session, .fini = teardown)
+{
+    start_server(true, false);
+    open_client(psk, false);
+    cr_assert(rc_connect(&rc, 3000));
+    cr_assert_eq(rc_read(&rc, 0, 1), 0);
+    rc_write(&rc, 1, 4, 0xAB);                  /* posted: the save sends it */
+    DeviceInstance in = { &remote_proxy_desc, &rc, "dev-remote" };
+    StateWriter w;
+    state_writer_init(&w);
+    device_save(&in, &w);
+    cr_assert_not(w.failed);
+    cr_assert_eq(mock.n_log, 1, "the posted write was not sent before the save");
+    static RemoteClient fresh;
+    rc_init(&fresh, &cli_t, &rc.peer, psk, "dev", 400);
+    fresh.quiet = true;
+    DeviceInstance in2 = { &remote_proxy_desc, &fresh, "dev-remote" };
+    StateReader r;
+    char why[200];
+    state_reader_init(&r, w.buf, w.len);
+    cr_assert(device_load(&in2, &r, why, sizeof why), "%s", why);
+    cr_assert(fresh.online);
+    cr_assert_eq(fresh.session, rc.session);
+    cr_assert_eq(rc_read(&fresh, 0, 1), 1);
+    stop_server();
+    cr_assert_eq(srv.st.sessions, 1, "loading the snapshot opened a new session");
+    cr_assert_eq(mock.counter, 2);
+    /* A truncated section is a clean error. */
+    state_reader_init(&r, w.buf, w.len - 9);
+    cr_assert_not(device_load(&in2, &r, why, sizeof why));
+    state_writer_free(&w);
 }
 
 /* --- refusals: counted, and nothing executed --- */

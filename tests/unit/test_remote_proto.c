@@ -267,3 +267,77 @@ Test(remote_proto, key_file)
     unlink(path);
     cr_assert_not(rp_load_key("/nonexistent/key", k, err, sizeof err));
 }
+
+static const char *write_key_bytes(const uint8_t *b, size_t n)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/kairo-key-raw-%d", (int)getpid());
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, b, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+/* The length decides: a raw key ending in LF or CR is 32 bytes, and kept
+ * whole; hex may end in "\n" or "\r\n" but in nothing else. */
+Test(remote_proto, key_file_length_first)
+{
+    char err[256];
+    uint8_t raw[RP_KEY_LEN], k[RP_KEY_LEN];
+    for (int i = 0; i < RP_KEY_LEN; i++)
+        raw[i] = (uint8_t)(0x91 + 3 * i);
+    const uint8_t ends[] = { 0x0A, 0x0D };
+    for (int e = 0; e < 2; e++) {
+        raw[RP_KEY_LEN - 1] = ends[e];
+        const char *path = write_key_bytes(raw, RP_KEY_LEN);
+        cr_assert(rp_load_key(path, k, err, sizeof err), "%s", err);
+        cr_assert_eq(memcmp(k, raw, RP_KEY_LEN), 0);
+        unlink(path);
+    }
+    const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    char text[80];
+    snprintf(text, sizeof text, "%s\r\n", hex);
+    cr_assert(rp_load_key(write_key_file(text, 0600), k, err, sizeof err), "%s", err);
+    snprintf(text, sizeof text, "%s\n\n", hex);
+    cr_assert_not(rp_load_key(write_key_file(text, 0600), k, err, sizeof err));
+    snprintf(text, sizeof text, "%s\r", hex);
+    cr_assert_not(rp_load_key(write_key_file(text, 0600), k, err, sizeof err));
+    uint8_t extra[RP_KEY_LEN + 1];
+    memcpy(extra, raw, RP_KEY_LEN);
+    extra[RP_KEY_LEN] = '\n';       /* 33 bytes: neither format */
+    cr_assert_not(rp_load_key(write_key_bytes(extra, sizeof extra), k, err, sizeof err));
+    cr_assert(strstr(err, "33 bytes"), "%s", err);
+}
+
+Test(remote_proto, weak_keys_refused)
+{
+    char err[256];
+    uint8_t k[RP_KEY_LEN], zero[RP_KEY_LEN] = { 0 }, few[RP_KEY_LEN];
+    cr_assert_not(rp_load_key(write_key_bytes(zero, RP_KEY_LEN), k, err, sizeof err));
+    cr_assert(strstr(err, "repeated"), "%s", err);
+    for (int i = 0; i < RP_KEY_LEN; i++)
+        few[i] = (uint8_t)(0x80 + i % 8);
+    cr_assert_not(rp_load_key(write_key_bytes(few, RP_KEY_LEN), k, err, sizeof err));
+    cr_assert(strstr(err, "distinct"), "%s", err);
+    cr_assert_not(rp_load_key(write_key_file("0123456789abcdefghijklmnopqrstuv", 0600), k, err,
+                              sizeof err));
+    cr_assert(strstr(err, "text"), "%s", err);
+    /* 64 hex zeros decode to the zero key: refused too. */
+    cr_assert_not(rp_load_key(write_key_file("000000000000000000000000000000000000000000000000"
+                                             "0000000000000000\n", 0600), k, err, sizeof err));
+}
+
+/* A FIFO must be an immediate error, not an open() that waits for a writer. */
+Test(remote_proto, fifo_key_refused, .timeout = 5)
+{
+    char err[256], path[64];
+    uint8_t k[RP_KEY_LEN];
+    snprintf(path, sizeof path, "/tmp/kairo-key-fifo-%d", (int)getpid());
+    unlink(path);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    cr_assert_not(rp_load_key(path, k, err, sizeof err));
+    cr_assert(strstr(err, "not a regular file"), "%s", err);
+    unlink(path);
+}

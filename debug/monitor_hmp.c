@@ -1,0 +1,130 @@
+/* QEMU's HMP names for what the monitor does, so a QEMU user's habits
+ * work: info registers, cont, info status, system_powerdown,
+ * system_reset, pmemsave, memsave, info cpus, info mem. Where kairo has
+ * the command already, the HMP name runs it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "debug/monitor.h"
+#include "debug/monitor_int.h"
+#include "iodev/acpi_pm.h"
+#include "machine/machine.h"
+
+static bool hmp_info_registers(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return monitor_execute(mon, "regs");
+}
+
+static bool hmp_cont(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return monitor_execute(mon, "continue");
+}
+
+static bool hmp_info_mem(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return monitor_execute(mon, "info tab");
+}
+
+static bool hmp_info_status(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    const char *state = mon->m->shut_down ? "paused (shutdown)"
+                        : monitor_stopped(mon) ? "paused" : "running";
+    fprintf(mon->out, "VM status: %s\n", state);
+    return true;
+}
+
+static bool hmp_info_cpus(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    const Cpu *cpu = mon->m->cpu;
+    fprintf(mon->out, "* CPU #0: pc=0x%08x%s\n", cpu->seg[SEG_CS].base + cpu->eip,
+            cpu->halted ? " (halted)" : "");
+    return true;
+}
+
+/* The ACPI power button: a guest with an ACPI OS shuts itself down. */
+static bool hmp_system_powerdown(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    acpi_pm_power_button(&mon->m->acpi);
+    return true;
+}
+
+/* The reset line, as the keyboard controller's pulse; a -no-shutdown
+ * guest that powered off starts again. */
+static bool hmp_system_reset(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    mon->m->reset_requested = true;
+    mon->m->cpu->stop_request = true;
+    return true;
+}
+
+/* pmemsave ADDR SIZE FILE / memsave ADDR SIZE FILE: guest memory (physical
+ * / linear through the guest's paging) into a file, in 4 KiB pieces. */
+static bool save_memory(Monitor *mon, char **argv, bool physical)
+{
+    uint64_t addr, size;
+    if (!mon_parse_u64(argv[0], &addr) || !mon_parse_u64(argv[1], &size))
+        return mon_error(mon, "usage: %s ADDR SIZE FILE", physical ? "pmemsave" : "memsave");
+    if (!physical && (addr > 0xFFFFFFFFull || size > 0x100000000ull - addr))
+        return mon_error(mon, "memsave: the range passes 4 GiB");
+    FILE *f = fopen(argv[2], "wb");
+    if (!f)
+        return mon_error(mon, "cannot write %s", argv[2]);
+    static uint8_t buf[4096];
+    for (uint64_t done = 0; done < size;) {
+        uint32_t n = size - done < sizeof buf ? (uint32_t)(size - done) : sizeof buf;
+        uint64_t bad = 0;
+        uint32_t bad_lin = 0;
+        bool ok = physical ? mon_read_phys(mon->m, addr + done, buf, n, &bad)
+                           : mon_read_lin(mon->m, (uint32_t)(addr + done), buf, n, &bad_lin);
+        if (!ok) {
+            fclose(f);
+            remove(argv[2]);
+            return mon_error(mon, "cannot read %s address 0x%llx", physical ? "physical" : "linear",
+                             physical ? (unsigned long long)bad : (unsigned long long)bad_lin);
+        }
+        if (fwrite(buf, 1, n, f) != n) {
+            fclose(f);
+            return mon_error(mon, "write to %s failed", argv[2]);
+        }
+        done += n;
+    }
+    if (fclose(f) != 0)
+        return mon_error(mon, "write to %s failed", argv[2]);
+    return true;
+}
+
+static bool hmp_pmemsave(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    return save_memory(mon, argv, true);
+}
+
+static bool hmp_memsave(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    return save_memory(mon, argv, false);
+}
+
+const MonCommand mon_hmp_commands[] = {
+    { "info registers", NULL, 0, 0, hmp_info_registers, "info registers", "QEMU's name for regs" },
+    { "cont", NULL, 0, 0, hmp_cont, "cont", "QEMU's name for continue" },
+    { "info status", NULL, 0, 0, hmp_info_status, "info status",
+      "running or paused (QEMU's wording)" },
+    { "info cpus", NULL, 0, 0, hmp_info_cpus, "info cpus", "the CPU and its program counter" },
+    { "info mem", NULL, 0, 0, hmp_info_mem, "info mem", "QEMU's name for info tab" },
+    { "system_powerdown", NULL, 0, 0, hmp_system_powerdown, "system_powerdown",
+      "press the ACPI power button" },
+    { "system_reset", NULL, 0, 0, hmp_system_reset, "system_reset", "reset the machine" },
+    { "pmemsave", NULL, 3, 3, hmp_pmemsave, "pmemsave ADDR SIZE FILE",
+      "physical memory into FILE" },
+    { "memsave", NULL, 3, 3, hmp_memsave, "memsave ADDR SIZE FILE",
+      "linear memory (through the guest's paging) into FILE" },
+};
+const size_t mon_hmp_count = sizeof mon_hmp_commands / sizeof mon_hmp_commands[0];

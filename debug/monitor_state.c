@@ -1,0 +1,81 @@
+/* Monitor commands over the machine's components and their state:
+ * `info devices`, `info NAME` for any registered component (the
+ * descriptor's info printer), and the snapshot commands. */
+#include <string.h>
+
+#include "debug/monitor_int.h"
+#include "machine/components.h"
+#include "machine/machine.h"
+
+static bool cmd_info_devices(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    machine_list_components(mon->m, mon->out);
+    return true;
+}
+
+bool mon_info_component(Monitor *mon, const char *name)
+{
+    const DeviceInstance *d = devlist_find(&mon->m->devices, name);
+    if (!d)
+        return mon_error(mon, "info what? '%s' is neither a topic nor a component (help info, "
+                              "info devices)", name);
+    if (!d->desc->info) {
+        fprintf(mon->out, "%s: a %s, version %u (no info printer)\n", d->name, d->desc->kind,
+                d->desc->version);
+        return true;
+    }
+    d->desc->info(d->dev, mon->out);
+    return true;
+}
+
+static bool cmd_savevm(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    char err[400];
+    if (!snapshot_save(mon->m, argv[0], err, sizeof err))
+        return mon_error(mon, "%s", err);
+    fprintf(mon->out, "saved %s at icount %llu\n", argv[0],
+            (unsigned long long)mon->m->cpu->icount);
+    return true;
+}
+
+/* loadvm [-f] FILE: -f accepts disk images that changed since the save. */
+static bool cmd_loadvm(Monitor *mon, int argc, char **argv)
+{
+    bool force = argc == 2 && !strcmp(argv[0], "-f");
+    if (argc == 2 && !force)
+        return mon_error(mon, "usage: loadvm [-f] FILE");
+    const char *path = argv[argc - 1];
+    char err[400];
+    if (!snapshot_load(mon->m, path, force, err, sizeof err))
+        return mon_error(mon, "%s", err);
+    const Cpu *cpu = mon->m->cpu;
+    fprintf(mon->out, "loaded %s: icount %llu at %04x:%08x\n", path,
+            (unsigned long long)cpu->icount, cpu->seg[SEG_CS].sel, cpu->eip);
+    return true;
+}
+
+static bool cmd_info_snapshots(Monitor *mon, int argc, char **argv)
+{
+    if (argc == 0) {
+        snapshot_history_print(&mon->m->snapshots, mon->out);
+        return true;
+    }
+    char err[400];
+    if (!snapshot_describe(argv[0], mon->out, err, sizeof err))
+        return mon_error(mon, "%s", err);
+    return true;
+}
+
+const MonCommand mon_state_commands[] = {
+    { "savevm", NULL, 1, 1, cmd_savevm, "savevm FILE", "save the whole machine state to FILE" },
+    { "loadvm", NULL, 1, 2, cmd_loadvm, "loadvm [-f] FILE",
+      "load a snapshot (-f: even if a disk image changed since)" },
+    { "info snapshots", NULL, 0, 1, cmd_info_snapshots, "info snapshots [FILE]",
+      "snapshots saved/loaded in this run, or FILE's header" },
+    { "info devices", NULL, 0, 0, cmd_info_devices, "info devices",
+      "the registered components (info NAME prints one)" },
+};
+const size_t mon_state_count = sizeof mon_state_commands / sizeof mon_state_commands[0];
