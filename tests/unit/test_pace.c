@@ -16,6 +16,8 @@ Test(pace, clock_rate_change_keeps_guest_time_continuous)
     icount += 200000000;                      /* one more second at the new rate */
     cr_assert_eq(clock_ns(&c), 3500000000ull);
     cr_assert_eq(clock_insns_until(&c, 4000000000ull), 100000000, "deadlines at the new rate");
+    icount = 250000000 - 200000000;           /* set back (a snapshot loaded): 1 s earlier */
+    cr_assert_eq(clock_ns(&c), 1500000000ull, "the line extended backwards");
 }
 
 Test(pace, a_guest_ahead_sleeps_about_the_difference)
