@@ -87,7 +87,15 @@ check "monitor: system_reset twice with a floppy, once without: 3 boots ($(grep 
 check "monitor: eject of an unknown drive is an error" grep -q "eject: Device 'floppy9' not found" mon.out
 check "monitor: quit ends the run with 0 ($mon_st)" test "$mon_st" = 0
 
-# 8. Bad options: one line, status 1.
+# 8. A monitor script that sends `c` and more at once: the rest waits for
+#    the next stop (here the breakpoint at the boot sector).
+printf 'b 0x7c00\nc\nregs\nquit\n' |
+    timeout 30 "$kairo" -fda hello.img -display none -serial none -monitor stdio -S \
+        >script.out 2>script.err
+check "monitor script 'b; c; regs': regs runs at the breakpoint (eip 0x7c00)" \
+    grep -q "eip  0x00007c00" script.out
+
+# 9. Bad options: one line, status 1.
 for bad in "-icount shift=99" "-icount sleep=maybe" "-echr 999"; do
     # shellcheck disable=SC2086
     "$kairo" $bad -fda hello.img -display none >bad.out 2>bad.err; s=$?
