@@ -81,7 +81,9 @@ uint64_t pacer_wait(Pacer *p, uint64_t guest_ns, uint64_t max_ns)
     uint64_t ahead = pacer_ahead(p, guest_ns);
     if (ahead > max_ns)
         ahead = max_ns;
-    if (!ahead)
+    /* A few ms ahead is let be: one sleep per few slices instead of one
+     * per 1 ms serial poll keeps an idle guest cheap. */
+    if (ahead < PACE_MIN_SLEEP_NS)
         return 0;
     struct timespec ts = { .tv_sec = (time_t)(ahead / 1000000000ull),
                            .tv_nsec = (long)(ahead % 1000000000ull) };

@@ -35,6 +35,8 @@ typedef struct Pacer {
 /* The largest lag (guest behind the host) that is made up by running
  * without sleeps; beyond it the anchor moves. */
 #define PACE_SLACK_NS 100000000ull
+/* The least a guest ahead sleeps at once (it may be this far ahead). */
+#define PACE_MIN_SLEEP_NS 3000000ull
 
 uint64_t pace_host_ns(void);
 void pacer_start(Pacer *p, bool on, bool adaptive, uint64_t guest_ns);
