@@ -259,10 +259,16 @@ static void accept_if_waiting(Monitor *mon, int timeout_ms)
  * (a step answers when it completes). */
 static void handle_line(Monitor *mon)
 {
+    bool was_stopped = mon->stopped;
     if (mon->conn.overlong)
         mon_error(mon, "line too long (at most %d characters)", MON_LINE_MAX - 1);
     else
         monitor_execute(mon, mon->conn.line);
+    /* A script that sends `c` and more commands at once means them for
+     * the next stop (a breakpoint, `stop`, Ctrl-C), as in Bochs: what was
+     * typed ahead waits; a line that arrives later runs at once. */
+    if (was_stopped && !mon->stopped && !mon->steps_left && mon->conn.rx_len)
+        mon->hold_typed_ahead = true;
     if (mon->steps_left || mon->quit) {
         flush_output(mon);
         return;
@@ -273,6 +279,8 @@ static void handle_line(Monitor *mon)
 static void poll_while_running(Monitor *mon)
 {
     accept_if_waiting(mon, 0);
+    if (mon->hold_typed_ahead)
+        return;
     while (!mon->stopped && !mon->quit && monconn_read_line(&mon->conn, 0) == 1)
         handle_line(mon);
 }
@@ -337,6 +345,7 @@ MonVerdict monitor_service(Monitor *mon, volatile sig_atomic_t *host_signal)
         return MON_QUIT;
     if (!mon->stopped || mon->steps_left)
         return MON_GO;
+    mon->hold_typed_ahead = false;   /* stopped: the held lines run now */
     return command_loop(mon, host_signal);
 }
 

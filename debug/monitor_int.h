@@ -42,6 +42,7 @@ struct Monitor {
     char *out_buf;          /* out is an open_memstream over these */
     size_t out_len;
     bool stopped;           /* the guest waits for c / s */
+    bool hold_typed_ahead;  /* lines sent after a `c` in one go wait for the next stop */
     bool quit;
     uint64_t steps_left;    /* `s N`: single steps still to take */
     MonitorIdleFn idle;     /* called while the command loop waits */

@@ -5,6 +5,7 @@
 #include "debug/breakpoints.h"
 #include "debug/monitor_int.h"
 #include "machine/machine.h"
+#include "machine/media.h"
 
 /* ======== run control ======== */
 
@@ -278,6 +279,37 @@ static bool cmd_sendkey(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* ======== media and reset (QEMU's eject, change, system_reset) ======== */
+
+static bool cmd_eject(Monitor *mon, int argc, char **argv)
+{
+    const char *dev = argv[argc - 1];   /* "eject -f DEVICE": -f changes nothing here */
+    if (argc == 2 && strcmp(argv[0], "-f"))
+        return mon_error(mon, "eject: usage: eject [-f] DEVICE");
+    char err[300];
+    if (machine_change_medium(mon->m, dev, NULL, err, sizeof err) != MEDIA_OK)
+        return mon_error(mon, "eject: %s", err);
+    return true;
+}
+
+static bool cmd_change(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    char err[300];
+    if (machine_change_medium(mon->m, argv[0], argv[1], err, sizeof err) != MEDIA_OK)
+        return mon_error(mon, "change: %s", err);
+    return true;
+}
+
+static bool cmd_system_reset(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    mon->m->reset_requested = true;
+    mon->m->reset_by_host = true;
+    mon->m->cpu->stop_request = true;
+    return true;
+}
+
 const MonCommand mon_run_commands[] = {
     { "continue", "c", 0, 0, cmd_continue, "c|continue", "let the stopped guest run" },
     { "step", "s", 0, 1, cmd_step, "s|step [N]",
@@ -294,6 +326,11 @@ const MonCommand mon_run_commands[] = {
     { "delete", "d", 1, 1, cmd_delete, "delete N", "remove breakpoint or watchpoint N" },
     { "sendkey", NULL, 1, 1, cmd_sendkey, "sendkey KEYS",
       "press and release a key combination (ctrl-alt-delete)" },
+    { "eject", NULL, 1, 2, cmd_eject, "eject [-f] DEVICE",
+      "take the medium out of floppy0/floppy1/ide1-cd0 (query-block's names)" },
+    { "change", NULL, 2, 2, cmd_change, "change DEVICE FILE", "insert FILE into a removable drive" },
+    { "system_reset", NULL, 0, 0, cmd_system_reset, "system_reset",
+      "reset the machine (as the reset button; on the next slice)" },
     { "quit", "q", 0, 0, cmd_quit, "q|quit", "end the run (disks are flushed; status 0)" },
 };
 const size_t mon_run_count = sizeof mon_run_commands / sizeof mon_run_commands[0];

@@ -93,11 +93,13 @@ done
 # The kernel runs /sbin/modprobe itself (ext4 asks for crc32c this way).
 ln -sf ../bin/busybox "$init/sbin/modprobe"
 
-# Modules: NE2000 (ISA and PCI), the PIIX IDE/ATA stack, ext4, and what
-# they depend on, resolved through the package's own modules.dep.
+# Modules: NE2000 (ISA and PCI), the PIIX IDE/ATA stack, ext4, the floppy
+# and the ACPI power button (the QMP test's media change and powerdown),
+# and what they depend on, resolved through the package's own modules.dep.
 mods="drivers/net/ethernet/8390/ne2k-pci drivers/net/ethernet/8390/ne
       drivers/ata/ata_piix drivers/ata/ata_generic drivers/scsi/sd_mod drivers/scsi/sr_mod
-      fs/ext4/ext4 drivers/block/loop crypto/crc32c_generic"
+      fs/ext4/ext4 drivers/block/loop crypto/crc32c_generic
+      drivers/block/floppy drivers/acpi/button"
 kmoddir="$kroot/lib/modules/$kver"
 depfile="$kmoddir/modules.dep"
 [ -f "$depfile" ] || depmod -b "$kroot" "$kver"

@@ -118,6 +118,10 @@ static void sleep_request(AcpiPm *pm, unsigned slp_typ)
             pm->poweroff(pm->opaque);
         return;
     }
+    if (slp_typ == 1 && pm->suspend) {
+        pm->suspend(pm->opaque);
+        return;
+    }
     log_unimp("sleep type (suspend to RAM) not modelled, the guest keeps running:", slp_typ);
     pm->pm1_sts |= PM1_WAK_STS;
 }
@@ -345,6 +349,17 @@ void acpi_pm_reset(AcpiPm *pm)
     pm->powered_off = false;
     if (pm->clock)
         timer_del(&pm->tmr_timer);
+    update_sci(pm);
+}
+
+void acpi_pm_set_suspend_hook(AcpiPm *pm, void (*suspend)(void *opaque))
+{
+    pm->suspend = suspend;
+}
+
+void acpi_pm_resume(AcpiPm *pm, bool by_rtc)
+{
+    pm->pm1_sts |= PM1_WAK_STS | (by_rtc ? PM1_RTC : 0);
     update_sci(pm);
 }
 

@@ -37,6 +37,7 @@ typedef struct AcpiPm {
     uint16_t base, smb_base;        /* mapped I/O bases, 0 = off */
     int slot, smb_slot;
     void (*poweroff)(void *opaque);
+    void (*suspend)(void *opaque);  /* S3 (SLP_TYP 1); NULL: not modelled, the guest runs on */
     void *opaque;
     bool powered_off;
 } AcpiPm;
@@ -47,6 +48,10 @@ bool acpi_pm_init(AcpiPm *pm, PciBus *pci, Clock *clock, const IrqLine *sci,
 void acpi_pm_reset(AcpiPm *pm);
 /* A press of the power button: PWRBTN_STS, and the SCI if enabled. */
 void acpi_pm_power_button(AcpiPm *pm);
+/* S3: the machine's hook for a suspend to RAM (same opaque as poweroff). */
+void acpi_pm_set_suspend_hook(AcpiPm *pm, void (*suspend)(void *opaque));
+/* After the wake-up reset: WAK_STS, and RTC_STS when the RTC alarm woke it. */
+void acpi_pm_resume(AcpiPm *pm, bool by_rtc);
 /* The PM timer's current 24-bit value. */
 uint32_t acpi_pm_timer(const AcpiPm *pm);
 /* Machine state: the PM1/GPE registers, the PM timer's epoch and its

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "iodev/expect.h"
@@ -259,6 +260,21 @@ bool chardev_has_input(const CharDev *c)
     return c->listen_fd >= 0 || (c->fd_in >= 0 && !c->input_eof);
 }
 
+/* Host time, cheaply (a tick's resolution is plenty here). */
+static uint64_t coarse_now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+uint64_t chardev_poll_period_ns(const CharDev *c)
+{
+    if ((c->script && expect_active(c->script)) || c->listen_fd >= 0)
+        return 1000000;
+    return coarse_now_ns() - c->last_input_ns < 200000000ull ? 1000000 : 10000000;
+}
+
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
 {
     if (c->script && max) {
@@ -270,10 +286,20 @@ size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
         tcp_accept(c);
     if (c->fd_in < 0 || c->input_eof || !max)
         return 0;
-    struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
-    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+    /* The UART asks every millisecond of guest time; with nothing typed
+     * a poll() every 2 ms of host time is enough (a key waits at most that
+     * long) and halves an idle guest's system calls. */
+    uint64_t now_ns = coarse_now_ns();
+    if (now_ns < c->quiet_until_ns)
         return 0;
+    struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP))) {
+        c->quiet_until_ns = now_ns + 2000000;
+        return 0;
+    }
     ssize_t n = read(c->fd_in, buf, max);
+    if (n > 0)
+        c->last_input_ns = now_ns;
     if (n > 0 && c->mux)
         return chardev_mux_filter(c, buf, (size_t)n, buf, max);
     if (n <= 0) {

@@ -19,6 +19,8 @@ typedef struct CharDev {
     int listen_fd;      /* tcp server: waiting for a client, -1 otherwise */
     struct ExpectScript *script;   /* optional: sees output, types input */
     bool write_through;  /* file: every write reaches the file at once */
+    uint64_t quiet_until_ns;   /* no input at the last look: the next poll() not before */
+    uint64_t last_input_ns;    /* host time the last byte came in */
     /* mon:stdio (and COM1 under -nographic): QEMU's Ctrl-A escapes. */
     bool mux;
     bool raw_tty;        /* stdin is a terminal put in raw mode */
@@ -41,6 +43,11 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen);
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len);
 /* True when the backend can ever give input (the UART keeps polling). */
 bool chardev_has_input(const CharDev *c);
+/* How often (guest ns) a device should look for input: 1 ms while a
+ * script types or a person typed in the last 200 ms, 10 ms at rest (an
+ * idle guest then costs a tenth as many looks; a first key waits at most
+ * 10 ms). */
+uint64_t chardev_poll_period_ns(const CharDev *c);
 /* Up to max bytes of input that are ready now (never blocks); 0 if none. */
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max);
 void chardev_flush(CharDev *c);

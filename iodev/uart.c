@@ -170,12 +170,13 @@ static void rx_timer_cb(void *opaque)
     }
     /* Poll a host input about every millisecond of guest time (or at the
      * character rate when slower): often enough for typing and pasting,
-     * rarely enough to cost nothing. Without input, only a pending
-     * timeout needs the timer. */
+     * rarely enough to cost nothing; 10 ms while nobody types (the
+     * backend says which). Without input, only a pending timeout needs
+     * the timer. */
     if (backend_has_input(u)) {
-        uint64_t period = char_ns(u);
-        if (period < 1000000)
-            period = 1000000;
+        uint64_t period = char_ns(u), every = chardev_poll_period_ns(u->backend);
+        if (period < every)
+            period = every;
         timer_mod(&u->rx_timer, now + period);
     } else if (u->rx.count && !u->timeout_pending && (u->fcr & FCR_ENABLE)) {
         timer_mod(&u->rx_timer, u->last_rx_ns + 4 * char_ns(u) + 1);

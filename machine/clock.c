@@ -6,13 +6,31 @@ void clock_init(Clock *c, uint64_t ips, const uint64_t *icount)
     c->ips = ips ? ips : 1;
     c->icount = icount;
     c->head = 0;
+    c->base_icount = c->base_ns = 0;
+}
+
+/* n instructions at ips as nanoseconds, split to avoid overflow: whole
+ * seconds, then the remainder. */
+static uint64_t insns_ns(uint64_t n, uint64_t ips)
+{
+    return (n / ips) * 1000000000ull + (n % ips) * 1000000000ull / ips;
 }
 
 uint64_t clock_ns(const Clock *c)
 {
-    uint64_t n = *c->icount;
-    /* Split to avoid overflow: whole seconds, then the remainder. */
-    return (n / c->ips) * 1000000000ull + (n % c->ips) * 1000000000ull / c->ips;
+    if (*c->icount >= c->base_icount)
+        return c->base_ns + insns_ns(*c->icount - c->base_icount, c->ips);
+    /* icount set back (a snapshot loaded after the rate changed): the
+     * same line, extended backwards. */
+    uint64_t back = insns_ns(c->base_icount - *c->icount, c->ips);
+    return back < c->base_ns ? c->base_ns - back : 0;
+}
+
+void clock_set_rate(Clock *c, uint64_t ips)
+{
+    c->base_ns = clock_ns(c);
+    c->base_icount = *c->icount;
+    c->ips = ips ? ips : 1;
 }
 
 uint64_t clock_insns_until(const Clock *c, uint64_t ns)

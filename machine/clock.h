@@ -1,7 +1,7 @@
 /* The virtual clock and its timers.
  *
  * Guest time is derived from the instruction count alone: ns =
- * icount * 1e9 / ips. Devices arm timers at guest-time deadlines; the
+ * icount * 1e9 / ips (piecewise, when adaptive pacing changes the rate). Devices arm timers at guest-time deadlines; the
  * machine runs the CPU exactly up to the next deadline, so the same image
  * and input give the same instruction count at every event, every run. */
 #ifndef KAIRO_CLOCK_H
@@ -22,13 +22,19 @@ typedef struct Timer {
 } Timer;
 
 struct Clock {
-    uint64_t ips;               /* instructions per guest second */
+    uint64_t ips;               /* instructions per guest second (now) */
     const uint64_t *icount;     /* the CPU's retired-instruction counter */
     Timer *head;                /* armed timers, earliest first */
+    /* Where the current rate took over: guest time is base_ns plus the
+     * instructions since base_icount at ips (the rate only changes under
+     * adaptive pacing, machine/pace.h). */
+    uint64_t base_icount, base_ns;
 };
 
 void clock_init(Clock *c, uint64_t ips, const uint64_t *icount);
 uint64_t clock_ns(const Clock *c);
+/* A new rate from now on; guest time stays continuous. */
+void clock_set_rate(Clock *c, uint64_t ips);
 /* Instructions from now until guest time ns (0 if past). */
 uint64_t clock_insns_until(const Clock *c, uint64_t ns);
 

@@ -240,6 +240,10 @@ static bool fwcfg_setup(Machine *m)
     memcpy(e820 + 8, &ram, 8);
     e820[16] = 1;   /* E820_RAM */
     ok = ok && fwcfg_add_file(fw, "etc/e820", e820, sizeof e820);
+    /* The sleep states SeaBIOS's tables offer (QEMU's file): S3 with
+     * SLP_TYP 1, S4 with 2, S5 with 0; bit 7 = present. */
+    static const uint8_t sleep_states[6] = { 0x80, 0, 0, 0x81, 0x82, 0x80 };
+    ok = ok && fwcfg_add_file(fw, "etc/system-states", sleep_states, sizeof sleep_states);
     if (ok && m->opt.kernel) {
         char err[300];
         if (!kernel_boot_setup(fw, ram, m->opt.kernel, m->opt.initrd, m->opt.append, err,
@@ -1014,10 +1018,67 @@ static void arm_timeout(double seconds)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* --- ACPI S3: suspend to RAM --- */
+
+static void request_suspend(void *opaque)
+{
+    Machine *m = opaque;
+    m->suspend_requested = true;
+    m->cpu->stop_request = true;
+}
+
+/* The RTC alarm wakes the machine when the guest enabled it as a wake
+ * event (PM1_EN.RTC_EN) and the alarm flag (register C, AF) is up. */
+static bool rtc_alarm_wakes(const Machine *m)
+{
+    return (m->cmos.ram[0x0C] & 0x20) && (m->acpi.pm1_en & 0x0400);
+}
+
+/* Waking is a reset with RAM kept: the BIOS sees the S3 resume code in
+ * the CMOS shutdown byte (0x0F = 0xFE) and jumps to the OS's waking vector;
+ * the OS sees WAK_STS (and RTC_STS) in PM1. */
+static void wake_from_s3(Machine *m, bool by_rtc)
+{
+    fprintf(stderr, "kairo: guest woken from S3 (%s)\n", by_rtc ? "RTC alarm" : "wake-up request");
+    m->suspended = m->wake_requested = false;
+    /* The shadowed BIOS survives the wake-up reset, as on QEMU: SeaBIOS
+     * finds its resume path (and its data) only in the shadow RAM, so the
+     * host bridge's PAM registers (0x59-0x5F) are written back after the
+     * reset, through the configuration ports as the firmware would. */
+    uint8_t pam[7];
+    memcpy(pam, &m->northbridge.host.config[0x59], sizeof pam);
+    machine_reset(m);
+    for (unsigned i = 0; i < sizeof pam; i++) {
+        unsigned reg = 0x59 + i;
+        pci_port_write(&m->pci, 0xCF8, 4, 0x80000000u | (reg & ~3u));
+        pci_port_write(&m->pci, (uint16_t)(0xCFC + (reg & 3)), 1, pam[i]);
+    }
+    cmos_set(&m->cmos, 0x0F, 0xFE);
+    acpi_pm_resume(&m->acpi, by_rtc);
+    qmp_event(m->qmp, "WAKEUP", NULL);
+}
+
+/* A suspended machine's slice: no CPU, guest time moves on to the next
+ * timer (paced like a halted guest), and a wake-up source is looked at. */
+static void suspended_slice(Machine *m, uint64_t slice)
+{
+    m->cpu->icount += slice;
+    m->cpu->idle_insns += slice;
+    clock_run_timers(&m->clock);
+    pacer_wait(&m->pace, clock_ns(&m->clock), 20000000);
+    bool rtc = rtc_alarm_wakes(m);
+    if (rtc || m->wake_requested)
+        wake_from_s3(m, rtc);
+}
+
 /* One slice of the CPU, or, for a guest halted for good while something
  * attached waits, a short host sleep instead (its clock stands still). */
 static void run_slice(Machine *m, uint64_t slice)
 {
+    if (m->suspended) {
+        suspended_slice(m, slice);
+        return;
+    }
     if (m->halt_reported) {
         struct timespec ts = { 0, 10000000 };
         nanosleep(&ts, NULL);
@@ -1029,6 +1090,7 @@ static void run_slice(Machine *m, uint64_t slice)
     /* Real-time pacing: a guest ahead of the wall clock waits for it
      * (at most 20 ms at a time, so signals and devices stay responsive). */
     pacer_wait(&m->pace, clock_ns(&m->clock), 20000000);
+    pacer_adapt(&m->pace, &m->clock, m->cpu->icount - m->cpu->idle_insns);
 }
 
 /* What the devices asked for during the slice: true, with *status set,
@@ -1045,11 +1107,18 @@ static bool guest_requests_end(Machine *m, int *status)
         qmp_event(m->qmp, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         if (m->opt.no_shutdown) {
             guest_shut_down(m);
+            qmp_event(m->qmp, "STOP", NULL);   /* QEMU: SHUTDOWN, then STOP */
         } else {
             fprintf(stderr, "kairo: guest powered off\n");
             *status = EXIT_OK;
             return true;
         }
+    }
+    if (m->suspend_requested) {
+        m->suspend_requested = false;
+        m->suspended = true;
+        fprintf(stderr, "kairo: guest suspended to RAM (S3)\n");
+        qmp_event(m->qmp, "SUSPEND", NULL);
     }
     if (m->reset_requested) {
         qmp_event(m->qmp, "RESET", m->reset_by_host
@@ -1110,11 +1179,13 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     double t0 = host_seconds();
     int status = EXIT_OK;
     console_monitor_setup(m);
+    acpi_pm_set_suspend_hook(&m->acpi, request_suspend);
     if (!qmp_setup(m))
         return EXIT_ERROR;
     if (m->opt.start_stopped && m->qmp && !m->opt.gdb && !m->opt.monitor)
         qmp_stop_at_start(m->qmp);
-    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, clock_ns(&m->clock));
+    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, !m->opt.ips_fixed,
+                clock_ns(&m->clock));
     arm_timeout(m->opt.timeout_s);
     for (;;) {
         if (m->opt.max_insns && cpu->icount >= m->opt.max_insns) {
@@ -1188,8 +1259,10 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         fprintf(stderr, "kairo: %llu instructions in %.3f s (%.1f MIPS)\n",
                 (unsigned long long)executed, secs, mips);
         if (m->pace.on)
-            fprintf(stderr, "kairo: paced to the host clock: %.3f s asleep, guest %.3f s\n",
-                    (double)m->pace.slept_ns * 1e-9, (double)clock_ns(&m->clock) * 1e-9);
+            fprintf(stderr, "kairo: paced to the host clock: %.3f s asleep, guest %.3f s, "
+                            "%.1f M guest instructions/s%s\n",
+                    (double)m->pace.slept_ns * 1e-9, (double)clock_ns(&m->clock) * 1e-9,
+                    (double)m->clock.ips * 1e-6, m->pace.adaptive ? " (adaptive)" : "");
         IcacheStats is = icache_stats(cpu->icache);
         fprintf(stderr, "kairo: block cache: %llu lookups, %llu decoded, %llu invalidated, "
                         "%llu flushes\n",

@@ -73,6 +73,9 @@ typedef struct Machine {
     SnapshotHistory snapshots;  /* saved and loaded in this run (info snapshots) */
     int next_save;          /* the first --save-at point still ahead */
     struct Qmp *qmp;        /* -qmp: the QMP server, or NULL */
+    bool suspend_requested; /* the guest asked for S3 (ACPI SLP_TYP 1) */
+    bool suspended;         /* in S3: no CPU, the clock and its timers run on */
+    bool wake_requested;    /* QMP system_wakeup or a key while suspended */
     bool reset_by_host;     /* the reset came from QMP (the RESET event says so) */
     Pacer pace;             /* guest time follows host time (unless --deterministic) */
     bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */

@@ -282,6 +282,7 @@ static int opt_ips(Options *o, const OptionSpec *spec, const char *arg)
     (void)spec;
     if (!parse_u64(arg, &o->ips) || o->ips < 1000)
         return fail("bad instruction rate '%s' (at least 1000)", arg);
+    o->ips_fixed = true;   /* a fixed rate: no adaptive pacing */
     return 0;
 }
 

@@ -28,6 +28,7 @@ typedef struct Options {
     bool stats;
     bool no_reboot;
     uint64_t ips;              /* instructions per guest second */
+    bool ips_fixed;            /* --ips or -icount shift=N: no adaptive rate */
     /* Drives: IDE units 0-3 (hda..hdd; the CD-ROM of -cdrom is unit 2),
      * floppies A: and B:. */
     const char *hd[4];

@@ -504,8 +504,10 @@ int qopt_icount(Options *o, const OptionSpec *spec, const char *arg)
     }
     if (check_keys("-icount", arg, true, "shift align sleep") < 0)
         return -1;
-    if (shift >= 0)
+    if (shift >= 0) {
         o->ips = 1000000000ull >> shift;
+        o->ips_fixed = true;   /* a fixed rate: no adaptive pacing */
+    }
     return 0;
 }
 

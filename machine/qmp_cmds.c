@@ -8,6 +8,7 @@
 #include "debug/monitor.h"
 #include "debug/monitor_int.h"
 #include "machine/machine.h"
+#include "machine/media.h"
 
 /* --- arguments --- */
 
@@ -33,8 +34,11 @@ static bool cmd_query_status(Qmp *q, const JsonValue *args, FILE *ret, QmpError 
 {
     (void)args, (void)e;
     bool held = q->stopped || (q->m->monitor && monitor_stopped(q->m->monitor));
-    fprintf(ret, "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}",
-            held ? "paused" : "running", held ? "false" : "true");
+    const char *status = q->m->shut_down ? "shutdown" : held ? "paused"
+                       : q->m->suspended ? "suspended" : "running";
+    bool running = !held && !q->m->shut_down;
+    fprintf(ret, "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}", status,
+            running ? "true" : "false");
     return true;
 }
 
@@ -85,9 +89,11 @@ static bool cmd_system_powerdown(Qmp *q, const JsonValue *args, FILE *ret, QmpEr
 
 static bool cmd_system_wakeup(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
-    (void)q, (void)args, (void)ret;
-    /* S3 is not modelled: the guest can never be asleep. */
-    return qmp_fail(e, "GenericError", "Unable to wake up: guest is not in suspended state");
+    (void)args, (void)ret;
+    if (!q->m->suspended)
+        return qmp_fail(e, "GenericError", "Unable to wake up: guest is not in suspended state");
+    q->m->wake_requested = true;
+    return true;
 }
 
 static bool cmd_quit(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
@@ -161,6 +167,8 @@ static bool cmd_send_key(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
             return false;
     /* Pressed in order, released in reverse, as QEMU does (the release
      * follows at once: the 8042's queue keeps them apart). */
+    if (q->m->suspended)
+        q->m->wake_requested = true;   /* a key wakes a suspended PC, as in QEMU */
     for (int i = 0; i < keys->n; i++)
         i8042_key_event(&q->m->kbc, codes[i], true);
     for (int i = keys->n - 1; i >= 0; i--)
@@ -241,66 +249,18 @@ static bool cmd_hmp(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 
 /* --- drives --- */
 
-typedef struct Drive {
-    char name[16];
-    BlockDev *bd;
-    bool removable, cdrom;
-    int floppy;                 /* 0/1, or -1 */
-    IdeChannel *ch;
-    int unit;
-} Drive;
-
-/* The drives as QEMU names them: floppy0/1, ide<bus>-hd<unit>, ide<bus>-cd<unit>. */
-static int list_drives(Machine *m, Drive out[6])
-{
-    int n = 0;
-    for (int i = 0; i < 2; i++)
-        if (i == 0 || m->fdc.drive[i].cmos_type) {
-            out[n] = (Drive){ .bd = &m->fdc.drive[i].disk, .removable = true, .floppy = i };
-            snprintf(out[n++].name, sizeof out[0].name, "floppy%d", i);
-        }
-    for (int i = 0; i < 4; i++) {
-        IdeDevice *d = &m->ide[i >> 1].dev[i & 1];
-        if (d->kind == IDE_NONE)
-            continue;
-        out[n] = (Drive){ .bd = &d->disk, .removable = d->kind == IDE_CDROM,
-                          .cdrom = d->kind == IDE_CDROM, .floppy = -1, .ch = &m->ide[i >> 1],
-                          .unit = i & 1 };
-        snprintf(out[n++].name, sizeof out[0].name, "ide%d-%s%d", i >> 1,
-                 d->kind == IDE_CDROM ? "cd" : "hd", i & 1);
-    }
-    return n;
-}
-
-static Drive *find_drive(Qmp *q, const JsonValue *args, Drive all[6], QmpError *e)
-{
-    const char *name = json_get_string(args, "device");
-    if (!name)
-        name = json_get_string(args, "id");
-    if (!name) {
-        qmp_fail(e, "GenericError", "Parameter 'device' is missing");
-        return NULL;
-    }
-    int n = list_drives(q->m, all);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(all[i].name, name))
-            return &all[i];
-    qmp_fail(e, "DeviceNotFound", "Device '%s' not found", name);
-    return NULL;
-}
-
 static bool cmd_query_block(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
     (void)args, (void)e;
-    Drive d[6];
-    int n = list_drives(q->m, d);
+    MachineDrive d[MACHINE_MAX_DRIVES];
+    int n = machine_drives(q->m, d);
     fputc('[', ret);
     for (int i = 0; i < n; i++) {
         fprintf(ret, "%s{\"device\": \"%s\", \"qdev\": \"%s\", \"locked\": false, "
                      "\"removable\": %s, ",
                 i ? ", " : "", d[i].name, d[i].name, d[i].removable ? "true" : "false");
-        if (d[i].removable)
-            fputs("\"tray_open\": false, ", ret);
+        if (d[i].cdrom)
+            fputs("\"tray_open\": false, ", ret);   /* only drives with a tray, as QEMU */
         if (blockdev_present(d[i].bd)) {
             fputs("\"inserted\": {\"file\": ", ret);
             json_write_string(ret, d[i].bd->path);
@@ -311,62 +271,52 @@ static bool cmd_query_block(Qmp *q, const JsonValue *args, FILE *ret, QmpError *
             fprintf(ret, ", \"format\": \"raw\", \"virtual-size\": %llu}}, ",
                     (unsigned long long)d[i].bd->size);
         }
-        fputs("\"io-status\": \"ok\", \"type\": \"unknown\"}", ret);
+        if (d[i].floppy < 0)
+            fputs("\"io-status\": \"ok\", ", ret);   /* QEMU's floppies have none */
+        fputs("\"type\": \"unknown\"}", ret);
     }
     fputc(']', ret);
     return true;
 }
 
-static bool change_medium(Qmp *q, Drive *d, const char *path, QmpError *e)
+/* eject and blockdev-change-medium: the drive by "device" (or "id"). */
+static bool change_medium(Qmp *q, const JsonValue *args, const char *path, QmpError *e)
 {
+    const char *name = json_get_string(args, "device");
+    if (!name)
+        name = json_get_string(args, "id");
+    if (!name)
+        return qmp_fail(e, "GenericError", "Parameter 'device' is missing");
     char err[300];
-    if (d->floppy >= 0) {
-        FdcDrive *fd = &q->m->fdc.drive[d->floppy];
-        if (path)
-            return fdc_attach(&q->m->fdc, d->floppy, path, false, err, sizeof err) ||
-                   qmp_fail(e, "GenericError", "%s", err);
-        blockdev_flush(&fd->disk);
-        blockdev_close(&fd->disk);
-        fd->media_changed = true;
+    MediaResult r = machine_change_medium(q->m, name, path, err, sizeof err);
+    if (r == MEDIA_OK)
         return true;
-    }
-    return ide_change_cdrom(d->ch, d->unit, path, err, sizeof err) ||
-           qmp_fail(e, "GenericError", "%s", err);
+    return qmp_fail(e, r == MEDIA_NO_DEVICE ? "DeviceNotFound" : "GenericError", "%s", err);
 }
 
 static bool cmd_eject(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
     (void)ret;
-    Drive all[6];
-    Drive *d = find_drive(q, args, all, e);
-    if (!d)
-        return false;
-    if (!d->removable)
-        return qmp_fail(e, "GenericError", "Device '%s' is not removable", d->name);
-    return change_medium(q, d, NULL, e);
+    return change_medium(q, args, NULL, e);
 }
 
 static bool cmd_change_medium(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
     (void)ret;
-    Drive all[6];
-    Drive *d = find_drive(q, args, all, e);
-    const char *path = d ? need_string(args, "filename", e) : NULL;
+    const char *path = need_string(args, "filename", e);
+    const char *format = json_get_string(args, "format");
     if (!path)
         return false;
-    const char *format = json_get_string(args, "format");
     if (format && strcmp(format, "raw"))
         return qmp_fail(e, "GenericError", "Only raw images can be inserted, not '%s'", format);
-    if (!d->removable)
-        return qmp_fail(e, "GenericError", "Device '%s' is not removable", d->name);
-    return change_medium(q, d, path, e);
+    return change_medium(q, args, path, e);
 }
 
 void qmp_check_block_errors(Qmp *q)
 {
-    Drive d[6];
-    int n = list_drives(q->m, d);
-    for (int i = 0; i < n && i < 6; i++) {
+    MachineDrive d[MACHINE_MAX_DRIVES];
+    int n = machine_drives(q->m, d);
+    for (int i = 0; i < n; i++) {
         uint64_t now = d[i].bd->write_errors;
         if (now > q->write_errors[i]) {
             char data[700];

@@ -74,7 +74,28 @@ wait $pid; tcp_st=$?
 check "tcp server: the client gets the first line (KAIRO-BOOT-HELLO), status $tcp_st" \
     bash -c "grep -q KAIRO-BOOT-HELLO tcp.got && test $tcp_st = 0"
 
-# 7. Bad options: one line, status 1.
+# 7. The text monitor's system_reset, eject and change: the boot sector runs
+#    again after each reset, and not while its floppy is out.
+cp hello.img other.img
+(sleep 1; echo system_reset; sleep 1; echo eject floppy0; echo system_reset; sleep 1
+ echo change floppy0 other.img; echo system_reset; sleep 1; echo eject floppy9; echo quit) |
+    timeout 30 "$kairo" -fda hello.img -display none -serial file:mon-serial.txt \
+        -monitor stdio >mon.out 2>mon.err
+mon_st=$?
+check "monitor: system_reset twice with a floppy, once without: 3 boots ($(grep -c KAIRO-BOOT-HELLO mon-serial.txt))" \
+    test "$(grep -c KAIRO-BOOT-HELLO mon-serial.txt)" = 3
+check "monitor: eject of an unknown drive is an error" grep -q "eject: Device 'floppy9' not found" mon.out
+check "monitor: quit ends the run with 0 ($mon_st)" test "$mon_st" = 0
+
+# 8. A monitor script that sends `c` and more at once: the rest waits for
+#    the next stop (here the breakpoint at the boot sector).
+printf 'b 0x7c00\nc\nregs\nquit\n' |
+    timeout 30 "$kairo" -fda hello.img -display none -serial none -monitor stdio -S \
+        >script.out 2>script.err
+check "monitor script 'b; c; regs': regs runs at the breakpoint (eip 0x7c00)" \
+    grep -q "eip  0x00007c00" script.out
+
+# 9. Bad options: one line, status 1.
 for bad in "-icount shift=99" "-icount sleep=maybe" "-echr 999"; do
     # shellcheck disable=SC2086
     "$kairo" $bad -fda hello.img -display none >bad.out 2>bad.err; s=$?
