@@ -16,6 +16,7 @@
 
 #include "iodev/expect.h"
 #include "machine/host_socket.h"
+#include "machine/replay.h"
 
 static bool set_nonblocking(int fd)
 {
@@ -254,12 +255,25 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
 
 bool chardev_has_input(const CharDev *c)
 {
+    /* Under record/replay the UART polls as if input could always come,
+     * in both modes alike, whatever the host backend is. */
+    if (c->replay)
+        return true;
     if (c->script && expect_active(c->script))
         return true;
     return c->listen_fd >= 0 || (c->fd_in >= 0 && !c->input_eof);
 }
 
+static size_t host_read(CharDev *c, uint8_t *buf, size_t max);
+
+/* The replay seam: the host's bytes are logged, or replaced by the log's. */
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
+{
+    size_t n = host_read(c, buf, max);
+    return c->replay ? replay_serial(c->replay, c->replay_chan, buf, n, max) : n;
+}
+
+static size_t host_read(CharDev *c, uint8_t *buf, size_t max)
 {
     if (c->script && max) {
         size_t n = expect_take(c->script, buf, max);

@@ -1,0 +1,278 @@
+/* Record/replay, the machine's side: the log's machine description, the
+ * seams that need the machine (credits, window input, polled frames,
+ * checkpoints, the end) and the stubs that keep host backends closed
+ * during a replay (docs/REPLAY.md). */
+#include "machine/replay_machine.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "machine/machine.h"
+
+/* CRC-32 and size of a file, for the header: a replay needs the same
+ * images, or the guest reads other data. */
+static void hash_file(const char *path, char *out, size_t outlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(out, outlen, "missing");
+        return;
+    }
+    static uint8_t buf[1 << 16];
+    uLong crc = crc32(0, NULL, 0);
+    uint64_t size = 0;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        crc = crc32(crc, buf, (uInt)n);
+        size += n;
+    }
+    fclose(f);
+    snprintf(out, outlen, "%" PRIu64 ":%08lx", size, (unsigned long)crc);
+}
+
+static void add_line(char *cfg, size_t cap, const char *key, const char *value)
+{
+    size_t len = strlen(cfg);
+    snprintf(cfg + len, cap - len, "%s=%s\n", key, value);
+}
+
+static void add_image(char *cfg, size_t cap, const char *role, const char *path)
+{
+    if (!path)
+        return;
+    char h[64];
+    hash_file(path, h, sizeof h);
+    add_line(cfg, cap, role, h);
+}
+
+/* What must be equal between the recording and the replay: RAM, the
+ * devices the command line adds, the images' contents, the start. */
+static void machine_config(const Options *o, char *cfg, size_t cap)
+{
+    char v[128];
+    cfg[0] = 0;
+    snprintf(v, sizeof v, "%u", o->ram_mb);
+    add_line(cfg, cap, "ram_mb", v);
+    snprintf(v, sizeof v, "%" PRIu64, o->ips);
+    add_line(cfg, cap, "ips", v);
+    snprintf(v, sizeof v, "vga=%d debugexit=%d debugcon=%d fwlog=%d snapshot=%d",
+             !o->vga_none, o->debug_exit, o->debugcon != NULL, o->firmware_log != NULL,
+             o->snapshot);
+    add_line(cfg, cap, "devices", v);
+    for (int i = 0; i < o->net.n_nics; i++) {
+        const NicConfig *n = &o->net.nic[i];
+        snprintf(v, sizeof v, "model %d netdev '%s' io %x irq %u", n->model, n->netdev,
+                 n->iobase, n->irq);
+        add_line(cfg, cap, "nic", v);
+    }
+    snprintf(v, sizeof v, "%d", o->net.n_netdevs);
+    add_line(cfg, cap, "netdevs", v);
+    static const char *const hd_role[4] = { "hda", "hdb", "hdc", "hdd" };
+    for (int i = 0; i < 4; i++)
+        add_image(cfg, cap, hd_role[i], o->hd[i]);
+    add_image(cfg, cap, "fda", o->fd[0]);
+    add_image(cfg, cap, "fdb", o->fd[1]);
+    add_image(cfg, cap, "kernel", o->kernel);
+    add_image(cfg, cap, "initrd", o->initrd);
+    add_line(cfg, cap, "append", o->append ? o->append : "");
+    add_line(cfg, cap, "boot", o->boot_order);
+    if (o->loadvm)
+        add_image(cfg, cap, "start-loadvm", o->loadvm);
+    else
+        add_line(cfg, cap, "start", "boot");
+}
+
+bool replay_machine_open(Machine *m)
+{
+    const Options *o = &m->opt;
+    if (!o->record && !o->replay)
+        return true;
+    if (o->record && o->replay) {
+        fprintf(stderr, "kairo: -record and -replay cannot be used together\n");
+        return false;
+    }
+    char path[1024], err[400] = "", cfg[2048];
+    uint64_t every;
+    if (!replay_parse_arg(o->record ? o->record : o->replay, path, sizeof path, &every, err,
+                          sizeof err)) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    machine_config(o, cfg, sizeof cfg);
+    bool ok = o->record ? replay_open_record(&m->replay, path, cfg, every, &m->cpu->icount, err,
+                                             sizeof err)
+                        : replay_open_play(&m->replay, path, cfg, &m->cpu->icount, err,
+                                           sizeof err);
+    if (!ok) {
+        fprintf(stderr, "kairo: %s\n", err);
+        return false;
+    }
+    if (o->replay) {
+        /* Replay opens no host backend: no window, no network. */
+        m->opt.nographic = true;
+        m->nics.replay_stub = true;
+    }
+    return true;
+}
+
+/* After the devices exist: every seam gets the log. */
+void replay_machine_attach(Machine *m)
+{
+    Replay *r = &m->replay;
+    if (r->mode == REPLAY_OFF)
+        return;
+    for (int i = 0; i < 4; i++) {
+        m->serial_out[i].replay = r;
+        m->serial_out[i].replay_chan = (uint8_t)i;
+    }
+    for (int i = 0; i < m->nics.n_netdevs; i++) {
+        m->nics.netdev[i].replay = r;
+        m->nics.netdev[i].replay_idx = (uint8_t)i;
+    }
+    m->kbc.replay = r;
+}
+
+uint64_t replay_machine_slice(Machine *m, uint64_t n)
+{
+    Replay *r = &m->replay;
+    if (replay_recording(r) && r->next_checkpoint > *r->icount &&
+        r->next_checkpoint - *r->icount < n)
+        return r->next_checkpoint - *r->icount;
+    if (!replay_playing(r) || !r->have_next)
+        return n;
+    uint64_t t = replay_insns_to_next(r);
+    /* A sync event due now is taken in the coming slice: one instruction
+     * (its timer fires first), so what follows it is seen in time. */
+    if (!t)
+        return 1;
+    return t < n ? t : n;
+}
+
+void replay_machine_credit(Machine *m, uint64_t insns)
+{
+    if (replay_recording(&m->replay) && insns) {
+        uint8_t p[10];
+        replay_log(&m->replay, RK_CREDIT, p, replay_put_varint(p, insns));
+    }
+}
+
+static void record_checkpoint(Machine *m)
+{
+    Replay *r = &m->replay;
+    if (!r->next_checkpoint)
+        r->next_checkpoint = *r->icount + r->checkpoint_every;
+    if (*r->icount < r->next_checkpoint)
+        return;
+    uint64_t h = machine_state_hash(m);
+    uint8_t p[8];
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(h >> (8 * i));
+    replay_log(r, RK_CHECKPOINT, p, 8);
+    r->next_checkpoint = *r->icount + r->checkpoint_every;
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void apply_checkpoint(Machine *m, const ReplayEvent *e)
+{
+    uint64_t h = machine_state_hash(m);
+    if (e->len != 8 || h != le(e->data, 8))
+        replay_fail(&m->replay, "replay diverged at icount %" PRIu64 ": checkpoint hash differs",
+                    e->icount);
+}
+
+static void apply_credit(Machine *m, const ReplayEvent *e)
+{
+    uint64_t n;
+    if (replay_get_varint(e->data, e->len, &n) <= 0) {
+        replay_fail(&m->replay, "log corrupt at icount %" PRIu64 " (bad credit)", e->icount);
+        return;
+    }
+    m->cpu->icount += n;
+    m->cpu->idle_insns += n;
+}
+
+static void apply_key(Machine *m, const ReplayEvent *e)
+{
+    m->kbc.replay = NULL;   /* the log's input, not a host's: not seen again */
+    if (e->kind == (RK_KEY | REPLAY_ASYNC) && e->len == 3)
+        i8042_key_event(&m->kbc, (uint16_t)le(e->data, 2), e->data[2]);
+    else if (e->len == 13)
+        i8042_mouse(&m->kbc, (int32_t)le(e->data, 4), (int32_t)le(e->data + 4, 4),
+                    (int32_t)le(e->data + 8, 4), e->data[12]);
+    m->kbc.replay = &m->replay;
+}
+
+static void apply_net(Machine *m, const ReplayEvent *e)
+{
+    if (e->len < 2 || e->data[0] >= m->nics.n_netdevs) {
+        replay_fail(&m->replay, "replay diverged at icount %" PRIu64 ": frame for a missing netdev",
+                    e->icount);
+        return;
+    }
+    netdev_replay_frame(&m->nics.netdev[e->data[0]], e);
+}
+
+bool replay_machine_between_slices(Machine *m)
+{
+    Replay *r = &m->replay;
+    if (r->mode == REPLAY_OFF)
+        return true;
+    r->in_slice = false;
+    if (replay_recording(r)) {
+        record_checkpoint(m);
+        return true;
+    }
+    const ReplayEvent *e;
+    while ((e = replay_due_async(r)) != NULL) {
+        switch (e->kind & ~REPLAY_ASYNC) {
+        case RK_CHECKPOINT: apply_checkpoint(m, e); break;
+        case RK_CREDIT: apply_credit(m, e); break;
+        case RK_KEY:
+        case RK_MOUSE: apply_key(m, e); break;
+        case RK_NET: apply_net(m, e); break;
+        case RK_END: return false;
+        default:
+            replay_fail(r, "replay diverged at icount %" PRIu64 ": unexpected %s", e->icount,
+                        replay_kind_name(e->kind));
+        }
+        if (r->failed)
+            return false;
+        replay_consume(r);
+    }
+    return !r->failed;
+}
+
+int replay_machine_finish(Machine *m, int status)
+{
+    Replay *r = &m->replay;
+    if (replay_playing(r) && !r->failed && r->have_next &&
+        (r->next.kind & ~REPLAY_ASYNC) != RK_END)
+        replay_fail(r, "replay ended at icount %" PRIu64 " before the log's %s at icount %" PRIu64,
+                    *r->icount, replay_kind_name(r->next.kind), r->next.icount);
+    if (r->failed) {
+        fprintf(stderr, "kairo: %s\n", r->why);
+        status = EXIT_ERROR;
+    } else if (replay_playing(r)) {
+        fprintf(stderr, "kairo: replay complete at icount %" PRIu64 "\n", *r->icount);
+    } else if (replay_recording(r)) {
+        replay_close(r);   /* END at this count */
+        if (m->opt.stats)
+            fprintf(stderr, "kairo: recorded %" PRIu64 " events, %" PRIu64 " bytes raw, %" PRIu64
+                            " bytes in the log\n", r->events, r->raw_bytes, r->file_bytes);
+    }
+    return status;
+}
+
+void replay_machine_close(Machine *m)
+{
+    replay_close(&m->replay);
+}
