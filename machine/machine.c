@@ -1193,7 +1193,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     }
     if (m->opt.remote_stats)
         remote_print_stats(&m->io, stderr);
-    if (m->opt.state_hash || replay_playing(&m->replay))
+    if (m->opt.state_hash || (replay_playing(&m->replay) && status == EXIT_OK))
         fprintf(stderr, "kairo: state hash %016llx icount %llu\n",
                 (unsigned long long)machine_state_hash(m), (unsigned long long)cpu->icount);
     if (m->gdb)

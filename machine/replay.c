@@ -517,10 +517,9 @@ void replay_close(Replay *r)
     if (!r || r->mode == REPLAY_OFF)
         return;
     if (r->mode == REPLAY_RECORD) {
-        bool was = r->in_slice;
         r->in_slice = false;
-        replay_log(r, RK_END, NULL, 0);
-        r->in_slice = was;
+        if (!r->ended)
+            replay_log(r, RK_END, NULL, 0);   /* a run cut short: no final hash */
         deflate_raw(r, Z_FINISH);
         deflateEnd(&r->z);
     } else {

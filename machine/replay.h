@@ -80,6 +80,7 @@ typedef struct Replay {
     bool have_next;
     uint64_t checkpoint_every, next_checkpoint;
     char config[2048];          /* the header's machine description */
+    bool ended;                 /* record: END written */
     bool failed;                /* diverged or unreadable: why says so */
     char why[256];
     uint64_t events, raw_bytes, file_bytes;

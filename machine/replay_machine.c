@@ -158,6 +158,12 @@ void replay_machine_credit(Machine *m, uint64_t insns)
     }
 }
 
+static void put_hash(uint8_t *p, uint64_t h)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(h >> (8 * i));
+}
+
 static void record_checkpoint(Machine *m)
 {
     Replay *r = &m->replay;
@@ -165,10 +171,8 @@ static void record_checkpoint(Machine *m)
         r->next_checkpoint = *r->icount + r->checkpoint_every;
     if (*r->icount < r->next_checkpoint)
         return;
-    uint64_t h = machine_state_hash(m);
     uint8_t p[8];
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(h >> (8 * i));
+    put_hash(p, machine_state_hash(m));
     replay_log(r, RK_CHECKPOINT, p, 8);
     r->next_checkpoint = *r->icount + r->checkpoint_every;
 }
@@ -254,17 +258,26 @@ bool replay_machine_between_slices(Machine *m)
 int replay_machine_finish(Machine *m, int status)
 {
     Replay *r = &m->replay;
-    if (replay_playing(r) && !r->failed && r->have_next &&
-        (r->next.kind & ~REPLAY_ASYNC) != RK_END)
-        replay_fail(r, "replay ended at icount %" PRIu64 " before the log's %s at icount %" PRIu64,
-                    *r->icount, replay_kind_name(r->next.kind), r->next.icount);
+    if (replay_playing(r) && !r->failed && r->have_next) {
+        const ReplayEvent *e = &r->next;
+        if ((e->kind & ~REPLAY_ASYNC) != RK_END || e->icount != *r->icount)
+            replay_fail(r, "replay ended at icount %" PRIu64 " before the log's %s at icount %" PRIu64,
+                        *r->icount, replay_kind_name(e->kind), e->icount);
+        else if (e->len == 8 && le(e->data, 8) != machine_state_hash(m))
+            replay_fail(r, "replay diverged at icount %" PRIu64 ": final hash differs", e->icount);
+    }
     if (r->failed) {
         fprintf(stderr, "kairo: %s\n", r->why);
         status = EXIT_ERROR;
     } else if (replay_playing(r)) {
         fprintf(stderr, "kairo: replay complete at icount %" PRIu64 "\n", *r->icount);
     } else if (replay_recording(r)) {
-        replay_close(r);   /* END at this count */
+        uint8_t h[8];
+        put_hash(h, machine_state_hash(m));
+        r->in_slice = false;
+        replay_log(r, RK_END, h, 8);   /* the final hash: a replay must end equal */
+        r->ended = true;
+        replay_close(r);
         if (m->opt.stats)
             fprintf(stderr, "kairo: recorded %" PRIu64 " events, %" PRIu64 " bytes raw, %" PRIu64
                             " bytes in the log\n", r->events, r->raw_bytes, r->file_bytes);
