@@ -743,9 +743,9 @@ static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget
     uint64_t insns = waited_ns * m->clock.ips / 1000000000ull;
     if (insns > budget)
         insns = budget;
+    replay_machine_credit(m, insns);   /* at the count before the credit */
     m->cpu->icount += insns;
     m->cpu->idle_insns += insns;
-    replay_machine_credit(m, insns);
     return insns;
 }
 

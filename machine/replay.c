@@ -391,6 +391,18 @@ static bool inflate_more(Replay *r)
     return r->in_len > before;
 }
 
+/* After END: the stream must end there, its checksum intact. */
+static void check_stream_end(Replay *r)
+{
+    while (!r->z_end && !r->failed)
+        if (!inflate_more(r) && !r->z_end && !r->failed)
+            replay_fail(r, "log truncated after icount %" PRIu64, r->last_icount);
+    if (!r->failed && r->in_pos != r->in_len)
+        replay_fail(r, "log corrupt after icount %" PRIu64 " (data after the end)", r->last_icount);
+    if (r->failed)
+        r->have_next = false;
+}
+
 static bool fill_next(Replay *r)
 {
     if (r->have_next || r->failed)
@@ -405,7 +417,9 @@ static bool fill_next(Replay *r)
             r->in_pos += (size_t)n;
             r->last_icount = r->next.icount;
             r->have_next = true;
-            return true;
+            if ((r->next.kind & ~REPLAY_ASYNC) == RK_END)
+                check_stream_end(r);
+            return !r->failed;
         }
         if (!inflate_more(r)) {
             if (!r->failed)
