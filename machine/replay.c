@@ -349,6 +349,8 @@ void replay_log(Replay *r, ReplayKind kind, const void *payload, size_t len)
     e.icount = *r->icount;
     e.len = (uint32_t)(len > REPLAY_MAX_PAYLOAD ? REPLAY_MAX_PAYLOAD : len);
     memcpy(e.data, payload, e.len);
+    if (r->debug)
+        r->debug(r->debug_opaque, "log", e.kind);
     write_event(r, &e);
 }
 
@@ -434,6 +436,11 @@ void replay_consume(Replay *r)
     r->have_next = false;
     if ((r->next.kind & ~REPLAY_ASYNC) != RK_END)
         fill_next(r);
+    /* A sync event taken inside a slice: an async event after it, due
+     * before the slice ends, ends the slice there. */
+    if (r->have_next && (r->next.kind & REPLAY_ASYNC) && r->icount_stop &&
+        r->next.icount < *r->icount_stop && r->next.icount >= *r->icount)
+        *r->icount_stop = r->next.icount;
 }
 
 static void diverged(Replay *r, const ReplayEvent *e, const char *what)
@@ -455,6 +462,8 @@ const ReplayEvent *replay_take_sync(Replay *r, ReplayKind kind)
     }
     if (e->icount > *r->icount || e->kind != kind)
         return NULL;
+    if (r->debug)
+        r->debug(r->debug_opaque, "log", e->kind);
     return e;
 }
 
@@ -469,6 +478,8 @@ const ReplayEvent *replay_due_async(Replay *r)
     }
     if (e->icount > *r->icount || !(e->kind & REPLAY_ASYNC))
         return NULL;
+    if (r->debug)
+        r->debug(r->debug_opaque, "log", e->kind);
     return e;
 }
 

@@ -66,6 +66,7 @@ const char *replay_kind_name(unsigned kind);
 typedef struct Replay {
     int mode;
     const uint64_t *icount;     /* the CPU's instruction count */
+    uint64_t *icount_stop;      /* replay: where the running slice ends (cut for async events) */
     bool in_slice;              /* the machine is running a CPU slice */
     FILE *f;
     z_stream z;
@@ -81,6 +82,8 @@ typedef struct Replay {
     uint64_t checkpoint_every, next_checkpoint;
     char config[2048];          /* the header's machine description */
     bool ended;                 /* record: END written */
+    void (*debug)(void *opaque, const char *what, unsigned kind);   /* KAIRO_REPLAY_DEBUG=2 */
+    void *debug_opaque;
     bool failed;                /* diverged or unreadable: why says so */
     char why[256];
     uint64_t events, raw_bytes, file_bytes;

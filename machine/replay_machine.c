@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "iodev/devstate.h"
 #include "machine/machine.h"
 
 /* CRC-32 and size of a file, for the header: a replay needs the same
@@ -117,12 +118,36 @@ bool replay_machine_open(Machine *m)
     return true;
 }
 
+static void debug_event(void *opaque, const char *what, unsigned kind)
+{
+    Machine *m = opaque;
+    fprintf(stderr, "rpe %" PRIu64 " %s %u %016" PRIx64, m->cpu->icount, what, kind,
+            machine_state_hash(m));
+    /* Every component's state too, by name, to see which one parted. */
+    for (int i = 0; i < m->devices.n; i++) {
+        const DeviceInstance *d = &m->devices.items[i];
+        if (!strcmp(d->name, "ram"))
+            continue;
+        StateWriter w;
+        state_writer_init(&w);
+        device_save(d, &w);
+        fprintf(stderr, " %s:%08lx", d->name, crc32(0, w.buf, (uInt)w.len));
+        state_writer_free(&w);
+    }
+    fputc('\n', stderr);
+}
+
 /* After the devices exist: every seam gets the log. */
 void replay_machine_attach(Machine *m)
 {
     Replay *r = &m->replay;
     if (r->mode == REPLAY_OFF)
         return;
+    const char *dbg = getenv("KAIRO_REPLAY_DEBUG");
+    if (dbg && !strcmp(dbg, "2")) {
+        r->debug = debug_event;
+        r->debug_opaque = m;
+    }
     for (int i = 0; i < 4; i++) {
         m->serial_out[i].replay = r;
         m->serial_out[i].replay_chan = (uint8_t)i;
@@ -132,6 +157,8 @@ void replay_machine_attach(Machine *m)
         m->nics.netdev[i].replay_idx = (uint8_t)i;
     }
     m->kbc.replay = r;
+    if (replay_playing(r))
+        r->icount_stop = &m->cpu->icount_stop;
 }
 
 uint64_t replay_machine_slice(Machine *m, uint64_t n)
@@ -142,12 +169,13 @@ uint64_t replay_machine_slice(Machine *m, uint64_t n)
         return r->next_checkpoint - *r->icount;
     if (!replay_playing(r) || !r->have_next)
         return n;
+    /* Slices end where async events are due; sync events are taken inside
+     * a slice, which then ends at the async event after them if it is
+     * due sooner (replay_consume). */
+    if (!(r->next.kind & REPLAY_ASYNC))
+        return n;
     uint64_t t = replay_insns_to_next(r);
-    /* A sync event due now is taken in the coming slice: one instruction
-     * (its timer fires first), so what follows it is seen in time. */
-    if (!t)
-        return 1;
-    return t < n ? t : n;
+    return t && t < n ? t : n;
 }
 
 void replay_machine_credit(Machine *m, uint64_t insns)
@@ -225,12 +253,25 @@ static void apply_net(Machine *m, const ReplayEvent *e)
     netdev_replay_frame(&m->nics.netdev[e->data[0]], e);
 }
 
+/* KAIRO_REPLAY_DEBUG=1: a line per loop turn with the CPU's state, to
+ * diff a recording against its replay and find where they part. */
+static void debug_line(Machine *m)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("KAIRO_REPLAY_DEBUG") != NULL;
+    if (on)
+        fprintf(stderr, "rpl %" PRIu64 " %08x %08x %08x %08x\n", m->cpu->icount, m->cpu->eip,
+                m->cpu->gpr[0], m->cpu->gpr[1], m->cpu->gpr[4]);
+}
+
 bool replay_machine_between_slices(Machine *m)
 {
     Replay *r = &m->replay;
     if (r->mode == REPLAY_OFF)
         return true;
     r->in_slice = false;
+    debug_line(m);
     if (replay_recording(r)) {
         record_checkpoint(m);
         return true;
