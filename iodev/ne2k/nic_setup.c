@@ -73,7 +73,9 @@ static bool add_card(NicSet *s, const NicConfig *c, PortBus *io, PciBus *pci, Pi
 bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci, PicPair *pic,
                char *err, size_t errlen)
 {
+    bool replay_stub = s->replay_stub;   /* set by the machine before */
     memset(s, 0, sizeof *s);
+    s->replay_stub = replay_stub;
     if (!o->n_nics && !o->n_netdevs)
         return true;
     for (int i = 0; i < o->n_netdevs; i++) {
