@@ -192,6 +192,48 @@ static void put_hash(uint8_t *p, uint64_t h)
         p[i] = (uint8_t)(h >> (8 * i));
 }
 
+/* RAM for a checkpoint: four independent multiply-rotate lanes over
+ * 64-bit words, about ten times the speed of the CRC-32 + Adler-32 of
+ * --state-hash, which made a checkpoint every 10^8 instructions cost 30 %
+ * of a Linux boot at 128 MiB. */
+static uint64_t ram_hash(const uint8_t *p, size_t n)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t h[4] = { 1, 2, 3, 4 };
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int l = 0; l < 4; l++) {
+            uint64_t v;
+            memcpy(&v, p + i + 8 * (size_t)l, 8);
+            h[l] ^= v;
+            h[l] = ((h[l] << 29) | (h[l] >> 35)) * k;
+        }
+    uint64_t r = n;
+    for (; i < n; i++)
+        r = (r ^ p[i]) * k;
+    for (int l = 0; l < 4; l++)
+        r = ((r ^ h[l]) * k) ^ (r >> 31);
+    return r;
+}
+
+/* The checkpoint hash: RAM (ram_hash), then the CPU's and the x87's
+ * sections as --state-hash takes them. */
+static uint64_t checkpoint_hash(Machine *m)
+{
+    StateWriter w;
+    state_writer_init(&w);
+    static const char *const names[2] = { "cpu", "fpu" };
+    for (int i = 0; i < 2; i++) {
+        const DeviceInstance *d = devlist_find(&m->devices, names[i]);
+        if (d)
+            device_save(d, &w);
+    }
+    uint64_t h = ram_hash(m->mem->ram, m->mem->ram_size);
+    h ^= (uint64_t)crc32(0, w.buf, (uInt)w.len) << 32 | adler32(1, w.buf, (uInt)w.len);
+    state_writer_free(&w);
+    return h;
+}
+
 static void record_checkpoint(Machine *m)
 {
     Replay *r = &m->replay;
@@ -200,7 +242,7 @@ static void record_checkpoint(Machine *m)
     if (*r->icount < r->next_checkpoint)
         return;
     uint8_t p[8];
-    put_hash(p, machine_state_hash(m));
+    put_hash(p, checkpoint_hash(m));
     replay_log(r, RK_CHECKPOINT, p, 8);
     r->next_checkpoint = *r->icount + r->checkpoint_every;
 }
@@ -215,7 +257,7 @@ static uint64_t le(const uint8_t *p, int n)
 
 static void apply_checkpoint(Machine *m, const ReplayEvent *e)
 {
-    uint64_t h = machine_state_hash(m);
+    uint64_t h = checkpoint_hash(m);
     if (e->len != 8 || h != le(e->data, 8))
         replay_fail(&m->replay, "replay diverged at icount %" PRIu64 ": checkpoint hash differs",
                     e->icount);
