@@ -1135,6 +1135,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         }
         m->replay.in_slice = true;
         run_slice(m, slice);
+        m->replay.in_slice = false;   /* monitor, QMP input: between slices */
         if (m->next_save < m->opt.n_save_at && !save_points(m)) {
             status = EXIT_ERROR;
             break;
