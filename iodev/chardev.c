@@ -17,6 +17,7 @@
 
 #include "iodev/expect.h"
 #include "machine/host_socket.h"
+#include "machine/replay.h"
 
 static bool set_nonblocking(int fd)
 {
@@ -255,6 +256,10 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
 
 bool chardev_has_input(const CharDev *c)
 {
+    /* Under record/replay the UART polls as if input could always come,
+     * in both modes alike, whatever the host backend is. */
+    if (c->replay)
+        return true;
     if (c->script && expect_active(c->script))
         return true;
     return c->listen_fd >= 0 || (c->fd_in >= 0 && !c->input_eof);
@@ -270,12 +275,25 @@ static uint64_t coarse_now_ns(void)
 
 uint64_t chardev_poll_period_ns(const CharDev *c)
 {
+    /* Under record/replay the period must not depend on host time: when
+     * the poll timer fires is guest-visible (the receive timeout). */
+    if (c->replay)
+        return 1000000;
     if ((c->script && expect_active(c->script)) || c->listen_fd >= 0)
         return 1000000;
     return coarse_now_ns() - c->last_input_ns < 200000000ull ? 1000000 : 10000000;
 }
 
+static size_t host_read(CharDev *c, uint8_t *buf, size_t max);
+
+/* The replay seam: the host's bytes are logged, or replaced by the log's. */
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
+{
+    size_t n = host_read(c, buf, max);
+    return c->replay ? replay_serial(c->replay, c->replay_chan, buf, n, max) : n;
+}
+
+static size_t host_read(CharDev *c, uint8_t *buf, size_t max)
 {
     if (c->script && max) {
         size_t n = expect_take(c->script, buf, max);

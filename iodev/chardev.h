@@ -33,6 +33,8 @@ typedef struct CharDev {
     void *monitor_opaque;
     char line[256];
     size_t line_len;
+    struct Replay *replay;   /* record/replay (machine/replay.h), or NULL */
+    uint8_t replay_chan;     /* the serial port's number in the log */
 } CharDev;
 
 enum { CHARDEV_NONE, CHARDEV_STDIO, CHARDEV_FILE, CHARDEV_PTY, CHARDEV_TCP };

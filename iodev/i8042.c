@@ -6,6 +6,7 @@
  * one, translating keyboard bytes to set 1 on the way if asked to. */
 #include "iodev/i8042.h"
 #include "debug/log.h"
+#include "machine/replay.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -333,8 +334,23 @@ static void typematic_fired(void *opaque)
     timer_mod(&k->typematic, now > next && now - next > 64 * period ? now + period : next);
 }
 
+/* The replay seam for host input: logged when recording; ignored when
+ * replaying (the log's events come with replay cleared). */
+static bool host_input_allowed(I8042 *k, ReplayKind kind, const uint8_t *p, size_t len)
+{
+    if (replay_playing(k->replay))
+        return false;
+    replay_log(k->replay, kind, p, len);
+    return true;
+}
+
 void i8042_key_event(I8042 *k, uint16_t key, bool down)
 {
+    if (k->replay) {
+        const uint8_t p[3] = { (uint8_t)key, (uint8_t)(key >> 8), down };
+        if (!host_input_allowed(k, RK_KEY, p, sizeof p))
+            return;
+    }
     Ps2Keyboard *kb = &k->kbd;
     if (!kb->enabled)
         return;
@@ -665,6 +681,15 @@ static int accumulate(int have, int delta)
 
 void i8042_mouse(I8042 *k, int dx, int dy, int dz, uint8_t buttons)
 {
+    if (k->replay) {
+        uint8_t p[13];
+        const int v[3] = { dx, dy, dz };
+        for (int i = 0; i < 12; i++)
+            p[i] = (uint8_t)((uint32_t)v[i / 4] >> (8 * (i % 4)));
+        p[12] = buttons;
+        if (!host_input_allowed(k, RK_MOUSE, p, sizeof p))
+            return;
+    }
     Ps2Mouse *m = &k->mouse;
     if (m->id < 3)
         dz = 0;   /* no wheel until the guest turned it on */

@@ -78,6 +78,7 @@ typedef struct I8042 {
     KbcHooks hooks;
     Clock *clock;
     Timer typematic;
+    struct Replay *replay;  /* record/replay: host input is logged or ignored */
 } I8042;
 
 void i8042_init(I8042 *k, const IrqLine *irq1, const IrqLine *irq12, const KbcHooks *hooks);

@@ -23,6 +23,7 @@
 #include "iodev/remote/proxy.h"
 #include "machine/components.h"
 #include "machine/qmp.h"
+#include "machine/replay_machine.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -545,6 +546,8 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     clock_init(&m->clock, opt->ips, &m->cpu->icount);
+    if (!replay_machine_open(m))
+        return false;
     if (!machine_setup_log(m))
         return false;
 
@@ -572,7 +575,8 @@ bool machine_init(Machine *m, const Options *opt)
     m->cpu->ferr = ferr_line;
     m->cpu->ferr_opaque = m;
     pit_init(&m->pit, &m->clock, pic_irq_line(&m->pic, 0));
-    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8), rtc_start_time(opt));
+    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8),
+              replay_value(&m->replay, RK_RTC, rtc_start_time(opt)));
     dma_init(&m->dma, m->mem);
     const KbcHooks kbc_hooks = { set_a20, request_reset, m };
     i8042_init(&m->kbc, pic_irq_line(&m->pic, 1), pic_irq_line(&m->pic, 12), &kbc_hooks);
@@ -661,6 +665,7 @@ bool machine_init(Machine *m, const Options *opt)
     }
     if (!machine_register_components(m))
         return false;
+    replay_machine_attach(m);
     if (!fwcfg_setup(m)) {
         if (!m->opt.kernel)
             fprintf(stderr, "kairo: cannot set up fw_cfg\n");
@@ -719,7 +724,7 @@ static uint64_t next_slice(Machine *m)
         if (left < n)
             n = left;
     }
-    return n;
+    return replay_machine_slice(m, n);
 }
 
 /* --save-at points reached by the slice just run; false (reported) when a
@@ -759,6 +764,7 @@ static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget
     uint64_t insns = waited_ns * m->clock.ips / 1000000000ull;
     if (insns > budget)
         insns = budget;
+    replay_machine_credit(m, insns);   /* at the count before the credit */
     m->cpu->icount += insns;
     m->cpu->idle_insns += insns;
     return insns;
@@ -1184,8 +1190,11 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         return EXIT_ERROR;
     if (m->opt.start_stopped && m->qmp && !m->opt.gdb && !m->opt.monitor)
         qmp_stop_at_start(m->qmp);
-    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep, !m->opt.ips_fixed,
-                clock_ns(&m->clock));
+    pacer_start(&m->pace, !m->opt.deterministic && !m->opt.icount_nosleep &&
+                              !replay_playing(&m->replay),
+                /* A recorded run keeps one rate: a rate that followed the
+                 * host's speed would move every timer in the replay. */
+                !m->opt.ips_fixed && !replay_recording(&m->replay), clock_ns(&m->clock));
     arm_timeout(m->opt.timeout_s);
     for (;;) {
         if (m->opt.max_insns && cpu->icount >= m->opt.max_insns) {
@@ -1202,7 +1211,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             break;
         if (console_wants_quit(m))
             break;   /* status 0, as QEMU's C-a x */
-        if (m->nics.n_netdevs)
+        if (!replay_machine_between_slices(m))
+            break;   /* the log's end, or a divergence (replay_machine_finish) */
+        if (m->nics.n_netdevs && !replay_playing(&m->replay))
             net_service(m);
         uint64_t slice = m->shut_down ? 0 : next_slice(m);
         if (m->shut_down)
@@ -1212,7 +1223,9 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = EXIT_OK;
             break;
         }
+        m->replay.in_slice = true;
         run_slice(m, slice);
+        m->replay.in_slice = false;   /* monitor, QMP input: between slices */
         if (m->next_save < m->opt.n_save_at && !save_points(m)) {
             status = EXIT_ERROR;
             break;
@@ -1227,7 +1240,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             status = signal_status(m, (int)*stop_signal);
             break;
         }
-        if (m->has_expect && expect_ends_run(m, &status))
+        if (m->has_expect && !replay_playing(&m->replay) && expect_ends_run(m, &status))
             break;
         if (m->opt.timeout_s > 0 && host_seconds() - t0 >= m->opt.timeout_s) {
             status = signal_status(m, SIGALRM);
@@ -1235,6 +1248,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         }
     }
     arm_timeout(0);
+    status = replay_machine_finish(m, status);
     double secs = host_seconds() - t0;
     /* The run ended with the script unfinished: that is a failure too. */
     if (m->has_expect && status != EXIT_EXPECT && !expect_check(&m->expect, host_seconds()))
@@ -1275,7 +1289,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
     for (int i = m->next_save; i < m->opt.n_save_at; i++)
         fprintf(stderr, "kairo: --save-at %llu:%s: the run ended before that count\n",
                 (unsigned long long)m->opt.save_at[i].icount, m->opt.save_at[i].path);
-    if (m->opt.state_hash)
+    if (m->opt.state_hash || (replay_playing(&m->replay) && status == EXIT_OK))
         fprintf(stderr, "kairo: state hash %016llx icount %llu\n",
                 (unsigned long long)machine_state_hash(m), (unsigned long long)cpu->icount);
     if (m->gdb)
@@ -1289,6 +1303,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
 void machine_destroy(Machine *m)
 {
     remote_detach_all(&m->io);     /* posted writes reach the port server */
+    replay_machine_close(m);
     /* Every component in reverse order of registration: the disks flush
      * what the guest wrote to their image files. */
     devlist_teardown_all(&m->devices);

@@ -32,6 +32,7 @@
 #include "machine/options.h"
 #include "machine/snapshot.h"
 #include "machine/pace.h"
+#include "machine/replay.h"
 
 typedef struct Machine {
     Options opt;
@@ -80,6 +81,7 @@ typedef struct Machine {
     Pacer pace;             /* guest time follows host time (unless --deterministic) */
     bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */
     bool halt_reported;     /* "halted" printed while something attached waits */
+    Replay replay;          /* -record / -replay (machine/replay.h) */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

@@ -582,6 +582,10 @@ static const OptionSpec option_table[] = {
       "start from a snapshot (force=on: even if a disk image changed)" },
     { "--save-at", NULL, "N:FILE", G_RUN, opt_save_at, 0,
       "save a snapshot when the instruction count is exactly N (repeatable)" },
+    { "-record", NULL, "FILE[,checkpoint=N]", G_RUN, set_string, FIELD(record),
+      "log every outside input with its instruction count, for -replay (docs/REPLAY.md)" },
+    { "-replay", NULL, "FILE", G_RUN, set_string, FIELD(replay),
+      "run again from a -record log: same inputs, no window or network; prints the hash" },
     { "--state-hash", NULL, NULL, G_RUN, set_flag, FIELD(state_hash),
       "print one hash of RAM, CPU and x87 registers and the instruction count at exit" },
     /* Test harness */

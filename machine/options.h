@@ -74,6 +74,8 @@ typedef struct Options {
     /* Machine state (docs/SNAPSHOTS.md) */
     const char *loadvm;        /* -loadvm FILE: start from this snapshot */
     bool loadvm_force;         /* -loadvm FILE,force=on: accept changed images */
+    const char *record;        /* -record FILE[,checkpoint=N] (docs/REPLAY.md) */
+    const char *replay;        /* -replay FILE */
     struct { uint64_t icount; const char *path; } save_at[32];   /* --save-at N:FILE */
     int n_save_at;             /* sorted by icount */
     bool state_hash;           /* --state-hash: print the state hash at exit */

@@ -73,12 +73,19 @@ static bool add_card(NicSet *s, const NicConfig *c, PortBus *io, PciBus *pci, Pi
 bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci, PicPair *pic,
                char *err, size_t errlen)
 {
+    bool replay_stub = s->replay_stub;   /* set by the machine before */
     memset(s, 0, sizeof *s);
+    s->replay_stub = replay_stub;
     if (!o->n_nics && !o->n_netdevs)
         return true;
     for (int i = 0; i < o->n_netdevs; i++) {
-        if (!netdev_open(&s->netdev[i], &o->netdev[i], err, errlen))
+        /* Under -replay the log brings the frames: no host backend. */
+        if (s->replay_stub ? !netdev_open_with(&s->netdev[i], o->netdev[i].id, NULL, NULL)
+                           : !netdev_open(&s->netdev[i], &o->netdev[i], err, errlen)) {
+            if (s->replay_stub)
+                snprintf(err, errlen, "netdev %s: out of memory", o->netdev[i].id);
             return false;
+        }
         s->poll_list[i] = &s->netdev[i];
         s->n_netdevs = i + 1;
     }

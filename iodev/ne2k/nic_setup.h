@@ -30,6 +30,7 @@ typedef struct NicSet {
     int n_netdevs;
     NicCard *cards;         /* [NET_MAX_NICS], allocated: each holds 32 KiB of RAM */
     int n_cards;
+    bool replay_stub;       /* -replay: the netdevs open no backend */
 } NicSet;
 
 bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci, PicPair *pic,

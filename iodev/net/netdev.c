@@ -1,5 +1,6 @@
 /* The backend-independent half of a netdev (see netdev.h). */
 #include "iodev/net/netdev.h"
+#include "machine/replay.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -67,6 +68,44 @@ void netdev_close(NetDev *nd)
     nd->queue = NULL;
 }
 
+/* The one point where a frame enters the NIC: the replay seam. */
+static bool nic_take(NetDev *nd, const uint8_t *frame, size_t len)
+{
+    bool ok = nd->nic_receive(nd->nic, frame, len);
+    if (replay_recording(nd->replay)) {
+        uint8_t p[REPLAY_MAX_PAYLOAD];
+        p[0] = nd->replay_idx;
+        p[1] = ok;
+        memcpy(p + 2, frame, len);
+        replay_log(nd->replay, RK_NET, p, len + 2);
+    }
+    return ok;
+}
+
+void netdev_replay_frame(NetDev *nd, const ReplayEvent *e)
+{
+    if (!nd->nic_receive || e->len < 2)
+        return;
+    bool ok = nd->nic_receive(nd->nic, e->data + 2, e->len - 2);
+    if (ok != (bool)e->data[1])
+        replay_fail(nd->replay, "replay diverged at icount %llu: the NIC %s a frame it %s",
+                    (unsigned long long)e->icount, ok ? "took" : "refused",
+                    ok ? "refused" : "took");
+    else
+        nd->stats.rx_frames += ok;
+}
+
+/* Replay: frames a backend answered while the guest transmitted. */
+static void replay_sync_frames(NetDev *nd)
+{
+    const ReplayEvent *e;
+    while ((e = replay_take_sync(nd->replay, RK_NET)) != NULL && e->len >= 2 &&
+           e->data[0] == nd->replay_idx) {
+        netdev_replay_frame(nd, e);
+        replay_consume(nd->replay);
+    }
+}
+
 void netdev_send(NetDev *nd, const uint8_t *frame, size_t len)
 {
     pcap_write(&nd->dump, frame, len);
@@ -74,6 +113,8 @@ void netdev_send(NetDev *nd, const uint8_t *frame, size_t len)
         nd->stats.tx_frames++;
     else
         nd->stats.tx_errors++;
+    if (replay_playing(nd->replay))
+        replay_sync_frames(nd);
 }
 
 int netdev_check_frame(const uint8_t *frame, size_t len)
@@ -101,7 +142,7 @@ void netdev_flush(NetDev *nd)
 {
     while (nd->q_count && nd->nic_receive) {
         NetFrame *f = &nd->queue[nd->q_head];
-        if (!nd->nic_receive(nd->nic, f->data, f->len))
+        if (!nic_take(nd, f->data, f->len))
             return;
         nd->stats.rx_frames++;
         nd->q_head = (nd->q_head + 1) % NET_QUEUE_FRAMES;
@@ -124,7 +165,7 @@ void netdev_deliver(NetDev *nd, const uint8_t *frame, size_t len)
     }
     pcap_write(&nd->dump, frame, len);
     /* Straight to the NIC when nothing waits before it. */
-    if (!nd->q_count && nd->nic_receive && nd->nic_receive(nd->nic, frame, len)) {
+    if (!nd->q_count && nd->nic_receive && nic_take(nd, frame, len)) {
         nd->stats.rx_frames++;
         return;
     }

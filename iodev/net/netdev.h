@@ -73,6 +73,8 @@ struct NetDev {
     NetFrame *queue;                /* [NET_QUEUE_FRAMES] */
     unsigned q_head, q_count;
     NetStats stats;
+    struct Replay *replay;          /* record/replay (machine/replay.h), or NULL */
+    uint8_t replay_idx;             /* this netdev's number in the log */
 };
 
 /* Open the backend c describes (and its pcap, if any). */
@@ -86,6 +88,10 @@ void netdev_close(NetDev *nd);
 void netdev_send(NetDev *nd, const uint8_t *frame, size_t len);
 /* Outside -> guest: checked, dumped, queued, offered to the NIC. */
 void netdev_deliver(NetDev *nd, const uint8_t *frame, size_t len);
+/* Replay: offer a logged frame (an RK_NET event) to the NIC; a NIC that
+ * answers otherwise than when recorded is a divergence. */
+struct ReplayEvent;
+void netdev_replay_frame(NetDev *nd, const struct ReplayEvent *e);
 /* Free queue slots: a backend reading from a socket stops at 0 and leaves
  * the rest in the kernel's buffer. */
 unsigned netdev_queue_space(const NetDev *nd);

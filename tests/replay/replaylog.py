@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Read, list and alter kairo replay logs (format: docs/REPLAY.md).
+
+  replaylog.py list LOG                    one line per event, then counts
+  replaylog.py stats LOG                   events per kind and sizes
+  replaylog.py flip LOG OUT KIND N BYTE    flip bit 0 of payload byte BYTE of the Nth KIND event
+  replaylog.py delete LOG OUT KIND N       drop the Nth KIND event (0-based)
+  replaylog.py config LOG OUT TEXT         replace the header's machine description
+
+KIND is a name (serial, net, key, mouse, credit, rtc, checkpoint, end). The
+altered log is re-encoded with valid framing, so only replay's checks can
+catch it."""
+import struct
+import sys
+import zlib
+
+KINDS = {1: "serial", 2: "net", 3: "key", 4: "mouse", 5: "credit", 6: "rtc",
+         7: "checkpoint", 8: "end"}
+ASYNC = 0x80
+
+
+def varint(buf, pos):
+    v, shift = 0, 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, pos
+
+
+def put_varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def read(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"KAIRORPL", "not a replay log"
+    version, every, clen = struct.unpack_from("<IQI", data, 8)
+    config = data[24:24 + clen]
+    raw = zlib.decompress(data[28 + clen:])
+    events, pos, icount = [], 0, 0
+    while pos < len(raw):
+        kind = raw[pos]
+        delta, pos = varint(raw, pos + 1)
+        plen, pos = varint(raw, pos)
+        icount += delta
+        events.append([kind, icount, raw[pos:pos + plen]])
+        pos += plen
+    return version, every, config, events
+
+
+def write(path, version, every, config, events):
+    head = b"KAIRORPL" + struct.pack("<IQI", version, every, len(config)) + config
+    head += struct.pack("<I", zlib.crc32(head))
+    raw, last = bytearray(), 0
+    for kind, icount, payload in events:
+        raw += bytes([kind]) + put_varint(icount - last) + put_varint(len(payload)) + payload
+        last = icount
+    open(path, "wb").write(head + zlib.compress(bytes(raw), 6))
+
+
+def nth(events, name, n):
+    hits = [e for e in events if KINDS.get(e[0] & ~ASYNC) == name]
+    if n >= len(hits):
+        sys.exit("replaylog: the log has %d %s events" % (len(hits), name))
+    return hits[n]
+
+
+def main(argv):
+    cmd, path = argv[1], argv[2]
+    version, every, config, events = read(path)
+    if cmd in ("list", "stats"):
+        counts, sizes = {}, {}
+        for kind, icount, payload in events:
+            name = KINDS.get(kind & ~ASYNC, "?")
+            counts[name] = counts.get(name, 0) + 1
+            sizes[name] = sizes.get(name, 0) + len(payload)
+            if cmd == "list":
+                print("%14d %-10s %s %4d %s" % (icount, name, "async" if kind & ASYNC else "sync ",
+                                                 len(payload), payload[:16].hex()))
+        for name in sorted(counts):
+            print("%-10s %6d events %8d payload bytes" % (name, counts[name], sizes[name]))
+        print("last icount %d, checkpoint every %d" % (events[-1][1] if events else 0, every))
+        return 0
+    out = argv[3]
+    if cmd == "flip":
+        ev = nth(events, argv[4], int(argv[5]))
+        payload = bytearray(ev[2])
+        payload[int(argv[6])] ^= 1
+        ev[2] = bytes(payload)
+        print("replaylog: flipped byte %s of the %s event at icount %d" % (argv[6], argv[4], ev[1]))
+    elif cmd == "delete":
+        ev = nth(events, argv[4], int(argv[5]))
+        events.remove(ev)
+        print("replaylog: deleted the %s event at icount %d" % (argv[4], ev[1]))
+    elif cmd == "config":
+        config = argv[4].encode().replace(b"\\n", b"\n")
+    else:
+        sys.exit("replaylog: unknown command " + cmd)
+    write(out, version, every, config, events)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
