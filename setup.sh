@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Kairo set-up: installs the Debian packages it needs (apt-get), builds, and
 # then either boots the default guest (`./setup.sh run`) or runs the test
 # suite (`./setup.sh test`; `./setup.sh test-long` runs the tests labelled

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo benchmark ROM: a flat 32-bit integer loop of a known instruction
 ; count, for side-by-side speed runs under kairo, QEMU and Bochs.
 ;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Guest download throughput over the NE2000 PCI card (RTL8029) with the user
 # (slirp) backend: kairo beside QEMU TCG with the same card, kernel,
 # initramfs and file, in one run on this machine. The guest fetches a file

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Download throughput from a filter-dump pcap: host time from the first to
 the last TCP segment carrying data from PORT, and the payload bytes seen.
 usage: net_rate.py FILE PORT  ->  prints "BYTES SECONDS MB/s" """

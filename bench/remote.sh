@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Remote ports: IN round-trip latency of a 16550's scratch register, served
 # locally, by kairo-portd over UDP on loopback, and by kairo-portd in
 # another network namespace over a veth pair (raw 802.3), beside the

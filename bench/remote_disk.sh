@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Remote ports, disk workload: guest Linux (build/images) runs mke2fs on a
 # 16 MiB disk on the secondary IDE channel, writes a 1 MiB file, drops the
 # caches and reads it back. Host seconds from the guest's DISK-START to

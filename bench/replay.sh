@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Record/replay costs (docs/REPLAY.md) on the Debian kernel boot to its shell
 # with a typed command and poweroff (the guest of tests/guest/linux_serial.sh),
 # run with --deterministic so the three runs execute the same instructions:

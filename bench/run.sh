@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Side-by-side speed of kairo, QEMU TCG and Bochs on the bench ROM, in one
 # run on this machine. Prints seconds, MIPS and the ratios.
 #   bench/run.sh [ITERATIONS]     (default 74000000: about 10^9 instructions)

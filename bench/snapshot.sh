@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Snapshot costs: boot the Debian guest (images/build.sh) with -m 256 to its
 # busybox shell, stop it from the monitor, then time `savevm` and `loadvm`
 # (three of each, as the monitor client sees them) and print the file size.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What tracing costs: the bench ROM untraced and with --trace FILE, the best
 # of REPEAT runs each (whole process, the final compression included), and
 # the factor between them (docs/TRACING.md asks for at most 5).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Firmware loading: the system BIOS at the top of the address space. */
 #include "bios/firmware.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loading firmware images into the physical address space. */
 #ifndef KAIRO_FIRMWARE_H
 #define KAIRO_FIRMWARE_H

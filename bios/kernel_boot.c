@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Direct Linux boot: bzImage parsing and the fw_cfg hand-off. */
 #include "bios/kernel_boot.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Direct Linux boot (-kernel/-initrd/-append), as QEMU does it: the kernel
  * is parsed here and handed to SeaBIOS through fw_cfg together with the
  * loader option ROM (bios/linuxboot/linuxboot.asm), which copies it into

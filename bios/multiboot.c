@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Multiboot 1 and 2 kernels for -kernel (see multiboot.h). The formats are
  * the Multiboot Specification 0.6.96 and Multiboot2 Specification 2.0. */
 #include "bios/multiboot.h"

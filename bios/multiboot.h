@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Multiboot kernels for -kernel: version 1 (ELF and the a.out kludge), as
  * QEMU's loader boots them, and version 2, as GRUB does.
  *

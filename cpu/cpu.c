@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CPU lifecycle: creation, reset, wiring to the memory bus. */
 #include <stdlib.h>
 #include <string.h>

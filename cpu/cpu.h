@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The IA-32 CPU state and its public interface.
  *
  * One Cpu is one processor. It reaches the rest of the machine only through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPU as a machine component (iodev/device.h): every architectural and
  * hidden register a snapshot must carry, and how a loaded CPU re-derives
  * what it caches (TLB pointers, decoded blocks, debug state).

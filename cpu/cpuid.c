@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CPUID and the model-specific registers of the P6 model.
  *
  * The CPU identifies as a Pentium II "Deschutes" (family 6, model 5,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CPUID and the model-specific registers of the P6 model (cpu/cpuid.c). */
 #ifndef KAIRO_CPUID_H
 #define KAIRO_CPUID_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The instruction decoder.
  *
  * The shape of every opcode of a P6 (which bytes follow it) lives in one

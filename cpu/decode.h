@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The instruction decoder: bytes -> Insn. */
 #ifndef KAIRO_DECODE_H
 #define KAIRO_DECODE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exception and interrupt delivery (cpu/interrupt.c). */
 #ifndef KAIRO_EXCEPTION_H
 #define KAIRO_EXCEPTION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The execution loop: look up a block, run its handlers, take interrupts
  * at block boundaries, unwind faults. Tracing and the flight recorder run
  * their own copy of the loop (cpu/trace_loop.c); what both do at a block

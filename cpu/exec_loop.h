@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pieces of the execution loop that cpu_run (cpu/exec.c) and the
  * traced loop (cpu/trace_loop.c) share, so that both treat interrupts,
  * halts, single-steps, debuggers and faults the same way. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Far JMP, CALL, RET and IRET in real, V86 and protected mode.
  *
  * Each protected-mode path follows the SDM pseudocode of its instruction:

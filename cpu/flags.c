@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lazy arithmetic flags: the readers. */
 #include "cpu/flags.h"
 

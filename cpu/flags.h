@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lazy arithmetic flags.
  *
  * Instructions record (kind, dst, src, res) instead of computing six flags;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decoded-block cache: lookup, decode, invalidation. */
 #include "cpu/icache.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decoded-block cache.
  *
  * A block is a run of decoded instructions starting at one physical

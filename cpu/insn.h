@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Decoded instructions and how handlers are chosen.
  *
  * The decoder (cpu/decode.c) turns guest bytes into Insn records once; the

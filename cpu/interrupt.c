@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Interrupt and exception delivery: real-mode IVT, protected-mode IDT
  * gates (interrupt, trap, task), V86 mode with and without VME, the
  * double-fault rules, and the instruction-breakpoint check.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guest memory accesses from instruction handlers.
  *
  * The inline fast path checks the segment (rights and limit, from values

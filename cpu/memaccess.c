@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The slow paths behind mem_access.h: segment faults, TLB misses, accesses
  * that cross a page, MMIO, writes to pages holding decoded code, data
  * breakpoints, and the code-fetch interface of the block cache. */

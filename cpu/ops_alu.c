@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Integer ALU family: ADD..CMP (handlers generated into ops_alu_arith.c and
  * ops_alu_logic.c, chosen here), INC/DEC, NOT/NEG, TEST, and the group
  * opcodes 80-83, F6/F7, FE/FF that share their ModRM.reg dispatch with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The two-operand ALU operations, shared by ops_alu.c (pickers, INC/DEC,
  * NOT/NEG/TEST) and the generated ops_alu_arith.c / ops_alu_logic.c. */
 #ifndef KAIRO_OPS_ALU_H

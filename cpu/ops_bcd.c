@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Decimal adjust: DAA DAS AAA AAS AAM AAD, and SALC (D6, undocumented but
  * present on every P6).
  *

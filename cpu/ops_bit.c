@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bit tests and scans: BT BTS BTR BTC (register and immediate bit
  * offsets) and BSF/BSR.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Control transfers: JMP, Jcc, CALL, RET near and far, LOOP/LOOPcc/JCXZ,
  * and group 5's CALL/JMP forms (FF /2-/5; /6 PUSH is the stack family's).
  *

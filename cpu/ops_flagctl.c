@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Flag control: CLC STC CMC CLD STD, and CLI/STI with the IOPL rules and
  * the virtual interrupt flag of CR4.VME (V86) and CR4.PVI (CPL 3). */
 #include "cpu/flags.h"

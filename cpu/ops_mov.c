@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data movement: MOV in all its forms, MOVZX/MOVSX, LEA, XCHG, CBW family,
  * LAHF/SAHF, XLAT, CMOVcc, SETcc, BSWAP, CMPXCHG, CMPXCHG8B, XADD, the
  * far-pointer loads LDS..LGS, and the NOPs. */

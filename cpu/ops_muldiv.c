@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MUL, IMUL (one-, two- and three-operand forms), DIV, IDIV.
  *
  * Flags a P6 leaves undefined: after MUL/IMUL, SF, ZF and PF follow the low

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shifts and rotates: group 2 (C0 C1 D0-D3) and SHLD/SHRD (0F A4 A5 AC AD).
  *
  * Each operation is a small function computing the result and the flags

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stack: PUSH/POP of registers, immediates, memory and segment
  * registers, PUSHA/POPA, PUSHF/POPF (with IOPL and VME rules), ENTER and
  * LEAVE. A faulting push or pop leaves ESP as it was. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* String instructions: MOVS CMPS STOS LODS SCAS INS OUTS, with REP, REPE
  * and REPNE.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* System instructions.
  *
  * Descriptor-table registers (groups 6 and 7), LAR, LSL, VERR/VERW, ARPL,

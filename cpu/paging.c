@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Paging: the page walk (32-bit with PSE, and PAE), accessed/dirty bits,
  * protection checks, #PF, and the software TLB.
  *

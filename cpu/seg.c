@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Segmentation: descriptor tables, segment register loads, the I/O
  * permission bitmap, and the stack cursor the far transfers share.
  *

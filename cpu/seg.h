@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Segmentation and far control transfers (cpu/seg.c, cpu/farxfer.c,
  * cpu/task.c, cpu/interrupt.c). All of these check privileges and limits
  * as the SDM describes for the current mode and raise faults via

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hardware task switching (SDM Vol. 3, 7.3) for 16-bit (type 1/3) and
  * 32-bit (type 9/11) TSSs.
  *

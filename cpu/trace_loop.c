@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The traced execution loop: cpu_run's twin for tracing and the flight
  * recorder. It takes the same decisions at block boundaries (exec_loop.h),
  * but runs a block one instruction at a time with a record before each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Breakpoints, watchpoints and steps behind the CPU's debugger hooks (see
  * breakpoints.h). */
 #include "debug/breakpoints.h"

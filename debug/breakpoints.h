@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Breakpoints, watchpoints and single steps, shared by the debuggers that
  * drive a CPU (the gdb stub and the monitor).
  *

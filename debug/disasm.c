@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Capstone behind disasm_one(). Two handles (16- and 32-bit), opened on
  * first use and kept for the process: cs_open is far too slow to call per
  * instruction when kairo-trace prints millions of them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One-instruction disassembly for the monitor, the flight recorder and
  * kairo-trace, through Capstone (Debian's libcapstone): a well-kept x86
  * decoder rather than a second hand-written one next to the CPU's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* disasm_one() for a kairo built without Capstone (cmake
  * -DKAIRO_CAPSTONE=OFF): each byte is shown as data, so the monitor's `u`,
  * the logs and kairo-trace still print what is in memory. */

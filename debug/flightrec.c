@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The flight recorder (see flightrec.h). */
 #include "debug/flightrec.h"
 

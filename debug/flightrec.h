@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The flight recorder (--flight-recorder N): the last N instructions, each
  * with CS:EIP, its bytes, the general registers and EFLAGS, kept in a ring
  * in memory and printed with disassembly on a triple fault, on chosen

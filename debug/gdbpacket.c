@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GDB remote serial protocol framing (see gdbpacket.h). */
 #include "debug/gdbpacket.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GDB remote serial protocol framing: receiving "$data#cs" packets byte by
  * byte, framing replies, checksums and the hex and binary encodings.
  * Nothing here touches a socket or a CPU, so the unit tests feed it bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The gdb stub's register table and target description (see gdbregs.h). */
 #include "debug/gdbregs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The registers the gdb stub shows, in 'g' packet order: GDB's i386 core
  * feature (eight general registers, EIP, EFLAGS, six segment selectors,
  * the x87 stack and its control registers), then CR0, CR2, CR3 and CR4 in

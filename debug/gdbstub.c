@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The GDB remote serial protocol stub (see gdbstub.h). */
 #include "debug/gdbstub.h"
 

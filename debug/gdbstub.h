@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The GDB remote serial protocol stub: -s (= -gdb tcp::1234), -gdb
  * tcp:[HOST]:PORT and -S, as in QEMU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-trace: print a binary trace (kairo --trace FILE) as text, with the
  * same lines as kairo -d exec,cpu,int,io,mmu. A corrupt or truncated file
  * gives one line on stderr and exit status 1, never a crash: every field

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The -d logger for unimp and guest_errors (debug/log.h). */
 #include "debug/log.h"
 

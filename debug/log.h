@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One logger for the -d items that devices and the CPU report by
  * themselves: unimp (a feature kairo does not model) and guest_errors (the
  * guest misused a device). Without the item on -d, each distinct message

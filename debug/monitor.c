@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The monitor's core: the command table and its dispatch, the prompt, and
  * the service loop between CPU slices (see monitor.h). The commands live in
  * topic files: monitor_run.c (run control, breakpoints, keys), monitor_mem.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Kairo monitor: a line-based debugger console in the tradition of
  * the Bochs debugger, reached through -monitor stdio | tcp:[HOST]:PORT
  * [,server] | unix:PATH (docs/MONITOR.md lists the commands).

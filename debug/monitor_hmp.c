@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QEMU's HMP names for what the monitor does, so a QEMU user's habits
  * work: info registers, cont, info status, system_powerdown,
  * system_reset, pmemsave, memsave, info cpus, info mem. Where kairo has

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Monitor commands: descriptor tables (info gdt/idt/ldt/tss), paging
  * (info tab, info tlb), devices (info pic/pit/cmos/slots), the screen
  * (info text, screendump), the flight recorder (flight). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the monitor: the state its files share, the command table's
  * shape, and the helpers each topic file offers the others. */
 #ifndef KAIRO_MONITOR_INT_H

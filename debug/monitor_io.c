@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The monitor's connection: stdin/stdout, one client at a time on a
  * listening TCP or Unix socket, or an in-memory channel (the window's
  * console). Lines in, answers out; never blocks longer than the caller's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Monitor commands: registers (regs), memory (x, xp) and disassembly (u),
  * and the safe guest-memory readers every command uses: they read only
  * RAM and ROM pages, never MMIO (a device read may have side effects) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The page-table walker for `info tab` (see monitor_pgtab.h). It follows
  * the same rules as the CPU's walk in cpu/paging.c (no PSE-36, 36-bit PAE
  * addresses), but over the whole linear space and without side effects. */

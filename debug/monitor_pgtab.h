@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The page-table walker behind the monitor's `info tab`: every mapping a
  * CR3 holds, as runs of linear pages that map contiguous physical pages
  * with the same rights. It reads the tables through a callback, so the

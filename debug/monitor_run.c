@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Monitor commands: run control (c, s, stop, quit), breakpoints and
  * watchpoints (b, pb, watch, info break, delete), and keys (sendkey). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Monitor commands over the machine's components and their state:
  * `info devices`, `info NAME` for any registered component (the
  * descriptor's info printer), and the snapshot commands. */

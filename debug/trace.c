@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tracer: setup, the hooks, and the text and binary sinks. */
 #include "debug/trace_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tracing: -d exec,cpu,int,io,mmu as text, --trace FILE as a compressed
  * binary trace, --trace-filter, and the flight recorder's hooks.
  *

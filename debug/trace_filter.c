@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --trace-filter parsing and the branch opcode table. */
 #include "debug/trace_filter.h"
 

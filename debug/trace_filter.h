@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Trace filters (--trace-filter), applied to -d text and --trace records:
  *
  *   range=LO-HI | range=LO+LEN   linear EIP in [LO, HI] (repeatable: any of them)

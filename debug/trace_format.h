@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The binary trace (--trace FILE), version 1: the shared definitions of the
  * writer (debug/trace_writer.c) and the reader (kairo-trace). docs/TRACING.md
  * describes the format for other readers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tracer's state, shared by debug/trace.c, debug/flightrec.c and the
  * traced loop (cpu/trace_loop.c). */
 #ifndef KAIRO_TRACE_INTERNAL_H

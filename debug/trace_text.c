@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Text lines of trace records (see trace_text.h). */
 #include "debug/trace_text.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The text form of trace records, shared by -d (kairo) and kairo-trace so
  * that both print exactly the same lines. */
 #ifndef KAIRO_TRACE_TEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The --trace writer (see trace_writer.h and trace_format.h).
  *
  * Records fill one of two large buffers; a full one goes to a compression

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The --trace writer: records (debug/trace_format.h) into a large buffer,
  * deflated in big chunks at Z_BEST_SPEED. The one-byte NEXT record, the
  * common case, is inline. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes docs/kairo.1 from `kairo --help`, so the man page lists exactly
 the option table (machine/options.c). The cli.manpage test checks that the
 committed page equals what this prints.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87 instruction set (D8-DF, WAIT, and FXSAVE/FXRSTOR in 0F AE) on the
  * sf80 soft-float core and its transcendentals (sf80_trans.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87 FPU state and its interface to the CPU (fpu/fpu.c). */
 #ifndef KAIRO_FPU_H
 #define KAIRO_FPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87/MMX unit as a machine component (iodev/device.h). The MMX
  * registers are the x87 mantissas, so the physical registers cover both. */
 #include <stdio.h>

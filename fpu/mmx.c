@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MMX instruction set of the Pentium II (0F 60-7F, D1-FE).
  *
  * MM0-MM7 are the significands of the physical x87 registers R0-R7 (not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 80-bit extended soft-float (see sf80.h).
  *
  * Internally a finite value is (sign, e, S): value = S * 2^(e - 127) with S

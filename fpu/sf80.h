@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Portable soft-float for the x87's 80-bit extended format: no host long
  * double and no host FPU state, so results are the same on every host.
  *

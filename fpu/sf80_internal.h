@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pieces of the sf80 core shared between its files (sf80.c, sf80_trans.c);
  * not for the instruction layer, which uses sf80.h and sf80_trans.h. */
 #ifndef KAIRO_SF80_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87 transcendentals on the sf80 core (see sf80_trans.h).
  *
  * Intermediate values are Xf: a sign, a 32-bit exponent and a 128-bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87 transcendental instructions on the sf80 core (fpu/sf80_trans.c).
  *
  * Each function computes its result with about 125 bits of internal

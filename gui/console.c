@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The window's monitor console (see console.h). */
 #include "gui/console.h"
 

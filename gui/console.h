@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The window's monitor console (Ctrl+Alt+2): a text terminal drawn with
  * the 8x16 VGA font. Output text goes in (console_write), with scrollback;
  * the user edits one input line (printable characters, Backspace, Left/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The display's backend-independent half: option parsing, the choice of
  * backend, the 60 Hz refresh on host time, the idle wait, the title and
  * the switch between the guest's screen and the monitor console. */

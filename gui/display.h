@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The display: a window that shows the VGA's frames and feeds the host's
  * keyboard and mouse to the 8042, serviced from the machine loop between
  * CPU slices. The machine loop knows only this interface; the window

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a display backend (a window system) provides to gui/display.c. */
 #ifndef KAIRO_DISPLAY_BACKEND_H
 #define KAIRO_DISPLAY_BACKEND_H

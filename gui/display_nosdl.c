@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The display backend of a kairo built without SDL (cmake -DKAIRO_SDL=OFF):
  * it never opens, so -display sdl is a one-line error and the default runs
  * headless. Built instead of display_sdl.c and keymap.c. */

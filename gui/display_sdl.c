@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SDL2 display backend: a resizable window with a streaming texture
  * (only the dirty rows are uploaded), the host keyboard through
  * gui/keymap.c and the mouse in relative mode while grabbed, QEMU's hot

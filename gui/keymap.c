@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SDL scancodes to PS/2 set 2 key numbers: one table, indexed by the
  * scancode (SDL's scancodes are the USB HID keyboard usages, so this is
  * also the USB-to-PS/2 table of the keyboard's own firmware). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Host keys (SDL scancodes, i.e. USB HID usages) to the PS/2 key numbers
  * of i8042_key_event() (scan code set 2 make codes, PS2_KEY_E0 for the
  * E0-prefixed keys, PS2_KEY_PAUSE, PS2_KEY_PRTSC). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Screendump writers. PNG: one IHDR, one zlib-compressed IDAT (filter
  * type 0 on every row), IEND; zlib does the deflate and the CRCs. PPM: the
  * netpbm P6 header and the RGB bytes, as QEMU writes it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Screenshots: a rendered VGA frame written as a PNG or a PPM file. */
 #ifndef KAIRO_SCREENDUMP_H
 #define KAIRO_SCREENDUMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Finding the 8x16 VGA font in a file (see vgafont.h). */
 #include "gui/vgafont.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The standard 8x16 VGA font, taken from a file that holds it (a VGA BIOS
  * image, a decompressed Linux kernel), so the repository carries no copy:
  * the 4 KiB table is found by its first two glyphs, a blank one and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds Kairo's Linux guest images from Debian's own i386 packages, fetched
 # with `apt-get download` (nothing is compiled here):
 #   OUT/vmlinuz          Debian's 686 kernel (linux-image-686)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PIIX4 ACPI power management (see acpi_pm.h). */
 #include "iodev/acpi_pm.h"
 #include "debug/log.h"

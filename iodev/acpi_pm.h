@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PIIX4 ACPI power management function (PCI 8086:7113 rev 3, 00:01.3), as
  * in QEMU's "pc" machine without SMM: PM1a event/control at PMBASE (config
  * 0x40, enabled by 0x80 bit 0), the 24-bit 3.579545 MHz PM timer at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Disk image files (see blockdev.h). */
 #include "iodev/blockdev.h"
 

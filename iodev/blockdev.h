@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A disk image file behind a storage device (floppy, IDE disk, CD-ROM).
  *
  * Usage: blockdev_open(&bd, path, readonly, err, len); then read/write whole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Character backends: stdio (output and input), file (output), pty and
  * tcp (both ways), none. */
 #include "iodev/chardev.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Character backends for consoles and serial ports: stdio, file:PATH, pty,
  * tcp:[HOST]:PORT,server[,nowait] (or a client: tcp:HOST:PORT), none. An
  * expect/send script can be attached to any of them. */

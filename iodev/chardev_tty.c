@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stdio backend on a terminal: raw mode, and QEMU's escape sequences
  * (Ctrl-A x, h, c, Ctrl-A Ctrl-A) on a multiplexed console (mon:stdio, and
  * COM1 under -nographic). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MC146818 RTC and NVRAM (see cmos.h).
  *
  * The clock registers are computed when read, from the start time and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MC146818 real-time clock and CMOS NVRAM (ports 0x70-0x71), IRQ 8.
  *
  * Usage: cmos_init(&rtc, clock, pic_irq_line(&pic, 8), start_time);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Port 0xE9 debug console (Bochs/QEMU "port e9 hack"): bytes written go to
  * a character backend; reads return 0xE9 so guests can detect it. */
 #include "iodev/debugcon.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Port 0xE9 debug console. */
 #ifndef KAIRO_DEBUGCON_H
 #define KAIRO_DEBUGCON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* isa-debug-exit: the guest ends the run with a chosen exit status. */
 #include "iodev/debugexit.h"
 

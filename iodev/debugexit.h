@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* isa-debug-exit: writing v ends the run with status (v << 1) | 1, as in QEMU. */
 #ifndef KAIRO_DEBUGEXIT_H
 #define KAIRO_DEBUGEXIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Component descriptors: the registry loops and the field-table codec
  * (see device.h). */
 #include "iodev/device.h"

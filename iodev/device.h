@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One descriptor per machine component (device, CPU, x87, RAM, clock...):
  * its name, version, a declarative field table, and the few hooks a table
  * cannot express. Machine reset, teardown, the monitor's `info NAME` and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device save/restore streams (see devstate.h). Layout of a section:
  * u8 name length, name, u32 version, u32 payload length, payload. */
 #include "iodev/devstate.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device save/restore streams: versioned, named sections of little-endian
  * fields. Nothing depends on in-memory layout, and a reader never trusts
  * its input: a truncated or corrupt stream is a clean error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8237 DMA controllers and page registers (see dma.h). */
 #include "iodev/dma.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Two 8237 DMA controllers (ports 0x00-0x0F, 0xC0-0xDF) with their page
  * registers (0x80-0x8F), as on a PC/AT: channels 0-3 move bytes, 5-7 words.
  *

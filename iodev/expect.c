@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Expect/send scripts for the serial console. */
 
 #include "iodev/expect.h"

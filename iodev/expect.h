@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Expect/send scripts for the serial console (the headless test harness).
  *
  * A script is a list of steps: "expect TEXT" waits until TEXT appears in the

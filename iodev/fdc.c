@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 82077AA floppy disk controller (see fdc.h).
  *
  * Commands complete at once: a seek or a sector transfer raises IRQ 6

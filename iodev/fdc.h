@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 82077AA floppy disk controller with two drives (ports 0x3F0-0x3F5, 0x3F7,
  * IRQ 6, DMA channel 2).
  *

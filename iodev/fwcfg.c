@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fw_cfg (see fwcfg.h): items by key, files through a directory, byte
  * reads through the data port and the DMA interface SeaBIOS prefers. */
 #include "iodev/fwcfg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QEMU's firmware configuration interface (fw_cfg): the channel through
  * which SeaBIOS learns the memory map (etc/e820), the boot order, and
  * finds a -kernel/-initrd to load. Ports 0x510 (selector), 0x511 (data)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* i440FX host bridge and PIIX3 ISA/IDE functions (see i440fx.h). */
 #include "iodev/i440fx.h"
 #include "debug/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The i440FX host bridge (8086:1237, 00:00.0: PAM shadowing of
  * 0xC0000-0xFFFFF, SMRAM closed) and the PIIX3's ISA bridge (8086:7000,
  * 00:01.0: PIRQ routing) and IDE function (8086:7010, 00:01.1: bus-master

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8042 keyboard controller, PS/2 keyboard and mouse (see i8042.h).
  *
  * Three parts talk over two byte pipes: the keyboard and the mouse queue

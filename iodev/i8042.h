@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8042 keyboard controller (ports 0x60, 0x64) with a PS/2 keyboard (IRQ 1,
  * scan code set 2 natively, translated to set 1 by the controller, typematic
  * repeat on the clock) and a PS/2 IntelliMouse (IRQ 12); A20 and CPU reset

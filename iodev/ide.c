@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IDE/ATA channel: task-file registers, ATA commands for hard disks, PIO
  * and bus-master DMA (see ide.h). ATAPI packet commands are in atapi.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IDE/ATA channel with master and slave (hard disks and ATAPI CD-ROMs),
  * as on a PIIX3: PIO, READ/WRITE MULTIPLE, LBA28/LBA48, and bus-master
  * DMA through the PIIX3's BMIDE registers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ATA/ATAPI register bits and command codes shared by ide.c and atapi.c. */
 #ifndef KAIRO_IDE_REGS_H
 #define KAIRO_IDE_REGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of an IDE channel (see ide.h): a field table for the
  * task files, the command in flight and the bus-master registers, plus the
  * live part of each unit's sector buffer. What is attached (disk, CD-ROM,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An interrupt line as a device sees it: a function and its argument.
  * A device raises and lowers its line and never knows whether a PIC, an
  * I/O APIC or a remote proxy is at the other end. */

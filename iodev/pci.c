@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PCI configuration mechanism #1, BAR mapping, INTx routing and the PIIX3
  * reset control register (see pci.h). */
 #include "iodev/pci.h"

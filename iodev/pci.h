@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PCI bus 0 with configuration mechanism #1 (0xCF8 / 0xCFC-0xCFF) and the
  * PIIX3 reset control register (0xCF9): device configuration spaces with
  * write masks, BAR sizing and (re)mapping through a per-device callback, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8259A programmable interrupt controller pair (see pic.h). */
 #include "iodev/pic.h"
 

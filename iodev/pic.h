@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The two cascaded 8259A interrupt controllers of a PC/AT (ports 0x20-0x21,
  * 0xA0-0xA1) and the PIIX edge/level control registers (0x4D0-0x4D1).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8254 interval timer and port 0x61 (see pit.h).
  *
  * A counter is described by when it started and what it was loaded with;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8254 programmable interval timer (ports 0x40-0x43) with the PC speaker
  * and gate control of port 0x61. Counter 0 drives IRQ 0.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* System control port A (see port92.h). */
 #include "iodev/port92.h"
 

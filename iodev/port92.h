@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* System control port A (0x92, PS/2 and PIIX "fast" gates): bit 1 drives
  * the A20 gate, a 0-to-1 write of bit 0 pulses the CPU reset line.
  * Usage: port92_init(&p, hooks, a20_state); port92_register(&p, bus); the

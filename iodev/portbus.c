@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The I/O port bus: port -> slot dispatch, width splitting. */
 #include "iodev/portbus.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The I/O port bus and its named slots.
  *
  * Every device occupies a slot: a name ("pic", "com1", "ide0"...), its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* qcow2 images, versions 2 and 3 (see qcow2.h and docs/DISKS.md).
  *
  * Layout facts used here (QEMU's docs/interop/qcow2.txt): a big-endian

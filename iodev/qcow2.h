@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QEMU's qcow2 image format (versions 2 and 3), read and write, behind
  * the block-device layer (blockdev.c): the devices never see it.
  *

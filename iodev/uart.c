@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 16550A UART (see uart.h).
  *
  * Transmission is immediate: the byte goes to the backend when written and

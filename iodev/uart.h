@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 16550A UART (COM1-COM4 at 0x3F8/0x2F8/0x3E8/0x2E8, IRQ 4/3/4/3).
  *
  * Usage: uart_init(&u, clock, irq_line, &chardev); uart_register(&u, bus,

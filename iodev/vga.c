@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VGA registers, the legacy memory window and the Bochs VBE interface
  * (see vga.h). Rendering is in vga_render.c.
  *

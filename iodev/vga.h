@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VGA with the Bochs VBE extensions, as QEMU's std-vga (PCI 1234:1111):
  * all standard VGA registers, the legacy 0xA0000 window with every read and
  * write mode, and a linear framebuffer for VBE modes up to 1024x768x32

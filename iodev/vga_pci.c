@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* std-vga PCI function (see vga_pci.h). */
 #include "iodev/vga_pci.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The VGA as QEMU's std-vga PCI function (1234:1111, 00:02.0): BAR 0 is
  * the linear framebuffer, the expansion ROM BAR holds the VGA BIOS
  * (SeaVGABIOS's vgabios-stdvga.bin) that SeaBIOS runs as an option ROM.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VGA rendering: turns VRAM and the register state into an XRGB8888 frame
  * (text with the guest's font from plane 2, planar 16-colour, CGA 4-colour,
  * chained and unchained 256-colour, and VBE linear modes), with the rows

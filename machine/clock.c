@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The virtual clock: guest time from the instruction count, sorted timers. */
 #include "machine/clock.h"
 

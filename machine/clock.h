@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The virtual clock and its timers.
  *
  * Guest time is derived from the instruction count alone: ns =

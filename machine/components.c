@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The machine's component registry: one table says which member of the
  * Machine each descriptor serves and under which instance name (the port
  * slot's name where there is one). Reset, teardown, `info NAME` and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The machine's component registry (machine/components.c): which
  * descriptor serves which part of the Machine, under which instance name. */
 #ifndef KAIRO_COMPONENTS_H

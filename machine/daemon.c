@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* -daemonize and -pidfile (machine/daemon.h). */
 #include "machine/daemon.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* -daemonize and -pidfile, as QEMU does them: the parent returns only once
  * the child has built the machine (or failed to), and the pid file is
  * locked while kairo runs and removed at exit. */

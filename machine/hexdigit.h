@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The value of one hexadecimal digit, shared by every text parser that reads
  * hex (gdb packets, --send escapes, remote-port key files). */
 #ifndef KAIRO_HEXDIGIT_H

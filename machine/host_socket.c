@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening TCP sockets on the host (see host_socket.h). */
 #include "machine/host_socket.h"
 

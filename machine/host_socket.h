@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening TCP sockets on the host, shared by the front ends that serve
  * one client at a time: the monitor (debug/monitor_io.c), the gdb stub
  * (debug/gdbstub.c) and the serial ports' tcp server (iodev/chardev.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small JSON reader and writer (see json.h). */
 #include "machine/json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small JSON reader and writer for QMP (machine/qmp.c): values parsed
  * into a tree, a framing scan for a stream of back-to-back objects, and
  * writing strings and values to a FILE. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The machine: wiring the PC together, and the main loop. */
 #include "machine/machine.h"
 #include "debug/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A whole PC: memory, port bus, CPU, clock and the PC/AT devices. */
 #ifndef KAIRO_MACHINE_H
 #define KAIRO_MACHINE_H

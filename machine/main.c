@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo: the emulator's entry point. */
 #include <signal.h>
 #include <stdio.h>

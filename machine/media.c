@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The machine's drives and their media (see media.h). */
 #include "machine/media.h"
 

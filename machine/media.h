@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The machine's drives by QEMU's names (floppy0, ide1-cd0, ...) and their
  * media: what QMP's query-block/eject/blockdev-change-medium and the text
  * monitor's eject/change work on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command-line parsing: one table that the parser, `kairo --help` and the
  * man page share. Every error is one clear line and a non-zero exit. */
 #include "machine/options_int.h"

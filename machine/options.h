@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The command line, in qemu-system-i386's conventions where they exist. */
 #ifndef KAIRO_OPTIONS_H
 #define KAIRO_OPTIONS_H

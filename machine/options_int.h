@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The option table's record and the handlers kept outside options.c
  * (machine/options_qemu.c: QEMU's spellings). */
 #ifndef KAIRO_OPTIONS_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* qemu-system-i386's spellings for what kairo does: each option either
  * means the same here, or is refused with one line that names it and says
  * why. Nothing is accepted and then ignored without a word. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real-time pacing of the virtual clock (see pace.h). */
 #include "machine/pace.h"
 

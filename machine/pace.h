@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real-time pacing of the virtual clock.
  *
  * Guest time stays a function of the instruction count (machine/clock.h):

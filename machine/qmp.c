@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QMP: the server, the framing of commands and replies, events and run
  * control (see qmp.h); the commands are in qmp_cmds.c. */
 #include "machine/qmp_int.h"

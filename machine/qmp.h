@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QMP, QEMU's JSON machine protocol, on -qmp unix:PATH,server[,wait=off]
  * or tcp:[HOST]:PORT,server[,wait=off] (docs/QMP.md lists the commands).
  *

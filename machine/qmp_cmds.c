@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QMP commands (the table at the end). Replies take the shapes QEMU's
  * (the qapi schema) give them, so QEMU's clients read them unchanged. */
 #include "machine/qmp_int.h"

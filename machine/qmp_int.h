@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QMP internals shared by the server (qmp.c) and the commands (qmp_cmds.c). */
 #ifndef KAIRO_QMP_INT_H
 #define KAIRO_QMP_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deterministic record/replay: the log codec, the file and the seams (see
  * replay.h and docs/REPLAY.md). */
 #include "machine/replay.h"

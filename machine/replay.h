@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deterministic record/replay: the one seam for every input that does not
  * come from the instruction stream (docs/REPLAY.md).
  *

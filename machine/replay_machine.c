@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Record/replay, the machine's side: the log's machine description, the
  * seams that need the machine (credits, window input, polled frames,
  * checkpoints, the end) and the stubs that keep host backends closed

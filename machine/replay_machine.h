@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Record/replay, the machine's side (see replay.h, docs/REPLAY.md).
  * Usage from machine.c: replay_machine_open after the CPU exists (before
  * the RTC takes its start time), replay_machine_attach once the devices

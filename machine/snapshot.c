@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine snapshots (see snapshot.h and docs/SNAPSHOTS.md).
  *
  * File layout, little-endian:

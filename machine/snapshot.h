@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine snapshots: the whole machine state in one file (docs/SNAPSHOTS.md).
  *
  * A file holds a configuration block (RAM size, the registered components

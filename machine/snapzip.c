@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Chunked, two-thread deflate and inflate for snapshots (see snapzip.h). */
 #include "machine/snapzip.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The state stream of a snapshot, deflated in independent chunks on two
  * threads (machine/snapzip.c): a 256 MiB guest's RAM is most of a
  * snapshot, and one zlib stream on one core is what savevm would wait for.

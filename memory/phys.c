@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The physical address space (see phys.h).
  *
  * A flat page table of 2^20 entries describes every 4 KiB page below 4 GiB:

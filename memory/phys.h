@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The physical address space: RAM, ROM, MMIO regions and the A20 gate.
  *
  * Every 4 KiB physical page below 4 GiB has an entry saying whether it is

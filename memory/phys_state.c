@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guest RAM as a machine component (iodev/device.h). The section holds
  * the RAM size, then every page that is not all zeros as (u32 page
  * number, 4 KiB), ended by the page number 0xFFFFFFFF; a guest that

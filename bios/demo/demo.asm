@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo demo ROM: the default guest until the PC/AT machine boots SeaBIOS.
 ; It leaves real mode for flat 32-bit protected mode, counts the primes below
 ; 50,000 with a sieve (a few million instructions), prints the result on the

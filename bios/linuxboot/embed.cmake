@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Turns a binary file into a C array: cmake -DIN=f.bin -DOUT=f.c -DNAME=sym -P embed.cmake
 file(READ ${IN} hex HEX)
 string(LENGTH "${hex}" n)

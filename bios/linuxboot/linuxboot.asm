@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo's Linux loader option ROM (what -kernel/-initrd/-append boot through).
 ;
 ; SeaBIOS runs it as a boot entry (BEV, named "genroms/linuxboot.bin" in the

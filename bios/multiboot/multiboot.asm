@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo's multiboot loader option ROM (what a multiboot -kernel boots through).
 ;
 ; SeaBIOS runs it as a boot entry (BEV, "genroms/multiboot.bin" first in the

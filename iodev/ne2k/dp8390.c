@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DP8390 core (see dp8390.h).
  *
  * Transmission and reception complete at once: the frame is in the ring (or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The National DP8390 network interface controller as the NE2000 wraps it:
  * register pages 0-3, remote DMA (read, write, send packet) through the
  * NE2000's data port, the receive ring in the card's buffer RAM, address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* NE2000 ISA card (see ne2k_isa.h). */
 #include "iodev/ne2k/ne2k_isa.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The NE2000 ISA card: a DP8390 at 32 ports (default 0x300-0x31F, IRQ 9),
  * its interrupt an edge on the 8259 as the card drives its ISA line.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* NE2000 PCI (RTL8029) function (see ne2k_pci.h). */
 #include "iodev/ne2k/ne2k_pci.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The NE2000 PCI card as QEMU's ne2k_pci: a Realtek RTL8029 (10EC:8029,
  * class 02:00), its DP8390 behind I/O BAR 0 (256 ports, 32 decoded), INTA#
  * through the PIIX3's PIRQ routing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Building the cards and backends; polling them (see nic_setup.h). */
 #include "iodev/ne2k/nic_setup.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The network cards and backends the options asked for, and their service
  * from the machine loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Descriptor-based backends: polling and reading (see net_fd.h). */
 #include "iodev/net/net_fd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The common half of the descriptor-based backends (tap, raw, socket/udp):
  * one non-blocking descriptor carrying one frame per read or write. */
 #ifndef KAIRO_NET_FD_H

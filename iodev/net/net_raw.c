@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The raw backend: an AF_PACKET socket on a host interface, so the guest
  * sends and receives IEEE 802.3 frames on that segment. The interface is
  * put in promiscuous mode for the socket's lifetime (the guest has its own

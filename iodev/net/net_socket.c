@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The socket backend: two emulators (Kairo or QEMU) joined directly.
  *   udp=HOST:PORT,localaddr=HOST:PORT   one frame per datagram
  *   listen=[HOST]:PORT / connect=HOST:PORT   a TCP stream, each frame

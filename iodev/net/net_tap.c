@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tap backend: an existing TAP interface (ip tuntap add NAME mode tap),
  * frames without the packet-information header. */
 #include <errno.h>

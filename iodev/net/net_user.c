@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The user backend: libslirp's TCP/IP stack in the emulator's own process.
  * The guest sees 10.0.2.0/24 with the gateway (and the host's loopback) at
  * 10.0.2.2, DNS at 10.0.2.3 and DHCP leases from 10.0.2.15, as in QEMU;

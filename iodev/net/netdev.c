@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The backend-independent half of a netdev (see netdev.h). */
 #include "iodev/net/netdev.h"
 #include "machine/replay.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A network backend as a NIC sees it: it sends frames out, and frames that
  * arrive are offered to the NIC from a queue when the machine polls.
  *

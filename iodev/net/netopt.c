@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parsing of -netdev, -nic, -device ne2k_*, -object filter-dump (see netopt.h). */
 #include "iodev/net/netopt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Network options as QEMU spells them, parsed into plain records:
  *   -netdev user|tap|raw|socket,id=ID,...    a backend
  *   -device ne2k_isa|ne2k_pci,netdev=ID,...   a card on it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pcap writer (see pcap.h). The layout is the classic libpcap one: a
  * 24-byte global header, then per frame a 16-byte record header and the
  * (possibly truncated) bytes, all in the host's byte order, which the magic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A classic pcap file (LINKTYPE_ETHERNET, microsecond stamps) of the frames
  * a netdev passes, both ways: what -object filter-dump writes. */
 #ifndef KAIRO_PCAP_H

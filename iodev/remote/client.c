@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client side of a remote slot (see client.h). */
 #include "iodev/remote/client.h"
 

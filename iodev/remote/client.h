@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client side of a remote slot: one session with a port server,
  * exactly-once request batches, interrupt line state.
  *

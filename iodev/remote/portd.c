@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd: the port server. Serves device slots to remote Kairo
  * clients over raw Ethernet or UDP (see --help). */
 #include <errno.h>

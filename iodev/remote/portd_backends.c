@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's slot backends (see portd_backends.h). */
 #include "iodev/remote/portd_backends.h"
 

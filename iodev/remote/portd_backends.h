@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What kairo-portd puts behind a slot: one of Kairo's device models (the
  * 16550 UART, an IDE channel), the host's real ports, or an in-memory
  * port space. */

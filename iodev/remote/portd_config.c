@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's configuration file: one directive a line, # comments. */
 #include "iodev/remote/portd_config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's configuration file (the grammar is in portd_config.c and
  * in `kairo-portd --help`). */
 #ifndef KAIRO_REMOTE_PORTD_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's privilege drop (see portd_sandbox.h). */
 #include "iodev/remote/portd_sandbox.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd gives up what it no longer needs once its sockets, device
  * files and port permissions are open: the user (setuid), every
  * capability, the ability to gain privileges again (no_new_privs), and

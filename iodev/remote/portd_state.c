@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's state file (see portd_state.h). */
 #include "iodev/remote/portd_state.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's state file (`state FILE [fsync]`): everything a restarted
  * server needs to continue where the killed one stopped — each slot's
  * device state (its component descriptor), the sessions with their reply

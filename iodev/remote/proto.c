@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The remote-port wire protocol (see proto.h). */
 #include "iodev/remote/proto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The remote-port wire protocol: one frame format for raw 802.3 (EtherType
  * 0x88B5) and UDP.
  *

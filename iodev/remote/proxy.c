@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Remote-port proxies (see proxy.h). */
 #include "iodev/remote/proxy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Remote-port proxies: a slot's PortOps replaced by ones that forward every
  * access to a port server (-remote SLOT=SPEC).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client side of a remote slot in a machine snapshot (remote_proxy_desc,
  * see proxy.h). The device itself lives on the port server and is not in
  * the snapshot; what is saved is the session: its id, keys and next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server side of remote ports (see server.h). */
 #include "iodev/remote/server.h"
 

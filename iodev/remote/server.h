@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server side of remote ports: sessions, the exactly-once engine with
  * its reply cache, the allowlist, and interrupt forwarding. Transport- and
  * device-agnostic: kairo-portd feeds it frames and gives each slot a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server's persistent state (see rs_save in server.h): what a restarted
  * kairo-portd needs so that a client notices nothing. Per slot the line
  * state and counters, per session its keys, sequence numbers, replay

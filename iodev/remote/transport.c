@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Datagram transports and the fault-injection layer (see transport.h). */
 #include "iodev/remote/transport.h"
 

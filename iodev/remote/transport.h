@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Datagram transports for remote-port frames: raw Ethernet (AF_PACKET,
  * EtherType 0x88B5 on one interface) and UDP, with an optional seeded
  * fault-injection layer (loss, duplication, reordering) so that tests of

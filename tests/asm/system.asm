@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo system test ROM: protected mode, exceptions and their error codes,
 ; paging (#PF error codes, CR2, accessed/dirty bits, CR0.WP, 4 MiB pages),
 ; a hardware task switch with NT and the back link, and virtual-8086 mode.

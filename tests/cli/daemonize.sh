@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # -daemonize: the parent returns 0 once the machine is built, the child
 # keeps running in its own session with its pid in the -pidfile, answers on
 # its monitor socket, and removes the pid file when `quit` ends it. A child

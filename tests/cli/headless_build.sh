@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # What a packager of a headless kairo does: configure without the optional
 # front ends and the tests, build, and boot FreeDOS with no window.
 #   headless_build.sh SOURCE_DIR BUILD_DIR FREEDOS_IMAGE

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cmake --install of BUILD_DIR into a scratch DESTDIR with prefix /usr: the
 # programs and the man page land in their places and the installed kairo
 # runs.   install_check.sh BUILD_DIR

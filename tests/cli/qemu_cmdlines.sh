@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every line of qemu_cmdlines.txt (see its header): a line marked ok
 # must start the machine (status 0 or 3 from --max-insns, or still running
 # when the timeout stops it), a line marked refuse must end with status 1

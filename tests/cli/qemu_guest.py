@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """cli.qemu_guest: QEMU's defaults and run-control options on the Debian
 guest (images/build.sh). With no network option the guest has QEMU's
 default card (ne2k_pci on user networking): its DHCP server hands out the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Differential test of Kairo's CPU against the host CPU.
  *
  *   cpudiff --native PATH [--seed N] [--cases N] [--form NAME] [-v]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared between the generator/checker (cpudiff.c, runs Kairo) and the
  * native executor (native.c, built -m32, runs the same code on the host).
  * Each case is one instruction with random operands, framed by code that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Executes cpudiff cases natively (32-bit x86 host code): reads cases from
  * stdin, writes results to stdout. Built with gcc -m32. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Differential test of the sf80 soft-float core against the host's own x87
  * (x86 hosts run it natively).
  *

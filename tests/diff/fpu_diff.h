@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87 differential test: one operation run on the host's x87
  * (fpu_host.c) and on the sf80 core (fpu_soft.c), with the same operands
  * and control word; fpu_diff.c generates operands and compares. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host's x87 side of the differential test (x86 hosts only).
  *
  * Every function starts from FNINIT with the case's control word, runs one

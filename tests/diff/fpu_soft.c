@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sf80 side of the differential test: each function leaves in the
  * Outcome what the matching host_* function stores (fpu_host.c), with the
  * instruction-level rules the x87 layer (fpu/fpu.c) applies around the

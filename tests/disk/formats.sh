@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Image formats on kairo's command line: foreign formats and damaged qcow2
 # headers are refused with one line on stderr (status 1), -drive format=
 # is honoured, floppy images of odd sizes are taken up to 2.88 MB.

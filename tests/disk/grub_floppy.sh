@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Debian's GRUB rescue floppy (grub-rescue-pc: grub-rescue-floppy.img,
 # 1,296,384 bytes, no standard floppy size) boots from A: to GRUB's menu.
 # The package is fetched with `apt-get download` once and cached in

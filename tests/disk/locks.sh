@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Image locks between processes (OFD locks on QEMU's lock bytes):
 #   - a second kairo writing the same qcow2 (or raw) image is refused with
 #     one line naming the image; so is a reader next to a writer;

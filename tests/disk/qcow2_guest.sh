@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Guest Linux (build/images) on a qcow2 disk made by `qemu-img create`,
 # checked afterwards by QEMU's own tools.
 #   qcow2_guest.sh KAIRO IMAGES_DIR write MIB   mke2fs, write a MIB MiB file,

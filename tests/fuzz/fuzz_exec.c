@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target: arbitrary bytes executed in every CPU mode. Whatever the
  * bytes do must end in guest exceptions, a halt or the instruction budget:
  * never a host crash, hang or sanitizer report.

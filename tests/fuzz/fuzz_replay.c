@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replays fuzz inputs without libFuzzer: the corpus files given on the
  * command line, then N random inputs from a seed.
  *   fuzz_replay [--random N] [--seed S] [FILE...] */

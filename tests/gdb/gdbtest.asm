@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo gdb stub test ROM: protected mode with paging (4 MiB pages for the
 ; low memory and the ROM, a page table that maps the variables at linear
 ; 0x400000 to physical 0x200000), then a loop that stores its counter to a

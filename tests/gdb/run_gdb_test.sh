@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ctest driver for gdb.remote: kairo -S with the gdb stub on a free port
 # (port 0: kairo prints the one it got), the real gdb in batch mode running
 # gdbtest.gdb, then the checks: every CHECK passed, none failed, and the

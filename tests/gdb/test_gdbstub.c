@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The gdb stub without gdb: the packet layer fed good and malformed bytes,
  * and the stub over a socketpair driving a harness CPU (breakpoint, step,
  * watchpoint, Ctrl-C, memory through paging, error replies). */

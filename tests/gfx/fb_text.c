@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads the text a framebuffer console drew into a screendump.
  *   fb_text FONT_FILE FILE.png
  * Linux's fbcon draws with its 8x16 VGA font; the font is taken from the

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Graphics-mode test pattern, booted from a floppy by SeaBIOS. Assembled
 ; once per mode (-DMODE=0x12, 0x13 or 0x118 for VBE 1024x768x32); draws a
 ; pattern gfx_check.c can compute for every pixel, then ends the run through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checks a screendump of the gfx.asm test pattern pixel by pixel.
  *   gfx_check 12|13|vbe FILE.png
  * Reads the PNGs kairo writes (png_read.c); a

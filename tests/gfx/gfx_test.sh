@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Boots one gfx.asm pattern floppy, which ends the run with status 33, and
 # checks kairo's headless screendump of it pixel by pixel.
 #   gfx_test.sh KAIRO GFX_CHECK IMAGE MODE(12|13|vbe) PNG

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* See png_read.h. Only what the tests' pictures use; anything else is
  * refused with a reason rather than misread. */
 #include "png_read.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small PNG reader for the tests: 8-bit RGB or RGBA, non-interlaced,
  * any row filter (kairo's screendumps, and window captures written by
  * other tools). */

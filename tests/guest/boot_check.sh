@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Boots a guest floppy headless and checks the text screen for a marker.
 #   boot_check.sh KAIRO IMAGE MAX_INSNS MARKER
 # The image is copied first: guests write to their disks, and the shared

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # KolibriOS from its floppy: it must reach its graphical desktop (Bochs VBE
 # 800x600) within the budget; the headless screendump of it is checked for
 # its size and for being a picture rather than a blank screen, and kept

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Debian guest's framebuffer console: boots the kernel of
 # images/build.sh with vga=0x318 (the kernel's setup code sets VBE mode
 # 1024x768x24 through the VGA BIOS; vesafb and fbcon take it over), writes a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Boots the Debian guest of images/build.sh, waits for the initramfs marker
 # on ttyS0, runs a command sent over the serial line, checks its output,
 # and ends the run with `poweroff -f`, which must give exit status 0 (ACPI

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Debian's memtest86+ (booted with -kernel): its screen must show it
 # running its tests with no errors when the instruction budget ends.
 #   memtest.sh KAIRO IMAGES_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """guest.openbsd: OpenBSD's floppy installer (../shared/data/images/
 openbsd.img) must find its floppy drive. Its kernel probes fd0 with a
 recalibrate right after the controller's reset; that only works when the

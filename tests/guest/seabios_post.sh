@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # SeaBIOS POST with no disks: its banner must be on the VGA text screen
 # (read from text memory) and in its debug output (port 0x402).
 #   seabios_post.sh KAIRO

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The x87/MMX test program (tests/x87prog, a static i386 binary using libm
 # and inline x87/MMX assembly that prints its results in hex) must print
 # byte-identical output natively on the host and inside the Debian guest on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the gui tests (sourced): a private Xvfb, a headless reference
 # run of the guest for the glyphs, a kairo window, and reading its text.
 # The caller sets kairo, reader, xclose, image and tmp, and defines nothing

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The SDL window end to end, on a private Xvfb: FreeDOS boots in
 # `kairo -display sdl`; the test reads the A:\> prompt off the window's
 # pixels, types a command with xdotool (XTEST, so through SDL's keyboard

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The window's hot keys and keyboard hygiene, on FreeDOS in a private
 # Xvfb (see common.sh):
 #   - Ctrl+Alt+G grabs (the title asks to press it again) and releases;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The monitor console in the window, on FreeDOS in a private Xvfb (see
 # common.sh); no -monitor, so the console has the monitor (QEMU's default
 # -monitor vc):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The mouse through the SDL window, end to end on a private Xvfb (see
 # common.sh): mouse_test.asm, booted from a floppy, sets up an IntelliMouse
 # through the 8042 and writes every packet to the debug console (port

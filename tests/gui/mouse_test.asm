@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; PS/2 mouse reporter for gui.mouse_sdl, booted from a floppy by SeaBIOS
 ; (which leaves a VGA text screen, so the window has a picture). Sets the
 ; mouse up through the 8042's aux port, without interrupts from either

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads text-mode screens from pictures, for the display test.
  *
  *   screen_read text CAPTURE REF.png REF.txt CWxCH

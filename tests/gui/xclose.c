@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asks an X window to close as a window manager's close button does (a
  * WM_DELETE_WINDOW client message), so the test exercises kairo's normal
  * exit path; Xvfb has no window manager and xdotool (3.2016) cannot.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """monitor.linux_tab: boot the Debian guest (images/build.sh) to its shell
 prompt, then stop it from the monitor and look at it: `info tab` must show
 the kernel's direct map (linear 0xC0000000 -> physical 0, supervisor,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A small client for the Kairo monitor over a Unix socket, for the
 monitor tests: send a command, read its answer up to the next prompt,
 check it against regular expressions, keep a transcript."""

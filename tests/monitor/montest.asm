@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Kairo monitor test ROM: programs the PICs (vectors 0x20/0x28), builds an
 ; IDT whose gates all lead to one IRET at ROMBASE + 0x1100, turns on paging
 ; (4 MiB identity pages for low memory and the ROM, a page table mapping

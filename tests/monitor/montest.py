@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """monitor.rom: the monitor against tests/monitor/montest.asm. Breakpoint,
 step, a memory write watchpoint and a port watchpoint stop at the ROM's
 known addresses, as does a physical breakpoint; x, xp, u, flight, info

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; A Multiboot 1 test kernel: prints on COM1 what its loader passed (magic,
 ; flags, memory, boot device, command line, each module's command line,
 ; length and contents, the memory map, the loader's name), then exits

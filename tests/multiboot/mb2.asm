@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; A Multiboot 2 test kernel: walks the boot information's tags and prints
 ; each on COM1 (command line, loader name, modules with their contents,
 ; basic memory, the memory map, the load base), checks the tag list's

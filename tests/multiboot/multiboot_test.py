@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Multiboot kernels through -kernel (issue 15). The test kernels
 (mb1.asm as ELF and a.out kludge, mb2.asm as ELF and with the address
 tags) print on COM1 what their loader passed. Version 1 runs on kairo and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Guest side of the network tests, run by the initramfs's init through
 # kairo.run=/net-test.sh. Parameters come from the kernel command line:
 #   net.mod=ne2k-pci|ne   net.modargs=io=0x300,irq=5 (commas for spaces)

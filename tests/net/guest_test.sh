@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Linux guests on the NE2000 (the Debian kernel and busybox initramfs of
 # images/build.sh, with tests/net/guest_net.sh appended to the initramfs):
 #   guest_test.sh KAIRO IMAGES WORKDIR download-pci   DHCP from the user backend, a 4 MiB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A minimal NE2000 driver for the tests, programmed through the ports the
  * way Linux's ne/ne2k-pci and lib8390 do it: TX buffer at pages 0x40-0x45,
  * receive ring 0x46-0x80 (the "BNRY is one page behind" convention), word

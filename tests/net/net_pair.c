@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Two NE2000s in one process joined by a real backend:
  *   net_pair udp | stream        the socket backend over 127.0.0.1
  *   net_pair raw IF_A IF_B       AF_PACKET on both ends of a veth pair

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks a pcap written by -object filter-dump without tshark: the global
 header (classic pcap, Ethernet), every record's lengths, and what it holds:
 usage: pcap_check.py FILE [--need-icmp]  (ICMP echo request and reply needed)"""

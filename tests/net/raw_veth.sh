@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The raw (AF_PACKET) backend between two NE2000s on the two ends of a veth
 # pair, in a user and network namespace of our own (no privileges needed).
 #   raw_veth.sh NET_PAIR PCAP

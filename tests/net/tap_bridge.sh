@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The tap backend: two NE2000s on two TAP interfaces joined by a bridge, in
 # a user and network namespace of our own (no privileges needed).
 #   tap_bridge.sh NET_PAIR PCAP

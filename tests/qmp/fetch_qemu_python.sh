@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Fetches QEMU's own Python QMP client (python/qemu/qmp of Debian's qemu
 # source package) into OUT/qemu/qmp for tests/qmp/qemu_client.py, with
 # `apt-get source --download-only qemu` (the package is never built or

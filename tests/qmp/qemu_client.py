@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """QEMU's own Python QMP client (qemu.qmp from Debian's qemu source
 package, fetched by fetch_qemu_python.sh) and its qmp-shell, unchanged,
 against kairo booting the harness boot sector.

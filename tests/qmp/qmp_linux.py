@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Debian guest driven through QMP alone (issue 15): the serial
 marker, stop/cont (the guest makes no progress while stopped), a
 screendump, send-key typing into the guest's VT, a floppy changed and

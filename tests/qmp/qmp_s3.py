@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ACPI S3 with the Debian guest (issue 15): `echo mem > /sys/power/state`
 suspends it (the SUSPEND event, status "suspended"), QMP system_wakeup
 resumes it (WAKEUP) and the shell carries on; then an RTC alarm

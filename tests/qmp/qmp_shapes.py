@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One QMP conversation held with qemu-system-i386 and with kairo, both
 booting the same boot sector (hello.asm: a line, then cli; hlt): the
 greeting, replies, errors and events must agree in shape (keys and value

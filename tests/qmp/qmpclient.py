@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A QMP client of our own (QEMU's JSON machine protocol): connect, read
 the greeting, negotiate, run commands, collect events; and the "shape" of
 a message (its keys and value types, recursively) for comparing kairo's

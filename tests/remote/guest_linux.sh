@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Guest Linux with its second serial port (ttyS1 = com2) and its second IDE
 # channel (ide1) served by kairo-portd in another network namespace, over
 # raw 802.3 on a veth pair with 10% loss and 5% duplication (nftables, both

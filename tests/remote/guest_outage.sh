@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Guest Linux through an outage: a Debian guest writes 4 MiB to its remote
 # ttyS1 (serial) or 16 MiB to an ext2 file system on its remote ide1
 # (disk: mke2fs, copy, sync, drop caches, read back, md5) while kairo-portd

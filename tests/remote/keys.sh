@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Secure by default, on UDP loopback inside `unshare -Urn`:
 #   - kairo-portd refuses to start without a key, with an all-zero key, a
 #     text key, a world-readable key, a FIFO as key file (at once, no hang)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the remote-port namespace tests (sourced, bash). Call them
 # inside `unshare -Urn`: the caller's namespace is the client's; the server
 # gets a child network namespace holding the other end of a veth pair.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A remote 16550 survives an outage: remote_push sends BYTES through it over
 # the impaired veth (nftables 10% loss + 5% duplication both ways, 5%
 # client-side reordering) while the link is cut for a while, or while

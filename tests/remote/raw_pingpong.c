@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw_pingpong: the physical floor under a remote-port round trip. Two
  * processes bounce a 64-byte raw 802.3 frame (EtherType 0x88B5, through
  * the same AF_PACKET transport the remote ports use) between two

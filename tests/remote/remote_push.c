@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* remote_push: a 16550 driver without a CPU, for the namespace tests and
  * the benchmark. It puts a slot on a port bus, switches it to a remote
  * proxy with the same -remote SPEC kairo takes, and then either

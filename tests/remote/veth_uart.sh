@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Two network namespaces joined by a veth pair (made without privileges by
 # `unshare -Urn`): kairo-portd serves a 16550 (com2) in one, a client in
 # the other pushes BYTES through it as raw 802.3 frames while nftables

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Bad -record/-replay arguments and damaged logs: one line on stderr and
 # status 1, never a crash. The log is a short SeaBIOS run (no images).
 #   bad_logs.sh KAIRO WORKDIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Record/replay of the Debian guest (docs/REPLAY.md).
 #   guest_replay.sh KAIRO IMAGES WORKDIR serial     typed serial input (--send), pacing on:
 #                                                    the replay (no --send) must print the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Read, list and alter kairo replay logs (format: docs/REPLAY.md).
 
   replaylog.py list LOG                    one line per event, then counts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MOO test-vector reader (see moo.h). */
 #include "tests/singlestep/moo.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A reader for the MOO test-vector format of the SingleStepTests suites
  * (80286 and 80386 hardware captures). See ../shared/data/singlestep-286/
  * README.md and ../shared/data/singlestep-386/README.md for the layout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MOO reader against damaged input: every real file given on the command
  * line is read whole, then cut short at many offsets, has random bytes
  * changed, has chunk lengths blown up, and is cut short while still

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SingleStepTests runner: shared declarations.
  *
  *   sst_meta.c  what the data directory and our own files say about an

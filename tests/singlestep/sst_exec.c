@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One SingleStepTests vector on a real-mode Kairo CPU: load the initial
  * state, run to the HLT, compare with the capture, and classify a failure
  * by its first differing field (see sst.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the data directory and our own files say about each opcode file:
  * metadata.json (status, undefined-flag mask), revocation_list.txt,
  * p6-differences.txt and the baseline files. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs the SingleStepTests hardware-captured vectors (80286 real mode, and
  * the 80386EX sample) against Kairo's CPU and prints a per-opcode table.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Snapshots kairo must refuse with one line on stderr and exit status 1
 # (never a crash): truncated at many lengths, bit-flipped, another format
 # version, a component from a newer kairo, another RAM size, another set of

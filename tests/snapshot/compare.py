@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Snapshots against the uninterrupted run.
 
   compare.py KAIRO WORKDIR LOW END SEED COUNT [KAIRO OPTIONS...]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Seeded corruption of a snapshot's state stream behind a valid checksum,
 # for as long as asked (meant for the sanitizer build): each mangled file is
 # loaded and run for a million instructions; it must be refused with one

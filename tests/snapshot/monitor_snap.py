@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """snapshot.monitor: savevm / loadvm / info snapshots through the monitor.
 FreeDOS boots on a floppy image (-snapshot, so the guest's writes live in
 the overlay that travels in the snapshot); the monitor stops it, saves,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The window's quick save and quick load, on FreeDOS in a private Xvfb
 # (tests/gui/common.sh): Ctrl+Alt+W at the prompt saves kairo-quick.snap,
 # letters typed afterwards show at the prompt, Ctrl+Alt+R brings back the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Read kairo snapshot files (docs/SNAPSHOTS.md) for the tests.
 
   snapfile.py sections FILE        list the state sections and their sizes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The harness and run control of issue 15 on a boot sector (hello.asm: a
 # line to COM1, a line on the screen, then cli; hlt):
 #   harness.sh KAIRO HELLO.BIN WORKDIR

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; A boot sector for the harness tests (tests/term/harness.sh): it writes a
 ; line to COM1 and another to the screen, then stops with cli; hlt.
         org 0x7C00

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Debian guest under -nographic on a pseudo-terminal, as a person
 runs it (issue 15): raw mode, no host echo of a password, Ctrl-C reaches
 the guest, real-time pacing of `sleep 10` and the idle CPU use, a

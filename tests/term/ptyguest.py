@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Kairo on a pseudo-terminal, as a person's terminal would run it: start
 it as the session leader of a pty, read what it writes, type into it, and
 look at the terminal's settings from the master side."""

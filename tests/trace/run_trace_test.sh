@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The trace tests: run the trace test ROM under kairo with a trace option,
 # turn the result into text and compare it with the checked-in expectation.
 #   run_trace_test.sh MODE KAIRO KAIRO_TRACE ROM SRCDIR WORKDIR

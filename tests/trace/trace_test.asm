@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: MIT
 ; Trace test ROM: a short, fully deterministic run through the events the
 ; tracer records. Real mode: a software interrupt (INT 30h) and a loop of
 ; port writes; then protected mode: #UD (UD2, skipped by its handler),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A CPU with RAM for unit tests (see cpu_harness.h for the layout). */
 #include "tests/unit/cpu_harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A CPU with RAM for unit tests.
  *
  * Memory layout the harness builds (physical = linear, paging off):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the device-state tests (test_devstate_*.c): save one
  * component's section, load it into another instance, find a field's bytes
  * in a saved section to plant hostile values, and load every truncation. */

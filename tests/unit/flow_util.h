@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the data-movement and control-flow tests (test_flow.c,
  * test_flow_string.c): a CPU from the unit-test harness with a few extra
  * descriptors, and helpers that run guest snippets on it.

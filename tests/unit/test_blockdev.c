@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Disk image files: plain writes reach the file, -snapshot writes do not,
  * and bad images are refused with a reason. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Character backends and the expect/send engine. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

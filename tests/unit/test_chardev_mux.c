@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QEMU's Ctrl-A escapes on a multiplexed console (iodev/chardev_tty.c). */
 #include <criterion/criterion.h>
 #include <string.h>

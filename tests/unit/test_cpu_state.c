@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPU, x87 and RAM descriptors (cpu/cpu_state.c, fpu/fpu_state.c,
  * memory/phys_state.c): every field round-trips into a fresh instance, a
  * loaded CPU drops its cached translations, hostile values are refused,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decoder: lengths, operand fields, prefixes, LOCK legality, limits. */
 #include <criterion/criterion.h>
 

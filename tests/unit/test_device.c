@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Component descriptors: the field-table codec (round trip, older versions
  * keep new fields at their reset values, newer versions and silent layout
  * changes refused, range checks, truncation) and the registry loops. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 16550A UART, 8042 keyboard controller, 8237 DMA, PCI configuration and
  * the i440FX/PIIX functions, and the device state stream. */
 #include <criterion/criterion.h>

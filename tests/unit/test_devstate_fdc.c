@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the floppy controller: a non-DMA read and a non-DMA
  * write half way through their data, a command half entered and a result
  * half read survive save and load into a fresh controller, which then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile state sections, device by device: a section saved from a busy
  * device gets one to four random bytes overwritten (seeded, so a failure
  * reproduces), is loaded into a fresh instance, and when the load is

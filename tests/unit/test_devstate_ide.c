@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of an IDE channel: a PIO read half way through a block, a
  * PIO write half way through its data, a DMA command waiting for the
  * bus-master start bit, an ATAPI READ(10) between two DRQ chunks and a

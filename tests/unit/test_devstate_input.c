@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the 8042 with its PS/2 keyboard and mouse: a key held
  * in typematic repeat, mouse packets queued in IntelliMouse mode, and a
  * controller command waiting for its data byte survive save and load into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The saved layout of every device descriptor, pinned: changing a field
  * table (a field added, removed, renamed, resized) without bumping the
  * descriptor's version would make snapshots written before the change

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the PC/AT core chips: the 8259 pair with requests in
  * service and pending, the 8254 with a half-read latch and IRQ 0 running,
  * the RTC with its periodic interrupt, the 8237 with its flip-flop half

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of fw_cfg (the selected item, by key, and the read
  * position), isa-debug-exit and the debug console: loaded into a fresh
  * instance they answer the same from there; a selection this machine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the NE2000's DP8390: two frames in the receive ring and
  * a remote read half way through the first survive save and load into a
  * fresh chip, which then gives the same bytes, the same ring walk, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the PCI bus and its chipset functions: config spaces
  * with a mapped I/O BAR, PAM shadowing, PIRQ routing with an asserted
  * INTx, and the ACPI PM block with its timer interrupt armed. Loaded into

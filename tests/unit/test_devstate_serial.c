@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the 16550A UART: a mid-reception FIFO, a pending THRE
  * interrupt and an armed character timeout survive save and load into a
  * fresh instance, which then answers every port read and drives its IRQ

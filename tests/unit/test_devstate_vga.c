@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Machine state of the VGA: a planar mode with loaded latches, a DAC write
  * half way through a colour and the attribute flip-flop at its data
  * phase; a VBE mode with a bank and an offset. Each is saved, loaded into

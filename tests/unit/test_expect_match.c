@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The harness's newer steps: regular expressions, fail patterns, the VGA
  * text screen as a source, script-file words. */
 #include <criterion/criterion.h>

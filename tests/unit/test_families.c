@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Instruction families, edge cases first: arithmetic flags at overflow
  * boundaries, shifts and rotates by 0, 1 and at least the width, SHLD/SHRD,
  * BCD, MUL/IMUL/DIV/IDIV including #DE (which must leave the registers as

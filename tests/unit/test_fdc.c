@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 82077AA floppy controller: command/result protocol, reset polling,
  * seek and sense interrupt, DMA reads and writes reaching the image file,
  * write protection, non-DMA transfers, bad images. */

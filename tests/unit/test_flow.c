@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data movement and control flow: cpu/ops_mov.c, cpu/ops_stack.c,
  * cpu/ops_branch.c and cpu/ops_flagctl.c (the string instructions are in
  * test_flow_string.c). Snippets avoid ALU opcodes, so a failure here points

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* String instructions (cpu/ops_string.c): every kind and width, 16- and
  * 32-bit addressing, DF, REP/REPE/REPNE with counts 0, 1 and many,
  * overlapping MOVS against an element-by-element reference, faults in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x87 instruction layer (fpu/fpu.c) run through the CPU: the
  * transcendental instructions' stack, C1/C2 and range rules, loads and
  * memory-operand arithmetic with an unmasked denormal, #MF and FERR#/IRQ 13

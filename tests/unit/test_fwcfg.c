@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fw_cfg: signature, items through the data port, the file directory, and
  * the DMA interface (select + read into guest memory, big-endian fields). */
 #include <criterion/criterion.h>

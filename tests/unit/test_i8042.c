@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8042 keyboard controller, PS/2 keyboard and mouse: controller commands,
  * set 2 -> set 1 translation, keyboard commands and typematic repeat, the
  * IntelliMouse knock and packets, the A20 and reset lines, save/restore. */

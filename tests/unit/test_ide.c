@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IDE/ATA and ATAPI: signatures, IDENTIFY, PIO reads and writes (LBA28,
  * LBA48, CHS, MULTIPLE), bus-master DMA through a PRD table, FLUSH, error
  * reporting, and the ATAPI packet protocol with a CD image. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Interrupt and exception delivery (cpu/interrupt.c) and IRET
  * (cpu/farxfer.c): real mode, interrupt and trap gates with a privilege
  * change, error codes with selectors and the EXT bit, double and triple

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON reader and writer behind QMP (machine/json.c). */
 #include <criterion/criterion.h>
 #include <stdlib.h>

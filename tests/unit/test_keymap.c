@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The display's host keymap (gui/keymap.c): SDL scancodes to PS/2 keys,
  * checked through the real 8042 by the bytes the guest reads at port 0x60,
  * with the controller's set 1 translation on (what BIOSes and DOS see) and

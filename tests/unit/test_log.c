@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one -d logger (debug/log.h): once per message by default, every time
  * when -d names the item, to the -D stream. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MMX (fpu/mmx.c) through the CPU: every instruction family with register
  * and memory operands (and the immediate shift forms), saturation and
  * shift-count corners, the aliasing with the x87 registers (TOP = 0, all

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The monitor without a connection: its parsers (numbers, x formats, key
  * combinations), commands run on a harness CPU through a stream monitor
  * (answers, one-line errors for malformed input), and the shared

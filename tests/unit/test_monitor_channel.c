@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The monitor's in-memory channel (the window's console uses it): lines
  * pushed in run at the next service, never inside the push; answers and
  * prompts come out through the callback; while the guest is stopped the

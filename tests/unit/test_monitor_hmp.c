@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QEMU's HMP names in the monitor (debug/monitor_hmp.c), run on a harness
  * CPU through a stream monitor, and the screendump formats a file name
  * asks for (gui/screendump.c). */

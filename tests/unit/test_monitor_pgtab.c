@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The page-table walker behind the monitor's `info tab`, over tables built
  * in a plain buffer: 32-bit paging with 4 KiB and 4 MiB pages, PAE with
  * 2 MiB pages and addresses above 4 GiB, coalescing, rights, global pages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The DP8390 / NE2000: PROM through remote DMA, transmission, the Send
  * Packet command, the receive ring (wrap, full, overflow and the recovery
  * drivers do), address filters with the multicast hash, loopback and CRC,

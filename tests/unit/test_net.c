@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The backend-independent network layer: the malformed-frame check, the
  * queue in front of a NIC with no room, the pcap writer, and the parsing of
  * -netdev / -nic / -device ne2k_* / -object filter-dump. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The command line (machine/options.c): one table for the parser and
  * --help; QEMU's spellings; one-line errors with a hint. */
 #include <criterion/criterion.h>

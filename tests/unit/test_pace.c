@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real-time pacing (machine/pace.c) and the piecewise clock rate. */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The memory layer: physical map (RAM, ROM, MMIO, A20, code-page
  * invalidation) and paging (32-bit, PSE, PAE, PGE, A/D bits, WP, #PF error
  * codes, TLB maintenance). Accesses are made from C through the same entry

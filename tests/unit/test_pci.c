@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PCI configuration mechanism #1, BARs, INTx routing through the PIIX3's
  * PIRQ registers, the i440FX's PAM shadowing, the PIIX4 ACPI function and
  * the reset control register. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8259A pair: initialisation, priorities, EOI, cascade, masking, ELCR
  * level mode, spurious IRQ 7, poll mode, special mask, state round trip. */
 #include <criterion/criterion.h>

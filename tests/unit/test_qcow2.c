@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* qcow2 through the block layer, checked by QEMU's own qemu-img: images
  * made by `qemu-img create`/`convert` are written and read through
  * blockdev_*, and afterwards `qemu-img check` must find no error and no

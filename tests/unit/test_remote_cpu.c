@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Remote ports, CPU side: REP INS/OUTS on a slot with string ops reach it
  * as one call per page run (one frame for a sector), with the same memory
  * and register results as the element loop, in both directions, and never

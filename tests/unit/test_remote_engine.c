@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Remote ports: the exactly-once engine, client and server over UDP on
  * loopback with the seeded fault layer on both sides (loss, duplication,
  * reordering), interrupt forwarding, peer loss, and the refusals. */

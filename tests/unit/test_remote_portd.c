@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd: the configuration file, the real-ports backend against a
  * mock port space (ENOSYS, EPERM, the allowlist), the device backends. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Remote ports: the frame codec, batches, keys and the replay window. */
 #include <criterion/criterion.h>
 #include <fcntl.h>

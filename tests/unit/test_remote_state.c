@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kairo-portd's state file: a restarted server resumes the devices, the
  * sessions (a retransmission finds its cached reply), the clients' epochs
  * (a HELLO captured before the restart stays refused), and rolls output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The replay log (machine/replay.h): varints, records, a whole file written
  * and read back through the seams, and the damaged files replay refuses. */
 #include <criterion/criterion.h>

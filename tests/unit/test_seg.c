@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Segmentation (cpu/seg.c) and far transfers (cpu/farxfer.c): segment
  * register loads and their faults, expand-down limits, call gates with a
  * privilege change, far returns, and the I/O permission bitmap.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The -snapshot overlay in a machine snapshot (iodev/blockdev.c): the
  * written chunks travel and replace the receiving overlay, chunks not
  * written read from the image, hostile chunk lists are refused, an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sf80 soft-float core with hand-picked cases: the real and integer
  * indefinites, unsupported formats, pseudo-denormals, NaN propagation,
  * masked and unmasked exceptions, precision control, FPREM/FPREM1 quotient

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* System instructions (cpu/ops_system.c, cpu/cpuid.c): CPUID, control and
  * debug registers, MSRs, TSC, descriptor-table registers, LAR/LSL/VERR/
  * VERW/ARPL/BOUND, LLDT/LTR, HLT, IN/OUT, INT/IRET, SYSENTER/SYSEXIT,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hardware task switches (cpu/task.c): JMP, CALL/IRET and task gates with
  * 32-bit and 16-bit TSSs, busy bits, NT and the back link, error codes
  * pushed for exceptions through task gates, faults before and after the

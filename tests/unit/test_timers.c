@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 8254 PIT (modes, latch, read-back, BCD, IRQ 0 timing, gate 2 and port
  * 0x61) and MC146818 RTC (time registers, BCD/binary, periodic interrupt,
  * register C clearing, UIP), driven by a virtual clock. */

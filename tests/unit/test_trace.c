@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tracing: filter parsing, the branch table, the binary format helpers,
  * the shared text lines, and the traced loop against the normal one (same
  * registers, same instruction count, whatever the tracer does). */

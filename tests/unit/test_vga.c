@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VGA: standard mode register sets programmed through the ports, the
  * legacy window in chain-4, odd/even and planar write modes, rendering of
  * text (guest font from plane 2), mode 12h, mode 13h and a VBE mode, dirty

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VGA text rendering details the display depends on: the cursor's shape
  * and blink (16 frames on, 16 off at 70 Hz), blinking characters at half
  * that rate, the attribute's bit 7 as background intensity when blinking

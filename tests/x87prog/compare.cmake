@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # x87prog's tests: run it natively (it must exit 0 and finish its output);
 # with RUN set, also under x87run, and the two outputs must be identical.
 # ARGS go to both runs (x87run has no kernel to deliver signals:

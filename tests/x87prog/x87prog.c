@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* x87prog: a static i386 Linux program that exercises the x87 and MMX and
  * prints every result in hex, so that its output on a real CPU and inside a
  * guest under Kairo can be compared byte for byte.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* x87run: run a static i386 Linux program (x87prog) on Kairo's CPU without
  * a guest kernel, so that its output can be compared with a native run.
  *
