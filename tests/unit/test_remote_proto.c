@@ -1,5 +1,6 @@
 /* Remote ports: the frame codec, batches, keys and the replay window. */
 #include <criterion/criterion.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,30 @@ Test(remote_proto, round_trip)
     cr_assert(rp_verify(frame, n, key));
     cr_assert_not(rp_verify(frame, n, other_key));
     cr_assert_eq(rp_payload(frame)[99], (uint8_t)(99 * 7));
+}
+
+/* The tag is crypto_auth's (HMAC-SHA512-256) whatever the keyed-state
+ * cache holds: more keys in turn than it has entries, each frame checked
+ * against libsodium's one-shot function and refused under the other keys. */
+Test(remote_proto, tag_is_crypto_auth_across_many_keys)
+{
+    uint8_t keys[20][RP_KEY_LEN], frame[RP_MAX_FRAME], want[crypto_auth_BYTES];
+    for (int k = 0; k < 20; k++)
+        for (int i = 0; i < RP_KEY_LEN; i++)
+            keys[k][i] = (uint8_t)(k * 31 + i * 7 + 1);
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < 20; k++) {
+            uint8_t payload[40] = { (uint8_t)k, (uint8_t)round };
+            RpHeader h = { .type = RP_REQUEST, .session = 9, .seq = (uint32_t)k, .len = 40 };
+            size_t n = rp_seal(frame, &h, payload, keys[k]);
+            size_t body = n - RP_TAG_LEN;
+            crypto_auth(want, frame, body, keys[k]);
+            cr_assert_eq(memcmp(frame + body, want, RP_TAG_LEN), 0, "key %d round %d", k, round);
+            cr_assert(rp_verify(frame, n, keys[k]));
+            cr_assert_not(rp_verify(frame, n, keys[(k + 1) % 20]));
+            frame[body - 1] ^= 1;
+            cr_assert_not(rp_verify(frame, n, keys[k]), "a changed byte must fail");
+        }
 }
 
 Test(remote_proto, oversized_payload_not_sealed)
