@@ -90,6 +90,7 @@ typedef struct Portd {
     uint64_t icount, start;     /* device time: 1 "instruction" a host ns */
     PdState state;
     bool have_state;
+    RpSpinGuard spin_guard;
 } Portd;
 
 /* Before every reply: what was acknowledged reaches the files, then the
@@ -225,9 +226,8 @@ static void advance_devices(Portd *pd)
  * before sleeping in poll(), whose wake-up costs more than the trip. */
 static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
 {
-    static RpSpinGuard guard;
     uint64_t now = rp_now_ns(), until = now + spin_ns;
-    if (!rp_spin_begin(&guard, now))
+    if (!rp_spin_begin(&pd->spin_guard, now))
         return false;
     int ready = -1;
     do {
@@ -237,12 +237,19 @@ static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
                 ready = i;
         }
     } while (ready < 0 && rp_now_ns() < until);
-    rp_spin_end(&guard);
+    rp_spin_end(&pd->spin_guard);
     if (ready < 0)
         return false;
     advance_devices(pd);
     serve_frames(pd, &pd->t[ready]);
     return true;
+}
+
+static void print_stats(const Portd *pd)
+{
+    rs_print_stats(&pd->srv, stderr);
+    fprintf(stderr, "kairo-portd: busy-poll paused %llu times (no idle CPU)\n",
+            (unsigned long long)pd->spin_guard.backoffs);
 }
 
 static void run(Portd *pd, bool stats, uint64_t spin_ns)
@@ -265,11 +272,11 @@ static void run(Portd *pd, bool stats, uint64_t spin_ns)
         rs_tick(&pd->srv, rp_now_ns());
         if (stats_signal) {
             stats_signal = 0;
-            rs_print_stats(&pd->srv, stderr);
+            print_stats(pd);
         }
     }
     if (stats)
-        rs_print_stats(&pd->srv, stderr);
+        print_stats(pd);
 }
 
 int main(int argc, char **argv)

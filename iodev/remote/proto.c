@@ -45,7 +45,8 @@ void rp_random(void *buf, size_t len)
  * the inner and outer pads, two of the four SHA-512 blocks a short frame
  * costs: the keyed state of the few keys in use (a session's two
  * directions and the handshake key) is kept per thread and copied per
- * frame, which halves the crypto of a round trip. */
+ * frame, which halves the crypto of a round trip. The lookup compares
+ * keys of our own with memcmp: no peer chooses them. */
 #define HMAC_CACHE 8
 
 typedef struct HmacKeyed {
@@ -60,7 +61,7 @@ static _Thread_local unsigned hmac_next;
 static const crypto_auth_hmacsha512256_state *keyed_state(const uint8_t key[RP_KEY_LEN])
 {
     for (unsigned i = 0; i < HMAC_CACHE; i++)
-        if (hmac_cache[i].used && sodium_memcmp(hmac_cache[i].key, key, RP_KEY_LEN) == 0)
+        if (hmac_cache[i].used && memcmp(hmac_cache[i].key, key, RP_KEY_LEN) == 0)
             return &hmac_cache[i].st;
     HmacKeyed *e = &hmac_cache[hmac_next++ % HMAC_CACHE];
     memcpy(e->key, key, RP_KEY_LEN);

@@ -41,13 +41,26 @@ bool rp_spin_begin(RpSpinGuard *g, uint64_t now_ns)
     return true;
 }
 
+/* A preempted spin pauses spinning: 10 ms after a calm spell, doubling up
+ * to a second while spins keep being preempted within a second of
+ * resuming. A host without an idle CPU thus soon pays one probe spin a
+ * second, while a rare moment of contention on an idle host (a compiler
+ * starting, a timer) does not switch spinning off for a whole second of
+ * round trips. */
+#define SPIN_PAUSE_MIN 10000000ull
+#define SPIN_PAUSE_MAX 1000000000ull
+#define SPIN_CALM 1000000000ull
+
 void rp_spin_judge(RpSpinGuard *g, uint64_t wall_ns, uint64_t cpu_ns, uint64_t now_ns)
 {
     /* Short spins say little (timer granularity): judge those of 20 us on. */
-    if (wall_ns >= 20000 && cpu_ns * 4 < wall_ns * 3) {
-        g->off_until = now_ns + 1000000000ull;
-        g->backoffs++;
-    }
+    if (wall_ns < 20000 || cpu_ns * 4 >= wall_ns * 3)
+        return;
+    bool again = g->pause && now_ns - g->off_until < SPIN_CALM;
+    g->pause = !again ? SPIN_PAUSE_MIN
+               : g->pause * 2 > SPIN_PAUSE_MAX ? SPIN_PAUSE_MAX : g->pause * 2;
+    g->off_until = now_ns + g->pause;
+    g->backoffs++;
 }
 
 void rp_spin_end(RpSpinGuard *g)

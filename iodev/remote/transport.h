@@ -77,6 +77,7 @@ void rp_faults_init(RpFaults *f, unsigned loss, unsigned dup, unsigned reorder, 
 typedef struct RpSpinGuard {
     uint64_t off_until;         /* CLOCK_MONOTONIC ns */
     uint64_t wall0, cpu0;       /* the spin under way */
+    uint64_t pause;             /* the last pause (0: none yet) */
     uint64_t backoffs;          /* times switched off (statistics) */
 } RpSpinGuard;
 bool rp_spin_begin(RpSpinGuard *g, uint64_t now_ns);

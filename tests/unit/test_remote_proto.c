@@ -369,7 +369,9 @@ Test(remote_proto, fifo_key_refused, .timeout = 5)
 }
 
 /* The spin guard: a spin during which the thread lost its CPU pauses
- * spinning for a second; one that kept it, or too short to judge, does not. */
+ * spinning, 10 ms after a calm spell, doubling up to a second while spins
+ * keep being preempted within a second of resuming; a spin that kept its
+ * CPU, or too short to judge, does not pause. */
 Test(remote_proto, spin_guard_backs_off_when_preempted)
 {
     RpSpinGuard g = { 0 };
@@ -380,7 +382,27 @@ Test(remote_proto, spin_guard_backs_off_when_preempted)
     rp_spin_judge(&g, 50000, 20000, 5000);      /* ran 40% of the time */
     cr_assert_eq(g.backoffs, 1);
     cr_assert_not(rp_spin_begin(&g, 6000), "spinning should pause");
-    cr_assert(rp_spin_begin(&g, 5000 + 1000000000ull), "and resume after a second");
+    cr_assert_not(rp_spin_begin(&g, 5000 + 9999999ull), "for 10 ms");
+    cr_assert(rp_spin_begin(&g, 5000 + 10000000ull), "and resume after it");
+    /* Preempted again soon after each resumption: 20, 40, ... ms, then a
+     * second at most (a busy host). */
+    uint64_t now = 5000 + 10000000ull, want = 20000000ull;
+    for (int i = 0; i < 12; i++) {
+        rp_spin_judge(&g, 50000, 0, now + 500000000ull);
+        now += 500000000ull;
+        cr_assert_not(rp_spin_begin(&g, now + want - 1), "pause %d shorter than %llu", i,
+                      (unsigned long long)want);
+        cr_assert(rp_spin_begin(&g, now + want), "pause %d longer than %llu", i,
+                  (unsigned long long)want);
+        now += want;
+        want = want * 2 > 1000000000ull ? 1000000000ull : want * 2;
+    }
+    cr_assert_eq(g.backoffs, 13);
+    /* Spins kept their CPU for over a second since: 10 ms again. */
+    rp_spin_judge(&g, 50000, 49000, now + 500000000ull);
+    rp_spin_judge(&g, 50000, 0, now + 1000000000ull);
+    cr_assert_not(rp_spin_begin(&g, now + 1000000000ull + 9999999ull));
+    cr_assert(rp_spin_begin(&g, now + 1000000000ull + 10000000ull));
     /* Measured: a thread asleep for the whole "spin" was not on the CPU. */
     RpSpinGuard m = { 0 };
     cr_assert(rp_spin_begin(&m, rp_now_ns()));
