@@ -223,24 +223,28 @@ static void advance_devices(Portd *pd)
 
 /* After a request the next one usually follows within a round trip (a
  * driver polling a status register): look for it for up to spin_ns
- * before sleeping in poll(), whose wake-up costs more than the trip. */
+ * before sleeping in poll(), whose wake-up costs more than the trip. The
+ * spin tries to receive at once (one system call a turn, not a poll()
+ * and then the receive). */
 static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
 {
+    static uint8_t frame[RP_MAX_FRAME + 1];
+    RpPeer from;
+    size_t n = 0;
     uint64_t now = rp_now_ns(), until = now + spin_ns;
     if (!rp_spin_begin(&pd->spin_guard, now))
         return false;
     int ready = -1;
     do {
-        for (int i = 0; i < pd->n_t && ready < 0; i++) {
-            struct pollfd p = { .fd = pd->t[i].fd, .events = POLLIN };
-            if (poll(&p, 1, 0) == 1)
+        for (int i = 0; i < pd->n_t && ready < 0; i++)
+            if ((n = rp_transport_recv(&pd->t[i], frame, sizeof frame, &from)) > 0)
                 ready = i;
-        }
     } while (ready < 0 && rp_now_ns() < until);
     rp_spin_end(&pd->spin_guard);
     if (ready < 0)
         return false;
     advance_devices(pd);
+    rs_handle(&pd->srv, &pd->t[ready], frame, n, &from);
     serve_frames(pd, &pd->t[ready]);
     return true;
 }
