@@ -235,11 +235,12 @@ static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
     if (!rp_spin_begin(&pd->spin_guard, now))
         return false;
     int ready = -1;
-    do {
+    for (; ready < 0 && now < until; now = rp_now_ns()) {
+        rp_spin_tick(&pd->spin_guard, now);
         for (int i = 0; i < pd->n_t && ready < 0; i++)
             if ((n = rp_transport_recv(&pd->t[i], frame, sizeof frame, &from)) > 0)
                 ready = i;
-    } while (ready < 0 && rp_now_ns() < until);
+    }
     rp_spin_end(&pd->spin_guard);
     if (ready < 0)
         return false;
