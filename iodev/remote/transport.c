@@ -48,13 +48,13 @@ void rp_spin_tick(RpSpinGuard *g, uint64_t now_ns)
     g->last = now_ns;
 }
 
-/* A preempted spin pauses spinning: 10 ms after a calm spell, doubling up
+/* A preempted spin pauses spinning: 100 ms after a calm spell, doubling up
  * to a second while spins keep being preempted within a second of
  * resuming. A host without an idle CPU thus soon pays one probe spin a
  * second, while a rare moment of contention on an idle host (a compiler
  * starting, a timer) does not switch spinning off for a whole second of
  * round trips. */
-#define SPIN_PAUSE_MIN 10000000ull
+#define SPIN_PAUSE_MIN 100000000ull
 #define SPIN_PAUSE_MAX 1000000000ull
 #define SPIN_CALM 1000000000ull
 

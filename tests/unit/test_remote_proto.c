@@ -369,7 +369,7 @@ Test(remote_proto, fifo_key_refused, .timeout = 5)
 }
 
 /* The spin guard: a spin during which the thread lost its CPU pauses
- * spinning, 10 ms after a calm spell, doubling up to a second while spins
+ * spinning, 100 ms after a calm spell, doubling up to a second while spins
  * keep being preempted within a second of resuming; a spin that kept its
  * CPU, or too short to judge, does not pause. */
 Test(remote_proto, spin_guard_backs_off_when_preempted)
@@ -382,11 +382,11 @@ Test(remote_proto, spin_guard_backs_off_when_preempted)
     rp_spin_judge(&g, 50000, 20000, 5000);      /* ran 40% of the time */
     cr_assert_eq(g.backoffs, 1);
     cr_assert_not(rp_spin_begin(&g, 6000), "spinning should pause");
-    cr_assert_not(rp_spin_begin(&g, 5000 + 9999999ull), "for 10 ms");
-    cr_assert(rp_spin_begin(&g, 5000 + 10000000ull), "and resume after it");
+    cr_assert_not(rp_spin_begin(&g, 5000 + 99999999ull), "for 100 ms");
+    cr_assert(rp_spin_begin(&g, 5000 + 100000000ull), "and resume after it");
     /* Preempted again soon after each resumption: 20, 40, ... ms, then a
      * second at most (a busy host). */
-    uint64_t now = 5000 + 10000000ull, want = 20000000ull;
+    uint64_t now = 5000 + 100000000ull, want = 200000000ull;
     for (int i = 0; i < 12; i++) {
         rp_spin_judge(&g, 50000, 0, now + 500000000ull);
         now += 500000000ull;
@@ -398,11 +398,11 @@ Test(remote_proto, spin_guard_backs_off_when_preempted)
         want = want * 2 > 1000000000ull ? 1000000000ull : want * 2;
     }
     cr_assert_eq(g.backoffs, 13);
-    /* Spins kept their CPU for over a second since: 10 ms again. */
+    /* Spins kept their CPU for over a second since: 100 ms again. */
     rp_spin_judge(&g, 50000, 49000, now + 500000000ull);
     rp_spin_judge(&g, 50000, 0, now + 1000000000ull);
-    cr_assert_not(rp_spin_begin(&g, now + 1000000000ull + 9999999ull));
-    cr_assert(rp_spin_begin(&g, now + 1000000000ull + 10000000ull));
+    cr_assert_not(rp_spin_begin(&g, now + 1000000000ull + 99999999ull));
+    cr_assert(rp_spin_begin(&g, now + 1000000000ull + 100000000ull));
     /* Measured from the loop's turns: 1 us apart is on the CPU; a 30 us
      * gap in a 50 us spin was time off it. */
     RpSpinGuard t = { 0 };
