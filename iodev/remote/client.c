@@ -366,8 +366,10 @@ static bool spin_for_reply(RemoteClient *rc, Incoming *in, uint64_t t0, uint64_t
     if (until > deadline)
         until = deadline;
     bool got = false;
-    for (; now < until && !got; now = rp_now_ns())
+    for (; now < until && !got; now = rp_now_ns()) {
+        rp_spin_tick(&rc->spin_guard, now);
         got = drain(rc, in);
+    }
     rp_spin_end(&rc->spin_guard);
     if (got)
         rc->st.spin_hits++;

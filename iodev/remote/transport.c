@@ -26,35 +26,57 @@ uint64_t rp_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+/* Preemption is seen in the spin loop's own clock readings, which are
+ * vDSO calls: a gap between two turns longer than any turn's work means
+ * the thread was off its CPU that long (preempted, or its virtual CPU
+ * was). Reading the thread's CPU clock instead costs a system call at
+ * each end of every spin. */
+#define SPIN_GAP_NS 10000ull
 
 bool rp_spin_begin(RpSpinGuard *g, uint64_t now_ns)
 {
     if (now_ns < g->off_until)
         return false;
-    g->wall0 = now_ns;
-    g->cpu0 = thread_cpu_ns();
+    g->wall0 = g->last = now_ns;
+    g->off_cpu = 0;
     return true;
 }
+
+void rp_spin_tick(RpSpinGuard *g, uint64_t now_ns)
+{
+    if (now_ns - g->last > SPIN_GAP_NS)
+        g->off_cpu += now_ns - g->last;
+    g->last = now_ns;
+}
+
+/* A preempted spin pauses spinning: 100 ms after a calm spell, doubling up
+ * to a second while spins keep being preempted within a second of
+ * resuming. A host without an idle CPU thus soon pays one probe spin a
+ * second, while a rare moment of contention on an idle host (a compiler
+ * starting, a timer) does not switch spinning off for a whole second of
+ * round trips. */
+#define SPIN_PAUSE_MIN 100000000ull
+#define SPIN_PAUSE_MAX 1000000000ull
+#define SPIN_CALM 1000000000ull
 
 void rp_spin_judge(RpSpinGuard *g, uint64_t wall_ns, uint64_t cpu_ns, uint64_t now_ns)
 {
     /* Short spins say little (timer granularity): judge those of 20 us on. */
-    if (wall_ns >= 20000 && cpu_ns * 4 < wall_ns * 3) {
-        g->off_until = now_ns + 1000000000ull;
-        g->backoffs++;
-    }
+    if (wall_ns < 20000 || cpu_ns * 4 >= wall_ns * 3)
+        return;
+    bool again = g->pause && now_ns - g->off_until < SPIN_CALM;
+    g->pause = !again ? SPIN_PAUSE_MIN
+               : g->pause * 2 > SPIN_PAUSE_MAX ? SPIN_PAUSE_MAX : g->pause * 2;
+    g->off_until = now_ns + g->pause;
+    g->backoffs++;
 }
 
 void rp_spin_end(RpSpinGuard *g)
 {
     uint64_t now = rp_now_ns();
-    rp_spin_judge(g, now - g->wall0, thread_cpu_ns() - g->cpu0, now);
+    rp_spin_tick(g, now);
+    uint64_t wall = now - g->wall0;
+    rp_spin_judge(g, wall, wall - (g->off_cpu < wall ? g->off_cpu : wall), now);
 }
 
 bool rp_parse_mac(const char *s, uint8_t mac[6])

@@ -77,10 +77,14 @@ void rp_faults_init(RpFaults *f, unsigned loss, unsigned dup, unsigned reorder, 
  * is switched off for a second. */
 typedef struct RpSpinGuard {
     uint64_t off_until;         /* CLOCK_MONOTONIC ns */
-    uint64_t wall0, cpu0;       /* the spin under way */
+    uint64_t wall0, last;       /* the spin under way: its start, the last turn */
+    uint64_t off_cpu;           /* its time off the CPU (gaps between turns) */
+    uint64_t pause;             /* the last pause (0: none yet) */
     uint64_t backoffs;          /* times switched off (statistics) */
 } RpSpinGuard;
 bool rp_spin_begin(RpSpinGuard *g, uint64_t now_ns);
+/* Each turn of the spin loop reports the time it read. */
+void rp_spin_tick(RpSpinGuard *g, uint64_t now_ns);
 void rp_spin_end(RpSpinGuard *g);
 /* The decision rp_spin_end makes from a spin's wall and CPU time. */
 void rp_spin_judge(RpSpinGuard *g, uint64_t wall_ns, uint64_t cpu_ns, uint64_t now_ns);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Remote ports: the frame codec, batches, keys and the replay window. */
 #include <criterion/criterion.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,30 @@ Test(remote_proto, round_trip)
     cr_assert(rp_verify(frame, n, key));
     cr_assert_not(rp_verify(frame, n, other_key));
     cr_assert_eq(rp_payload(frame)[99], (uint8_t)(99 * 7));
+}
+
+/* The tag is crypto_auth's (HMAC-SHA512-256) whatever the keyed-state
+ * cache holds: more keys in turn than it has entries, each frame checked
+ * against libsodium's one-shot function and refused under the other keys. */
+Test(remote_proto, tag_is_crypto_auth_across_many_keys)
+{
+    uint8_t keys[20][RP_KEY_LEN], frame[RP_MAX_FRAME], want[crypto_auth_BYTES];
+    for (int k = 0; k < 20; k++)
+        for (int i = 0; i < RP_KEY_LEN; i++)
+            keys[k][i] = (uint8_t)(k * 31 + i * 7 + 1);
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < 20; k++) {
+            uint8_t payload[40] = { (uint8_t)k, (uint8_t)round };
+            RpHeader h = { .type = RP_REQUEST, .session = 9, .seq = (uint32_t)k, .len = 40 };
+            size_t n = rp_seal(frame, &h, payload, keys[k]);
+            size_t body = n - RP_TAG_LEN;
+            crypto_auth(want, frame, body, keys[k]);
+            cr_assert_eq(memcmp(frame + body, want, RP_TAG_LEN), 0, "key %d round %d", k, round);
+            cr_assert(rp_verify(frame, n, keys[k]));
+            cr_assert_not(rp_verify(frame, n, keys[(k + 1) % 20]));
+            frame[body - 1] ^= 1;
+            cr_assert_not(rp_verify(frame, n, keys[k]), "a changed byte must fail");
+        }
 }
 
 Test(remote_proto, oversized_payload_not_sealed)
@@ -345,7 +370,9 @@ Test(remote_proto, fifo_key_refused, .timeout = 5)
 }
 
 /* The spin guard: a spin during which the thread lost its CPU pauses
- * spinning for a second; one that kept it, or too short to judge, does not. */
+ * spinning, 100 ms after a calm spell, doubling up to a second while spins
+ * keep being preempted within a second of resuming; a spin that kept its
+ * CPU, or too short to judge, does not pause. */
 Test(remote_proto, spin_guard_backs_off_when_preempted)
 {
     RpSpinGuard g = { 0 };
@@ -356,7 +383,43 @@ Test(remote_proto, spin_guard_backs_off_when_preempted)
     rp_spin_judge(&g, 50000, 20000, 5000);      /* ran 40% of the time */
     cr_assert_eq(g.backoffs, 1);
     cr_assert_not(rp_spin_begin(&g, 6000), "spinning should pause");
-    cr_assert(rp_spin_begin(&g, 5000 + 1000000000ull), "and resume after a second");
+    cr_assert_not(rp_spin_begin(&g, 5000 + 99999999ull), "for 100 ms");
+    cr_assert(rp_spin_begin(&g, 5000 + 100000000ull), "and resume after it");
+    /* Preempted again soon after each resumption: 20, 40, ... ms, then a
+     * second at most (a busy host). */
+    uint64_t now = 5000 + 100000000ull, want = 200000000ull;
+    for (int i = 0; i < 12; i++) {
+        rp_spin_judge(&g, 50000, 0, now + 500000000ull);
+        now += 500000000ull;
+        cr_assert_not(rp_spin_begin(&g, now + want - 1), "pause %d shorter than %llu", i,
+                      (unsigned long long)want);
+        cr_assert(rp_spin_begin(&g, now + want), "pause %d longer than %llu", i,
+                  (unsigned long long)want);
+        now += want;
+        want = want * 2 > 1000000000ull ? 1000000000ull : want * 2;
+    }
+    cr_assert_eq(g.backoffs, 13);
+    /* Spins kept their CPU for over a second since: 100 ms again. */
+    rp_spin_judge(&g, 50000, 49000, now + 500000000ull);
+    rp_spin_judge(&g, 50000, 0, now + 1000000000ull);
+    cr_assert_not(rp_spin_begin(&g, now + 1000000000ull + 99999999ull));
+    cr_assert(rp_spin_begin(&g, now + 1000000000ull + 100000000ull));
+    /* Measured from the loop's turns: 1 us apart is on the CPU; a 30 us
+     * gap in a 50 us spin was time off it. */
+    RpSpinGuard t = { 0 };
+    uint64_t base = rp_now_ns() + 5000000000ull;    /* a spin that ends in the future */
+    cr_assert(rp_spin_begin(&t, base));
+    for (uint64_t us = 1; us <= 50; us++)
+        rp_spin_tick(&t, base + us * 1000);
+    rp_spin_judge(&t, 50000, 50000 - t.off_cpu, base + 50000);
+    cr_assert_eq(t.backoffs, 0, "a busy loop was judged preempted");
+    cr_assert(rp_spin_begin(&t, base + 100000));
+    rp_spin_tick(&t, base + 110000);
+    rp_spin_tick(&t, base + 140000);
+    rp_spin_tick(&t, base + 150000);
+    cr_assert_eq(t.off_cpu, 30000);
+    rp_spin_judge(&t, 50000, 50000 - t.off_cpu, base + 150000);
+    cr_assert_eq(t.backoffs, 1, "a 30 us gap in a 50 us spin is preemption");
     /* Measured: a thread asleep for the whole "spin" was not on the CPU. */
     RpSpinGuard m = { 0 };
     cr_assert(rp_spin_begin(&m, rp_now_ns()));
