@@ -349,7 +349,8 @@ void replay_log(Replay *r, ReplayKind kind, const void *payload, size_t len)
     e.kind = (uint8_t)(kind | (r->in_slice ? 0 : REPLAY_ASYNC));
     e.icount = *r->icount;
     e.len = (uint32_t)(len > REPLAY_MAX_PAYLOAD ? REPLAY_MAX_PAYLOAD : len);
-    memcpy(e.data, payload, e.len);
+    if (e.len)   /* an empty payload may come as NULL */
+        memcpy(e.data, payload, e.len);
     if (r->debug)
         r->debug(r->debug_opaque, "log", e.kind);
     write_event(r, &e);
