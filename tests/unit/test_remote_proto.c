@@ -404,8 +404,9 @@ Test(remote_proto, spin_guard_backs_off_when_preempted)
     rp_spin_judge(&g, 50000, 0, now + 1000000000ull);
     cr_assert_not(rp_spin_begin(&g, now + 1000000000ull + 99999999ull));
     cr_assert(rp_spin_begin(&g, now + 1000000000ull + 100000000ull));
-    /* Measured from the loop's turns: 1 us apart is on the CPU; a 30 us
-     * gap in a 50 us spin was time off it. */
+    /* Measured from the loop's turns: 1 us apart is on the CPU, and so is
+     * a 30 us gap (softirqs, a vCPU's steal); a 3 ms gap (another thread's
+     * time slice) was time off it. */
     RpSpinGuard t = { 0 };
     uint64_t base = rp_now_ns() + 5000000000ull;    /* a spin that ends in the future */
     cr_assert(rp_spin_begin(&t, base));
@@ -417,9 +418,16 @@ Test(remote_proto, spin_guard_backs_off_when_preempted)
     rp_spin_tick(&t, base + 110000);
     rp_spin_tick(&t, base + 140000);
     rp_spin_tick(&t, base + 150000);
-    cr_assert_eq(t.off_cpu, 30000);
+    cr_assert_eq(t.off_cpu, 0, "a 30 us gap counted as time off the CPU");
     rp_spin_judge(&t, 50000, 50000 - t.off_cpu, base + 150000);
-    cr_assert_eq(t.backoffs, 1, "a 30 us gap in a 50 us spin is preemption");
+    cr_assert_eq(t.backoffs, 0, "a 30 us gap in a 50 us spin is not preemption");
+    cr_assert(rp_spin_begin(&t, base + 200000));
+    rp_spin_tick(&t, base + 210000);
+    rp_spin_tick(&t, base + 3210000);
+    rp_spin_tick(&t, base + 3250000);
+    cr_assert_eq(t.off_cpu, 3000000);
+    rp_spin_judge(&t, 3050000, 3050000 - t.off_cpu, base + 3250000);
+    cr_assert_eq(t.backoffs, 1, "a 3 ms gap in a spin is preemption");
     /* Measured: a thread asleep for the whole "spin" was not on the CPU. */
     RpSpinGuard m = { 0 };
     cr_assert(rp_spin_begin(&m, rp_now_ns()));
