@@ -46,7 +46,7 @@ rate() {   # rate NAME PCAP LOG
     awk -v n="$1" -v s="$secs" -v z="$SIZE" 'BEGIN { printf "%-6s %8.2f s  %6.2f MB/s\n", n, s, z / s / 1e6 }'
 }
 
-"$KAIRO" -m 128 -nographic -vga none --timeout 600 -kernel "$IMAGES/vmlinuz" \
+"$KAIRO" -m 128 -nographic -vga none -icount sleep=off --timeout 600 -kernel "$IMAGES/vmlinuz" \
     -initrd "$WORK/initrd.img" -append "$APPEND" \
     -netdev user,id=n0 -device ne2k_pci,netdev=n0 -object filter-dump,id=f,netdev=n0,file="$WORK/kairo.pcap" \
     > "$WORK/kairo.log" 2>&1 < /dev/null || true

@@ -33,8 +33,10 @@ now() { date +%s.%N; }
 mips() { awk -v n="$INSNS" -v s="$1" 'BEGIN { printf "%.1f", n / s / 1e6 }'; }
 
 t0=$(now)
+# Unpaced (-icount sleep=off) and without the default NIC: the interpreter's
+# own speed, as QEMU runs here (docs/TIME.md).
 "$ROOT/build/kairo" -bios "$WORK/bench.bin" -nographic -debugcon file:"$WORK/kairo.out" \
-    -device isa-debug-exit >/dev/null 2>&1 || true
+    -device isa-debug-exit -icount sleep=off -nic none >/dev/null 2>&1 || true
 t1=$(now)
 k_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 

@@ -29,7 +29,7 @@ INSNS=$(( ITER / 2 * 27 + 179 ))
 
 run() {   # extra kairo options...
     "$KAIRO" -bios "$WORK/bench.bin" -nographic -debugcon file:"$WORK/out.txt" \
-        -device isa-debug-exit "$@" >/dev/null 2>&1 || true
+        -device isa-debug-exit -icount sleep=off -nic none "$@" >/dev/null 2>&1 || true
     grep -q 'bench: ' "$WORK/out.txt" || { echo "trace_cost: the bench ROM did not finish"; exit 1; }
 }
 best_time() {   # extra kairo options...: best wall seconds of REPEAT runs

@@ -53,7 +53,11 @@ void pacer_adapt(Pacer *p, Clock *c, uint64_t executed)
         target = ADAPT_MIN_IPS;
     if (target > ADAPT_MAX_IPS)
         target = ADAPT_MAX_IPS;
-    uint64_t ips = (c->ips * 3 + target) / 4;   /* smoothed: one slow window is no trend */
+    /* Smoothed: one slow window is no trend. A window that ran more than
+     * twice the current rate proves the host that fast, so the rate jumps
+     * there: a busy guest starting at the nominal rate would otherwise
+     * sleep through its first seconds. */
+    uint64_t ips = target > c->ips * 2 ? target : (c->ips * 3 + target) / 4;
     if (ips * 50 > c->ips * 51 || ips * 51 < c->ips * 50) {
         clock_set_rate(c, ips);
         p->rate_changes++;
