@@ -56,6 +56,7 @@ struct GdbStub {
     void *idle_opaque;
     GdbMonitorFn monitor;   /* qRcmd: `monitor LINE` in gdb, or NULL */
     void *monitor_opaque;
+    bool read_only;         /* record/replay: memory and register writes refused */
 };
 
 /* ======== the connection ======== */
@@ -316,7 +317,7 @@ static void cmd_read_registers(GdbStub *g, const char *args)
 static void cmd_write_registers(GdbStub *g, const char *args)
 {
     size_t len = strlen(args);
-    if (len % 2 || len > 2 * gdb_regs_bytes()) {
+    if (g->read_only || len % 2 || len > 2 * gdb_regs_bytes()) {
         reply_einval(g);
         return;
     }
@@ -355,7 +356,7 @@ static void cmd_write_register(GdbStub *g, const char *args)
 {
     uint32_t n;
     uint8_t v[GDB_REG_MAX_BYTES];
-    if (!gdb_parse_hex(&args, &n) || *args++ != '=' || n >= gdb_reg_count() ||
+    if (g->read_only || !gdb_parse_hex(&args, &n) || *args++ != '=' || n >= gdb_reg_count() ||
         strlen(args) != 2 * gdb_reg_size(n) || !gdb_hex_decode(args, gdb_reg_size(n), v) ||
         !gdb_reg_set(g->cpu, n, v)) {
         reply_einval(g);
@@ -432,6 +433,10 @@ static void cmd_read_memory(GdbStub *g, const char *args)
 /* A write happens whole or not at all. */
 static void write_memory(GdbStub *g, uint32_t addr, uint8_t *data, uint32_t len)
 {
+    if (g->read_only) {
+        reply_einval(g);
+        return;
+    }
     if (mapped_bytes(g->cpu, addr, len) != len) {
         reply_efault(g);
         return;
@@ -850,6 +855,12 @@ void gdb_stub_set_monitor(GdbStub *g, GdbMonitorFn fn, void *opaque)
         return;
     g->monitor = fn;
     g->monitor_opaque = opaque;
+}
+
+void gdb_stub_set_read_only(GdbStub *g, bool read_only)
+{
+    if (g)
+        g->read_only = read_only;
 }
 
 void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque)

@@ -49,6 +49,9 @@ void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque);
  * gdb prints into out (at most outlen bytes) and returns its length. */
 typedef size_t (*GdbMonitorFn)(void *opaque, const char *line, char *out, size_t outlen);
 void gdb_stub_set_monitor(GdbStub *g, GdbMonitorFn fn, void *opaque);
+/* Refuse memory and register writes (E22): a recorded or replayed run
+ * would no longer match its log. */
+void gdb_stub_set_read_only(GdbStub *g, bool read_only);
 /* The run ended with this exit status: a connected gdb gets W<status>. */
 void gdb_stub_report_exit(GdbStub *g, int status);
 void gdb_stub_free(GdbStub *g);

@@ -10,6 +10,7 @@
 #include "debug/monitor_int.h"
 #include "iodev/acpi_pm.h"
 #include "machine/machine.h"
+#include "machine/replay_host.h"
 
 static bool hmp_info_registers(Monitor *mon, int argc, char **argv)
 {
@@ -51,7 +52,9 @@ static bool hmp_info_cpus(Monitor *mon, int argc, char **argv)
 static bool hmp_system_powerdown(Monitor *mon, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    acpi_pm_power_button(&mon->m->acpi);
+    char err[200];
+    if (!host_system_powerdown(mon->m, err, sizeof err))
+        return mon_error(mon, "%s", err);
     return true;
 }
 
@@ -60,8 +63,9 @@ static bool hmp_system_powerdown(Monitor *mon, int argc, char **argv)
 static bool hmp_system_reset(Monitor *mon, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    mon->m->reset_requested = true;
-    mon->m->cpu->stop_request = true;
+    char err[200];
+    if (!host_system_reset(mon->m, false, err, sizeof err))
+        return mon_error(mon, "%s", err);
     return true;
 }
 

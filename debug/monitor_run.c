@@ -6,6 +6,7 @@
 #include "debug/breakpoints.h"
 #include "debug/monitor_int.h"
 #include "machine/machine.h"
+#include "machine/replay_host.h"
 #include "machine/media.h"
 
 /* ======== run control ======== */
@@ -273,6 +274,9 @@ static bool cmd_sendkey(Monitor *mon, int argc, char **argv)
     if (!mon_parse_keys(argv[0], keys, &n))
         return mon_error(mon, "sendkey: unknown key in '%s' (QEMU names: ctrl-alt-delete, "
                               "shift-a, ret, f1...)", argv[0]);
+    char err[200];
+    if (!replay_host_allowed(mon->m, "sendkey", err, sizeof err))
+        return mon_error(mon, "%s", err);
     for (int i = 0; i < n; i++)
         i8042_key_event(&mon->m->kbc, keys[i], true);
     for (int i = n - 1; i >= 0; i--)
@@ -305,9 +309,9 @@ static bool cmd_change(Monitor *mon, int argc, char **argv)
 static bool cmd_system_reset(Monitor *mon, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    mon->m->reset_requested = true;
-    mon->m->reset_by_host = true;
-    mon->m->cpu->stop_request = true;
+    char err[200];
+    if (!host_system_reset(mon->m, true, err, sizeof err))
+        return mon_error(mon, "%s", err);
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include "debug/monitor_int.h"
 #include "machine/components.h"
 #include "machine/machine.h"
+#include "machine/replay_host.h"
 
 static bool cmd_info_devices(Monitor *mon, int argc, char **argv)
 {
@@ -50,6 +51,8 @@ static bool cmd_loadvm(Monitor *mon, int argc, char **argv)
         return mon_error(mon, "usage: loadvm [-f] FILE");
     const char *path = argv[argc - 1];
     char err[400];
+    if (!replay_host_state_write_allowed(mon->m, "loadvm", err, sizeof err))
+        return mon_error(mon, "%s", err);
     if (!snapshot_load(mon->m, path, force, err, sizeof err))
         return mon_error(mon, "%s", err);
     const Cpu *cpu = mon->m->cpu;

@@ -24,6 +24,7 @@
 #include "iodev/remote/proxy.h"
 #include "machine/components.h"
 #include "machine/qmp.h"
+#include "machine/replay_host.h"
 #include "machine/replay_machine.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
@@ -351,8 +352,8 @@ static bool attach_remote_slots(Machine *m)
 {
     char err[400];
     for (int i = 0; i < m->opt.n_remote; i++) {
-        if (!remote_attach(&m->io, &m->clock, m->opt.remote[i], remote_irq_line, m, err,
-                           sizeof err)) {
+        if (!remote_attach(&m->io, &m->clock, m->opt.remote[i], remote_irq_line, m, &m->replay,
+                           err, sizeof err)) {
             fprintf(stderr, "kairo: %s\n", err);
             return false;
         }
@@ -397,6 +398,7 @@ static bool gdb_setup(Machine *m)
         return false;
     }
     gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
+    gdb_stub_set_read_only(m->gdb, m->replay.mode != REPLAY_OFF);
     return true;
 }
 
@@ -475,7 +477,8 @@ static void quick_snapshot(void *opaque, bool load)
 {
     Machine *m = opaque;
     char err[400];
-    bool ok = load ? snapshot_load(m, QUICK_SNAPSHOT, false, err, sizeof err)
+    bool ok = load ? replay_host_state_write_allowed(m, "quick load", err, sizeof err) &&
+                         snapshot_load(m, QUICK_SNAPSHOT, false, err, sizeof err)
                    : snapshot_save(m, QUICK_SNAPSHOT, err, sizeof err);
     if (ok)
         fprintf(stderr, "kairo: quick %s %s at icount %llu\n", load ? "load from" : "save to",

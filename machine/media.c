@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "machine/machine.h"
+#include "machine/replay_host.h"
 
 int machine_drives(Machine *m, MachineDrive out[MACHINE_MAX_DRIVES])
 {
@@ -28,8 +29,21 @@ int machine_drives(Machine *m, MachineDrive out[MACHINE_MAX_DRIVES])
     return n;
 }
 
+/* A medium changes what the guest reads: logged when recording, refused
+ * when replaying (the log brings its own changes). */
 MediaResult machine_change_medium(Machine *m, const char *device, const char *path, char *err,
                                   size_t errlen)
+{
+    if (!replay_host_allowed(m, path ? "change" : "eject", err, errlen))
+        return MEDIA_FAILED;
+    MediaResult r = machine_change_medium_unlogged(m, device, path, err, errlen);
+    if (r == MEDIA_OK)
+        replay_host_log_medium(m, device, path);
+    return r;
+}
+
+MediaResult machine_change_medium_unlogged(Machine *m, const char *device, const char *path,
+                                           char *err, size_t errlen)
 {
     MachineDrive all[MACHINE_MAX_DRIVES];
     int n = machine_drives(m, all);

@@ -32,5 +32,8 @@ int machine_drives(struct Machine *m, MachineDrive out[MACHINE_MAX_DRIVES]);
  * change. A one-line reason in err otherwise. */
 MediaResult machine_change_medium(struct Machine *m, const char *device, const char *path,
                                   char *err, size_t errlen);
+/* The same without the record/replay seam (a replay applying its log). */
+MediaResult machine_change_medium_unlogged(struct Machine *m, const char *device,
+                                           const char *path, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include "debug/monitor_int.h"
 #include "machine/machine.h"
 #include "machine/media.h"
+#include "machine/replay_host.h"
 
 /* --- arguments --- */
 
@@ -71,19 +72,23 @@ static bool cmd_cont(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
     return true;
 }
 
+/* Commands that change the guest go through the record/replay seam
+ * (replay_host.c): logged when recording, refused when replaying. */
 static bool cmd_system_reset(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
-    (void)args, (void)ret, (void)e;
-    q->m->reset_requested = true;
-    q->m->reset_by_host = true;
-    q->m->cpu->stop_request = true;
+    (void)args, (void)ret;
+    char err[200];
+    if (!host_system_reset(q->m, true, err, sizeof err))
+        return qmp_fail(e, "GenericError", "%s", err);
     return true;
 }
 
 static bool cmd_system_powerdown(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
-    (void)args, (void)ret, (void)e;
-    acpi_pm_power_button(&q->m->acpi);
+    (void)args, (void)ret;
+    char err[200];
+    if (!host_system_powerdown(q->m, err, sizeof err))
+        return qmp_fail(e, "GenericError", "%s", err);
     qmp_event(q, "POWERDOWN", NULL);
     return true;
 }
@@ -91,9 +96,11 @@ static bool cmd_system_powerdown(Qmp *q, const JsonValue *args, FILE *ret, QmpEr
 static bool cmd_system_wakeup(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
     (void)args, (void)ret;
+    char err[200];
     if (!q->m->suspended)
         return qmp_fail(e, "GenericError", "Unable to wake up: guest is not in suspended state");
-    q->m->wake_requested = true;
+    if (!host_system_wakeup(q->m, err, sizeof err))
+        return qmp_fail(e, "GenericError", "%s", err);
     return true;
 }
 
@@ -168,8 +175,11 @@ static bool cmd_send_key(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
             return false;
     /* Pressed in order, released in reverse, as QEMU does (the release
      * follows at once: the 8042's queue keeps them apart). */
-    if (q->m->suspended)
-        q->m->wake_requested = true;   /* a key wakes a suspended PC, as in QEMU */
+    char err[200];
+    if (!replay_host_allowed(q->m, "send-key", err, sizeof err))
+        return qmp_fail(e, "GenericError", "%s", err);
+    if (q->m->suspended)   /* a key wakes a suspended PC, as in QEMU */
+        host_system_wakeup(q->m, err, sizeof err);
     for (int i = 0; i < keys->n; i++)
         i8042_key_event(&q->m->kbc, codes[i], true);
     for (int i = keys->n - 1; i >= 0; i--)
@@ -220,6 +230,9 @@ static bool cmd_input_send_event(Qmp *q, const JsonValue *args, FILE *ret, QmpEr
     const JsonValue *events = json_get(args, "events");
     if (!events || events->kind != JSON_ARRAY)
         return qmp_fail(e, "GenericError", "Parameter 'events' is missing");
+    char err[200];
+    if (!replay_host_allowed(q->m, "input-send-event", err, sizeof err))
+        return qmp_fail(e, "GenericError", "%s", err);
     for (int i = 0; i < events->n; i++)
         if (!input_event(q, events->items[i], e))
             return false;

@@ -15,7 +15,8 @@
 static const char *const kind_names[] = {
     [RK_SERIAL] = "serial input", [RK_NET] = "network frame", [RK_KEY] = "key",
     [RK_MOUSE] = "mouse", [RK_CREDIT] = "host-time credit", [RK_RTC] = "RTC start",
-    [RK_CHECKPOINT] = "checkpoint", [RK_END] = "end of log",
+    [RK_CHECKPOINT] = "checkpoint", [RK_END] = "end of log", [RK_REMOTE] = "remote-port reply",
+    [RK_HOST] = "host command",
 };
 
 const char *replay_kind_name(unsigned kind)
@@ -479,6 +480,22 @@ const ReplayEvent *replay_due_async(Replay *r)
         return NULL;
     }
     if (e->icount > *r->icount || !(e->kind & REPLAY_ASYNC))
+        return NULL;
+    if (r->debug)
+        r->debug(r->debug_opaque, "log", e->kind);
+    return e;
+}
+
+const ReplayEvent *replay_peek(Replay *r, ReplayKind kind)
+{
+    if (!replay_playing(r) || r->failed || !r->have_next)
+        return NULL;
+    const ReplayEvent *e = &r->next;
+    if (e->icount < *r->icount) {
+        diverged(r, e, "not taken by the guest");
+        return NULL;
+    }
+    if (e->icount > *r->icount || (e->kind & ~REPLAY_ASYNC) != kind)
         return NULL;
     if (r->debug)
         r->debug(r->debug_opaque, "log", e->kind);

@@ -34,7 +34,9 @@ typedef enum {
     RK_RTC = 6,         /* the RTC start time, s64 le */
     RK_CHECKPOINT = 7,  /* state hash u64 le */
     RK_END = 8,         /* the recorded run ended here */
-    RK_KIND_MAX = 8
+    RK_REMOTE = 9,      /* remote slot u8, op u8, n u8, n x (line u8, level u8), reply bytes */
+    RK_HOST = 10,       /* a monitor/QMP command that changes the guest: HostCmd u8, args */
+    RK_KIND_MAX = 10
 } ReplayKind;
 
 #define REPLAY_ASYNC 0x80       /* kind flag: made between slices */
@@ -122,6 +124,10 @@ const ReplayEvent *replay_take_sync(Replay *r, ReplayKind kind);
  * (its count passed) is a divergence. */
 const ReplayEvent *replay_due_async(Replay *r);
 void replay_consume(Replay *r);
+/* Replay: the next event if it is kind at the current count, of either
+ * phase (a seam reached both inside and between slices); NULL otherwise,
+ * with the failure set if its count passed. */
+const ReplayEvent *replay_peek(Replay *r, ReplayKind kind);
 /* Replay: instructions until the next async event (UINT64_MAX if none). */
 uint64_t replay_insns_to_next(const Replay *r);
 /* Set the failure (first one wins). */

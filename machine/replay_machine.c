@@ -11,28 +11,9 @@
 #include <zlib.h>
 
 #include "iodev/devstate.h"
+#include "iodev/remote/proxy.h"
 #include "machine/machine.h"
-
-/* CRC-32 and size of a file, for the header: a replay needs the same
- * images, or the guest reads other data. */
-static void hash_file(const char *path, char *out, size_t outlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(out, outlen, "missing");
-        return;
-    }
-    static uint8_t buf[1 << 16];
-    uLong crc = crc32(0, NULL, 0);
-    uint64_t size = 0;
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        crc = crc32(crc, buf, (uInt)n);
-        size += n;
-    }
-    fclose(f);
-    snprintf(out, outlen, "%" PRIu64 ":%08lx", size, (unsigned long)crc);
-}
+#include "machine/replay_host.h"
 
 static void add_line(char *cfg, size_t cap, const char *key, const char *value)
 {
@@ -45,7 +26,7 @@ static void add_image(char *cfg, size_t cap, const char *role, const char *path)
     if (!path)
         return;
     char h[64];
-    hash_file(path, h, sizeof h);
+    replay_hash_file(path, h, sizeof h);
     add_line(cfg, cap, role, h);
 }
 
@@ -71,6 +52,13 @@ static void machine_config(const Options *o, char *cfg, size_t cap)
     }
     snprintf(v, sizeof v, "%d", o->net.n_netdevs);
     add_line(cfg, cap, "netdevs", v);
+    /* A remote slot replays from the log; without -remote the local
+     * device would answer instead. Only the slot's name: the replay
+     * needs no server, address or key. */
+    for (int i = 0; i < o->n_remote; i++) {
+        snprintf(v, sizeof v, "%.*s", (int)strcspn(o->remote[i], "="), o->remote[i]);
+        add_line(cfg, cap, "remote", v);
+    }
     static const char *const hd_role[4] = { "hda", "hdb", "hdc", "hdd" };
     for (int i = 0; i < 4; i++)
         add_image(cfg, cap, hd_role[i], o->hd[i]);
@@ -296,6 +284,15 @@ static void apply_net(Machine *m, const ReplayEvent *e)
     netdev_replay_frame(&m->nics.netdev[e->data[0]], e);
 }
 
+/* Line changes a remote slot made outside an access (a snapshot sent its
+ * posted writes between slices). */
+static void apply_remote(Machine *m, const ReplayEvent *e)
+{
+    if (!remote_replay_event(&m->io, e))
+        replay_fail(&m->replay, "replay diverged at icount %" PRIu64 ": event for a missing "
+                    "remote slot", e->icount);
+}
+
 /* KAIRO_REPLAY_DEBUG=1: a line per loop turn with the CPU's state, to
  * diff a recording against its replay and find where they part. */
 static void debug_line(Machine *m)
@@ -327,6 +324,8 @@ bool replay_machine_between_slices(Machine *m)
         case RK_KEY:
         case RK_MOUSE: apply_key(m, e); break;
         case RK_NET: apply_net(m, e); break;
+        case RK_REMOTE: apply_remote(m, e); break;
+        case RK_HOST: replay_host_apply(m, e); break;
         case RK_END: return false;
         default:
             replay_fail(r, "replay diverged at icount %" PRIu64 ": unexpected %s", e->icount,

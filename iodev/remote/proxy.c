@@ -7,6 +7,7 @@
 
 #include "iodev/remote/client.h"
 #include "iodev/remote/proto.h"
+#include "iodev/remote/proxy_replay.h"
 #include "iodev/remote/transport.h"
 
 #define POLL_NS 200000ull   /* guest time between looks at the network (interrupts) */
@@ -20,30 +21,65 @@ typedef struct RemoteProxy {
     const IrqLine *lines[RP_MAX_IRQS];
     struct { int slot; const PortOps *ops; void *opaque; } orig[4];
     int n_orig;
+    RemoteLog log;              /* record/replay: what the guest saw of the slot */
 } RemoteProxy;
 
-/* --- the PortOps --- */
+/* --- the PortOps ---
+ * Under replay no access reaches the client: reads and line changes come
+ * from the log (proxy_replay.c), writes go nowhere. */
 
 static uint32_t proxy_read(void *opaque, uint16_t port, unsigned size)
 {
-    return rc_read(&((RemoteProxy *)opaque)->rc, port, size);
+    RemoteProxy *p = opaque;
+    uint8_t v[4] = { 0 };
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, v, size);
+    } else {
+        rlog_begin(&p->log);
+        uint32_t x = rc_read(&p->rc, port, size);
+        for (unsigned i = 0; i < 4; i++)
+            v[i] = (uint8_t)(x >> (8 * i));
+        rlog_end(&p->log, v, size);
+    }
+    return (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
 }
 
 static void proxy_write(void *opaque, uint16_t port, unsigned size, uint32_t value)
 {
-    rc_write(&((RemoteProxy *)opaque)->rc, port, size, value);
+    RemoteProxy *p = opaque;
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, NULL, 0);
+        return;
+    }
+    rlog_begin(&p->log);
+    rc_write(&p->rc, port, size, value);
+    rlog_end(&p->log, NULL, 0);
 }
 
 static void proxy_read_string(void *opaque, uint16_t port, unsigned size, void *buf,
                               unsigned count)
 {
-    rc_read_string(&((RemoteProxy *)opaque)->rc, port, size, buf, count);
+    RemoteProxy *p = opaque;
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, buf, (size_t)size * count);
+        return;
+    }
+    rlog_begin(&p->log);
+    rc_read_string(&p->rc, port, size, buf, count);
+    rlog_end(&p->log, buf, (size_t)size * count);
 }
 
 static void proxy_write_string(void *opaque, uint16_t port, unsigned size, const void *buf,
                                unsigned count)
 {
-    rc_write_string(&((RemoteProxy *)opaque)->rc, port, size, buf, count);
+    RemoteProxy *p = opaque;
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, NULL, 0);
+        return;
+    }
+    rlog_begin(&p->log);
+    rc_write_string(&p->rc, port, size, buf, count);
+    rlog_end(&p->log, NULL, 0);
 }
 
 /* The access widths the local device took, so the bus splits the same way
@@ -60,7 +96,16 @@ static bool is_proxy(const PortSlot *s)
 static void proxy_irq(void *opaque, int line, bool level)
 {
     RemoteProxy *p = opaque;
-    if (line >= 0 && line < RP_MAX_IRQS)
+    if (line >= 0 && line < RP_MAX_IRQS && p->lines[line])
+        irq_set(p->lines[line], level);
+    rlog_line(&p->log, line, level);
+}
+
+/* Replay drives the lines from the log, not through the client. */
+static void proxy_irq_replayed(void *opaque, int line, bool level)
+{
+    RemoteProxy *p = opaque;
+    if (line >= 0 && line < RP_MAX_IRQS && p->lines[line])
         irq_set(p->lines[line], level);
 }
 
@@ -69,8 +114,14 @@ static void proxy_irq(void *opaque, int line, bool level)
 static void proxy_poll(void *opaque)
 {
     RemoteProxy *p = opaque;
-    rc_flush(&p->rc);
-    rc_poll(&p->rc);
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, NULL, 0);
+    } else {
+        rlog_begin(&p->log);
+        rc_flush(&p->rc);
+        rc_poll(&p->rc);
+        rlog_end(&p->log, NULL, 0);
+    }
     timer_mod(&p->poll, clock_ns(p->clock) + POLL_NS);
 }
 
@@ -229,11 +280,50 @@ static void take_slots(RemoteProxy *p, PortBus *bus, const char *name)
     }
 }
 
+/* Proxies already on the bus: the next one's number in a replay log. */
+static unsigned count_proxies(const PortBus *bus)
+{
+    unsigned n = 0;
+    for (int i = 0; i < bus->n_slots; i++) {
+        const PortSlot *s = &bus->slots[i];
+        if (is_proxy(s) && ((RemoteProxy *)s->opaque)->orig[0].slot == i)
+            n++;
+    }
+    return n;
+}
+
+/* A replayed slot: no key, no socket, no session; the log answers. */
+static bool open_replayed(RemoteProxy *p, const Spec *s)
+{
+    RpPeer peer;
+    uint8_t key[RP_KEY_LEN] = { 0 };
+    memset(&peer, 0, sizeof peer);
+    p->t.fd = -1;
+    rc_init(&p->rc, &p->t, &peer, key, s->slot, s->timeout_ms);
+    p->rc.quiet = true;
+    return true;
+}
+
+static bool open_live(RemoteProxy *p, const Spec *s, char *err, size_t errlen)
+{
+    uint8_t key[RP_KEY_LEN];
+    RpPeer peer;
+    if (!rp_crypto_init()) {
+        snprintf(err, errlen, "-remote: libsodium failed to initialise");
+        return false;
+    }
+    if (!load_key(s, key, err, errlen) || !open_transport(p, s, &peer, err, errlen))
+        return false;
+    rc_init(&p->rc, &p->t, &peer, key, s->slot, s->timeout_ms);
+    if (s->spin_us >= 0)
+        p->rc.spin_max = (uint64_t)s->spin_us * 1000u;
+    return true;
+}
+
 bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup irq_line,
-                   void *irq_opaque, char *err, size_t errlen)
+                   void *irq_opaque, Replay *replay, char *err, size_t errlen)
 {
     Spec s;
-    uint8_t key[RP_KEY_LEN];
     if (!parse_spec(&s, spec, err, errlen))
         return false;
     PortSlot *slot = portbus_find(bus, s.slot);
@@ -242,27 +332,24 @@ bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup
                  slot ? "already remote:" : "no", s.slot);
         return false;
     }
-    if (!rp_crypto_init()) {
-        snprintf(err, errlen, "-remote: libsodium failed to initialise");
+    bool replayed = replay && replay_playing(replay);
+    RemoteProxy *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "-remote: out of memory");
         return false;
     }
-    if (!load_key(&s, key, err, errlen))
-        return false;
-    RemoteProxy *p = calloc(1, sizeof *p);
-    RpPeer peer;
-    if (!p || !open_transport(p, &s, &peer, err, errlen)) {
+    if (!(replayed ? open_replayed(p, &s) : open_live(p, &s, err, errlen))) {
         free(p);
         return false;
     }
-    rc_init(&p->rc, &p->t, &peer, key, s.slot, s.timeout_ms);
-    if (s.spin_us >= 0)
-        p->rc.spin_max = (uint64_t)s.spin_us * 1000u;
     for (int i = 0; i < slot->n_irqs && i < RP_MAX_IRQS; i++)
         p->lines[i] = irq_line ? irq_line(irq_opaque, slot->irqs[i]) : NULL;
     rc_set_irq(&p->rc, proxy_irq, p, (unsigned)slot->n_irqs);
+    p->log = (RemoteLog){ .replay = replay, .slot = (uint8_t)count_proxies(bus),
+                          .n_lines = p->rc.n_irqs, .irq = proxy_irq_replayed, .irq_opaque = p };
     p->clock = clock;
     take_slots(p, bus, s.slot);
-    if (!rc_connect(&p->rc, 1000))
+    if (!replayed && !rc_connect(&p->rc, 1000))
         fprintf(stderr, "kairo: remote %s: no session with the server yet (slot offline, "
                         "retrying every second)\n", s.slot);
     if (clock) {
@@ -270,6 +357,19 @@ bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup
         timer_mod(&p->poll, clock_ns(clock) + POLL_NS);
     }
     return true;
+}
+
+bool remote_replay_event(PortBus *bus, const ReplayEvent *e)
+{
+    for (int i = 0; i < bus->n_slots; i++) {
+        const PortSlot *s = &bus->slots[i];
+        RemoteProxy *p = s->opaque;
+        if (is_proxy(s) && p->orig[0].slot == i && e->len && p->log.slot == e->data[0]) {
+            rlog_apply(&p->log, e);
+            return true;
+        }
+    }
+    return false;
 }
 
 struct RemoteClient *remote_client_of(PortBus *bus, const char *name)

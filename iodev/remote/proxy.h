@@ -22,14 +22,20 @@
 #include "iodev/irq.h"
 #include "iodev/portbus.h"
 #include "machine/clock.h"
+#include "machine/replay.h"
 
 /* The machine's interrupt line for an IRQ number. */
 typedef const IrqLine *(*RemoteIrqLookup)(void *opaque, int irq);
 
 /* Switch the slot named in spec ("com2=udp:...") to a proxy. False with a
- * one-line reason in err (unknown slot, bad spec, unreadable key...). */
+ * one-line reason in err (unknown slot, bad spec, unreadable key...).
+ * replay (may be NULL): a recording logs what the guest sees of the slot;
+ * a replay opens no transport and needs no key: the log answers. */
 bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup irq_line,
-                   void *irq_opaque, char *err, size_t errlen);
+                   void *irq_opaque, Replay *replay, char *err, size_t errlen);
+/* Replay, between slices: a remote slot's logged line changes; false if
+ * no slot has the event's number. */
+bool remote_replay_event(PortBus *bus, const ReplayEvent *e);
 /* Per-slot statistics of every proxy on the bus (--remote-stats). */
 void remote_print_stats(const PortBus *bus, FILE *out);
 /* Send posted writes, give the slots back their local handlers, close. */

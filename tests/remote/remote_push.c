@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     char err[300];
     RemoteClient *rc = NULL;
     if (spec) {
-        if (!remote_attach(&bus, NULL, spec, NULL, NULL, err, sizeof err)) {
+        if (!remote_attach(&bus, NULL, spec, NULL, NULL, NULL, err, sizeof err)) {
             fprintf(stderr, "remote_push: %s\n", err);
             return 1;
         }

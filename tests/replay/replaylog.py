@@ -8,7 +8,8 @@
   replaylog.py delete LOG OUT KIND N       drop the Nth KIND event (0-based)
   replaylog.py config LOG OUT TEXT         replace the header's machine description
 
-KIND is a name (serial, net, key, mouse, credit, rtc, checkpoint, end). The
+KIND is a name (serial, net, key, mouse, credit, rtc, checkpoint, end, remote,
+host). The
 altered log is re-encoded with valid framing, so only replay's checks can
 catch it."""
 import struct
@@ -16,7 +17,7 @@ import sys
 import zlib
 
 KINDS = {1: "serial", 2: "net", 3: "key", 4: "mouse", 5: "credit", 6: "rtc",
-         7: "checkpoint", 8: "end"}
+         7: "checkpoint", 8: "end", 9: "remote", 10: "host"}
 ASYNC = 0x80
 
 

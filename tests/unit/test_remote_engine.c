@@ -230,7 +230,7 @@ Test(remote_engine, proxy_on_the_bus, .fini = teardown)
     fclose(f);
     chmod(keyfile, 0600);
     snprintf(spec, sizeof spec, "dev=udp:%s,key=%s,timeout=500", server_addr, keyfile);
-    cr_assert(remote_attach(&bus, NULL, spec, NULL, NULL, err, sizeof err), "%s", err);
+    cr_assert(remote_attach(&bus, NULL, spec, NULL, NULL, NULL, err, sizeof err), "%s", err);
     unlink(keyfile);
     RemoteClient *prc = remote_client_of(&bus, "dev");
     cr_assert(prc);
