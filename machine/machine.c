@@ -497,7 +497,7 @@ static bool display_setup(Machine *m)
         fprintf(stderr, "kairo: -monitor vc needs the display window, not -nographic\n");
         return false;
     }
-    if (m->opt.nographic)
+    if (m->opt.nographic || replay_playing(&m->replay))
         return true;
     const DisplaySources src = { m->has_vga ? &m->vga : NULL, &m->kbc, display_counters, m,
                                  m->opt.vga_bios ? m->opt.vga_bios : SEAVGABIOS,
@@ -708,8 +708,12 @@ void machine_list_slots(const Machine *m, FILE *out)
  * next timer, the instruction limit, and a slice for signals/timeouts. */
 static uint64_t next_slice(Machine *m)
 {
-    /* With a window, shorter slices: its 60 Hz refresh is checked between them. */
-    uint64_t n = m->display ? 250000 : 1000000;
+    /* With a window, shorter slices: its 60 Hz refresh is checked between
+     * them. Record and replay take the window's length either way: a
+     * replay has no window, and its slices must end where the recording's
+     * did (blocks split there, and an access inside a block sees the count
+     * at the block's end). */
+    uint64_t n = m->display || m->replay.mode != REPLAY_OFF ? 250000 : 1000000;
     uint64_t t = clock_insns_to_next(&m->clock);
     if (t < n)
         n = t ? t : 1;
@@ -919,7 +923,13 @@ static bool display_between_slices(Machine *m, uint64_t *slice)
 {
     uint64_t idle_ns = guest_waiting(m->cpu) ? insns_to_ns(m, *slice) : 0;
     bool quit = false;
-    *slice -= credit_host_wait(m, display_service(m->display, idle_ns, &quit), *slice);
+    uint64_t credit = credit_host_wait(m, display_service(m->display, idle_ns, &quit), *slice);
+    /* A recording cuts the slice after a credit as the replay will, which
+     * applies the credit between slices and then picks the slice (with a
+     * slice ending elsewhere, the CPU's blocks split elsewhere and an
+     * access inside one sees another count). */
+    if (credit)
+        *slice = replay_recording(&m->replay) ? next_slice(m) : *slice - credit;
     return !quit;
 }
 

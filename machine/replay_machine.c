@@ -40,9 +40,10 @@ static void machine_config(const Options *o, char *cfg, size_t cap)
     add_line(cfg, cap, "ram_mb", v);
     snprintf(v, sizeof v, "%" PRIu64, o->ips);
     add_line(cfg, cap, "ips", v);
-    snprintf(v, sizeof v, "vga=%d debugexit=%d debugcon=%d fwlog=%d snapshot=%d",
+    /* -nographic tells the firmware (fw_cfg) to use the serial console. */
+    snprintf(v, sizeof v, "vga=%d debugexit=%d debugcon=%d fwlog=%d snapshot=%d nographic=%d",
              !o->vga_none, o->debug_exit, o->debugcon != NULL, o->firmware_log != NULL,
-             o->snapshot);
+             o->snapshot, o->nographic);
     add_line(cfg, cap, "devices", v);
     for (int i = 0; i < o->net.n_nics; i++) {
         const NicConfig *n = &o->net.nic[i];
@@ -100,8 +101,8 @@ bool replay_machine_open(Machine *m)
         return false;
     }
     if (o->replay) {
-        /* Replay opens no host backend: no window, no network. */
-        m->opt.nographic = true;
+        /* Replay opens no host backend: no window (display_setup), no
+         * network, no remote slot's transport (remote_attach). */
         m->nics.replay_stub = true;
     }
     return true;

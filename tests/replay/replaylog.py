@@ -7,6 +7,12 @@
   replaylog.py flip LOG OUT KIND N BYTE    flip bit 0 of payload byte BYTE of the Nth KIND event
   replaylog.py delete LOG OUT KIND N       drop the Nth KIND event (0-based)
   replaylog.py config LOG OUT TEXT         replace the header's machine description
+  replaylog.py find-remote LOG TEXT        N of the remote event whose reply byte starts
+                                           TEXT, read one byte per event
+  replaylog.py checkpoint-after LOG KIND N the icount of the first checkpoint after the
+                                           Nth KIND event
+  replaylog.py middle LOG KIND MINLEN      N of the middle KIND event of at least MINLEN
+                                           payload bytes (net: of the frames the NIC took)
 
 KIND is a name (serial, net, key, mouse, credit, rtc, checkpoint, end, remote,
 host). The
@@ -75,6 +81,37 @@ def nth(events, name, n):
     return hits[n]
 
 
+def remote_byte(payload):
+    """The byte a one-byte remote read returned, or None (payload: slot,
+    op, n, n line changes, bytes)."""
+    if len(payload) < 3 or payload[1] != 1:
+        return None
+    data = payload[3 + 2 * payload[2]:]
+    return data[0] if len(data) == 1 else None
+
+
+def find_remote(events, text):
+    """The first read of TEXT's bytes in order, each within a few reads of
+    the one before (status-register reads come between)."""
+    remote = [e for e in events if KINDS.get(e[0] & ~ASYNC) == "remote"]
+    reads = [(i, remote_byte(e[2])) for i, e in enumerate(remote)]
+    reads = [(i, b) for i, b in reads if b is not None]
+    for k, (first, b) in enumerate(reads):
+        if b != text[0]:
+            continue
+        pos, ok = k, True
+        for want in text[1:]:
+            nxt = [j for j in range(pos + 1, min(pos + 9, len(reads))) if reads[j][1] == want]
+            if not nxt:
+                ok = False
+                break
+            pos = nxt[0]
+        if ok:
+            print(first)
+            return 0
+    sys.exit("replaylog: no remote reads spell %r" % text)
+
+
 def main(argv):
     cmd, path = argv[1], argv[2]
     version, every, config, events = read(path)
@@ -90,6 +127,22 @@ def main(argv):
         for name in sorted(counts):
             print("%-10s %6d events %8d payload bytes" % (name, counts[name], sizes[name]))
         print("last icount %d, checkpoint every %d" % (events[-1][1] if events else 0, every))
+        return 0
+    if cmd == "find-remote":
+        return find_remote(events, argv[3].encode())
+    if cmd == "middle":
+        hits = [i for i, e in enumerate(e for e in events if KINDS.get(e[0] & ~ASYNC) == argv[3])
+                if len(e[2]) >= int(argv[4]) and (argv[3] != "net" or e[2][1] == 1)]
+        if not hits:
+            sys.exit("replaylog: no %s event of %s bytes" % (argv[3], argv[4]))
+        print(hits[len(hits) // 2])
+        return 0
+    if cmd == "checkpoint-after":
+        ev = nth(events, argv[3], int(argv[4]))
+        later = [e for e in events[events.index(ev) + 1:] if KINDS.get(e[0] & ~ASYNC) == "checkpoint"]
+        if not later:
+            sys.exit("replaylog: no checkpoint after that event")
+        print(later[0][1])
         return 0
     out = argv[3]
     if cmd == "flip":
