@@ -131,8 +131,8 @@ chmod +x "$work/extra/session.sh"
 (cat "$images/initrd.img"; cd "$work/extra" && echo session.sh | cpio -o -H newc --quiet -R 0:0 | gzip) \
     > "$work/initrd.img"
 
-set -- -m 128 -kernel "$images/vmlinuz" -initrd "$work/initrd.img" \
-    -append "console=ttyS0 quiet cryptomgr.notests kairo.run=/session.sh s.tag=k13 s.get=http://10.0.2.2:$http_port/blob.bin" \
+append="console=ttyS0 quiet cryptomgr.notests kairo.run=/session.sh s.tag=k13 s.get=http://10.0.2.2:$http_port/blob.bin"
+set -- -m 128 -kernel "$images/vmlinuz" -initrd "$work/initrd.img" -append "$append" \
     -netdev user,id=n0 -device ne2k_pci,netdev=n0 \
     -remote "com2=udp:127.0.0.1:$portd_port,key=$work/key" --timeout 300
 
@@ -172,6 +172,9 @@ kill "$http_pid" "$echo_pid" "$portd_pid" "$xvfb_pid" 2>/dev/null
 wait "$http_pid" "$echo_pid" "$portd_pid" "$xvfb_pid" 2>/dev/null
 unset DISPLAY
 python3 "$log" stats "$work/session.rpl"
+size=$(wc -c < "$work/session.rpl")
+icount=$(grep -a "state hash" "$work/rec.err" | tail -1 | sed 's/.*icount \([0-9]*\).*/\1/')
+echo "$name: log $size bytes over $icount instructions: $(python3 -c "print('%.4f' % ($size * 1000 / $icount))") bytes per 1,000 instructions"
 
 # --- replay, headless ---
 "$kairo" "$@" -display none -serial "file:$work/play.out" -replay "$work/session.rpl" \
@@ -187,6 +190,16 @@ echo "$name: replayed in $((t2 - t1)) s: recorded hash/icount '$h1', replayed '$
 grep -aq "kairo: replay complete" "$work/play.err" || fail "no 'replay complete'"
 cmp "$work/rec.out" "$work/play.out" || fail "serial transcripts differ"
 echo "$name: transcripts equal ($(wc -c < "$work/rec.out") bytes)"
+
+# --- the replay needs the remote slot, not its server ---
+"$kairo" -m 128 -kernel "$images/vmlinuz" -initrd "$work/initrd.img" -append "$append" \
+    -netdev user,id=n0 -device ne2k_pci,netdev=n0 -display none -replay "$work/session.rpl" \
+    < /dev/null > /dev/null 2> "$work/noremote.err"
+status=$?
+echo "$name: without -remote: status $status: $(cat "$work/noremote.err")"
+[ "$status" -eq 1 ] && [ "$(wc -l < "$work/noremote.err")" -eq 1 ] &&
+    grep -q "recorded on another machine: log 'remote=com2'" "$work/noremote.err" ||
+    fail "a replay without -remote com2 is not refused as another machine"
 
 # --- altered logs: caught by the first checkpoint after the alteration
 # (or sooner, when the guest then acts otherwise and leaves a logged event
