@@ -11,6 +11,9 @@
                                            TEXT, read one byte per event
   replaylog.py checkpoint-after LOG KIND N the icount of the first checkpoint after the
                                            Nth KIND event
+  replaylog.py mangle LOG OUT SEED         seeded damage behind valid framing: payload bytes
+                                           flipped, kinds changed, payloads cut or grown,
+                                           events deleted, random events of every kind added
   replaylog.py middle LOG KIND MINLEN      N of the middle KIND event of at least MINLEN
                                            payload bytes (net: of the frames the NIC took)
 
@@ -112,6 +115,61 @@ def find_remote(events, text):
     sys.exit("replaylog: no remote reads spell %r" % text)
 
 
+def random_event(rnd, icount):
+    """An event of any kind with a plausible or random payload."""
+    kind = rnd.randint(1, 10)
+    if kind == 3:
+        payload = bytes([rnd.randrange(256), rnd.choice([0, 0xE0, rnd.randrange(256)]), rnd.randrange(3)])
+    elif kind == 4:
+        payload = struct.pack("<iiiB", rnd.randint(-300, 300), rnd.randint(-300, 300), rnd.randint(-3, 3), rnd.randrange(8))
+    elif kind == 2:
+        frame = bytes([0xFF] * 6) + bytes(rnd.randrange(256) for _ in range(rnd.randint(0, 1600)))
+        payload = bytes([rnd.choice([0, 0, 1]), rnd.randrange(2)]) + frame
+    elif kind == 9:
+        n = rnd.randint(0, 3)
+        payload = bytes([rnd.choice([0, 0, 1]), rnd.randrange(3), n])
+        payload += bytes(x for _ in range(n) for x in (rnd.randrange(2), rnd.randrange(2)))
+        payload += bytes(rnd.randrange(256) for _ in range(rnd.randint(0, 8)))
+    elif kind == 10:
+        cmd = rnd.randint(0, 5)
+        payload = bytes([cmd, rnd.randrange(2)])
+        if cmd == 4:
+            payload += rnd.choice([b"floppy0", b"floppy1", b"ide1-cd0", b"nope"]) + b"\0"
+            payload += rnd.choice([b"", b"/dev/null", b"/nonexistent.img"]) + b"\0"
+            payload += rnd.choice([b"-", b"0:00000000", b"missing"]) + b"\0"
+    elif kind == 5:
+        payload = put_varint(rnd.choice([1, 1000, 10 ** 6, 10 ** 9, 2 ** 62, 2 ** 64 - 1]))
+    else:
+        payload = bytes(rnd.randrange(256) for _ in range(rnd.randint(0, 16)))
+    return [kind | rnd.choice([0, 0x80]), icount, payload]
+
+
+def mangle(events, seed):
+    import random
+    rnd = random.Random(seed)
+    for _ in range(rnd.randint(1, 6)):
+        op = rnd.choice([0, 1, 2, 3, 4, 4, 4])
+        if not events:
+            break
+        i = rnd.randrange(len(events))
+        ev = events[i]
+        if op == 0 and ev[2]:
+            p = bytearray(ev[2])
+            p[rnd.randrange(len(p))] ^= 1 << rnd.randrange(8)
+            ev[2] = bytes(p)
+        elif op == 1:
+            ev[0] = rnd.randint(1, 10) | (ev[0] & ASYNC)
+        elif op == 2:
+            cut = rnd.randint(0, len(ev[2]))
+            ev[2] = ev[2][:cut] + bytes(rnd.randrange(256) for _ in range(rnd.choice([0, 0, 1, 7])))
+        elif op == 3 and i < len(events) - 1:
+            del events[i]
+        else:
+            lo = events[i - 1][1] if i else 0
+            events.insert(i, random_event(rnd, rnd.randint(lo, ev[1])))
+    return "seed %d" % seed
+
+
 def main(argv):
     cmd, path = argv[1], argv[2]
     version, every, config, events = read(path)
@@ -155,6 +213,8 @@ def main(argv):
         ev = nth(events, argv[4], int(argv[5]))
         events.remove(ev)
         print("replaylog: deleted the %s event at icount %d" % (argv[4], ev[1]))
+    elif cmd == "mangle":
+        mangle(events, int(argv[4]))
     elif cmd == "config":
         config = argv[4].encode().replace(b"\\n", b"\n")
     else:
