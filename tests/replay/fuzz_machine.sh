@@ -21,6 +21,12 @@ args="-m 32 -nographic -vga none -fda $tmp/fd.img -snapshot -netdev user,id=n0
 "$kairo" $args --max-insns 40000000 -record "$tmp/good.rpl,checkpoint=4000000" \
     < /dev/null > /dev/null 2> "$tmp/rec.err"
 [ -s "$tmp/good.rpl" ] || { echo "fuzz_machine: cannot record"; cat "$tmp/rec.err"; exit 1; }
+# The undamaged log first: the offline slot's all-ones replay too.
+# shellcheck disable=SC2086
+"$kairo" $args --max-insns 40000000 --state-hash -replay "$tmp/good.rpl" \
+    < /dev/null > /dev/null 2> "$tmp/good.err"
+grep -q "replay complete at icount 40000000" "$tmp/good.err" ||
+    { echo "fuzz_machine: the undamaged log does not replay"; cat "$tmp/good.err"; exit 1; }
 end=$(($(date +%s) + secs))
 n=0 refused=0 ran=0 bad=0
 while [ "$(date +%s)" -lt "$end" ]; do
