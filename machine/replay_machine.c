@@ -116,7 +116,9 @@ static void debug_event(void *opaque, const char *what, unsigned kind)
     /* Every component's state too, by name, to see which one parted. */
     for (int i = 0; i < m->devices.n; i++) {
         const DeviceInstance *d = &m->devices.items[i];
-        if (!strcmp(d->name, "ram"))
+        /* RAM is large; a remote session's save sends posted writes,
+         * which would change the very run being compared. */
+        if (!strcmp(d->name, "ram") || !strncmp(d->name, "remote-", 7))
             continue;
         StateWriter w;
         state_writer_init(&w);
