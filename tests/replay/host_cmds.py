@@ -5,7 +5,8 @@
 FreeDOS from a floppy, recorded while QMP resets the machine, ejects the
 floppy, inserts another image and presses the power button. The replay
 (QMP connected too, started with -S) refuses live system_reset, eject and
-send-key with one error each, applies the logged commands at their counts
+send-key with one error each, and gdb's memory and register writes (E22)
+while its reads work; it applies the logged commands at their counts
 and ends with the recording's hash. The log with the reset deleted is
 caught at the first checkpoint after it; another file at the medium's path
 is refused when the change comes.
@@ -116,6 +117,49 @@ print("host_cmds: replayed: status %d, hash/icount %s" % (status, play))
 if status != 3 or play != rec or "replay complete" not in open(play_err).read():
     print(open(play_err).read())
     fail("the replay does not end as the recording did")
+
+
+# --- a debugger may look but not write while replaying ---
+def rsp(sock_, body):
+    """One gdb remote-protocol packet and its reply."""
+    pkt = "$%s#%02x" % (body, sum(body.encode()) & 0xFF)
+    sock_.sendall(pkt.encode())
+    data = b""
+    while not re.search(rb"\$([^#]*)#..", data):
+        chunk = sock_.recv(4096)
+        if not chunk:
+            fail("gdb stub closed the connection")
+        data += chunk
+    sock_.sendall(b"+")
+    return re.search(rb"\$([^#]*)#..", data).group(1).decode()
+
+
+import socket  # noqa: E402
+s_ = socket.socket()
+s_.bind(("127.0.0.1", 0))
+gdb_port = s_.getsockname()[1]
+s_.close()
+gdb_err = os.path.join(work, "gdb.err")
+p = start(["-replay", log, "-gdb", "tcp:127.0.0.1:%d" % gdb_port], gdb_err)
+for _ in range(100):
+    try:
+        g = socket.create_connection(("127.0.0.1", gdb_port), timeout=10)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    fail("no gdb stub")
+replies = {body: rsp(g, body) for body in ("m400,4", "M400,1:00", "P0=00000000", "X400,0:")}
+print("host_cmds: gdb under replay: %s" % replies)
+if not replies["m400,4"] or replies["m400,4"].startswith("E"):
+    fail("memory reads refused under replay")
+if any(replies[b] != "E22" for b in ("M400,1:00", "P0=00000000", "X400,0:")):
+    fail("memory or register writes not refused under replay")
+g.sendall(b"$c#63")
+status = p.wait(timeout=120)
+g.close()
+if "replay complete at icount 200000000" not in open(gdb_err).read():
+    fail("the replay under gdb does not complete")
 
 
 # --- altered: the reset deleted; another medium ---
