@@ -56,6 +56,8 @@ struct DebugPoints {
     bool hit;
     DbgOwner hit_owner;
     DbgStop stop;
+    bool suspended;         /* reverse execution runs history again */
+    bool stop_next;         /* stop before the next instruction executed */
 };
 
 /* ======== the hooks ======== */
@@ -86,9 +88,24 @@ static int break_here(const DebugPoints *d, Cpu *cpu)
     return -1;
 }
 
+/* Would the CPU take an interrupt at this boundary (take_interrupt's
+ * test)? Then the instruction executed next is the handler's. */
+static bool interrupt_due(const Cpu *cpu)
+{
+    return !cpu->inhibit_irq && ((cpu->nmi_pending && !cpu->nmi_blocked) ||
+                                 (cpu->intr && (cpu->eflags & FLAG_IF)));
+}
+
 static bool hook_stop_before(void *opaque, Cpu *cpu)
 {
     DebugPoints *d = opaque;
+    if (d->stop_next) {
+        if (interrupt_due(cpu))
+            return false;
+        d->stop_next = false;
+        record_hit(d, d->step_owner, (DbgStop){ .kind = DSTOP_STEP });
+        return true;
+    }
     if (at_resume_point(d, cpu))
         return false;
     if (d->stepping) {
@@ -115,7 +132,7 @@ static bool watch_overlaps(const Watch *w, uint32_t lin, uint32_t len)
 static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size, bool write)
 {
     DebugPoints *d = opaque;
-    if (d->hit)
+    if (d->hit || d->suspended)
         return;
     for (int i = 0; i < d->n_wp; i++) {
         Watch *w = &d->wp[i];
@@ -134,7 +151,7 @@ static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size
 static bool hook_page_watched(void *opaque, uint32_t lin)
 {
     const DebugPoints *d = opaque;
-    for (int i = 0; i < d->n_wp; i++)
+    for (int i = 0; i < d->n_wp && !d->suspended; i++)
         if (watch_overlaps(&d->wp[i], lin & ~0xFFFu, 0x1000))
             return true;
     return false;
@@ -192,6 +209,8 @@ static bool block_may_do_io(const DebugPoints *d, uint32_t lin, uint32_t len)
 static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
 {
     const DebugPoints *d = opaque;
+    if (d->stop_next)
+        return false;
     if (d->stepping || d->n_wp || (d->n_pw && block_may_do_io(d, lin, len)))
         return false;
     for (int i = 0; i < d->n_bp; i++)
@@ -225,10 +244,11 @@ static void hook_port_access(void *opaque, uint16_t port, unsigned size, uint32_
 static void update_hooks(DebugPoints *d)
 {
     Cpu *cpu = d->cpu;
-    cpu->debugger_active = d->stepping || d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
+    cpu->debugger_active = d->stop_next || (!d->suspended && (d->stepping || d->n_bp > 0 ||
+                                                              d->n_wp > 0 || d->n_pw > 0));
     cpu_update_debug_state(cpu);
     if (cpu->io) {
-        if (d->n_pw)
+        if (d->n_pw && !d->suspended)
             portbus_add_observer(cpu->io, hook_port_access, d);
         else
             portbus_remove_observer(cpu->io, hook_port_access, d);
@@ -472,5 +492,40 @@ bool dbg_take_stop(DebugPoints *d, DbgOwner owner, DbgStop *out)
         d->stepping = false;
         update_hooks(d);
     }
+    return true;
+}
+
+/* ======== reverse execution ======== */
+
+void dbg_suspend(DebugPoints *d, bool suspended)
+{
+    d->suspended = suspended;
+    if (!suspended) {
+        /* Back on after a travel: a pending stop_next is void, and the
+         * guest resumes from nowhere in particular (a breakpoint at the
+         * state the travel restored counts). */
+        d->stop_next = false;
+        d->resume_icount = UINT64_MAX;
+    }
+    d->watch_changed = true;   /* watched pages leave or rejoin the fast path */
+    update_hooks(d);
+}
+
+void dbg_stop_next(DebugPoints *d, DbgOwner owner)
+{
+    d->stop_next = true;
+    d->step_owner = owner;
+    d->hit = false;
+    update_hooks(d);
+}
+
+bool dbg_take_any(DebugPoints *d, DbgStop *out, DbgOwner *owner)
+{
+    if (!d->hit)
+        return false;
+    d->hit = false;
+    *out = d->stop;
+    *owner = d->hit_owner;
+    update_hooks(d);   /* a stop_next that fired: blocks run whole again */
     return true;
 }

@@ -79,4 +79,13 @@ void dbg_resume(DebugPoints *d, DbgOwner owner, bool step);
 /* Did a hook stop the CPU for owner? Takes the stop (once). */
 bool dbg_take_stop(DebugPoints *d, DbgOwner owner, DbgStop *out);
 
+/* --- for reverse execution (machine/timetravel.c) --- */
+/* Hooks off (true) while history is run again up to a target, and back on. */
+void dbg_suspend(DebugPoints *d, bool suspended);
+/* Stop before the next instruction the CPU executes (after any interrupt
+ * it takes first), as a forward step would arrive there; for owner. */
+void dbg_stop_next(DebugPoints *d, DbgOwner owner);
+/* Take whatever stop a hook made, for any owner; false if none. */
+bool dbg_take_any(DebugPoints *d, DbgStop *out, DbgOwner *owner);
+
 #endif

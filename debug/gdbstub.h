@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "cpu/cpu.h"
+#include "debug/breakpoints.h"
 
 typedef struct GdbStub GdbStub;
 
@@ -49,6 +50,14 @@ void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque);
  * gdb prints into out (at most outlen bytes) and returns its length. */
 typedef size_t (*GdbMonitorFn)(void *opaque, const char *line, char *out, size_t outlen);
 void gdb_stub_set_monitor(GdbStub *g, GdbMonitorFn fn, void *opaque);
+/* Reverse execution (bs, bc; advertised in qSupported once set): fn
+ * moves the guest back one instruction (step) or to the last breakpoint
+ * or watchpoint hit, and says where it stopped (begin: at the start of
+ * history); false when it could not. fork is told before gdb changes a
+ * register or memory (the recorded future no longer follows). */
+typedef bool (*GdbReverseFn)(void *opaque, bool step, DbgStop *stop, bool *begin);
+typedef void (*GdbForkFn)(void *opaque);
+void gdb_stub_set_reverse(GdbStub *g, GdbReverseFn fn, GdbForkFn fork, void *opaque);
 /* The run ended with this exit status: a connected gdb gets W<status>. */
 void gdb_stub_report_exit(GdbStub *g, int status);
 void gdb_stub_free(GdbStub *g);

@@ -207,6 +207,10 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
 
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
 {
+    /* History run again for reverse debugging: this output was written
+     * the first time (machine/timetravel.c). */
+    if (c->replay && c->replay->mem_playing)
+        return;
     if (c->script)
         expect_feed(c->script, buf, len);
     switch (c->kind) {

@@ -25,6 +25,7 @@
 #include "machine/components.h"
 #include "machine/qmp.h"
 #include "machine/replay_machine.h"
+#include "machine/timetravel.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -397,6 +398,8 @@ static bool gdb_setup(Machine *m)
         return false;
     }
     gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
+    if (m->tt)
+        gdb_stub_set_reverse(m->gdb, tt_gdb_reverse, tt_gdb_fork, m);
     return true;
 }
 
@@ -547,7 +550,7 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     clock_init(&m->clock, opt->ips, &m->cpu->icount);
-    if (!replay_machine_open(m))
+    if (!replay_machine_open(m) || !tt_open(m))
         return false;
     if (!machine_setup_log(m))
         return false;
@@ -725,7 +728,7 @@ static uint64_t next_slice(Machine *m)
         if (left < n)
             n = left;
     }
-    return replay_machine_slice(m, n);
+    return tt_slice(m, replay_machine_slice(m, n));
 }
 
 /* --save-at points reached by the slice just run; false (reported) when a
@@ -763,6 +766,8 @@ static uint64_t insns_to_ns(const Machine *m, uint64_t insns)
 static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget)
 {
     uint64_t insns = waited_ns * m->clock.ips / 1000000000ull;
+    if (replay_playing(&m->replay))
+        insns = 0;   /* history run again (--reverse): the log has the credits */
     if (insns > budget)
         insns = budget;
     replay_machine_credit(m, insns);   /* at the count before the credit */
@@ -1214,6 +1219,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             break;   /* status 0, as QEMU's C-a x */
         if (!replay_machine_between_slices(m))
             break;   /* the log's end, or a divergence (replay_machine_finish) */
+        tt_between_slices(m);   /* --reverse: a checkpoint, or the end of history */
         if (m->nics.n_netdevs && !replay_playing(&m->replay))
             net_service(m);
         uint64_t slice = m->shut_down ? 0 : next_slice(m);
@@ -1305,6 +1311,7 @@ void machine_destroy(Machine *m)
 {
     remote_detach_all(&m->io);     /* posted writes reach the port server */
     replay_machine_close(m);
+    tt_close(m);
     /* Every component in reverse order of registration: the disks flush
      * what the guest wrote to their image files. */
     devlist_teardown_all(&m->devices);
