@@ -523,6 +523,8 @@ void tt_close(Machine *m)
     TimeTravel *tt = m->tt;
     if (!tt)
         return;
+    if (m->opt.stats)
+        tt_info(m, stderr);
     ck_free(&tt->store);
     dbg_release(tt->dbg);
     free(m->mem->dirty);
