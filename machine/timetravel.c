@@ -488,8 +488,8 @@ void tt_info(Machine *m, FILE *out)
 bool tt_open(Machine *m)
 {
     const Options *o = &m->opt;
-    if (!o->reverse)
-        return true;
+    if (!o->reverse && !o->reverse_opts)
+        return true;   /* (--reverse-opts alone implies --reverse) */
     uint64_t every = DEFAULT_EVERY, count = DEFAULT_COUNT, mem_mb = DEFAULT_MEM_MB;
     if (!parse_opts(o->reverse_opts, &every, &count, &mem_mb)) {
         fprintf(stderr, "kairo: bad --reverse-opts '%s' (every=N,count=N,mem=MB)\n",
