@@ -80,6 +80,29 @@ check $at("loop") rstepi-line
 reverse-continue
 check ($cs==0xf000&&$pc==0xfff0) begin-at-reset
 
+# The monitor's commands through gdb: goto forward in history, rstep back,
+# info history (replaying), rcont with no monitor breakpoint: the start.
+set remotetimeout 60
+python
+import re
+def count_of(text):
+    m = re.search(r"icount (\d+)", text)
+    return int(m.group(1)) if m else -1
+out = gdb.execute("monitor goto 300000", to_string=True)
+gdb.set_convenience_variable("goto_ok", count_of(out) == 300000)
+out = gdb.execute("monitor rstep 10", to_string=True)
+gdb.set_convenience_variable("rstep_ok", 0 < count_of(out) < 300000)
+out = gdb.execute("monitor info history", to_string=True)
+gdb.set_convenience_variable("hist_ok", "replaying" in out and "checkpoints" in out)
+out = gdb.execute("monitor rcont", to_string=True)
+gdb.set_convenience_variable("rcont_ok", "at the start of history" in out and count_of(out) == 0)
+gdb.execute("maintenance flush register-cache")
+end
+check $goto_ok monitor-goto
+check $rstep_ok monitor-rstep
+check $hist_ok monitor-info-history
+check $rcont_ok monitor-rcont
+
 # Forward to the end: history replays, then the run goes on live and the
 # kernel exits with value + count_b = 100: status 201.
 continue
