@@ -59,6 +59,7 @@ echo "  --reverse  $r_s s  $((r_kb / 1024)) MiB  ($(python3 -c "print('%+.1f %%'
 grep -a "^history\|^memory\|^time" "$work/err" | sed 's/^/  /'
 
 # Latency of one reverse-stepi at distances before the breakpoint.
+rm -f "$work/gdb.err"
 guest --reverse -gdb tcp:127.0.0.1:0 -S < /dev/null > "$work/serial" 2> "$work/gdb.err" &
 pid=$!
 port=

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cpu/exception.h"
+#include "cpu/icache.h"
 #include "cpu/mem_access.h"
 #include "iodev/portbus.h"
 
@@ -58,6 +59,13 @@ struct DebugPoints {
     DbgStop stop;
     bool suspended;         /* reverse execution runs history again */
     bool stop_next;         /* stop before the next instruction executed */
+    /* Reverse execution's scan for the last hit: hits of scan_owner's
+     * points are noted, the CPU does not stop. */
+    bool scanning;
+    DbgOwner scan_owner;
+    bool scan_hit;
+    uint64_t scan_pos;
+    DbgStop scan_stop;
 };
 
 /* ======== the hooks ======== */
@@ -96,9 +104,47 @@ static bool interrupt_due(const Cpu *cpu)
                                  (cpu->intr && (cpu->eflags & FLAG_IF)));
 }
 
+/* Where the instruction now running lies, in executed instructions: its
+ * block was counted whole on entry (exec_enter_block), so the block's
+ * instructions from this one on come off. An access outside a block (an
+ * interrupt's stack frame) belongs to the boundary before the next one. */
+static uint64_t running_insn_position(const Cpu *cpu)
+{
+    const Block *b = cpu->cur_block;
+    uint64_t at = cpu->icount - 1;
+    if (b) {
+        uint32_t off = cpu->eip - cpu->block_eip;
+        unsigned done = 0;
+        while (done < b->n && b->insns[done].eip_off < off)
+            done++;
+        at = cpu->icount - (uint64_t)(b->n - done);
+    }
+    return at - cpu->idle_insns;
+}
+
+static void note_scan_hit(DebugPoints *d, uint64_t pos, DbgStop stop)
+{
+    d->scan_hit = true;
+    d->scan_pos = pos;
+    d->scan_stop = stop;
+}
+
+/* A breakpoint of the scan's owner at CS:EIP is noted; the CPU goes on. */
+static bool scan_stop_before(DebugPoints *d, Cpu *cpu)
+{
+    int i = break_here(d, cpu);
+    if (i >= 0 && d->bp[i].owner == d->scan_owner)
+        note_scan_hit(d, cpu->icount - cpu->idle_insns,
+                      (DbgStop){ .kind = DSTOP_BREAK, .id = d->bp[i].id, .type = d->bp[i].type,
+                                 .addr = (uint32_t)d->bp[i].addr });
+    return false;
+}
+
 static bool hook_stop_before(void *opaque, Cpu *cpu)
 {
     DebugPoints *d = opaque;
+    if (d->scanning)
+        return scan_stop_before(d, cpu);
     if (d->stop_next) {
         if (interrupt_due(cpu))
             return false;
@@ -139,10 +185,15 @@ static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size
         bool kind = w->type == WATCH_ACCESS || (w->type == WATCH_WRITE) == write;
         if (!kind || !watch_overlaps(w, lin, size))
             continue;
+        DbgStop st = { .kind = DSTOP_WATCH, .id = w->id, .type = w->type,
+                       .addr = lin > w->addr ? lin : w->addr, .write = write };
+        if (d->scanning) {
+            if (w->owner == d->scan_owner)
+                note_scan_hit(d, running_insn_position(cpu), st);
+            continue;
+        }
         w->hits++;
-        record_hit(d, w->owner, (DbgStop){ .kind = DSTOP_WATCH, .id = w->id, .type = w->type,
-                                           .addr = lin > w->addr ? lin : w->addr,
-                                           .write = write });
+        record_hit(d, w->owner, st);
         cpu->stop_request = true;
         return;
     }
@@ -211,7 +262,9 @@ static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
     const DebugPoints *d = opaque;
     if (d->stop_next)
         return false;
-    if (d->stepping || d->n_wp || (d->n_pw && block_may_do_io(d, lin, len)))
+    /* A scan sees watched accesses through the slow path and port
+     * accesses through the bus: only breakpoints need single instructions. */
+    if (!d->scanning && (d->stepping || d->n_wp || (d->n_pw && block_may_do_io(d, lin, len))))
         return false;
     for (int i = 0; i < d->n_bp; i++)
         if (d->bp[i].type != BP_PHYS && d->bp[i].addr - lin < len)
@@ -231,9 +284,14 @@ static void hook_port_access(void *opaque, uint16_t port, unsigned size, uint32_
         PortWatch *p = &d->pw[i];
         if ((uint32_t)port + size - 1 < p->first || port > p->last)
             continue;
+        DbgStop st = { .kind = DSTOP_PORT, .id = p->id, .addr = port, .write = write };
+        if (d->scanning) {
+            if (p->owner == d->scan_owner)
+                note_scan_hit(d, running_insn_position(d->cpu), st);
+            continue;
+        }
         p->hits++;
-        record_hit(d, p->owner, (DbgStop){ .kind = DSTOP_PORT, .id = p->id,
-                                           .addr = port, .write = write });
+        record_hit(d, p->owner, st);
         d->cpu->stop_request = true;
         return;
     }
@@ -246,6 +304,8 @@ static void update_hooks(DebugPoints *d)
     Cpu *cpu = d->cpu;
     cpu->debugger_active = d->stop_next || (!d->suspended && (d->stepping || d->n_bp > 0 ||
                                                               d->n_wp > 0 || d->n_pw > 0));
+    if (d->scanning)
+        cpu->debugger_active = d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
     cpu_update_debug_state(cpu);
     if (cpu->io) {
         if (d->n_pw && !d->suspended)
@@ -527,5 +587,28 @@ bool dbg_take_any(DebugPoints *d, DbgStop *out, DbgOwner *owner)
     *out = d->stop;
     *owner = d->hit_owner;
     update_hooks(d);   /* a stop_next that fired: blocks run whole again */
+    return true;
+}
+
+void dbg_scan_begin(DebugPoints *d, DbgOwner owner)
+{
+    d->scanning = true;
+    d->scan_owner = owner;
+    d->scan_hit = false;
+    d->suspended = false;
+    d->stepping = false;
+    d->hit = false;
+    d->watch_changed = true;
+    update_hooks(d);
+}
+
+bool dbg_scan_end(DebugPoints *d, uint64_t *pos, DbgStop *stop)
+{
+    d->scanning = false;
+    update_hooks(d);
+    if (!d->scan_hit)
+        return false;
+    *pos = d->scan_pos;
+    *stop = d->scan_stop;
     return true;
 }

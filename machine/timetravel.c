@@ -288,27 +288,23 @@ typedef struct Hit {
 } Hit;
 
 /* Run from the current state to position limit with the debugger's points
- * live, keeping the last hit of owner's. A breakpoint stops before its
- * instruction (its position is now); a watchpoint after the access (the
- * position is one back: before the accessing instruction). */
+ * noting hits (dbg_scan_begin): the last hit of owner's is the answer for
+ * this window. A breakpoint's position is where it stops, before its
+ * instruction; a watchpoint's is the accessing instruction's, so the guest
+ * stops before it (gdb then sees the value change the right way round). */
 static bool scan_window(Machine *m, uint64_t limit, DbgOwner owner, Hit *best, char *err,
                         size_t errlen)
 {
     TimeTravel *tt = m->tt;
-    while (exec_count(m) < limit && !at_head(m, err, errlen)) {
-        if (!turn(m, limit - exec_count(m), err, errlen))
-            return false;
-        DbgStop st;
-        DbgOwner who;
-        if (!dbg_take_any(tt->dbg, &st, &who))
-            continue;
-        uint64_t e = exec_count(m);
-        uint64_t pos = st.kind == DSTOP_BREAK ? e : e - 1;
-        if (who == owner && st.kind != DSTOP_STEP && pos < limit)
-            *best = (Hit){ true, pos, st };
-        dbg_resume(tt->dbg, who, false);
-    }
-    return true;
+    Hit h = { 0 };
+    dbg_scan_begin(tt->dbg, owner);
+    bool ok = true;
+    while (ok && exec_count(m) < limit && !at_head(m, err, errlen))
+        ok = turn(m, limit - exec_count(m), err, errlen);
+    h.found = dbg_scan_end(tt->dbg, &h.pos, &h.stop);
+    if (ok && h.found && h.pos < limit)
+        *best = h;
+    return ok;
 }
 
 bool tt_reverse_continue(Machine *m, DbgOwner owner, TtStop *out)
@@ -326,7 +322,6 @@ bool tt_reverse_continue(Machine *m, DbgOwner owner, TtStop *out)
         uint64_t limit = k == last ? now : tt->store.cps[k + 1].exec;
         if (tt->store.cps[k].exec >= limit)
             continue;
-        dbg_suspend(tt->dbg, false);
         ok = restore(m, k, out->error, sizeof out->error) &&
              scan_window(m, limit, owner, &best, out->error, sizeof out->error);
     }

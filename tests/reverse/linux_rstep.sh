@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Reverse debugging against the Debian kernel with the real gdb in batch
 # mode (docs/REVERSE.md):
-#   1. kairo --reverse -S, gdb breaks at a kernel address (BREAK: found by
-#      tracing the boot; the images carry no System.map), sets a write
+#   0. the kernel address to break at (the images carry no System.map):
+#      where a plain boot is at instruction PROBE (2.6*10^9, in the kernel
+#      after its decompression; nokaslr keeps it at its link address);
+#   1. kairo --reverse -S, gdb breaks at that address, sets a write
 #      watchpoint on the stack slot at ESP and reverse-continues to the
 #      instruction that last wrote it, steps over it, continues forward
 #      (replaying history) to the breakpoint again, then reverse-stepi STEPS
@@ -18,17 +20,23 @@
 set -u
 kairo=$1 images=$2 work=$3 steps=${4:-1000}
 here=$(cd "$(dirname "$0")" && pwd)
-BREAK=0xc32dccf8
+PROBE=2600000000
 command -v gdb >/dev/null || { echo "linux_rstep: FAIL: gdb is not installed (setup.sh)"; exit 1; }
 [ -f "$images/vmlinuz" ] && [ -f "$images/initrd.img" ] || {
     echo "linux_rstep: FAIL: no $images/vmlinuz or initrd.img (images/build.sh)"; exit 1; }
 mkdir -p "$work"
 fail() { echo "linux_rstep: FAIL: $*"; exit 1; }
 guest() {
-    "$kairo" -m 128 -nographic -vga none --deterministic --reverse --timeout 240 \
-        -kernel "$images/vmlinuz" -initrd "$images/initrd.img" -append console=ttyS0 "$@"
+    "$kairo" -m 128 -nographic -vga none --deterministic --reverse --timeout 500 \
+        -kernel "$images/vmlinuz" -initrd "$images/initrd.img" -append "console=ttyS0 nokaslr" "$@"
 }
 
+guest --max-insns $PROBE > /dev/null 2> "$work/probe.err" < /dev/null
+BREAK=0x$(sed -n 's/.*instruction limit .* reached at [0-9A-F]*:\([0-9A-F]*\).*/\1/p' "$work/probe.err")
+[ "$BREAK" != 0x ] || { cat "$work/probe.err"; fail "the probe run did not stop at $PROBE"; }
+echo "linux_rstep: breakpoint at $BREAK (the instruction at count $PROBE)"
+
+rm -f "$work/kairo.err"   # a stale one would name an old port
 guest -gdb tcp:127.0.0.1:0 -S > "$work/serial.txt" 2> "$work/kairo.err" < /dev/null &
 pid=$!
 port=
@@ -41,7 +49,7 @@ done
 sed -e "s/@PORT@/$port/" -e "s/@BREAK@/$BREAK/g" -e "s/@STEPS@/$steps/" \
     "$here/linux_rstep.gdb" > "$work/test.gdb"
 start=$(date +%s)
-timeout 240 gdb -nx -batch -x "$work/test.gdb" > "$work/gdb.out" 2>&1
+timeout 500 gdb -nx -batch -x "$work/test.gdb" > "$work/gdb.out" 2>&1
 gdb_status=$?
 kill "$pid" 2>/dev/null
 wait "$pid"

@@ -11,6 +11,7 @@ kairo=$1 elf=$2 script=$3 src=$4 work=$5
 command -v gdb >/dev/null || { echo "FAIL: gdb is not installed (setup.sh)"; exit 1; }
 mkdir -p "$work"
 log=$work/kairo.log
+rm -f "$log"   # a stale one would name an old port
 "$kairo" -m 16 -nographic -vga none --deterministic -kernel "$elf" -device isa-debug-exit \
     --reverse --reverse-opts every=20000,count=64 -gdb tcp:127.0.0.1:0 -S --timeout 100 \
     > "$work/serial.txt" 2> "$log" < /dev/null &
