@@ -73,6 +73,13 @@ check count_b==48 rnext-count
 # One instruction back from the call: the loop's condition.
 reverse-stepi
 check $at("loop") rstepi-line
+# An access watchpoint (func_b reads and writes count_b): back to before
+# the last access, the increment of iteration 48.
+awatch count_b
+reverse-continue
+check $at("b_body") rawatch-line
+check count_b==47 rawatch-value
+delete
 
 # No breakpoint before: reverse-continue runs to the start of history
 # (the reset vector) and says so (the driver looks for gdb's "No more
