@@ -259,8 +259,12 @@ static bool have_history(Machine *m, TtStop *out)
         snprintf(out->error, sizeof out->error, "reverse execution needs --reverse");
         return false;
     }
+    /* Before the first loop turn (gdb attached at once under -S): history
+     * starts here. */
+    if (!m->tt->store.n && !m->tt->past)
+        take(m);
     if (!m->tt->store.n) {
-        snprintf(out->error, sizeof out->error, "no history yet");
+        snprintf(out->error, sizeof out->error, "no history (out of memory)");
         return false;
     }
     return true;
@@ -272,9 +276,11 @@ bool tt_reverse_step(Machine *m, DbgOwner owner, uint64_t n, TtStop *out)
         return false;
     double t0 = host_now();
     uint64_t now = exec_count(m), first = m->tt->store.cps[0].exec;
-    uint64_t target = now - first > n ? now - n : first;
+    uint64_t target = now - first >= n ? now - n : first;
     bool ok = go_to_exec(m, target, owner, out);
-    out->begin = out->begin || (ok && now - first <= n);
+    /* Reaching the first position is a step like any; wanting to go past
+     * it is the start of history. */
+    out->begin = out->begin || (ok && now - first < n);
     m->tt->travel_seconds += host_now() - t0;
     return ok;
 }

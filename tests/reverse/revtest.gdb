@@ -27,6 +27,14 @@ class At(gdb.Function):
 At()
 end
 target remote 127.0.0.1:@PORT@
+# At the reset vector before any instruction (-S): nothing to go back to;
+# one step forward and back again is an ordinary step.
+reverse-stepi
+check $pc==0xfff0 rstepi-at-start
+stepi
+check $pc!=0xfff0 stepi-from-start
+reverse-stepi
+check $pc==0xfff0 rstepi-to-start
 break done
 continue
 check value==50 value-at-done
