@@ -40,4 +40,5 @@ expected=$(grep -c '^check ' "$script")
 echo "gdb exit $gdb_status, kairo exit $status, checks: $ok passed, $bad failed, $expected expected"
 [ "$gdb_status" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$ok" -eq "$expected" ] && [ "$status" -eq 201 ] &&
     grep -q "No more reverse-execution history" "$work/gdb.out" &&
+    ! grep -q "kairo: reverse:" "$log" &&
     grep -q "exited with code 0311" "$work/gdb.out" && echo "revtest: PASS"
