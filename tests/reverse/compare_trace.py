@@ -41,7 +41,7 @@ def main():
     recs = [r for r in trace_records(trace) if r["icount"] < bp]
     want = [[r[k] for k in ORDER] for r in reversed(recs)]
     back = gdb_lines(gdb_out, "R ")
-    # The first R line is the breakpoint itself; BACKAT repeats it.
+    # The first R line is the breakpoint itself (the instruction at bp).
     got = back[1:]
     print(f"compare_trace: {len(got)} reverse steps, {len(want)} trace records before {bp}")
     if len(got) != steps or len(want) < steps:
@@ -64,12 +64,15 @@ def main():
     if stop[0] not in want:
         print("compare_trace: FAIL: the watchpoint stop is no position of the trace")
         return 1
+    if want.index(stop[0]) < steps:
+        print("compare_trace: FAIL: the watchpoint stop is not before the reverse steps' end")
+        return 1
     if after[0][0] != slot[0][1]:
         print(f"compare_trace: FAIL: after the write the slot holds {after[0][0]:x}, "
               f"at the breakpoint {slot[0][1]:x}")
         return 1
-    print(f"compare_trace: watchpoint stop {want.index(stop[0]) + 1} instructions before "
-          f"the breakpoint; registers equal at all {steps} steps: PASS")
+    print(f"compare_trace: registers equal at all {steps} steps; the watchpoint stop is "
+          f"{want.index(stop[0]) + 1} instructions before the breakpoint: PASS")
     return 0
 
 

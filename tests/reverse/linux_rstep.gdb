@@ -1,6 +1,6 @@
-# Run by linux_rstep.sh: kairo -S --reverse with the Debian kernel; @PORT@
-# and @BREAK@ are filled in. Prints one "R ..." line of registers per
-# position for the driver to compare with a forward -d cpu trace.
+# Run by linux_rstep.sh: kairo -S --reverse with the Debian kernel; @PORT@,
+# @BREAK@ and @STEPS@ are filled in. Prints one "R ..." line of registers
+# per position for the driver to compare with a forward -d cpu trace.
 set pagination off
 set confirm off
 set architecture i386
@@ -12,8 +12,17 @@ break *@BREAK@
 continue
 monitor info history
 regs
+delete
+set $i = 0
+while $i < @STEPS@
+  reverse-stepi
+  regs
+  set $i = $i + 1
+end
+monitor info history
 # A write watchpoint on the stack slot at ESP: reverse-continue stops
-# before the instruction that last wrote it.
+# before the instruction that last wrote it; one step later the slot
+# holds what it holds here.
 set $slot = $esp
 set $now = *(unsigned int *)$slot
 printf "SLOT %08x %08x\n", $slot, $now
@@ -23,18 +32,4 @@ printf "WATCHSTOP "
 regs
 stepi
 printf "AFTERSTEP %08x\n", *(unsigned int *)$slot
-delete
-# Forward again (replaying history) to the breakpoint, then 1,000 steps back.
-break *@BREAK@
-continue
-printf "BACKAT "
-regs
-delete
-set $i = 0
-while $i < @STEPS@
-  reverse-stepi
-  regs
-  set $i = $i + 1
-end
-monitor info history
 kill

@@ -5,14 +5,13 @@
 #   0. the kernel address to break at (the images carry no System.map):
 #      where a plain boot is at instruction PROBE (2.6*10^9, in the kernel
 #      after its decompression; nokaslr keeps it at its link address);
-#   1. kairo --reverse -S, gdb breaks at that address, sets a write
-#      watchpoint on the stack slot at ESP and reverse-continues to the
-#      instruction that last wrote it, steps over it, continues forward
-#      (replaying history) to the breakpoint again, then reverse-stepi STEPS
-#      times, dumping the registers after each;
-#   2. the same boot without gdb saves a snapshot 5,000 instructions before
-#      the breakpoint's count, and a run from it writes a -d cpu trace up to
-#      that count;
+#   1. kairo --reverse -S, gdb breaks at that address, reverse-stepi STEPS
+#      times, dumping the registers after each, then sets a write watchpoint
+#      on the stack slot at ESP, reverse-continues to the instruction that
+#      last wrote it and steps over it;
+#   2. the same boot without gdb saves a snapshot 20,000 instructions
+#      before the breakpoint's count, and a run from it writes a -d cpu
+#      trace up to that count;
 #   3. compare_trace.py: the registers at every reverse step equal those of
 #      the trace record at the same position; the watchpoint stop is one of
 #      the trace's positions and one step after it the slot holds its value.
@@ -59,7 +58,7 @@ bp=$(sed -n 's/^position: icount \([0-9]*\), live.*/\1/p' "$work/gdb.out" | head
 [ -n "$bp" ] || fail "gdb did not reach the breakpoint"
 grep -q "Hardware watchpoint" "$work/gdb.out" || fail "no watchpoint stop in reverse"
 
-from=$((bp - 5000))
+from=$((bp - 20000))
 guest --save-at "$from:$work/before.snap" --max-insns "$from" > /dev/null 2> "$work/save.err" < /dev/null
 [ -f "$work/before.snap" ] || { cat "$work/save.err"; fail "no snapshot at $from"; }
 guest -loadvm "$work/before.snap" -d cpu -D "$work/trace.txt" --max-insns "$bp" \
