@@ -37,6 +37,7 @@ reverse-stepi
 check $pc==0xfff0 rstepi-to-start
 break done
 continue
+check input==88 input-from-serial
 check value==50 value-at-done
 check count_b==50 count-at-done
 delete
