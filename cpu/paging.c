@@ -286,6 +286,8 @@ static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool globa
     uint64_t page = phys & ~0xFFFull;
     bool write = kind & 1;
     uint8_t *host = phys_page_host(cpu->mem, page, write);
+    if (write && host)
+        phys_mark_dirty(cpu->mem, host);   /* reverse debugging's checkpoints */
     e->tag = lin & ~0xFFFu;
     if (!host || (cpu->debug_check && page_has_data_breakpoint(cpu, lin)))
         e->tag |= TLB_SLOW;

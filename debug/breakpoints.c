@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cpu/exception.h"
+#include "cpu/icache.h"
 #include "cpu/mem_access.h"
 #include "iodev/portbus.h"
 
@@ -56,6 +57,15 @@ struct DebugPoints {
     bool hit;
     DbgOwner hit_owner;
     DbgStop stop;
+    bool suspended;         /* reverse execution runs history again */
+    bool stop_next;         /* stop before the next instruction executed */
+    /* Reverse execution's scan for the last hit: hits of scan_owner's
+     * points are noted, the CPU does not stop. */
+    bool scanning;
+    DbgOwner scan_owner;
+    bool scan_hit;
+    uint64_t scan_pos;
+    DbgStop scan_stop;
 };
 
 /* ======== the hooks ======== */
@@ -86,9 +96,62 @@ static int break_here(const DebugPoints *d, Cpu *cpu)
     return -1;
 }
 
+/* Would the CPU take an interrupt at this boundary (take_interrupt's
+ * test)? Then the instruction executed next is the handler's. */
+static bool interrupt_due(const Cpu *cpu)
+{
+    return !cpu->inhibit_irq && ((cpu->nmi_pending && !cpu->nmi_blocked) ||
+                                 (cpu->intr && (cpu->eflags & FLAG_IF)));
+}
+
+/* Where the instruction now running lies, in executed instructions: its
+ * block was counted whole on entry (exec_enter_block), so the block's
+ * instructions from this one on come off. An access outside a block (an
+ * interrupt's stack frame) belongs to the boundary before the next one. */
+static uint64_t running_insn_position(const Cpu *cpu)
+{
+    const Block *b = cpu->cur_block;
+    uint64_t at = cpu->icount - 1;
+    if (b) {
+        uint32_t off = cpu->eip - cpu->block_eip;
+        unsigned done = 0;
+        while (done < b->n && b->insns[done].eip_off < off)
+            done++;
+        at = cpu->icount - (uint64_t)(b->n - done);
+    }
+    return at - cpu->idle_insns;
+}
+
+static void note_scan_hit(DebugPoints *d, uint64_t pos, DbgStop stop)
+{
+    d->scan_hit = true;
+    d->scan_pos = pos;
+    d->scan_stop = stop;
+}
+
+/* A breakpoint of the scan's owner at CS:EIP is noted; the CPU goes on. */
+static bool scan_stop_before(DebugPoints *d, Cpu *cpu)
+{
+    int i = break_here(d, cpu);
+    if (i >= 0 && d->bp[i].owner == d->scan_owner)
+        note_scan_hit(d, cpu->icount - cpu->idle_insns,
+                      (DbgStop){ .kind = DSTOP_BREAK, .id = d->bp[i].id, .type = d->bp[i].type,
+                                 .addr = (uint32_t)d->bp[i].addr });
+    return false;
+}
+
 static bool hook_stop_before(void *opaque, Cpu *cpu)
 {
     DebugPoints *d = opaque;
+    if (d->scanning)
+        return scan_stop_before(d, cpu);
+    if (d->stop_next) {
+        if (interrupt_due(cpu))
+            return false;
+        d->stop_next = false;
+        record_hit(d, d->step_owner, (DbgStop){ .kind = DSTOP_STEP });
+        return true;
+    }
     if (at_resume_point(d, cpu))
         return false;
     if (d->stepping) {
@@ -115,17 +178,22 @@ static bool watch_overlaps(const Watch *w, uint32_t lin, uint32_t len)
 static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size, bool write)
 {
     DebugPoints *d = opaque;
-    if (d->hit)
+    if (d->hit || d->suspended)
         return;
     for (int i = 0; i < d->n_wp; i++) {
         Watch *w = &d->wp[i];
         bool kind = w->type == WATCH_ACCESS || (w->type == WATCH_WRITE) == write;
         if (!kind || !watch_overlaps(w, lin, size))
             continue;
+        DbgStop st = { .kind = DSTOP_WATCH, .id = w->id, .type = w->type,
+                       .addr = lin > w->addr ? lin : w->addr, .write = write };
+        if (d->scanning) {
+            if (w->owner == d->scan_owner)
+                note_scan_hit(d, running_insn_position(cpu), st);
+            continue;
+        }
         w->hits++;
-        record_hit(d, w->owner, (DbgStop){ .kind = DSTOP_WATCH, .id = w->id, .type = w->type,
-                                           .addr = lin > w->addr ? lin : w->addr,
-                                           .write = write });
+        record_hit(d, w->owner, st);
         cpu->stop_request = true;
         return;
     }
@@ -134,7 +202,7 @@ static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size
 static bool hook_page_watched(void *opaque, uint32_t lin)
 {
     const DebugPoints *d = opaque;
-    for (int i = 0; i < d->n_wp; i++)
+    for (int i = 0; i < d->n_wp && !d->suspended; i++)
         if (watch_overlaps(&d->wp[i], lin & ~0xFFFu, 0x1000))
             return true;
     return false;
@@ -192,7 +260,11 @@ static bool block_may_do_io(const DebugPoints *d, uint32_t lin, uint32_t len)
 static bool hook_block_clear(void *opaque, uint32_t lin, uint32_t len)
 {
     const DebugPoints *d = opaque;
-    if (d->stepping || d->n_wp || (d->n_pw && block_may_do_io(d, lin, len)))
+    if (d->stop_next)
+        return false;
+    /* A scan sees watched accesses through the slow path and port
+     * accesses through the bus: only breakpoints need single instructions. */
+    if (!d->scanning && (d->stepping || d->n_wp || (d->n_pw && block_may_do_io(d, lin, len))))
         return false;
     for (int i = 0; i < d->n_bp; i++)
         if (d->bp[i].type != BP_PHYS && d->bp[i].addr - lin < len)
@@ -212,9 +284,14 @@ static void hook_port_access(void *opaque, uint16_t port, unsigned size, uint32_
         PortWatch *p = &d->pw[i];
         if ((uint32_t)port + size - 1 < p->first || port > p->last)
             continue;
+        DbgStop st = { .kind = DSTOP_PORT, .id = p->id, .addr = port, .write = write };
+        if (d->scanning) {
+            if (p->owner == d->scan_owner)
+                note_scan_hit(d, running_insn_position(d->cpu), st);
+            continue;
+        }
         p->hits++;
-        record_hit(d, p->owner, (DbgStop){ .kind = DSTOP_PORT, .id = p->id,
-                                           .addr = port, .write = write });
+        record_hit(d, p->owner, st);
         d->cpu->stop_request = true;
         return;
     }
@@ -225,10 +302,13 @@ static void hook_port_access(void *opaque, uint16_t port, unsigned size, uint32_
 static void update_hooks(DebugPoints *d)
 {
     Cpu *cpu = d->cpu;
-    cpu->debugger_active = d->stepping || d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
+    cpu->debugger_active = d->stop_next || (!d->suspended && (d->stepping || d->n_bp > 0 ||
+                                                              d->n_wp > 0 || d->n_pw > 0));
+    if (d->scanning)
+        cpu->debugger_active = d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
     cpu_update_debug_state(cpu);
     if (cpu->io) {
-        if (d->n_pw)
+        if (d->n_pw && !d->suspended)
             portbus_add_observer(cpu->io, hook_port_access, d);
         else
             portbus_remove_observer(cpu->io, hook_port_access, d);
@@ -472,5 +552,63 @@ bool dbg_take_stop(DebugPoints *d, DbgOwner owner, DbgStop *out)
         d->stepping = false;
         update_hooks(d);
     }
+    return true;
+}
+
+/* ======== reverse execution ======== */
+
+void dbg_suspend(DebugPoints *d, bool suspended)
+{
+    d->suspended = suspended;
+    if (!suspended) {
+        /* Back on after a travel: a pending stop_next is void, and the
+         * guest resumes from nowhere in particular (a breakpoint at the
+         * state the travel restored counts). */
+        d->stop_next = false;
+        d->resume_icount = UINT64_MAX;
+    }
+    d->watch_changed = true;   /* watched pages leave or rejoin the fast path */
+    update_hooks(d);
+}
+
+void dbg_stop_next(DebugPoints *d, DbgOwner owner)
+{
+    d->stop_next = true;
+    d->step_owner = owner;
+    d->hit = false;
+    update_hooks(d);
+}
+
+bool dbg_take_any(DebugPoints *d, DbgStop *out, DbgOwner *owner)
+{
+    if (!d->hit)
+        return false;
+    d->hit = false;
+    *out = d->stop;
+    *owner = d->hit_owner;
+    update_hooks(d);   /* a stop_next that fired: blocks run whole again */
+    return true;
+}
+
+void dbg_scan_begin(DebugPoints *d, DbgOwner owner)
+{
+    d->scanning = true;
+    d->scan_owner = owner;
+    d->scan_hit = false;
+    d->suspended = false;
+    d->stepping = false;
+    d->hit = false;
+    d->watch_changed = true;
+    update_hooks(d);
+}
+
+bool dbg_scan_end(DebugPoints *d, uint64_t *pos, DbgStop *stop)
+{
+    d->scanning = false;
+    update_hooks(d);
+    if (!d->scan_hit)
+        return false;
+    *pos = d->scan_pos;
+    *stop = d->scan_stop;
     return true;
 }

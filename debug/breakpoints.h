@@ -79,4 +79,20 @@ void dbg_resume(DebugPoints *d, DbgOwner owner, bool step);
 /* Did a hook stop the CPU for owner? Takes the stop (once). */
 bool dbg_take_stop(DebugPoints *d, DbgOwner owner, DbgStop *out);
 
+/* --- for reverse execution (machine/timetravel.c) --- */
+/* Hooks off (true) while history is run again up to a target, and back on. */
+void dbg_suspend(DebugPoints *d, bool suspended);
+/* Stop before the next instruction the CPU executes (after any interrupt
+ * it takes first), as a forward step would arrive there; for owner. */
+void dbg_stop_next(DebugPoints *d, DbgOwner owner);
+/* A scan for reverse-continue: while it lasts, hits of owner's points
+ * are noted (the last one: the position of the breakpoint's or the
+ * accessing instruction, in executed instructions) and the CPU runs on,
+ * whole blocks where no breakpoint lies. dbg_scan_end says whether there
+ * was one. */
+void dbg_scan_begin(DebugPoints *d, DbgOwner owner);
+bool dbg_scan_end(DebugPoints *d, uint64_t *pos, DbgStop *stop);
+/* Take whatever stop a hook made, for any owner; false if none. */
+bool dbg_take_any(DebugPoints *d, DbgStop *out, DbgOwner *owner);
+
 #endif

@@ -32,6 +32,7 @@ typedef enum {
     STOP_BREAK,       /* a Z0/Z1 breakpoint: SIGTRAP, swbreak/hwbreak */
     STOP_WATCH,       /* a Z2/Z3/Z4 watchpoint: SIGTRAP, watch/rwatch/awatch */
     STOP_INTERRUPT,   /* Ctrl-C: SIGINT */
+    STOP_HISTORY_BEGIN,   /* reverse execution reached the start of history */
 } StopKind;
 
 struct GdbStub {
@@ -57,6 +58,9 @@ struct GdbStub {
     GdbMonitorFn monitor;   /* qRcmd: `monitor LINE` in gdb, or NULL */
     void *monitor_opaque;
     bool read_only;         /* record/replay: memory and register writes refused */
+    GdbReverseFn reverse;   /* bs / bc, or NULL */
+    GdbForkFn fork;
+    void *reverse_opaque;
 };
 
 /* ======== the connection ======== */
@@ -103,6 +107,14 @@ static void reply_efault(GdbStub *g) { reply(g, "E14"); }
 static void reply_enospc(GdbStub *g) { reply(g, "E28"); }
 
 static void reply_ok(GdbStub *g) { reply(g, "OK"); }
+
+/* gdb changes the guest: in the past of reverse execution, the recorded
+ * future is gone. */
+static void state_changes(GdbStub *g)
+{
+    if (g->fork && !g->read_only)   /* refused writes change nothing */
+        g->fork(g->reverse_opaque);
+}
 
 /* Break out of the command loop into a stopped state; if gdb waits for the
  * stop (it resumed us), it gets the stop reply. */
@@ -176,6 +188,8 @@ static void stop_reply(GdbStub *g)
     else if (g->stop == STOP_WATCH)
         n += snprintf(g->out + n, sizeof g->out - (size_t)n, "%s:%08x;",
                       watch_name[g->stop_type], g->stop_addr);
+    else if (g->stop == STOP_HISTORY_BEGIN)
+        n += snprintf(g->out + n, sizeof g->out - (size_t)n, "replaylog:begin;");
     /* The registers gdb needs first (ESP, EBP, EIP) save it a round trip. */
     static const unsigned expedite[] = { 4, 5, 8 };
     for (size_t i = 0; i < sizeof expedite / sizeof expedite[0]; i++) {
@@ -228,9 +242,42 @@ static void cmd_resume_at(GdbStub *g, const char *args, bool step, bool has_sign
             reply_einval(g);
             return;
         }
+        state_changes(g);
         g->cpu->eip = eip;
     }
     resume(g, step);
+}
+
+/* bs / bc: the guest moves back while gdb waits, then stops. */
+static void cmd_reverse(GdbStub *g, bool step)
+{
+    DbgStop st;
+    bool begin = false;
+    if (!g->reverse) {
+        reply(g, "");
+        return;
+    }
+    if (!g->reverse(g->reverse_opaque, step, &st, &begin)) {
+        reply(g, "E01");
+        return;
+    }
+    g->stop = begin ? STOP_HISTORY_BEGIN : st.kind == DSTOP_BREAK ? STOP_BREAK
+              : st.kind == DSTOP_WATCH ? STOP_WATCH : STOP_STEP;
+    g->stop_type = st.type;
+    g->stop_addr = st.addr;
+    stop_reply(g);
+}
+
+static void cmd_reverse_step(GdbStub *g, const char *a)
+{
+    (void)a;
+    cmd_reverse(g, true);
+}
+
+static void cmd_reverse_continue(GdbStub *g, const char *a)
+{
+    (void)a;
+    cmd_reverse(g, false);
 }
 
 static void cmd_continue(GdbStub *g, const char *a) { cmd_resume_at(g, a, false, false); }
@@ -316,6 +363,7 @@ static void cmd_read_registers(GdbStub *g, const char *args)
 /* G: registers in 'g' order; gdb may send fewer than all of them. */
 static void cmd_write_registers(GdbStub *g, const char *args)
 {
+    state_changes(g);
     size_t len = strlen(args);
     if (g->read_only || len % 2 || len > 2 * gdb_regs_bytes()) {
         reply_einval(g);
@@ -354,6 +402,7 @@ static void cmd_read_register(GdbStub *g, const char *args)
 
 static void cmd_write_register(GdbStub *g, const char *args)
 {
+    state_changes(g);
     uint32_t n;
     uint8_t v[GDB_REG_MAX_BYTES];
     if (g->read_only || !gdb_parse_hex(&args, &n) || *args++ != '=' || n >= gdb_reg_count() ||
@@ -441,6 +490,7 @@ static void write_memory(GdbStub *g, uint32_t addr, uint8_t *data, uint32_t len)
         reply_efault(g);
         return;
     }
+    state_changes(g);
     copy_guest(g->cpu, addr, data, len, true);
     reply_ok(g);
 }
@@ -544,8 +594,8 @@ static void cmd_supported(GdbStub *g, const char *args)
     (void)args;
     snprintf(g->out, sizeof g->out,
              "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;"
-             "vContSupported+",
-             GDB_PACKET_MAX);
+             "vContSupported+%s",
+             GDB_PACKET_MAX, g->reverse ? ";ReverseStep+;ReverseContinue+" : "");
     reply(g, g->out);
 }
 
@@ -652,6 +702,8 @@ static const GdbCommand commands[] = {
     { "M", false, cmd_write_memory_hex, NULL },
     { "Z", false, cmd_insert, NULL },
     { "z", false, cmd_remove, NULL },
+    { "bs", true, cmd_reverse_step, NULL },
+    { "bc", true, cmd_reverse_continue, NULL },
     { "c", false, cmd_continue, NULL },
     { "s", false, cmd_step, NULL },
     { "C", false, cmd_continue_sig, NULL },
@@ -861,6 +913,15 @@ void gdb_stub_set_read_only(GdbStub *g, bool read_only)
 {
     if (g)
         g->read_only = read_only;
+}
+
+void gdb_stub_set_reverse(GdbStub *g, GdbReverseFn fn, GdbForkFn fork, void *opaque)
+{
+    if (!g)
+        return;
+    g->reverse = fn;
+    g->fork = fork;
+    g->reverse_opaque = opaque;
 }
 
 void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "cpu/cpu.h"
+#include "debug/breakpoints.h"
 
 typedef struct GdbStub GdbStub;
 
@@ -52,6 +53,14 @@ void gdb_stub_set_monitor(GdbStub *g, GdbMonitorFn fn, void *opaque);
 /* Refuse memory and register writes (E22): a recorded or replayed run
  * would no longer match its log. */
 void gdb_stub_set_read_only(GdbStub *g, bool read_only);
+/* Reverse execution (bs, bc; advertised in qSupported once set): fn
+ * moves the guest back one instruction (step) or to the last breakpoint
+ * or watchpoint hit, and says where it stopped (begin: at the start of
+ * history); false when it could not. fork is told before gdb changes a
+ * register or memory (the recorded future no longer follows). */
+typedef bool (*GdbReverseFn)(void *opaque, bool step, DbgStop *stop, bool *begin);
+typedef void (*GdbForkFn)(void *opaque);
+void gdb_stub_set_reverse(GdbStub *g, GdbReverseFn fn, GdbForkFn fork, void *opaque);
 /* The run ended with this exit status: a connected gdb gets W<status>. */
 void gdb_stub_report_exit(GdbStub *g, int status);
 void gdb_stub_free(GdbStub *g);

@@ -8,6 +8,7 @@
 #include "machine/components.h"
 #include "machine/machine.h"
 #include "machine/replay_host.h"
+#include "machine/timetravel.h"
 
 static bool cmd_info_devices(Monitor *mon, int argc, char **argv)
 {
@@ -73,7 +74,82 @@ static bool cmd_info_snapshots(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* ======== reverse execution (--reverse, docs/REVERSE.md) ======== */
+
+/* Where a reverse command left the guest. */
+static bool report_travel(Monitor *mon, bool ok, const TtStop *st)
+{
+    if (!ok)
+        return mon_error(mon, "%s", st->error);
+    if (st->hit && st->stop.kind == DSTOP_BREAK)
+        fprintf(mon->out, "breakpoint %d hit (in the past)\n", st->stop.id);
+    else if (st->hit)
+        fprintf(mon->out, "watchpoint %d hit (in the past): %s at 0x%08x\n", st->stop.id,
+                st->stop.write ? "write" : "read", st->stop.addr);
+    if (st->begin)
+        fprintf(mon->out, "at the start of history\n");
+    fprintf(mon->out, "icount %llu\n", (unsigned long long)mon->m->cpu->icount);
+    mon_print_current_insn(mon);
+    return true;
+}
+
+static bool need_stopped(Monitor *mon)
+{
+    return mon->stopped || !mon->has_conn ? true
+                                          : mon_error(mon, "the guest is running: stop it first");
+}
+
+/* rstep [N]: back N instructions. */
+static bool cmd_rstep(Monitor *mon, int argc, char **argv)
+{
+    uint64_t n = 1;
+    if (argc == 1 && (!mon_parse_u64(argv[0], &n) || n == 0))
+        return mon_error(mon, "rstep: bad count '%s'", argv[0]);
+    if (!need_stopped(mon))
+        return false;
+    TtStop st;
+    return report_travel(mon, tt_reverse_step(mon->m, DBG_OWNER_MONITOR, n, &st), &st);
+}
+
+/* rcont: back to the last hit of a breakpoint or watchpoint. */
+static bool cmd_rcont(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!need_stopped(mon))
+        return false;
+    TtStop st;
+    return report_travel(mon, tt_reverse_continue(mon->m, DBG_OWNER_MONITOR, &st), &st);
+}
+
+/* goto ICOUNT: that instruction count, back or forward in history. */
+static bool cmd_goto(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    uint64_t icount;
+    if (!mon_parse_u64(argv[0], &icount))
+        return mon_error(mon, "goto: bad instruction count '%s'", argv[0]);
+    if (!need_stopped(mon))
+        return false;
+    TtStop st;
+    return report_travel(mon, tt_goto_icount(mon->m, icount, &st), &st);
+}
+
+static bool cmd_info_history(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    tt_info(mon->m, mon->out);
+    return true;
+}
+
 const MonCommand mon_state_commands[] = {
+    { "rstep", "rs", 0, 1, cmd_rstep, "rstep [N]", "go back N instructions (--reverse)" },
+    { "rcont", "rc", 0, 0, cmd_rcont, "rcont",
+      "go back to the last breakpoint or watchpoint hit (--reverse)" },
+    { "goto", NULL, 1, 1, cmd_goto, "goto ICOUNT", "go to an instruction count in history" },
+    { "info history", NULL, 0, 0, cmd_info_history, "info history",
+      "reverse debugging: checkpoints, memory, where the guest is" },
     { "savevm", NULL, 1, 1, cmd_savevm, "savevm FILE", "save the whole machine state to FILE" },
     { "loadvm", NULL, 1, 2, cmd_loadvm, "loadvm [-f] FILE",
       "load a snapshot (-f: even if a disk image changed since)" },

@@ -207,6 +207,10 @@ bool chardev_open(CharDev *c, const char *spec, char *err, size_t errlen)
 
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
 {
+    /* History run again for reverse debugging: this output was written
+     * the first time (machine/timetravel.c). */
+    if (c->replay && c->replay->mem_playing)
+        return;
     if (c->script)
         expect_feed(c->script, buf, len);
     switch (c->kind) {
@@ -290,7 +294,9 @@ static size_t host_read(CharDev *c, uint8_t *buf, size_t max);
 /* The replay seam: the host's bytes are logged, or replaced by the log's. */
 size_t chardev_read(CharDev *c, uint8_t *buf, size_t max)
 {
-    size_t n = host_read(c, buf, max);
+    /* History run again (reverse debugging): what the host types now waits
+     * for the live run. */
+    size_t n = c->replay && c->replay->mem_playing ? 0 : host_read(c, buf, max);
     return c->replay ? replay_serial(c->replay, c->replay_chan, buf, n, max) : n;
 }
 

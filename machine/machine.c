@@ -26,6 +26,7 @@
 #include "machine/qmp.h"
 #include "machine/replay_host.h"
 #include "machine/replay_machine.h"
+#include "machine/timetravel.h"
 
 #define SEAVGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
 #define DETERMINISTIC_EPOCH 946684800   /* 2000-01-01 00:00:00 UTC */
@@ -398,7 +399,10 @@ static bool gdb_setup(Machine *m)
         return false;
     }
     gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
-    gdb_stub_set_read_only(m->gdb, m->replay.mode != REPLAY_OFF);
+    /* A log file could not follow gdb's writes; --reverse's memory log forks. */
+    gdb_stub_set_read_only(m->gdb, m->replay.mode != REPLAY_OFF && m->replay.f);
+    if (m->tt)
+        gdb_stub_set_reverse(m->gdb, tt_gdb_reverse, tt_gdb_fork, m);
     return true;
 }
 
@@ -550,7 +554,7 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
     }
     clock_init(&m->clock, opt->ips, &m->cpu->icount);
-    if (!replay_machine_open(m))
+    if (!replay_machine_open(m) || !tt_open(m))
         return false;
     if (!machine_setup_log(m))
         return false;
@@ -732,7 +736,7 @@ static uint64_t next_slice(Machine *m)
         if (left < n)
             n = left;
     }
-    return replay_machine_slice(m, n);
+    return tt_slice(m, replay_machine_slice(m, n));
 }
 
 /* --save-at points reached by the slice just run; false (reported) when a
@@ -770,6 +774,8 @@ static uint64_t insns_to_ns(const Machine *m, uint64_t insns)
 static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget)
 {
     uint64_t insns = waited_ns * m->clock.ips / 1000000000ull;
+    if (replay_playing(&m->replay))
+        insns = 0;   /* history run again (--reverse): the log has the credits */
     if (insns > budget)
         insns = budget;
     replay_machine_credit(m, insns);   /* at the count before the credit */
@@ -1227,6 +1233,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
             break;   /* status 0, as QEMU's C-a x */
         if (!replay_machine_between_slices(m))
             break;   /* the log's end, or a divergence (replay_machine_finish) */
+        tt_between_slices(m);   /* --reverse: a checkpoint, or the end of history */
         if (m->nics.n_netdevs && !replay_playing(&m->replay))
             net_service(m);
         uint64_t slice = m->shut_down ? 0 : next_slice(m);
@@ -1318,6 +1325,7 @@ void machine_destroy(Machine *m)
 {
     remote_detach_all(&m->io);     /* posted writes reach the port server */
     replay_machine_close(m);
+    tt_close(m);
     /* Every component in reverse order of registration: the disks flush
      * what the guest wrote to their image files. */
     devlist_teardown_all(&m->devices);

@@ -83,6 +83,7 @@ typedef struct Machine {
     bool console_monitor;   /* the monitor is COM1's mon:stdio one (C-a c) */
     bool halt_reported;     /* "halted" printed while something attached waits */
     Replay replay;          /* -record / -replay (machine/replay.h) */
+    struct TimeTravel *tt;  /* --reverse: history (machine/timetravel.h), or NULL */
 } Machine;
 
 /* Exit statuses of a run that did not end through the guest's exit port. */

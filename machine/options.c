@@ -587,6 +587,10 @@ static const OptionSpec option_table[] = {
       "log every outside input with its instruction count, for -replay (docs/REPLAY.md)" },
     { "-replay", NULL, "FILE", G_RUN, set_string, FIELD(replay),
       "run again from a -record log: same inputs, no window or network; prints the hash" },
+    { "--reverse", NULL, NULL, G_RUN, set_flag, FIELD(reverse),
+      "keep the run's history in memory for reverse debugging (gdb, monitor; docs/REVERSE.md)" },
+    { "--reverse-opts", NULL, "every=N,count=N,mem=MB", G_RUN, set_string, FIELD(reverse_opts),
+      "history: a checkpoint every N instructions, at most count of them and MB of memory" },
     { "--state-hash", NULL, NULL, G_RUN, set_flag, FIELD(state_hash),
       "print one hash of RAM, CPU and x87 registers and the instruction count at exit" },
     /* Test harness */

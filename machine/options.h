@@ -76,6 +76,8 @@ typedef struct Options {
     const char *loadvm;        /* -loadvm FILE: start from this snapshot */
     bool loadvm_force;         /* -loadvm FILE,force=on: accept changed images */
     const char *record;        /* -record FILE[,checkpoint=N] (docs/REPLAY.md) */
+    bool reverse;              /* --reverse: keep history for reverse debugging (docs/REVERSE.md) */
+    const char *reverse_opts;  /* --reverse-opts every=N,count=N,mem=MB */
     const char *replay;        /* -replay FILE */
     struct { uint64_t icount; const char *path; } save_at[32];   /* --save-at N:FILE */
     int n_save_at;             /* sorted by icount */

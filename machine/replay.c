@@ -333,6 +333,8 @@ static void deflate_raw(Replay *r, int flush)
 
 static void write_event(Replay *r, const ReplayEvent *e)
 {
+    if (!r->raw)
+        return;   /* reverse debugging without -record: memory only */
     if (r->raw_len + REPLAY_MAX_RECORD > RAW_CAP)
         deflate_raw(r, Z_NO_FLUSH);
     size_t n = replay_encode(e, r->last_icount, r->raw + r->raw_len);
@@ -340,6 +342,90 @@ static void write_event(Replay *r, const ReplayEvent *e)
     r->raw_bytes += n;
     r->last_icount = e->icount;
     r->events++;
+}
+
+/* --- the in-memory log --- */
+
+static void mem_append(Replay *r, const ReplayEvent *e)
+{
+    if (r->mem_len + REPLAY_MAX_RECORD > r->mem_cap) {
+        size_t cap = r->mem_cap ? r->mem_cap * 2 : 1 << 16;
+        uint8_t *p = realloc(r->mem, cap);
+        if (!p) {
+            /* History cannot be kept: the next replay from memory would
+             * diverge; say so once and stop keeping it. */
+            fprintf(stderr, "kairo: reverse: out of memory for the input log\n");
+            r->mem_on = false;
+            return;
+        }
+        r->mem = p;
+        r->mem_cap = cap;
+    }
+    r->mem_len += replay_encode(e, r->mem_icount, r->mem + r->mem_len);
+    r->mem_icount = e->icount;
+}
+
+bool replay_open_memory(Replay *r, const uint64_t *icount)
+{
+    if (r->mode == REPLAY_PLAY)
+        return false;
+    if (r->mode == REPLAY_OFF) {
+        memset(r, 0, sizeof *r);
+        r->mode = REPLAY_RECORD;
+        r->icount = icount;
+        r->last_icount = *icount;
+    }
+    r->mem_on = true;
+    r->mem_icount = *icount;
+    return true;
+}
+
+size_t replay_mem_pos(const Replay *r, uint64_t *prev_icount)
+{
+    if (!r->mem_playing) {
+        *prev_icount = r->mem_icount;
+        return r->mem_len;
+    }
+    if (r->have_next) {
+        *prev_icount = r->next_prev_icount;
+        return r->next_pos;
+    }
+    *prev_icount = r->last_icount;
+    return r->in_pos;
+}
+
+static bool fill_next(Replay *r);
+
+void replay_mem_play(Replay *r, size_t pos, uint64_t prev_icount)
+{
+    if (!r->mem_playing) {
+        r->file_in = r->in;
+        r->file_last_icount = r->last_icount;
+    }
+    r->mode = REPLAY_PLAY;
+    r->mem_playing = true;
+    r->in = r->mem;
+    r->in_pos = pos;
+    r->in_len = r->mem_len;
+    r->last_icount = prev_icount;
+    r->have_next = false;
+    r->failed = false;
+    fill_next(r);
+}
+
+void replay_mem_record(Replay *r)
+{
+    if (!r->mem_playing)
+        return;
+    uint64_t prev;
+    r->mem_len = replay_mem_pos(r, &prev);
+    r->mem_icount = prev;
+    r->mem_playing = false;
+    r->in = r->file_in;
+    r->last_icount = r->file_last_icount;
+    r->in_pos = r->in_len = 0;
+    r->have_next = false;
+    r->mode = REPLAY_RECORD;
 }
 
 void replay_log(Replay *r, ReplayKind kind, const void *payload, size_t len)
@@ -355,6 +441,8 @@ void replay_log(Replay *r, ReplayKind kind, const void *payload, size_t len)
     if (r->debug)
         r->debug(r->debug_opaque, "log", e.kind);
     write_event(r, &e);
+    if (r->mem_on)
+        mem_append(r, &e);
 }
 
 /* --- replay: the stream --- */
@@ -413,6 +501,10 @@ static bool fill_next(Replay *r)
     if (r->have_next || r->failed)
         return r->have_next;
     for (;;) {
+        if (r->mem_playing && r->in_pos >= r->in_len)
+            return false;   /* the end of history: live from here */
+        r->next_pos = r->in_pos;
+        r->next_prev_icount = r->last_icount;
         int n = replay_decode(r->in + r->in_pos, r->in_len - r->in_pos, r->last_icount, &r->next);
         if (n < 0) {
             replay_fail(r, "log corrupt after icount %" PRIu64 " (bad record)", r->last_icount);
@@ -560,6 +652,10 @@ void replay_close(Replay *r)
 {
     if (!r || r->mode == REPLAY_OFF)
         return;
+    replay_mem_record(r);
+    free(r->mem);
+    r->mem = NULL;
+    r->mem_on = false;
     if (r->mode == REPLAY_RECORD) {
         r->in_slice = false;
         if (!r->ended)

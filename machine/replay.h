@@ -90,6 +90,17 @@ typedef struct Replay {
     bool failed;                /* diverged or unreadable: why says so */
     char why[256];
     uint64_t events, raw_bytes, file_bytes;
+    /* The in-memory log of reverse debugging (machine/timetravel.c): every
+     * record also goes here while recording; replay_mem_play reads it
+     * back from a checkpoint's position instead of the file. */
+    bool mem_on, mem_playing;
+    uint8_t *mem;
+    size_t mem_len, mem_cap;
+    uint64_t mem_icount;        /* the last record's count (delta base) */
+    size_t next_pos;            /* where the record in next starts */
+    uint64_t next_prev_icount;  /* the count of the record before it */
+    uint8_t *file_in;           /* the file's buffer while mem is read */
+    uint64_t file_last_icount;
 } Replay;
 
 /* Parse "FILE[,checkpoint=N]"; false with a message. */
@@ -130,6 +141,19 @@ void replay_consume(Replay *r);
 const ReplayEvent *replay_peek(Replay *r, ReplayKind kind);
 /* Replay: instructions until the next async event (UINT64_MAX if none). */
 uint64_t replay_insns_to_next(const Replay *r);
+/* --- the in-memory log (reverse debugging) --- */
+/* Record into memory as well (and only there without a file). */
+bool replay_open_memory(Replay *r, const uint64_t *icount);
+/* Read the memory log from byte pos (whose previous record had count
+ * prev_icount): the inputs of a stretch of history run again. */
+void replay_mem_play(Replay *r, size_t pos, uint64_t prev_icount);
+/* Back to recording; the log is cut at the first record not yet replayed
+ * (everything after it belonged to a future that is not going to happen). */
+void replay_mem_record(Replay *r);
+/* Where the next record goes (recording) or comes from (replaying), and
+ * the count of the record before it: a checkpoint keeps both. */
+size_t replay_mem_pos(const Replay *r, uint64_t *prev_icount);
+
 /* Set the failure (first one wins). */
 void replay_fail(Replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

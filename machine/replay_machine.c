@@ -229,6 +229,8 @@ static uint64_t checkpoint_hash(Machine *m)
 static void record_checkpoint(Machine *m)
 {
     Replay *r = &m->replay;
+    if (!r->checkpoint_every)
+        return;   /* reverse debugging's memory log alone: no hash records */
     if (!r->next_checkpoint)
         r->next_checkpoint = *r->icount + r->checkpoint_every;
     if (*r->icount < r->next_checkpoint)
@@ -344,6 +346,7 @@ bool replay_machine_between_slices(Machine *m)
 int replay_machine_finish(Machine *m, int status)
 {
     Replay *r = &m->replay;
+    replay_mem_record(r);   /* a run that ends in the past of reverse debugging */
     if (replay_playing(r) && !r->failed && r->have_next) {
         const ReplayEvent *e = &r->next;
         if ((e->kind & ~REPLAY_ASYNC) != RK_END || e->icount != *r->icount)

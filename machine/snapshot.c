@@ -17,6 +17,7 @@
 
 #include "machine/machine.h"
 #include "machine/snapzip.h"
+#include "machine/timetravel.h"
 
 static const char MAGIC[8] = { 'K', 'A', 'I', 'R', 'O', 'S', 'N', 'P' };
 #define HEADER_BYTES (sizeof MAGIC + 4)
@@ -591,6 +592,7 @@ bool snapshot_load(Machine *m, const char *path, bool force, char *err, size_t e
         return false;
     }
     history_add(&m->snapshots, path, m->cpu->icount, true);
+    tt_discard(m);   /* --reverse: the history before the load is not this run's */
     /* --save-at points the loaded state has passed are not taken. */
     while (m->next_save < m->opt.n_save_at &&
            m->opt.save_at[m->next_save].icount <= m->cpu->icount)

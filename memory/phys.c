@@ -165,6 +165,7 @@ static void write_in_page(PhysMem *m, uint32_t addr, unsigned size, uint32_t val
         f = m->page_flags[pg];
     }
     if (f & PHYS_PG_WRITE) {
+        phys_mark_dirty(m, m->page_host[pg]);
         memcpy(m->page_host[pg] + (addr & (PHYS_PAGE_SIZE - 1)), &value, size);
     } else if (f & PHYS_PG_MMIO) {
         const MmioRegion *r = &m->mmio[m->page_mmio[pg] - 1];
@@ -240,6 +241,7 @@ void phys_write_block(PhysMem *m, uint64_t paddr, const void *src, size_t len)
         }
         uint8_t *host = phys_page_host(m, paddr & ~(uint64_t)(PHYS_PAGE_SIZE - 1), true);
         if (host) {
+            phys_mark_dirty(m, host);
             memcpy(host + (paddr & (PHYS_PAGE_SIZE - 1)), in, chunk);
         } else {
             for (size_t i = 0; i < chunk; i++)

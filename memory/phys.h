@@ -53,6 +53,10 @@ typedef struct PhysMem {
     /* Called before a write reaches a page flagged PHYS_PG_CODE. */
     void (*code_write)(void *opaque, uint32_t paddr, unsigned len);
     void *code_write_opaque;
+    /* Reverse debugging's dirty map (machine/timetravel.c): one byte per
+     * RAM page, set by every write that can reach RAM (a write TLB fill,
+     * the slow-path and block writes); NULL when nobody tracks. */
+    uint8_t *dirty;
     /* Owned ROM buffers, freed with the PhysMem. */
     uint8_t *rom_bufs[8];
     int n_rom_bufs;
@@ -102,6 +106,13 @@ static inline uint8_t *phys_page_host(const PhysMem *m, uint64_t paddr, bool wri
     if (write ? (f & (PHYS_PG_WRITE | PHYS_PG_CODE)) != PHYS_PG_WRITE : !(f & PHYS_PG_READ))
         return NULL;
     return m->page_host[pg];
+}
+
+/* A write may reach the host page host: mark it in the dirty map. */
+static inline void phys_mark_dirty(PhysMem *m, const uint8_t *host)
+{
+    if (m->dirty && host >= m->ram && host < m->ram + m->ram_size)
+        m->dirty[(size_t)(host - m->ram) >> PHYS_PAGE_SHIFT] = 1;
 }
 
 #endif

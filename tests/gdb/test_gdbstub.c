@@ -235,6 +235,8 @@ Test(gdbstub, malformed_packets_get_error_replies)
         { "qXfer:features:read:target.xml:ffff,10", "E22" },
         { "Qbogus", "" },
         { "\x01\x02", "" },
+        { "bs", "" },   /* no reverse execution without --reverse */
+        { "bc", "" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         send_packet(&s, cases[i].packet);
@@ -291,6 +293,56 @@ Test(gdbstub, queries_registers_and_memory)
     cr_assert_str_eq(next_reply(&s), "11aa2324");
     const char *xml = next_reply(&s);
     cr_assert(!strncmp(xml, "m<?xml version=\"1.0\"?>", 22) && strlen(xml) == 33, "%s", xml);
+    session_close(&s);
+}
+
+/* A reverse hook that answers from a script: what a reverse command left. */
+static int reverse_calls, fork_calls;
+static bool fake_reverse(void *opaque, bool step, DbgStop *stop, bool *begin)
+{
+    (void)opaque;
+    reverse_calls++;
+    *begin = false;
+    if (step) {
+        *stop = (DbgStop){ .kind = DSTOP_STEP };
+        *begin = reverse_calls == 3;
+    } else if (reverse_calls == 2) {
+        *stop = (DbgStop){ .kind = DSTOP_WATCH, .type = WATCH_WRITE, .addr = 0x1234 };
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void fake_fork(void *opaque)
+{
+    (void)opaque;
+    fork_calls++;
+}
+
+Test(gdbstub, reverse_packets)
+{
+    Session s;
+    session_open(&s);
+    gdb_stub_set_reverse(s.stub, fake_reverse, fake_fork, NULL);
+    reverse_calls = fork_calls = 0;
+    send_packet(&s, "qSupported:swbreak+");
+    send_packet(&s, "bs");
+    send_packet(&s, "bc");
+    send_packet(&s, "bs");
+    send_packet(&s, "bc");
+    send_packet(&s, "P0=efbeadde");
+    send_packet(&s, "k");
+    cr_assert_eq(service(&s), GDB_KILL);
+    const char *sup = reply_of(&s);
+    cr_assert(strstr(sup, ";ReverseStep+;ReverseContinue+"), "%s", sup);
+    cr_assert(!strncmp(reply_of(&s), "T05thread:01;04:", 16), "a step: no reason");
+    cr_assert(!strncmp(reply_of(&s), "T05thread:01;watch:00001234;", 28));
+    cr_assert(!strncmp(reply_of(&s), "T05thread:01;replaylog:begin;", 29));
+    cr_assert_str_eq(reply_of(&s), "E01", "the hook failed");
+    cr_assert_str_eq(reply_of(&s), "OK");
+    cr_assert_eq(reverse_calls, 4);
+    cr_assert_eq(fork_calls, 1, "a register write forks the history");
     session_close(&s);
 }
 
