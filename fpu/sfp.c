@@ -129,13 +129,16 @@ static uint64_t round_pack(SfpFmt f, bool sign, int32_t exp, u128 sig, SfpEnv *e
     int m = msb128(sig);
     int be = m + exp + fi->bias;        /* biased exponent before rounding */
     bool tiny, inexact;
-    if (TINY_AFTER_ROUNDING) {
-        bool ix;
-        u128 r = shift_round(sig, m - (int)(p - 1), rc, sign, &ix);
+    /* Rounded to p bits with an unbounded exponent: tininess after
+     * rounding, and the precision flag of an unmasked overflow or
+     * underflow (whose exception writes no result, as if the scaled
+     * result of the x87 had been delivered). */
+    bool inexact_unbounded;
+    u128 r = shift_round(sig, m - (int)(p - 1), rc, sign, &inexact_unbounded);
+    if (TINY_AFTER_ROUNDING)
         tiny = be + (r >> p ? 1 : 0) <= 0;
-    } else {
+    else
         tiny = be <= 0;
-    }
     int s = m - (int)(p - 1) + (be <= 0 ? 1 - be : 0);
     u128 kept = shift_round(sig, s, rc, sign, &inexact);
     uint64_t out;
@@ -147,7 +150,8 @@ static uint64_t round_pack(SfpFmt f, bool sign, int32_t exp, u128 sig, SfpEnv *e
             be++;
         }
         if (be >= (int)fi->emax) {
-            e->flags |= MX_OE | MX_PE;
+            bool om_masked = e->mxcsr & (MX_OE << MX_MASK_SHIFT);
+            e->flags |= MX_OE | (om_masked || inexact_unbounded ? MX_PE : 0);
             bool to_inf = rc == SFP_NEAREST || (rc == SFP_UP && !sign) || (rc == SFP_DOWN && sign);
             return to_inf ? pack_inf(f, sign)
                           : pack_inf(f, sign) - 1;   /* the largest finite */
@@ -160,7 +164,11 @@ static uint64_t round_pack(SfpFmt f, bool sign, int32_t exp, u128 sig, SfpEnv *e
             e->flags |= MX_UE | MX_PE;
             return pack_zero(f, sign);
         }
-        if (!um_masked || inexact)
+        if (!um_masked) {
+            e->flags |= MX_UE | (inexact_unbounded ? MX_PE : 0);
+            return out | (sign ? sign_bit(fi) : 0);
+        }
+        if (inexact)
             e->flags |= MX_UE;
     }
     if (inexact)
@@ -217,11 +225,11 @@ static uint64_t add_signed(SfpFmt f, uint64_t a, uint64_t b, bool negate_b, SfpE
      * smaller operand is kept as a sticky bit. */
     if (x.exp < y.exp || (x.exp == y.exp && x.sig < y.sig)) {
         Unp t = x;
+        bool xs = x.sign;
         x = y;
         y = t;
-        bool ts = x.sign;
         x.sign = ys;
-        ys = ts;
+        ys = xs;
     }
     u128 X = (u128)x.sig << 64, Y = (u128)y.sig << 64;
     int d = x.exp - y.exp;
@@ -290,8 +298,7 @@ uint64_t sfp_div(SfpFmt f, uint64_t a, uint64_t b, SfpEnv *e)
         return pack_zero(f, s);
     }
     if (y.cls == C_ZERO) {
-        note_denormals(&x, &y, e);
-        e->flags |= MX_ZE;
+        e->flags |= MX_ZE;   /* a denormal dividend adds no DE (measured) */
         return pack_inf(f, s);
     }
     note_denormals(&x, &y, e);
@@ -376,9 +383,9 @@ int sfp_compare(SfpFmt f, uint64_t a, uint64_t b, bool quiet_cmp, SfpEnv *e)
 static uint64_t min_max(SfpFmt f, uint64_t a, uint64_t b, bool want_max, SfpEnv *e)
 {
     int c = sfp_compare(f, a, b, false, e);
-    if (c == 2)
-        return b;
     Unp x = unpack(f, a, e), y = unpack(f, b, e);
+    if (c == 2)
+        return y.bits;   /* the second operand, as DAZ read it */
     if (x.cls == C_ZERO && y.cls == C_ZERO)
         return y.bits;
     bool take_a = want_max ? c > 0 : c < 0;
@@ -451,13 +458,14 @@ uint64_t sfp_convert(SfpFmt to, SfpFmt from, uint64_t a, SfpEnv *e)
 
 /* --- approximations --- */
 
-/* The value truncated to 12 significant bits after a correctly rounded
- * binary32 operation: relative error below 2^-11, close to the hardware's
- * tables' 1.5 * 2^-12 bound. Denormal operands read as zero and tiny
- * results become zero, as on the hardware; no flags. */
+/* The value rounded to 12 significant bits after a correctly rounded
+ * binary32 operation: relative error within 2^-12, inside the 1.5 * 2^-12
+ * the SDM promises (the vendors' tables differ, so no bit pattern is
+ * "the" right one). Denormal operands read as zero and tiny results
+ * become zero, as on the hardware; no flags. */
 static uint32_t approx(uint32_t exact)
 {
-    return exact & ~0x7FFu;
+    return (exact + 0x400u) & ~0x7FFu;
 }
 
 uint32_t sfp_rcp_s(uint32_t a, SfpEnv *e)
