@@ -301,3 +301,35 @@ Test(sse, snapshot_keeps_sse_state_and_old_sections_load_reset_values)
     state_writer_free(&w);
     free(copy);
 }
+
+/* The cpu section names the model's instruction set: a snapshot of one
+ * model does not load into another (a version-1 section is a Pentium II). */
+Test(sse, snapshot_refuses_another_cpu_model)
+{
+    DeviceInstance d = { &cpu_desc, cpu, "cpu" };
+    StateWriter w;
+    state_writer_init(&w);
+    device_save(&d, &w);
+    StateReader rd;
+    char err[200];
+    state_reader_init(&rd, w.buf, w.len);
+    cr_assert(device_load(&d, &rd, err, sizeof err), "%s", err);
+    set_model("pentium4");
+    state_reader_init(&rd, w.buf, w.len);
+    cr_assert(!device_load(&d, &rd, err, sizeof err));
+    cr_assert(strstr(err, "another CPU model"), "%s", err);
+    state_writer_free(&w);
+
+    DeviceDesc v1 = cpu_desc;
+    v1.version = 1;
+    v1.save_extra = NULL;
+    DeviceInstance old = { &v1, cpu, "cpu" };
+    state_writer_init(&w);
+    device_save(&old, &w);
+    state_reader_init(&rd, w.buf, w.len);
+    cr_assert(!device_load(&d, &rd, err, sizeof err), "a v1 section on a Pentium 4");
+    set_model("pentium2");
+    state_reader_init(&rd, w.buf, w.len);
+    cr_assert(device_load(&d, &rd, err, sizeof err), "%s", err);
+    state_writer_free(&w);
+}
