@@ -4,6 +4,7 @@
  * stack segment loaded in the same instruction (an independent test suite
  * found POP SS wrapping ESP by the new SS.B). */
 #include <criterion/criterion.h>
+#include <setjmp.h>
 
 #include "cpu/seg.h"
 #include "memory/phys.h"
@@ -115,4 +116,74 @@ Test(ss_loads, lss_writes_the_register_by_operand_size)
     run(code16, sizeof code16);
     cr_assert(!cpu->stack32);
     cr_assert_eq(cpu->gpr[R_ESP], 0xABCD1234u);
+}
+
+/* Run a far transfer of the CPU's API; the vector it faulted with, or -1. */
+#define TRY(stmt)                                   \
+    ({                                              \
+        volatile int v_ = -1;                       \
+        if (setjmp(cpu->fault_jmp) == 0) {          \
+            stmt;                                   \
+        } else {                                    \
+            v_ = cpu->fault_vec;                    \
+            cpu->exc_depth = 0;                     \
+        }                                           \
+        v_;                                         \
+    })
+
+#define SEL_UDATA16 (9 << 3 | 3)
+
+/* A ring-3 16-bit stack segment, and a ring-0 32-bit stack whose ESP has a
+ * non-zero upper half. */
+static void outer_16bit_stack(void)
+{
+    cpu->gdtr.limit = 0xFF;
+    h_set_gdt(cpu, 9, 0, 0xFFFF, DESC_P | DESC_S | 0x3 | (3 << DESC_DPL_SHIFT));
+    cpu->gpr[R_ESP] = 0x00090000u - 16;
+}
+
+/* RETF to an outer level loads SS:ESP from the inner stack; a 16-bit
+ * outer stack takes only SP (the upper half stays, as the hardware leaves
+ * it), and RETF imm16 moves SP within the new 16-bit stack. */
+Test(ss_loads, retf_to_a_16bit_outer_stack)
+{
+    outer_16bit_stack();
+    uint32_t sp = cpu->gpr[R_ESP];
+    h_write32(cpu, sp, 0x1000);
+    h_write32(cpu, sp + 4, H_SEL_UCODE32);
+    h_write32(cpu, sp + 8 + 0x20, 0x0001FFF0u);   /* ESP after the 0x20 parameter bytes */
+    h_write32(cpu, sp + 12 + 0x20, SEL_UDATA16);
+    cr_assert_eq(TRY(cpu_far_return(cpu, true, 0x20)), -1);
+    cr_assert_eq(cpu->cpl, 3);
+    cr_assert_eq(cpu->seg[SEG_SS].sel, SEL_UDATA16);
+    cr_assert(!cpu->stack32);
+    cr_assert_eq(cpu->gpr[R_ESP], 0x00080010u, "ESP %08x", cpu->gpr[R_ESP]);
+}
+
+/* IRET to an outer level the same way. */
+Test(ss_loads, iret_to_a_16bit_outer_stack)
+{
+    outer_16bit_stack();
+    uint32_t sp = cpu->gpr[R_ESP];
+    h_write32(cpu, sp, 0x1000);
+    h_write32(cpu, sp + 4, H_SEL_UCODE32);
+    h_write32(cpu, sp + 8, 0x202);
+    h_write32(cpu, sp + 12, 0x0001FFF0u);
+    h_write32(cpu, sp + 16, SEL_UDATA16);
+    cr_assert_eq(TRY(cpu_iret(cpu, true)), -1);
+    cr_assert_eq(cpu->cpl, 3);
+    cr_assert(!cpu->stack32);
+    cr_assert_eq(cpu->gpr[R_ESP], 0x0008FFF0u, "ESP %08x", cpu->gpr[R_ESP]);
+}
+
+/* An interrupt at the same level on a 16-bit stack (32-bit gate) pushes
+ * with SP wrapping inside the 16-bit stack, ESP's upper half kept. */
+Test(ss_loads, interrupt_on_a_16bit_stack_wraps_sp)
+{
+    static const uint8_t code[] = { 0xCD, 0x30 };   /* int 0x30 -> the stub's HLT */
+    stack16(0x00020004u);
+    h_load(cpu, H_CODE, code, sizeof code);
+    h_run(cpu, H_CODE, 10);
+    cr_assert_eq(h_last_exception(cpu), 0x30);
+    cr_assert_eq(cpu->gpr[R_ESP], 0x0002FFF8u, "ESP %08x", cpu->gpr[R_ESP]);
 }
