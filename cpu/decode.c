@@ -7,6 +7,7 @@
 #include "cpu/decode.h"
 
 #include <stdio.h>
+#include <string.h>
 
 InsnPicker insn_pickers[OPCODE_SPACE];
 
@@ -167,6 +168,10 @@ static const uint16_t op_isa[OPCODE_SPACE] = {
     [0x1F2] = ISA_MMX, [0x1F3] = ISA_MMX, [0x1F5] = ISA_MMX, [0x1F8] = ISA_MMX,
     [0x1F9] = ISA_MMX, [0x1FA] = ISA_MMX, [0x1FC] = ISA_MMX, [0x1FD] = ISA_MMX,
     [0x1FE] = ISA_MMX,
+    /* the integer additions of SSE and SSE2, in their MMX and XMM forms */
+    [0x1DA] = ISA_SSE, [0x1DE] = ISA_SSE, [0x1E0] = ISA_SSE, [0x1E3] = ISA_SSE,
+    [0x1E4] = ISA_SSE, [0x1EA] = ISA_SSE, [0x1EE] = ISA_SSE, [0x1F6] = ISA_SSE,
+    [0x1D4] = ISA_SSE2, [0x1F4] = ISA_SSE2, [0x1FB] = ISA_SSE2,
 };
 
 /* The x87 opcodes of the P6: FCMOVcc (DA/DB C0-DF), FCOMI/FUCOMI (DB
@@ -217,25 +222,51 @@ static const Insn *insn_too_long(Cpu *cpu, const Insn *in)
     cpu_fault(cpu, EXC_GP, 0);
 }
 
+const char *decode_owner[OPCODE_SPACE];
+const char *decode_wrapped[OPCODE_SPACE];
+
+/* Run one family's registration and note which opcodes it took: the
+ * owner map docs/OPCODES.md is generated from (cpu/gen/gen_opcodes.c). A
+ * family that replaces another's picker (ops_sse.c wraps the MMX ones)
+ * leaves the first owner in decode_wrapped. */
+static void register_family(void (*reg)(void), const char *file)
+{
+    static InsnPicker before[OPCODE_SPACE];
+    memcpy(before, insn_pickers, sizeof before);
+    reg();
+    for (unsigned op = 0; op < OPCODE_SPACE; op++) {
+        if (insn_pickers[op] == before[op])
+            continue;
+        if (decode_owner[op])
+            decode_wrapped[op] = decode_owner[op];
+        decode_owner[op] = file;
+    }
+}
+
 void decode_init(void)
 {
     static bool done;
     if (done)
         return;
     done = true;
-    ops_alu_register();
-    ops_shift_register();
-    ops_muldiv_register();
-    ops_bcd_register();
-    ops_bit_register();
-    ops_mov_register();
-    ops_stack_register();
-    ops_branch_register();
-    ops_string_register();
-    ops_flagctl_register();
-    ops_system_register();
-    ops_fpu_register();
-    ops_sse_register();
+    register_family(ops_alu_register, "cpu/ops_alu.c");
+    register_family(ops_shift_register, "cpu/ops_shift.c");
+    register_family(ops_muldiv_register, "cpu/ops_muldiv.c");
+    register_family(ops_bcd_register, "cpu/ops_bcd.c");
+    register_family(ops_bit_register, "cpu/ops_bit.c");
+    register_family(ops_mov_register, "cpu/ops_mov.c");
+    register_family(ops_stack_register, "cpu/ops_stack.c");
+    register_family(ops_branch_register, "cpu/ops_branch.c");
+    register_family(ops_string_register, "cpu/ops_string.c");
+    register_family(ops_flagctl_register, "cpu/ops_flagctl.c");
+    register_family(ops_system_register, "cpu/ops_system.c");
+    register_family(ops_fpu_register, "fpu/fpu.c, fpu/mmx.c");
+    register_family(ops_sse_register, "cpu/ops_sse*.c");
+}
+
+uint32_t decode_op_isa(unsigned op)
+{
+    return op < OPCODE_SPACE ? op_isa[op] : 0;
 }
 
 /* A byte reader over the available window. */

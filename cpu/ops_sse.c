@@ -39,6 +39,11 @@ void sse_add_forms(const SseForm *forms, unsigned n)
     }
 }
 
+const SseForm *sse_form(unsigned op, unsigned mprefix)
+{
+    return forms_by_op[op & 0xFF][mprefix & 3];
+}
+
 /* --- MXCSR --- */
 
 /* MXCSR_MASK: the bits LDMXCSR and FXRSTOR accept; DAZ (bit 6) from the

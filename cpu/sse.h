@@ -81,5 +81,7 @@ typedef struct SseForm {
     InsnPicker pick;
 } SseForm;
 void sse_add_forms(const SseForm *forms, unsigned n);
+/* The form of 0F op with a mandatory prefix, or NULL (docs/OPCODES.md). */
+const SseForm *sse_form(unsigned op, unsigned mprefix);
 
 #endif
