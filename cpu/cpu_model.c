@@ -33,8 +33,10 @@
 #define I_P4 (I_P3 | ISA_SSE2 | ISA_CLFLUSH)
 #define I_P4E (I_P4 | ISA_SSE3)
 
-/* CPUID 2 descriptors: AL = 1 call; 01 ITLB 4K, 02 ITLB 4M, 03 DTLB 4K,
- * 04 DTLB 4M; 08/0C 16K L1 I/D, 43 512K L2 (P2), 45 2M... chosen per part. */
+/* CPUID 2 descriptors, AL = 1 (one call gives all). P6: 01 ITLB 4K, 02
+ * ITLB 4M, 03 DTLB 4K, 04 DTLB 4M, 08/0C 16K L1 I/D, 43 512K L2. P4: 50
+ * ITLB 64, 5B DTLB 64, 66 8K L1D (Northwood) or 60 16K (Prescott), 70
+ * 12K-uop trace cache, 7B 512K / 7C 1M L2, 40 no L3. */
 static const CpuModel models[] = {
     { "486", "Intel 486 (family 4 model 8): no RDTSC, CMPXCHG8B, CMOV, MMX", ISA_CPUID,
       0x00000480u, 0, 0, F_486, 1, { 0 }, NULL },
@@ -49,7 +51,7 @@ static const CpuModel models[] = {
       "Intel(R) Pentium(R) 4 CPU 2.80GHz" },
     { "prescott", "Intel Pentium 4 (Prescott; family 15 model 3): SSE3, MONITOR/MWAIT", I_P4E,
       0x00000F34u, 0x00000800u, CPUID_ECX_SSE3 | CPUID_ECX_MONITOR, F_P4, 2,
-      { 0x605B5001u, 0, 0, 0x007D7040u }, "Intel(R) Pentium(R) 4 CPU 3.00GHz" },
+      { 0x605B5001u, 0, 0, 0x007C7040u }, "Intel(R) Pentium(R) 4 CPU 3.00GHz" },
     { "max", "everything kairo implements (a Prescott-class part)", I_P4E, 0x00000F34u,
       0x00000800u, CPUID_ECX_SSE3 | CPUID_ECX_MONITOR, F_P4, 2,
       { 0x605B5001u, 0, 0, 0x007D7040u }, "Kairo IA-32 CPU (max)" },
