@@ -25,7 +25,10 @@ static const Shape shapes[4] = {
     [PFX_F3] = { FMT_S, 1, true }, [PFX_F2] = { FMT_D, 1, true },
 };
 
-static uint64_t lane_get(const Xmm *x, SfpFmt f, unsigned i) { return f == FMT_S ? x->d[i] : x->q[i]; }
+static uint64_t lane_get(const Xmm *x, SfpFmt f, unsigned i)
+{
+    return f == FMT_S ? x->d[i] : x->q[i];
+}
 
 static void lane_set(Xmm *x, SfpFmt f, unsigned i, uint64_t v)
 {
@@ -52,7 +55,10 @@ static Xmm fp_source(Cpu *cpu, const Insn *in, unsigned bytes)
     return v;
 }
 
-static unsigned shape_bytes(const Shape *sh) { return sh->scalar ? (sh->fmt == FMT_S ? 4 : 8) : 16; }
+static unsigned shape_bytes(const Shape *sh)
+{
+    return sh->scalar ? (sh->fmt == FMT_S ? 4 : 8) : 16;
+}
 
 /* Flags of all lanes so far, split as the commit needs them. */
 typedef struct {
@@ -103,7 +109,8 @@ static const Insn *op_sse_arith(Cpu *cpu, const Insn *in)
     LaneFlags lf = { 0, 0 };
     for (unsigned i = 0; i < sh->lanes; i++) {
         SfpEnv e = sfp_env(f->mxcsr);
-        lane_set(&res, sh->fmt, i, fn(sh->fmt, lane_get(&res, sh->fmt, i), lane_get(&src, sh->fmt, i), &e));
+        uint64_t a = lane_get(&res, sh->fmt, i), b = lane_get(&src, sh->fmt, i);
+        lane_set(&res, sh->fmt, i, fn(sh->fmt, a, b, &e));
         lane_flags_add(&lf, &e);
     }
     fp_flags_commit(cpu, f, &lf);
@@ -155,7 +162,8 @@ static const Insn *op_sse_approx(Cpu *cpu, const Insn *in)
     Xmm res = f->xmm[in->reg];
     for (unsigned i = 0; i < sh->lanes; i++) {
         SfpEnv e = sfp_env(f->mxcsr);
-        res.d[i] = (in->opcode & 0xFF) == 0x52 ? sfp_rsqrt_s(src.d[i], &e) : sfp_rcp_s(src.d[i], &e);
+        bool rsqrt = (in->opcode & 0xFF) == 0x52;
+        res.d[i] = rsqrt ? sfp_rsqrt_s(src.d[i], &e) : sfp_rcp_s(src.d[i], &e);
     }
     f->xmm[in->reg] = res;
     return insn_next(cpu, in);
@@ -203,7 +211,8 @@ static const Insn *op_sse_cmp(Cpu *cpu, const Insn *in)
     LaneFlags lf = { 0, 0 };
     for (unsigned i = 0; i < sh->lanes; i++) {
         SfpEnv e = sfp_env(f->mxcsr);
-        int rel = sfp_compare(sh->fmt, lane_get(&res, sh->fmt, i), lane_get(&src, sh->fmt, i), quiet, &e);
+        uint64_t a = lane_get(&res, sh->fmt, i), b = lane_get(&src, sh->fmt, i);
+        int rel = sfp_compare(sh->fmt, a, b, quiet, &e);
         lane_set(&res, sh->fmt, i, cmp_true(pred, rel) ? ~0ull : 0);
         lane_flags_add(&lf, &e);
     }
@@ -224,7 +233,10 @@ static const Insn *op_sse_comis(Cpu *cpu, const Insn *in)
                           (in->opcode & 0xFF) == 0x2E, &e);
     LaneFlags lf = { e.flags & MX_PRE, e.flags };
     fp_flags_commit(cpu, f, &lf);
-    uint32_t fl = rel == 2 ? FLAG_ZF | FLAG_PF | FLAG_CF : rel < 0 ? FLAG_CF : rel == 0 ? FLAG_ZF : 0;
+    uint32_t fl = rel == 2   ? FLAG_ZF | FLAG_PF | FLAG_CF
+                  : rel < 0  ? FLAG_CF
+                  : rel == 0 ? FLAG_ZF
+                             : 0;
     flags_write(cpu, fl, FLAGS_ARITH);
     return insn_next(cpu, in);
 }
@@ -279,7 +291,10 @@ static uint64_t convert_lane(unsigned kind, uint64_t v, bool trunc, SfpEnv *e)
 static const uint8_t cv_from_bits[6] = { 32, 32, 32, 64, 32, 64 };
 static const uint8_t cv_to_bits[6] = { 32, 64, 32, 32, 64, 32 };
 
-static uint64_t xlane(const Xmm *x, unsigned bits, unsigned i) { return bits == 32 ? x->d[i] : x->q[i]; }
+static uint64_t xlane(const Xmm *x, unsigned bits, unsigned i)
+{
+    return bits == 32 ? x->d[i] : x->q[i];
+}
 
 static void xlane_set(Xmm *x, unsigned bits, unsigned i, uint64_t v)
 {
@@ -297,7 +312,8 @@ static Xmm convert_lanes(Cpu *cpu, FpuState *f, unsigned kind, bool trunc, const
     LaneFlags lf = { 0, 0 };
     for (unsigned i = 0; i < n; i++) {
         SfpEnv e = sfp_env(f->mxcsr);
-        xlane_set(&base, cv_to_bits[kind], i, convert_lane(kind, xlane(src, cv_from_bits[kind], i), trunc, &e));
+        uint64_t v = convert_lane(kind, xlane(src, cv_from_bits[kind], i), trunc, &e);
+        xlane_set(&base, cv_to_bits[kind], i, v);
         lane_flags_add(&lf, &e);
     }
     if (zero_rest)

@@ -9,8 +9,23 @@
 
 static Xmm *xreg(Cpu *cpu, unsigned n) { return &cpu->fpu->xmm[n]; }
 
-static uint64_t read64(Cpu *cpu, const Insn *in) { return cpu_read64(cpu, in->seg, insn_ea(cpu, in)); }
-static void write64(Cpu *cpu, const Insn *in, uint64_t v) { cpu_write64(cpu, in->seg, insn_ea(cpu, in), v); }
+static uint64_t read64(Cpu *cpu, const Insn *in)
+{
+    return cpu_read64(cpu, in->seg, insn_ea(cpu, in));
+}
+static void write64(Cpu *cpu, const Insn *in, uint64_t v)
+{
+    cpu_write64(cpu, in->seg, insn_ea(cpu, in), v);
+}
+
+/* A 16- or 32-bit source: r/m as a general register or memory. */
+static uint32_t gpr_or_mem(Cpu *cpu, const Insn *in, unsigned size)
+{
+    if (!(in->flags & INSN_MEM))
+        return cpu->gpr[in->rm];
+    uint32_t ea = insn_ea(cpu, in);
+    return size == 2 ? cpu_read16(cpu, in->seg, ea) : cpu_read32(cpu, in->seg, ea);
+}
 
 /* --- whole registers: MOVUPS/UPD/APS/APD/DQA/DQU, LDDQU, MOVNTPS/PD/DQ --- */
 
@@ -36,7 +51,8 @@ static const Insn *op_movx_store(Cpu *cpu, const Insn *in)
     unsigned op = in->opcode & 0xFF;
     Xmm v = *xreg(cpu, in->reg);
     if (in->flags & INSN_MEM) {
-        bool aligned = op == 0x29 || op == 0x2B || op == 0xE7 || (op == 0x7F && in->mprefix == PFX_66);
+        bool aligned = op == 0x29 || op == 0x2B || op == 0xE7 ||
+                       (op == 0x7F && in->mprefix == PFX_66);
         sse_write128(cpu, in, &v, aligned);
     } else {
         *xreg(cpu, in->rm) = v;
@@ -283,7 +299,7 @@ static const Insn *op_maskmovdqu(Cpu *cpu, const Insn *in)
 static const Insn *op_pinsrw_mm(Cpu *cpu, const Insn *in)
 {
     FpuState *f = mmx_check(cpu);
-    uint16_t v = (in->flags & INSN_MEM) ? cpu_read16(cpu, in->seg, insn_ea(cpu, in)) : (uint16_t)cpu->gpr[in->rm];
+    uint16_t v = (uint16_t)gpr_or_mem(cpu, in, 2);
     unsigned sh = 16 * (in->imm & 3);
     uint64_t r = (mm_get(f, in->reg) & ~(0xFFFFull << sh)) | (uint64_t)v << sh;
     mmx_touch(f);
@@ -294,7 +310,7 @@ static const Insn *op_pinsrw_mm(Cpu *cpu, const Insn *in)
 static const Insn *op_pinsrw_xmm(Cpu *cpu, const Insn *in)
 {
     sse_check(cpu);
-    uint16_t v = (in->flags & INSN_MEM) ? cpu_read16(cpu, in->seg, insn_ea(cpu, in)) : (uint16_t)cpu->gpr[in->rm];
+    uint16_t v = (uint16_t)gpr_or_mem(cpu, in, 2);
     xreg(cpu, in->reg)->w[in->imm & 7] = v;
     return insn_next(cpu, in);
 }
@@ -321,7 +337,7 @@ static const Insn *op_pextrw_xmm(Cpu *cpu, const Insn *in)
 static const Insn *op_movd_xmm_load(Cpu *cpu, const Insn *in)
 {
     sse_check(cpu);
-    uint32_t v = (in->flags & INSN_MEM) ? cpu_read32(cpu, in->seg, insn_ea(cpu, in)) : cpu->gpr[in->rm];
+    uint32_t v = gpr_or_mem(cpu, in, 4);
     *xreg(cpu, in->reg) = (Xmm){ .d = { v, 0, 0, 0 } };
     return insn_next(cpu, in);
 }

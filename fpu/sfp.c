@@ -39,7 +39,10 @@ typedef struct {
 } Unp;
 
 static uint64_t frac_mask(const FmtInfo *fi) { return (1ull << fi->mbits) - 1; }
-static uint64_t sign_bit(const FmtInfo *fi) { return 1ull << (fi->mbits + (fi == &fmts[FMT_S] ? 8 : 11)); }
+static uint64_t sign_bit(const FmtInfo *fi)
+{
+    return 1ull << (fi->mbits + (fi == &fmts[FMT_S] ? 8 : 11));
+}
 
 static Unp unpack(SfpFmt f, uint64_t a, const SfpEnv *e)
 {
@@ -250,8 +253,15 @@ static uint64_t add_signed(SfpFmt f, uint64_t a, uint64_t b, bool negate_b, SfpE
     return round_pack(f, x.sign, ex, diff, e);
 }
 
-uint64_t sfp_add(SfpFmt f, uint64_t a, uint64_t b, SfpEnv *e) { return add_signed(f, a, b, false, e); }
-uint64_t sfp_sub(SfpFmt f, uint64_t a, uint64_t b, SfpEnv *e) { return add_signed(f, a, b, true, e); }
+uint64_t sfp_add(SfpFmt f, uint64_t a, uint64_t b, SfpEnv *e)
+{
+    return add_signed(f, a, b, false, e);
+}
+
+uint64_t sfp_sub(SfpFmt f, uint64_t a, uint64_t b, SfpEnv *e)
+{
+    return add_signed(f, a, b, true, e);
+}
 
 uint64_t sfp_mul(SfpFmt f, uint64_t a, uint64_t b, SfpEnv *e)
 {

@@ -31,7 +31,8 @@ static void add(const char *name, uint8_t pfx, uint8_t op, int digit, uint8_t rk
 static void fp4(const char *base, uint8_t op, uint8_t flags)
 {
     static const struct { const char *sfx; uint8_t pfx, size, data; } sh[4] = {
-        { "ps", 0, 16, D_S }, { "pd", 0x66, 16, D_D }, { "ss", 0xF3, 4, D_S }, { "sd", 0xF2, 8, D_D },
+        { "ps", 0, 16, D_S }, { "pd", 0x66, 16, D_D },
+        { "ss", 0xF3, 4, D_S }, { "sd", 0xF2, 8, D_D },
     };
     for (int i = 0; i < 4; i++) {
         char name[28];
@@ -176,7 +177,8 @@ unsigned ssediff_forms(SForm *forms, unsigned max)
         snprintf(name, sizeof name, "p%02x xmm", op);
         add(name, 0x66, op, -1, K_X, K_X, 16, 1, shift ? D_CNT : D_I, 0);
     }
-    static const uint8_t mmx_new[] = { 0xD4, 0xDA, 0xDE, 0xE0, 0xE3, 0xE4, 0xEA, 0xEE, 0xF4, 0xF6, 0xFB };
+    static const uint8_t mmx_new[] = { 0xD4, 0xDA, 0xDE, 0xE0, 0xE3, 0xE4,
+                                       0xEA, 0xEE, 0xF4, 0xF6, 0xFB };
     for (unsigned i = 0; i < sizeof mmx_new; i++) {
         char name[28];
         snprintf(name, sizeof name, "p%02x mm", mmx_new[i]);

@@ -103,9 +103,9 @@ static uint64_t gen_f64(void)
     case 3: return s | 0x7FEFFFFFFFFFFFFFull;
     case 4: return s | 0x7FF0000000000000ull;
     case 5: return s | 0x7FF8000000000000ull | (fr & 0x7FFFFFFFFFFFFull);
-    case 6: return s | 0x7FF0000000000000ull | ((fr & 0x7FFFFFFFFFFFFull) ? fr & 0x7FFFFFFFFFFFFull : 1);
+    case 6: return s | 0x7FF0000000000000ull | ((fr >> 1) ? fr >> 1 : 1);   /* SNaN */
     case 7: return s | 0x3FF0000000000000ull | (rndn(2) ? 0 : fr);
-    case 8: return s | (0x41D0000000000000ull + (rnd() & 0x3FFFFFFFFFFFFull));   /* near 2^30..2^32 */
+    case 8: return s | (0x41D0000000000000ull + (rnd() & 0x3FFFFFFFFFFFFull));   /* ~2^30-2^32 */
     case 9: return s | ((uint64_t)(1 + rndn(53)) << 52) | fr;
     case 10: return s | ((uint64_t)(2000 + rndn(46)) << 52) | fr;
     case 11: return s | ((uint64_t)(0x380 + rndn(0x100)) << 52) | fr;   /* binary32's range edges */
@@ -313,7 +313,8 @@ static bool approx_equal32(uint32_t a, uint32_t b)
     bool tiny_a = (a & 0x7F800000u) == 0, tiny_b = (b & 0x7F800000u) == 0;
     if (tiny_a && tiny_b && (a >> 31) == (b >> 31))
         return true;   /* both flushed or denormal: vendors differ */
-    if ((a >> 31) != (b >> 31) || (a & 0x7F800000u) == 0x7F800000u || (b & 0x7F800000u) == 0x7F800000u)
+    bool special = (a & 0x7F800000u) == 0x7F800000u || (b & 0x7F800000u) == 0x7F800000u;
+    if ((a >> 31) != (b >> 31) || special)
         return false;
     int64_t d = (int64_t)(a & 0x7FFFFFFF) - (int64_t)(b & 0x7FFFFFFF);
     return d <= 0x1800 && d >= -0x1800;   /* 3 * 2^-12 relative: both within 1.5 * 2^-12 */

@@ -258,7 +258,8 @@ Test(sse, older_models_refuse_newer_instructions)
 /* FISTTP truncates whatever CW.RC says. */
 Test(sse, fisttp_truncates)
 {
-    static const uint8_t code[] = { 0xD9, 0x06, 0xDB, 0x4E, 0x08 };   /* fld dword [esi]; fisttp [esi+8] */
+    /* fld dword [esi]; fisttp dword [esi+8] */
+    static const uint8_t code[] = { 0xD9, 0x06, 0xDB, 0x4E, 0x08 };
     cpu->gpr[R_ESI] = DATA;
     h_write32(cpu, DATA, 0xC0200000u);   /* -2.5 */
     cpu->fpu->cw = 0x037F;               /* round to nearest */
