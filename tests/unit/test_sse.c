@@ -334,3 +334,33 @@ Test(sse, snapshot_refuses_another_cpu_model)
     cr_assert(device_load(&d, &rd, err, sizeof err), "%s", err);
     state_writer_free(&w);
 }
+
+/* SSE3's MONITOR/MWAIT: CPL 0 only, ECX extensions none (#GP(0)); MWAIT
+ * returns at once. The fences and CLFLUSH need no SSE state; LOCK on an
+ * SSE instruction is #UD. */
+Test(sse, monitor_mwait_fences_and_lock)
+{
+    static const uint8_t monitor[] = { 0x0F, 0x01, 0xC8 };
+    static const uint8_t mwait[] = { 0x0F, 0x01, 0xC9 };
+    static const uint8_t fences[] = { 0x0F, 0xAE, 0xE8, 0x0F, 0xAE, 0xF0, 0x0F, 0xAE, 0xF8,
+                                      0x0F, 0xAE, 0x3E };   /* lfence mfence sfence clflush */
+    static const uint8_t lock_addps[] = { 0xF0, 0x0F, 0x58, 0x0E };
+    cpu->gpr[R_EAX] = DATA;
+    cpu->gpr[R_ECX] = 0;
+    cpu->gpr[R_ESI] = DATA;
+    cr_assert_eq(run(monitor, sizeof monitor), -1);
+    cr_assert_eq(run(mwait, sizeof mwait), -1);
+    cpu->gpr[R_ECX] = 1;
+    cr_assert_eq(run(mwait, sizeof mwait), EXC_GP);
+    cpu->cr4 &= ~CR4_OSFXSR;
+    cpu->cr0 |= CR0_TS;
+    cr_assert_eq(run(fences, sizeof fences), -1, "no SSE state involved");
+    set_model("pentium4");
+    cr_assert_eq(run(monitor, sizeof monitor), EXC_UD, "no MONITOR before Prescott");
+    set_model("pentium3");
+    cr_assert_eq(run(fences + 3, 3), EXC_UD, "MFENCE is SSE2");
+    cr_assert_eq(run(fences + 6, 3), -1, "SFENCE is SSE");
+    cpu->cr4 |= CR4_OSFXSR;
+    cpu->cr0 &= ~CR0_TS;
+    cr_assert_eq(run(lock_addps, sizeof lock_addps), EXC_UD);
+}
