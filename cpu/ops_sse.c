@@ -132,7 +132,10 @@ static InsnFn pick_0f01(const DecodeCtx *d)
     return prev_0f01(d);
 }
 
-static const SseForm grp15_forms[] = { { 0x1AE, PFX_NONE, ISA_FXSR, pick_grp15 } };
+static const SseForm grp15_forms[] = {
+    { 0x1AE, PFX_NONE, ISA_FXSR, pick_grp15,
+      "fxsave fxrstor ldmxcsr stmxcsr lfence mfence sfence/clflush" },
+};
 
 void ops_sse_register(void)
 {

@@ -79,6 +79,7 @@ typedef struct SseForm {
     uint8_t mprefix;
     uint16_t isa;           /* ISA_SSE, ISA_SSE2, ISA_SSE3 */
     InsnPicker pick;
+    const char *mnemonic;   /* for docs/OPCODES.md */
 } SseForm;
 void sse_add_forms(const SseForm *forms, unsigned n);
 /* The form of 0F op with a mandatory prefix, or NULL (docs/OPCODES.md). */

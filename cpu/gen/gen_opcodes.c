@@ -41,10 +41,14 @@ static const char *isa_name(uint32_t isa)
     return isa ? "?" : "";
 }
 
-static const char *form_cell(unsigned op, unsigned pfx)
+/* " mnemonic (EXT) |" for the SSE form of op with prefix pfx, or " |". */
+static void print_form_cell(unsigned op, unsigned pfx)
 {
     const SseForm *f = op >= OP_0F && op < OP_0F38 ? sse_form(op, pfx) : NULL;
-    return f ? isa_name(f->isa) : "";
+    if (f)
+        printf(" %s (%s) |", f->mnemonic ? f->mnemonic : "?", isa_name(f->isa));
+    else
+        printf(" |");
 }
 
 int main(void)
@@ -94,9 +98,10 @@ int main(void)
                  decode_wrapped[op] ? " / " : "", decode_wrapped[op] ? decode_wrapped[op] : "");
         if (!owner)
             gaps++;
-        printf("| 0F %02X | %s | %s | %s | %s | %s | %s | %s |\n", op & 0xFF, sh, fam,
-               isa_name(decode_op_isa(op)), form_cell(op, PFX_NONE), form_cell(op, PFX_66),
-               form_cell(op, PFX_F3), form_cell(op, PFX_F2));
+        printf("| 0F %02X | %s | %s | %s |", op & 0xFF, sh, fam, isa_name(decode_op_isa(op)));
+        for (unsigned pfx = PFX_NONE; pfx <= PFX_F2; pfx++)
+            print_form_cell(op, pfx);   /* the columns none, 66, F3, F2 */
+        printf("\n");
     }
     unsigned used38 = 0, used3a = 0;
     for (unsigned op = 0; op < 0x100; op++) {

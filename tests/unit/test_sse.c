@@ -87,6 +87,8 @@ Test(sse, models_without_the_extension_refuse_it)
     set_model("pentium3");
     cr_assert_eq(run(addps, sizeof addps), -1);
     cr_assert_eq(run(addpd, sizeof addpd), EXC_UD, "SSE2 on a Pentium III");
+    static const uint8_t cvtps2pd[] = { 0x0F, 0x5A, 0xCA };   /* SSE2 without a prefix */
+    cr_assert_eq(run(cvtps2pd, sizeof cvtps2pd), EXC_UD);
     set_model("pentium4");
     cr_assert_eq(run(addpd, sizeof addpd), -1);
     cr_assert_eq(run(addsubps, sizeof addsubps), EXC_UD, "SSE3 on a Northwood");
