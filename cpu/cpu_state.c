@@ -133,6 +133,7 @@ static void cpu_info(void *dev, FILE *out)
             (unsigned long long)cpu->icount, (unsigned long long)cpu->idle_insns);
     fprintf(out, "cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n", cpu->cr0, cpu->cr2,
             cpu->cr3, cpu->cr4, cpu->eflags);
+    fprintf(out, "model %s (CPUID 1 EAX %08x)\n", cpu->model->name, cpu->model->signature);
 }
 
 const DeviceDesc cpu_desc = {
