@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/cpu_model.h"
 #include "cpu/decode.h"
 #include "cpu/exception.h"
 #include "cpu/icache.h"
@@ -52,8 +53,20 @@ Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
     mem->map_changed_opaque = cpu;
     mem->code_write = cpu_on_code_write;
     mem->code_write_opaque = cpu;
+    cpu->model = cpu_model_default();
+    cpu->isa = cpu->model->isa;
     cpu_reset(cpu);
     return cpu;
+}
+
+/* A model's instruction set is decided at decode time, so the decoded
+ * blocks of the old model go; the RESET signature in EDX follows. */
+void cpu_set_model(Cpu *cpu, const struct CpuModel *model)
+{
+    cpu->model = model;
+    cpu->isa = model->isa;
+    icache_flush(cpu->icache);
+    cpu_reset(cpu);
 }
 
 void cpu_free(Cpu *cpu)
@@ -77,7 +90,7 @@ static void reset_segment(Cpu *cpu, unsigned seg, uint16_t sel, uint32_t base, u
 void cpu_reset(Cpu *cpu)
 {
     memset(cpu->gpr, 0, sizeof cpu->gpr);
-    cpu->gpr[R_EDX] = CPU_SIGNATURE;
+    cpu->gpr[R_EDX] = cpu->model->signature;
     cpu->eip = 0xFFF0;
     cpu->lf.kind = LF_NONE;
     cpu->eflags = 2;

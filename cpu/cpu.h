@@ -14,10 +14,8 @@
 #include "memory/phys.h"
 
 struct PortBus;
+struct CpuModel;
 
-/* CPUID signature (EAX of leaf 1, EDX after reset): family 6, model 5,
- * stepping 2 — a Pentium II (Deschutes), the P6 whose features we model. */
-#define CPU_SIGNATURE 0x00000652u
 
 /* General register numbers, in the order ModRM and opcodes encode them.
  * gpr[REG_NONE] is always zero, so effective-address code can add
@@ -70,13 +68,28 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COU
 #define CR4_MCE 0x0040u
 #define CR4_PGE 0x0080u
 #define CR4_PCE 0x0100u
-#define CR4_OSFXSR 0x0200u   /* FXSAVE/FXRSTOR include SSE state (none here) */
+#define CR4_OSFXSR 0x0200u   /* SSE enabled; FXSAVE/FXRSTOR include the SSE state */
+#define CR4_OSXMMEXCPT 0x0400u   /* unmasked SSE exceptions raise #XM, else #UD */
+
+/* Instruction-set extensions a CPU model has (CpuModel.isa, cpu/cpu_model.c):
+ * the decoder makes the opcodes of the missing ones #UD. */
+#define ISA_CPUID 0x0001u   /* CPUID */
+#define ISA_TSC   0x0002u   /* RDTSC, RDMSR/WRMSR */
+#define ISA_CX8   0x0004u   /* CMPXCHG8B */
+#define ISA_MMX   0x0008u
+#define ISA_CMOV  0x0010u   /* CMOVcc, FCMOVcc, FCOMI/FUCOMI(P) */
+#define ISA_P6    0x0020u   /* SYSENTER/SYSEXIT, RDPMC, UD2 stays everywhere */
+#define ISA_FXSR  0x0040u   /* FXSAVE/FXRSTOR */
+#define ISA_SSE   0x0080u
+#define ISA_SSE2  0x0100u
+#define ISA_SSE3  0x0200u
+#define ISA_CLFLUSH 0x0400u
 
 /* Exception vectors */
 enum {
     EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
     EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
-    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18
+    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19
 };
 /* cpu_fault() error-code argument for exceptions that push none. */
 #define NO_ERRCODE 0xFFFFFFFFu
@@ -280,6 +293,8 @@ typedef struct Cpu {
     struct Block *cur_block;
     struct JmpCacheEntry *jmp_cache;   /* [JMP_CACHE_SIZE], see icache.h */
     struct FpuState *fpu;
+    const struct CpuModel *model;   /* -cpu NAME (cpu/cpu_model.h); never NULL */
+    uint32_t isa;                   /* model->isa: ISA_* the decoder allows */
 
     /* --- TLB storage (code fetches use the read TLB) --- */
     TlbEntry tlb[TLB_KINDS][TLB_SIZE];
@@ -299,6 +314,9 @@ typedef struct Cpu {
 Cpu *cpu_new(PhysMem *mem, struct PortBus *io);
 void cpu_free(Cpu *cpu);
 void cpu_reset(Cpu *cpu);    /* power-on/RESET state: CS:IP = F000:FFF0, base FFFF0000 */
+/* Choose the CPU model (cpu/cpu_model.h; the default is CPU_MODEL_DEFAULT),
+ * then RESET. */
+void cpu_set_model(Cpu *cpu, const struct CpuModel *model);
 
 /* Run until icount reaches icount_stop, the CPU halts with IF=0 and no NMI,
  * or a triple fault. Returns the number of instructions executed. */

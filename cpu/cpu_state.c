@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "cpu/cpu_model.h"
 #include "cpu/exception.h"
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
@@ -96,6 +97,28 @@ static bool cpu_post_load(void *dev, char *err, size_t errlen)
     return true;
 }
 
+/* Version 2: the CPU model's instruction set, so that a snapshot is not
+ * resumed on another model (a Pentium 4's SSE state on a Pentium II).
+ * Version-1 snapshots come from before the models: a Pentium II. */
+static void cpu_save_extra(void *dev, StateWriter *w)
+{
+    const Cpu *cpu = dev;
+    state_put_u32(w, cpu->model->isa);
+}
+
+static bool cpu_load_extra(void *dev, StateReader *r, uint32_t version, char *err, size_t errlen)
+{
+    const Cpu *cpu = dev;
+    uint32_t isa = version >= 2 ? state_get_u32(r) : cpu_model_find(CPU_MODEL_DEFAULT)->isa;
+    if (state_ok(r) && isa != cpu->model->isa) {
+        snprintf(err, errlen, "device 'cpu': the snapshot is of another CPU model "
+                 "(instruction sets %#x, this -cpu %s has %#x)", isa, cpu->model->name,
+                 cpu->model->isa);
+        return false;
+    }
+    return true;
+}
+
 static void cpu_state_reset(void *dev)
 {
     cpu_reset(dev);
@@ -110,14 +133,17 @@ static void cpu_info(void *dev, FILE *out)
             (unsigned long long)cpu->icount, (unsigned long long)cpu->idle_insns);
     fprintf(out, "cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n", cpu->cr0, cpu->cr2,
             cpu->cr3, cpu->cr4, cpu->eflags);
+    fprintf(out, "model %s (CPUID 1 EAX %08x)\n", cpu->model->name, cpu->model->signature);
 }
 
 const DeviceDesc cpu_desc = {
     .kind = "cpu",
-    .version = 1,
+    .version = 2,
     .fields = cpu_fields,
     .n_fields = sizeof cpu_fields / sizeof cpu_fields[0],
     .reset = cpu_state_reset,
+    .save_extra = cpu_save_extra,
+    .load_extra = cpu_load_extra,
     .post_load = cpu_post_load,
     .info = cpu_info,
 };

@@ -1,44 +1,66 @@
 /* SPDX-License-Identifier: MIT */
 /* CPUID and the model-specific registers of the P6 model.
  *
- * The CPU identifies as a Pentium II "Deschutes" (family 6, model 5,
- * stepping 2, CPU_SIGNATURE in cpu.h): a plain P6 with MMX and SYSENTER, and
- * a model/stepping for which no OS applies a P6 erratum workaround (Linux
- * clears SEP only on family 6 model < 3 stepping < 3, the Pentium Pro).
- * CPUID reports exactly what the emulator implements, which is a subset of
- * what a real Deschutes reports (it also has MCE, MCA, APIC, PAT, PSE36). */
+ * CPUID answers from the CPU model (cpu/cpu_model.c, -cpu NAME). The
+ * default identifies as a Pentium II "Deschutes" (family 6, model 5,
+ * stepping 2): a plain P6 with MMX and SYSENTER, and a model/stepping for
+ * which no OS applies a P6 erratum workaround (Linux clears SEP only on
+ * family 6 model < 3 stepping < 3, the Pentium Pro). CPUID reports exactly
+ * what the emulator implements, which is a subset of what a real Deschutes
+ * reports (it also has MCE, MCA, APIC, PAT, PSE36). */
 #include "cpu/cpuid.h"
 
+#include <string.h>
+
+#include "cpu/cpu_model.h"
 #include "cpu/mem_access.h"
 
-/* Leaf 1 EDX: the implemented features (MMX and FXSAVE/FXRSTOR in fpu/). */
-#define CPUID_FEATURES_EDX                                                         \
-    (CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |         \
-     CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_MMX | CPUID_FXSR)
+/* The leaves come from the CPU model (cpu/cpu_model.c): leaf 0 (vendor and
+ * maximum), 1 (signature and features), 2 (cache descriptors), and from
+ * the Pentium 4 on the extended leaves 8000000x with the brand string. */
 
-#define CPUID_MAX_LEAF 2u
-
-/* EAX, EBX, ECX, EDX for each basic leaf. */
-static const uint32_t cpuid_leaves[CPUID_MAX_LEAF + 1][4] = {
-    /* Max leaf and "GenuineIntel" in EBX, EDX, ECX order. */
-    [0] = { CPUID_MAX_LEAF, 0x756E6547u /* Genu */, 0x6C65746Eu /* ntel */,
-            0x49656E69u /* ineI */ },
-    /* Signature; EBX (brand index, APIC ID) is 0 on a P6; no ECX features. */
-    [1] = { CPU_SIGNATURE, 0, 0, CPUID_FEATURES_EDX },
-    /* Cache and TLB descriptors of a Pentium II with 512 KiB L2: AL = 1
-     * (one CPUID 2 call gives everything); 01 ITLB 4K, 02 ITLB 4M, 03 DTLB 4K;
-     * 43 L2 512K, 08 L1I 16K, 04 DTLB 4M, 0C L1D 16K. */
-    [2] = { 0x03020101u, 0, 0, 0x0C040843u },
-};
-
-void cpu_cpuid(uint32_t leaf, uint32_t out[4])
+static void cpuid_brand(const CpuModel *m, uint32_t leaf, uint32_t out[4])
 {
-    /* A P6 answers any leaf above its maximum (extended ones included: it
-     * has none) with the data of its highest basic leaf. */
-    if (leaf > CPUID_MAX_LEAF)
-        leaf = CPUID_MAX_LEAF;
-    for (int i = 0; i < 4; i++)
-        out[i] = cpuid_leaves[leaf][i];
+    char brand[48] = { 0 };
+    strncpy(brand, m->brand, sizeof brand - 1);
+    memcpy(out, brand + 16 * (leaf - 0x80000002u), 16);
+}
+
+void cpu_cpuid(const Cpu *cpu, uint32_t leaf, uint32_t out[4])
+{
+    const CpuModel *m = cpu->model;
+    uint32_t ext_max = m->brand ? 0x80000004u : 0;
+    memset(out, 0, 4 * sizeof out[0]);
+    if (ext_max && leaf >= 0x80000000u) {
+        if (leaf == 0x80000000u)
+            out[0] = ext_max;
+        else if (leaf >= 0x80000002u && leaf <= ext_max)
+            cpuid_brand(m, leaf, out);
+        /* 8000000x beyond the maximum: zeros, as the P4 gives them */
+        return;
+    }
+    /* Intel parts answer any other leaf above their maximum (extended ones
+     * included, where they have none) with their highest basic leaf. */
+    if (leaf > m->max_leaf)
+        leaf = m->max_leaf;
+    switch (leaf) {
+    case 0:
+        /* Max leaf and "GenuineIntel" in EBX, EDX, ECX order. */
+        out[0] = m->max_leaf;
+        out[1] = 0x756E6547u;   /* Genu */
+        out[2] = 0x6C65746Eu;   /* ntel */
+        out[3] = 0x49656E69u;   /* ineI */
+        break;
+    case 1:
+        out[0] = m->signature;
+        out[1] = m->leaf1_ebx;
+        out[2] = m->leaf1_ecx;
+        out[3] = m->leaf1_edx;
+        break;
+    default:
+        memcpy(out, m->leaf2, sizeof m->leaf2);
+        break;
+    }
 }
 
 /* --- MSRs --- */

@@ -50,7 +50,7 @@
 #define MSR_MTRR_DEF_TYPE  0x2FFu
 
 /* The registers CPUID returns for leaf (EAX input): out = EAX, EBX, ECX, EDX. */
-void cpu_cpuid(uint32_t leaf, uint32_t out[4]);
+void cpu_cpuid(const Cpu *cpu, uint32_t leaf, uint32_t out[4]);
 
 /* The time-stamp counter: instructions retired plus the offset WRMSR set. */
 static inline uint64_t cpu_tsc(const Cpu *cpu)

@@ -7,8 +7,9 @@
 #include "cpu/decode.h"
 
 #include <stdio.h>
+#include <string.h>
 
-InsnPicker insn_pickers[0x200];
+InsnPicker insn_pickers[OPCODE_SPACE];
 
 #define M DA_MODRM
 #define I8 DA_IMM8
@@ -17,8 +18,8 @@ InsnPicker insn_pickers[0x200];
 #define L DA_LOCK
 #define P DA_PREFIX
 
-/* One-byte opcodes 00-FF, then 0F 00 - 0F FF. */
-const uint16_t decode_attrs[0x200] = {
+/* One-byte opcodes 00-FF, then 0F 00 - 0F FF, 0F 38 xx and 0F 3A xx. */
+const uint16_t decode_attrs[OPCODE_SPACE] = {
     /* ALU block: op r/m,r  op r,r/m  op AL,ib  op eAX,iv */
     [0x00] = M | L, [0x01] = M | L, [0x02] = M, [0x03] = M, [0x04] = I8, [0x05] = IV,
     [0x08] = M | L, [0x09] = M | L, [0x0A] = M, [0x0B] = M, [0x0C] = I8, [0x0D] = IV,
@@ -107,6 +108,31 @@ const uint16_t decode_attrs[0x200] = {
     [0x1EC] = M, [0x1ED] = M, [0x1EF] = M,
     [0x1F1] = M, [0x1F2] = M, [0x1F3] = M, [0x1F5] = M, [0x1F8] = M, [0x1F9] = M,
     [0x1FA] = M, [0x1FB] = M, [0x1FC] = M, [0x1FD] = M, [0x1FE] = M,
+    /* SSE, SSE2, SSE3 (the MMX rows above serve their 66 forms too) */
+    [0x110] = M, [0x111] = M, [0x112] = M, [0x113] = M, [0x114] = M, [0x115] = M,
+    [0x116] = M, [0x117] = M,
+    [0x128] = M, [0x129] = M, [0x12A] = M, [0x12B] = M, [0x12C] = M, [0x12D] = M,
+    [0x12E] = M, [0x12F] = M,
+    [0x150] = M, [0x151] = M, [0x152] = M, [0x153] = M, [0x154] = M, [0x155] = M,
+    [0x156] = M, [0x157] = M, [0x158] = M, [0x159] = M, [0x15A] = M, [0x15B] = M,
+    [0x15C] = M, [0x15D] = M, [0x15E] = M, [0x15F] = M,
+    [0x16C] = M, [0x16D] = M, [0x170] = M | I8, [0x17C] = M, [0x17D] = M,
+    [0x1C2] = M | I8, [0x1C3] = M, [0x1C4] = M | I8, [0x1C5] = M | I8, [0x1C6] = M | I8,
+    [0x1D0] = M, [0x1D4] = M, [0x1D6] = M, [0x1D7] = M, [0x1DA] = M, [0x1DE] = M,
+    [0x1E0] = M, [0x1E3] = M, [0x1E4] = M, [0x1E6] = M, [0x1E7] = M, [0x1EA] = M, [0x1EE] = M,
+    [0x1F0] = M, [0x1F4] = M, [0x1F6] = M, [0x1F7] = M,
+    /* 0F 38 and 0F 3A: every opcode has a ModRM, 3A an imm8 as well; no
+     * opcode is assigned on these models, so they are #UD for now. */
+#define ROW16(b, v) [b + 0] = v, [b + 1] = v, [b + 2] = v, [b + 3] = v, [b + 4] = v, \
+    [b + 5] = v, [b + 6] = v, [b + 7] = v, [b + 8] = v, [b + 9] = v, [b + 10] = v, \
+    [b + 11] = v, [b + 12] = v, [b + 13] = v, [b + 14] = v, [b + 15] = v
+#define MAP256(b, v) ROW16(b, v), ROW16(b + 0x10, v), ROW16(b + 0x20, v), ROW16(b + 0x30, v), \
+    ROW16(b + 0x40, v), ROW16(b + 0x50, v), ROW16(b + 0x60, v), ROW16(b + 0x70, v),       \
+    ROW16(b + 0x80, v), ROW16(b + 0x90, v), ROW16(b + 0xA0, v), ROW16(b + 0xB0, v),       \
+    ROW16(b + 0xC0, v), ROW16(b + 0xD0, v), ROW16(b + 0xE0, v), ROW16(b + 0xF0, v)
+    MAP256(0x200, M), MAP256(0x300, M | I8),
+#undef MAP256
+#undef ROW16
 };
 
 #undef M
@@ -115,6 +141,49 @@ const uint16_t decode_attrs[0x200] = {
 #undef E
 #undef L
 #undef P
+
+/* The instruction-set extension an opcode needs (cpu.h ISA_*), where some
+ * model lacks it; 0 for every model. The SSE pickers check their own
+ * prefixed forms (cpu/ops_sse.c), so only the MMX meaning is here. */
+static const uint16_t op_isa[OPCODE_SPACE] = {
+    [0x130] = ISA_TSC, [0x131] = ISA_TSC, [0x132] = ISA_TSC, [0x133] = ISA_P6,
+    [0x134] = ISA_P6, [0x135] = ISA_P6, [0x1A2] = ISA_CPUID, [0x1C7] = ISA_CX8,
+    [0x118] = ISA_P6, [0x119] = ISA_P6, [0x11A] = ISA_P6, [0x11B] = ISA_P6,
+    [0x11C] = ISA_P6, [0x11D] = ISA_P6, [0x11E] = ISA_P6, [0x11F] = ISA_P6,
+    [0x140] = ISA_CMOV, [0x141] = ISA_CMOV, [0x142] = ISA_CMOV, [0x143] = ISA_CMOV,
+    [0x144] = ISA_CMOV, [0x145] = ISA_CMOV, [0x146] = ISA_CMOV, [0x147] = ISA_CMOV,
+    [0x148] = ISA_CMOV, [0x149] = ISA_CMOV, [0x14A] = ISA_CMOV, [0x14B] = ISA_CMOV,
+    [0x14C] = ISA_CMOV, [0x14D] = ISA_CMOV, [0x14E] = ISA_CMOV, [0x14F] = ISA_CMOV,
+    [0x160] = ISA_MMX, [0x161] = ISA_MMX, [0x162] = ISA_MMX, [0x163] = ISA_MMX,
+    [0x164] = ISA_MMX, [0x165] = ISA_MMX, [0x166] = ISA_MMX, [0x167] = ISA_MMX,
+    [0x168] = ISA_MMX, [0x169] = ISA_MMX, [0x16A] = ISA_MMX, [0x16B] = ISA_MMX,
+    [0x16E] = ISA_MMX, [0x16F] = ISA_MMX, [0x171] = ISA_MMX, [0x172] = ISA_MMX,
+    [0x173] = ISA_MMX, [0x174] = ISA_MMX, [0x175] = ISA_MMX, [0x176] = ISA_MMX,
+    [0x177] = ISA_MMX, [0x17E] = ISA_MMX, [0x17F] = ISA_MMX,
+    [0x1D1] = ISA_MMX, [0x1D2] = ISA_MMX, [0x1D3] = ISA_MMX, [0x1D5] = ISA_MMX,
+    [0x1D8] = ISA_MMX, [0x1D9] = ISA_MMX, [0x1DB] = ISA_MMX, [0x1DC] = ISA_MMX,
+    [0x1DD] = ISA_MMX, [0x1DF] = ISA_MMX, [0x1E1] = ISA_MMX, [0x1E2] = ISA_MMX,
+    [0x1E5] = ISA_MMX, [0x1E8] = ISA_MMX, [0x1E9] = ISA_MMX, [0x1EB] = ISA_MMX,
+    [0x1EC] = ISA_MMX, [0x1ED] = ISA_MMX, [0x1EF] = ISA_MMX, [0x1F1] = ISA_MMX,
+    [0x1F2] = ISA_MMX, [0x1F3] = ISA_MMX, [0x1F5] = ISA_MMX, [0x1F8] = ISA_MMX,
+    [0x1F9] = ISA_MMX, [0x1FA] = ISA_MMX, [0x1FC] = ISA_MMX, [0x1FD] = ISA_MMX,
+    [0x1FE] = ISA_MMX,
+    /* the integer additions of SSE and SSE2, in their MMX and XMM forms */
+    [0x1DA] = ISA_SSE, [0x1DE] = ISA_SSE, [0x1E0] = ISA_SSE, [0x1E3] = ISA_SSE,
+    [0x1E4] = ISA_SSE, [0x1EA] = ISA_SSE, [0x1EE] = ISA_SSE, [0x1F6] = ISA_SSE,
+    [0x1D4] = ISA_SSE2, [0x1F4] = ISA_SSE2, [0x1FB] = ISA_SSE2,
+};
+
+/* The x87 opcodes of the P6: FCMOVcc (DA/DB C0-DF), FCOMI/FUCOMI (DB
+ * E8-F7) and their popping forms (DF E8-F7). */
+static uint32_t x87_isa(unsigned op, unsigned reg, bool mem)
+{
+    if (mem || (op != 0xDA && op != 0xDB && op != 0xDF))
+        return 0;
+    if (op != 0xDF && reg <= 3)
+        return ISA_CMOV;
+    return (op != 0xDA && (reg == 5 || reg == 6)) ? ISA_CMOV : 0;
+}
 
 /* Which group members may take LOCK (reg field), for group opcodes. */
 static bool lock_allowed(unsigned op, unsigned reg)
@@ -153,24 +222,51 @@ static const Insn *insn_too_long(Cpu *cpu, const Insn *in)
     cpu_fault(cpu, EXC_GP, 0);
 }
 
+const char *decode_owner[OPCODE_SPACE];
+const char *decode_wrapped[OPCODE_SPACE];
+
+/* Run one family's registration and note which opcodes it took: the
+ * owner map docs/OPCODES.md is generated from (cpu/gen/gen_opcodes.c). A
+ * family that replaces another's picker (ops_sse.c wraps the MMX ones)
+ * leaves the first owner in decode_wrapped. */
+static void register_family(void (*reg)(void), const char *file)
+{
+    static InsnPicker before[OPCODE_SPACE];
+    memcpy(before, insn_pickers, sizeof before);
+    reg();
+    for (unsigned op = 0; op < OPCODE_SPACE; op++) {
+        if (insn_pickers[op] == before[op])
+            continue;
+        if (decode_owner[op])
+            decode_wrapped[op] = decode_owner[op];
+        decode_owner[op] = file;
+    }
+}
+
 void decode_init(void)
 {
     static bool done;
     if (done)
         return;
     done = true;
-    ops_alu_register();
-    ops_shift_register();
-    ops_muldiv_register();
-    ops_bcd_register();
-    ops_bit_register();
-    ops_mov_register();
-    ops_stack_register();
-    ops_branch_register();
-    ops_string_register();
-    ops_flagctl_register();
-    ops_system_register();
-    ops_fpu_register();
+    register_family(ops_alu_register, "cpu/ops_alu.c");
+    register_family(ops_shift_register, "cpu/ops_shift.c");
+    register_family(ops_muldiv_register, "cpu/ops_muldiv.c");
+    register_family(ops_bcd_register, "cpu/ops_bcd.c");
+    register_family(ops_bit_register, "cpu/ops_bit.c");
+    register_family(ops_mov_register, "cpu/ops_mov.c");
+    register_family(ops_stack_register, "cpu/ops_stack.c");
+    register_family(ops_branch_register, "cpu/ops_branch.c");
+    register_family(ops_string_register, "cpu/ops_string.c");
+    register_family(ops_flagctl_register, "cpu/ops_flagctl.c");
+    register_family(ops_system_register, "cpu/ops_system.c");
+    register_family(ops_fpu_register, "fpu/fpu.c, fpu/mmx.c");
+    register_family(ops_sse_register, "cpu/ops_sse*.c");
+}
+
+uint32_t decode_op_isa(unsigned op)
+{
+    return op < OPCODE_SPACE ? op_isa[op] : 0;
 }
 
 /* A byte reader over the available window. */
@@ -255,11 +351,12 @@ static void decode_modrm32(ByteReader *r, unsigned mod, unsigned rm, Insn *in, b
         in->disp = 0;
 }
 
-int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, bool *ends_block)
+int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, uint32_t isa, Insn *in,
+                bool *ends_block)
 {
     ByteReader r = { bytes, 0, avail > 15 ? 15 : avail, false };
     bool op32 = code32, addr32 = code32;
-    bool rep = false, repne = false, lock = false;
+    bool rep = false, repne = false, lock = false, opsize = false;
     int seg_override = -1;
     unsigned op;
 
@@ -280,7 +377,7 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, boo
         case 0x3E: seg_override = SEG_DS; break;
         case 0x64: seg_override = SEG_FS; break;
         case 0x65: seg_override = SEG_GS; break;
-        case 0x66: op32 = !code32; break;
+        case 0x66: op32 = !code32; opsize = true; break;
         case 0x67: addr32 = !code32; break;
         case 0xF0: lock = true; break;
         case 0xF2: repne = true; rep = false; break;
@@ -288,10 +385,13 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, boo
         }
     }
     if (op == 0x0F) {
-        op = 0x100 | rd8(&r);
+        op = OP_0F | rd8(&r);
+        if (op == 0x138 || op == 0x13A)
+            op = (op == 0x138 ? OP_0F38 : OP_0F3A) | rd8(&r);
         if (r.short_read)
             goto short_read;
     }
+    unsigned mprefix = rep ? PFX_F3 : repne ? PFX_F2 : opsize ? PFX_66 : PFX_NONE;
     uint16_t attrs = decode_attrs[op];
     bool ss_default = false;
     unsigned mod = 3;
@@ -339,6 +439,7 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, boo
 
     in->len = (uint8_t)r.pos;
     in->opcode = (uint16_t)op;
+    in->mprefix = (uint8_t)mprefix;
     in->seg = (uint8_t)(seg_override >= 0 ? seg_override : ss_default ? SEG_SS : SEG_DS);
     in->flags |= (op32 ? INSN_OP32 : 0) | (addr32 ? INSN_ADDR32 : 0) | (rep ? INSN_REP : 0) |
                  (repne ? INSN_REPNE : 0) | (lock ? INSN_LOCK : 0) |
@@ -350,8 +451,13 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *in, boo
         *ends_block = true;
         return in->len;
     }
+    if ((op_isa[op] | x87_isa(op, in->reg, mod != 3)) & ~isa) {
+        in->fn = insn_undefined;
+        *ends_block = true;
+        return in->len;
+    }
     DecodeCtx ctx = {
-        .opcode = (uint16_t)op, .reg = in->reg, .rm = in->rm, .mem = mod != 3,
+        .opcode = (uint16_t)op, .mprefix = (uint8_t)mprefix, .isa = isa, .reg = in->reg, .rm = in->rm, .mem = mod != 3,
         .op32 = op32, .addr32 = addr32, .rep = rep, .repne = repne, .lock = lock,
     };
     InsnPicker pick = insn_pickers[op];

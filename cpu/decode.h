@@ -25,16 +25,24 @@
 #define DA_PREFIX  0x1000u
 #define DA_SIGNX8  0x2000u   /* ib sign-extended to operand size */
 
-extern const uint16_t decode_attrs[0x200];
+extern const uint16_t decode_attrs[OPCODE_SPACE];
 
 /* Fill insn_pickers from every instruction family. Idempotent. */
 void decode_init(void);
 
-/* Decode one instruction from bytes[0..avail). code32 = CS.D.
+/* After decode_init: the family file whose registration set each opcode's
+ * picker (NULL: none), and the one it replaced, if any (docs/OPCODES.md). */
+extern const char *decode_owner[OPCODE_SPACE];
+extern const char *decode_wrapped[OPCODE_SPACE];
+/* The extension an opcode's unprefixed meaning needs (ISA_*; 0: every model). */
+uint32_t decode_op_isa(unsigned op);
+
+/* Decode one instruction from bytes[0..avail). code32 = CS.D; isa: the
+ * model's ISA_* (opcodes of other extensions decode as #UD).
  * Returns its length, DECODE_MORE or DECODE_TOO_LONG; on success *out is
  * complete (fn chosen) and *ends_block tells whether the block must end
  * after it. */
-int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, Insn *out,
+int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, uint32_t isa, Insn *out,
                 bool *ends_block);
 
 #endif

@@ -202,7 +202,7 @@ static Block *decode_single(Cpu *cpu, IcacheState *ic, uint32_t lin, uint32_t li
     Insn *in = &b->insns[0];
     bool ends;
     for (;;) {
-        int len = decode_insn(buf, have, cpu->code32, in, &ends);
+        int len = decode_insn(buf, have, cpu->code32, cpu->isa, in, &ends);
         if (len > 0 || len == DECODE_TOO_LONG)
             break;
         if (have >= limit_avail)
@@ -267,7 +267,7 @@ Block *icache_lookup(Cpu *cpu)
     while (n < BLOCK_MAX_INSNS) {
         bool ends;
         Insn *in = &b->insns[n];
-        int len = decode_insn(code + pos, avail - pos, cpu->code32, in, &ends);
+        int len = decode_insn(code + pos, avail - pos, cpu->code32, cpu->isa, in, &ends);
         if (len == DECODE_MORE) {
             if (n == 0)
                 return decode_single(cpu, ic, lin, limit_avail);

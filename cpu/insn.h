@@ -45,7 +45,7 @@ struct Insn {
                            far pointer offset for JMP/CALL ptr16:v */
     uint16_t imm2;      /* ENTER nesting level (ib), far pointer selector */
     uint16_t eip_off;   /* offset of this instruction from the block's start EIP */
-    uint16_t opcode;    /* 0x000-0x0FF one-byte, 0x100-0x1FF 0F-prefixed */
+    uint16_t opcode;    /* OP_* map: one-byte, 0F, 0F 38, 0F 3A (see below) */
     uint8_t len;        /* instruction length in bytes, prefixes included */
     uint8_t flags;      /* INSN_* */
     uint8_t reg;        /* ModRM.reg, or the register encoded in the opcode */
@@ -54,12 +54,27 @@ struct Insn {
     uint8_t index;      /* EA index register or REG_NONE */
     uint8_t scale;      /* EA index shift 0..3 */
     uint8_t seg;        /* segment for the memory operand (SEG_*), after overrides */
-    uint8_t pad[2];
+    uint8_t mprefix;    /* PFX_*: the mandatory prefix SSE opcodes select by */
+    uint8_t pad;
 };
+
+/* The opcode space: one-byte opcodes 0x000-0x0FF, 0F xx at 0x100-0x1FF,
+ * 0F 38 xx at 0x200-0x2FF and 0F 3A xx at 0x300-0x3FF (SSSE3 and SSE4 go
+ * there; the 3A map always has an imm8). */
+#define OP_0F 0x100u
+#define OP_0F38 0x200u
+#define OP_0F3A 0x300u
+#define OPCODE_SPACE 0x400u
+
+/* The mandatory prefix of an SSE opcode: F2 or F3 (the last of the two)
+ * wins over 66; 66 alone is PFX_66. */
+enum { PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
 
 /* What a picker sees: the decoded shape, before a handler is chosen. */
 typedef struct DecodeCtx {
-    uint16_t opcode;    /* 0x000-0x1FF */
+    uint16_t opcode;    /* 0x000-0x3FF */
+    uint8_t mprefix;    /* PFX_* */
+    uint32_t isa;       /* the CPU model's ISA_* */
     uint8_t reg, rm;
     bool mem;
     bool op32, addr32;
@@ -71,7 +86,7 @@ typedef struct DecodeCtx {
 typedef InsnFn (*InsnPicker)(const DecodeCtx *d);
 
 /* The picker table, filled by each family's registration function. */
-extern InsnPicker insn_pickers[0x200];
+extern InsnPicker insn_pickers[OPCODE_SPACE];
 
 /* Registration functions, one per family file; decode_init() calls them. */
 void ops_alu_register(void);      /* cpu/ops_alu.c: ADD..CMP, INC/DEC, NEG/NOT, TEST */
@@ -86,6 +101,7 @@ void ops_string_register(void);   /* cpu/ops_string.c: MOVS..OUTS with REP */
 void ops_flagctl_register(void);  /* cpu/ops_flagctl.c: CLC/STC/CMC/CLD/STD/CLI/STI */
 void ops_system_register(void);   /* cpu/ops_system.c: descriptor tables, CRs, DRs, MSRs, CPUID, HLT, IN/OUT, INT*, IRET, LAR.. */
 void ops_fpu_register(void);      /* fpu/: x87 escape opcodes D8-DF, WAIT, MMX (until the FPU issue: #NM/#UD rules) */
+void ops_sse_register(void);      /* cpu/ops_sse_*.c: SSE, SSE2, SSE3 (after the MMX pickers, which it wraps) */
 
 /* Group 5 (FF) is shared: ops_alu.c picks INC/DEC (/0 /1) and hands
  * /2../6 (CALL, CALL far, JMP, JMP far, PUSH) to the branch family. */

@@ -163,15 +163,21 @@ static const Insn *op_push_sreg(Cpu *cpu, const Insn *in)
 }
 
 /* The whole operand is read (a 32-bit pop at the stack limit faults even
- * though only the selector is used). POP SS opens the same one-instruction
+ * though only the selector is used). ESP advances by the old stack's
+ * size even when SS itself changes. POP SS opens the same one-instruction
  * shadow as MOV SS, for interrupts and for the single-step trap. */
 static const Insn *op_pop_sreg(Cpu *cpu, const Insn *in)
 {
     bool op32 = in->flags & INSN_OP32;
     unsigned seg = sreg_of(in->opcode);
     uint16_t sel = (uint16_t)cpu_stack_peek(cpu, 0, op32);
+    /* The pop moves the stack the selector came from: for POP SS the
+     * increment wraps by the old SS.B, not by the segment just loaded. */
+    uint32_t old_esp = cpu->gpr[R_ESP], step = op32 ? 4 : 2;
+    uint32_t new_esp = cpu->stack32 ? old_esp + step
+                                    : (old_esp & 0xFFFF0000u) | ((old_esp + step) & 0xFFFFu);
     seg_load(cpu, seg, sel);
-    cpu_set_sp(cpu, cpu->gpr[R_ESP] + (op32 ? 4 : 2));
+    cpu->gpr[R_ESP] = new_esp;
     if (seg == SEG_SS) {
         cpu->inhibit_irq = true;
         if (cpu->eflags & FLAG_TF)

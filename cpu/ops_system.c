@@ -675,7 +675,8 @@ static InsnFn pick_invd(const DecodeCtx *d) { (void)d; return op_invd; }
 /* CR4 bits of a P6. MCE is accepted although CPUID does not report the
  * machine-check architecture: every P6 has the bit, and no machine check is
  * ever raised. OSFXSR exists with FXSR (Pentium II) and changes nothing
- * without SSE state. The rest (OSXMMEXCPT and later) are reserved: #GP(0). */
+ * without SSE. OSXMMEXCPT exists on the models with SSE; the rest are
+ * reserved: #GP(0). */
 #define CR4_IMPLEMENTED (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | \
                          CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR)
 #define CR4_PAGING_BITS (CR4_PSE | CR4_PAE | CR4_PGE)
@@ -709,7 +710,8 @@ static void sys_write_cr0(Cpu *cpu, uint32_t val)
 
 static void write_cr4(Cpu *cpu, uint32_t val)
 {
-    if (val & ~CR4_IMPLEMENTED)
+    uint32_t allowed = CR4_IMPLEMENTED | ((cpu->isa & ISA_SSE) ? CR4_OSXMMEXCPT : 0);
+    if (val & ~allowed)
         cpu_fault(cpu, EXC_GP, 0);
     uint32_t changed = cpu->cr4 ^ val;
     cpu->cr4 = val;
@@ -872,7 +874,7 @@ static const Insn *op_rdpmc(Cpu *cpu, const Insn *in)
 static const Insn *op_cpuid(Cpu *cpu, const Insn *in)
 {
     uint32_t r[4];
-    cpu_cpuid(cpu->gpr[R_EAX], r);
+    cpu_cpuid(cpu, cpu->gpr[R_EAX], r);
     cpu->gpr[R_EAX] = r[0];
     cpu->gpr[R_EBX] = r[1];
     cpu->gpr[R_ECX] = r[2];

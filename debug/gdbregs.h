@@ -13,7 +13,7 @@
 
 #include "cpu/cpu.h"
 
-#define GDB_REG_MAX_BYTES 10   /* the x87 registers */
+#define GDB_REG_MAX_BYTES 16   /* the XMM registers */
 
 unsigned gdb_reg_count(void);
 /* Size in bytes of register n (0 when there is none). */

@@ -18,6 +18,7 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "fpu/sf80_trans.h"
+#include "fpu/sfp.h"
 
 /* Constants: 1, log2(10), log2(e), pi, log10(2), ln(2) (round to nearest). */
 static const F80 k_one = { 0x8000000000000000ull, 0x3FFF };
@@ -38,6 +39,7 @@ FpuState *fpu_new(void)
 void fpu_reset(FpuState *f)
 {
     memset(f, 0, sizeof *f);
+    f->mxcsr = MX_RESET;
     f->cw = 0x0040;
     f->tw = 0x5555;   /* every register a valid zero */
 }
@@ -453,6 +455,34 @@ static const Insn *op_fst_mem(Cpu *cpu, const Insn *in)
     }
     if (popping)
         pop(f);
+    return insn_next(cpu, in);
+}
+
+/* FISTTP m16/m32/m64 (SSE3: DF /1, DB /1, DD /1): FISTP that always
+ * truncates, whatever CW.RC says. */
+static const Insn *op_fisttp(Cpu *cpu, const Insn *in)
+{
+    FpuState *f = fpu_enter(cpu, in, true, false);
+    Sf80Ctx c = ctx(f);
+    c.rc = SF_RC_ZERO;
+    uint32_t ea = insn_ea(cpu, in);
+    unsigned bits = in->opcode == 0xDF ? 16 : in->opcode == 0xDB ? 32 : 64;
+    F80 v = st(f, 0);
+    if (empty(f, 0)) {
+        if (!stack_fault(cpu, f, false))
+            return insn_next(cpu, in);
+        v = sf80_indefinite;
+    }
+    int64_t x = sf80_to_int(&c, v, bits);
+    if (!commit_flags(cpu, f, &c))
+        return insn_next(cpu, in);
+    if (bits == 16)
+        cpu_write16(cpu, in->seg, ea, (uint16_t)x);
+    else if (bits == 32)
+        cpu_write32(cpu, in->seg, ea, (uint32_t)x);
+    else
+        cpu_write64(cpu, in->seg, ea, (uint64_t)x);
+    pop(f);
     return insn_next(cpu, in);
 }
 
@@ -1016,11 +1046,15 @@ static const Insn *op_frstor(Cpu *cpu, const Insn *in)
 }
 
 /* --- FXSAVE / FXRSTOR (0F AE /0 /1) ---
- * The 512-byte image of a P6 without SSE: bytes 0-159 (x87 and MMX
- * state; the XMM area is not touched). There is no MXCSR: FXSAVE stores
- * its reset value 0x1F80 and a zero MXCSR_MASK (the "processor predates the
- * mask" value, which software reads as the default 0xFFBF); FXRSTOR ignores
- * both. Neither reports a pending exception or re-initialises the x87. */
+ * The 512-byte image: bytes 0-159 the x87 and MMX state, then MXCSR and
+ * MXCSR_MASK at 24 and 28 and the XMM registers at 160. A model without
+ * SSE (the Pentium II) has no MXCSR: FXSAVE stores its reset value 0x1F80
+ * and a zero MXCSR_MASK (the "processor predates the mask" value, which
+ * software reads as the default 0xFFBF), and FXRSTOR ignores both. With
+ * SSE, MXCSR is saved and restored always (reserved bits in the image:
+ * #GP(0)), the XMM registers only while CR4.OSFXSR is set (the SDM leaves
+ * them implementation-specific otherwise; Bochs does the same). Neither
+ * reports a pending exception or re-initialises the x87. */
 
 #define FX_IMAGE 512
 
@@ -1048,13 +1082,14 @@ static const Insn *op_fxsave(Cpu *cpu, const Insn *in)
 {
     uint32_t ea = insn_ea(cpu, in);
     FpuState *f = fx_enter(cpu, in, ea);
+    bool sse = cpu->isa & ISA_SSE;
     cpu_check_access(cpu, in->seg, ea, FX_IMAGE, true, true);
     const uint32_t head[8] = {
         f->cw | (uint32_t)f->sw << 16,
         abridged_tags(f) | (uint32_t)f->fop << 16,
         f->fip, f->fcs, f->fdp, f->fds,
-        0x1F80,   /* MXCSR */
-        0,        /* MXCSR_MASK */
+        sse ? f->mxcsr : 0x1F80,
+        sse ? sse_mxcsr_mask(cpu) : 0,
     };
     for (unsigned i = 0; i < 8; i++)
         cpu_write32(cpu, in->seg, ea + 4 * i, head[i]);
@@ -1064,6 +1099,10 @@ static const Insn *op_fxsave(Cpu *cpu, const Insn *in)
         cpu_write64(cpu, in->seg, at, v.mant);
         cpu_write64(cpu, in->seg, at + 8, v.se);
     }
+    if (sse && (cpu->cr4 & CR4_OSFXSR))
+        for (unsigned i = 0; i < 8; i++)
+            for (unsigned h = 0; h < 2; h++)
+                cpu_write64(cpu, in->seg, ea + 160 + 16 * i + 8 * h, f->xmm[i].q[h]);
     return insn_next(cpu, in);
 }
 
@@ -1071,10 +1110,17 @@ static const Insn *op_fxrstor(Cpu *cpu, const Insn *in)
 {
     uint32_t ea = insn_ea(cpu, in);
     FpuState *f = fx_enter(cpu, in, ea);
-    uint32_t head[6];
+    uint32_t head[7];
     F80 regs[8];
-    for (unsigned i = 0; i < 6; i++)
+    bool sse = cpu->isa & ISA_SSE, xmm = sse && (cpu->cr4 & CR4_OSFXSR);
+    Xmm x[8];
+    for (unsigned i = 0; i < 7; i++)
         head[i] = cpu_read32(cpu, in->seg, ea + 4 * i);
+    if (sse && (head[6] & ~sse_mxcsr_mask(cpu)))
+        cpu_fault(cpu, EXC_GP, 0);
+    for (unsigned i = 0; xmm && i < 8; i++)
+        for (unsigned h = 0; h < 2; h++)
+            x[i].q[h] = cpu_read64(cpu, in->seg, ea + 160 + 16 * i + 8 * h);
     for (unsigned i = 0; i < 8; i++) {
         regs[i].mant = cpu_read64(cpu, in->seg, ea + 32 + 16 * i);
         regs[i].se = cpu_read16(cpu, in->seg, ea + 32 + 16 * i + 8);
@@ -1086,6 +1132,10 @@ static const Insn *op_fxrstor(Cpu *cpu, const Insn *in)
     f->fcs = (uint16_t)head[3];
     f->fdp = head[4];
     f->fds = (uint16_t)head[5];
+    if (sse)
+        f->mxcsr = head[6];
+    if (xmm)
+        memcpy(f->xmm, x, sizeof x);
     for (unsigned i = 0; i < 8; i++)
         f->regs[phys(f, i)] = regs[i];
     /* In-use registers get the tag of their contents. */
@@ -1214,6 +1264,8 @@ static InsnFn pick_reg(unsigned op, unsigned reg, unsigned rm)
 
 static InsnFn pick_fpu(const DecodeCtx *d)
 {
+    if (d->mem && d->reg == 1 && (d->opcode == 0xDB || d->opcode == 0xDD || d->opcode == 0xDF))
+        return (d->isa & ISA_SSE3) ? op_fisttp : op_fpu_invalid;
     return d->mem ? pick_mem(d->opcode, d->reg) : pick_reg(d->opcode, d->reg, d->rm);
 }
 

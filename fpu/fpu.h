@@ -20,6 +20,14 @@
 /* Tag values (2 bits per physical register) */
 enum { TAG_VALID, TAG_ZERO, TAG_SPECIAL, TAG_EMPTY };
 
+/* An SSE register: 128 bits, viewed by lane width (little-endian host). */
+typedef union Xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+} Xmm;
+
 typedef struct FpuState {
     F80 regs[8];            /* physical registers R0-R7 */
     uint16_t cw, sw, tw;
@@ -27,6 +35,10 @@ typedef struct FpuState {
     uint32_t fip, fdp;      /* last instruction and operand offsets */
     uint16_t fcs, fds;
     bool ferr;              /* FERR# asserted (CR0.NE = 0 error reporting) */
+    /* SSE state (FXSAVE's XMM area and MXCSR): on every model, but only
+     * the SSE models' instructions reach it. */
+    Xmm xmm[8];
+    uint32_t mxcsr;
 } FpuState;
 
 FpuState *fpu_new(void);
@@ -34,6 +46,8 @@ FpuState *fpu_new(void);
  * state); FNINIT gives CW 0x037F and all empty. */
 void fpu_reset(FpuState *f);
 void fpu_init(FpuState *f);   /* FNINIT */
+/* The MXCSR bits LDMXCSR and FXRSTOR accept on this CPU (cpu/ops_sse.c). */
+uint32_t sse_mxcsr_mask(const Cpu *cpu);
 /* MMX opcodes (fpu/mmx.c); called by the x87's registration. */
 void fpu_mmx_register(void);
 

@@ -9,47 +9,18 @@
  * marks every tag empty and sets TOP to 0 (measured on an AMD part, and
  * what Bochs does; the SDM mentions only the tags).
  *
- * Checks, in the hardware's order: CR0.EM -> #UD, CR0.TS -> #NM, a pending
- * unmasked x87 exception -> #MF (with CR0.NE clear FERR# is already up and
- * the instruction goes on, as x87 instructions do under IGNNE#), then the
- * memory operand. The x87 state changes only after the memory access, so a
- * page fault leaves it as it was.
+ * Checks (mmx_check in fpu/mmx.h) come before the memory operand. The x87
+ * state changes only after the memory access, so a page fault leaves it as
+ * it was.
  *
  * The packed operations are described by a table per opcode: a lane
  * function and the lane width, or a whole-register function for the ones
  * that move data between lanes (packs, unpacks, PMADDWD). */
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
-#include "fpu/fpu.h"
+#include "fpu/mmx.h"
 
-/* --- state --- */
-
-static FpuState *mmx_check(Cpu *cpu)
-{
-    if (cpu->cr0 & CR0_EM)
-        cpu_fault(cpu, EXC_UD, NO_ERRCODE);
-    if (cpu->cr0 & CR0_TS)
-        cpu_fault(cpu, EXC_NM, NO_ERRCODE);
-    FpuState *f = cpu->fpu;
-    if ((f->sw & FSW_ES) && (cpu->cr0 & CR0_NE))
-        cpu_fault(cpu, EXC_MF, NO_ERRCODE);
-    return f;
-}
-
-/* The x87 side effects of any MMX instruction but EMMS. */
-static void mmx_touch(FpuState *f)
-{
-    f->sw &= (uint16_t)~(7u << FSW_TOP_SHIFT);
-    f->tw = 0;
-}
-
-static uint64_t mm_get(const FpuState *f, unsigned n) { return f->regs[n].mant; }
-
-static void mm_set(FpuState *f, unsigned n, uint64_t v)
-{
-    f->regs[n].mant = v;
-    f->regs[n].se = 0xFFFF;
-}
+/* --- state (fpu/mmx.h) --- */
 
 static uint64_t read_m64(Cpu *cpu, const Insn *in)
 {
@@ -125,6 +96,26 @@ static uint64_t lane_sra(uint64_t a, uint64_t n, unsigned bits)
     return (uint64_t)(sext(a, bits) >> (n >= bits ? bits - 1 : n));
 }
 
+/* The integer additions of SSE and SSE2 (unsigned lanes come zero-extended). */
+static uint64_t lane_minu(uint64_t a, uint64_t b, unsigned bits) { (void)bits; return a < b ? a : b; }
+static uint64_t lane_maxu(uint64_t a, uint64_t b, unsigned bits) { (void)bits; return a > b ? a : b; }
+static uint64_t lane_mins(uint64_t a, uint64_t b, unsigned bits)
+{
+    return sext(a, bits) < sext(b, bits) ? a : b;
+}
+static uint64_t lane_maxs(uint64_t a, uint64_t b, unsigned bits)
+{
+    return sext(a, bits) > sext(b, bits) ? a : b;
+}
+static uint64_t lane_avg(uint64_t a, uint64_t b, unsigned bits) { (void)bits; return (a + b + 1) >> 1; }
+static uint64_t lane_mulhu(uint64_t a, uint64_t b, unsigned bits) { return (a * b) >> bits; }
+/* PMULUDQ: the low dwords of each quadword, multiplied unsigned. */
+static uint64_t lane_muludq(uint64_t a, uint64_t b, unsigned bits)
+{
+    (void)bits;
+    return (a & 0xFFFFFFFFu) * (b & 0xFFFFFFFFu);
+}
+
 static uint64_t lane_mask(unsigned bits) { return bits == 64 ? ~0ull : (1ull << bits) - 1; }
 
 static uint64_t packed(uint64_t a, uint64_t b, unsigned bits, LaneFn fn)
@@ -195,6 +186,17 @@ static uint64_t pmaddwd(uint64_t a, uint64_t b)
     return r;
 }
 
+/* PSADBW: the sum of the eight absolute byte differences, in the low word. */
+static uint64_t psadbw(uint64_t a, uint64_t b)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        uint64_t x = lane(a, i, 8), y = lane(b, i, 8);
+        sum += x > y ? x - y : y - x;
+    }
+    return sum;
+}
+
 /* --- the operation table (second opcode byte) --- */
 
 enum { MMX_LANES = 1, MMX_SHIFT, MMX_WHOLE };
@@ -204,6 +206,7 @@ typedef struct {
     uint8_t bits;       /* lane width */
     LaneFn lane;
     WholeFn whole;
+    uint16_t isa;       /* of the MMX form: 0 = ISA_MMX */
 } MmxOp;
 
 static const MmxOp mmx_ops[256] = {
@@ -230,7 +233,20 @@ static const MmxOp mmx_ops[256] = {
     [0xF8] = { MMX_LANES, 8, lane_sub, NULL }, [0xF9] = { MMX_LANES, 16, lane_sub, NULL },
     [0xFA] = { MMX_LANES, 32, lane_sub, NULL }, [0xFC] = { MMX_LANES, 8, lane_add, NULL },
     [0xFD] = { MMX_LANES, 16, lane_add, NULL }, [0xFE] = { MMX_LANES, 32, lane_add, NULL },
+    /* SSE (Pentium III) */
+    [0xDA] = { MMX_LANES, 8, lane_minu, NULL, ISA_SSE }, [0xDE] = { MMX_LANES, 8, lane_maxu, NULL, ISA_SSE },
+    [0xE0] = { MMX_LANES, 8, lane_avg, NULL, ISA_SSE }, [0xE3] = { MMX_LANES, 16, lane_avg, NULL, ISA_SSE },
+    [0xE4] = { MMX_LANES, 16, lane_mulhu, NULL, ISA_SSE },
+    [0xEA] = { MMX_LANES, 16, lane_mins, NULL, ISA_SSE }, [0xEE] = { MMX_LANES, 16, lane_maxs, NULL, ISA_SSE },
+    [0xF6] = { MMX_WHOLE, 0, NULL, psadbw, ISA_SSE },
+    /* SSE2 (Pentium 4) */
+    [0xD4] = { MMX_LANES, 64, lane_add, NULL, ISA_SSE2 }, [0xFB] = { MMX_LANES, 64, lane_sub, NULL, ISA_SSE2 },
+    [0xF4] = { MMX_LANES, 64, lane_muludq, NULL, ISA_SSE2 },
 };
+
+bool mmx_op_known(unsigned op) { return op < 256 && mmx_ops[op].form; }
+
+uint32_t mmx_op_isa(unsigned op) { return mmx_ops[op].isa ? mmx_ops[op].isa : ISA_MMX; }
 
 static uint64_t mmx_apply(const MmxOp *op, uint64_t a, uint64_t b)
 {
@@ -239,6 +255,55 @@ static uint64_t mmx_apply(const MmxOp *op, uint64_t a, uint64_t b)
     case MMX_SHIFT: return shifted(a, b, op->bits, op->lane);
     default: return op->whole(a, b);
     }
+}
+
+uint64_t mmx_op_64(unsigned op, uint64_t a, uint64_t b) { return mmx_apply(&mmx_ops[op], a, b); }
+
+/* The 128-bit forms: lane and shift operations work on each half (a shift
+ * count is the source's low quadword); packs take the destination's lanes
+ * to the low half and the source's to the high half; unpacks interleave
+ * the low (or high) quadwords of both. */
+void mmx_op_128(unsigned op, const uint64_t a[2], const uint64_t b[2], uint64_t r[2])
+{
+    const MmxOp *m = &mmx_ops[op];
+    uint64_t lo, hi;
+    switch (m->form) {
+    case MMX_LANES:
+        lo = packed(a[0], b[0], m->bits, m->lane);
+        hi = packed(a[1], b[1], m->bits, m->lane);
+        break;
+    case MMX_SHIFT:
+        lo = shifted(a[0], b[0], m->bits, m->lane);
+        hi = shifted(a[1], b[0], m->bits, m->lane);
+        break;
+    default:
+        if (m->whole == packsswb || m->whole == packssdw || m->whole == packuswb) {
+            lo = m->whole(a[0], a[1]);
+            hi = m->whole(b[0], b[1]);
+        } else if (m->whole == pmaddwd || m->whole == psadbw) {
+            lo = m->whole(a[0], b[0]);
+            hi = m->whole(a[1], b[1]);
+        } else {
+            /* unpacks (60-62 low, 68-6A high): the MMX form interleaves
+             * the low dwords of its operands, the high one their high
+             * dwords, so the 128-bit form runs both on one quadword. */
+            static const WholeFn pairs[3][2] = {
+                { punpcklbw, punpckhbw }, { punpcklwd, punpckhwd }, { punpckldq, punpckhdq },
+            };
+            unsigned k = op & 3, half = op >= 0x68;
+            lo = pairs[k][0](a[half], b[half]);
+            hi = pairs[k][1](a[half], b[half]);
+        }
+        break;
+    }
+    r[0] = lo;
+    r[1] = hi;
+}
+
+uint64_t mmx_shift_imm(uint64_t v, unsigned count, unsigned width, unsigned kind)
+{
+    static const LaneFn kinds[8] = { [2] = lane_srl, [4] = lane_sra, [6] = lane_sll };
+    return shifted(v, count, width, kinds[kind]);
 }
 
 /* --- handlers --- */
@@ -354,7 +419,12 @@ static const Insn *op_emms(Cpu *cpu, const Insn *in)
 
 /* --- picking --- */
 
-static InsnFn pick_mmx_binary(const DecodeCtx *d) { return d->mem ? op_mmx_binary_mem : op_mmx_binary_reg; }
+static InsnFn pick_mmx_binary(const DecodeCtx *d)
+{
+    if (!(d->isa & mmx_op_isa(d->opcode & 0xFF)))
+        return NULL;
+    return d->mem ? op_mmx_binary_mem : op_mmx_binary_reg;
+}
 
 /* Group 12/13/14: /2 PSRL, /4 PSRA (not for quadwords), /6 PSLL; register
  * operands only. */

@@ -553,6 +553,8 @@ bool machine_init(Machine *m, const Options *opt)
         fprintf(stderr, "kairo: out of memory creating the CPU\n");
         return false;
     }
+    if (opt->cpu_model)
+        cpu_set_model(m->cpu, opt->cpu_model);
     clock_init(&m->clock, opt->ips, &m->cpu->icount);
     if (!replay_machine_open(m) || !tt_open(m))
         return false;

@@ -13,6 +13,7 @@
 
 typedef struct Options {
     const char *bios;
+    const struct CpuModel *cpu_model;   /* -cpu NAME; NULL = the default */
     const char *vga_bios;      /* -vga-bios: the std-vga's option ROM */
     uint32_t ram_mb;
     const char *serial;        /* -serial spec (used once the UART exists) */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu/cpu_model.h"
 #include "iodev/net/netopt.h"
 
 /* A copy that outlives parsing (normalized -d items, -L paths...). */
@@ -126,23 +127,24 @@ int qopt_machine(Options *o, const OptionSpec *spec, const char *arg)
                       "type accel usb vmport dump-guest-core mem-merge hpet");
 }
 
-/* The one model: a Pentium II (cpu/cpuid.c); "max" asks for everything the
- * emulator has, which is that. */
+/* -cpu NAME: a model of cpu/cpu_model.c (QEMU's names); feature lists
+ * after a comma are refused, since CPUID reports what kairo implements. */
 int qopt_cpu(Options *o, const OptionSpec *spec, const char *arg)
 {
-    (void)o, (void)spec;
+    (void)spec;
     if (is_help(arg)) {
-        puts("Available CPUs:\n  pentium2  Pentium II (Deschutes; family 6 model 5 stepping 2)\n"
-             "  max       the same: everything kairo emulates");
+        cpu_model_list(stdout);
         return 1;
     }
     size_t n = strcspn(arg, ",");
     if (arg[n])
         return options_fail("-cpu %s: CPU features are fixed (CPUID reports what kairo "
                             "implements); give the model alone", arg);
-    if (strcmp(arg, "pentium2") && strcmp(arg, "max"))
-        return options_fail("-cpu %s: kairo emulates one CPU, pentium2 (-cpu pentium2 or max; "
-                            "-cpu help)", arg);
+    const CpuModel *m = cpu_model_find(arg);
+    if (!m)
+        return options_fail("-cpu %s: no such CPU model (486, pentium, pentium2, pentium3, "
+                            "pentium4, prescott, max; -cpu help)", arg);
+    o->cpu_model = m;
     return 0;
 }
 

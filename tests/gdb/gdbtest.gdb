@@ -61,6 +61,13 @@ out = gdb.execute("monitor info snapshots", to_string=True)
 print("CHECK-OK monitor-info-snapshots" if "saved  /dev/null" in out else "CHECK-FAIL monitor-info-snapshots " + out)
 end
 
+# The SSE feature of the target description: XMM registers and MXCSR
+# (RESET value 0x1F80; the default model has no SSE, the state is there).
+check $mxcsr==0x1f80 mxcsr-reset
+set $xmm3.v4_int32[2] = 0x12345678
+check ($xmm3.v4_int32[2]==0x12345678&&$xmm3.v4_int32[1]==0) xmm-write-readback
+set $xmm3.v4_int32[2] = 0
+
 # A register write the guest sees: it adds EBX to its exit value.
 set $ebx = 3
 check $ebx==3 register-write

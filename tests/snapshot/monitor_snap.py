@@ -29,7 +29,7 @@ try:
     mon.cmd("savevm " + snap, r"^saved .* at icount \d+")
     regs = mon.cmd("regs")
     screen = mon.cmd("info text")
-    mon.cmd("info devices", r"^cpu +cpu +1", r"^ram +ram +1", r"^com1 +uart")
+    mon.cmd("info devices", r"^cpu +cpu +2", r"^ram +ram +1", r"^com1 +uart")
     mon.cmd("info cpu", r"icount \d+")
     mon.cmd("c")
     time.sleep(1)

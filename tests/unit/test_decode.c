@@ -10,7 +10,7 @@ static bool ends;
 static int dec(const uint8_t *b, unsigned n, bool code32)
 {
     decode_init();
-    return decode_insn(b, n, code32, &in, &ends);
+    return decode_insn(b, n, code32, ~0u, &in, &ends);
 }
 #define DEC32(...) ({ static const uint8_t b_[] = { __VA_ARGS__ }; dec(b_, sizeof b_, true); })
 #define DEC16(...) ({ static const uint8_t b_[] = { __VA_ARGS__ }; dec(b_, sizeof b_, false); })
