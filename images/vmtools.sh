@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds OUT/vmtools.img: an ext2 file system (no partition table) holding
+# Debian's own open-vm-tools:i386 with the i386 libraries it links, plus
+# busybox, so a guest can `mount /dev/sda /mnt && chroot /mnt ...` and run
+# the real vmware-checkvm, vmware-rpctool, vmtoolsd and vmhgfs-fuse against
+# `-device vmport` (tests/vmport). Packages are fetched with `apt-get
+# download` and unpacked, never installed; no root is needed (mke2fs -d).
+# Usage: images/vmtools.sh [OUT]   (default OUT: build/images)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mkdir -p "${1:-$here/../build/images}" && cd "${1:-$here/../build/images}" && pwd)
+work="$out/work/vmtools"
+pkgdir="$work/pkg"
+root="$work/root"
+mkdir -p "$pkgdir"
+
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    echo "vmtools: needs the i386 architecture (setup.sh: dpkg --add-architecture i386)" >&2
+    exit 1
+fi
+
+# The library closure of open-vm-tools:i386 (Depends only, recursively),
+# keeping the i386 libraries and leaving out the programs it merely calls
+# (perl, dpkg, iproute2, pciutils, lsb-release): the tests need none.
+pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+           --no-replaces --no-enhances open-vm-tools:i386 2>/dev/null |
+       grep -E '^(lib[^ ]*|zlib1g|gcc-12-base|open-vm-tools):i386$' |
+       grep -vE '^lib(perl|gdbm|db5|newt|slang|readline|debian-installer|textwrap|bpf|xtables|mnl|elf|pci)' |
+       sort -u)
+pkgs="$pkgs busybox-static:i386 fuse3:i386"
+for p in $pkgs; do
+    name=${p%%:*}
+    ls "$pkgdir/${name}"_*_i386.deb >/dev/null 2>&1 ||
+        ls "$pkgdir/${name}"_*_all.deb >/dev/null 2>&1 ||
+        (cd "$pkgdir" && apt-get download -q "$p" >/dev/null)
+done
+rm -rf "$root" && mkdir -p "$root"
+for deb in "$pkgdir"/*.deb; do dpkg-deb -x "$deb" "$root"; done
+
+# A few things an installed system would have: a shell, mount points, the
+# libraries' search path (no ld.so.cache is built), a hostname.
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,run,mnt/hgfs,etc,var/log,var/run}
+ln -sf busybox "$root/bin/sh"
+for a in ls cat mount umount sleep echo md5sum sha256sum dd mkdir rm mv head tail wc grep \
+         sed ps kill seq sort cmp stat touch ln cp; do
+    [ -e "$root/bin/$a" ] || ln -sf busybox "$root/bin/$a"
+done
+printf '/lib/i386-linux-gnu\n/usr/lib/i386-linux-gnu\n' > "$root/etc/ld.so.conf"
+echo kairo-guest > "$root/etc/hostname"
+printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
+    > "$root/etc/os-release"
+ldconfig -r "$root" 2>/dev/null || true
+
+size=$(du -sm "$root" | cut -f1)
+rm -f "$out/vmtools.img"
+mke2fs -q -F -t ext2 -L vmtools -d "$root" "$out/vmtools.img" "$((size + 24))M"
+echo "vmtools: $out/vmtools.img ($((size + 24)) MiB, $(echo $pkgs | wc -w) packages)"

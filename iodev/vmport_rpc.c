@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* The RPC layer over the backdoor's message channels (iodev/vmport.h):
+ * RPCI requests from the guest's tools (guestinfo variables, log lines,
+ * capability and state reports) and the TCLO loop through which the host
+ * asks the tools for things (soft power-off and reboot, time sync, the
+ * guest's IP address). Every request and reply shows under -d hostcall. */
+#include "iodev/vmport.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debug/log.h"
+
+/* ======== guestinfo variables ======== */
+
+static VmportKV *info_find(Vmport *vm, const char *key, size_t klen)
+{
+    for (int i = 0; i < vm->n_info; i++)
+        if (strlen(vm->info[i].key) == klen && !memcmp(vm->info[i].key, key, klen))
+            return &vm->info[i];
+    return NULL;
+}
+
+static bool info_set(Vmport *vm, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    if (klen == 0 || klen >= VMPORT_KEY_MAX || vlen >= VMPORT_VALUE_MAX)
+        return false;
+    VmportKV *kv = info_find(vm, key, klen);
+    if (!kv) {
+        if (vm->n_info == VMPORT_GUESTINFO_MAX)
+            return false;
+        kv = &vm->info[vm->n_info++];
+        memcpy(kv->key, key, klen);
+        kv->key[klen] = 0;
+    }
+    memcpy(kv->value, val, vlen);
+    kv->value[vlen] = 0;
+    return true;
+}
+
+bool vmport_set_guestinfo(Vmport *vm, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (strncmp(arg, "guestinfo.", 10) != 0 || !eq || eq == arg + 10)
+        return false;
+    return info_set(vm, arg, (size_t)(eq - arg), eq + 1, strlen(eq + 1));
+}
+
+/* ======== RPCI ======== */
+
+/* Copy text into the reply buffer as "1 text" or "0 text". */
+static uint32_t reply(char *out, uint32_t cap, bool ok, const char *text, size_t tlen)
+{
+    if (cap < 3)
+        return 0;
+    out[0] = ok ? '1' : '0';
+    out[1] = ' ';
+    if (tlen > cap - 2)
+        tlen = cap - 2;
+    memcpy(out + 2, text, tlen);
+    return (uint32_t)(2 + tlen);
+}
+
+static uint32_t reply_str(char *out, uint32_t cap, bool ok, const char *text)
+{
+    return reply(out, cap, ok, text, strlen(text));
+}
+
+/* A copy of at most cap-1 bytes, NUL-terminated, with controls made '?'. */
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len >= cap)
+        len = cap - 1;
+    for (size_t i = 0; i < len; i++)
+        dst[i] = (src[i] >= 0x20 && src[i] != 0x7F) || (src[i] & 0x80) ? src[i] : '?';
+    dst[len] = 0;
+}
+
+typedef struct Req {
+    const char *args;       /* after the command word and one space */
+    size_t alen;
+} Req;
+
+static uint32_t rpc_info_get(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    VmportKV *kv = info_find(vm, r.args, r.alen);
+    if (!kv || strncmp(kv->key, "guestinfo.", 10) != 0)
+        return reply_str(out, cap, false, "No value found");
+    return reply_str(out, cap, true, kv->value);
+}
+
+static uint32_t rpc_info_set(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    const char *sp = memchr(r.args, ' ', r.alen);
+    size_t klen = sp ? (size_t)(sp - r.args) : r.alen;
+    size_t vlen = sp ? r.alen - klen - 1 : 0;
+    if (klen < 11 || strncmp(r.args, "guestinfo.", 10) != 0)
+        return reply_str(out, cap, false, "Invalid key");
+    char val[VMPORT_VALUE_MAX];
+    copy_text(val, sizeof val, sp ? sp + 1 : "", vlen);
+    if (!info_set(vm, r.args, klen, val, strlen(val)))
+        return reply_str(out, cap, false, "Too many variables or too long");
+    if (klen == 12 && !memcmp(r.args, "guestinfo.ip", 12))
+        snprintf(vm->guest.ip, sizeof vm->guest.ip, "%s", val);
+    return reply_str(out, cap, true, "");
+}
+
+static uint32_t rpc_log(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    char line[VMPORT_VALUE_MAX];
+    copy_text(line, sizeof line, r.args, r.alen);
+    vm->guest.logs++;
+    if (vm->trace)
+        fprintf(vm->trace, "hostcall: guest log: %s\n", line);
+    return reply_str(out, cap, true, "");
+}
+
+/* SetGuestInfo  KEY VALUE (two spaces: an empty field before the key). */
+enum { GI_DNS_NAME = 1, GI_OS_NAME_FULL = 5, GI_OS_NAME = 6, GI_UPTIME = 7, GI_BUILD = 4 };
+
+static uint32_t rpc_set_guest_info(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    const char *p = r.args, *end = r.args + r.alen;
+    while (p < end && *p == ' ')
+        p++;
+    unsigned key = 0;
+    while (p < end && isdigit((unsigned char)*p) && key < 1000)
+        key = key * 10 + (unsigned)(*p++ - '0');
+    if (p < end && *p == ' ')
+        p++;
+    size_t vlen = (size_t)(end - p);
+    VmportGuest *g = &vm->guest;
+    switch (key) {
+    case GI_DNS_NAME: copy_text(g->hostname, sizeof g->hostname, p, vlen); break;
+    case GI_OS_NAME_FULL: copy_text(g->os_full, sizeof g->os_full, p, vlen); break;
+    case GI_OS_NAME: copy_text(g->os_name, sizeof g->os_name, p, vlen); break;
+    case GI_BUILD: copy_text(g->tools_version, sizeof g->tools_version, p, vlen); break;
+    case GI_UPTIME: g->uptime_cs = strtoull(p, NULL, 10); break;
+    case 0: return reply_str(out, cap, false, "Bad key");
+    default: break;     /* disk, NIC (XDR) and memory reports: accepted, not kept */
+    }
+    return reply_str(out, cap, true, "");
+}
+
+static uint32_t rpc_statechange(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    copy_text(vm->guest.state_change, sizeof vm->guest.state_change, r.args, r.alen);
+    return reply_str(out, cap, true, "");
+}
+
+static uint32_t rpc_capability(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    (void)r;
+    vm->guest.caps++;
+    return reply_str(out, cap, true, "");
+}
+
+static uint32_t rpc_set_version(Vmport *vm, Req r, char *out, uint32_t cap)
+{
+    copy_text(vm->guest.tools_version, sizeof vm->guest.tools_version, r.args, r.alen);
+    return reply_str(out, cap, true, "");
+}
+
+typedef struct RpcCmd {
+    const char *name;       /* the request's first word, or a prefix ending in '.' */
+    uint32_t (*fn)(Vmport *vm, Req r, char *out, uint32_t cap);
+} RpcCmd;
+
+static const RpcCmd rpc_commands[] = {
+    { "info-get", rpc_info_get },
+    { "info-set", rpc_info_set },
+    { "log", rpc_log },
+    { "SetGuestInfo", rpc_set_guest_info },
+    { "tools.os.statechange.status", rpc_statechange },
+    { "tools.set.version", rpc_set_version },
+    { "tools.capability.", rpc_capability },
+};
+
+uint32_t vmport_rpci_reply(Vmport *vm, const char *req, uint32_t len, char *out, uint32_t cap)
+{
+    while (len && req[len - 1] == 0)    /* the tools send C strings with their NUL */
+        len--;
+    const char *sp = memchr(req, ' ', len);
+    size_t wlen = sp ? (size_t)(sp - req) : len;
+    for (size_t i = 0; i < sizeof rpc_commands / sizeof rpc_commands[0]; i++) {
+        const char *name = rpc_commands[i].name;
+        size_t nlen = strlen(name);
+        bool prefix = name[nlen - 1] == '.';
+        if (prefix ? (wlen >= nlen && !memcmp(req, name, nlen))
+                   : (wlen == nlen && !memcmp(req, name, nlen))) {
+            Req r = { sp ? sp + 1 : req + len, sp ? len - wlen - 1 : 0 };
+            return rpc_commands[i].fn(vm, r, out, cap);
+        }
+    }
+    return reply_str(out, cap, false, "Unknown command");
+}
+
+/* ======== TCLO: the guest's replies ======== */
+
+static void tclo_reply(Vmport *vm, const uint8_t *msg, uint32_t len)
+{
+    while (len && msg[len - 1] == 0)
+        len--;
+    if (len)    /* the first poll sends an empty message: nothing answered yet */
+        copy_text(vm->guest.last_reply, sizeof vm->guest.last_reply, (const char *)msg, len);
+}
+
+void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
+{
+    if (vm->trace) {
+        char text[VMPORT_VALUE_MAX];
+        copy_text(text, sizeof text, (const char *)msg, len);
+        fprintf(vm->trace, "hostcall: %s \"%s\"%s\n", c->tclo ? "tclo reply" : "rpci",
+                text, len >= sizeof text ? " (cut)" : "");
+    }
+    if (c->tclo) {
+        tclo_reply(vm, msg, len);
+        return;
+    }
+    char out[VMPORT_VALUE_MAX + 16];
+    uint32_t n = vmport_rpci_reply(vm, (const char *)msg, len, out, sizeof out);
+    if (vm->trace)
+        fprintf(vm->trace, "hostcall: rpci reply \"%.*s\"\n", (int)n, out);
+    vmport_channel_post(c, out, n);
+}
+
+/* ======== host requests ======== */
+
+bool vmport_tclo_request(Vmport *vm, const char *request)
+{
+    if (vm->tclo_n == VMPORT_TCLO_QUEUE || strlen(request) >= VMPORT_VALUE_MAX)
+        return false;
+    int slot = (vm->tclo_head + vm->tclo_n) % VMPORT_TCLO_QUEUE;
+    snprintf(vm->tclo[slot], sizeof vm->tclo[slot], "%s", request);
+    vm->tclo_n++;
+    return true;
+}
+
+static const struct {
+    const char *what;
+    const char *request;
+} guest_requests[] = {
+    { "poweroff", "OS_Halt" },
+    { "reboot", "OS_Reboot" },
+    { "timesync", "Time_Synchronize 1" },
+    { "ip", "Set_Option broadcastIP 1" },
+    { "ping", "ping" },
+    { "capabilities", "Capabilities_Register" },
+};
+
+bool vmport_guest_request(Vmport *vm, const char *what, const char **err)
+{
+    for (size_t i = 0; i < sizeof guest_requests / sizeof guest_requests[0]; i++) {
+        if (strcmp(what, guest_requests[i].what) != 0)
+            continue;
+        if (!vm->guest.tools_running) {
+            *err = "the guest's tools are not running (no TCLO channel open)";
+            return false;
+        }
+        if (!vmport_tclo_request(vm, guest_requests[i].request)) {
+            *err = "too many requests are waiting for the guest";
+            return false;
+        }
+        return true;
+    }
+    *err = "unknown request (poweroff, reboot, timesync, ip, ping, capabilities)";
+    return false;
+}
+
+/* ======== reports ======== */
+
+void vmport_print_guest(const Vmport *vm, FILE *out)
+{
+    const VmportGuest *g = &vm->guest;
+    fprintf(out, "guest tools: %s\n", g->tools_running ? "running" : "not running");
+    fprintf(out, "  os: %s\n  os name: %s\n  host name: %s\n  ip: %s\n  tools version: %s\n",
+            g->os_full[0] ? g->os_full : "-", g->os_name[0] ? g->os_name : "-",
+            g->hostname[0] ? g->hostname : "-", g->ip[0] ? g->ip : "-",
+            g->tools_version[0] ? g->tools_version : "-");
+    fprintf(out, "  uptime: %llu.%02llu s, capabilities: %u, log lines: %u\n",
+            (unsigned long long)(g->uptime_cs / 100), (unsigned long long)(g->uptime_cs % 100),
+            g->caps, g->logs);
+    fprintf(out, "  last reply: %s\n  state change: %s\n",
+            g->last_reply[0] ? g->last_reply : "-", g->state_change[0] ? g->state_change : "-");
+    for (int i = 0; i < vm->n_info; i++)
+        fprintf(out, "  %s = %s\n", vm->info[i].key, vm->info[i].value);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+void vmport_write_guest_json(const Vmport *vm, FILE *out)
+{
+    const VmportGuest *g = &vm->guest;
+    fprintf(out, "{\"tools-running\": %s, \"os\": ", g->tools_running ? "true" : "false");
+    json_str(out, g->os_full);
+    fputs(", \"os-name\": ", out);
+    json_str(out, g->os_name);
+    fputs(", \"host-name\": ", out);
+    json_str(out, g->hostname);
+    fputs(", \"ip\": ", out);
+    json_str(out, g->ip);
+    fputs(", \"tools-version\": ", out);
+    json_str(out, g->tools_version);
+    fputs(", \"last-reply\": ", out);
+    json_str(out, g->last_reply);
+    fputs(", \"guestinfo\": {", out);
+    for (int i = 0; i < vm->n_info; i++) {
+        fputs(i ? ", " : "", out);
+        json_str(out, vm->info[i].key);
+        fputs(": ", out);
+        json_str(out, vm->info[i].value);
+    }
+    fputs("}}", out);
+}
