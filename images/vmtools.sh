@@ -15,10 +15,18 @@ pkgdir="$work/pkg"
 root="$work/root"
 mkdir -p "$pkgdir"
 
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
-    echo "vmtools: needs the i386 architecture (setup.sh: dpkg --add-architecture i386)" >&2
-    exit 1
+# Built once: a newer script or a missing image rebuilds it.
+if [ -f "$out/vmtools.img" ] && [ "$out/vmtools.img" -nt "$0" ]; then
+    echo "vmtools: $out/vmtools.img (cached)"
+    exit 0
 fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo=sudo
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $sudo dpkg --add-architecture i386
+    $sudo apt-get update -qq || true
+fi
+apt-cache show open-vm-tools:i386 >/dev/null 2>&1 || $sudo apt-get update -qq || true
 
 # The library closure of open-vm-tools:i386 (Depends only, recursively),
 # keeping the i386 libraries and leaving out the programs it merely calls
@@ -51,8 +59,22 @@ echo kairo-guest > "$root/etc/hostname"
 printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
     > "$root/etc/os-release"
 ldconfig -r "$root" 2>/dev/null || true
+# vmtoolsd's soft power-off and reboot run /sbin/shutdown: here a script
+# that says so on the console, syncs and powers off (or reboots).
+mkdir -p "$root/sbin" "$root/etc/vmware-tools"
+cat > "$root/sbin/shutdown" <<'SH'
+#!/bin/sh
+echo "KAIRO-SHUTDOWN $*" > /dev/console
+sync
+case "$*" in *-r*) exec /bin/busybox reboot -f;; esac
+exec /bin/busybox poweroff -f
+SH
+chmod +x "$root/sbin/shutdown"
+# Report the guest information every 2 s (default 30) so a test sees it soon.
+printf '[guestinfo]\npoll-interval=2\n[logging]\nlog=false\n' > "$root/etc/vmware-tools/tools.conf"
 
 size=$(du -sm "$root" | cut -f1)
 rm -f "$out/vmtools.img"
-mke2fs -q -F -t ext2 -L vmtools -d "$root" "$out/vmtools.img" "$((size + 24))M"
+mke2fs -q -F -t ext2 -L vmtools -d "$root" "$out/vmtools.img.tmp" "$((size + 24))M"
+mv "$out/vmtools.img.tmp" "$out/vmtools.img"
 echo "vmtools: $out/vmtools.img ($((size + 24)) MiB, $(echo $pkgs | wc -w) packages)"

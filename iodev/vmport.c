@@ -15,10 +15,12 @@ enum { AX, CX, DX, BX, SP, BP, SI, DI };
 static uint16_t hi16(uint32_t v) { return (uint16_t)(v >> 16); }
 static void set_hi16(uint32_t *r, uint32_t v) { *r = (*r & 0xFFFFu) | (v << 16); }
 
+/* -d hostcall: every backdoor command but the message steps, which show
+ * as the RPC requests and replies they carry (vmport_rpc.c). */
 static void trace_call(Vmport *vm, const char *what, const uint32_t *g)
 {
     vm->calls++;
-    if (vm->trace)
+    if (vm->trace && strcmp(what, "MESSAGE") != 0 && strncmp(what, "HB", 2) != 0)
         fprintf(vm->trace, "hostcall: %s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
                 what, g[AX], g[BX], g[CX], g[DX], g[SI], g[DI]);
 }
@@ -207,6 +209,8 @@ static void msg_open(Vmport *vm, uint32_t *g)
         msg_status(g, MSG_ST_SUCCESS);
         if (c->tclo)
             vm->guest.tools_running = true;
+        if (vm->trace)
+            fprintf(vm->trace, "hostcall: channel %u opened (%s)\n", id, c->tclo ? "TCLO" : "RPCI");
         return;
     }
     msg_status(g, 0);           /* every channel is in use */
@@ -328,6 +332,8 @@ static void msg_close(Vmport *vm, VmportChannel *c, uint32_t *g)
 {
     if (c->tclo)
         vm->guest.tools_running = false;
+    if (vm->trace)
+        fprintf(vm->trace, "hostcall: channel %u closed\n", (unsigned)(c - vm->ch));
     vmport_channel_free(c);
     msg_status(g, MSG_ST_SUCCESS);
 }

@@ -78,7 +78,9 @@ typedef struct VmportGuest {
     char os_full[VMPORT_VALUE_MAX];
     char os_name[VMPORT_KEY_MAX];
     char hostname[VMPORT_KEY_MAX];
-    char ip[VMPORT_KEY_MAX];
+    char ip[VMPORT_KEY_MAX];                /* guestinfo.ip: the primary address */
+    char mac[24];                           /* the first NIC's, from its NIC report */
+    char nic_ips[VMPORT_VALUE_MAX];         /* its addresses, space-separated */
     char tools_version[VMPORT_KEY_MAX];
     char last_reply[VMPORT_VALUE_MAX];   /* the guest's answer to the last TCLO request */
     char state_change[VMPORT_KEY_MAX];   /* "tools.os.statechange.status" argument */
@@ -139,6 +141,9 @@ void vmport_hb_in(Vmport *vm, uint32_t *gpr, uint8_t *buf, uint32_t n);
 void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len);
 /* RPCI: the reply text for one request; returns its length (<= cap). */
 uint32_t vmport_rpci_reply(Vmport *vm, const char *req, uint32_t len, char *out, uint32_t cap);
+/* The guest's NIC report (SetGuestInfo 10: a NicInfoV3 in XDR): the first
+ * NIC's MAC and addresses into g; false if malformed. */
+bool vmport_parse_nicinfo(VmportGuest *g, const uint8_t *p, size_t n);
 /* Hand a message to the guest on channel c (replaces an unfetched one). */
 void vmport_channel_post(VmportChannel *c, const void *msg, uint32_t len);
 void vmport_channel_free(VmportChannel *c);

@@ -77,6 +77,14 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t len)
     dst[len] = 0;
 }
 
+static uint64_t parse_decimal(const char *p, size_t len)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < len && i < 19 && isdigit((unsigned char)p[i]); i++)
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    return v;
+}
+
 typedef struct Req {
     const char *args;       /* after the command word and one space */
     size_t alen;
@@ -116,8 +124,96 @@ static uint32_t rpc_log(Vmport *vm, Req r, char *out, uint32_t cap)
     return reply_str(out, cap, true, "");
 }
 
+/* ======== the NIC report: XDR (RFC 4506, big-endian 4-byte units) ======== */
+
+typedef struct Xdr {
+    const uint8_t *p;
+    size_t n, pos;
+    bool bad;
+} Xdr;
+
+static uint32_t xdr_u32(Xdr *x)
+{
+    if (x->bad || x->n - x->pos < 4) {
+        x->bad = true;
+        return 0;
+    }
+    const uint8_t *b = x->p + x->pos;
+    x->pos += 4;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Variable-length opaque data of at most max bytes (padded to 4). */
+static const uint8_t *xdr_opaque(Xdr *x, uint32_t *len, uint32_t max)
+{
+    *len = xdr_u32(x);
+    size_t padded = ((size_t)*len + 3) & ~(size_t)3;
+    if (x->bad || *len > max || padded > x->n - x->pos) {
+        x->bad = true;
+        return NULL;
+    }
+    const uint8_t *d = x->p + x->pos;
+    x->pos += padded;
+    return d;
+}
+
+/* An optional enum (XDR pointer: present flag, then the value). */
+static void xdr_skip_optional_u32(Xdr *x)
+{
+    if (xdr_u32(x))
+        xdr_u32(x);
+}
+
+static void append_ip(char *list, size_t cap, uint32_t type, const uint8_t *a, uint32_t len)
+{
+    char one[48];
+    size_t used = strlen(list);
+    if (type == 1 && len == 4)          /* IAT_IPV4 */
+        snprintf(one, sizeof one, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    else if (type == 2 && len == 16) {  /* IAT_IPV6: full form, no compression */
+        int o = 0;
+        for (int i = 0; i < 16; i += 2)
+            o += snprintf(one + o, sizeof one - (size_t)o, "%s%x", i ? ":" : "",
+                          (unsigned)(a[i] << 8 | a[i + 1]));
+    } else
+        return;
+    if (used + strlen(one) + 2 < cap)
+        snprintf(list + used, cap - used, "%s%s", used ? " " : "", one);
+}
+
+bool vmport_parse_nicinfo(VmportGuest *g, const uint8_t *p, size_t n)
+{
+    Xdr x = { p, n, 0, false };
+    /* GuestNicProto: version 3, then a present NicInfoV3 with its NIC list. */
+    if (xdr_u32(&x) != 3 || xdr_u32(&x) != 1)
+        return false;
+    uint32_t nics = xdr_u32(&x), len;
+    if (x.bad || nics == 0)
+        return !x.bad;
+    const uint8_t *mac = xdr_opaque(&x, &len, 64);
+    uint32_t ips = xdr_u32(&x);
+    if (x.bad || ips > 2048)
+        return false;
+    char list[VMPORT_VALUE_MAX] = "";
+    for (uint32_t i = 0; i < ips && !x.bad; i++) {
+        uint32_t type = xdr_u32(&x), alen;
+        const uint8_t *addr = xdr_opaque(&x, &alen, 16);
+        xdr_u32(&x);                    /* prefix length */
+        xdr_skip_optional_u32(&x);      /* origin */
+        xdr_skip_optional_u32(&x);      /* status */
+        if (!x.bad)
+            append_ip(list, sizeof list, type, addr, alen);
+    }
+    if (x.bad)
+        return false;
+    copy_text(g->mac, sizeof g->mac, (const char *)mac, len);
+    snprintf(g->nic_ips, sizeof g->nic_ips, "%s", list);
+    return true;
+}
+
 /* SetGuestInfo  KEY VALUE (two spaces: an empty field before the key). */
-enum { GI_DNS_NAME = 1, GI_OS_NAME_FULL = 5, GI_OS_NAME = 6, GI_UPTIME = 7, GI_BUILD = 4 };
+enum { GI_DNS_NAME = 1, GI_OS_NAME_FULL = 5, GI_OS_NAME = 6, GI_UPTIME = 7, GI_BUILD = 4,
+       GI_NIC_V3 = 10, GI_OS_STRUCTURED = 11 };
 
 static uint32_t rpc_set_guest_info(Vmport *vm, Req r, char *out, uint32_t cap)
 {
@@ -136,7 +232,13 @@ static uint32_t rpc_set_guest_info(Vmport *vm, Req r, char *out, uint32_t cap)
     case GI_OS_NAME_FULL: copy_text(g->os_full, sizeof g->os_full, p, vlen); break;
     case GI_OS_NAME: copy_text(g->os_name, sizeof g->os_name, p, vlen); break;
     case GI_BUILD: copy_text(g->tools_version, sizeof g->tools_version, p, vlen); break;
-    case GI_UPTIME: g->uptime_cs = strtoull(p, NULL, 10); break;
+    case GI_UPTIME: g->uptime_cs = parse_decimal(p, vlen); break;
+    case GI_NIC_V3:
+        if (!vmport_parse_nicinfo(g, (const uint8_t *)p, vlen))
+            return reply_str(out, cap, false, "Malformed NIC information");
+        break;
+    /* Refused so that the tools fall back to the plain OS names (5, 6). */
+    case GI_OS_STRUCTURED: return reply_str(out, cap, false, "Unsupported");
     case 0: return reply_str(out, cap, false, "Bad key");
     default: break;     /* disk, NIC (XDR) and memory reports: accepted, not kept */
     }
@@ -208,7 +310,7 @@ static void tclo_reply(Vmport *vm, const uint8_t *msg, uint32_t len)
 
 void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
 {
-    if (vm->trace) {
+    if (vm->trace && (len || !c->tclo)) {   /* not the tools' empty TCLO polls */
         char text[VMPORT_VALUE_MAX];
         copy_text(text, sizeof text, (const char *)msg, len);
         fprintf(vm->trace, "hostcall: %s \"%s\"%s\n", c->tclo ? "tclo reply" : "rpci",
@@ -278,6 +380,7 @@ void vmport_print_guest(const Vmport *vm, FILE *out)
             g->os_full[0] ? g->os_full : "-", g->os_name[0] ? g->os_name : "-",
             g->hostname[0] ? g->hostname : "-", g->ip[0] ? g->ip : "-",
             g->tools_version[0] ? g->tools_version : "-");
+    fprintf(out, "  nic: %s %s\n", g->mac[0] ? g->mac : "-", g->nic_ips[0] ? g->nic_ips : "-");
     fprintf(out, "  uptime: %llu.%02llu s, capabilities: %u, log lines: %u\n",
             (unsigned long long)(g->uptime_cs / 100), (unsigned long long)(g->uptime_cs % 100),
             g->caps, g->logs);
@@ -313,6 +416,10 @@ void vmport_write_guest_json(const Vmport *vm, FILE *out)
     json_str(out, g->hostname);
     fputs(", \"ip\": ", out);
     json_str(out, g->ip);
+    fputs(", \"mac\": ", out);
+    json_str(out, g->mac);
+    fputs(", \"addresses\": ", out);
+    json_str(out, g->nic_ips);
     fputs(", \"tools-version\": ", out);
     json_str(out, g->tools_version);
     fputs(", \"last-reply\": ", out);
