@@ -56,6 +56,8 @@ for a in ls cat mount umount sleep echo md5sum sha256sum dd mkdir rm mv head tai
 done
 printf '/lib/i386-linux-gnu\n/usr/lib/i386-linux-gnu\n' > "$root/etc/ld.so.conf"
 echo kairo-guest > "$root/etc/hostname"
+printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
+printf 'root:x:0:\n' > "$root/etc/group"
 printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
     > "$root/etc/os-release"
 ldconfig -r "$root" 2>/dev/null || true
@@ -72,6 +74,15 @@ SH
 chmod +x "$root/sbin/shutdown"
 # Report the guest information every 2 s (default 30) so a test sees it soon.
 printf '[guestinfo]\npoll-interval=2\n[logging]\nlog=false\n' > "$root/etc/vmware-tools/tools.conf"
+
+# FUSE for vmhgfs-fuse: the module of the guest kernel images/build.sh
+# unpacked (same OUT), loaded with insmod from the disk.
+fuse=$(ls "$out"/work/root-linux-image-*/lib/modules/*/kernel/fs/fuse/fuse.ko* 2>/dev/null | head -1)
+if [ -n "$fuse" ]; then
+    mkdir -p "$root/lib/modules" && cp "$fuse" "$root/lib/modules/fuse.ko"
+else
+    echo "vmtools: no fuse.ko under $out/work (run images/build.sh first); vmhgfs-fuse will not mount" >&2
+fi
 
 size=$(du -sm "$root" | cut -f1)
 rm -f "$out/vmtools.img"

@@ -470,6 +470,8 @@ bool vmport_init(Vmport *vm, PortBus *bus)
         vm->hwversion = 7;
     if (!vm->vmx_type)
         vm->vmx_type = 2;       /* what QEMU's vmport reports */
+    if (vm->hgfs.n_shares == 0)
+        hgfs_init(&vm->hgfs);
     return true;
 }
 
@@ -487,6 +489,16 @@ static void vmport_reset(void *dev)
         vmport_channel_free(&vm->ch[i]);
     vm->guest.tools_running = false;
     vm->tclo_n = vm->tclo_head = 0;
+    hgfs_close_all(&vm->hgfs);
+}
+
+static void vmport_teardown(void *dev)
+{
+    Vmport *vm = dev;
+    vmport_reset(vm);
+    hgfs_free(&vm->hgfs);
+    free(vm->hgfs_reply);
+    vm->hgfs_reply = NULL;
 }
 
 static void vmport_info(void *dev, FILE *out)
@@ -512,5 +524,5 @@ const DeviceDesc vmport_desc = {
     .n_fields = sizeof vmport_fields / sizeof vmport_fields[0],
     .reset = vmport_reset,
     .info = vmport_info,
-    .teardown = vmport_reset,
+    .teardown = vmport_teardown,
 };

@@ -25,6 +25,7 @@
 
 #include "iodev/device.h"
 #include "iodev/portbus.h"
+#include "iodev/vmport_hgfs.h"
 
 #define VMPORT_MAGIC 0x564D5868u
 #define VMPORT_PORT 0x5658
@@ -111,6 +112,8 @@ typedef struct Vmport {
     char tclo[VMPORT_TCLO_QUEUE][VMPORT_VALUE_MAX];
     int tclo_head, tclo_n;
     VmportGuest guest;
+    HgfsServer hgfs;            /* -vmport share=... (vmport_hgfs.c) */
+    uint8_t *hgfs_reply;        /* "1 " + one reply packet */
     FILE *trace;                /* -d hostcall: every call, or NULL */
     uint64_t calls;
 } Vmport;

@@ -308,9 +308,33 @@ static void tclo_reply(Vmport *vm, const uint8_t *msg, uint32_t len)
         copy_text(vm->guest.last_reply, sizeof vm->guest.last_reply, (const char *)msg, len);
 }
 
+/* "f " + an HGFS packet: "1 " + the reply packet, or "0 ..." when there
+ * are no shares (vmhgfs-fuse then says the host has none) or the packet
+ * is too short to answer. */
+static void rpc_hgfs(Vmport *vm, VmportChannel *c, const uint8_t *pkt, uint32_t len)
+{
+    size_t cap = 2 + HGFS_PACKET_MAX_LARGE;
+    if (!vm->hgfs_reply)
+        vm->hgfs_reply = malloc(cap);
+    size_t n = 0;
+    if (vm->hgfs_reply && vm->hgfs.n_shares) {
+        vm->hgfs.trace = vm->trace;
+        n = hgfs_dispatch(&vm->hgfs, pkt, len, vm->hgfs_reply + 2, cap - 2);
+    }
+    if (!n) {
+        static const char no[] = "0 HGFS is not available";
+        vmport_channel_post(c, no, sizeof no - 1);
+        return;
+    }
+    vm->hgfs_reply[0] = '1';
+    vm->hgfs_reply[1] = ' ';
+    vmport_channel_post(c, vm->hgfs_reply, (uint32_t)(n + 2));
+}
+
 void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
 {
-    if (vm->trace && (len || !c->tclo)) {   /* not the tools' empty TCLO polls */
+    bool hgfs = len >= 2 && msg[0] == 'f' && msg[1] == ' ';
+    if (vm->trace && (len || !c->tclo) && !hgfs) {   /* not empty TCLO polls; HGFS: below */
         char text[VMPORT_VALUE_MAX];
         copy_text(text, sizeof text, (const char *)msg, len);
         fprintf(vm->trace, "hostcall: %s \"%s\"%s\n", c->tclo ? "tclo reply" : "rpci",
@@ -318,6 +342,10 @@ void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32
     }
     if (c->tclo) {
         tclo_reply(vm, msg, len);
+        return;
+    }
+    if (len >= 2 && msg[0] == 'f' && msg[1] == ' ') {
+        rpc_hgfs(vm, c, msg + 2, len - 2);
         return;
     }
     char out[VMPORT_VALUE_MAX + 16];
