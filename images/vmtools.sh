@@ -4,7 +4,8 @@
 # Debian's own open-vm-tools:i386 with the i386 libraries it links, plus
 # busybox, so a guest can `mount /dev/sda /mnt && chroot /mnt ...` and run
 # the real vmware-checkvm, vmware-rpctool, vmtoolsd and vmhgfs-fuse against
-# `-device vmport` (tests/vmport). Packages are fetched with `apt-get
+# `-device vmport` (tests/vmport), and kairo-host (images/hosttools, built
+# here with gcc -m32 -static). Packages are fetched with `apt-get
 # download` and unpacked, never installed; no root is needed (mke2fs -d).
 # Usage: images/vmtools.sh [OUT]   (default OUT: build/images)
 set -euo pipefail
@@ -16,7 +17,8 @@ root="$work/root"
 mkdir -p "$pkgdir"
 
 # Built once: a newer script or a missing image rebuilds it.
-if [ -f "$out/vmtools.img" ] && [ "$out/vmtools.img" -nt "$0" ]; then
+if [ -f "$out/vmtools.img" ] && [ "$out/vmtools.img" -nt "$0" ] &&
+   [ "$out/vmtools.img" -nt "$here/hosttools/kairo-host.c" ]; then
     echo "vmtools: $out/vmtools.img (cached)"
     exit 0
 fi
@@ -83,6 +85,9 @@ if [ -n "$fuse" ]; then
 else
     echo "vmtools: no fuse.ko under $out/work (run images/build.sh first); vmhgfs-fuse will not mount" >&2
 fi
+
+# kairo-host, the guest side of kairo's shadow processes and file copies.
+gcc -m32 -static -O2 -Wall -Wextra -o "$root/usr/bin/kairo-host" "$here/hosttools/kairo-host.c"
 
 size=$(du -sm "$root" | cut -f1)
 rm -f "$out/vmtools.img"

@@ -490,6 +490,7 @@ static void vmport_reset(void *dev)
     vm->guest.tools_running = false;
     vm->tclo_n = vm->tclo_head = 0;
     hgfs_close_all(&vm->hgfs);
+    exec_stop_all(&vm->exec);
 }
 
 static void vmport_teardown(void *dev)
@@ -497,6 +498,7 @@ static void vmport_teardown(void *dev)
     Vmport *vm = dev;
     vmport_reset(vm);
     hgfs_free(&vm->hgfs);
+    exec_free(&vm->exec);
     free(vm->hgfs_reply);
     vm->hgfs_reply = NULL;
 }

@@ -25,6 +25,7 @@
 
 #include "iodev/device.h"
 #include "iodev/portbus.h"
+#include "iodev/vmport_exec.h"
 #include "iodev/vmport_hgfs.h"
 
 #define VMPORT_MAGIC 0x564D5868u
@@ -113,7 +114,8 @@ typedef struct Vmport {
     int tclo_head, tclo_n;
     VmportGuest guest;
     HgfsServer hgfs;            /* -vmport share=... (vmport_hgfs.c) */
-    uint8_t *hgfs_reply;        /* "1 " + one reply packet */
+    ExecServer exec;            /* -vmport exec=... (vmport_exec.c) */
+    uint8_t *hgfs_reply;        /* "1 " + one reply packet (HGFS or kairo.exec) */
     FILE *trace;                /* -d hostcall: every call, or NULL */
     uint64_t calls;
 } Vmport;

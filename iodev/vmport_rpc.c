@@ -331,9 +331,23 @@ static void rpc_hgfs(Vmport *vm, VmportChannel *c, const uint8_t *pkt, uint32_t 
     vmport_channel_post(c, vm->hgfs_reply, (uint32_t)(n + 2));
 }
 
+/* kairo.exec.*: binary requests and replies (iodev/vmport_exec.h). */
+static void rpc_exec(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
+{
+    size_t cap = 2 + HGFS_PACKET_MAX_LARGE;
+    if (!vm->hgfs_reply)
+        vm->hgfs_reply = malloc(cap);
+    if (!vm->hgfs_reply)
+        return;
+    vm->exec.trace = vm->trace;
+    size_t n = exec_dispatch(&vm->exec, msg, len, vm->hgfs_reply, cap);
+    vmport_channel_post(c, vm->hgfs_reply, (uint32_t)n);
+}
+
 void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
 {
-    bool hgfs = len >= 2 && msg[0] == 'f' && msg[1] == ' ';
+    bool hgfs = (len >= 2 && msg[0] == 'f' && msg[1] == ' ') ||
+                (len >= 16 && !memcmp(msg, "kairo.exec.write", 16));   /* binary */
     if (vm->trace && (len || !c->tclo) && !hgfs) {   /* not empty TCLO polls; HGFS: below */
         char text[VMPORT_VALUE_MAX];
         copy_text(text, sizeof text, (const char *)msg, len);
@@ -346,6 +360,10 @@ void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32
     }
     if (len >= 2 && msg[0] == 'f' && msg[1] == ' ') {
         rpc_hgfs(vm, c, msg + 2, len - 2);
+        return;
+    }
+    if (len >= 11 && !memcmp(msg, "kairo.exec.", 11)) {
+        rpc_exec(vm, c, msg, len);
         return;
     }
     char out[VMPORT_VALUE_MAX + 16];

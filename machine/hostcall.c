@@ -26,11 +26,16 @@ bool hostcall_setup(Machine *m)
     vm->now_ns = hostcall_now_ns;
     vm->now_opaque = m;
     hgfs_init(&vm->hgfs);
+    exec_init(&vm->exec);
     for (int i = 0; i < o->n_vmport_args; i++) {
         const char *a = o->vmport_args[i];
         char err[400];
         if (!strncmp(a, "guestinfo.", 10) && !vmport_set_guestinfo(vm, a)) {
             fprintf(stderr, "kairo: -vmport %s: too many variables, or one too long\n", a);
+            return false;
+        }
+        if (!strncmp(a, "exec=", 5) && !exec_allow(&vm->exec, a + 5, err, sizeof err)) {
+            fprintf(stderr, "kairo: -vmport %s\n", err);
             return false;
         }
         if (!strncmp(a, "share=", 6) && !hgfs_add_share(&vm->hgfs, a + 6, err, sizeof err)) {
