@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "debug/log.h"
+#include "machine/replay.h"
 
 /* The register file in x86 encoding order (cpu/cpu.h's R_*), restated so
  * this file needs nothing of the CPU but the array. */
@@ -174,6 +175,51 @@ void vmport_channel_post(VmportChannel *c, const void *msg, uint32_t len)
     c->has_in = true;
 }
 
+/* ======== the replay seam ======== */
+
+bool vmport_replaying(const Vmport *vm) { return replay_playing(vm->replay); }
+
+void vmport_host_post(Vmport *vm, VmportChannel *c, const void *msg, uint32_t len)
+{
+    enum { PIECE = REPLAY_MAX_PAYLOAD - 1 };
+    Replay *r = vm->replay;
+    if (replay_recording(r)) {
+        uint8_t p[REPLAY_MAX_PAYLOAD];
+        uint32_t off = 0;
+        do {    /* [more][bytes], all at this instruction */
+            uint32_t k = len - off < PIECE ? len - off : PIECE;
+            p[0] = off + k < len;
+            memcpy(p + 1, (const uint8_t *)msg + off, k);
+            replay_log(r, RK_HOSTCALL, p, k + 1);
+            off += k;
+        } while (off < len);
+    }
+    if (!replay_playing(r)) {
+        vmport_channel_post(c, msg, len);
+        return;
+    }
+    uint8_t *buf = NULL;
+    uint32_t n = 0;
+    const ReplayEvent *e;
+    while ((e = replay_take_sync(r, RK_HOSTCALL)) != NULL && e->len >= 1) {
+        uint8_t *more = n + e->len <= VMPORT_MSG_MAX ? realloc(buf, n + e->len) : NULL;
+        if (!more) {
+            replay_fail(r, "vmport: a logged host message is too long");
+            break;
+        }
+        buf = more;
+        memcpy(buf + n, e->data + 1, e->len - 1);
+        n += e->len - 1;
+        bool last = !e->data[0];
+        replay_consume(r);
+        if (last) {
+            vmport_channel_post(c, buf, n);
+            break;
+        }
+    }
+    free(buf);
+}
+
 static uint32_t next_cookie(Vmport *vm)
 {
     /* xorshift32: distinct cookies, the same ones in every run */
@@ -259,10 +305,16 @@ static bool send_bytes(Vmport *vm, VmportChannel *c, const uint8_t *p, uint32_t 
 /* TCLO: the guest's poll takes the next host request when none waits. */
 static void tclo_refill(Vmport *vm, VmportChannel *c)
 {
-    if (!c->tclo || c->has_in || vm->tclo_n == 0)
+    if (!c->tclo || c->has_in)
+        return;
+    if (vmport_replaying(vm)) {     /* the log says when a request came */
+        vmport_host_post(vm, c, NULL, 0);
+        return;
+    }
+    if (vm->tclo_n == 0)
         return;
     const char *req = vm->tclo[vm->tclo_head];
-    vmport_channel_post(c, req, (uint32_t)strlen(req));
+    vmport_host_post(vm, c, req, (uint32_t)strlen(req));
     if (vm->trace)
         fprintf(vm->trace, "hostcall: tclo request \"%s\"\n", req);
     vm->tclo_head = (vm->tclo_head + 1) % VMPORT_TCLO_QUEUE;

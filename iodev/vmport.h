@@ -117,6 +117,7 @@ typedef struct Vmport {
     ExecServer exec;            /* -vmport exec=... (vmport_exec.c) */
     uint8_t *hgfs_reply;        /* "1 " + one reply packet (HGFS or kairo.exec) */
     FILE *trace;                /* -d hostcall: every call, or NULL */
+    struct Replay *replay;      /* -record/-replay: host messages pass vmport_host_post */
     uint64_t calls;
 } Vmport;
 
@@ -149,6 +150,12 @@ uint32_t vmport_rpci_reply(Vmport *vm, const char *req, uint32_t len, char *out,
 /* The guest's NIC report (SetGuestInfo 10: a NicInfoV3 in XDR): the first
  * NIC's MAC and addresses into g; false if malformed. */
 bool vmport_parse_nicinfo(VmportGuest *g, const uint8_t *p, size_t n);
+/* The replay seam: every message the host hands the guest goes through
+ * here. Recording logs it (RK_HOSTCALL, in pieces); replaying posts the
+ * logged message instead of msg (which may be NULL: the host was not
+ * asked), or none if the log has none at this instruction. */
+void vmport_host_post(Vmport *vm, VmportChannel *c, const void *msg, uint32_t len);
+bool vmport_replaying(const Vmport *vm);
 /* Hand a message to the guest on channel c (replaces an unfetched one). */
 void vmport_channel_post(VmportChannel *c, const void *msg, uint32_t len);
 void vmport_channel_free(VmportChannel *c);

@@ -317,31 +317,39 @@ static void rpc_hgfs(Vmport *vm, VmportChannel *c, const uint8_t *pkt, uint32_t 
     if (!vm->hgfs_reply)
         vm->hgfs_reply = malloc(cap);
     size_t n = 0;
+    if (vmport_replaying(vm)) {     /* the log has the reply; the host is not touched */
+        vmport_host_post(vm, c, NULL, 0);
+        return;
+    }
     if (vm->hgfs_reply && vm->hgfs.n_shares) {
         vm->hgfs.trace = vm->trace;
         n = hgfs_dispatch(&vm->hgfs, pkt, len, vm->hgfs_reply + 2, cap - 2);
     }
     if (!n) {
         static const char no[] = "0 HGFS is not available";
-        vmport_channel_post(c, no, sizeof no - 1);
+        vmport_host_post(vm, c, no, sizeof no - 1);
         return;
     }
     vm->hgfs_reply[0] = '1';
     vm->hgfs_reply[1] = ' ';
-    vmport_channel_post(c, vm->hgfs_reply, (uint32_t)(n + 2));
+    vmport_host_post(vm, c, vm->hgfs_reply, (uint32_t)(n + 2));
 }
 
 /* kairo.exec.*: binary requests and replies (iodev/vmport_exec.h). */
 static void rpc_exec(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
 {
     size_t cap = 2 + HGFS_PACKET_MAX_LARGE;
+    if (vmport_replaying(vm)) {     /* no program runs again: the log has its output */
+        vmport_host_post(vm, c, NULL, 0);
+        return;
+    }
     if (!vm->hgfs_reply)
         vm->hgfs_reply = malloc(cap);
     if (!vm->hgfs_reply)
         return;
     vm->exec.trace = vm->trace;
     size_t n = exec_dispatch(&vm->exec, msg, len, vm->hgfs_reply, cap);
-    vmport_channel_post(c, vm->hgfs_reply, (uint32_t)n);
+    vmport_host_post(vm, c, vm->hgfs_reply, (uint32_t)n);
 }
 
 void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32_t len)
@@ -370,7 +378,7 @@ void vmport_rpc_message(Vmport *vm, VmportChannel *c, const uint8_t *msg, uint32
     uint32_t n = vmport_rpci_reply(vm, (const char *)msg, len, out, sizeof out);
     if (vm->trace)
         fprintf(vm->trace, "hostcall: rpci reply \"%.*s\"\n", (int)n, out);
-    vmport_channel_post(c, out, n);
+    vmport_host_post(vm, c, out, n);
 }
 
 /* ======== host requests ======== */

@@ -25,6 +25,7 @@ bool hostcall_setup(Machine *m)
     vm->mem_mb = o->ram_mb;
     vm->now_ns = hostcall_now_ns;
     vm->now_opaque = m;
+    vm->replay = &m->replay;
     hgfs_init(&vm->hgfs);
     exec_init(&vm->exec);
     for (int i = 0; i < o->n_vmport_args; i++) {

@@ -34,7 +34,8 @@ typedef enum {
     RK_RTC = 6,         /* the RTC start time, s64 le */
     RK_CHECKPOINT = 7,  /* state hash u64 le */
     RK_END = 8,         /* the recorded run ended here */
-    RK_KIND_MAX = 8
+    RK_HOSTCALL = 9,    /* a host message to -device vmport's guest: more u8, bytes */
+    RK_KIND_MAX = 9
 } ReplayKind;
 
 #define REPLAY_ASYNC 0x80       /* kind flag: made between slices */
