@@ -111,7 +111,8 @@ void hgfs_init(HgfsServer *s)
 bool hgfs_add_share(HgfsServer *s, const char *spec, char *err, size_t errlen)
 {
     const char *colon = strchr(spec, ':');
-    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof s->shares[0].name) {
+    if (!colon || colon == spec || !colon[1] ||
+        (size_t)(colon - spec) >= sizeof s->shares[0].name) {
         snprintf(err, errlen, "share=%s: expected NAME:HOSTDIR[:ro]", spec);
         return false;
     }

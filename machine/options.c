@@ -888,6 +888,8 @@ static int check_combinations(Options *o)
         return fail("%s", "--trace-filter needs --trace FILE or -d ITEMS to filter");
     if ((o->initrd || o->append) && !o->kernel)
         return fail("%s", "-initrd and -append need -kernel");
+    if (o->n_vmport_args && !o->vmport)
+        return fail("%s", "-vmport needs -device vmport");
     return netopt_check(&o->net);
 }
 
