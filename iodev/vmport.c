@@ -358,7 +358,7 @@ static void msg_recvpayload(Vmport *vm, VmportChannel *c, uint32_t *g)
     uint32_t v = 0;
     for (unsigned i = 0; i < 4 && c->in_pos + i < c->in_len; i++)
         v |= (uint32_t)c->in[c->in_pos + i] << (8 * i);
-    c->in_pos += 4;
+    c->in_pos = c->in_len - c->in_pos < 4 ? c->in_len : c->in_pos + 4;
     g[BX] = v;
     set_hi16(&g[DX], MSG_SENDPAYLOAD);
     msg_status(g, MSG_ST_SUCCESS);
@@ -437,7 +437,7 @@ void vmport_hb_in(Vmport *vm, uint32_t *g, uint8_t *buf, uint32_t n)
 {
     trace_call(vm, "HB in", g);
     VmportChannel *c = hb_channel(vm, g);
-    bool ok = c && c->has_in && n <= c->in_len - c->in_pos;
+    bool ok = c && c->has_in && c->in_pos <= c->in_len && n <= c->in_len - c->in_pos;
     if (ok) {
         memcpy(buf, c->in + c->in_pos, n);
         c->in_pos += n;
@@ -531,9 +531,8 @@ void vmport_attach_regs(Vmport *vm, uint32_t *gpr) { vm->gpr = gpr; }
 
 /* --- machine state --- */
 
-/* Channels hold live buffers a snapshot does not carry: after a load (or
- * reset) the guest's tools see closed channels and reopen, as they do
- * after a VMware checkpoint. */
+/* Reset closes every channel, file handle and host program (a load then
+ * brings the channels back, vmport_load_extra). */
 static void vmport_reset(void *dev)
 {
     Vmport *vm = dev;
@@ -567,6 +566,130 @@ static void vmport_info(void *dev, FILE *out)
     vmport_print_guest(vm, out);
 }
 
+/* The channels (messages half sent or unfetched), the guestinfo
+ * variables and the queued host requests travel in a snapshot; open HGFS
+ * handles and host programs do not (the guest gets INVALID_HANDLE or "no
+ * such program" afterwards, as after a host restart). */
+static void put_string(StateWriter *w, const char *s)
+{
+    uint16_t n = (uint16_t)strlen(s);
+    state_put_u16(w, n);
+    state_put_bytes(w, s, n);
+}
+
+static bool get_string(StateReader *r, char *s, size_t cap)
+{
+    uint16_t n = state_get_u16(r);
+    if (n >= cap)
+        return false;
+    state_get_bytes(r, s, n);
+    s[n] = 0;
+    return state_ok(r);
+}
+
+static void vmport_save_extra(void *dev, StateWriter *w)
+{
+    Vmport *vm = dev;
+    for (int i = 0; i < VMPORT_CHANNELS; i++) {
+        const VmportChannel *c = &vm->ch[i];
+        state_put_u8(w, c->open);
+        if (!c->open)
+            continue;
+        state_put_u8(w, c->tclo);
+        state_put_u32(w, c->cookie_hi);
+        state_put_u32(w, c->cookie_lo);
+        state_put_u8(w, c->sending);
+        state_put_u32(w, c->sending ? c->out_size : 0);
+        state_put_u32(w, c->sending ? c->out_len : 0);
+        if (c->sending)
+            state_put_bytes(w, c->out, c->out_len);
+        state_put_u8(w, c->has_in);
+        state_put_u32(w, c->has_in ? c->in_len : 0);
+        state_put_u32(w, c->has_in ? c->in_pos : 0);
+        if (c->has_in)
+            state_put_bytes(w, c->in, c->in_len);
+    }
+    state_put_u32(w, (uint32_t)vm->n_info);
+    for (int i = 0; i < vm->n_info; i++) {
+        put_string(w, vm->info[i].key);
+        put_string(w, vm->info[i].value);
+    }
+    state_put_u32(w, (uint32_t)vm->tclo_n);
+    for (int i = 0; i < vm->tclo_n; i++)
+        put_string(w, vm->tclo[(vm->tclo_head + i) % VMPORT_TCLO_QUEUE]);
+}
+
+static bool load_channel(StateReader *r, VmportChannel *c)
+{
+    c->open = true;
+    c->tclo = state_get_u8(r);
+    c->cookie_hi = state_get_u32(r);
+    c->cookie_lo = state_get_u32(r);
+    c->sending = state_get_u8(r);
+    c->out_size = state_get_u32(r);
+    c->out_len = state_get_u32(r);
+    if (!state_ok(r) || c->out_size > VMPORT_MSG_MAX || c->out_len > c->out_size)
+        return false;
+    if (c->sending) {
+        if (!(c->out = malloc(c->out_size ? c->out_size : 1)))
+            return false;
+        state_get_bytes(r, c->out, c->out_len);
+    }
+    c->has_in = state_get_u8(r);
+    c->in_len = state_get_u32(r);
+    c->in_pos = state_get_u32(r);
+    if (!state_ok(r) || c->in_len > VMPORT_MSG_MAX || c->in_pos > c->in_len)
+        return false;
+    if (c->has_in) {
+        if (!(c->in = malloc(c->in_len ? c->in_len : 1)))
+            return false;
+        state_get_bytes(r, c->in, c->in_len);
+    }
+    return state_ok(r);
+}
+
+static bool vmport_load_extra(void *dev, StateReader *r, uint32_t version, char *err,
+                              size_t errlen)
+{
+    (void)version;
+    Vmport *vm = dev;
+    for (int i = 0; i < VMPORT_CHANNELS; i++) {
+        if (state_get_u8(r) && !load_channel(r, &vm->ch[i])) {
+            snprintf(err, errlen, "vmport: channel %d is malformed", i);
+            return false;
+        }
+        if (vm->ch[i].open && vm->ch[i].tclo)
+            vm->guest.tools_running = true;
+    }
+    uint32_t n = state_get_u32(r);
+    if (!state_ok(r) || n > VMPORT_GUESTINFO_MAX) {
+        snprintf(err, errlen, "vmport: %u guestinfo variables", n);
+        return false;
+    }
+    vm->n_info = (int)n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!get_string(r, vm->info[i].key, sizeof vm->info[i].key) ||
+            !get_string(r, vm->info[i].value, sizeof vm->info[i].value)) {
+            snprintf(err, errlen, "vmport: guestinfo variable %u is malformed", i);
+            return false;
+        }
+    }
+    n = state_get_u32(r);
+    if (!state_ok(r) || n > VMPORT_TCLO_QUEUE) {
+        snprintf(err, errlen, "vmport: %u queued host requests", n);
+        return false;
+    }
+    vm->tclo_head = 0;
+    vm->tclo_n = (int)n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!get_string(r, vm->tclo[i], sizeof vm->tclo[i])) {
+            snprintf(err, errlen, "vmport: host request %u is malformed", i);
+            return false;
+        }
+    }
+    return true;
+}
+
 static const StateField vmport_fields[] = {
     SF_FIELD(Vmport, cookie_seed, SF_U32),
 };
@@ -577,6 +700,8 @@ const DeviceDesc vmport_desc = {
     .fields = vmport_fields,
     .n_fields = sizeof vmport_fields / sizeof vmport_fields[0],
     .reset = vmport_reset,
+    .save_extra = vmport_save_extra,
+    .load_extra = vmport_load_extra,
     .info = vmport_info,
     .teardown = vmport_teardown,
 };

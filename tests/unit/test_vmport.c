@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iodev/vmport.h"
+#include "devstate_harness.h"
 
 enum { AX, CX, DX, BX, SP, BP, SI, DI };
 
@@ -296,4 +297,62 @@ Test(vmport, nic_report)
         cr_assert_not(vmport_parse_nicinfo(&vm.guest, b, cut), "cut at %zu", cut);
     b[12] = 0x7F;                                       /* a MAC longer than the data */
     cr_assert_not(vmport_parse_nicinfo(&vm.guest, b, n));
+}
+
+/* Low-bandwidth receive steps of 4 past a 5-byte message, then a
+ * high-bandwidth read: refused, never a read past the message. */
+Test(vmport, receive_steps_stay_inside_the_message)
+{
+    cr_assert(vmport_set_guestinfo(&vm, "guestinfo.k=abc"));
+    unsigned id = open_channel(MSG_PROTO_RPCI);
+    send_lb("info-get guestinfo.k");
+    msg(MSG_RECVSIZE, 0);
+    cr_assert_eq(r[BX], 5);                             /* "1 abc" */
+    msg(MSG_RECVPAYLOAD, MSG_ST_SUCCESS);
+    msg(MSG_RECVPAYLOAD, MSG_ST_SUCCESS);
+    msg(MSG_RECVPAYLOAD, MSG_ST_SUCCESS);               /* past the end */
+    cr_assert_eq(status(), 0);
+    uint8_t b[16];
+    r[AX] = VMPORT_MAGIC;
+    r[BX] = MSG_ST_SUCCESS << 16;
+    r[DX] = id << 16 | VMPORT_HB_PORT;
+    portbus_read_string(&bus, VMPORT_HB_PORT, 1, b, 1);
+    cr_assert_eq(r[BX] >> 16, 0);
+}
+
+/* A snapshot keeps a half-sent message, an unfetched reply, the variables
+ * and the queued host requests. */
+Test(vmport, snapshot_keeps_channels)
+{
+    cr_assert(vmport_set_guestinfo(&vm, "guestinfo.k=abc"));
+    open_channel(MSG_PROTO_RPCI);
+    send_lb("info-get guestinfo.k");                    /* the reply waits */
+    unsigned tclo = open_channel(MSG_PROTO_TCLO);
+    const char *err = NULL;
+    cr_assert(vmport_guest_request(&vm, "ping", &err));
+    msg(MSG_SENDSIZE, 8);
+    msg(MSG_SENDPAYLOAD, 0x64636261);                   /* "abcd" of 8 */
+    StateWriter w = dh_save(&vmport_desc, &vm, "vmport");
+    static Vmport v2;
+    memset(&v2, 0, sizeof v2);
+    PortBus bus2;
+    portbus_init(&bus2);
+    cr_assert(vmport_init(&v2, &bus2));
+    char e[128];
+    cr_assert(dh_load(&vmport_desc, &v2, "vmport", w.buf, w.len, e, sizeof e), "%s", e);
+    cr_assert(v2.ch[0].open && v2.ch[0].has_in && v2.ch[0].in_len == 5);
+    cr_assert(v2.ch[tclo].open && v2.ch[tclo].sending && v2.ch[tclo].out_len == 4);
+    cr_assert_eq(v2.tclo_n, 1);
+    cr_assert_str_eq(v2.info[0].value, "abc");
+    cr_assert(v2.guest.tools_running);
+    /* A damaged section: refused in one message, no crash. */
+    for (size_t cut = 8; cut < w.len; cut += 3) {
+        static Vmport v3;
+        memset(&v3, 0, sizeof v3);
+        hgfs_init(&v3.hgfs);
+        dh_load(&vmport_desc, &v3, "vmport", w.buf, cut, e, sizeof e);
+        vmport_desc.teardown(&v3);
+    }
+    vmport_desc.teardown(&v2);
+    free(w.buf);
 }
