@@ -91,6 +91,10 @@ static void fuzz_hgfs_op(const uint8_t *d, size_t n)
     hgfs_dispatch(&vm.hgfs, pkt, h + n, reply, sizeof reply);
 }
 
+/* Calls on the last channel opened (bit 1 of the control byte) reach the
+ * message states past the cookie check. */
+static uint32_t last_dx, last_si, last_di;
+
 static void fuzz_backdoor(const uint8_t *d, size_t n)
 {
     for (; n >= 29; d += 29, n -= 29) {
@@ -98,6 +102,13 @@ static void fuzz_backdoor(const uint8_t *d, size_t n)
         regs[0] = VMPORT_MAGIC;
         if (d[0] & 1)
             regs[1] = (regs[1] & 0xFFFF0000u) | BD_MESSAGE;
+        if (d[0] & 2) {
+            regs[2] = (last_dx & 0xFFFF0000u) | (regs[2] & 0xFFFF);
+            regs[6] = last_si;
+            regs[7] = last_di;
+            regs[3] = (d[0] & 4) ? regs[3] % 64 : regs[3];  /* small sizes too */
+        }
+        bool open = (d[0] & 1) && (regs[1] >> 16) == MSG_OPEN;
         switch (d[0] >> 6) {
         case 0: vmport_backdoor(&vm, regs); break;
         case 1: vmport_hb_out(&vm, regs, d + 1, 28); break;
@@ -108,6 +119,8 @@ static void fuzz_backdoor(const uint8_t *d, size_t n)
         }
         default: portbus_read(&bus, VMPORT_PORT, 4); break;
         }
+        if (open && (regs[1] >> 16) & MSG_ST_SUCCESS)
+            last_dx = regs[2], last_si = regs[6], last_di = regs[7];
     }
 }
 
