@@ -253,8 +253,13 @@ static void msg_open(Vmport *vm, uint32_t *g)
         g[DI] = c->cookie_lo;
         set_hi16(&g[DX], id);
         msg_status(g, MSG_ST_SUCCESS);
-        if (c->tclo)
+        if (c->tclo) {
+            /* As VMware does when the tools' loop starts: resynchronise,
+             * then ask for their capabilities (tools.capability.* RPCs). */
             vm->guest.tools_running = true;
+            vmport_tclo_request(vm, "reset");
+            vmport_tclo_request(vm, "Capabilities_Register");
+        }
         if (vm->trace)
             fprintf(vm->trace, "hostcall: channel %u opened (%s)\n", id, c->tclo ? "TCLO" : "RPCI");
         return;

@@ -56,6 +56,9 @@ try:
     check(rc == 0, "vmtoolsd started in the background (rc %d)" % rc)
     info = wait_guest(q, "os", "Linux|Debian", 60)
     check(info.get("tools-running") is True, "query-guest: the tools are running")
+    caps = re.search(r"capabilities: (\d+)", g.hmp("info guest"))
+    check(caps and int(caps.group(1)) > 0,
+          "the tools registered capabilities (%s)" % (caps.group(1) if caps else "?"))
     check("Linux" in info.get("os", "") or "Debian" in info.get("os", ""),
           "the host sees the guest OS: %r" % info.get("os"))
     info = wait_guest(q, "addresses", r"10\.0\.2\.15", 30)
