@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
 PACKAGES=(build-essential cmake pkg-config nasm gcc-multilib zlib1g-dev libsdl2-dev
           libslirp-dev libcriterion-dev seabios libsodium-dev nftables iproute2 tshark gdb
-          python3 libcapstone-dev xvfb xdotool x11-apps libx11-dev qemu-utils qemu-system-x86)
+          python3 libcapstone-dev xvfb xdotool x11-apps libx11-dev qemu-utils qemu-system-x86
+          mtools)
 
 install_packages() {
     local missing=()

@@ -277,6 +277,11 @@ typedef struct Cpu {
     bool exc_ext;
     bool triple_fault;      /* set when a triple fault happened; machine decides */
 
+    /* --- ports open to every privilege level --- */
+    /* [io_open_first, +io_open_count) pass the I/O permission check, as
+     * VMware's backdoor does (-device vmport sets 0x5658, 2); 0: none. */
+    uint16_t io_open_first, io_open_count;
+
     /* --- fault unwinding --- */
     jmp_buf fault_jmp;
     int fault_vec;

@@ -55,10 +55,12 @@ void cpu_task_switch(Cpu *cpu, uint16_t tss_sel, uint32_t tss_lo, uint32_t tss_h
  * bitmap allows port..port+size-1, else raises #GP(0). */
 void cpu_check_io(Cpu *cpu, uint16_t port, unsigned size);
 /* The check IN/OUT/INS/OUTS make first: the bitmap is only consulted in
- * protected mode when CPL > IOPL, and always in V86 mode. */
+ * protected mode when CPL > IOPL, and always in V86 mode; ports the
+ * machine opened to everyone (cpu->io_open_*) pass. */
 static inline void cpu_io_permit(Cpu *cpu, uint16_t port, unsigned size)
 {
-    if (cpu_pe(cpu) && (cpu->cpl > cpu_iopl(cpu) || cpu_v86(cpu)))
+    if (cpu_pe(cpu) && (cpu->cpl > cpu_iopl(cpu) || cpu_v86(cpu)) &&
+        (uint16_t)(port - cpu->io_open_first) >= cpu->io_open_count)
         cpu_check_io(cpu, port, size);
 }
 

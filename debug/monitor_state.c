@@ -143,6 +143,28 @@ static bool cmd_info_history(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* -device vmport: the guest tools' reports and requests to them. */
+static bool cmd_info_guest(Monitor *mon, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (!mon->m->opt.vmport)
+        return mon_error(mon, "no -device vmport");
+    vmport_print_guest(&mon->m->vmport, mon->out);
+    return true;
+}
+
+static bool cmd_guest(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    const char *err = NULL;
+    if (!mon->m->opt.vmport)
+        return mon_error(mon, "no -device vmport");
+    if (!vmport_guest_request(&mon->m->vmport, argv[0], &err))
+        return mon_error(mon, "guest %s: %s", argv[0], err);
+    fprintf(mon->out, "queued for the guest's tools\n");
+    return true;
+}
+
 const MonCommand mon_state_commands[] = {
     { "rstep", "rs", 0, 1, cmd_rstep, "rstep [N]", "go back N instructions (--reverse)" },
     { "rcont", "rc", 0, 0, cmd_rcont, "rcont",
@@ -150,6 +172,10 @@ const MonCommand mon_state_commands[] = {
     { "goto", NULL, 1, 1, cmd_goto, "goto ICOUNT", "go to an instruction count in history" },
     { "info history", NULL, 0, 0, cmd_info_history, "info history",
       "reverse debugging: checkpoints, memory, where the guest is" },
+    { "info guest", NULL, 0, 0, cmd_info_guest, "info guest",
+      "what the guest's tools reported through -device vmport (OS, IP, guestinfo)" },
+    { "guest", NULL, 1, 1, cmd_guest, "guest poweroff|reboot|timesync|ip|ping",
+      "ask the guest's tools (vmtoolsd, -device vmport) for a soft power-off, reboot..." },
     { "savevm", NULL, 1, 1, cmd_savevm, "savevm FILE", "save the whole machine state to FILE" },
     { "loadvm", NULL, 1, 2, cmd_loadvm, "loadvm [-f] FILE",
       "load a snapshot (-f: even if a disk image changed since)" },

@@ -107,6 +107,7 @@ static bool has_vga(const Machine *m) { return m->has_vga; }
 static bool has_debugcon(const Machine *m) { return m->opt.debugcon != NULL; }
 static bool has_fwlog(const Machine *m) { return m->opt.firmware_log != NULL; }
 static bool has_debugexit(const Machine *m) { return m->opt.debug_exit; }
+static bool has_vmport(const Machine *m) { return m->opt.vmport; }
 
 #define AT(member) offsetof(Machine, member)
 
@@ -133,6 +134,7 @@ static const ComponentSlot slots[] = {
     { "debugcon", &debugcon_desc, AT(debugcon), has_debugcon },
     { "fwlog", &debugcon_desc, AT(fwlog), has_fwlog },
     { "debugexit", &debugexit_desc, AT(debugexit), has_debugexit },
+    { "vmport", &vmport_desc, AT(vmport), has_vmport },
     { "netdevs", &netdevs_wiring, AT(nics), NULL },
 };
 

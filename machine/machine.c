@@ -23,6 +23,7 @@
 #include "fpu/fpu.h"
 #include "iodev/remote/proxy.h"
 #include "machine/components.h"
+#include "machine/hostcall.h"
 #include "machine/qmp.h"
 #include "machine/replay_host.h"
 #include "machine/replay_machine.h"
@@ -81,11 +82,13 @@ static bool machine_setup_log(Machine *m)
             log_items |= LOG_UNIMP;
         else if (!strcmp(it, "guest_errors"))
             log_items |= LOG_GUEST_ERROR;
+        else if (!strcmp(it, "hostcall"))
+            m->vmport.trace = m->log ? m->log : stderr;   /* machine/hostcall.c */
         else if ((bit = trace_item_bit(it)) != 0)
             trace_items |= bit;   /* exec, cpu, io, mmu: debug/trace.c */
         else {
             fprintf(stderr, "kairo: unknown log item '%s' (exec, cpu, int, io, mmu, cpu_reset, "
-                            "unimp, guest_errors)\n", it);
+                            "unimp, guest_errors, hostcall)\n", it);
             return false;
         }
     }
@@ -577,6 +580,8 @@ bool machine_init(Machine *m, const Options *opt)
         fprintf(stderr, "kairo: isa-debug-exit: port 0x%X is taken\n", opt->debug_exit_port);
         return false;
     }
+    if (opt->vmport && !hostcall_setup(m))
+        return false;
 
     /* Interrupts, timers, the chipset's ISA devices */
     pic_init(&m->pic, cpu_intr_line, m);

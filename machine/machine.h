@@ -12,6 +12,7 @@
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
 #include "iodev/debugexit.h"
+#include "iodev/vmport.h"
 #include "iodev/device.h"
 #include "iodev/dma.h"
 #include "iodev/expect.h"
@@ -44,6 +45,7 @@ typedef struct Machine {
     CharDev debugcon_out, fwlog_out, serial_out[4];
     DebugCon debugcon, fwlog;
     DebugExit debugexit;
+    Vmport vmport;              /* -device vmport (machine/hostcall.c) */
     PicPair pic;
     Pit pit;
     Cmos cmos;

@@ -140,7 +140,44 @@ static int opt_boot(Options *o, const OptionSpec *spec, const char *arg)
     return 0;
 }
 
-/* -device isa-debug-exit[,iobase=N][,iosize=N] | ne2k_pci.. | ne2k_isa.. */
+/* -device vmport[,mhz=N][,hwversion=N]: the properties after the name. */
+static int opt_device_vmport(Options *o, char *save)
+{
+    o->vmport = true;
+    for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        uint64_t v;
+        if (!eq || !parse_u64(eq + 1, &v) || v == 0 || v > 0xFFFFFFFFu)
+            return fail("bad vmport property '%s'", kv);
+        *eq = 0;
+        if (!strcmp(kv, "mhz"))
+            o->vmport_mhz = (uint32_t)v;
+        else if (!strcmp(kv, "hwversion"))
+            o->vmport_hwversion = (uint32_t)v;
+        else
+            return fail("bad vmport property '%s' (mhz, hwversion)", kv);
+    }
+    return 0;
+}
+
+/* -vmport guestinfo.KEY=VALUE | share=NAME:DIR[:ro] | exec=NAME:CMD (repeatable). */
+static int opt_vmport(Options *o, const OptionSpec *spec, const char *arg)
+{
+    (void)spec;
+    const char *eq = strchr(arg, '=');
+    bool ok = (!strncmp(arg, "guestinfo.", 10) && eq && eq > arg + 10) ||
+              ((!strncmp(arg, "share=", 6) || !strncmp(arg, "exec=", 5)) && strchr(eq + 1, ':') &&
+               strchr(eq + 1, ':') > eq + 1);
+    if (!ok)
+        return fail("bad -vmport '%s' (guestinfo.KEY=VALUE, share=NAME:DIR[:ro], exec=NAME:CMD)",
+                    arg);
+    if (o->n_vmport_args == (int)(sizeof o->vmport_args / sizeof o->vmport_args[0]))
+        return fail("too many -vmport options at %s (at most 32)", arg);
+    o->vmport_args[o->n_vmport_args++] = arg;
+    return 0;
+}
+
+/* -device isa-debug-exit[,iobase=N][,iosize=N] | vmport.. | ne2k_pci.. | ne2k_isa.. */
 static int opt_device(Options *o, const OptionSpec *spec, const char *arg)
 {
     (void)spec;
@@ -150,8 +187,11 @@ static int opt_device(Options *o, const OptionSpec *spec, const char *arg)
     char *name = strtok_r(buf, ",", &save);
     if (name && (!strncmp(name, "ne2k_", 5) || !strcmp(name, "rtl8029")))
         return netopt_device(&o->net, arg);
+    if (name && !strcmp(name, "vmport"))
+        return opt_device_vmport(o, save);
     if (!name || strcmp(name, "isa-debug-exit") != 0)
-        return fail("unknown device '%s' (supported: isa-debug-exit, ne2k_pci, ne2k_isa)", arg);
+        return fail("unknown device '%s' (supported: isa-debug-exit, vmport, ne2k_pci, ne2k_isa)",
+                    arg);
     o->debug_exit = true;
     for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
@@ -477,7 +517,11 @@ static const OptionSpec option_table[] = {
       "no default NIC, VGA (unless -vga) or window monitor" },
     { "-device", NULL, "DEV[,PROPS]", G_MACHINE, opt_device, 0,
       "add a device: ne2k_pci, ne2k_isa (see Network), isa-debug-exit[,iobase=N][,iosize=N]\n"
-      "(writing v to the debug-exit port exits with status (v<<1)|1)" },
+      "(writing v to the debug-exit port exits with status (v<<1)|1), vmport[,mhz=N][,hwversion=N]\n"
+      "(VMware's backdoor for guest tools, docs/VMPORT.md)" },
+    { "-vmport", NULL, "guestinfo.K=V|share=..|exec=..", G_MACHINE, opt_vmport, 0,
+      "with -device vmport: a guestinfo variable, a shared folder NAME:DIR[:ro] or an allowed\n"
+      "host program NAME:CMD (repeatable; docs/VMPORT.md)" },
     { "-vga", NULL, "std|none", G_MACHINE, qopt_vga, 0,
       "VGA card (std: QEMU's std-vga with SeaVGABIOS)" },
     /* Firmware and boot */
@@ -848,6 +892,8 @@ static int check_combinations(Options *o)
         return fail("%s", "--trace-filter needs --trace FILE or -d ITEMS to filter");
     if ((o->initrd || o->append) && !o->kernel)
         return fail("%s", "-initrd and -append need -kernel");
+    if (o->n_vmport_args && !o->vmport)
+        return fail("%s", "-vmport needs -device vmport");
     return netopt_check(&o->net);
 }
 

@@ -20,6 +20,10 @@ typedef struct Options {
     const char *debugcon;      /* -debugcon spec, NULL = no debug console */
     bool debug_exit;
     uint16_t debug_exit_port, debug_exit_size;
+    bool vmport;               /* -device vmport: VMware's backdoor (docs/VMPORT.md) */
+    uint32_t vmport_mhz, vmport_hwversion;
+    const char *vmport_args[32];   /* -vmport guestinfo.K=V | share=.. | exec=.. */
+    int n_vmport_args;
     bool nographic;
     const char *display;
     DisplayConfig display_cfg; /* -display (kind DISPLAY_DEFAULT when not given) */

@@ -93,6 +93,29 @@ static bool cmd_system_powerdown(Qmp *q, const JsonValue *args, FILE *ret, QmpEr
     return true;
 }
 
+/* -device vmport: what the guest's tools reported, and requests to them. */
+static bool cmd_query_guest(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
+{
+    (void)args;
+    if (!q->m->opt.vmport)
+        return qmp_fail(e, "DeviceNotFound", "no -device vmport");
+    vmport_write_guest_json(&q->m->vmport, ret);
+    return true;
+}
+
+static bool cmd_guest_request(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
+{
+    (void)ret;
+    const char *what = json_get_string(args, "request"), *err = NULL;
+    if (!q->m->opt.vmport)
+        return qmp_fail(e, "DeviceNotFound", "no -device vmport");
+    if (!what)
+        return qmp_fail(e, "GenericError", "Parameter 'request' is missing");
+    if (!vmport_guest_request(&q->m->vmport, what, &err))
+        return qmp_fail(e, "GenericError", "%s", err);
+    return true;
+}
+
 static bool cmd_system_wakeup(Qmp *q, const JsonValue *args, FILE *ret, QmpError *e)
 {
     (void)args, (void)ret;
@@ -384,6 +407,8 @@ static const QmpCommand commands[] = {
     { "system_reset", cmd_system_reset },
     { "system_powerdown", cmd_system_powerdown },
     { "system_wakeup", cmd_system_wakeup },
+    { "query-guest", cmd_query_guest },
+    { "guest-request", cmd_guest_request },
     { "quit", cmd_quit },
     { "screendump", cmd_screendump },
     { "send-key", cmd_send_key },

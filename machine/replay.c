@@ -16,7 +16,7 @@ static const char *const kind_names[] = {
     [RK_SERIAL] = "serial input", [RK_NET] = "network frame", [RK_KEY] = "key",
     [RK_MOUSE] = "mouse", [RK_CREDIT] = "host-time credit", [RK_RTC] = "RTC start",
     [RK_CHECKPOINT] = "checkpoint", [RK_END] = "end of log", [RK_REMOTE] = "remote-port reply",
-    [RK_HOST] = "host command",
+    [RK_HOST] = "host command", [RK_HOSTCALL] = "host call",
 };
 
 const char *replay_kind_name(unsigned kind)

@@ -36,7 +36,8 @@ typedef enum {
     RK_END = 8,         /* the recorded run ended here */
     RK_REMOTE = 9,      /* remote slot u8, op u8, n u8, n x (line u8, level u8), reply bytes */
     RK_HOST = 10,       /* a monitor/QMP command that changes the guest: HostCmd u8, args */
-    RK_KIND_MAX = 10
+    RK_HOSTCALL = 11,   /* a host message to -device vmport's guest: more u8, bytes */
+    RK_KIND_MAX = 11
 } ReplayKind;
 
 #define REPLAY_ASYNC 0x80       /* kind flag: made between slices */

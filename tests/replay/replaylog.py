@@ -26,7 +26,7 @@ import sys
 import zlib
 
 KINDS = {1: "serial", 2: "net", 3: "key", 4: "mouse", 5: "credit", 6: "rtc",
-         7: "checkpoint", 8: "end", 9: "remote", 10: "host"}
+         7: "checkpoint", 8: "end", 9: "remote", 10: "host", 11: "hostcall"}
 ASYNC = 0x80
 
 
