@@ -873,6 +873,7 @@ static const Insn *op_cpuid(Cpu *cpu, const Insn *in)
 {
     uint32_t r[4];
     cpu_cpuid(cpu->gpr[R_EAX], r);
+    cpu_cpuid_apic(cpu, cpu->gpr[R_EAX], r);
     cpu->gpr[R_EAX] = r[0];
     cpu->gpr[R_EBX] = r[1];
     cpu->gpr[R_ECX] = r[2];

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu_state.h"
+#include "machine/cpus.h"
 #include "machine/machine.h"
 #include "memory/phys_state.h"
 
@@ -164,6 +165,10 @@ bool machine_register_components(Machine *m)
         if (!add(m, &dp8390_desc, c->model == NIC_NE2K_ISA ? &c->isa.chip : &c->pci.chip,
                  c->slot))
             return false;
+    }
+    if (!cpus_register_components(m)) {
+        fprintf(stderr, "kairo: cannot register the APICs and CPUs\n");
+        return false;
     }
     return add(m, &fpu_desc, m->cpu->fpu, "fpu") && add(m, &cpu_desc, m->cpu, "cpu");
 }

@@ -8,6 +8,7 @@
 
 #include "cpu/cpu.h"
 #include "iodev/acpi_pm.h"
+#include "iodev/apic.h"
 #include "iodev/chardev.h"
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
@@ -21,6 +22,8 @@
 #include "iodev/i8042.h"
 #include "iodev/ne2k/nic_setup.h"
 #include "iodev/ide.h"
+#include "iodev/ioapic.h"
+#include "iodev/irqroute.h"
 #include "iodev/pci.h"
 #include "iodev/pic.h"
 #include "iodev/pit.h"
@@ -39,7 +42,13 @@ typedef struct Machine {
     Options opt;
     PhysMem *mem;
     PortBus io;
-    Cpu *cpu;
+    Cpu *cpu;               /* the bootstrap processor, = cpus[0] */
+    Cpu *cpus[APIC_MAX_CPUS];   /* -smp: every CPU (machine/cpus.c) */
+    int n_cpus;
+    Lapic lapic[APIC_MAX_CPUS]; /* each CPU's local APIC */
+    ApicBus apic_bus;
+    IoApic ioapic;
+    IrqRouter irq;          /* ISA/PCI lines to the 8259s and the I/O APIC */
     Clock clock;
     CharDev debugcon_out, fwlog_out, serial_out[4];
     DebugCon debugcon, fwlog;
