@@ -302,6 +302,8 @@ typedef struct Cpu {
     uint8_t apic_id;        /* CPUID leaf 1 EBX[31:24] */
     bool is_ap;             /* not the bootstrap processor: IA32_APIC_BASE.BSP clear */
     struct Cpu *next_sibling;   /* a ring of the CPUs sharing this PhysMem */
+    /* With several CPUs: the highest TSC any of them has read (shared). */
+    uint64_t *tsc_floor;
 } Cpu;
 
 /* --- lifecycle (cpu/cpu.c) --- */
@@ -315,6 +317,8 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns);
 
 /* Start-up IPI: real mode at vector:0000 (cpu/cpu_apic.c). */
 void cpu_start_at(Cpu *cpu, uint16_t cs_sel);
+/* RDTSC on a multiprocessor: never below what another CPU has read. */
+uint64_t cpu_tsc_across_cpus(Cpu *cpu, uint64_t tsc);
 /* CPUID leaf 1 with the APIC: the feature bit and the initial APIC ID. */
 void cpu_cpuid_apic(const Cpu *cpu, uint32_t leaf, uint32_t out[4]);
 

@@ -848,6 +848,8 @@ static const Insn *op_rdtsc(Cpu *cpu, const Insn *in)
     if (cpu->cr4 & CR4_TSD)
         sys_require_cpl0(cpu);
     uint64_t t = cpu_tsc(cpu);
+    if (cpu->tsc_floor)
+        t = cpu_tsc_across_cpus(cpu, t);
     cpu->gpr[R_EAX] = (uint32_t)t;
     cpu->gpr[R_EDX] = (uint32_t)(t >> 32);
     return insn_next(cpu, in);

@@ -24,6 +24,8 @@
 static const StateField machine_fields[] = {
     SF_FIELD(Machine, reset_requested, SF_BOOL),
     SF_FIELD(Machine, poweroff_requested, SF_BOOL),
+    /* version 2: the TSC floor of a multiprocessor (0 on one CPU) */
+    { "tsc_floor", SF_U64, offsetof(Machine, tsc_floor), 1, 0, 0, 2 },
 };
 
 /* The A20 gate lives in the address space (its mask), not in a field. */
@@ -53,6 +55,7 @@ static void machine_state_reset(void *dev)
     phys_set_a20(m->mem, true);
     m->reset_requested = false;
     m->poweroff_requested = false;
+    m->tsc_floor = 0;
 }
 
 static void machine_info(void *dev, FILE *out)
@@ -65,7 +68,7 @@ static void machine_info(void *dev, FILE *out)
 
 static const DeviceDesc machine_desc = {
     .kind = "machine",
-    .version = 1,
+    .version = 2,
     .fields = machine_fields,
     .n_fields = sizeof machine_fields / sizeof machine_fields[0],
     .reset = machine_state_reset,

@@ -35,6 +35,9 @@ bool cpus_init(Machine *m)
         return false;
     }
     irqroute_init(&m->irq, &m->pic, &m->ioapic);
+    if (n > 1)
+        for (int i = 0; i < n; i++)
+            m->cpus[i]->tsc_floor = &m->tsc_floor;
     return true;
 }
 

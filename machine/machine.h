@@ -45,6 +45,7 @@ typedef struct Machine {
     Cpu *cpu;               /* the bootstrap processor, = cpus[0] */
     Cpu *cpus[APIC_MAX_CPUS];   /* -smp: every CPU (machine/cpus.c) */
     int n_cpus;
+    uint64_t tsc_floor;     /* -smp > 1: the highest TSC read (cpu_tsc_across_cpus) */
     Lapic lapic[APIC_MAX_CPUS]; /* each CPU's local APIC */
     ApicBus apic_bus;
     IoApic ioapic;
