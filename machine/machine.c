@@ -379,6 +379,7 @@ static bool gdb_setup(Machine *m)
         return false;
     }
     gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
+    gdb_stub_set_cpus(m->gdb, m->cpus, m->n_cpus);
     return true;
 }
 
