@@ -7,9 +7,12 @@
 
 #include "debug/log.h"
 
-/* Integrated P6 APIC: version 0x11, five LVT entries (max LVT index 4:
- * timer, performance counter, LINT0, LINT1, error; no thermal sensor). */
-#define APIC_VERSION 0x00040011u
+/* Five LVT entries (max LVT index 4: timer, performance counter, LINT0,
+ * LINT1, error; a P6 has no thermal sensor). The version is 0x14, an xAPIC
+ * with 8-bit physical IDs, as QEMU reports for every CPU model: a P6's
+ * 0x11 makes Linux give the I/O APIC an ID unique among the CPUs' on a
+ * 4-bit APIC bus, which -smp 15 and 16 leave none for (docs/SMP.md). */
+#define APIC_VERSION 0x00040014u
 #define ESR_SEND_ILLEGAL 0x20u
 #define ESR_RECV_ILLEGAL 0x40u
 #define ESR_ILLEGAL_REG  0x80u

@@ -92,7 +92,7 @@ Test(apic, id_version_and_reset_state)
 {
     cr_expect_eq(rd(0, 0x20), 0u);
     cr_expect_eq(rd(2, 0x20), 2u << 24);
-    cr_expect_eq(rd(1, 0x30), 0x00040011u, "P6 integrated APIC, five LVT entries");
+    cr_expect_eq(rd(1, 0x30), 0x00040014u, "xAPIC version, five LVT entries");
     cr_expect_eq(rd(0, 0xF0), 0xFFu, "software-disabled, spurious vector 0xFF");
     cr_expect_eq(rd(0, 0xE0), 0xFFFFFFFFu, "flat model");
     cr_expect_eq(rd(0, 0x350), 0x700u, "BSP LINT0: ExtINT (virtual wire)");
@@ -301,7 +301,7 @@ Test(apic, base_relocation_and_disable)
     cpu[2]->msr.apic_base = 0xFED00800u;
     apic_base_written(&lapic[2]);
     bus.current = &lapic[0];
-    cr_expect_eq(phys_read(mem, 0xFED00030u, 4), 0x00040011u, "moved");
+    cr_expect_eq(phys_read(mem, 0xFED00030u, 4), 0x00040014u, "moved");
     cr_expect_eq(phys_read(mem, 0xFEE00030u, 4), 0xFFFFFFFFu, "nothing at the old base");
     cpu[0]->msr.apic_base = 0xFED00100u;   /* global disable */
     apic_base_written(&lapic[0]);
