@@ -380,7 +380,7 @@ void apic_reg_write(Lapic *a, uint32_t off, uint32_t v)
     case 0x0E: a->dfr = (v & 0xF0000000u) | 0x0FFFFFFFu; break;
     case 0x0F: write_svr(a, v); break;
     case 0x28: a->esr = a->esr_pending; a->esr_pending = 0; break;
-    case 0x30: a->icr_lo = v & 0x000CDFFFu; send_icr(a); break;
+    case 0x30: a->icr_lo = v & 0x000CCFFFu; send_icr(a); break;   /* status reads idle */
     case 0x31: a->icr_hi = v & 0xFF000000u; break;
     case 0x38:
         a->timer_initial = v;

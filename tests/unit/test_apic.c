@@ -236,7 +236,9 @@ Test(apic, ipi_destinations)
     cr_expect(irr_has(0, 0x45) && !irr_has(1, 0x45) && irr_has(2, 0x45));
     ipi(1, 0, 0x80000 | 0x46);          /* all including self */
     cr_expect(irr_has(0, 0x46) && irr_has(1, 0x46) && irr_has(2, 0x46));
-    cr_expect_eq(rd(0, 0x300) & (1u << 12), 0u, "delivery status idle");
+    ipi(1, 0, 0x81000 | 0x47);          /* the delivery-status bit written as 1 */
+    cr_expect_eq(rd(1, 0x300) & (1u << 12), 0u, "delivery status idle");
+    cr_expect_eq(rd(1, 0x300), 0x80047u, "the rest reads back");
 }
 
 Test(apic, lowest_priority_picks_lowest_tpr)
