@@ -308,7 +308,8 @@ static bool open_chardev(CharDev *c, const char *spec, const char *what)
 }
 
 /* -remote: the named slots (now that they exist) switch to proxies that
- * forward their accesses to a port server; their IRQs still reach the PIC. */
+ * forward their accesses to a port server; their IRQs still reach the
+ * interrupt controllers through the board's router. */
 static const IrqLine *remote_irq_line(void *opaque, int irq)
 {
     return irqroute_isa(&((Machine *)opaque)->irq, irq);
