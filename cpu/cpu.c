@@ -11,22 +11,50 @@
 #include "cpu/seg.h"
 #include "fpu/fpu.h"
 
+/* Several CPUs on one PhysMem form a ring (next_sibling): the memory's
+ * hooks reach every CPU's TLBs and block cache, so a mapping change or a
+ * write into code any CPU has decoded is seen by all of them. */
 static void cpu_on_map_changed(void *opaque)
 {
-    tlb_flush_all(opaque);
+    Cpu *first = opaque, *cpu = first;
+    do {
+        tlb_flush_all(cpu);
+        cpu = cpu->next_sibling;
+    } while (cpu != first);
 }
 
 static void cpu_on_code_write(void *opaque, uint32_t paddr, unsigned len)
 {
-    Cpu *cpu = opaque;
+    Cpu *first = opaque;
     /* Split at page boundaries: blocks are per page. */
     while (len) {
         uint32_t in_page = PHYS_PAGE_SIZE - (paddr & (PHYS_PAGE_SIZE - 1));
         uint32_t n = len < in_page ? len : in_page;
-        icache_invalidate_range(cpu->icache, paddr, n);
+        Cpu *cpu = first;
+        do {
+            icache_invalidate_range(cpu->icache, paddr, n);
+            cpu = cpu->next_sibling;
+        } while (cpu != first);
         paddr += n;
         len -= n;
     }
+}
+
+/* Join the ring of CPUs already on this memory, or start one. */
+static void cpu_join_memory(Cpu *cpu, PhysMem *mem)
+{
+    Cpu *first = mem->code_write == cpu_on_code_write ? mem->code_write_opaque : NULL;
+    if (!first) {
+        cpu->next_sibling = cpu;
+        mem->map_changed = cpu_on_map_changed;
+        mem->map_changed_opaque = cpu;
+        mem->code_write = cpu_on_code_write;
+        mem->code_write_opaque = cpu;
+        return;
+    }
+    cpu->next_sibling = first->next_sibling;
+    first->next_sibling = cpu;
+    icache_join(cpu->icache, first->icache);
 }
 
 Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
@@ -49,10 +77,7 @@ Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
     }
     icache_attach_jmp_cache(cpu->icache, cpu->jmp_cache);
     icache_attach_epoch(cpu->icache, &cpu->chain_epoch);
-    mem->map_changed = cpu_on_map_changed;
-    mem->map_changed_opaque = cpu;
-    mem->code_write = cpu_on_code_write;
-    mem->code_write_opaque = cpu;
+    cpu_join_memory(cpu, mem);
     cpu->model = cpu_model_default();
     cpu->isa = cpu->model->isa;
     cpu_reset(cpu);
@@ -69,10 +94,31 @@ void cpu_set_model(Cpu *cpu, const struct CpuModel *model)
     cpu_reset(cpu);
 }
 
+/* Leave the ring; the memory's hooks move to another CPU, or go. */
+static void cpu_leave_memory(Cpu *cpu)
+{
+    PhysMem *mem = cpu->mem;
+    if (!cpu->next_sibling)
+        return;
+    Cpu *p = cpu;
+    while (p->next_sibling != cpu)
+        p = p->next_sibling;
+    p->next_sibling = cpu->next_sibling;
+    icache_leave(cpu->icache);
+    Cpu *heir = p == cpu ? NULL : p;
+    if (mem->code_write_opaque == cpu) {
+        mem->map_changed = heir ? cpu_on_map_changed : NULL;
+        mem->map_changed_opaque = heir;
+        mem->code_write = heir ? cpu_on_code_write : NULL;
+        mem->code_write_opaque = heir;
+    }
+}
+
 void cpu_free(Cpu *cpu)
 {
     if (!cpu)
         return;
+    cpu_leave_memory(cpu);
     icache_free(cpu->icache);
     free(cpu->jmp_cache);
     free(cpu->fpu);
@@ -108,7 +154,8 @@ void cpu_reset(Cpu *cpu)
     cpu->dr[6] = 0xFFFF0FF0u;
     cpu->dr[7] = 0x00000400u;
     memset(&cpu->msr, 0, sizeof cpu->msr);
-    cpu->msr.apic_base = 0xFEE00900u;   /* BSP, enabled: the APIC base Intel resets to */
+    /* Enabled at the base Intel resets to; BSP flag on the bootstrap CPU. */
+    cpu->msr.apic_base = cpu->is_ap ? 0xFEE00800u : 0xFEE00900u;
     memset(cpu->pdpte, 0, sizeof cpu->pdpte);
     cpu->code32 = cpu->stack32 = false;
     cpu->halted = cpu->inhibit_irq = cpu->nmi_pending = cpu->nmi_blocked = false;

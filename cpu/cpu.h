@@ -313,6 +313,17 @@ typedef struct Cpu {
      * debugger. tracer NULL: every trace hook is one untaken branch. --- */
     struct Tracer *tracer;
     bool trace_loop;        /* cpu_run hands over to the traced loop (cpu/trace_loop.c) */
+
+    /* --- the local APIC (iodev/apic.h), NULL on a CPU without one. The
+     * APIC drives intr and nmi_pending and answers intr_ack; the CPU tells
+     * it when IA32_APIC_BASE changes and reports it in CPUID. --- */
+    void *apic;
+    void (*apic_base_changed)(void *apic);
+    uint8_t apic_id;        /* CPUID leaf 1 EBX[31:24] */
+    bool is_ap;             /* not the bootstrap processor: IA32_APIC_BASE.BSP clear */
+    struct Cpu *next_sibling;   /* a ring of the CPUs sharing this PhysMem */
+    /* With several CPUs: the highest TSC any of them has read (shared). */
+    uint64_t *tsc_floor;
 } Cpu;
 
 /* --- lifecycle (cpu/cpu.c) --- */
@@ -326,6 +337,13 @@ void cpu_set_model(Cpu *cpu, const struct CpuModel *model);
 /* Run until icount reaches icount_stop, the CPU halts with IF=0 and no NMI,
  * or a triple fault. Returns the number of instructions executed. */
 uint64_t cpu_run(Cpu *cpu, uint64_t max_insns);
+
+/* Start-up IPI: real mode at vector:0000 (cpu/cpu_apic.c). */
+void cpu_start_at(Cpu *cpu, uint16_t cs_sel);
+/* RDTSC on a multiprocessor: never below what another CPU has read. */
+uint64_t cpu_tsc_across_cpus(Cpu *cpu, uint64_t tsc);
+/* CPUID leaf 1 with the APIC: the feature bit and the initial APIC ID. */
+void cpu_cpuid_apic(const Cpu *cpu, uint32_t leaf, uint32_t out[4]);
 
 /* Interrupt lines, called by the machine/PIC. */
 void cpu_set_intr(Cpu *cpu, bool level);

@@ -132,14 +132,16 @@ static uint64_t apic_base_read(Cpu *cpu, uint32_t index)
     return cpu->msr.apic_base;
 }
 
-/* BSP (bit 8), global enable (bit 11) and the base (bits 12-35). There is
- * no local APIC yet: the value is only stored. */
+/* BSP (bit 8), global enable (bit 11) and the base (bits 12-35); the
+ * local APIC (if the machine has one) moves or turns off with it. */
 static bool apic_base_write(Cpu *cpu, uint32_t index, uint64_t val)
 {
     (void)index;
     if (val & ~(PHYS_ADDR_MASK | 0x900u))
         return false;
     cpu->msr.apic_base = val;
+    if (cpu->apic_base_changed)
+        cpu->apic_base_changed(cpu->apic);
     return true;
 }
 

@@ -22,6 +22,9 @@ struct IcacheState {
     IcacheStats stats;
     JmpCacheEntry *cpu_jmp_cache;   /* the owning CPU's, cleared on flush */
     uint32_t *epoch;                /* the owning CPU's chain epoch */
+    /* The other CPUs' caches on the same memory (a ring; itself when
+     * alone): a page stays PHYS_PG_CODE while any of them holds code there. */
+    struct IcacheState *sibling;
     /* One uncached single-instruction block, for instructions that cross a
      * page, run from MMIO, sit at the CS limit, or when single-stepping.
      * Last: a block ends in a flexible array. */
@@ -57,6 +60,31 @@ static inline uint32_t hash_of(uint64_t phys, bool code32)
     return (h ^ (h >> 13)) & (HASH_SIZE - 1);
 }
 
+void icache_join(IcacheState *ic, IcacheState *other)
+{
+    ic->sibling = other->sibling;
+    other->sibling = ic;
+}
+
+void icache_leave(IcacheState *ic)
+{
+    IcacheState *p = ic;
+    while (p->sibling != ic)
+        p = p->sibling;
+    p->sibling = ic->sibling;
+    ic->sibling = ic;
+}
+
+/* This cache has no block left on page pg: writes may take the fast path
+ * again unless another CPU's cache still has code there. */
+static void release_code_page(IcacheState *ic, uint32_t pg)
+{
+    for (IcacheState *o = ic->sibling; o != ic; o = o->sibling)
+        if (o->page_head[pg])
+            return;
+    ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+}
+
 void icache_attach_jmp_cache(IcacheState *ic, JmpCacheEntry *jc)
 {
     ic->cpu_jmp_cache = jc;
@@ -73,6 +101,7 @@ IcacheState *icache_new(PhysMem *mem)
     if (!ic)
         return NULL;
     ic->mem = mem;
+    ic->sibling = ic;
     ic->page_head = calloc(PHYS_PAGES, sizeof *ic->page_head);
     ic->page_lines = calloc(PHYS_PAGES, sizeof *ic->page_lines);
     ic->arena = malloc(ARENA_BYTES);
@@ -107,7 +136,7 @@ void icache_flush(IcacheState *ic)
         if (ic->page_head[pg]) {
             ic->page_head[pg] = NULL;
             ic->page_lines[pg] = 0;
-            ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+            release_code_page(ic, pg);
         }
     }
     ic->arena_used = 0;
@@ -165,7 +194,7 @@ void icache_invalidate_range(IcacheState *ic, uint32_t paddr, uint32_t len)
     }
     ic->page_lines[pg] = lines;
     if (!ic->page_head[pg])
-        ic->mem->page_flags[pg] &= (uint8_t)~PHYS_PG_CODE;
+        release_code_page(ic, pg);
 }
 
 void icache_invalidate_page(IcacheState *ic, uint32_t paddr)
@@ -186,10 +215,16 @@ static void mark_code_page(Cpu *cpu, uint32_t pg)
         return;
     m->page_flags[pg] |= PHYS_PG_CODE;
     uint32_t phys = pg << PHYS_PAGE_SHIFT;
-    for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (cpu->tlb[k][i].tag != TLB_EMPTY && cpu->tlb[k][i].phys == phys)
-                cpu->tlb[k][i].tag = TLB_EMPTY;
+    /* Every CPU's write TLB: another CPU's cached host pointer would write
+     * past the code-page check. */
+    Cpu *c = cpu;
+    do {
+        for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                if (c->tlb[k][i].tag != TLB_EMPTY && c->tlb[k][i].phys == phys)
+                    c->tlb[k][i].tag = TLB_EMPTY;
+        c = c->next_sibling;
+    } while (c && c != cpu);
 }
 
 /* Decode one instruction whose bytes must be fetched one at a time (page

@@ -93,6 +93,9 @@ static inline Block *icache_find(Cpu *cpu)
 /* The CPU's jump cache, cleared whenever the arena is flushed (its block
  * pointers would dangle). */
 void icache_attach_jmp_cache(IcacheState *ic, JmpCacheEntry *jc);
+/* Caches of CPUs sharing one memory: join other's ring / leave it. */
+void icache_join(IcacheState *ic, IcacheState *other);
+void icache_leave(IcacheState *ic);
 /* The CPU's chain epoch, bumped when the arena is flushed (block memory is
  * reused, so every link dies). */
 void icache_attach_epoch(IcacheState *ic, uint32_t *epoch);

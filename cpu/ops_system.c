@@ -850,6 +850,8 @@ static const Insn *op_rdtsc(Cpu *cpu, const Insn *in)
     if (cpu->cr4 & CR4_TSD)
         sys_require_cpl0(cpu);
     uint64_t t = cpu_tsc(cpu);
+    if (cpu->tsc_floor)
+        t = cpu_tsc_across_cpus(cpu, t);
     cpu->gpr[R_EAX] = (uint32_t)t;
     cpu->gpr[R_EDX] = (uint32_t)(t >> 32);
     return insn_next(cpu, in);
@@ -875,6 +877,7 @@ static const Insn *op_cpuid(Cpu *cpu, const Insn *in)
 {
     uint32_t r[4];
     cpu_cpuid(cpu, cpu->gpr[R_EAX], r);
+    cpu_cpuid_apic(cpu, cpu->gpr[R_EAX], r);
     cpu->gpr[R_EAX] = r[0];
     cpu->gpr[R_EBX] = r[1];
     cpu->gpr[R_ECX] = r[2];

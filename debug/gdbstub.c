@@ -36,7 +36,12 @@ typedef enum {
 } StopKind;
 
 struct GdbStub {
-    Cpu *cpu;
+    Cpu *cpu;               /* the BSP: run control, breakpoints, stop replies */
+    /* One thread per CPU (-smp): thread n is cpus[n - 1]; Hg selects the
+     * one whose registers and memory view g/G/p/P/m/M/X use. */
+    Cpu *cpus[GDB_MAX_THREADS];
+    int n_cpus;
+    Cpu *sel;
     DebugPoints *dbg;       /* breakpoints and watchpoints, shared with the monitor */
     int listen_fd, client_fd;
     bool stopped;           /* the guest waits for a resume command */
@@ -180,6 +185,7 @@ static void stop_reply(GdbStub *g)
         [Z_WATCH_WRITE] = "watch", [Z_WATCH_READ] = "rwatch", [Z_WATCH_ACCESS] = "awatch"
     };
     const Cpu *cpu = g->cpu;
+    g->sel = g->cpu;   /* registers and memory: the stopped thread's again */
     int n = snprintf(g->out, sizeof g->out, "T%02xthread:01;",
                      g->stop == STOP_INTERRUPT ? 2 : 5);   /* SIGINT, SIGTRAP */
     if (g->stop == STOP_BREAK)
@@ -353,7 +359,7 @@ static void cmd_read_registers(GdbStub *g, const char *args)
     size_t at = 0;
     for (unsigned n = 0; n < gdb_reg_count(); n++) {
         uint8_t v[GDB_REG_MAX_BYTES];
-        gdb_reg_get(g->cpu, n, v);
+        gdb_reg_get(g->sel, n, v);
         gdb_hex_encode(v, gdb_reg_size(n), g->out + at);
         at += 2 * gdb_reg_size(n);
     }
@@ -377,7 +383,7 @@ static void cmd_write_registers(GdbStub *g, const char *args)
             reply_einval(g);
             return;
         }
-        ok = gdb_reg_set(g->cpu, n, v) && ok;
+        ok = gdb_reg_set(g->sel, n, v) && ok;
         args += 2 * size;
         len -= 2 * size;
     }
@@ -395,7 +401,7 @@ static void cmd_read_register(GdbStub *g, const char *args)
         return;
     }
     uint8_t v[GDB_REG_MAX_BYTES];
-    gdb_reg_get(g->cpu, n, v);
+    gdb_reg_get(g->sel, n, v);
     gdb_hex_encode(v, gdb_reg_size(n), g->out);
     reply(g, g->out);
 }
@@ -407,7 +413,7 @@ static void cmd_write_register(GdbStub *g, const char *args)
     uint8_t v[GDB_REG_MAX_BYTES];
     if (g->read_only || !gdb_parse_hex(&args, &n) || *args++ != '=' || n >= gdb_reg_count() ||
         strlen(args) != 2 * gdb_reg_size(n) || !gdb_hex_decode(args, gdb_reg_size(n), v) ||
-        !gdb_reg_set(g->cpu, n, v)) {
+        !gdb_reg_set(g->sel, n, v)) {
         reply_einval(g);
         return;
     }
@@ -469,12 +475,12 @@ static void cmd_read_memory(GdbStub *g, const char *args)
     }
     if (len > GDB_PACKET_MAX / 2)
         len = GDB_PACKET_MAX / 2;   /* a short read; gdb asks for the rest */
-    uint32_t n = mapped_bytes(g->cpu, addr, len);
+    uint32_t n = mapped_bytes(g->sel, addr, len);
     if (len && !n) {
         reply_efault(g);
         return;
     }
-    copy_guest(g->cpu, addr, g->data, n, false);
+    copy_guest(g->sel, addr, g->data, n, false);
     gdb_hex_encode(g->data, n, g->out);
     reply(g, g->out);
 }
@@ -486,12 +492,12 @@ static void write_memory(GdbStub *g, uint32_t addr, uint8_t *data, uint32_t len)
         reply_einval(g);
         return;
     }
-    if (mapped_bytes(g->cpu, addr, len) != len) {
+    if (mapped_bytes(g->sel, addr, len) != len) {
         reply_efault(g);
         return;
     }
     state_changes(g);
-    copy_guest(g->cpu, addr, data, len, true);
+    copy_guest(g->sel, addr, data, len, true);
     reply_ok(g);
 }
 
@@ -678,6 +684,72 @@ typedef struct GdbCommand {
     const char *answer;   /* without fn: the fixed reply */
 } GdbCommand;
 
+/* ======== threads: one per CPU ======== */
+
+/* A thread id as gdb sends it: hex, 0 (any) or -1 (all): the BSP. NULL
+ * for an id that names no CPU. */
+static Cpu *thread_cpu(GdbStub *g, const char *args)
+{
+    if (!strcmp(args, "0") || !strcmp(args, "-1"))
+        return g->cpu;
+    uint32_t id;
+    if (!gdb_parse_hex(&args, &id) || *args || id < 1 || id > (uint32_t)g->n_cpus)
+        return NULL;
+    return g->cpus[id - 1];
+}
+
+static void cmd_thread_list(GdbStub *g, const char *args)
+{
+    (void)args;
+    size_t n = 0;
+    for (int i = 0; i < g->n_cpus; i++)
+        n += (size_t)snprintf(g->out + n, sizeof g->out - n, "%c%02x", i ? ',' : 'm', i + 1);
+    reply(g, g->out);
+}
+
+static void cmd_select_thread(GdbStub *g, const char *args)
+{
+    Cpu *c = thread_cpu(g, args);
+    if (!c) {
+        reply_einval(g);
+        return;
+    }
+    g->sel = c;
+    reply_ok(g);
+}
+
+static void cmd_thread_alive(GdbStub *g, const char *args)
+{
+    if (thread_cpu(g, args))
+        reply_ok(g);
+    else
+        reply_einval(g);
+}
+
+/* `info threads` shows this next to each thread. */
+static void cmd_thread_extra(GdbStub *g, const char *args)
+{
+    const Cpu *c = thread_cpu(g, args);
+    if (!c) {
+        reply_einval(g);
+        return;
+    }
+    char text[64];
+    int len = snprintf(text, sizeof text, "CPU %u%s%s", (unsigned)c->apic_id,
+                       c == g->cpu ? " (BSP)" : "", c->halted ? " halted" : "");
+    gdb_hex_encode((const uint8_t *)text, (size_t)len, g->out);
+    reply(g, g->out);
+}
+
+void gdb_stub_set_cpus(GdbStub *g, Cpu *const *cpus, int n)
+{
+    if (!g || n < 1)
+        return;
+    g->n_cpus = n < GDB_MAX_THREADS ? n : GDB_MAX_THREADS;
+    for (int i = 0; i < g->n_cpus; i++)
+        g->cpus[i] = cpus[i];
+}
+
 /* First match wins: longer names before their prefixes. 'X' carries
  * binary data and is handled before this table. There is one thread (1);
  * qAttached says 1, so gdb detaches rather than kills when it quits. */
@@ -686,8 +758,9 @@ static const GdbCommand commands[] = {
     { "qXfer:features:read:", false, cmd_xfer_features, NULL },
     { "qAttached", false, NULL, "1" },
     { "qRcmd,", false, cmd_rcmd, NULL },
-    { "qfThreadInfo", true, NULL, "m01" },
+    { "qfThreadInfo", true, cmd_thread_list, NULL },
     { "qsThreadInfo", true, NULL, "l" },
+    { "qThreadExtraInfo,", false, cmd_thread_extra, NULL },
     { "qC", true, NULL, "QC01" },
     { "QStartNoAckMode", true, cmd_no_ack, NULL },
     { "vCont?", true, NULL, "vCont;c;C;s;S" },
@@ -710,8 +783,9 @@ static const GdbCommand commands[] = {
     { "S", false, cmd_step_sig, NULL },
     { "D", false, cmd_detach, NULL },
     { "k", true, cmd_kill, NULL },
-    { "H", false, NULL, "OK" },   /* Hg/Hc: whichever thread is named, it is ours */
-    { "T", false, NULL, "OK" },   /* thread alive */
+    { "Hg", false, cmd_select_thread, NULL },
+    { "H", false, NULL, "OK" },   /* Hc: run control is the machine's, every CPU runs */
+    { "T", false, cmd_thread_alive, NULL },
 };
 
 static void handle_packet(GdbStub *g, const char *packet, size_t len)
@@ -844,7 +918,8 @@ static GdbStub *stub_alloc(Cpu *cpu)
     GdbStub *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->cpu = cpu;
+    g->cpu = g->sel = g->cpus[0] = cpu;
+    g->n_cpus = 1;
     g->dbg = dbg_acquire(cpu);
     if (!g->dbg) {
         free(g);

@@ -46,6 +46,10 @@ GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal);
  * was closed: the machine loop ends the run). */
 typedef bool (*GdbIdleFn)(void *opaque);
 void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque);
+/* -smp: every CPU as a thread (1 = cpus[0], the BSP, which the stub runs
+ * and stops); Hg selects whose registers and memory gdb sees. */
+#define GDB_MAX_THREADS 16
+void gdb_stub_set_cpus(GdbStub *g, Cpu *const *cpus, int n);
 /* gdb's `monitor LINE` (qRcmd): the line goes to fn, which writes what
  * gdb prints into out (at most outlen bytes) and returns its length. */
 typedef size_t (*GdbMonitorFn)(void *opaque, const char *line, char *out, size_t outlen);

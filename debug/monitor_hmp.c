@@ -39,12 +39,20 @@ static bool hmp_info_status(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* Every CPU (-smp), the BSP marked as the one the other commands show. */
 static bool hmp_info_cpus(Monitor *mon, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    const Cpu *cpu = mon->m->cpu;
-    fprintf(mon->out, "* CPU #0: pc=0x%08x%s\n", cpu->seg[SEG_CS].base + cpu->eip,
-            cpu->halted ? " (halted)" : "");
+    const Machine *m = mon->m;
+    int n = m->n_cpus > 0 ? m->n_cpus : 1;
+    for (int i = 0; i < n; i++) {
+        const Cpu *cpu = i ? m->cpus[i] : m->cpu;
+        bool sipi = m->n_cpus > 0 && m->lapic[i].wait_sipi;
+        fprintf(mon->out, "%c CPU #%d: pc=0x%08x apic_id=%u icount=%llu%s\n", i ? ' ' : '*', i,
+                cpu->seg[SEG_CS].base + cpu->eip, cpu->apic_id,
+                (unsigned long long)cpu->icount,
+                sipi ? " (waiting for SIPI)" : cpu->halted ? " (halted)" : "");
+    }
     return true;
 }
 
@@ -122,7 +130,7 @@ const MonCommand mon_hmp_commands[] = {
     { "cont", NULL, 0, 0, hmp_cont, "cont", "QEMU's name for continue" },
     { "info status", NULL, 0, 0, hmp_info_status, "info status",
       "running or paused (QEMU's wording)" },
-    { "info cpus", NULL, 0, 0, hmp_info_cpus, "info cpus", "the CPU and its program counter" },
+    { "info cpus", NULL, 0, 0, hmp_info_cpus, "info cpus", "every CPU: program counter, APIC ID, state" },
     { "info mem", NULL, 0, 0, hmp_info_mem, "info mem", "QEMU's name for info tab" },
     { "system_powerdown", NULL, 0, 0, hmp_system_powerdown, "system_powerdown",
       "press the ACPI power button" },

@@ -86,7 +86,7 @@ typedef struct DeviceInstance {
     char name[24];              /* section and `info` name: "com1", "ide0" */
 } DeviceInstance;
 
-#define DEVICE_LIST_MAX 64
+#define DEVICE_LIST_MAX 128   /* -smp 16: 16 APICs, 15 more CPUs and x87s */
 
 typedef struct DeviceList {
     DeviceInstance items[DEVICE_LIST_MAX];

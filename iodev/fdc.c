@@ -45,8 +45,7 @@ static void fdc_log_once(const char *what, unsigned detail)
 static void update_irq(Fdc *f, bool level)
 {
     f->irq_level = level;
-    if (f->hooks.set_irq)
-        f->hooks.set_irq(f->hooks.opaque, level && (f->dor & DOR_DMA_IRQ));
+    irq_set(&f->hooks.irq, level && (f->dor & DOR_DMA_IRQ));
 }
 
 static void raise_irq(Fdc *f)

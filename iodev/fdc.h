@@ -14,10 +14,11 @@
 
 #include "iodev/blockdev.h"
 #include "iodev/device.h"
+#include "iodev/irq.h"
 #include "iodev/portbus.h"
 
 typedef struct FdcHooks {
-    void (*set_irq)(void *opaque, int level);
+    IrqLine irq;                /* IRQ 6 on a PC */
     /* Move up to len bytes between buf and guest memory through the DMA
      * channel (to_memory: a disk read). Returns the bytes moved; *tc is
      * set when the channel reached terminal count. */

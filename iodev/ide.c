@@ -22,8 +22,7 @@ static void ide_log_once(const char *what, unsigned detail)
 
 void ide_update_irq(IdeChannel *ch)
 {
-    if (ch->hooks.set_irq)
-        ch->hooks.set_irq(ch->hooks.opaque, ch->irq_level && !(ch->devctl & DEVCTL_NIEN));
+    irq_set(&ch->hooks.irq, ch->irq_level && !(ch->devctl & DEVCTL_NIEN));
 }
 
 void ide_set_irq(IdeChannel *ch)

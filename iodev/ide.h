@@ -15,12 +15,12 @@
 
 #include "iodev/blockdev.h"
 #include "iodev/device.h"
+#include "iodev/irq.h"
 #include "iodev/portbus.h"
 #include "memory/phys.h"
 
 typedef struct IdeHooks {
-    void (*set_irq)(void *opaque, int level);
-    void *opaque;
+    IrqLine irq;                /* IRQ 14 / 15 on a PC */
 } IdeHooks;
 
 enum { IDE_NONE, IDE_DISK, IDE_CDROM };

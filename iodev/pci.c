@@ -9,12 +9,12 @@
 #define CONFIG_ENABLE 0x80000000u
 #define STATUS_W1C    0xF900u   /* parity, SERR, master/target aborts: write one to clear */
 
-void pci_init(PciBus *bus, PhysMem *mem, PortBus *ports, PicPair *pic)
+void pci_init(PciBus *bus, PhysMem *mem, PortBus *ports, const IrqLine *isa_irqs)
 {
     memset(bus, 0, sizeof *bus);
     bus->mem = mem;
     bus->ports = ports;
-    bus->pic = pic;
+    bus->isa_irqs = isa_irqs;
 }
 
 /* --- identity and BARs --- */
@@ -152,9 +152,9 @@ static void route_update(PciBus *bus)
             want |= (uint16_t)(1u << (bus->pirq_route[p] & 0x0F));
     uint16_t changed = want ^ bus->isa_driven;
     bus->isa_driven = want;
-    for (int irq = 0; irq < 16 && bus->pic; irq++)
+    for (int irq = 0; irq < 16 && bus->isa_irqs; irq++)
         if (changed & (1u << irq))
-            pic_set_irq(bus->pic, irq, (want >> irq) & 1);
+            irq_set(&bus->isa_irqs[irq], (want >> irq) & 1);
 }
 
 static void recount_pirqs(PciBus *bus)

@@ -3,9 +3,9 @@
  * PIIX3 reset control register (0xCF9): device configuration spaces with
  * write masks, BAR sizing and (re)mapping through a per-device callback, the
  * command register's I/O, memory and INTx-disable bits, and INTx routing
- * through the PIIX3's PIRQ registers to the 8259s.
+ * through the PIIX3's PIRQ registers to the ISA lines (iodev/irqroute.h).
  *
- * Usage: pci_init(&bus, mem, ports, pic); pci_register(&bus); then each
+ * Usage: pci_init(&bus, mem, ports, isa_irqs); pci_register(&bus); then each
  * function fills a PciDevice (pci_set_ids, pci_set_bar) and pci_add()s it.
  * On a machine reset call pci_reset(); pci_desc saves and loads config spaces. */
 #ifndef KAIRO_PCI_H
@@ -56,7 +56,7 @@ typedef struct PciBus {
     uint32_t config_addr;
     PhysMem *mem;
     PortBus *ports;
-    PicPair *pic;
+    const IrqLine *isa_irqs;    /* [16]: the ISA lines PIRQs are steered to */
     uint8_t *pirq_route;        /* the PIIX3's 0x60-0x63, set by its ISA bridge */
     uint8_t pirq_count[4];      /* asserted (and not disabled) INTx per PIRQ */
     uint16_t isa_driven;        /* ISA IRQs this bus holds high */
@@ -68,7 +68,7 @@ typedef struct PciBus {
     void *reset_opaque;
 } PciBus;
 
-void pci_init(PciBus *bus, PhysMem *mem, PortBus *ports, PicPair *pic);
+void pci_init(PciBus *bus, PhysMem *mem, PortBus *ports, const IrqLine *isa_irqs);
 bool pci_register(PciBus *bus);
 bool pci_add(PciBus *bus, PciDevice *d);
 /* PCIRST#: every function back to its power-on config space (BARs

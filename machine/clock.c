@@ -73,6 +73,12 @@ void timer_mod(Timer *t, uint64_t deadline_ns)
     t->next = *pp;
     *pp = t;
     t->armed = true;
+    uint64_t *stop = t->clock->icount_stop;
+    if (stop && *stop > *t->clock->icount) {
+        uint64_t due = *t->clock->icount + clock_insns_until(t->clock, deadline_ns);
+        if (due < *stop)
+            *stop = due;
+    }
 }
 
 uint64_t clock_insns_to_next(const Clock *c)

@@ -25,6 +25,10 @@ typedef struct Timer {
 struct Clock {
     uint64_t ips;               /* instructions per guest second (now) */
     const uint64_t *icount;     /* the CPU's retired-instruction counter */
+    /* Where the running CPU's slice ends (NULL: no CPU attached). A timer
+     * armed inside a slice for a deadline before that ends the slice
+     * there, so it fires at its own count wherever slices were cut. */
+    uint64_t *icount_stop;
     Timer *head;                /* armed timers, earliest first */
     /* Where the current rate took over: guest time is base_ns plus the
      * instructions since base_icount at ips (the rate only changes under

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu_state.h"
+#include "machine/cpus.h"
 #include "machine/machine.h"
 #include "memory/phys_state.h"
 
@@ -23,6 +24,8 @@
 static const StateField machine_fields[] = {
     SF_FIELD(Machine, reset_requested, SF_BOOL),
     SF_FIELD(Machine, poweroff_requested, SF_BOOL),
+    /* version 2: the TSC floor of a multiprocessor (0 on one CPU) */
+    { "tsc_floor", SF_U64, offsetof(Machine, tsc_floor), 1, 0, 0, 2 },
 };
 
 /* The A20 gate lives in the address space (its mask), not in a field. */
@@ -52,6 +55,7 @@ static void machine_state_reset(void *dev)
     phys_set_a20(m->mem, true);
     m->reset_requested = false;
     m->poweroff_requested = false;
+    m->tsc_floor = 0;
 }
 
 static void machine_info(void *dev, FILE *out)
@@ -64,7 +68,7 @@ static void machine_info(void *dev, FILE *out)
 
 static const DeviceDesc machine_desc = {
     .kind = "machine",
-    .version = 1,
+    .version = 2,
     .fields = machine_fields,
     .n_fields = sizeof machine_fields / sizeof machine_fields[0],
     .reset = machine_state_reset,
@@ -166,6 +170,10 @@ bool machine_register_components(Machine *m)
         if (!add(m, &dp8390_desc, c->model == NIC_NE2K_ISA ? &c->isa.chip : &c->pci.chip,
                  c->slot))
             return false;
+    }
+    if (!cpus_register_components(m)) {
+        fprintf(stderr, "kairo: cannot register the APICs and CPUs\n");
+        return false;
     }
     return add(m, &fpu_desc, m->cpu->fpu, "fpu") && add(m, &cpu_desc, m->cpu, "cpu");
 }

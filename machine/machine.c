@@ -24,6 +24,7 @@
 #include "iodev/remote/proxy.h"
 #include "machine/components.h"
 #include "machine/hostcall.h"
+#include "machine/cpus.h"
 #include "machine/qmp.h"
 #include "machine/replay_host.h"
 #include "machine/replay_machine.h"
@@ -98,12 +99,6 @@ static bool machine_setup_log(Machine *m)
 
 /* --- lines from the devices to the CPU and the machine --- */
 
-static void cpu_intr_line(void *opaque, bool level)
-{
-    Machine *m = opaque;
-    cpu_set_intr(m->cpu, level);
-}
-
 static void set_a20(void *opaque, bool enabled)
 {
     Machine *m = opaque;
@@ -130,12 +125,6 @@ static void request_poweroff(void *opaque)
     m->cpu->stop_request = true;
 }
 
-static void fdc_irq(void *opaque, int level)
-{
-    Machine *m = opaque;
-    pic_set_irq(&m->pic, 6, level);
-}
-
 static int fdc_dma(void *opaque, void *buf, int len, bool to_memory, bool *tc)
 {
     Machine *m = opaque;
@@ -146,7 +135,7 @@ static int fdc_dma(void *opaque, void *buf, int len, bool to_memory, bool *tc)
  * PC/AT's "clear math coprocessor busy") takes it down again. */
 static void ferr_line(void *opaque, bool level)
 {
-    pic_set_irq(&((Machine *)opaque)->pic, 13, level);
+    irq_set(irqroute_isa(&((Machine *)opaque)->irq, 13), level);
 }
 
 static uint32_t fpu_port_read(void *opaque, uint16_t port, unsigned size)
@@ -164,20 +153,8 @@ static void fpu_port_write(void *opaque, uint16_t port, unsigned size, uint32_t 
     (void)value;
     if (port == 0xF0) {
         m->cpu->fpu->ferr = false;
-        pic_set_irq(&m->pic, 13, false);
+        irq_lower(irqroute_isa(&m->irq, 13));
     }
-}
-
-/* IDE channels raise IRQ 14 and 15; the opaque is the machine, the channel
- * is known from which hook is called. */
-static void ide0_irq(void *opaque, int level)
-{
-    pic_set_irq(&((Machine *)opaque)->pic, 14, level);
-}
-
-static void ide1_irq(void *opaque, int level)
-{
-    pic_set_irq(&((Machine *)opaque)->pic, 15, level);
 }
 
 /* --- firmware setup: CMOS fields and fw_cfg --- */
@@ -227,7 +204,7 @@ static void cmos_setup(Machine *m)
     cmos_set(c, 0x3D, (uint8_t)(b0 | b1 << 4));
     cmos_set(c, 0x38, (uint8_t)(b2 << 4 | m->opt.no_fd_bootchk));   /* bit 0: no floppy
                                                                      * signature check */
-    cmos_set(c, 0x5F, 0);   /* CPUs - 1 */
+    cmos_set(c, 0x5F, (uint8_t)(m->n_cpus - 1));   /* CPUs - 1 */
     cmos_fix_checksum(c);
 }
 
@@ -236,8 +213,13 @@ static bool fwcfg_setup(Machine *m)
     FwCfg *fw = &m->fwcfg;
     fwcfg_init(fw, m->mem);
     uint64_t ram = (uint64_t)m->opt.ram_mb << 20;
-    bool ok = fwcfg_add_u64(fw, FW_CFG_RAM_SIZE, ram) && fwcfg_add_u16(fw, FW_CFG_NB_CPUS, 1) &&
-              fwcfg_add_u16(fw, FW_CFG_MAX_CPUS, 1) &&
+    /* -smp: SeaBIOS starts the APs and waits for that many; the MADT and
+     * MP table list max-cpus APICs; the timer is wired to I/O APIC pin 2
+     * (QEMU's legacy IRQ0_OVERRIDE item, 0x8002). */
+    bool ok = fwcfg_add_u64(fw, FW_CFG_RAM_SIZE, ram) &&
+              fwcfg_add_u16(fw, FW_CFG_NB_CPUS, (uint16_t)m->n_cpus) &&
+              fwcfg_add_u16(fw, FW_CFG_MAX_CPUS, (uint16_t)m->opt.smp_max_cpus) &&
+              fwcfg_add_u32(fw, 0x8002, 1) &&
               fwcfg_add_u16(fw, FW_CFG_NOGRAPHIC, m->opt.nographic) &&
               fwcfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
     /* The memory map: all RAM below 4 GiB, one entry (SeaBIOS carves its
@@ -331,10 +313,11 @@ static bool open_chardev(CharDev *c, const char *spec, const char *what)
 }
 
 /* -remote: the named slots (now that they exist) switch to proxies that
- * forward their accesses to a port server; their IRQs still reach the PIC. */
+ * forward their accesses to a port server; their IRQs still reach the
+ * interrupt controllers through the board's router. */
 static const IrqLine *remote_irq_line(void *opaque, int irq)
 {
-    return pic_irq_line(&((Machine *)opaque)->pic, irq);
+    return irqroute_isa(&((Machine *)opaque)->irq, irq);
 }
 
 /* A remote slot's session is machine state too ("remote-com2"): a
@@ -406,6 +389,7 @@ static bool gdb_setup(Machine *m)
     gdb_stub_set_read_only(m->gdb, m->replay.mode != REPLAY_OFF && m->replay.f);
     if (m->tt)
         gdb_stub_set_reverse(m->gdb, tt_gdb_reverse, tt_gdb_fork, m);
+    gdb_stub_set_cpus(m->gdb, m->cpus, m->n_cpus);
     return true;
 }
 
@@ -584,17 +568,18 @@ bool machine_init(Machine *m, const Options *opt)
         return false;
 
     /* Interrupts, timers, the chipset's ISA devices */
-    pic_init(&m->pic, cpu_intr_line, m);
-    m->cpu->intr_ack = pic_ack;
-    m->cpu->intr_opaque = &m->pic;
+    /* The 8259s' INTR goes to LINT0 of the local APICs (machine/cpus.c). */
+    pic_init(&m->pic, apic_bus_pic_intr, &m->apic_bus);
+    if (!cpus_init(m))
+        return false;
     m->cpu->ferr = ferr_line;
     m->cpu->ferr_opaque = m;
-    pit_init(&m->pit, &m->clock, pic_irq_line(&m->pic, 0));
-    cmos_init(&m->cmos, &m->clock, pic_irq_line(&m->pic, 8),
+    pit_init(&m->pit, &m->clock, irqroute_isa(&m->irq, 0));
+    cmos_init(&m->cmos, &m->clock, irqroute_isa(&m->irq, 8),
               replay_value(&m->replay, RK_RTC, rtc_start_time(opt)));
     dma_init(&m->dma, m->mem);
     const KbcHooks kbc_hooks = { set_a20, request_reset, m };
-    i8042_init(&m->kbc, pic_irq_line(&m->pic, 1), pic_irq_line(&m->pic, 12), &kbc_hooks);
+    i8042_init(&m->kbc, irqroute_isa(&m->irq, 1), irqroute_isa(&m->irq, 12), &kbc_hooks);
     i8042_set_clock(&m->kbc, &m->clock);    /* typematic repeat */
     port92_init(&m->port92, &kbc_hooks, get_a20);
 
@@ -609,12 +594,13 @@ bool machine_init(Machine *m, const Options *opt)
             return false;
         if (i == 0 && !expect_setup(m))
             return false;
-        uart_init(&m->uart[i], &m->clock, pic_irq_line(&m->pic, com_irq[i]), &m->serial_out[i]);
+        uart_init(&m->uart[i], &m->clock, irqroute_isa(&m->irq, com_irq[i]), &m->serial_out[i]);
     }
 
-    const FdcHooks fdc_hooks = { fdc_irq, fdc_dma, m };
+    const FdcHooks fdc_hooks = { *irqroute_isa(&m->irq, 6), fdc_dma, m };
     fdc_init(&m->fdc, &fdc_hooks);
-    const IdeHooks ide0_hooks = { ide0_irq, m }, ide1_hooks = { ide1_irq, m };
+    const IdeHooks ide0_hooks = { *irqroute_isa(&m->irq, 14) },
+                   ide1_hooks = { *irqroute_isa(&m->irq, 15) };
     ide_init(&m->ide[0], m->mem, &ide0_hooks, "ide0");
     ide_init(&m->ide[1], m->mem, &ide1_hooks, "ide1");
     blockdev_set_snapshot(opt->snapshot);
@@ -641,12 +627,13 @@ bool machine_init(Machine *m, const Options *opt)
     }
 
     /* PCI: i440FX, PIIX3 (ISA, IDE), PIIX4 PM, std-vga */
-    pci_init(&m->pci, m->mem, &m->io, &m->pic);
+    pci_init(&m->pci, m->mem, &m->io, m->irq.isa);
     m->pci.reset_request = request_reset;
     m->pci.reset_opaque = m;
     if (!pci_register(&m->pci) ||
         !i440fx_init(&m->northbridge, &m->pci, m->mem, &m->ide[0], &m->ide[1]) ||
-        !acpi_pm_init(&m->acpi, &m->pci, &m->clock, pic_irq_line(&m->pic, 9), request_poweroff, m)) {
+        !acpi_pm_init(&m->acpi, &m->pci, &m->clock, irqroute_isa(&m->irq, 9), request_poweroff,
+                      m)) {
         fprintf(stderr, "kairo: cannot build the PCI chipset\n");
         return false;
     }
@@ -674,7 +661,7 @@ bool machine_init(Machine *m, const Options *opt)
     }
     /* Network cards: after the PCI bus and the VGA (slot 2), so the first
      * PCI card takes slot 3 as in QEMU. */
-    if (!nic_setup(&m->nics, &opt->net, &m->io, &m->pci, &m->pic, err, sizeof err)) {
+    if (!nic_setup(&m->nics, &opt->net, &m->io, &m->pci, m->irq.isa, err, sizeof err)) {
         fprintf(stderr, "kairo: %s\n", err);
         return false;
     }
@@ -725,6 +712,8 @@ static uint64_t next_slice(Machine *m)
      * did (blocks split there, and an access inside a block sees the count
      * at the block's end). */
     uint64_t n = m->display || m->replay.mode != REPLAY_OFF ? 250000 : 1000000;
+    if (m->n_cpus > 1)
+        n = SMP_SLICE_INSNS;
     uint64_t t = clock_insns_to_next(&m->clock);
     if (t < n)
         n = t ? t : 1;
@@ -766,9 +755,9 @@ static bool save_points(Machine *m)
 
 /* A halted guest with interrupts on and nothing pending: it waits for a
  * timer or a device, and may do so in host time. */
-static bool guest_waiting(const Cpu *cpu)
+static bool guest_waiting(const Machine *m)
 {
-    return cpu->halted && (cpu->eflags & FLAG_IF) && !cpu->intr && !cpu->nmi_pending;
+    return cpus_all_waiting(m);
 }
 
 static uint64_t insns_to_ns(const Machine *m, uint64_t insns)
@@ -799,7 +788,7 @@ static uint64_t credit_host_wait(Machine *m, uint64_t waited_ns, uint64_t budget
 static void net_service(Machine *m)
 {
     Cpu *cpu = m->cpu;
-    uint64_t budget_insns = guest_waiting(cpu) && nic_guest_started(&m->nics)
+    uint64_t budget_insns = guest_waiting(m) && nic_guest_started(&m->nics)
                                 ? clock_insns_to_next(&m->clock) : 0;
     if (m->opt.max_insns && m->opt.max_insns - cpu->icount < budget_insns)
         budget_insns = m->opt.max_insns - cpu->icount;
@@ -934,7 +923,7 @@ static bool qmp_setup(Machine *m)
  * The slice shrinks by what was waited. False when the window closed. */
 static bool display_between_slices(Machine *m, uint64_t *slice)
 {
-    uint64_t idle_ns = guest_waiting(m->cpu) ? insns_to_ns(m, *slice) : 0;
+    uint64_t idle_ns = guest_waiting(m) ? insns_to_ns(m, *slice) : 0;
     bool quit = false;
     uint64_t credit = credit_host_wait(m, display_service(m->display, idle_ns, &quit), *slice);
     /* A recording cuts the slice after a credit as the replay will, which
@@ -1019,7 +1008,7 @@ static bool anything_attached(const Machine *m)
 static bool halted_for_good(Machine *m)
 {
     Cpu *cpu = m->cpu;
-    if (!cpu->halted || (cpu->eflags & FLAG_IF) || cpu->nmi_pending) {
+    if (!cpus_all_stopped(m)) {
         m->halt_reported = false;
         return false;
     }
@@ -1118,7 +1107,7 @@ static void run_slice(Machine *m, uint64_t slice)
         return;
     }
     if (slice)
-        cpu_run(m->cpu, slice);
+        cpus_run_slice(m, slice);
     clock_run_timers(&m->clock);
     /* Real-time pacing: a guest ahead of the wall clock waits for it
      * (at most 20 ms at a time, so signals and devices stay responsive). */
@@ -1351,6 +1340,8 @@ void machine_destroy(Machine *m)
     gdb_stub_free(m->gdb);
     display_close(m->display);
     monitor_free(m->monitor);
+    for (int i = 1; i < m->n_cpus; i++)
+        cpu_free(m->cpus[i]);
     cpu_free(m->cpu);
     phys_free(m->mem);
 }

@@ -8,6 +8,7 @@
 
 #include "cpu/cpu.h"
 #include "iodev/acpi_pm.h"
+#include "iodev/apic.h"
 #include "iodev/chardev.h"
 #include "iodev/cmos.h"
 #include "iodev/debugcon.h"
@@ -22,6 +23,8 @@
 #include "iodev/i8042.h"
 #include "iodev/ne2k/nic_setup.h"
 #include "iodev/ide.h"
+#include "iodev/ioapic.h"
+#include "iodev/irqroute.h"
 #include "iodev/pci.h"
 #include "iodev/pic.h"
 #include "iodev/pit.h"
@@ -40,7 +43,14 @@ typedef struct Machine {
     Options opt;
     PhysMem *mem;
     PortBus io;
-    Cpu *cpu;
+    Cpu *cpu;               /* the bootstrap processor, = cpus[0] */
+    Cpu *cpus[APIC_MAX_CPUS];   /* -smp: every CPU (machine/cpus.c) */
+    int n_cpus;
+    uint64_t tsc_floor;     /* -smp > 1: the highest TSC read (cpu_tsc_across_cpus) */
+    Lapic lapic[APIC_MAX_CPUS]; /* each CPU's local APIC */
+    ApicBus apic_bus;
+    IoApic ioapic;
+    IrqRouter irq;          /* ISA/PCI lines to the 8259s and the I/O APIC */
     Clock clock;
     CharDev debugcon_out, fwlog_out, serial_out[4];
     DebugCon debugcon, fwlog;

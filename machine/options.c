@@ -502,7 +502,7 @@ static const OptionSpec option_table[] = {
       "machine type: pc (pc-i440fx-*) only; usb=off, vmport=off accepted; help lists them" },
     { "-cpu", NULL, "pentium2|...|max", G_MACHINE, qopt_cpu, 0,
       "the CPU model: 486, pentium, pentium2 (default), pentium3, pentium4, prescott, max; help lists them" },
-    { "-smp", NULL, "1", G_MACHINE, qopt_smp, 0, "one CPU (cpus=1, cores=1... accepted)" },
+    { "-smp", NULL, "N", G_MACHINE, qopt_smp, 0, "N CPUs, 1-16 (cpus=, maxcpus=, cores=... accepted)" },
     { "-accel", NULL, "tcg", G_MACHINE, qopt_accel, 0,
       "tcg only: kairo interprets every instruction (kvm, hvf...: refused)" },
     { "-name", NULL, "NAME", G_MACHINE, qopt_name, 0,
@@ -899,8 +899,8 @@ static int check_combinations(Options *o)
 
 int options_parse(Options *o, int argc, char **argv)
 {
-    *o = (Options){ .ram_mb = 128, .debug_exit_port = 0x501, .debug_exit_size = 1,
-                    .ips = DEFAULT_IPS, .escape_char = 0x01 };
+    *o = (Options){ .ram_mb = 128, .smp_cpus = 1, .smp_max_cpus = 1,
+                    .debug_exit_port = 0x501, .debug_exit_size = 1, .ips = DEFAULT_IPS, .escape_char = 0x01 };
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-' || !argv[i][1]) {
             if (positional_image(o, argv[i]) < 0)

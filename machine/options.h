@@ -16,6 +16,7 @@ typedef struct Options {
     const struct CpuModel *cpu_model;   /* -cpu NAME; NULL = the default */
     const char *vga_bios;      /* -vga-bios: the std-vga's option ROM */
     uint32_t ram_mb;
+    int smp_cpus, smp_max_cpus; /* -smp: CPUs (1-16) and the firmware's maximum */
     const char *serial;        /* -serial spec (used once the UART exists) */
     const char *debugcon;      /* -debugcon spec, NULL = no debug console */
     bool debug_exit;

@@ -148,13 +148,15 @@ int qopt_cpu(Options *o, const OptionSpec *spec, const char *arg)
     return 0;
 }
 
-/* One CPU until SMP exists: any spelling of 1 is fine. */
+/* -smp N, or QEMU's properties: cpus=N (else the product of the
+ * topology's sockets, dies, clusters, cores and threads), maxcpus=M. */
 int qopt_smp(Options *o, const OptionSpec *spec, const char *arg)
 {
-    (void)o, (void)spec;
+    (void)spec;
     char buf[128];
     snprintf(buf, sizeof buf, "%s", arg);
     char *save = NULL;
+    long cpus = 0, maxcpus = 0, product = 1;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         const char *v = eq ? eq + 1 : kv;
@@ -165,10 +167,25 @@ int qopt_smp(Options *o, const OptionSpec *spec, const char *arg)
         snprintf(pat, sizeof pat, " %s ", kv);
         if (eq && !strstr(keys, pat))
             return options_fail("-smp: unknown property '%s'", kv);
-        if (strcmp(v, "1"))
-            return options_fail("-smp %s: kairo emulates one CPU (SMP is not implemented; "
-                                "-smp 1)", arg);
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 16)
+            return options_fail("-smp %s: kairo emulates 1 to 16 CPUs", arg);
+        if (!eq || !strcmp(kv, "cpus"))
+            cpus = n;
+        else if (!strcmp(kv, "maxcpus"))
+            maxcpus = n;
+        else
+            product *= n;
     }
+    if (!cpus)
+        cpus = product;
+    if (!maxcpus)
+        maxcpus = cpus;
+    if (cpus > 16 || maxcpus < cpus || maxcpus > 16)
+        return options_fail("-smp %s: kairo emulates 1 to 16 CPUs (maxcpus at least cpus)", arg);
+    o->smp_cpus = (int)cpus;
+    o->smp_max_cpus = (int)maxcpus;
     return 0;
 }
 

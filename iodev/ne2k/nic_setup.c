@@ -44,8 +44,8 @@ static NetDev *find_netdev(NicSet *s, const char *id)
     return NULL;
 }
 
-static bool add_card(NicSet *s, const NicConfig *c, PortBus *io, PciBus *pci, PicPair *pic,
-                     int *next_pci_slot, char *err, size_t errlen)
+static bool add_card(NicSet *s, const NicConfig *c, PortBus *io, PciBus *pci,
+                     const IrqLine *isa_irqs, int *next_pci_slot, char *err, size_t errlen)
 {
     NicCard *card = &s->cards[s->n_cards++];
     card->model = c->model;
@@ -54,7 +54,7 @@ static bool add_card(NicSet *s, const NicConfig *c, PortBus *io, PciBus *pci, Pi
     Dp8390 *chip;
     if (c->model == NIC_NE2K_ISA) {
         ne2k_isa_init(&card->isa, c->mac);
-        if (!ne2k_isa_register(&card->isa, io, card->slot, c->iobase, pic_irq_line(pic, c->irq),
+        if (!ne2k_isa_register(&card->isa, io, card->slot, c->iobase, &isa_irqs[c->irq],
                                c->irq)) {
             snprintf(err, errlen, "ne2k_isa: ports 0x%X-0x%X are taken", c->iobase,
                      c->iobase + NE2K_IO_SIZE - 1);
@@ -71,8 +71,8 @@ static bool add_card(NicSet *s, const NicConfig *c, PortBus *io, PciBus *pci, Pi
     return true;
 }
 
-bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci, PicPair *pic,
-               char *err, size_t errlen)
+bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci,
+               const IrqLine *isa_irqs, char *err, size_t errlen)
 {
     bool replay_stub = s->replay_stub;   /* set by the machine before */
     memset(s, 0, sizeof *s);
@@ -97,7 +97,7 @@ bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci, PicPair
     }
     int next_pci_slot = FIRST_NIC_PCI_SLOT;
     for (int i = 0; i < o->n_nics; i++)
-        if (!add_card(s, &o->nic[i], io, pci, pic, &next_pci_slot, err, errlen))
+        if (!add_card(s, &o->nic[i], io, pci, isa_irqs, &next_pci_slot, err, errlen))
             return false;
     return true;
 }

@@ -15,7 +15,7 @@
 #include "iodev/ne2k/ne2k_isa.h"
 #include "iodev/ne2k/ne2k_pci.h"
 #include "iodev/net/netdev.h"
-#include "iodev/pic.h"
+#include "iodev/irq.h"
 
 typedef struct NicCard {
     int model;              /* NIC_* */
@@ -34,8 +34,8 @@ typedef struct NicSet {
     bool replay_stub;       /* -replay: the netdevs open no backend */
 } NicSet;
 
-bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci, PicPair *pic,
-               char *err, size_t errlen);
+bool nic_setup(NicSet *s, const NetOptions *o, PortBus *io, PciBus *pci,
+               const IrqLine *isa_irqs, char *err, size_t errlen);
 /* The machine's reset line: ISA cards (PCI ones reset with the bus). */
 void nic_reset(NicSet *s);
 /* Poll the backends; wait up to budget_ns of host time for one to have

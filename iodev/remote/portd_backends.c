@@ -234,8 +234,9 @@ static void line_changed(void *opaque, int line, bool level)
         rs_slot_set_irq(opaque, line, level);
 }
 
-static void ide_line(void *opaque, int level)
+static void ide_line(void *opaque, int line, bool level)
 {
+    (void)line;
     line_changed(opaque, 0, level != 0);
 }
 
@@ -278,7 +279,7 @@ static bool open_ide(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errl
 {
     char images[sizeof sc->arg], why[300];
     snprintf(images, sizeof images, "%s", sc->arg);
-    IdeHooks hooks = { ide_line, d->slot };
+    IdeHooks hooks = { { ide_line, d->slot, 0 } };
     /* No guest memory here: the channel does PIO only (its bus-master DMA
      * registers stay on the client's chipset). */
     ide_init(&d->ide, NULL, &hooks, sc->name);

@@ -343,6 +343,47 @@ Test(gdbstub, reverse_packets)
     cr_assert_str_eq(reply_of(&s), "OK");
     cr_assert_eq(reverse_calls, 4);
     cr_assert_eq(fork_calls, 1, "a register write forks the history");
+}
+
+/* -smp: a thread per CPU; Hg picks whose registers gdb reads and writes. */
+Test(gdbstub, threads_are_cpus)
+{
+    Session s;
+    session_open(&s);
+    Cpu *ap = cpu_new(s.cpu->mem, s.cpu->io);
+    cr_assert_not_null(ap);
+    ap->apic_id = 1;
+    Cpu *cpus[2] = { s.cpu, ap };
+    gdb_stub_set_cpus(s.stub, cpus, 2);
+    s.cpu->gpr[R_EAX] = 0x11111111;
+    ap->gpr[R_EAX] = 0x22222222;
+    send_packet(&s, "QStartNoAckMode");
+    send_packet(&s, "qfThreadInfo");
+    send_packet(&s, "T2");
+    send_packet(&s, "T3");
+    send_packet(&s, "Hg2");
+    send_packet(&s, "p0");
+    send_packet(&s, "P0=44332211");
+    send_packet(&s, "Hg3");
+    send_packet(&s, "Hg1");
+    send_packet(&s, "p0");
+    send_packet(&s, "qThreadExtraInfo,2");
+    send_packet(&s, "k");
+    cr_assert_eq(service(&s), GDB_KILL);
+    cr_assert_str_eq(reply_of(&s), "OK");
+    cr_assert_str_eq(next_reply(&s), "m01,02");
+    cr_assert_str_eq(next_reply(&s), "OK", "thread 2 is alive");
+    cr_assert_str_eq(next_reply(&s), "E22", "there is no thread 3");
+    cr_assert_str_eq(next_reply(&s), "OK");
+    cr_assert_str_eq(next_reply(&s), "22222222", "the AP's EAX");
+    cr_assert_str_eq(next_reply(&s), "OK");
+    cr_assert_eq(ap->gpr[R_EAX], 0x11223344u, "written to the AP");
+    cr_assert_eq(s.cpu->gpr[R_EAX], 0x11111111u, "not to the BSP");
+    cr_assert_str_eq(next_reply(&s), "E22");
+    cr_assert_str_eq(next_reply(&s), "OK");
+    cr_assert_str_eq(next_reply(&s), "11111111", "the BSP again");
+    cr_assert_str_eq(next_reply(&s), "4350552031", "hex of 'CPU 1'");
+    cpu_free(ap);
     session_close(&s);
 }
 

@@ -6,6 +6,8 @@
 #                                                    same transcript and end with the same hash;
 #                                                    an RTC byte flipped / the RTC event deleted
 #                                                    is caught at once (checkpoint 1 / icount 0)
+#   ... serial-smp2                                  the serial recording on two CPUs (-smp 2):
+#                                                    same transcript and hash replayed
 #   ... download                                     -netdev user: a 256 KiB HTTP download from
 #                                                    the host, typed poweroff; replayed with no
 #                                                    network (the server is gone by then)
@@ -80,6 +82,18 @@ serial() {
     expect_error "$work/rtc-del.rpl" "replay diverged at icount 0: no RTC start in the log" "$@"
 }
 
+serial_smp2() {
+    set -- -kernel "$images/vmlinuz" -initrd "$images/initrd.img" \
+        -append "console=ttyS0 quiet cryptomgr.notests" -smp 2
+    run "$work/rec2.out" "$work/rec2.err" "$@" --state-hash -record "$work/smp2.rpl" \
+        --expect-timeout 240 --expect "KAIRO-GUEST-READY" --expect "# " \
+        --send 'echo kairo-$((6*7))-$(nproc)\n' --expect "kairo-42-2" --send 'poweroff -f\n'
+    [ $? -eq 0 ] || fail "recording: status not 0"
+    run "$work/play2.out" "$work/play2.err" "$@" -replay "$work/smp2.rpl"
+    [ $? -eq 0 ] || { cat "$work/play2.err"; fail "replay: status not 0"; }
+    compare "$work/rec2.out" "$work/rec2.err" "$work/play2.out" "$work/play2.err"
+}
+
 altered_serial() {
     set -- -kernel "$images/vmlinuz" -initrd "$images/initrd.img" \
         -append "console=ttyS0 quiet cryptomgr.notests"
@@ -125,6 +139,7 @@ download() {
 
 case "$mode" in
 serial) serial ;;
+serial-smp2) serial_smp2 ;;
 altered-serial) altered_serial ;;
 download) download ;;
 *) echo "guest_replay: unknown mode $mode"; exit 2 ;;

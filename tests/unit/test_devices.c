@@ -209,7 +209,7 @@ Test(devices, pci_config_bars_pam_pirq_and_acpi)
     PicPair pic;
     pic_init(&pic, NULL, NULL);
     PciBus pci;
-    pci_init(&pci, mem, &bus, &pic);
+    pci_init(&pci, mem, &bus, pic.lines);
     cr_assert(pci_register(&pci));
     I440fx nb;
     cr_assert(i440fx_init(&nb, &pci, mem, NULL, NULL));

@@ -24,7 +24,11 @@ static Side a, b;
  * as QEMU), and two writers of one file are refused even in one process. */
 static char image_path[64], image_path_b[64];
 
-static void fake_irq(void *o, int level) { ((Side *)o)->irq = level; }
+static void fake_irq(void *o, int line, bool level)
+{
+    (void)line;
+    ((Side *)o)->irq = level;
+}
 
 static int fake_dma(void *o, void *buf, int len, bool to_memory, bool *tc)
 {
@@ -45,7 +49,7 @@ static void side_open(Side *s, bool with_disk)
 {
     memset(s, 0, sizeof *s);
     s->dma_limit = 1024;
-    FdcHooks hooks = { fake_irq, fake_dma, s };
+    FdcHooks hooks = { { fake_irq, s, 6 }, fake_dma, s };
     fdc_init(&s->fdc, &hooks);
     char err[256];
     if (with_disk)

@@ -422,7 +422,7 @@ static int fdc_dma(void *o, void *buf, int len, bool to_memory, bool *tc)
 }
 static void *fdc_fresh(void)
 {
-    static const FdcHooks hooks = { NULL, fdc_dma, NULL };
+    static const FdcHooks hooks = { { NULL, NULL, 0 }, fdc_dma, NULL };
     char err[200];
     if (fdc_open)
         fdc_close(&fdc);
@@ -570,7 +570,7 @@ static void *pci_fresh(void)
     cr_assert(pci_mem);
     portbus_init(&pci_ports);
     pic_init(&pci_pic, NULL, NULL);
-    pci_init(&pci, pci_mem, &pci_ports, &pci_pic);
+    pci_init(&pci, pci_mem, &pci_ports, pci_pic.lines);
     cr_assert(pci_register(&pci));
     cr_assert(i440fx_init(&nb, &pci, pci_mem, NULL, NULL));
     cr_assert(acpi_pm_init(&pm, &pci, &clk, &any_line, NULL, NULL));

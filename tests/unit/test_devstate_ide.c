@@ -26,7 +26,11 @@ static Side a, b;
  * as QEMU), and two writers of one file are refused even in one process. */
 static char disk_path[64], disk_path_b[64], iso_path[64];
 
-static void fake_irq(void *o, int level) { ((Side *)o)->irq = level; }
+static void fake_irq(void *o, int line, bool level)
+{
+    (void)line;
+    ((Side *)o)->irq = level;
+}
 
 static void make_file(const char *path, unsigned blocks, unsigned bsize)
 {
@@ -49,7 +53,7 @@ static void side_open(Side *s, bool with_cd)
         cr_assert(s->mem, "%s", err);
     }
     portbus_init(&s->bus);
-    IdeHooks hooks = { fake_irq, s };
+    IdeHooks hooks = { { fake_irq, s, 14 } };
     ide_init(&s->ch, s->mem, &hooks, "ide0");
     const char *disk = s == &b ? disk_path_b : disk_path;
     cr_assert(ide_attach_disk(&s->ch, 0, disk, false, err, sizeof err), "%s", err);

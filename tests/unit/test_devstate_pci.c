@@ -74,7 +74,7 @@ static void side_open(Side *s, bool with_test_device)
     cr_assert(phys_map_rom(s->mem, 0xE0000, rom, sizeof rom));
     pic_init(&s->pic, NULL, NULL);
     cr_assert(pic_register(&s->pic, &s->bus));
-    pci_init(&s->pci, s->mem, &s->bus, &s->pic);
+    pci_init(&s->pci, s->mem, &s->bus, s->pic.lines);
     cr_assert(pci_register(&s->pci));
     cr_assert(i440fx_init(&s->nb, &s->pci, s->mem, NULL, NULL));
     IrqLine sci = { sci_sink, s, 9 };

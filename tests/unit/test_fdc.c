@@ -16,9 +16,10 @@ static uint8_t dma_mem[65536];
 static int dma_pos, dma_limit;
 static char image_path[64];
 
-static void fake_irq(void *o, int level)
+static void fake_irq(void *o, int line, bool level)
 {
     (void)o;
+    (void)line;
     if (level && !irq_level)
         irq_raises++;
     irq_level = level;
@@ -55,7 +56,7 @@ static void make_image(size_t size)
 
 static void setup(void)
 {
-    static const FdcHooks hooks = { fake_irq, fake_dma, NULL };
+    static const FdcHooks hooks = { { fake_irq, NULL, 6 }, fake_dma, NULL };
     irq_level = irq_raises = 0;
     dma_pos = 0;
     dma_limit = sizeof dma_mem;

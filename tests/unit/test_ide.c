@@ -15,9 +15,10 @@ static PortBus bus;
 static int irq;
 static char disk_path[64], iso_path[64];
 
-static void fake_irq(void *o, int level)
+static void fake_irq(void *o, int line, bool level)
 {
     (void)o;
+    (void)line;
     irq = level;
 }
 
@@ -44,7 +45,7 @@ static void setup(void)
     make_file(iso_path, 100, 2048);
     mem = phys_new(4 << 20, err, sizeof err);
     portbus_init(&bus);
-    static const IdeHooks hooks = { fake_irq, NULL };
+    static const IdeHooks hooks = { { fake_irq, NULL, 14 } };
     ide_init(&ch, mem, &hooks, "ide0");
     cr_assert(ide_attach_disk(&ch, 0, disk_path, false, err, sizeof err), "%s", err);
     cr_assert(ide_attach_cdrom(&ch, 1, iso_path, err, sizeof err), "%s", err);

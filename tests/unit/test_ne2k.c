@@ -633,7 +633,7 @@ Test(ne2k_pci, config_space_bar_and_intx)
     portbus_init(&bus);
     pic_init(&pic, NULL, NULL);
     cr_assert(pic_register(&pic, &bus));
-    pci_init(&pci, NULL, &bus, &pic);
+    pci_init(&pci, NULL, &bus, pic.lines);
     pci.pirq_route = pirq;
     cr_assert(pci_register(&pci));
     cr_assert(ne2k_pci_init(&card, &pci, &bus, "ne2k0", 3, our_mac, err, sizeof err), "%s", err);

@@ -52,7 +52,7 @@ static void setup(void)
     cr_assert(phys_map_rom(mem, 0xE0000, rom, sizeof rom));
     pic_init(&pic, NULL, NULL);
     cr_assert(pic_register(&pic, &bus));
-    pci_init(&pci, mem, &bus, &pic);
+    pci_init(&pci, mem, &bus, pic.lines);
     pci.reset_request = on_reset;
     pci.init_request = on_init;
     cr_assert(pci_register(&pci));

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* The machine's processors and their interrupt controllers (see cpus.h). */
+#include "machine/cpus.h"
+
+#include <stdio.h>
+
+#include "cpu/cpu_state.h"
+#include "fpu/fpu.h"
+#include "machine/machine.h"
+
+bool cpus_init(Machine *m)
+{
+    int n = m->opt.smp_cpus > 0 ? m->opt.smp_cpus : 1;
+    m->cpus[0] = m->cpu;
+    m->n_cpus = n;
+    for (int i = 1; i < n; i++) {
+        m->cpus[i] = cpu_new(m->mem, &m->io);
+        if (!m->cpus[i]) {
+            fprintf(stderr, "kairo: out of memory creating CPU %d\n", i);
+            return false;
+        }
+        m->cpus[i]->log_mask = m->cpu->log_mask;
+        m->cpus[i]->log_file = m->cpu->log_file;
+    }
+    ioapic_init(&m->ioapic, apic_bus_deliver, &m->apic_bus);
+    apic_bus_init(&m->apic_bus, m->mem, &m->clock, &m->pic, &m->ioapic);
+    for (int i = 0; i < n; i++)
+        if (!apic_attach(&m->apic_bus, &m->lapic[i], m->cpus[i], i))
+            return false;
+    /* cpu_reset made every CPU a BSP: the APs learn that they are not. */
+    for (int i = 1; i < n; i++)
+        cpu_reset(m->cpus[i]);
+    if (!ioapic_map(&m->ioapic, m->mem)) {
+        fprintf(stderr, "kairo: cannot map the I/O APIC\n");
+        return false;
+    }
+    irqroute_init(&m->irq, &m->pic, &m->ioapic);
+    if (n > 1)
+        for (int i = 0; i < n; i++)
+            m->cpus[i]->tsc_floor = &m->tsc_floor;
+    return true;
+}
+
+/* Did the CPU stop early because of an INIT or SIPI it accepted (rather
+ * than a debugger, a reset request or a triple fault)? */
+static bool stopped_for_startup(const Lapic *a)
+{
+    return a->init_pending || a->sipi_pending;
+}
+
+/* Run CPU i until its count reaches end (a CPU waiting for SIPI idles). */
+static void run_cpu_until(Machine *m, int i, uint64_t end)
+{
+    Cpu *c = m->cpus[i];
+    Lapic *a = &m->lapic[i];
+    m->apic_bus.current = a;
+    m->clock.icount = &c->icount;
+    m->clock.icount_stop = &c->icount_stop;
+    for (int round = 0; round < 4 && c->icount < end; round++) {
+        if (!apic_cpu_startup(a)) {
+            c->idle_insns += end - c->icount;
+            c->icount = end;
+            break;
+        }
+        cpu_run(c, end - c->icount);
+        if (c->triple_fault || !stopped_for_startup(a))
+            break;
+    }
+    m->clock.icount = &m->cpu->icount;
+    m->clock.icount_stop = NULL;
+    m->apic_bus.current = &m->lapic[0];
+}
+
+void cpus_run_slice(Machine *m, uint64_t slice)
+{
+    Cpu *bsp = m->cpu;
+    run_cpu_until(m, 0, bsp->icount + slice);
+    uint64_t end = bsp->icount;
+    for (int i = 1; i < m->n_cpus; i++) {
+        Cpu *c = m->cpus[i];
+        run_cpu_until(m, i, end);
+        if (c->triple_fault) {
+            /* An AP's shutdown cycle resets the board, as the BSP's does. */
+            c->triple_fault = false;
+            bsp->triple_fault = true;
+        }
+    }
+}
+
+static bool cpu_stopped(const Machine *m, int i)
+{
+    const Cpu *c = m->cpus[i];
+    if (m->lapic[i].wait_sipi && !m->lapic[i].sipi_pending)
+        return true;
+    return c->halted && !(c->eflags & FLAG_IF) && !c->nmi_pending;
+}
+
+bool cpus_all_stopped(const Machine *m)
+{
+    for (int i = 0; i < m->n_cpus; i++)
+        if (!cpu_stopped(m, i))
+            return false;
+    return true;
+}
+
+bool cpus_all_waiting(const Machine *m)
+{
+    for (int i = 0; i < m->n_cpus; i++) {
+        const Cpu *c = m->cpus[i];
+        if (i > 0 && m->lapic[i].wait_sipi)
+            continue;
+        if (!c->halted || !(c->eflags & FLAG_IF) || c->intr || c->nmi_pending)
+            return false;
+    }
+    return true;
+}
+
+bool cpus_register_components(Machine *m)
+{
+    char name[24];
+    if (!devlist_add(&m->devices, &ioapic_desc, &m->ioapic, "ioapic"))
+        return false;
+    for (int i = 0; i < m->n_cpus; i++) {
+        snprintf(name, sizeof name, "apic%d", i);
+        if (!devlist_add(&m->devices, &apic_desc, &m->lapic[i], name))
+            return false;
+    }
+    /* The APs' CPU and x87 state; the BSP's keep their names "cpu" and
+     * "fpu" (registered last by the machine). */
+    for (int i = 1; i < m->n_cpus; i++) {
+        snprintf(name, sizeof name, "fpu%d", i);
+        if (!devlist_add(&m->devices, &fpu_desc, m->cpus[i]->fpu, name))
+            return false;
+        snprintf(name, sizeof name, "cpu%d", i);
+        if (!devlist_add(&m->devices, &cpu_desc, m->cpus[i], name))
+            return false;
+    }
+    return true;
+}
