@@ -16,6 +16,7 @@
                                            events deleted, random events of every kind added
   replaylog.py middle LOG KIND MINLEN      N of the middle KIND event of at least MINLEN
                                            payload bytes (net: of the frames the NIC took)
+                                           among those a checkpoint follows
 
 KIND is a name (serial, net, key, mouse, credit, rtc, checkpoint, end, remote,
 host). The
@@ -189,8 +190,13 @@ def main(argv):
     if cmd == "find-remote":
         return find_remote(events, argv[3].encode())
     if cmd == "middle":
+        # Only events a checkpoint follows: an alteration must have one to be
+        # caught at (a download can end after the last one).
+        cps = [e[1] for e in events if KINDS.get(e[0] & ~ASYNC) == "checkpoint"]
+        last_cp = max(cps) if cps else -1
         hits = [i for i, e in enumerate(e for e in events if KINDS.get(e[0] & ~ASYNC) == argv[3])
-                if len(e[2]) >= int(argv[4]) and (argv[3] != "net" or e[2][1] == 1)]
+                if len(e[2]) >= int(argv[4]) and (argv[3] != "net" or e[2][1] == 1)
+                and e[1] < last_cp]
         if not hits:
             sys.exit("replaylog: no %s event of %s bytes" % (argv[3], argv[4]))
         print(hits[len(hits) // 2])

@@ -10,7 +10,8 @@
 # then replayed headless (-display none) with the HTTP server, the port
 # server and the echo peer gone: the same serial transcript, the same final
 # hash and count. Two altered logs (a byte of the COM2 reply flipped, a
-# byte of a downloaded frame flipped) are caught at the first checkpoint
+# byte of a downloaded frame flipped) are caught at the first checkpoint (the recording takes one every 2.5·10^7
+# instructions, so the download, near the end, has several)
 # after the alteration, and the error names that count.
 #   session.sh KAIRO KAIRO_PORTD IMAGES WORKDIR
 set -u
@@ -145,7 +146,7 @@ DISPLAY=:$(head -n1 "$work/display")
 export DISPLAY
 t0=$(date +%s)
 "$kairo" "$@" -display sdl -serial "file:$work/rec.out" -icount sleep=off \
-    --stats --state-hash -record "$work/session.rpl" < /dev/null > /dev/null 2> "$work/rec.err" &
+    --stats --state-hash -record "$work/session.rpl,checkpoint=25000000" < /dev/null > /dev/null 2> "$work/rec.err" &
 kairo_pid=$!
 pids="$pids $kairo_pid"
 win=
