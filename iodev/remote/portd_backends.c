@@ -120,7 +120,7 @@ static const struct {
 
 RsBackend pd_backend(PdDevice *d)
 {
-    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d };
+    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d, NULL, NULL };
 }
 
 /* --- output and state --- */

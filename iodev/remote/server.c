@@ -46,6 +46,23 @@ bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t width
     return true;
 }
 
+bool rs_slot_allow_mmio(RsSlot *s, uint32_t first, uint32_t last)
+{
+    if (s->n_mranges >= RS_MAX_MRANGES || last < first || !s->be.mread || !s->be.mwrite)
+        return false;
+    s->mranges[s->n_mranges++] = (RsMemRange){ first, last };
+    return true;
+}
+
+bool rs_mem_allowed(const RsSlot *s, uint32_t addr, uint64_t bytes)
+{
+    uint64_t last = (uint64_t)addr + bytes - 1;
+    for (int i = 0; i < s->n_mranges; i++)
+        if (bytes && addr >= s->mranges[i].first && last <= s->mranges[i].last)
+            return true;
+    return false;
+}
+
 bool rs_slot_allow_client(RsSlot *s, const RsClient *c)
 {
     if (s->n_clients >= RS_MAX_CLIENTS)
@@ -286,7 +303,10 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
             return -1;
         }
         const RpOp *op = &ops[n++];
-        if (!rs_port_allowed(slot, op->port, op->width)) {
+        bool ok = rp_op_is_mem(op->kind)
+                      ? rs_mem_allowed(slot, op->addr, (uint64_t)op->count * op->width)
+                      : rs_port_allowed(slot, op->port, op->width);
+        if (!ok) {
             *why = RP_DROP_PORT;
             return -1;
         }
@@ -299,6 +319,28 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
     return n;
 }
 
+/* One memory op, element by element in address order (what the CPU's
+ * stores would have done one at a time). */
+static size_t execute_mem(RsSlot *slot, const RpOp *op, uint8_t *out)
+{
+    const RsBackend *be = &slot->be;
+    size_t at = 0;
+    for (unsigned k = 0; k < op->count; k++) {
+        uint32_t addr = op->addr + k * op->width;
+        if (op->kind == RP_OP_MEM_READ) {
+            rp_put_le(out + at, op->width, be->mread(be->opaque, addr, op->width));
+            at += op->width;
+        } else {
+            be->mwrite(be->opaque, addr, op->width, rp_get_le(op->data + k * op->width, op->width));
+        }
+    }
+    if (op->kind == RP_OP_MEM_READ)
+        slot->mem_bytes_read += at;
+    else
+        slot->mem_bytes_written += (uint64_t)op->count * op->width;
+    return at;
+}
+
 /* Run the ops in order; read data goes to out. Returns its length. */
 static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
 {
@@ -306,6 +348,10 @@ static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
     size_t at = 0;
     for (int i = 0; i < n; i++) {
         const RpOp *op = &ops[i];
+        if (rp_op_is_mem(op->kind)) {
+            at += execute_mem(slot, op, out + at);
+            continue;
+        }
         for (unsigned k = 0; k < op->count; k++) {
             if (op->kind == RP_OP_READ || op->kind == RP_OP_READ_STRING) {
                 rp_put_le(out + at, op->width, be->read(be->opaque, op->port, op->width));
@@ -448,6 +494,9 @@ void rs_print_stats(const RemoteServer *srv, FILE *out)
         fprintf(out, " %s=%llu", rp_drop_name(i), (unsigned long long)st->drops[i]);
     fputc('\n', out);
     for (int i = 0; i < srv->n_slots; i++)
-        fprintf(out, "kairo-portd: slot %s: %llu port accesses executed\n", srv->slots[i].name,
-                (unsigned long long)srv->slots[i].ops_executed);
+        fprintf(out, "kairo-portd: slot %s: %llu port accesses executed, %llu MMIO bytes written, "
+                     "%llu read\n", srv->slots[i].name,
+                (unsigned long long)srv->slots[i].ops_executed,
+                (unsigned long long)srv->slots[i].mem_bytes_written,
+                (unsigned long long)srv->slots[i].mem_bytes_read);
 }
