@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "iodev/remote/portd_backends.h"
+#include "iodev/remote/portd_console.h"
 #include "iodev/remote/portd_config.h"
 #include "iodev/remote/portd_sandbox.h"
 #include "iodev/remote/portd_state.h"
@@ -92,6 +93,7 @@ typedef struct Portd {
     PdState state;
     bool have_state;
     RpSpinGuard spin_guard;
+    PdConsole console;          /* the vga and kbd slots' one screen and keyboard */
 } Portd;
 
 /* Before every reply: what was acknowledged reaches the files, then the
@@ -186,8 +188,12 @@ static bool open_slot(Portd *pd, const PdSlotConfig *sc, int i)
     pd->dev[i] = d;
     d->kind = sc->backend;
     RsBackend be = pd_backend(d);
-    RsSlot *s = rs_add_slot(&pd->srv, sc->name, &be);
+    /* The same name again is another client's own instance. */
+    RsSlot *s = rs_find_slot(&pd->srv, sc->name) ? rs_add_slot_instance(&pd->srv, sc->name, &be)
+                                                 : rs_add_slot(&pd->srv, sc->name, &be);
     bool ok = s != NULL;
+    for (int r = 0; ok && r < sc->n_mranges; r++)
+        ok = rs_slot_allow_mmio(s, sc->mranges[r].first, sc->mranges[r].last);
     for (int r = 0; ok && r < sc->n_ranges; r++)
         ok = rs_slot_allow_ports(s, sc->ranges[r].first, sc->ranges[r].last, sc->ranges[r].widths);
     for (int q = 0; ok && q < sc->n_irqs; q++)
@@ -204,6 +210,7 @@ static bool open_slot(Portd *pd, const PdSlotConfig *sc, int i)
         fprintf(stderr, "kairo-portd: %s\n", err);
         return false;
     }
+    pd_console_add(&pd->console, d);
     return true;
 }
 
@@ -254,17 +261,22 @@ static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
 static void print_stats(const Portd *pd)
 {
     rs_print_stats(&pd->srv, stderr);
+    pd_console_print_stats(&pd->console, stderr);
     fprintf(stderr, "kairo-portd: busy-poll paused %llu times (no idle CPU)\n",
             (unsigned long long)pd->spin_guard.backoffs);
 }
 
 static void run(Portd *pd, bool stats, uint64_t spin_ns)
 {
-    struct pollfd fds[PD_MAX_LISTEN];
+    struct pollfd fds[PD_MAX_LISTEN + 1];
     for (int i = 0; i < pd->n_t; i++)
         fds[i] = (struct pollfd){ .fd = pd->t[i].fd, .events = POLLIN };
+    fds[pd->n_t] = (struct pollfd){ .fd = pd_console_fd(&pd->console), .events = POLLIN };
     while (!stop_signal) {
-        poll(fds, (nfds_t)pd->n_t, 1);
+        poll(fds, (nfds_t)pd->n_t + 1, 1);
+        if (fds[pd->n_t].revents & POLLIN)
+            pd_console_poll(&pd->console);
+        pd_console_tick(&pd->console);
         advance_devices(pd);
         bool served = false;
         for (int i = 0; i < pd->n_t; i++)
@@ -321,6 +333,7 @@ int main(int argc, char **argv)
         return 1;
     }
     static Portd pd;
+    pd_console_init(&pd.console);
     char err[400];
     uint8_t key[RP_KEY_LEN];
     if (!pd_config_load(&pd.cfg, config, err, sizeof err)) {
@@ -337,6 +350,10 @@ int main(int argc, char **argv)
     for (int i = 0; ok && i < pd.cfg.n_slots; i++)
         ok = open_slot(&pd, &pd.cfg.slots[i], i);
     ok = ok && resume(&pd);
+    if (ok && pd.cfg.control[0] && !pd_console_listen(&pd.console, pd.cfg.control, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        ok = false;
+    }
     pd.srv.commit = commit;
     pd.srv.commit_opaque = &pd;
     char why[300], dropped[300];
@@ -359,6 +376,7 @@ int main(int argc, char **argv)
             pd_device_close(pd.dev[i]);
             free(pd.dev[i]);
         }
+    pd_console_close(&pd.console);
     for (int i = 0; i < pd.n_t; i++)
         rp_transport_close(&pd.t[i]);
     if (pd.have_state)

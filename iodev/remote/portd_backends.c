@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,19 +109,74 @@ static void mock_write(void *o, uint16_t port, unsigned w, uint32_t v)
         d->mock[(uint16_t)(port + i)] = (uint8_t)(v >> (8 * i));
 }
 
+static uint32_t vga_port_read(void *o, uint16_t port, unsigned w)
+{
+    return vga_ioport_read(((PdDevice *)o)->vga, port, w);
+}
+
+static void vga_port_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    vga_ioport_write(((PdDevice *)o)->vga, port, w, v);
+}
+
+/* The VGA's memory in the device space of proto.h: the window through
+ * the planes and latches, the LFB straight into the VRAM (past its end:
+ * a floating bus). */
+static uint32_t vga_mread(void *o, uint32_t addr, unsigned w)
+{
+    Vga *v = ((PdDevice *)o)->vga;
+    uint32_t r = 0;
+    for (unsigned i = 0; i < w; i++) {
+        uint32_t a = addr + i;
+        uint8_t b = a >= RP_VGA_LFB_BASE ? (a - RP_VGA_LFB_BASE < v->vram_size
+                                                ? v->vram[a - RP_VGA_LFB_BASE] : 0xFF)
+                                         : vga_mem_read(v, a);
+        r |= (uint32_t)b << (8 * i);
+    }
+    return r;
+}
+
+static void vga_mwrite(void *o, uint32_t addr, unsigned w, uint32_t val)
+{
+    Vga *v = ((PdDevice *)o)->vga;
+    for (unsigned i = 0; i < w; i++) {
+        uint32_t a = addr + i;
+        uint8_t b = (uint8_t)(val >> (8 * i));
+        if (a < RP_VGA_LFB_BASE)
+            vga_mem_write(v, a, b);
+        else if (a - RP_VGA_LFB_BASE < v->vram_size)
+            v->vram[a - RP_VGA_LFB_BASE] = b;
+    }
+}
+
+static uint32_t kbd_port_read(void *o, uint16_t port, unsigned w)
+{
+    return i8042_port_read(((PdDevice *)o)->kbc, port, w);
+}
+
+static void kbd_port_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    i8042_port_write(((PdDevice *)o)->kbc, port, w, v);
+}
+
 static const struct {
     uint32_t (*read)(void *o, uint16_t port, unsigned w);
     void (*write)(void *o, uint16_t port, unsigned w, uint32_t v);
+    uint32_t (*mread)(void *o, uint32_t addr, unsigned w);
+    void (*mwrite)(void *o, uint32_t addr, unsigned w, uint32_t v);
 } kinds[PD_BACKEND_COUNT] = {
-    [PD_UART] = { uart_read, uart_write },
-    [PD_IDE] = { ide_read, ide_write },
-    [PD_IOPORTS] = { real_read, real_write },
-    [PD_MOCK] = { mock_read, mock_write },
+    [PD_UART] = { uart_read, uart_write, NULL, NULL },
+    [PD_IDE] = { ide_read, ide_write, NULL, NULL },
+    [PD_IOPORTS] = { real_read, real_write, NULL, NULL },
+    [PD_MOCK] = { mock_read, mock_write, NULL, NULL },
+    [PD_VGA] = { vga_port_read, vga_port_write, vga_mread, vga_mwrite },
+    [PD_KBD] = { kbd_port_read, kbd_port_write, NULL, NULL },
 };
 
 RsBackend pd_backend(PdDevice *d)
 {
-    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d, NULL, NULL };
+    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d, kinds[d->kind].mread,
+                        kinds[d->kind].mwrite };
 }
 
 /* --- output and state --- */
@@ -150,13 +206,22 @@ void pd_device_commit_output(PdDevice *d, bool sync)
     }
 }
 
-static DeviceInstance instance_of(const PdDevice *d)
+/* The device model behind the slot and its descriptor (no model: false). */
+static bool instance_of(const PdDevice *d, DeviceInstance *in)
 {
-    DeviceInstance in = { d->kind == PD_UART ? &uart_desc : &ide_desc, (void *)&d->uart, "" };
-    if (d->kind == PD_IDE)
-        in.dev = (void *)&d->ide;
-    snprintf(in.name, sizeof in.name, "%s", d->slot ? d->slot->name : "slot");
-    return in;
+    memset(in, 0, sizeof *in);
+    if (d->kind == PD_UART)
+        *in = (DeviceInstance){ &uart_desc, (void *)&d->uart, "" };
+    else if (d->kind == PD_IDE)
+        *in = (DeviceInstance){ &ide_desc, (void *)&d->ide, "" };
+    else if (d->kind == PD_VGA)
+        *in = (DeviceInstance){ &vga_desc, d->vga, "" };
+    else if (d->kind == PD_KBD)
+        *in = (DeviceInstance){ &i8042_desc, d->kbc, "" };
+    else
+        return false;
+    snprintf(in->name, sizeof in->name, "%s", d->slot ? d->slot->name : "slot");
+    return true;
 }
 
 void pd_device_save(const PdDevice *d, StateWriter *w)
@@ -167,10 +232,9 @@ void pd_device_save(const PdDevice *d, StateWriter *w)
     if (d->kind == PD_MOCK)
         state_put_bytes(w, d->mock, sizeof d->mock);
     state_end(w);
-    if (d->kind == PD_UART || d->kind == PD_IDE) {
-        DeviceInstance in = instance_of(d);
+    DeviceInstance in;
+    if (instance_of(d, &in))
         device_save(&in, w);
-    }
 }
 
 /* Bytes past the acknowledged length came from a batch whose reply never
@@ -217,11 +281,9 @@ bool pd_device_load(PdDevice *d, StateReader *r, char *err, size_t errlen)
         snprintf(err, errlen, "device section truncated");
         return false;
     }
-    if (d->kind == PD_UART || d->kind == PD_IDE) {
-        DeviceInstance in = instance_of(d);
-        if (!device_load(&in, r, err, errlen))
-            return false;
-    }
+    DeviceInstance in;
+    if (instance_of(d, &in) && !device_load(&in, r, err, errlen))
+        return false;
     return roll_back_output(d, out_len, err, errlen);
 }
 
@@ -314,6 +376,62 @@ static bool open_ioports(PdDevice *d, const PdSlotConfig *sc, char *err, size_t 
     return true;
 }
 
+static bool open_vga(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    /* No address space here: the window and the LFB are reached through
+     * the slot's memory ops, never mapped. */
+    d->vga = malloc(sizeof *d->vga);
+    if (!d->vga || !vga_init(d->vga, NULL, clock, 16)) {
+        free(d->vga);
+        d->vga = NULL;
+        snprintf(err, errlen, "slot %s: out of memory for the VRAM", sc->name);
+        return false;
+    }
+    return true;
+}
+
+static void kbd_line(void *opaque, int line, bool level)
+{
+    line_changed(opaque, line, level);
+}
+
+/* The 8042's A20 and reset outputs belong to the client's machine, which
+ * keeps its own port 0x92 and reset paths: they are not forwarded. */
+static void kbd_a20(void *opaque, bool enabled)
+{
+    static bool said;
+    (void)opaque, (void)enabled;
+    if (!said)
+        fprintf(stderr, "kairo-portd: a served 8042 does not drive the client's A20 gate "
+                        "(the client's port 0x92 does)\n");
+    said = true;
+}
+
+static void kbd_reset(void *opaque)
+{
+    static bool said;
+    (void)opaque;
+    if (!said)
+        fprintf(stderr, "kairo-portd: a served 8042's CPU reset pulse is not forwarded\n");
+    said = true;
+}
+
+static bool open_kbd(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    d->kbc = calloc(1, sizeof *d->kbc);
+    if (!d->kbc) {
+        snprintf(err, errlen, "slot %s: out of memory", sc->name);
+        return false;
+    }
+    /* Line 0 is the keyboard's IRQ 1, line 1 the mouse's IRQ 12 (the
+     * slot's irq lines, in that order). */
+    IrqLine irq1 = { kbd_line, d->slot, 0 }, irq12 = { kbd_line, d->slot, 1 };
+    KbcHooks hooks = { kbd_a20, kbd_reset, d };
+    i8042_init(d->kbc, &irq1, &irq12, &hooks);
+    i8042_set_clock(d->kbc, clock);
+    return true;
+}
+
 bool pd_device_open(PdDevice *d, const PdSlotConfig *sc, RsSlot *slot, Clock *clock,
                     const PdPortSpace *ports, char *err, size_t errlen)
 {
@@ -327,6 +445,10 @@ bool pd_device_open(PdDevice *d, const PdSlotConfig *sc, RsSlot *slot, Clock *cl
         return open_ide(d, sc, err, errlen);
     if (d->kind == PD_IOPORTS)
         return open_ioports(d, sc, err, errlen);
+    if (d->kind == PD_VGA)
+        return open_vga(d, sc, clock, err, errlen);
+    if (d->kind == PD_KBD)
+        return open_kbd(d, sc, clock, err, errlen);
     return true;
 }
 
@@ -338,5 +460,13 @@ void pd_device_close(PdDevice *d)
     } else if (d->kind == PD_IDE) {
         ide_flush(&d->ide);
         ide_close(&d->ide);
+    } else if (d->kind == PD_VGA && d->vga) {
+        vga_free(d->vga);
+        free(d->vga);
+        d->vga = NULL;
+    } else if (d->kind == PD_KBD) {
+        i8042_set_clock(d->kbc, NULL);
+        free(d->kbc);
+        d->kbc = NULL;
     }
 }

@@ -237,6 +237,7 @@ typedef struct Spec {
     uint8_t peer_mac[6];
     bool have_peer;
     const char *key;
+    const char *bind;           /* udp: our own HOST:PORT (one client address per VM) */
     bool insecure;              /* insecure-no-auth: no key, said out loud */
     unsigned timeout_ms, loss, dup, reorder;
     long spin_us;               /* -1: the default */
@@ -273,6 +274,8 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
         ok = s->have_peer = rp_parse_mac(v, s->peer_mac);
     else if (!strcmp(kv, "key"))
         s->key = v;
+    else if (!strcmp(kv, "bind"))
+        s->bind = v;
     else if (!strcmp(kv, "timeout"))
         ok = (s->timeout_ms = (unsigned)strtoul(v, &end, 10)) > 0 && !*end;
     else if (!strcmp(kv, "spin"))
@@ -286,7 +289,7 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
     else if (!strcmp(kv, "seed"))
         s->seed = strtoull(v, &end, 0), ok = *v && !*end;
     else {
-        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, insecure-no-auth, timeout, "
+        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, bind, insecure-no-auth, timeout, "
                               "spin, loss, dup, reorder, seed)", kv);
         return false;
     }
@@ -335,7 +338,7 @@ static bool open_transport(RemoteProxy *p, const Spec *s, RpPeer *peer, char *er
         ok = rp_transport_open_eth(&p->t, s->where, why, sizeof why);
         memcpy(peer->mac, s->peer_mac, 6);
     } else {
-        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, why, sizeof why);
+        ok = rp_transport_open_udp(&p->t, s->bind, s->where, peer, why, sizeof why);
     }
     if (!ok)
         snprintf(err, errlen, "-remote %s: %s", s->slot, why);

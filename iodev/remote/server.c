@@ -25,10 +25,10 @@ RsSlot *rs_find_slot(RemoteServer *srv, const char *name)
     return NULL;
 }
 
-RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
+static RsSlot *add_slot(RemoteServer *srv, const char *name, const RsBackend *be, bool copy)
 {
     if (srv->n_slots >= RS_MAX_SLOTS || !name[0] || strlen(name) > RP_SLOT_NAME_LEN ||
-        rs_find_slot(srv, name))
+        (!copy && rs_find_slot(srv, name)))
         return NULL;
     RsSlot *s = &srv->slots[srv->n_slots++];
     memset(s, 0, sizeof *s);
@@ -36,6 +36,16 @@ RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
     s->be = *be;
     s->srv = srv;
     return s;
+}
+
+RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
+{
+    return add_slot(srv, name, be, false);
+}
+
+RsSlot *rs_add_slot_instance(RemoteServer *srv, const char *name, const RsBackend *be)
+{
+    return add_slot(srv, name, be, true);
 }
 
 bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths)
@@ -111,6 +121,25 @@ static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *
             return true;
     }
     return false;
+}
+
+/* The slot of that name serving this client: with one device instance
+ * per client (rs_add_slot_instance) the name alone is not enough. NULL
+ * if no slot has the name; the first of the name if none allows him. */
+static RsSlot *slot_for_client(RemoteServer *srv, const char *name, const RpTransport *t,
+                               const RpPeer *from)
+{
+    RsSlot *first = NULL;
+    for (int i = 0; i < srv->n_slots; i++) {
+        RsSlot *s = &srv->slots[i];
+        if (strcmp(s->name, name))
+            continue;
+        if (client_allowed(s, t, from))
+            return s;
+        if (!first)
+            first = s;
+    }
+    return first;
 }
 
 /* --- sending --- */
@@ -265,7 +294,7 @@ static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, si
         srv->st.drops[RP_DROP_MALFORMED]++;
         return;
     }
-    RsSlot *slot = rs_find_slot(srv, hello.slot);
+    RsSlot *slot = slot_for_client(srv, hello.slot, t, from);
     uint8_t zero[RP_NONCE_LEN] = { 0 }, out[RP_MAX_FRAME];
     if (!slot || !client_allowed(slot, t, from)) {
         srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
@@ -291,7 +320,8 @@ static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, si
 
 /* --- requests --- */
 
-/* Parse and check the whole batch; the number of ops, or -1 with *why set. */
+/* Parse and check the whole batch: the number of ops, or -1 with *why
+ * set, or -2 - i when op i is outside the allowlist (*why set too). */
 static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *ops, int *why)
 {
     size_t pos = 0;
@@ -308,7 +338,7 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
                       : rs_port_allowed(slot, op->port, op->width);
         if (!ok) {
             *why = RP_DROP_PORT;
-            return -1;
+            return -2 - (n - 1);    /* the op that is not allowed */
         }
         reply += rp_op_reply_len(op);
     }
@@ -367,6 +397,27 @@ static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
     return at;
 }
 
+/* An access outside the slot's allowlist (a disk client past its
+ * partition, a port the slot does not own) is an arbitration decision:
+ * logged with time, slot and client (the first few per slot), counted. */
+static void log_refusal(RemoteServer *srv, RsSession *ss, const RpOp *op)
+{
+    RsSlot *s = ss->slot;
+    if (s->refusals_logged++ >= 20)
+        return;
+    char who[80];
+    rp_peer_format(&ss->peer, ss->t->kind, who, sizeof who);
+    if (rp_op_is_mem(op->kind))
+        fprintf(stderr, "kairo-portd: [%.6f] slot %s: refused %s: memory 0x%X+%u outside the "
+                        "slot's ranges\n", (double)rp_now_ns() / 1e9, s->name, who, op->addr,
+                (unsigned)op->count * op->width);
+    else
+        fprintf(stderr, "kairo-portd: [%.6f] slot %s: refused %s: port 0x%X width %u outside "
+                        "the allowlist\n", (double)rp_now_ns() / 1e9, s->name, who, op->port,
+                op->width);
+    (void)srv;
+}
+
 static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
                         const uint8_t *payload)
 {
@@ -377,6 +428,8 @@ static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
     size_t data = 0;
     reply[0] = n < 0 ? RP_STATUS_REFUSED : RP_STATUS_OK;
     reply[1] = 0;
+    if (n < -1)
+        log_refusal(srv, ss, &ops[-2 - n]);
     if (n < 0) {
         srv->st.drops[why]++;
         srv->st.refused++;

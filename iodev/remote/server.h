@@ -66,6 +66,7 @@ typedef struct RsSlot {
     RsMemRange mranges[RS_MAX_MRANGES];
     int n_mranges;
     uint64_t mem_bytes_written, mem_bytes_read;
+    unsigned refusals_logged;
     int irqs[RP_MAX_IRQS];      /* IRQ numbers forwarded, line i = irqs[i] */
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
@@ -122,6 +123,10 @@ struct RemoteServer {
 void rs_init(RemoteServer *srv, const uint8_t psk[RP_KEY_LEN]);
 /* NULL if the table is full or the name is taken. */
 RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be);
+/* Another device instance under a name already served: a HELLO goes to
+ * the instance whose client allowlist holds the client (each VM sees its
+ * own VGA, keyboard controller, UART). */
+RsSlot *rs_add_slot_instance(RemoteServer *srv, const char *name, const RsBackend *be);
 bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths);
 bool rs_slot_allow_client(RsSlot *s, const RsClient *c);
 /* Allow memory accesses in [first, last] (the backend needs mread/mwrite). */
