@@ -192,6 +192,8 @@ static bool open_slot(Portd *pd, const PdSlotConfig *sc, int i)
     RsSlot *s = rs_find_slot(&pd->srv, sc->name) ? rs_add_slot_instance(&pd->srv, sc->name, &be)
                                                  : rs_add_slot(&pd->srv, sc->name, &be);
     bool ok = s != NULL;
+    if (ok && sc->exclusive)
+        rs_slot_set_exclusive(s);
     for (int r = 0; ok && r < sc->n_mranges; r++)
         ok = rs_slot_allow_mmio(s, sc->mranges[r].first, sc->mranges[r].last);
     for (int r = 0; ok && r < sc->n_ranges; r++)
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
     }
     static Portd pd;
     pd_console_init(&pd.console);
+    pd.console.srv = &pd.srv;
     char err[400];
     uint8_t key[RP_KEY_LEN];
     if (!pd_config_load(&pd.cfg, config, err, sizeof err)) {

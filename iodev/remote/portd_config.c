@@ -36,8 +36,11 @@ const char pd_config_help[] =
     "                           copy has its own client lines and serves only them\n"
     "  mmio FIRST-LAST          a memory range the slot may touch (vga: 0xA0000-0xBFFFF,\n"
     "                           the LFB as 0xE0000000-0xE0FFFFFF)\n"
-    "  control PATH             the console's control socket (focus N, screendump FILE,\n"
-    "                           type TEXT, stats)\n"
+    "  policy exclusive         one of the slot's clients owns it at a time (the first\n"
+    "                           to connect); the others see it offline until it is\n"
+    "                           handed over or released on the control socket\n"
+    "  control PATH             the console's control socket (focus K, screendump,\n"
+    "                           type TEXT, handover SLOT K, release SLOT, stats)\n"
     "  ports FIRST-LAST [widths W,W]  a port range the slot may touch (default width 1);\n"
     "                           FIRST alone for one port; widths from 1, 2, 4\n"
     "  irq N                    an interrupt line the slot forwards (0-15, up to 4)\n"
@@ -254,6 +257,17 @@ static bool d_mmio(Ctx *x, char **argv, int argc)
     return true;
 }
 
+static bool d_policy(Ctx *x, char **argv, int argc)
+{
+    PdSlotConfig *s = cur_slot(x);
+    if (!s)
+        return fail(x, "policy before any slot", NULL);
+    if (argc != 1 || strcmp(argv[0], "exclusive"))
+        return fail(x, "policy wants exclusive", NULL);
+    s->exclusive = true;
+    return true;
+}
+
 static bool d_control(Ctx *x, char **argv, int argc)
 {
     if (argc != 1 || strlen(argv[0]) >= sizeof x->c->control)
@@ -281,7 +295,7 @@ static const struct {
 } directives[] = {
     { "key", d_key },   { "state", d_state }, { "listen", d_listen }, { "client", d_client },
     { "slot", d_slot }, { "ports", d_ports },   { "irq", d_irq },
-    { "mmio", d_mmio }, { "control", d_control },
+    { "mmio", d_mmio }, { "control", d_control }, { "policy", d_policy },
 };
 
 static bool parse_line(Ctx *x, char *line)

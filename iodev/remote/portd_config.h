@@ -25,6 +25,7 @@ typedef struct PdSlotConfig {
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
     int n_clients;
+    bool exclusive;             /* policy exclusive */
 } PdSlotConfig;
 
 typedef struct PdConfig {

@@ -190,6 +190,28 @@ static bool screendump(PdConsole *c, int fd, char *why, size_t whylen)
     return ok;
 }
 
+/* handover SLOT K / release SLOT (k = 0) */
+static bool handover(PdConsole *c, const char *args, bool release, char *why, size_t whylen)
+{
+    char name[RP_SLOT_NAME_LEN + 2] = "";
+    int k = 0, used = 0;
+    if (release ? sscanf(args, "%17s%n", name, &used) != 1
+                : sscanf(args, "%17s %d%n", name, &k, &used) != 2 || args[used]) {
+        snprintf(why, whylen, release ? "release wants SLOT" : "handover wants SLOT K");
+        return false;
+    }
+    RsSlot *s = c->srv ? rs_find_slot(c->srv, name) : NULL;
+    if (!s || !s->exclusive) {
+        snprintf(why, whylen, "no exclusive slot %s", name);
+        return false;
+    }
+    if (!rs_slot_handover(s, release ? -1 : k - 1)) {
+        snprintf(why, whylen, "slot %s has no client %d", name, k);
+        return false;
+    }
+    return true;
+}
+
 void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, size_t replylen)
 {
     char why[300] = "", who[64];
@@ -222,6 +244,10 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
             text[n++] = p[0] == '\\' && p[1] == 'n' ? (p++, '\n') : *p;
         text[n] = 0;
         ok = queue_text(c, text, why, sizeof why);
+    } else if (!strncmp(line, "handover ", 9)) {
+        ok = handover(c, line + 9, false, why, sizeof why);
+    } else if (!strncmp(line, "release ", 8)) {
+        ok = handover(c, line + 8, true, why, sizeof why);
     } else if (!strcmp(line, "stats")) {
         snprintf(reply, replylen, "ok focus %d focus-changes %llu screendumps %llu keys %llu "
                                   "commands %llu refused %llu", c->focus + 1,
@@ -231,7 +257,8 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
         return;
     } else {
         ok = false;
-        snprintf(why, sizeof why, "unknown command (focus, screendump, type, stats)");
+        snprintf(why, sizeof why, "unknown command (focus, screendump, type, handover, release, "
+                                  "stats)");
     }
     if (ok) {
         snprintf(reply, replylen, "ok");

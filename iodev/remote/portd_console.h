@@ -15,6 +15,10 @@
  *                      binary PPM (the sandboxed server opens no files)
  *   type TEXT          keys for TEXT (a-z 0-9 space . - / = and \n) to the
  *                      focused client's keyboard
+ *   handover SLOT K    an exclusive slot to its K-th client (1-based, the
+ *                      order of its client lines); the owner's session ends
+ *   release SLOT       an exclusive slot to nobody (the next client to
+ *                      connect takes it)
  *   stats              the accounting counters
  * Every decision (a focus change, a refused command) is logged on stderr
  * with the time and counted. */
@@ -50,6 +54,7 @@ typedef struct PdConsole {
     PdKey pending[256];         /* typed keys not yet in an 8042 */
     size_t n_pending;
     PdConsoleStats st;
+    RemoteServer *srv;          /* handover and release of exclusive slots */
 } PdConsole;
 
 void pd_console_init(PdConsole *c);

@@ -112,14 +112,86 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
     return false;
 }
 
-static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *from)
+/* The client's index on the slot's allowlist, or -1. */
+static int client_index(const RsSlot *s, const RpTransport *t, const RpPeer *from)
 {
     for (int i = 0; i < s->n_clients; i++) {
         const RsClient *c = &s->clients[i];
         if (t->kind == RP_TRANSPORT_ETH ? c->is_mac && memcmp(c->mac, from->mac, 6) == 0
                                         : !c->is_mac && same_address(&c->addr, &from->sa))
-            return true;
+            return i;
     }
+    return -1;
+}
+
+static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *from)
+{
+    return client_index(s, t, from) >= 0;
+}
+
+/* --- exclusive slots: one owner among the allowed clients --- */
+
+static void log_decision(const RsSlot *s, const char *what, int client, const char *who)
+{
+    fprintf(stderr, "kairo-portd: [%.6f] slot %s: %s client %d%s%s\n",
+            (double)rp_now_ns() / 1e9, s->name, what, client + 1, who ? " " : "", who ? who : "");
+}
+
+void rs_slot_set_exclusive(RsSlot *s)
+{
+    s->exclusive = true;
+    s->owner = -1;
+}
+
+/* Sessions of the slot that are not the owner's end: their next request
+ * gets the no-session notice and the client goes offline. */
+static void end_other_sessions(RsSlot *s)
+{
+    for (int i = 0; i < RS_MAX_SESSIONS; i++) {
+        RsSession *ss = &s->srv->sessions[i];
+        if (ss->active && ss->slot == s && client_index(s, ss->t, &ss->peer) != s->owner)
+            ss->active = false;
+    }
+}
+
+bool rs_slot_handover(RsSlot *s, int client)
+{
+    if (!s->exclusive || client < -1 || client >= s->n_clients) {
+        s->acct.refusals++;
+        return false;
+    }
+    if (client < 0) {
+        log_decision(s, "released by", s->owner, "(control socket)");
+        s->acct.releases++;
+    } else {
+        log_decision(s, "handed over to", client, "(control socket)");
+        s->acct.grants++;
+    }
+    s->owner = client;
+    end_other_sessions(s);
+    return true;
+}
+
+/* A HELLO on an exclusive slot: the first client takes it; another is
+ * refused (it sees the slot offline and asks again every second). */
+static bool exclusive_admits(RsSlot *s, const RpTransport *t, const RpPeer *from)
+{
+    if (!s->exclusive)
+        return true;
+    int ci = client_index(s, t, from);
+    char who[80];
+    rp_peer_format(from, t->kind, who, sizeof who);
+    if (s->owner < 0) {
+        s->owner = ci;
+        s->acct.grants++;
+        log_decision(s, "granted to", ci, who);
+        return true;
+    }
+    if (s->owner == ci)
+        return true;
+    s->acct.refusals++;
+    if (s->acct.refusals <= 20)
+        log_decision(s, "refused (owned by another) to", ci, who);
     return false;
 }
 
@@ -296,8 +368,10 @@ static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, si
     }
     RsSlot *slot = slot_for_client(srv, hello.slot, t, from);
     uint8_t zero[RP_NONCE_LEN] = { 0 }, out[RP_MAX_FRAME];
-    if (!slot || !client_allowed(slot, t, from)) {
-        srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
+    bool allowed = slot && client_allowed(slot, t, from);
+    if (!slot || !allowed || !exclusive_admits(slot, t, from)) {
+        if (!slot || !allowed)
+            srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
         size_t n = seal_welcome(srv, h->session, RP_STATUS_REFUSED, hello.nonce, zero, out);
         if (!rp_transport_send(t, from, out, n))
             srv->st.drops[RP_DROP_SEND]++;
@@ -467,6 +541,11 @@ static void on_request(RemoteServer *srv, RsSession *ss, const RpHeader *h, cons
         srv->st.drops[RP_DROP_REPLAY]++;
         return;
     }
+    if (ss->slot->exclusive && client_index(ss->slot, ss->t, &ss->peer) != ss->slot->owner) {
+        ss->active = false;     /* not the owner (any more): never executed */
+        ss->slot->acct.refusals++;
+        return;
+    }
     srv->st.requests++;
     run_request(srv, ss, h, payload);
 }
@@ -546,6 +625,13 @@ void rs_print_stats(const RemoteServer *srv, FILE *out)
     for (int i = 0; i < RP_DROP_COUNT; i++)
         fprintf(out, " %s=%llu", rp_drop_name(i), (unsigned long long)st->drops[i]);
     fputc('\n', out);
+    for (int i = 0; i < srv->n_slots; i++)
+        if (srv->slots[i].exclusive)
+            fprintf(out, "kairo-portd: slot %s: exclusive, owner client %d, %llu grants, "
+                         "%llu releases, %llu refusals\n", srv->slots[i].name,
+                    srv->slots[i].owner + 1, (unsigned long long)srv->slots[i].acct.grants,
+                    (unsigned long long)srv->slots[i].acct.releases,
+                    (unsigned long long)srv->slots[i].acct.refusals);
     for (int i = 0; i < srv->n_slots; i++)
         fprintf(out, "kairo-portd: slot %s: %llu port accesses executed, %llu MMIO bytes written, "
                      "%llu read\n", srv->slots[i].name,

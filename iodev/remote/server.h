@@ -67,6 +67,9 @@ typedef struct RsSlot {
     int n_mranges;
     uint64_t mem_bytes_written, mem_bytes_read;
     unsigned refusals_logged;
+    bool exclusive;             /* one owner at a time among the clients */
+    int owner;                  /* exclusive: index into clients[], -1 = none */
+    struct { uint64_t grants, releases, refusals; } acct;
     int irqs[RP_MAX_IRQS];      /* IRQ numbers forwarded, line i = irqs[i] */
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
@@ -134,6 +137,14 @@ bool rs_slot_allow_mmio(RsSlot *s, uint32_t first, uint32_t last);
 /* Would slot s accept bytes bytes of memory access at addr? */
 bool rs_mem_allowed(const RsSlot *s, uint32_t addr, uint64_t bytes);
 bool rs_slot_add_irq(RsSlot *s, int irq);
+/* Exclusive: the first client to open a session owns the slot; others
+ * are refused (they see it offline) until a handover. */
+void rs_slot_set_exclusive(RsSlot *s);
+/* Give the slot to client (its index on the allowlist; -1: release).
+ * Every other client's session ends at once: it goes offline, and none of
+ * its requests is executed again. False if the slot is not exclusive or
+ * the index is out of range (counted). */
+bool rs_slot_handover(RsSlot *s, int client);
 /* A device's interrupt line i changed (its IrqLine callback). */
 void rs_slot_set_irq(RsSlot *s, int line, bool level);
 RsSlot *rs_find_slot(RemoteServer *srv, const char *name);

@@ -82,7 +82,7 @@ static RpTransport srv_t, cli_t;
 static RpFaults srv_faults, cli_faults;
 static Mock mock;
 static pthread_t thread;
-static atomic_int stop, paused, level_request = -1, forget_sessions;
+static atomic_int stop, paused, level_request = -1, forget_sessions, handover_to = -2;
 static char server_addr[64];
 static uint8_t psk[RP_KEY_LEN];
 
@@ -99,6 +99,9 @@ static void *serve(void *arg)
                 rs_handle(&srv, &srv_t, frame, n, &from);
         if (atomic_exchange(&forget_sessions, 0))      /* a restart without state */
             memset(srv.sessions, 0, sizeof srv.sessions);
+        int to = atomic_exchange(&handover_to, -2);
+        if (to != -2)
+            rs_slot_handover(mock.slot, to);
         int level = atomic_exchange(&level_request, -1);
         if (level >= 0)
             rs_slot_set_irq(mock.slot, 0, level != 0);
@@ -272,6 +275,59 @@ Test(remote_engine, mmio_stores_coalesce_and_stay_ordered, .fini = teardown)
         cr_assert_eq(mock.mem[0x10000 + 4 * i], i);
     cr_assert_eq(mock.mem[0x1FFFE], 0, "a refused store was executed");
     cr_assert_eq(srv.slots[0].mem_bytes_written, n + 2 + 1024);
+}
+
+/* An exclusive slot handed over while both clients run: the first client
+ * owns it, the second is refused (offline); after the handover the first
+ * goes offline and none of its accesses runs, the second gets the slot. */
+static void open_bound(RpTransport *t, RemoteClient *c, const char *bind)
+{
+    char err[256];
+    RpPeer peer;
+    cr_assert(rp_transport_open_udp(t, bind, server_addr, &peer, err, sizeof err), "%s", err);
+    rc_init(c, t, &peer, psk, "dev", 300);
+    c->quiet = true;
+}
+
+Test(remote_engine, exclusive_handover, .fini = teardown)
+{
+    static RpTransport t1, t2;
+    static RemoteClient c1, c2;
+    start_server(true, false);      /* no client has spoken yet: the slot can change */
+    RsClient a = { .is_mac = false }, b = { .is_mac = false };
+    a.addr.ss_family = b.addr.ss_family = AF_INET;
+    ((struct sockaddr_in *)&a.addr)->sin_addr.s_addr = htonl(0x7F000002);
+    ((struct sockaddr_in *)&b.addr)->sin_addr.s_addr = htonl(0x7F000003);
+    cr_assert(rs_slot_allow_client(mock.slot, &a));     /* client 2 */
+    cr_assert(rs_slot_allow_client(mock.slot, &b));     /* client 3 */
+    rs_slot_set_exclusive(mock.slot);
+    open_bound(&t1, &c1, "127.0.0.2:0");
+    open_bound(&t2, &c2, "127.0.0.3:0");
+    cr_assert(rc_connect(&c1, 3000), "the first client should get the slot");
+    cr_assert_not(rc_connect(&c2, 300), "the second client should be refused");
+    rc_write(&c1, 1, 4, 1);
+    rc_flush(&c1);
+    rc_write(&c2, 1, 4, 0xBAD2);
+    rc_flush(&c2);
+    cr_assert_eq(c2.st.offline_accesses, 1);
+    atomic_store(&handover_to, 2);                      /* index 2: 127.0.0.3 */
+    while (atomic_load(&handover_to) != -2)
+        usleep(1000);
+    rc_write(&c1, 1, 4, 0xBAD1);
+    rc_flush(&c1);
+    cr_assert_not(c1.online, "the old owner should see the slot go offline");
+    cr_assert(rc_connect(&c2, 3000), "the new owner should get the slot");
+    rc_write(&c2, 1, 4, 2);
+    rc_flush(&c2);
+    cr_assert(c2.online);
+    stop_server();
+    rp_transport_close(&t1);
+    rp_transport_close(&t2);
+    cr_assert_eq(mock.n_log, 2, "%u writes executed", mock.n_log);
+    cr_assert_eq(mock.log[0], 1);
+    cr_assert_eq(mock.log[1], 2);
+    cr_assert_geq(mock.slot->acct.refusals, 1);
+    cr_assert_eq(mock.slot->acct.grants, 2);
 }
 
 /* Through the port bus: REP INSW reaches the proxy as one batch. */
