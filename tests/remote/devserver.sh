@@ -13,7 +13,10 @@
 #            COM1); after switching away and back each screen is intact
 #            (every row but the tick counter's) and both guests kept running
 #            (their tick counters advanced); a focus on a missing client is
-#            refused and counted.
+#            refused and counted;
+#   replay:  guest A recorded with its remote VGA (its banner read back from
+#            the frame buffer, a MMIO load) and replayed with the server gone:
+#            same state hash and COM1 transcript.
 #
 # usage: devserver.sh KAIRO KAIRO_PORTD GFX_IMG GUEST_A_IMG GUEST_B_IMG
 set -euo pipefail
@@ -155,7 +158,9 @@ for _ in $(seq 100); do grep -q "A:N:" "$work/a.out" 2>/dev/null && break; sleep
 sleep 0.2
 ctl screendump "$work/a1.ppm" >/dev/null
 check "guest A got a, b, c and Enter" 'grep -q "A:a:" "$work/a.out" && grep -q "A:c:" "$work/a.out" && grep -q "A:N:" "$work/a.out"'
-check "guest B got none of them" '! grep -q ":" "$work/b.out" 2>/dev/null'
+check "guest A read its banner back from the remote VGA memory (a MMIO load)" \
+    'grep -q "A:R:G" "$work/a.out"'
+check "guest B got none of them" '! grep -q "B:[abcN]:" "$work/b.out"'
 ctl "focus 2" >/dev/null
 ctl "type xy\n" >/dev/null
 for _ in $(seq 100); do grep -q "B:N:" "$work/b.out" 2>/dev/null && break; sleep 0.1; done
@@ -185,4 +190,30 @@ echo "devserver: $stats"
 check "focus changes and the refusal counted" \
     '[[ "$stats" =~ focus-changes\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 4 ] && [[ "$stats" =~ refused\ [1-9] ]]'
 grep "console: focus" "$work/portd.err" | head -3
+
+# --- record/replay: the remote VGA's MMIO load comes back from the log ---
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+wait "${pids[@]}" 2>/dev/null || true
+pids=()
+run_a() {   # run_a SERIAL_OUT ARGS...: guest A for a fixed instruction count
+    local out=$1
+    shift
+    set +e
+    "$KAIRO" -fda "$GA" -snapshot -display none --deterministic --max-insns 60000000 \
+        -serial "file:$out" -remote "$(remote vga 127.0.0.2)" --state-hash "$@"
+    echo "status $?"
+    set -e
+}
+run_a "$work/rec.out" -record "$work/a.rpl" 2>"$work/rec.err" >"$work/rec.status"
+kill $portd_pid
+wait $portd_pid 2>/dev/null || true
+portd_pid=
+run_a "$work/play.out" -replay "$work/a.rpl" 2>"$work/play.err" >"$work/play.status"
+hash_of() { grep -a "state hash" "$1" | tail -1 | sed 's/.*state hash //'; }
+echo "devserver: recorded $(hash_of "$work/rec.err"), replayed without the server $(hash_of "$work/play.err")"
+check "recorded: the banner read back through the remote VGA" 'grep -q "A:R:G" "$work/rec.out"'
+check "replayed without a server: same state hash, same COM1, replay complete" \
+    '[ -n "$(hash_of "$work/rec.err")" ] && [ "$(hash_of "$work/rec.err")" = "$(hash_of "$work/play.err")" ] &&
+     cmp -s "$work/rec.out" "$work/play.out" && grep -q "replay complete" "$work/play.err" &&
+     cmp -s "$work/rec.status" "$work/play.status"'
 exit $fail

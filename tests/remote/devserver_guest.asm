@@ -7,6 +7,7 @@
 ;   every timer interrupt; row 3: every key typed, echoed.
 ; Each key also goes to COM1 as "x:KEY:COUNTER\r\n": the test reads which
 ; guest got which key, and that the counter went on while out of focus.
+; At the start "x:R:G\r\n" carries a byte read back from the screen.
         bits 16
         org 0x7C00
 
@@ -33,9 +34,24 @@ start:
         mov ah, COLOUR
 .name:  lodsb
         test al, al
-        jz .main
+        jz .readback
         stosw
         jmp .name
+.readback:
+        mov al, NAME                ; "x:R:G\r\n": the banner's first letter read back
+        call com1                   ; from the (remote) VGA memory, a MMIO load
+        mov al, ':'
+        call com1
+        mov al, 'R'
+        call com1
+        mov al, ':'
+        call com1
+        mov al, [es:0]
+        call com1
+        mov al, 13
+        call com1
+        mov al, 10
+        call com1
 .main:
         hlt                         ; wakes on the timer (18.2 Hz) or a key
         inc dword [ticks]
