@@ -74,11 +74,66 @@ Test(remote_portd, config_errors)
         { "listen eth x\nslot a mock\nclient 1.2.3.4\n", "no ports line" },
         { "listen eth x\nslot a mock\nports 1\n", "no client allowed" },
         { "listen eth x\n", "no slot" },
+        { "listen eth x\nmmio 0xA0000-0xBFFFF\n", "mmio before any slot" },
+        { "listen eth x\nslot a uart none\nmmio 0xA0000-0xBFFFF\n", "has no memory" },
+        { "listen eth x\nslot a vga\nmmio 0xB0000-0xA0000\n", "bad memory range" },
+        { "listen eth x\nslot a vga\nmmio 0x100000000-0x100000001\n", "bad memory range" },
+        { "listen eth x\nslot a vga\nmmio 0xA0000\n", "mmio wants" },
+        { "listen eth x\nslot a mock\npolicy shared\n", "policy wants" },
+        { "listen eth x\npolicy exclusive\n", "policy before any slot" },
+        { "listen eth x\ncontrol\n", "control wants" },
+        { "listen eth x\nclient 1.2.3.4\nslot a vga\nports 1\nclient 1.2.3.5\nslot a vga\n"
+          "ports 1\n", "needs its own client lines" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_assert_not(pd_config_parse(&cfg, cases[i].text, "t", err, sizeof err), "case %zu", i);
         cr_assert(strstr(err, cases[i].want), "case %zu: '%s'", i, err);
     }
+}
+
+/* Two instances of one slot name, memory ranges, a policy, a control socket. */
+Test(remote_portd, config_instances_and_memory)
+{
+    static const char text[] =
+        "listen udp 127.0.0.1:7000\ncontrol /tmp/ctl\n"
+        "slot vga vga\nclient 127.0.0.2\nports 0x3B0-0x3DF widths 1,2\nmmio 0xA0000-0xBFFFF\n"
+        "mmio 0xE0000000-0xE0FFFFFF\n"
+        "slot vga vga\nclient 127.0.0.3\nports 0x3B0-0x3DF widths 1,2\nmmio 0xA0000-0xBFFFF\n"
+        "slot com2 uart none\nclient 127.0.0.2\nclient 127.0.0.3\nports 0x2F8-0x2FF\n"
+        "policy exclusive\n";
+    cr_assert(pd_config_parse(&cfg, text, "t", err, sizeof err), "%s", err);
+    cr_assert_eq(cfg.n_slots, 3);
+    cr_assert_str_eq(cfg.control, "/tmp/ctl");
+    cr_assert_eq(cfg.slots[0].n_mranges, 2);
+    cr_assert_eq(cfg.slots[0].mranges[1].first, 0xE0000000u);
+    cr_assert_eq(cfg.slots[0].mranges[1].last, 0xE0FFFFFFu);
+    cr_assert_eq(cfg.slots[1].backend, PD_VGA);
+    cr_assert(cfg.slots[2].exclusive);
+    cr_assert_not(cfg.slots[0].exclusive);
+}
+
+/* The vga backend: ports and the window reach the VGA model, the LFB
+ * its VRAM; past the VRAM reads float, writes go nowhere. */
+Test(remote_portd, vga_backend_memory)
+{
+    static PdDevice d;
+    static Clock clock;
+    static uint64_t icount;
+    clock_init(&clock, 1000000000ull, &icount);
+    PdSlotConfig sc = { .name = "vga", .backend = PD_VGA };
+    cr_assert(pd_device_open(&d, &sc, NULL, &clock, NULL, err, sizeof err), "%s", err);
+    RsBackend be = pd_backend(&d);
+    cr_assert(be.mread && be.mwrite);
+    be.write(be.opaque, 0x3C4, 1, 2);       /* sequencer map mask */
+    cr_assert_eq(be.read(be.opaque, 0x3C4, 1), 2);
+    be.mwrite(be.opaque, RP_VGA_LFB_BASE + 16, 4, 0x11223344);
+    cr_assert_eq(d.vga->vram[16], 0x44);
+    cr_assert_eq(be.mread(be.opaque, RP_VGA_LFB_BASE + 16, 2), 0x3344);
+    cr_assert_eq(be.mread(be.opaque, RP_VGA_LFB_BASE + d.vga->vram_size, 1), 0xFF);
+    be.mwrite(be.opaque, RP_VGA_LFB_BASE + d.vga->vram_size, 1, 0);    /* no effect, no crash */
+    be.mwrite(be.opaque, 0xB8000, 2, 0x1F41);  /* text mode after reset: the window is planar */
+    cr_assert_eq(be.mread(be.opaque, 0xB8000, 2), 0x1F41);
+    pd_device_close(&d);
 }
 
 /* --- a mock port space behind the ioports backend --- */
