@@ -47,6 +47,9 @@ static void usage(FILE *out)
           "                     before sleeping (default 50, 0 = never); paused for a\n"
           "                     second whenever a spin is preempted (no idle CPU)\n"
           "  --stats            print counters at exit (also on SIGUSR1)\n"
+          "  --display sdl|none the console of the vga and kbd slots as a window (default\n"
+          "                     none: headless, screendumps on the control socket);\n"
+          "                     Ctrl+Alt+F1..F8 focus client 1..8 (no seccomp then)\n"
           "  --genkey FILE      write a new random key (mode 0600) and exit\n"
           "  -h, --help         this text\n\n"
           "Security: a key is required (32 random bytes or 64 hex digits, mode 0600, owned\n"
@@ -279,6 +282,8 @@ static void run(Portd *pd, bool stats, uint64_t spin_ns)
         if (fds[pd->n_t].revents & POLLIN)
             pd_console_poll(&pd->console);
         pd_console_tick(&pd->console);
+        if (pd_console_service_window(&pd->console))
+            break;      /* the window was closed */
         advance_devices(pd);
         bool served = false;
         for (int i = 0; i < pd->n_t; i++)
@@ -302,7 +307,7 @@ static void run(Portd *pd, bool stats, uint64_t spin_ns)
 int main(int argc, char **argv)
 {
     const char *config = NULL, *user = NULL;
-    bool stats = false, insecure = false;
+    bool stats = false, insecure = false, window = false;
     unsigned long spin_us = 50;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -321,6 +326,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "kairo-portd: --spin wants microseconds 0-10000\n");
                 return 1;
             }
+        } else if (!strcmp(argv[i], "--display") && i + 1 < argc) {
+            if (strcmp(argv[i + 1], "sdl") && strcmp(argv[i + 1], "none")) {
+                fprintf(stderr, "kairo-portd: --display wants sdl or none\n");
+                return 1;
+            }
+            window = !strcmp(argv[++i], "sdl");
         } else if (!strcmp(argv[i], "--insecure-no-auth")) {
             insecure = true;
         } else if (!strcmp(argv[i], "--stats")) {
@@ -359,8 +370,15 @@ int main(int argc, char **argv)
     }
     pd.srv.commit = commit;
     pd.srv.commit_opaque = &pd;
+    if (ok && window && !pd_console_open_window(&pd.console, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        ok = false;
+    }
     char why[300], dropped[300];
-    if (ok && !pd_drop_privileges(user, true, why, sizeof why, dropped, sizeof dropped)) {
+    /* A window system needs more system calls than the allowlist has. */
+    if (ok && window)
+        fprintf(stderr, "kairo-portd: --display sdl: no seccomp allowlist while a window is open\n");
+    if (ok && !pd_drop_privileges(user, !window, why, sizeof why, dropped, sizeof dropped)) {
         fprintf(stderr, "kairo-portd: %s\n", why);
         ok = false;
     }

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "gui/display.h"
 #include "iodev/remote/transport.h"
 
 void pd_console_init(PdConsole *c)
@@ -79,6 +80,12 @@ bool pd_console_focus(PdConsole *c, int k, char *why, size_t whylen)
                 c->focus + 1, k + 1, who);
     }
     c->focus = k;
+    if (c->window) {
+        char title[128];
+        snprintf(title, sizeof title, "kairo-portd: client %d (%s)", k + 1, who);
+        display_set_sources(c->window, k < c->n_screens ? c->screens[k]->vga : NULL,
+                            k < c->n_keyboards ? c->keyboards[k]->kbc : NULL, title);
+    }
     return true;
 }
 
@@ -351,9 +358,45 @@ void pd_console_print_stats(const PdConsole *c, FILE *out)
 
 void pd_console_close(PdConsole *c)
 {
+    if (c->window)
+        display_close(c->window);
+    c->window = NULL;
     if (c->listen_fd >= 0) {
         close(c->listen_fd);
         unlink(c->path);
     }
     c->listen_fd = -1;
+}
+
+/* --- the window --- */
+
+static void focus_key(void *opaque, int n)
+{
+    char why[120];
+    pd_console_focus(opaque, n, why, sizeof why);
+}
+
+bool pd_console_open_window(PdConsole *c, char *err, size_t errlen)
+{
+    if (!c->n_screens) {
+        snprintf(err, errlen, "--display sdl: no vga slot to show");
+        return false;
+    }
+    DisplayConfig cfg = { .kind = DISPLAY_SDL, .scale = DISPLAY_SCALE_NEAREST };
+    DisplaySources src = { c->screens[0]->vga, c->n_keyboards ? c->keyboards[0]->kbc : NULL,
+                           NULL, NULL, NULL, NULL };
+    c->window = display_open(&cfg, &src, err, errlen);
+    if (!c->window)
+        return false;
+    display_set_focus_key(c->window, focus_key, c);
+    char why[120];
+    return pd_console_focus(c, c->focus, why, sizeof why);
+}
+
+bool pd_console_service_window(PdConsole *c)
+{
+    bool quit = false;
+    if (c->window)
+        display_service(c->window, 0, &quit);
+    return quit;
 }

@@ -21,7 +21,9 @@
  *                      connect takes it)
  *   stats              the accounting counters
  * Every decision (a focus change, a refused command) is logged on stderr
- * with the time and counted. */
+ * with the time and counted. With --display sdl the same console is a
+ * window: Ctrl+Alt+F1..F8 focus client 1..8 (the window takes the keys,
+ * no guest sees them) and the title names the focused client. */
 #ifndef KAIRO_REMOTE_PORTD_CONSOLE_H
 #define KAIRO_REMOTE_PORTD_CONSOLE_H
 
@@ -55,6 +57,7 @@ typedef struct PdConsole {
     size_t n_pending;
     PdConsoleStats st;
     RemoteServer *srv;          /* handover and release of exclusive slots */
+    struct Display *window;     /* --display sdl: the focused client's screen; NULL: headless */
 } PdConsole;
 
 void pd_console_init(PdConsole *c);
@@ -73,6 +76,12 @@ void pd_console_tick(PdConsole *c);
 void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, size_t replylen);
 bool pd_console_focus(PdConsole *c, int k, char *why, size_t whylen);
 void pd_console_print_stats(const PdConsole *c, FILE *out);
+/* --display sdl: a window showing the focused client, its keys going to
+ * the focused 8042, Ctrl+Alt+F1..F8 moving the focus, the title naming
+ * the client. False with a one-line reason. */
+bool pd_console_open_window(PdConsole *c, char *err, size_t errlen);
+/* Refresh and take input (60 Hz); true once the window was closed. */
+bool pd_console_service_window(PdConsole *c);
 void pd_console_close(PdConsole *c);
 
 #endif
