@@ -336,8 +336,62 @@ static bool open_uart(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *e
     return true;
 }
 
+/* Partitioned slots' devices: the first to open an image owns it (and its
+ * lock); the others serve their ranges of the same open image. */
+static PdDevice *partitioned[RS_MAX_SLOTS];
+
+static PdDevice *image_owner(const char *path)
+{
+    for (int i = 0; i < RS_MAX_SLOTS; i++)
+        if (partitioned[i] && !partitioned[i]->shares_disk &&
+            !strcmp(partitioned[i]->ide.dev[0].disk.path, path))
+            return partitioned[i];
+    return NULL;
+}
+
+static void remember_partitioned(PdDevice *d)
+{
+    for (int i = 0; i < RS_MAX_SLOTS; i++)
+        if (!partitioned[i]) {
+            partitioned[i] = d;
+            return;
+        }
+}
+
+static void forget_partitioned(PdDevice *d)
+{
+    for (int i = 0; i < RS_MAX_SLOTS; i++)
+        if (partitioned[i] == d)
+            partitioned[i] = NULL;
+}
+
+static bool open_partition(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
+{
+    char why[300];
+    IdeHooks hooks = { ide_line, d->slot };
+    ide_init(&d->ide, NULL, &hooks, sc->name);
+    PdDevice *owner = strchr(sc->arg, ',') ? NULL : image_owner(sc->arg);
+    bool ok = owner ? ide_share_disk(&d->ide, 0, &owner->ide.dev[0].disk)
+                    : ide_attach_disk(&d->ide, 0, sc->arg, false, why, sizeof why);
+    if (!ok && owner)
+        snprintf(why, sizeof why, "cannot share '%.200s' (raw images only)", sc->arg);
+    d->shares_disk = owner != NULL;
+    ok = ok && ide_set_partition(&d->ide, 0, sc->part_first, sc->part_count, why, sizeof why);
+    if (!ok) {
+        snprintf(err, errlen, "slot %s: %s", sc->name, why);
+        return false;
+    }
+    remember_partitioned(d);
+    fprintf(stderr, "kairo-portd: slot %s: sectors %llu-%llu of %s as a whole disk\n", sc->name,
+            (unsigned long long)sc->part_first,
+            (unsigned long long)(sc->part_first + sc->part_count - 1), sc->arg);
+    return true;
+}
+
 static bool open_ide(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
 {
+    if (sc->partitioned)
+        return open_partition(d, sc, err, errlen);
     char images[sizeof sc->arg], why[300];
     snprintf(images, sizeof images, "%s", sc->arg);
     IdeHooks hooks = { ide_line, d->slot };
@@ -458,7 +512,10 @@ void pd_device_close(PdDevice *d)
         chardev_flush(&d->chr);
         chardev_close(&d->chr);
     } else if (d->kind == PD_IDE) {
+        if (d->shares_disk)
+            blockdev_init_empty(&d->ide.dev[0].disk);   /* the owner flushes and closes it */
         ide_flush(&d->ide);
+        forget_partitioned(d);
         ide_close(&d->ide);
     } else if (d->kind == PD_VGA && d->vga) {
         vga_free(d->vga);

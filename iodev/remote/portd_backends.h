@@ -33,6 +33,7 @@ typedef struct PdDevice {
     Uart uart;
     CharDev chr;
     IdeChannel ide;
+    bool shares_disk;           /* partitioned: the image belongs to another slot's device */
     Vga *vga;                   /* PD_VGA: shown on the console when focused */
     I8042 *kbc;                 /* PD_KBD: fed from the console when focused */
     const PdPortSpace *ports;

@@ -36,6 +36,9 @@ const char pd_config_help[] =
     "                           copy has its own client lines and serves only them\n"
     "  mmio FIRST-LAST          a memory range the slot may touch (vga: 0xA0000-0xBFFFF,\n"
     "                           the LFB as 0xE0000000-0xE0FFFFFF)\n"
+    "  partition FIRST-LAST     ide: sectors FIRST to LAST of the image are this\n"
+    "                           instance's whole disk (one image, one partition per\n"
+    "                           client; outside it nothing is read or written)\n"
     "  policy exclusive         one of the slot's clients owns it at a time (the first\n"
     "                           to connect); the others see it offline until it is\n"
     "                           handed over or released on the control socket\n"
@@ -268,6 +271,29 @@ static bool d_policy(Ctx *x, char **argv, int argc)
     return true;
 }
 
+static bool d_partition(Ctx *x, char **argv, int argc)
+{
+    PdSlotConfig *s = cur_slot(x);
+    if (!s)
+        return fail(x, "partition before any slot", NULL);
+    if (s->backend != PD_IDE)
+        return fail(x, "partition is for ide slots:", s->name);
+    char buf[64], *end1, *end2;
+    snprintf(buf, sizeof buf, "%s", argc == 1 ? argv[0] : "");
+    char *dash = strchr(buf, '-');
+    if (!dash)
+        return fail(x, "partition wants FIRST-LAST (sectors)", NULL);
+    *dash = 0;
+    errno = 0;
+    unsigned long long first = strtoull(buf, &end1, 0), last = strtoull(dash + 1, &end2, 0);
+    if (!buf[0] || !dash[1] || *end1 || *end2 || errno || last < first)
+        return fail(x, "bad partition", argv[0]);
+    s->partitioned = true;
+    s->part_first = first;
+    s->part_count = last - first + 1;
+    return true;
+}
+
 static bool d_control(Ctx *x, char **argv, int argc)
 {
     if (argc != 1 || strlen(argv[0]) >= sizeof x->c->control)
@@ -296,6 +322,7 @@ static const struct {
     { "key", d_key },   { "state", d_state }, { "listen", d_listen }, { "client", d_client },
     { "slot", d_slot }, { "ports", d_ports },   { "irq", d_irq },
     { "mmio", d_mmio }, { "control", d_control }, { "policy", d_policy },
+    { "partition", d_partition },
 };
 
 static bool parse_line(Ctx *x, char *line)

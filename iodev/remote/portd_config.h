@@ -26,6 +26,8 @@ typedef struct PdSlotConfig {
     RsClient clients[RS_MAX_CLIENTS];
     int n_clients;
     bool exclusive;             /* policy exclusive */
+    bool partitioned;           /* ide: serve only sectors part_first.. of the image */
+    uint64_t part_first, part_count;
 } PdSlotConfig;
 
 typedef struct PdConfig {

@@ -3,7 +3,9 @@
  * mock port space (ENOSYS, EPERM, the allowlist), the device backends. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iodev/remote/portd_backends.h"
 #include "iodev/remote/portd_config.h"
@@ -134,6 +136,84 @@ Test(remote_portd, vga_backend_memory)
     be.mwrite(be.opaque, 0xB8000, 2, 0x1F41);  /* text mode after reset: the window is planar */
     cr_assert_eq(be.mread(be.opaque, 0xB8000, 2), 0x1F41);
     pd_device_close(&d);
+}
+
+/* --- partitioned disks: two instances, one image --- */
+
+static uint8_t ata_status(RsBackend *be)
+{
+    return (uint8_t)be->read(be->opaque, 0x1F7, 1);
+}
+
+/* One sector by PIO (LBA28): write (data != NULL) or read into buf.
+ * Returns the status after the command. */
+static uint8_t ata_sector(RsBackend *be, uint32_t lba, const uint8_t *data, uint8_t *buf)
+{
+    be->write(be->opaque, 0x1F6, 1, 0xE0 | (lba >> 24 & 0x0F));
+    be->write(be->opaque, 0x1F2, 1, 1);
+    be->write(be->opaque, 0x1F3, 1, lba & 0xFF);
+    be->write(be->opaque, 0x1F4, 1, lba >> 8 & 0xFF);
+    be->write(be->opaque, 0x1F5, 1, lba >> 16 & 0xFF);
+    be->write(be->opaque, 0x1F7, 1, data ? 0x30 : 0x20);
+    uint8_t st = ata_status(be);
+    if (st & 0x01)
+        return st;                                  /* ERR: refused */
+    for (int i = 0; i < 256; i++) {
+        if (data)
+            be->write(be->opaque, 0x1F0, 2, (uint32_t)(data[2 * i] | data[2 * i + 1] << 8));
+        else {
+            uint32_t w = be->read(be->opaque, 0x1F0, 2);
+            buf[2 * i] = (uint8_t)w, buf[2 * i + 1] = (uint8_t)(w >> 8);
+        }
+    }
+    return ata_status(be);
+}
+
+Test(remote_portd, partitioned_disk_confines_each_client)
+{
+    char img[] = "/tmp/kairo-part-XXXXXX";
+    int fd = mkstemp(img);
+    cr_assert(fd >= 0);
+    cr_assert_eq(ftruncate(fd, 2048 * 512), 0);
+    static PdDevice a, b;
+    PdSlotConfig sa = { .name = "ide0", .backend = PD_IDE, .partitioned = true,
+                        .part_first = 0, .part_count = 1024 };
+    PdSlotConfig sb = sa;
+    sb.part_first = 1024;
+    snprintf(sa.arg, sizeof sa.arg, "%s", img);
+    snprintf(sb.arg, sizeof sb.arg, "%s", img);
+    cr_assert(pd_device_open(&a, &sa, NULL, NULL, NULL, err, sizeof err), "%s", err);
+    cr_assert(pd_device_open(&b, &sb, NULL, NULL, NULL, err, sizeof err), "%s", err);
+    cr_assert(b.shares_disk && !a.shares_disk);
+    RsBackend ba = pd_backend(&a), bb = pd_backend(&b);
+    uint8_t sec[512], got[512];
+    memset(sec, 0xA1, sizeof sec);
+    cr_assert_eq(ata_sector(&ba, 5, sec, NULL) & 0x01, 0);
+    memset(sec, 0xB2, sizeof sec);
+    cr_assert_eq(ata_sector(&bb, 5, sec, NULL) & 0x01, 0);
+    /* Each wrote its own LBA 5: sectors 5 and 1029 of the image. */
+    cr_assert_eq(pread(fd, got, 512, 5 * 512), 512);
+    cr_assert_eq(got[0], 0xA1);
+    cr_assert_eq(pread(fd, got, 512, 1029 * 512), 512);
+    cr_assert_eq(got[511], 0xB2);
+    /* Past A's range (B's first sector): refused, counted, B's data intact. */
+    memset(sec, 0xEE, sizeof sec);
+    cr_assert(ata_sector(&ba, 1024, sec, NULL) & 0x01, "a write past the partition ran");
+    cr_assert_eq(a.ide.dev[0].refused, 1);
+    cr_assert_eq(ata_sector(&bb, 0, NULL, got) & 0x01, 0);
+    cr_assert_eq(got[0], 0, "B's sector 0 was written by A");
+    cr_assert_eq(ata_sector(&bb, 5, NULL, got) & 0x01, 0);
+    cr_assert_eq(got[100], 0xB2);
+    /* A partition outside the image is a one-line error. */
+    static PdDevice c;
+    PdSlotConfig sc2 = sb;
+    sc2.part_first = 2000;
+    cr_assert_not(pd_device_open(&c, &sc2, NULL, NULL, NULL, err, sizeof err));
+    cr_assert(strstr(err, "not inside the image"), "%s", err);
+    pd_device_close(&b);
+    pd_device_close(&a);
+    close(fd);
+    unlink(img);
 }
 
 /* --- a mock port space behind the ioports backend --- */
