@@ -320,8 +320,109 @@ static bool open_append_file(CharDev *c, const char *path, char *why, size_t why
     return true;
 }
 
+/* --- muxed serial lines: several clients' UARTs into one file, each line
+ * prefixed with its client's number ("[2] "), in the order the muxed
+ * slots open (the console's client order when they follow the vga
+ * slots'). The file is shared: every UART writes through a stream of its
+ * own (fopencookie) that adds the prefix. --- */
+
+typedef struct MuxOut {
+    FILE *f;
+    char path[512];
+    int users, opened;
+} MuxOut;
+
+typedef struct MuxLine {
+    MuxOut *out;
+    char prefix[16];
+    bool line_start;
+} MuxLine;
+
+static MuxOut muxes[4];
+
+static ssize_t mux_write(void *cookie, const char *buf, size_t len)
+{
+    MuxLine *m = cookie;
+    for (size_t i = 0; i < len; i++) {
+        if (m->line_start)
+            fputs(m->prefix, m->out->f);
+        fputc(buf[i], m->out->f);
+        m->line_start = buf[i] == '\n';
+    }
+    fflush(m->out->f);
+    return (ssize_t)len;
+}
+
+static int mux_close(void *cookie)
+{
+    MuxLine *m = cookie;
+    if (--m->out->users == 0) {
+        fclose(m->out->f);
+        m->out->f = NULL;
+        m->out->opened = 0;
+    }
+    free(m);
+    return 0;
+}
+
+static MuxOut *mux_output(const char *path, char *why, size_t whylen)
+{
+    MuxOut *free_one = NULL;
+    for (int i = 0; i < 4; i++) {
+        if (muxes[i].f && !strcmp(muxes[i].path, path))
+            return &muxes[i];
+        if (!muxes[i].f && !free_one)
+            free_one = &muxes[i];
+    }
+    if (!free_one) {
+        snprintf(why, whylen, "too many mux files (4)");
+        return NULL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    free_one->f = fd >= 0 ? fdopen(fd, "ab") : NULL;
+    if (!free_one->f) {
+        snprintf(why, whylen, "cannot open '%.200s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    snprintf(free_one->path, sizeof free_one->path, "%s", path);
+    return free_one;
+}
+
+static bool open_mux(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    char why[300];
+    MuxOut *out = mux_output(sc->arg + 4, why, sizeof why);
+    MuxLine *m = out ? calloc(1, sizeof *m) : NULL;
+    if (!m) {
+        snprintf(err, errlen, "slot %s: %s", sc->name, out ? "out of memory" : why);
+        return false;
+    }
+    m->out = out;
+    m->line_start = true;
+    snprintf(m->prefix, sizeof m->prefix, "[%d] ", ++out->opened);
+    out->users++;
+    cookie_io_functions_t io = { .write = mux_write, .close = mux_close };
+    memset(&d->chr, 0, sizeof d->chr);
+    d->chr.fd_out = d->chr.fd_in = d->chr.listen_fd = -1;
+    d->chr.file = fopencookie(m, "w", io);
+    if (!d->chr.file) {
+        mux_close(m);
+        snprintf(err, errlen, "slot %s: cannot make the mux stream", sc->name);
+        return false;
+    }
+    d->chr.kind = CHARDEV_FILE;
+    d->muxed = true;
+    IrqLine line = { line_changed, d->slot, 0 };
+    uart_init(&d->uart, clock, &line, &d->chr);
+    return true;
+}
+
 static bool open_uart(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
 {
+    if (!strncmp(sc->arg, "mux:", 4) && sc->arg[4])
+        return open_mux(d, sc, clock, err, errlen);
     char why[300];
     bool ok = strncmp(sc->arg, "file:", 5) == 0 && sc->arg[5]
                   ? open_append_file(&d->chr, sc->arg + 5, why, sizeof why)

@@ -34,6 +34,7 @@ typedef struct PdDevice {
     CharDev chr;
     IdeChannel ide;
     bool shares_disk;           /* partitioned: the image belongs to another slot's device */
+    bool muxed;                 /* uart mux:PATH: output shared with a prefix, input from the console */
     Vga *vga;                   /* PD_VGA: shown on the console when focused */
     I8042 *kbc;                 /* PD_KBD: fed from the console when focused */
     const PdPortSpace *ports;

@@ -27,6 +27,8 @@ void pd_console_add(PdConsole *c, PdDevice *d)
         c->screens[c->n_screens++] = d;
     else if (d->kind == PD_KBD && c->n_keyboards < PD_CONSOLE_MAX)
         c->keyboards[c->n_keyboards++] = d;
+    else if (d->kind == PD_UART && d->muxed && c->n_serials < PD_CONSOLE_MAX)
+        c->serials[c->n_serials++] = d;
 }
 
 /* --- naming a client: the first client line of its screen's slot --- */
@@ -61,7 +63,8 @@ static double now_s(void)
 
 static int n_clients(const PdConsole *c)
 {
-    return c->n_screens > c->n_keyboards ? c->n_screens : c->n_keyboards;
+    int n = c->n_screens > c->n_keyboards ? c->n_screens : c->n_keyboards;
+    return n > c->n_serials ? n : c->n_serials;
 }
 
 bool pd_console_focus(PdConsole *c, int k, char *why, size_t whylen)
@@ -126,8 +129,11 @@ static bool queue_text(PdConsole *c, const char *text, char *why, size_t whylen)
     return true;
 }
 
+static void serial_tick(PdConsole *c);
+
 void pd_console_tick(PdConsole *c)
 {
+    serial_tick(c);
     while (c->n_pending) {
         PdKey k = c->pending[0];
         I8042 *kbc = c->keyboards[k.client]->kbc;
@@ -137,6 +143,41 @@ void pd_console_tick(PdConsole *c)
         i8042_key(kbc, (uint8_t)(k.code | 0x80));
         c->st.keys_sent++;
         memmove(c->pending, c->pending + 1, --c->n_pending * sizeof c->pending[0]);
+    }
+}
+
+/* --- the muxed serial lines: input to the focused client's --- */
+
+static bool serial_input(PdConsole *c, const char *text, char *why, size_t whylen)
+{
+    if (c->focus >= c->n_serials) {
+        snprintf(why, whylen, "client %d has no muxed serial line", c->focus + 1);
+        return false;
+    }
+    size_t room = sizeof c->ser_pending / sizeof c->ser_pending[0] - c->n_ser_pending;
+    if (strlen(text) > room) {
+        snprintf(why, whylen, "too much serial input waiting");
+        return false;
+    }
+    /* The bytes wait here and enter the UART one at a time as the guest
+     * reads them: a UART without its FIFO holds one byte. */
+    for (const char *p = text; *p; p++)
+        c->ser_pending[c->n_ser_pending++] =
+            (PdKey){ p[0] == '\\' && p[1] == 'n' ? (p++, '\r') : (uint8_t)*p, (uint8_t)c->focus };
+    return true;
+}
+
+static void serial_tick(PdConsole *c)
+{
+    while (c->n_ser_pending) {
+        PdKey k = c->ser_pending[0];
+        Uart *u = &c->serials[k.client]->uart;
+        if (u->rx.count)
+            return;
+        uart_receive(u, &k.code, 1);
+        c->st.serial_bytes++;
+        memmove(c->ser_pending, c->ser_pending + 1,
+                --c->n_ser_pending * sizeof c->ser_pending[0]);
     }
 }
 
@@ -251,21 +292,24 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
             text[n++] = p[0] == '\\' && p[1] == 'n' ? (p++, '\n') : *p;
         text[n] = 0;
         ok = queue_text(c, text, why, sizeof why);
+    } else if (!strncmp(line, "serial ", 7)) {
+        ok = serial_input(c, line + 7, why, sizeof why);
     } else if (!strncmp(line, "handover ", 9)) {
         ok = handover(c, line + 9, false, why, sizeof why);
     } else if (!strncmp(line, "release ", 8)) {
         ok = handover(c, line + 8, true, why, sizeof why);
     } else if (!strcmp(line, "stats")) {
         snprintf(reply, replylen, "ok focus %d focus-changes %llu screendumps %llu keys %llu "
-                                  "commands %llu refused %llu", c->focus + 1,
+                                  "serial-bytes %llu commands %llu refused %llu", c->focus + 1,
                  (unsigned long long)c->st.focus_changes, (unsigned long long)c->st.screendumps,
-                 (unsigned long long)c->st.keys_sent, (unsigned long long)c->st.commands,
+                 (unsigned long long)c->st.keys_sent, (unsigned long long)c->st.serial_bytes,
+                 (unsigned long long)c->st.commands,
                  (unsigned long long)c->st.refused);
         return;
     } else {
         ok = false;
-        snprintf(why, sizeof why, "unknown command (focus, screendump, type, handover, release, "
-                                  "stats)");
+        snprintf(why, sizeof why, "unknown command (focus, screendump, type, serial, handover, "
+                                  "release, stats)");
     }
     if (ok) {
         snprintf(reply, replylen, "ok");

@@ -15,6 +15,7 @@
  *                      binary PPM (the sandboxed server opens no files)
  *   type TEXT          keys for TEXT (a-z 0-9 space . - / = and \n) to the
  *                      focused client's keyboard
+ *   serial TEXT        TEXT (\n = CR) into the focused client's muxed UART
  *   handover SLOT K    an exclusive slot to its K-th client (1-based, the
  *                      order of its client lines); the owner's session ends
  *   release SLOT       an exclusive slot to nobody (the next client to
@@ -37,7 +38,7 @@
 #define PD_CONSOLE_MAX 8
 
 typedef struct PdConsoleStats {
-    uint64_t focus_changes, screendumps, keys_sent, commands, refused;
+    uint64_t focus_changes, screendumps, keys_sent, serial_bytes, commands, refused;
 } PdConsoleStats;
 
 typedef struct PdKey {
@@ -52,9 +53,13 @@ typedef struct PdConsole {
     int n_screens;
     PdDevice *keyboards[PD_CONSOLE_MAX];
     int n_keyboards;
+    PdDevice *serials[PD_CONSOLE_MAX];  /* muxed UARTs (uart mux:PATH), client order */
+    int n_serials;
     int focus;                  /* 0-based */
     PdKey pending[256];         /* typed keys not yet in an 8042 */
     size_t n_pending;
+    PdKey ser_pending[256];     /* serial input not yet in its UART (code = the byte) */
+    size_t n_ser_pending;
     PdConsoleStats st;
     RemoteServer *srv;          /* handover and release of exclusive slots */
     struct Display *window;     /* --display sdl: the focused client's screen; NULL: headless */

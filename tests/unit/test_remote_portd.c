@@ -9,6 +9,7 @@
 
 #include "iodev/remote/portd_backends.h"
 #include "iodev/remote/portd_config.h"
+#include "iodev/remote/portd_console.h"
 
 static PdConfig cfg;
 static char err[400];
@@ -214,6 +215,52 @@ Test(remote_portd, partitioned_disk_confines_each_client)
     pd_device_close(&a);
     close(fd);
     unlink(img);
+}
+
+/* Muxed serial: two clients' UARTs into one file, a prefix per client;
+ * console input goes to the focused client's UART only. */
+Test(remote_portd, muxed_serial)
+{
+    static PdDevice a, b;
+    static Clock clock;
+    static uint64_t icount;
+    clock_init(&clock, 1000000000ull, &icount);
+    char path[] = "/tmp/kairo-mux-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    PdSlotConfig sc = { .name = "com1", .backend = PD_UART };
+    snprintf(sc.arg, sizeof sc.arg, "mux:%s", path);
+    cr_assert(pd_device_open(&a, &sc, NULL, &clock, NULL, err, sizeof err), "%s", err);
+    cr_assert(pd_device_open(&b, &sc, NULL, &clock, NULL, err, sizeof err), "%s", err);
+    RsBackend ba = pd_backend(&a), bb = pd_backend(&b);
+    for (const char *p = "hi\n"; *p; p++)
+        ba.write(ba.opaque, 0x3F8, 1, (uint8_t)*p);
+    for (const char *p = "yo\nto"; *p; p++)
+        bb.write(bb.opaque, 0x3F8, 1, (uint8_t)*p);
+    static PdConsole con;
+    pd_console_init(&con);
+    pd_console_add(&con, &a);
+    pd_console_add(&con, &b);
+    char reply[200];
+    pd_console_command(&con, -1, "focus 2", reply, sizeof reply);
+    pd_console_command(&con, -1, "serial ab", reply, sizeof reply);
+    cr_assert_str_eq(reply, "ok");
+    for (const char *want = "ab"; *want; want++) {
+        pd_console_tick(&con);
+        cr_assert(bb.read(bb.opaque, 0x3FD, 1) & 0x01, "B has no byte waiting");
+        cr_assert_eq(bb.read(bb.opaque, 0x3F8, 1), (uint32_t)*want);
+        cr_assert_eq(ba.read(ba.opaque, 0x3FD, 1) & 0x01, 0, "A got console input");
+    }
+    pd_device_close(&a);
+    pd_device_close(&b);
+    FILE *f = fopen(path, "rb");
+    char got[100] = "";
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    unlink(path);
+    got[n] = 0;
+    cr_assert_str_eq(got, "[1] hi\n[2] yo\n[2] to");
 }
 
 /* --- a mock port space behind the ioports backend --- */
