@@ -34,6 +34,8 @@ struct Display {
     bool console_on;                /* it is shown, and takes the keys */
     bool closed;                    /* the window was closed: every service says quit */
     char font_file[256];
+    void (*focus_key)(void *opaque, int n);     /* Ctrl+Alt+F1..F8 */
+    void *focus_opaque;
 };
 
 static uint64_t host_ns(void)
@@ -280,6 +282,10 @@ static DisplayPoll frame(Display *d, uint64_t now)
         d->src.snapshot_key(d->src.opaque, p.snapshot == 2);
         switched = true;   /* a loaded state has another picture: upload it whole */
     }
+    if (p.focus && d->focus_key) {
+        d->focus_key(d->focus_opaque, p.focus - 1);
+        switched = true;   /* another client's picture: upload it whole */
+    }
     bool second = now >= d->next_title_ns;
     const VgaFrame *f = d->console_on ? console_render(d->con, switched)
                         : d->src.vga  ? vga_render(d->src.vga)
@@ -330,4 +336,22 @@ bool display_service_stopped(void *display)
     bool quit = false;
     display_service(display, 0, &quit);
     return quit;
+}
+
+void display_set_sources(Display *d, Vga *vga, I8042 *kbc, const char *name)
+{
+    d->src.vga = vga;
+    d->src.kbc = kbc;
+    if (d->ops->set_kbc)
+        d->ops->set_kbc(d->be, kbc);
+    snprintf(d->name, sizeof d->name, "%s - ", name);
+    d->next_title_ns = 0;   /* the next frame shows the new title, and the whole picture */
+}
+
+void display_set_focus_key(Display *d, void (*fn)(void *opaque, int n), void *opaque)
+{
+    d->focus_key = fn;
+    d->focus_opaque = opaque;
+    if (d->ops->set_focus_keys)
+        d->ops->set_focus_keys(d->be, fn != NULL);
 }

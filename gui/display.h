@@ -75,6 +75,12 @@ Display *display_open(const DisplayConfig *cfg, const DisplaySources *src, char 
  * *quit is set when the window was closed. */
 uint64_t display_service(Display *d, uint64_t idle_ns, bool *quit);
 void display_close(Display *d);
+/* Show another VGA and send the keys to another 8042 (kairo-portd's
+ * focus); name becomes the title's first words. */
+void display_set_sources(Display *d, Vga *vga, I8042 *kbc, const char *name);
+/* Ctrl+Alt+F1..F8 call fn with n = 0..7 (kairo-portd's focus keys; no
+ * hook: the keys are ignored). */
+void display_set_focus_key(Display *d, void (*fn)(void *opaque, int n), void *opaque);
 
 /* The monitor console (Ctrl+Alt+2; Ctrl+Alt+1 back to the guest). Lines
  * typed there go to fn (the monitor's channel); with none attached the

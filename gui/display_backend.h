@@ -15,6 +15,7 @@ typedef struct DisplayPoll {
                              * console); 0: no change */
     int snapshot;           /* Ctrl+Alt+W: 1 (quick save), Ctrl+Alt+R: 2 (quick
                              * load); 0: none */
+    int focus;              /* Ctrl+Alt+F1..F8: 1..8 (kairo-portd's clients); 0: none */
 } DisplayPoll;
 
 typedef struct DisplayBackend {
@@ -30,6 +31,11 @@ typedef struct DisplayBackend {
      * NULL: back to the guest. */
     void (*set_console)(void *be, struct Console *con);
     void (*close)(void *be);
+    /* Keys go to another 8042 from now on; the keys held go up in the old. */
+    void (*set_kbc)(void *be, I8042 *kbc);
+    /* Ctrl+Alt+F1..F8 become the window's (DisplayPoll.focus) instead of
+     * the guest's (kairo-portd); off by default: a guest's VT switch. */
+    void (*set_focus_keys)(void *be, bool on);
 } DisplayBackend;
 
 extern const DisplayBackend display_sdl_backend;

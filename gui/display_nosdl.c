@@ -13,4 +13,5 @@ static void *nosdl_open(const DisplayConfig *cfg, I8042 *kbc, char *err, size_t 
     return NULL;
 }
 
-const DisplayBackend display_sdl_backend = { "none", nosdl_open, NULL, NULL, NULL, NULL, NULL };
+const DisplayBackend display_sdl_backend = { "none", nosdl_open, NULL, NULL, NULL, NULL, NULL,
+                                                   NULL, NULL };

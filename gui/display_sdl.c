@@ -24,6 +24,7 @@ typedef struct SdlDisplay {
     bool need_full;                 /* the texture lost its contents: upload every row */
     bool need_present;              /* the window needs redrawing (exposed, resized) */
     I8042 *kbc;
+    bool focus_keys;                /* Ctrl+Alt+F1..F8 are ours (kairo-portd) */
     /* The PS/2 key each host key sent down, so its release sends the
      * same key (Ctrl+Pause goes down as Break) and focus loss releases
      * exactly what the guest holds. */
@@ -348,6 +349,12 @@ static const struct {
 
 static bool hot_key(SdlDisplay *s, SDL_Scancode sc, DisplayPoll *out)
 {
+    /* Ctrl+Alt+F1..F8: kairo-portd's focus keys (a guest cannot type them:
+     * the window takes them before any 8042 sees a key). */
+    if (s->focus_keys && sc >= SDL_SCANCODE_F1 && sc <= SDL_SCANCODE_F8) {
+        out->focus = (int)(sc - SDL_SCANCODE_F1) + 1;
+        return true;
+    }
     for (size_t i = 0; i < sizeof hot_keys / sizeof hot_keys[0]; i++)
         if (hot_keys[i].key == sc) {
             hot_keys[i].run(s, out);
@@ -561,6 +568,19 @@ static void sdl_poll(void *be, DisplayPoll *out)
     out->grabbed = s->grabbed;
 }
 
+static void sdl_set_kbc(void *be, I8042 *kbc)
+{
+    SdlDisplay *s = be;
+    DisplayPoll ignored = { 0 };
+    release_all(s, &ignored);
+    s->kbc = kbc;
+}
+
+static void sdl_set_focus_keys(void *be, bool on)
+{
+    ((SdlDisplay *)be)->focus_keys = on;
+}
+
 const DisplayBackend display_sdl_backend = {
     .name = "sdl",
     .open = sdl_open,
@@ -569,4 +589,6 @@ const DisplayBackend display_sdl_backend = {
     .set_title = sdl_set_title,
     .set_console = sdl_set_console,
     .close = sdl_close,
+    .set_kbc = sdl_set_kbc,
+    .set_focus_keys = sdl_set_focus_keys,
 };

@@ -99,6 +99,26 @@ void ide_init(IdeChannel *ch, PhysMem *mem, const IdeHooks *hooks, const char *n
     ide_reset(ch);
 }
 
+/* The disk is there: its size in sectors and the usual translation (16
+ * heads, 63 sectors, cylinders to fit). */
+static void disk_attached(IdeChannel *ch, int unit, uint64_t sectors)
+{
+    IdeDevice *d = &ch->dev[unit & 1];
+    d->kind = IDE_DISK;
+    d->sectors = sectors;
+    d->base_lba = 0;
+    uint64_t cyls = d->sectors / (16 * 63);
+    d->cyls = (uint16_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
+    d->heads = 16;
+    d->spt = 63;
+    d->cur_heads = d->heads;
+    d->cur_spt = d->spt;
+    d->mult_sectors = 16;
+    d->write_cache = true;
+    ch->bm_status |= unit ? BM_STATUS_DRV1 : BM_STATUS_DRV0;
+    device_reset(d);
+}
+
 bool ide_attach_disk(IdeChannel *ch, int unit, const char *path, bool readonly, char *err,
                      size_t errlen)
 {
@@ -117,19 +137,32 @@ bool ide_attach_disk(IdeChannel *ch, int unit, const char *path, bool readonly, 
         blockdev_close(&d->disk);
         return false;
     }
-    d->kind = IDE_DISK;
-    d->sectors = d->disk.size / 512;
-    /* The usual translation: 16 heads, 63 sectors, cylinders to fit. */
-    uint64_t cyls = d->sectors / (16 * 63);
-    d->cyls = (uint16_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
-    d->heads = 16;
-    d->spt = 63;
-    d->cur_heads = d->heads;
-    d->cur_spt = d->spt;
-    d->mult_sectors = 16;
-    d->write_cache = true;
-    ch->bm_status |= unit ? BM_STATUS_DRV1 : BM_STATUS_DRV0;
-    device_reset(d);
+    disk_attached(ch, unit, d->disk.size / 512);
+    return true;
+}
+
+bool ide_share_disk(IdeChannel *ch, int unit, const BlockDev *open_image)
+{
+    IdeDevice *d = &ch->dev[unit & 1];
+    if (!blockdev_present(open_image) || open_image->size < 512 || open_image->qcow2)
+        return false;
+    d->disk = *open_image;
+    disk_attached(ch, unit, d->disk.size / 512);
+    return true;
+}
+
+bool ide_set_partition(IdeChannel *ch, int unit, uint64_t first, uint64_t count, char *err,
+                       size_t errlen)
+{
+    IdeDevice *d = &ch->dev[unit & 1];
+    uint64_t all = d->disk.size / 512;
+    if (d->kind != IDE_DISK || !count || first >= all || count > all - first) {
+        snprintf(err, errlen, "partition %llu+%llu is not inside the image (%llu sectors)",
+                 (unsigned long long)first, (unsigned long long)count, (unsigned long long)all);
+        return false;
+    }
+    disk_attached(ch, unit, count);
+    d->base_lba = first;
     return true;
 }
 
@@ -256,7 +289,7 @@ static void ata_pio_read_block(IdeChannel *ch, IdeDevice *d)
 {
     ch->activity++;
     uint32_t n = d->remaining < d->block ? d->remaining : d->block;
-    if (!blockdev_read(&d->disk, d->cur_lba * 512, d->buf, (size_t)n * 512)) {
+    if (!blockdev_read(&d->disk, (d->base_lba + d->cur_lba) * 512, d->buf, (size_t)n * 512)) {
         ata_media_error(ch, d, ERR_UNC);
         return;
     }
@@ -296,7 +329,7 @@ static void ata_pio_out_done(IdeChannel *ch, IdeDevice *d)
 {
     ch->activity++;
     uint32_t n = d->buf_len / 512;
-    if (!blockdev_write(&d->disk, d->cur_lba * 512, d->buf, (size_t)n * 512)) {
+    if (!blockdev_write(&d->disk, (d->base_lba + d->cur_lba) * 512, d->buf, (size_t)n * 512)) {
         ata_media_error(ch, d, ERR_UNC);
         return;
     }
@@ -374,7 +407,8 @@ static void ata_dma_run(IdeChannel *ch, IdeDevice *d)
         if (d->dma_write) {
             uint32_t got = prd_copy(ch, &c, d->buf, bytes, false);
             uint32_t whole = got / 512;
-            if (whole && !blockdev_write(&d->disk, d->cur_lba * 512, d->buf, (size_t)whole * 512)) {
+            if (whole && !blockdev_write(&d->disk, (d->base_lba + d->cur_lba) * 512, d->buf,
+                                         (size_t)whole * 512)) {
                 bm_finish(ch, true);
                 ata_media_error(ch, d, ERR_UNC);
                 return;
@@ -384,7 +418,7 @@ static void ata_dma_run(IdeChannel *ch, IdeDevice *d)
             if (got < bytes)
                 break;
         } else {
-            if (!blockdev_read(&d->disk, d->cur_lba * 512, d->buf, bytes)) {
+            if (!blockdev_read(&d->disk, (d->base_lba + d->cur_lba) * 512, d->buf, bytes)) {
                 bm_finish(ch, true);
                 ata_media_error(ch, d, ERR_UNC);
                 return;
@@ -565,6 +599,12 @@ static bool ata_start_range(IdeChannel *ch, IdeDevice *d)
         return false;
     }
     if (!ata_decode_range(d, is_lba48(d->cmd), &lba, &count) || lba + count > d->sectors) {
+        /* Past the end: a partitioned client reaching outside its range
+         * lands here too. Logged (the first few) and counted. */
+        if (d->refused++ < 20)
+            fprintf(stderr, "kairo: ide %s: sectors %llu+%u past the disk's %llu refused (IDNF)\n",
+                    ch->name ? ch->name : "?", (unsigned long long)lba, count,
+                    (unsigned long long)d->sectors);
         d->cur_lba = lba;
         ata_media_error(ch, d, ERR_IDNF);
         return false;

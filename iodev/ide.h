@@ -34,6 +34,8 @@ typedef struct IdeDevice {
     int kind;
     BlockDev disk;
     uint64_t sectors;               /* 512-byte sectors (disk) or 2048-byte blocks (CD) */
+    uint64_t base_lba;              /* a partition served as a whole disk: where it starts */
+    uint64_t refused;               /* accesses past the disk's end (IDNF), counted */
     uint16_t cyls, heads, spt;      /* default CHS (disk) */
     uint16_t cur_heads, cur_spt;    /* INITIALIZE DEVICE PARAMETERS */
     uint16_t mult_sectors;          /* SET MULTIPLE MODE, 0 = disabled */
@@ -92,6 +94,13 @@ bool ide_register(IdeChannel *ch, PortBus *bus, const char *slot, uint16_t cmd_b
 void ide_flush(IdeChannel *ch);
 void ide_close(IdeChannel *ch);
 /* CMOS disk type / geometry for the BIOS */
+/* Serve sectors [first, first+count) of the attached image as the whole
+ * disk (kairo-portd's partitioned slots): LBA 0 is `first`, and nothing
+ * outside the window is ever read or written. Shared: another channel's
+ * open image (the same file, one lock); the caller closes it only once. */
+bool ide_set_partition(IdeChannel *ch, int unit, uint64_t first, uint64_t count, char *err,
+                       size_t errlen);
+bool ide_share_disk(IdeChannel *ch, int unit, const BlockDev *open_image);
 bool ide_disk_geometry(const IdeChannel *ch, int unit, uint16_t *c, uint16_t *h, uint16_t *s);
 
 uint32_t ide_cmd_read(void *opaque, uint16_t port, unsigned size);

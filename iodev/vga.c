@@ -454,8 +454,18 @@ void vga_map_lfb(Vga *v, uint32_t addr)
     if (v->lfb_addr)
         phys_unmap(v->mem, v->lfb_addr, v->vram_size);
     v->lfb_addr = addr;
-    if (addr)
+    if (addr && v->lfb_ops)
+        phys_map_mmio(v->mem, addr, v->vram_size, v->lfb_ops, v->lfb_opaque, "vga-lfb-remote");
+    else if (addr)
         phys_map_host(v->mem, addr, v->vram, v->vram_size, true);
+}
+
+void vga_set_remote_lfb(Vga *v, const MmioOps *ops, void *opaque)
+{
+    v->lfb_ops = ops;
+    v->lfb_opaque = opaque;
+    if (v->lfb_addr)
+        vga_map_lfb(v, v->lfb_addr);
 }
 
 bool vga_register(Vga *v, PortBus *bus)

@@ -35,6 +35,10 @@ typedef struct Vga {
     uint8_t *vram;
     uint32_t vram_size;
     uint32_t lfb_addr;      /* where the LFB is mapped, 0 = not mapped */
+    /* A remote VGA (-remote vga=...): the LFB is MMIO through these, not
+     * the local VRAM (vga_set_remote_lfb). */
+    const MmioOps *lfb_ops;
+    void *lfb_opaque;
 
     uint8_t misc;           /* 0x3C2 */
     uint8_t sr_index, sr[8];
@@ -84,6 +88,9 @@ void vga_reset(Vga *vga);
 bool vga_register(Vga *vga, PortBus *bus);
 /* Map (addr != 0) or unmap (0) the linear framebuffer (PCI BAR 0). */
 void vga_map_lfb(Vga *vga, uint32_t addr);
+/* From now on the LFB is the MMIO region ops/opaque (remapped at once if
+ * the BAR is already set). */
+void vga_set_remote_lfb(Vga *vga, const MmioOps *ops, void *opaque);
 
 /* Render the current screen into vga->frame; returns it. */
 const VgaFrame *vga_render(Vga *vga);

@@ -115,9 +115,18 @@ bool phys_map_mmio(PhysMem *m, uint32_t addr, uint32_t len, const MmioOps *ops, 
                    const char *name)
 {
     if ((addr & (PHYS_PAGE_SIZE - 1)) || (len & (PHYS_PAGE_SIZE - 1)) || len == 0 ||
-        (uint64_t)addr + len > 0x100000000ull || m->n_mmio == PHYS_MAX_MMIO)
+        (uint64_t)addr + len > 0x100000000ull)
         return false;
-    int idx = m->n_mmio++;
+    /* A region moved by its device (a BAR the guest reprograms) takes its
+     * old entry again: the table does not fill up with stale copies. */
+    int idx = 0;
+    while (idx < m->n_mmio && !(m->mmio[idx].ops == ops && m->mmio[idx].opaque == opaque &&
+                                m->mmio[idx].name == name))
+        idx++;
+    if (idx == PHYS_MAX_MMIO)
+        return false;
+    if (idx == m->n_mmio)
+        m->n_mmio++;
     m->mmio[idx] = (MmioRegion){ addr, len, ops, opaque, name };
     set_pages(m, addr, len, NULL, PHYS_PG_MMIO, (uint8_t)(idx + 1));
     return true;

@@ -346,6 +346,7 @@ static void finish_batch(RemoteClient *rc, bool ok)
         off += rc->reads[i].bytes;
     }
     rc->req_len = 0;
+    rc->last_mem_write = 0;
     rc->reply_need = 0;
     rc->n_reads = 0;
 }
@@ -435,6 +436,9 @@ static void run_batch(RemoteClient *rc)
         return;
     if (!rc->online && rp_now_ns() >= rc->next_attempt)
         rc_connect(rc, 50);
+    if (rc->batch_has_mem_write)
+        rc->st.mem_batches++;
+    rc->batch_has_mem_write = false;
     bool ok = rc->online && exchange(rc);
     if (!ok)
         rc->st.offline_accesses++;
@@ -455,6 +459,8 @@ static void add_op(RemoteClient *rc, const RpOp *op, uint8_t *dst)
                 (!dst || rc->n_reads < RC_MAX_READS);
     if (!fits)
         run_batch(rc);
+    rc->last_mem_write = op->kind == RP_OP_MEM_WRITE ? rc->req_len + 1 : 0;
+    rc->batch_has_mem_write |= op->kind == RP_OP_MEM_WRITE;
     rc->req_len = rp_put_op(rc->req, rc->req_len, RP_MAX_PAYLOAD, op);
     rc->st.issued += op->count;
     rc->reply_need += reply;
@@ -516,6 +522,90 @@ void rc_write_string(RemoteClient *rc, uint16_t port, unsigned width, const void
                     .count = (uint16_t)n, .data = p };
         add_op(rc, &op, NULL);
         p += (size_t)n * width;
+        count -= n;
+    }
+}
+
+/* --- memory-mapped I/O --- */
+
+uint32_t rc_mem_read(RemoteClient *rc, uint32_t addr, unsigned width)
+{
+    uint8_t v[4] = { 0 };
+    RpOp op = { .kind = RP_OP_MEM_READ, .width = (uint8_t)width, .addr = addr, .count = 1 };
+    rc->st.mem_reads++;
+    add_op(rc, &op, v);
+    run_batch(rc);
+    return (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
+}
+
+/* Extend the batch's last op if it is a store ending where this one
+ * starts: the count field grows, the bytes go at the end of the batch. */
+static bool coalesce_store(RemoteClient *rc, uint32_t addr, unsigned width, const uint8_t *bytes)
+{
+    if (!rc->last_mem_write || rc->req_len + width > RP_MAX_PAYLOAD)
+        return false;
+    uint8_t *h = rc->req + rc->last_mem_write - 1;
+    uint16_t count = rp_get16(h + 2);
+    if (h[1] != width || count == 0xFFFF || rp_get32(h + 4) + (uint32_t)count * width != addr)
+        return false;
+    rp_put16(h + 2, (uint16_t)(count + 1));
+    memcpy(rc->req + rc->req_len, bytes, width);
+    rc->req_len += width;
+    rc->st.issued++;
+    rc->st.mem_coalesced++;
+    return true;
+}
+
+void rc_mem_write(RemoteClient *rc, uint32_t addr, unsigned width, uint32_t value)
+{
+    uint8_t b[4];
+    rp_put_le(b, width, value);
+    rc->st.mem_writes++;
+    rc->st.mem_bytes_written += width;
+    if (coalesce_store(rc, addr, width, b))
+        return;
+    RpOp op = { .kind = RP_OP_MEM_WRITE, .width = (uint8_t)width, .addr = addr, .count = 1,
+                .data = b };
+    add_op(rc, &op, NULL);
+}
+
+/* Elements of a memory block op that fit one frame beside the batch header. */
+static unsigned mem_chunk(unsigned width, unsigned count)
+{
+    unsigned max = (RP_MAX_PAYLOAD - REPLY_HEAD - 12) / width;
+    return count < max ? count : max;
+}
+
+void rc_mem_read_block(RemoteClient *rc, uint32_t addr, unsigned width, void *buf,
+                       unsigned count)
+{
+    uint8_t *p = buf;
+    rc->st.mem_reads++;
+    while (count) {
+        unsigned n = mem_chunk(width, count);
+        RpOp op = { .kind = RP_OP_MEM_READ, .width = (uint8_t)width, .addr = addr,
+                    .count = (uint16_t)n };
+        add_op(rc, &op, p);
+        p += (size_t)n * width;
+        addr += n * width;
+        count -= n;
+    }
+    run_batch(rc);
+}
+
+void rc_mem_write_block(RemoteClient *rc, uint32_t addr, unsigned width, const void *buf,
+                        unsigned count)
+{
+    const uint8_t *p = buf;
+    rc->st.mem_writes++;
+    rc->st.mem_bytes_written += (uint64_t)count * width;
+    while (count) {
+        unsigned n = mem_chunk(width, count);
+        RpOp op = { .kind = RP_OP_MEM_WRITE, .width = (uint8_t)width, .addr = addr,
+                    .count = (uint16_t)n, .data = p };
+        add_op(rc, &op, NULL);
+        p += (size_t)n * width;
+        addr += n * width;
         count -= n;
     }
 }

@@ -33,6 +33,9 @@ typedef struct RcStats {
     uint64_t offline_events, sessions, offline_accesses;
     uint64_t irq_frames, duplicate_welcomes, spin_hits, spin_misses;
     uint64_t issued;            /* port accesses (string elements each) put in batches */
+    uint64_t mem_reads, mem_writes, mem_bytes_written;
+    uint64_t mem_coalesced;     /* stores that joined the previous store's op */
+    uint64_t mem_batches;       /* round trips that carried MMIO writes */
     uint64_t drops[RP_DROP_COUNT];
     uint32_t latency[RC_LAT_BUCKETS];
 } RcStats;
@@ -51,6 +54,8 @@ typedef struct RemoteClient {
     /* The batch being built */
     uint8_t req[RP_MAX_PAYLOAD];
     size_t req_len;
+    size_t last_mem_write;      /* offset + 1 of the batch's last op if a MEM_WRITE, else 0 */
+    bool batch_has_mem_write;
     unsigned reply_need;        /* read bytes the reply will carry */
     struct { uint8_t *dst; unsigned bytes; } reads[RC_MAX_READS];
     unsigned n_reads;
@@ -85,6 +90,17 @@ void rc_write(RemoteClient *rc, uint16_t port, unsigned width, uint32_t value);
 void rc_read_string(RemoteClient *rc, uint16_t port, unsigned width, void *buf, unsigned count);
 void rc_write_string(RemoteClient *rc, uint16_t port, unsigned width, const void *buf,
                      unsigned count);
+/* Memory-mapped I/O in the slot's memory ranges. Reads run the batch
+ * (posted writes first, in order); stores are posted and a store right
+ * after the previous one (same width, next address) joins its op, so a
+ * burst of frame-buffer stores is one op in one frame. Blocks (REP
+ * MOVS/STOS) are count elements of width bytes. */
+uint32_t rc_mem_read(RemoteClient *rc, uint32_t addr, unsigned width);
+void rc_mem_write(RemoteClient *rc, uint32_t addr, unsigned width, uint32_t value);
+void rc_mem_read_block(RemoteClient *rc, uint32_t addr, unsigned width, void *buf,
+                       unsigned count);
+void rc_mem_write_block(RemoteClient *rc, uint32_t addr, unsigned width, const void *buf,
+                        unsigned count);
 /* Send posted writes now and wait for their acknowledgement. */
 void rc_flush(RemoteClient *rc);
 /* Never blocks: handle arrived frames (interrupt state), retry a session

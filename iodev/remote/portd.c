@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "iodev/remote/portd_backends.h"
+#include "iodev/remote/portd_console.h"
 #include "iodev/remote/portd_config.h"
 #include "iodev/remote/portd_sandbox.h"
 #include "iodev/remote/portd_state.h"
@@ -46,6 +47,9 @@ static void usage(FILE *out)
           "                     before sleeping (default 50, 0 = never); paused for a\n"
           "                     second whenever a spin is preempted (no idle CPU)\n"
           "  --stats            print counters at exit (also on SIGUSR1)\n"
+          "  --display sdl|none the console of the vga and kbd slots as a window (default\n"
+          "                     none: headless, screendumps on the control socket);\n"
+          "                     Ctrl+Alt+F1..F8 focus client 1..8 (no seccomp then)\n"
           "  --genkey FILE      write a new random key (mode 0600) and exit\n"
           "  -h, --help         this text\n\n"
           "Security: a key is required (32 random bytes or 64 hex digits, mode 0600, owned\n"
@@ -92,6 +96,7 @@ typedef struct Portd {
     PdState state;
     bool have_state;
     RpSpinGuard spin_guard;
+    PdConsole console;          /* the vga and kbd slots' one screen and keyboard */
 } Portd;
 
 /* Before every reply: what was acknowledged reaches the files, then the
@@ -186,8 +191,14 @@ static bool open_slot(Portd *pd, const PdSlotConfig *sc, int i)
     pd->dev[i] = d;
     d->kind = sc->backend;
     RsBackend be = pd_backend(d);
-    RsSlot *s = rs_add_slot(&pd->srv, sc->name, &be);
+    /* The same name again is another client's own instance. */
+    RsSlot *s = rs_find_slot(&pd->srv, sc->name) ? rs_add_slot_instance(&pd->srv, sc->name, &be)
+                                                 : rs_add_slot(&pd->srv, sc->name, &be);
     bool ok = s != NULL;
+    if (ok && sc->exclusive)
+        rs_slot_set_exclusive(s);
+    for (int r = 0; ok && r < sc->n_mranges; r++)
+        ok = rs_slot_allow_mmio(s, sc->mranges[r].first, sc->mranges[r].last);
     for (int r = 0; ok && r < sc->n_ranges; r++)
         ok = rs_slot_allow_ports(s, sc->ranges[r].first, sc->ranges[r].last, sc->ranges[r].widths);
     for (int q = 0; ok && q < sc->n_irqs; q++)
@@ -204,6 +215,7 @@ static bool open_slot(Portd *pd, const PdSlotConfig *sc, int i)
         fprintf(stderr, "kairo-portd: %s\n", err);
         return false;
     }
+    pd_console_add(&pd->console, d);
     return true;
 }
 
@@ -254,17 +266,32 @@ static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
 static void print_stats(const Portd *pd)
 {
     rs_print_stats(&pd->srv, stderr);
+    for (int i = 0; i < pd->cfg.n_slots; i++)
+        if (pd->dev[i] && pd->dev[i]->kind == PD_IDE && pd->cfg.slots[i].partitioned)
+            fprintf(stderr, "kairo-portd: slot %s (sectors %llu-%llu): %llu accesses outside "
+                            "the partition refused\n", pd->cfg.slots[i].name,
+                    (unsigned long long)pd->cfg.slots[i].part_first,
+                    (unsigned long long)(pd->cfg.slots[i].part_first +
+                                         pd->cfg.slots[i].part_count - 1),
+                    (unsigned long long)pd->dev[i]->ide.dev[0].refused);
+    pd_console_print_stats(&pd->console, stderr);
     fprintf(stderr, "kairo-portd: busy-poll paused %llu times (no idle CPU)\n",
             (unsigned long long)pd->spin_guard.backoffs);
 }
 
 static void run(Portd *pd, bool stats, uint64_t spin_ns)
 {
-    struct pollfd fds[PD_MAX_LISTEN];
+    struct pollfd fds[PD_MAX_LISTEN + 1];
     for (int i = 0; i < pd->n_t; i++)
         fds[i] = (struct pollfd){ .fd = pd->t[i].fd, .events = POLLIN };
+    fds[pd->n_t] = (struct pollfd){ .fd = pd_console_fd(&pd->console), .events = POLLIN };
     while (!stop_signal) {
-        poll(fds, (nfds_t)pd->n_t, 1);
+        poll(fds, (nfds_t)pd->n_t + 1, 1);
+        if (fds[pd->n_t].revents & POLLIN)
+            pd_console_poll(&pd->console);
+        pd_console_tick(&pd->console);
+        if (pd_console_service_window(&pd->console))
+            break;      /* the window was closed */
         advance_devices(pd);
         bool served = false;
         for (int i = 0; i < pd->n_t; i++)
@@ -288,7 +315,7 @@ static void run(Portd *pd, bool stats, uint64_t spin_ns)
 int main(int argc, char **argv)
 {
     const char *config = NULL, *user = NULL;
-    bool stats = false, insecure = false;
+    bool stats = false, insecure = false, window = false;
     unsigned long spin_us = 50;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -307,6 +334,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "kairo-portd: --spin wants microseconds 0-10000\n");
                 return 1;
             }
+        } else if (!strcmp(argv[i], "--display") && i + 1 < argc) {
+            if (strcmp(argv[i + 1], "sdl") && strcmp(argv[i + 1], "none")) {
+                fprintf(stderr, "kairo-portd: --display wants sdl or none\n");
+                return 1;
+            }
+            window = !strcmp(argv[++i], "sdl");
         } else if (!strcmp(argv[i], "--insecure-no-auth")) {
             insecure = true;
         } else if (!strcmp(argv[i], "--stats")) {
@@ -321,6 +354,8 @@ int main(int argc, char **argv)
         return 1;
     }
     static Portd pd;
+    pd_console_init(&pd.console);
+    pd.console.srv = &pd.srv;
     char err[400];
     uint8_t key[RP_KEY_LEN];
     if (!pd_config_load(&pd.cfg, config, err, sizeof err)) {
@@ -337,10 +372,21 @@ int main(int argc, char **argv)
     for (int i = 0; ok && i < pd.cfg.n_slots; i++)
         ok = open_slot(&pd, &pd.cfg.slots[i], i);
     ok = ok && resume(&pd);
+    if (ok && pd.cfg.control[0] && !pd_console_listen(&pd.console, pd.cfg.control, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        ok = false;
+    }
     pd.srv.commit = commit;
     pd.srv.commit_opaque = &pd;
+    if (ok && window && !pd_console_open_window(&pd.console, err, sizeof err)) {
+        fprintf(stderr, "kairo-portd: %s\n", err);
+        ok = false;
+    }
     char why[300], dropped[300];
-    if (ok && !pd_drop_privileges(user, true, why, sizeof why, dropped, sizeof dropped)) {
+    /* A window system needs more system calls than the allowlist has. */
+    if (ok && window)
+        fprintf(stderr, "kairo-portd: --display sdl: no seccomp allowlist while a window is open\n");
+    if (ok && !pd_drop_privileges(user, !window, why, sizeof why, dropped, sizeof dropped)) {
         fprintf(stderr, "kairo-portd: %s\n", why);
         ok = false;
     }
@@ -359,6 +405,7 @@ int main(int argc, char **argv)
             pd_device_close(pd.dev[i]);
             free(pd.dev[i]);
         }
+    pd_console_close(&pd.console);
     for (int i = 0; i < pd.n_t; i++)
         rp_transport_close(&pd.t[i]);
     if (pd.have_state)

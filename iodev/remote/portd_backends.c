@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,19 +109,74 @@ static void mock_write(void *o, uint16_t port, unsigned w, uint32_t v)
         d->mock[(uint16_t)(port + i)] = (uint8_t)(v >> (8 * i));
 }
 
+static uint32_t vga_port_read(void *o, uint16_t port, unsigned w)
+{
+    return vga_ioport_read(((PdDevice *)o)->vga, port, w);
+}
+
+static void vga_port_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    vga_ioport_write(((PdDevice *)o)->vga, port, w, v);
+}
+
+/* The VGA's memory in the device space of proto.h: the window through
+ * the planes and latches, the LFB straight into the VRAM (past its end:
+ * a floating bus). */
+static uint32_t vga_mread(void *o, uint32_t addr, unsigned w)
+{
+    Vga *v = ((PdDevice *)o)->vga;
+    uint32_t r = 0;
+    for (unsigned i = 0; i < w; i++) {
+        uint32_t a = addr + i;
+        uint8_t b = a >= RP_VGA_LFB_BASE ? (a - RP_VGA_LFB_BASE < v->vram_size
+                                                ? v->vram[a - RP_VGA_LFB_BASE] : 0xFF)
+                                         : vga_mem_read(v, a);
+        r |= (uint32_t)b << (8 * i);
+    }
+    return r;
+}
+
+static void vga_mwrite(void *o, uint32_t addr, unsigned w, uint32_t val)
+{
+    Vga *v = ((PdDevice *)o)->vga;
+    for (unsigned i = 0; i < w; i++) {
+        uint32_t a = addr + i;
+        uint8_t b = (uint8_t)(val >> (8 * i));
+        if (a < RP_VGA_LFB_BASE)
+            vga_mem_write(v, a, b);
+        else if (a - RP_VGA_LFB_BASE < v->vram_size)
+            v->vram[a - RP_VGA_LFB_BASE] = b;
+    }
+}
+
+static uint32_t kbd_port_read(void *o, uint16_t port, unsigned w)
+{
+    return i8042_port_read(((PdDevice *)o)->kbc, port, w);
+}
+
+static void kbd_port_write(void *o, uint16_t port, unsigned w, uint32_t v)
+{
+    i8042_port_write(((PdDevice *)o)->kbc, port, w, v);
+}
+
 static const struct {
     uint32_t (*read)(void *o, uint16_t port, unsigned w);
     void (*write)(void *o, uint16_t port, unsigned w, uint32_t v);
+    uint32_t (*mread)(void *o, uint32_t addr, unsigned w);
+    void (*mwrite)(void *o, uint32_t addr, unsigned w, uint32_t v);
 } kinds[PD_BACKEND_COUNT] = {
-    [PD_UART] = { uart_read, uart_write },
-    [PD_IDE] = { ide_read, ide_write },
-    [PD_IOPORTS] = { real_read, real_write },
-    [PD_MOCK] = { mock_read, mock_write },
+    [PD_UART] = { uart_read, uart_write, NULL, NULL },
+    [PD_IDE] = { ide_read, ide_write, NULL, NULL },
+    [PD_IOPORTS] = { real_read, real_write, NULL, NULL },
+    [PD_MOCK] = { mock_read, mock_write, NULL, NULL },
+    [PD_VGA] = { vga_port_read, vga_port_write, vga_mread, vga_mwrite },
+    [PD_KBD] = { kbd_port_read, kbd_port_write, NULL, NULL },
 };
 
 RsBackend pd_backend(PdDevice *d)
 {
-    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d };
+    return (RsBackend){ kinds[d->kind].read, kinds[d->kind].write, d, kinds[d->kind].mread,
+                        kinds[d->kind].mwrite };
 }
 
 /* --- output and state --- */
@@ -150,13 +206,22 @@ void pd_device_commit_output(PdDevice *d, bool sync)
     }
 }
 
-static DeviceInstance instance_of(const PdDevice *d)
+/* The device model behind the slot and its descriptor (no model: false). */
+static bool instance_of(const PdDevice *d, DeviceInstance *in)
 {
-    DeviceInstance in = { d->kind == PD_UART ? &uart_desc : &ide_desc, (void *)&d->uart, "" };
-    if (d->kind == PD_IDE)
-        in.dev = (void *)&d->ide;
-    snprintf(in.name, sizeof in.name, "%s", d->slot ? d->slot->name : "slot");
-    return in;
+    memset(in, 0, sizeof *in);
+    if (d->kind == PD_UART)
+        *in = (DeviceInstance){ &uart_desc, (void *)&d->uart, "" };
+    else if (d->kind == PD_IDE)
+        *in = (DeviceInstance){ &ide_desc, (void *)&d->ide, "" };
+    else if (d->kind == PD_VGA)
+        *in = (DeviceInstance){ &vga_desc, d->vga, "" };
+    else if (d->kind == PD_KBD)
+        *in = (DeviceInstance){ &i8042_desc, d->kbc, "" };
+    else
+        return false;
+    snprintf(in->name, sizeof in->name, "%s", d->slot ? d->slot->name : "slot");
+    return true;
 }
 
 void pd_device_save(const PdDevice *d, StateWriter *w)
@@ -167,10 +232,9 @@ void pd_device_save(const PdDevice *d, StateWriter *w)
     if (d->kind == PD_MOCK)
         state_put_bytes(w, d->mock, sizeof d->mock);
     state_end(w);
-    if (d->kind == PD_UART || d->kind == PD_IDE) {
-        DeviceInstance in = instance_of(d);
+    DeviceInstance in;
+    if (instance_of(d, &in))
         device_save(&in, w);
-    }
 }
 
 /* Bytes past the acknowledged length came from a batch whose reply never
@@ -217,11 +281,9 @@ bool pd_device_load(PdDevice *d, StateReader *r, char *err, size_t errlen)
         snprintf(err, errlen, "device section truncated");
         return false;
     }
-    if (d->kind == PD_UART || d->kind == PD_IDE) {
-        DeviceInstance in = instance_of(d);
-        if (!device_load(&in, r, err, errlen))
-            return false;
-    }
+    DeviceInstance in;
+    if (instance_of(d, &in) && !device_load(&in, r, err, errlen))
+        return false;
     return roll_back_output(d, out_len, err, errlen);
 }
 
@@ -259,8 +321,109 @@ static bool open_append_file(CharDev *c, const char *path, char *why, size_t why
     return true;
 }
 
+/* --- muxed serial lines: several clients' UARTs into one file, each line
+ * prefixed with its client's number ("[2] "), in the order the muxed
+ * slots open (the console's client order when they follow the vga
+ * slots'). The file is shared: every UART writes through a stream of its
+ * own (fopencookie) that adds the prefix. --- */
+
+typedef struct MuxOut {
+    FILE *f;
+    char path[512];
+    int users, opened;
+} MuxOut;
+
+typedef struct MuxLine {
+    MuxOut *out;
+    char prefix[16];
+    bool line_start;
+} MuxLine;
+
+static MuxOut muxes[4];
+
+static ssize_t mux_write(void *cookie, const char *buf, size_t len)
+{
+    MuxLine *m = cookie;
+    for (size_t i = 0; i < len; i++) {
+        if (m->line_start)
+            fputs(m->prefix, m->out->f);
+        fputc(buf[i], m->out->f);
+        m->line_start = buf[i] == '\n';
+    }
+    fflush(m->out->f);
+    return (ssize_t)len;
+}
+
+static int mux_close(void *cookie)
+{
+    MuxLine *m = cookie;
+    if (--m->out->users == 0) {
+        fclose(m->out->f);
+        m->out->f = NULL;
+        m->out->opened = 0;
+    }
+    free(m);
+    return 0;
+}
+
+static MuxOut *mux_output(const char *path, char *why, size_t whylen)
+{
+    MuxOut *free_one = NULL;
+    for (int i = 0; i < 4; i++) {
+        if (muxes[i].f && !strcmp(muxes[i].path, path))
+            return &muxes[i];
+        if (!muxes[i].f && !free_one)
+            free_one = &muxes[i];
+    }
+    if (!free_one) {
+        snprintf(why, whylen, "too many mux files (4)");
+        return NULL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    free_one->f = fd >= 0 ? fdopen(fd, "ab") : NULL;
+    if (!free_one->f) {
+        snprintf(why, whylen, "cannot open '%.200s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    snprintf(free_one->path, sizeof free_one->path, "%s", path);
+    return free_one;
+}
+
+static bool open_mux(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    char why[300];
+    MuxOut *out = mux_output(sc->arg + 4, why, sizeof why);
+    MuxLine *m = out ? calloc(1, sizeof *m) : NULL;
+    if (!m) {
+        snprintf(err, errlen, "slot %s: %s", sc->name, out ? "out of memory" : why);
+        return false;
+    }
+    m->out = out;
+    m->line_start = true;
+    snprintf(m->prefix, sizeof m->prefix, "[%d] ", ++out->opened);
+    out->users++;
+    cookie_io_functions_t io = { .write = mux_write, .close = mux_close };
+    memset(&d->chr, 0, sizeof d->chr);
+    d->chr.fd_out = d->chr.fd_in = d->chr.listen_fd = -1;
+    d->chr.file = fopencookie(m, "w", io);
+    if (!d->chr.file) {
+        mux_close(m);
+        snprintf(err, errlen, "slot %s: cannot make the mux stream", sc->name);
+        return false;
+    }
+    d->chr.kind = CHARDEV_FILE;
+    d->muxed = true;
+    IrqLine line = { line_changed, d->slot, 0 };
+    uart_init(&d->uart, clock, &line, &d->chr);
+    return true;
+}
+
 static bool open_uart(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
 {
+    if (!strncmp(sc->arg, "mux:", 4) && sc->arg[4])
+        return open_mux(d, sc, clock, err, errlen);
     char why[300];
     bool ok = strncmp(sc->arg, "file:", 5) == 0 && sc->arg[5]
                   ? open_append_file(&d->chr, sc->arg + 5, why, sizeof why)
@@ -275,8 +438,62 @@ static bool open_uart(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *e
     return true;
 }
 
+/* Partitioned slots' devices: the first to open an image owns it (and its
+ * lock); the others serve their ranges of the same open image. */
+static PdDevice *partitioned[RS_MAX_SLOTS];
+
+static PdDevice *image_owner(const char *path)
+{
+    for (int i = 0; i < RS_MAX_SLOTS; i++)
+        if (partitioned[i] && !partitioned[i]->shares_disk &&
+            !strcmp(partitioned[i]->ide.dev[0].disk.path, path))
+            return partitioned[i];
+    return NULL;
+}
+
+static void remember_partitioned(PdDevice *d)
+{
+    for (int i = 0; i < RS_MAX_SLOTS; i++)
+        if (!partitioned[i]) {
+            partitioned[i] = d;
+            return;
+        }
+}
+
+static void forget_partitioned(PdDevice *d)
+{
+    for (int i = 0; i < RS_MAX_SLOTS; i++)
+        if (partitioned[i] == d)
+            partitioned[i] = NULL;
+}
+
+static bool open_partition(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
+{
+    char why[300];
+    IdeHooks hooks = { ide_line, d->slot };
+    ide_init(&d->ide, NULL, &hooks, sc->name);
+    PdDevice *owner = strchr(sc->arg, ',') ? NULL : image_owner(sc->arg);
+    bool ok = owner ? ide_share_disk(&d->ide, 0, &owner->ide.dev[0].disk)
+                    : ide_attach_disk(&d->ide, 0, sc->arg, false, why, sizeof why);
+    if (!ok && owner)
+        snprintf(why, sizeof why, "cannot share '%.200s' (raw images only)", sc->arg);
+    d->shares_disk = owner != NULL;
+    ok = ok && ide_set_partition(&d->ide, 0, sc->part_first, sc->part_count, why, sizeof why);
+    if (!ok) {
+        snprintf(err, errlen, "slot %s: %s", sc->name, why);
+        return false;
+    }
+    remember_partitioned(d);
+    fprintf(stderr, "kairo-portd: slot %s: sectors %llu-%llu of %s as a whole disk\n", sc->name,
+            (unsigned long long)sc->part_first,
+            (unsigned long long)(sc->part_first + sc->part_count - 1), sc->arg);
+    return true;
+}
+
 static bool open_ide(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
 {
+    if (sc->partitioned)
+        return open_partition(d, sc, err, errlen);
     char images[sizeof sc->arg], why[300];
     snprintf(images, sizeof images, "%s", sc->arg);
     IdeHooks hooks = { { ide_line, d->slot, 0 } };
@@ -315,6 +532,62 @@ static bool open_ioports(PdDevice *d, const PdSlotConfig *sc, char *err, size_t 
     return true;
 }
 
+static bool open_vga(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    /* No address space here: the window and the LFB are reached through
+     * the slot's memory ops, never mapped. */
+    d->vga = malloc(sizeof *d->vga);
+    if (!d->vga || !vga_init(d->vga, NULL, clock, 16)) {
+        free(d->vga);
+        d->vga = NULL;
+        snprintf(err, errlen, "slot %s: out of memory for the VRAM", sc->name);
+        return false;
+    }
+    return true;
+}
+
+static void kbd_line(void *opaque, int line, bool level)
+{
+    line_changed(opaque, line, level);
+}
+
+/* The 8042's A20 and reset outputs belong to the client's machine, which
+ * keeps its own port 0x92 and reset paths: they are not forwarded. */
+static void kbd_a20(void *opaque, bool enabled)
+{
+    static bool said;
+    (void)opaque, (void)enabled;
+    if (!said)
+        fprintf(stderr, "kairo-portd: a served 8042 does not drive the client's A20 gate "
+                        "(the client's port 0x92 does)\n");
+    said = true;
+}
+
+static void kbd_reset(void *opaque)
+{
+    static bool said;
+    (void)opaque;
+    if (!said)
+        fprintf(stderr, "kairo-portd: a served 8042's CPU reset pulse is not forwarded\n");
+    said = true;
+}
+
+static bool open_kbd(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *err, size_t errlen)
+{
+    d->kbc = calloc(1, sizeof *d->kbc);
+    if (!d->kbc) {
+        snprintf(err, errlen, "slot %s: out of memory", sc->name);
+        return false;
+    }
+    /* Line 0 is the keyboard's IRQ 1, line 1 the mouse's IRQ 12 (the
+     * slot's irq lines, in that order). */
+    IrqLine irq1 = { kbd_line, d->slot, 0 }, irq12 = { kbd_line, d->slot, 1 };
+    KbcHooks hooks = { kbd_a20, kbd_reset, d };
+    i8042_init(d->kbc, &irq1, &irq12, &hooks);
+    i8042_set_clock(d->kbc, clock);
+    return true;
+}
+
 bool pd_device_open(PdDevice *d, const PdSlotConfig *sc, RsSlot *slot, Clock *clock,
                     const PdPortSpace *ports, char *err, size_t errlen)
 {
@@ -328,6 +601,10 @@ bool pd_device_open(PdDevice *d, const PdSlotConfig *sc, RsSlot *slot, Clock *cl
         return open_ide(d, sc, err, errlen);
     if (d->kind == PD_IOPORTS)
         return open_ioports(d, sc, err, errlen);
+    if (d->kind == PD_VGA)
+        return open_vga(d, sc, clock, err, errlen);
+    if (d->kind == PD_KBD)
+        return open_kbd(d, sc, clock, err, errlen);
     return true;
 }
 
@@ -337,7 +614,18 @@ void pd_device_close(PdDevice *d)
         chardev_flush(&d->chr);
         chardev_close(&d->chr);
     } else if (d->kind == PD_IDE) {
+        if (d->shares_disk)
+            blockdev_init_empty(&d->ide.dev[0].disk);   /* the owner flushes and closes it */
         ide_flush(&d->ide);
+        forget_partitioned(d);
         ide_close(&d->ide);
+    } else if (d->kind == PD_VGA && d->vga) {
+        vga_free(d->vga);
+        free(d->vga);
+        d->vga = NULL;
+    } else if (d->kind == PD_KBD) {
+        i8042_set_clock(d->kbc, NULL);
+        free(d->kbc);
+        d->kbc = NULL;
     }
 }

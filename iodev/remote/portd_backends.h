@@ -9,10 +9,12 @@
 #include <stddef.h>
 
 #include "iodev/chardev.h"
+#include "iodev/i8042.h"
 #include "iodev/ide.h"
 #include "iodev/remote/portd_config.h"
 #include "iodev/remote/server.h"
 #include "iodev/uart.h"
+#include "iodev/vga.h"
 #include "machine/clock.h"
 
 /* Real port access, replaceable so that tests run against a mock port
@@ -31,6 +33,10 @@ typedef struct PdDevice {
     Uart uart;
     CharDev chr;
     IdeChannel ide;
+    bool shares_disk;           /* partitioned: the image belongs to another slot's device */
+    bool muxed;                 /* uart mux:PATH: output shared with a prefix, input from the console */
+    Vga *vga;                   /* PD_VGA: shown on the console when focused */
+    I8042 *kbc;                 /* PD_KBD: fed from the console when focused */
     const PdPortSpace *ports;
     uint64_t out_len;           /* output file bytes acknowledged (flushed before a reply) */
     uint8_t mock[65536];

@@ -25,11 +25,27 @@ const char pd_config_help[] =
     "  client MAC|IP            allow a client (a MAC for eth, an IP for udp); before\n"
     "                           the first slot: for every slot, after it: for that slot\n"
     "  slot NAME uart CHARDEV   a 16550 UART; CHARDEV is stdio, file:PATH (appended to,\n"
-    "                           flushed before each reply) or none\n"
+    "                           flushed before each reply) or none; mux:PATH: several\n"
+    "                           clients' UARTs (instances) into one file, each line\n"
+    "                           prefixed [K], input from the console (serial TEXT)\n"
     "  slot NAME ide IMAGE[,IMAGE2]  an IDE channel with a master (and slave) disk\n"
     "  slot NAME ioports        the host's real ports (ioperm; needs CAP_SYS_RAWIO and a\n"
     "                           kernel that has it)\n"
     "  slot NAME mock           an in-memory port space (tests)\n"
+    "  slot NAME vga            a std-vga (VGA and Bochs VBE) shown on the console\n"
+    "  slot NAME kbd            an 8042 keyboard controller fed from the console\n"
+    "                           The same NAME again is another device instance: each\n"
+    "                           copy has its own client lines and serves only them\n"
+    "  mmio FIRST-LAST          a memory range the slot may touch (vga: 0xA0000-0xBFFFF,\n"
+    "                           the LFB as 0xE0000000-0xE0FFFFFF)\n"
+    "  partition FIRST-LAST     ide: sectors FIRST to LAST of the image are this\n"
+    "                           instance's whole disk (one image, one partition per\n"
+    "                           client; outside it nothing is read or written)\n"
+    "  policy exclusive         one of the slot's clients owns it at a time (the first\n"
+    "                           to connect); the others see it offline until it is\n"
+    "                           handed over or released on the control socket\n"
+    "  control PATH             the console's control socket (focus K, screendump,\n"
+    "                           type TEXT, handover SLOT K, release SLOT, stats)\n"
     "  ports FIRST-LAST [widths W,W]  a port range the slot may touch (default width 1);\n"
     "                           FIRST alone for one port; widths from 1, 2, 4\n"
     "  irq N                    an interrupt line the slot forwards (0-15, up to 4)\n"
@@ -48,6 +64,7 @@ const char pd_config_help[] =
 
 static const char *const backend_names[PD_BACKEND_COUNT] = {
     [PD_UART] = "uart", [PD_IDE] = "ide", [PD_IOPORTS] = "ioports", [PD_MOCK] = "mock",
+    [PD_VGA] = "vga", [PD_KBD] = "kbd",
 };
 
 /* Whether the backend takes an argument. */
@@ -168,14 +185,15 @@ static bool d_slot(Ctx *x, char **argv, int argc)
     if (strlen(argv[0]) > RP_SLOT_NAME_LEN || x->c->n_slots == RS_MAX_SLOTS)
         return fail(x, "slot name too long or too many slots:", argv[0]);
     for (int i = 0; i < x->c->n_slots; i++)
-        if (!strcmp(x->c->slots[i].name, argv[0]))
-            return fail(x, "duplicate slot", argv[0]);
+        if (!strcmp(x->c->slots[i].name, argv[0]) && !x->c->slots[i].n_clients)
+            return fail(x, "duplicate slot (another instance needs client lines in each copy)",
+                        argv[0]);
     int b = -1;
     for (int i = 0; i < PD_BACKEND_COUNT; i++)
         if (!strcmp(argv[1], backend_names[i]))
             b = i;
     if (b < 0)
-        return fail(x, "unknown backend (uart, ide, ioports, mock):", argv[1]);
+        return fail(x, "unknown backend (uart, ide, ioports, mock, vga, kbd):", argv[1]);
     if (argc != (backend_arg[b] ? 3 : 2))
         return fail(x, backend_arg[b] ? "this backend wants an argument:" : "this backend takes no argument:", argv[1]);
     PdSlotConfig *s = &x->c->slots[x->c->n_slots++];
@@ -211,6 +229,81 @@ static bool d_ports(Ctx *x, char **argv, int argc)
     return true;
 }
 
+static bool parse_addr(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (!*s || *end || errno || v > 0xFFFFFFFFull)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool d_mmio(Ctx *x, char **argv, int argc)
+{
+    PdSlotConfig *s = cur_slot(x);
+    if (!s)
+        return fail(x, "mmio before any slot", NULL);
+    if (s->backend != PD_VGA)
+        return fail(x, "this backend has no memory:", s->name);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", argc == 1 ? argv[0] : "");
+    char *dash = strchr(buf, '-');
+    if (!dash)
+        return fail(x, "mmio wants FIRST-LAST", NULL);
+    *dash = 0;
+    RsMemRange r;
+    if (!parse_addr(buf, &r.first) || !parse_addr(dash + 1, &r.last) || r.last < r.first)
+        return fail(x, "bad memory range", argv[0]);
+    if (s->n_mranges == RS_MAX_MRANGES)
+        return fail(x, "too many memory ranges", NULL);
+    s->mranges[s->n_mranges++] = r;
+    return true;
+}
+
+static bool d_policy(Ctx *x, char **argv, int argc)
+{
+    PdSlotConfig *s = cur_slot(x);
+    if (!s)
+        return fail(x, "policy before any slot", NULL);
+    if (argc != 1 || strcmp(argv[0], "exclusive"))
+        return fail(x, "policy wants exclusive", NULL);
+    s->exclusive = true;
+    return true;
+}
+
+static bool d_partition(Ctx *x, char **argv, int argc)
+{
+    PdSlotConfig *s = cur_slot(x);
+    if (!s)
+        return fail(x, "partition before any slot", NULL);
+    if (s->backend != PD_IDE)
+        return fail(x, "partition is for ide slots:", s->name);
+    char buf[64], *end1, *end2;
+    snprintf(buf, sizeof buf, "%s", argc == 1 ? argv[0] : "");
+    char *dash = strchr(buf, '-');
+    if (!dash)
+        return fail(x, "partition wants FIRST-LAST (sectors)", NULL);
+    *dash = 0;
+    errno = 0;
+    unsigned long long first = strtoull(buf, &end1, 0), last = strtoull(dash + 1, &end2, 0);
+    if (!buf[0] || !dash[1] || *end1 || *end2 || errno || last < first)
+        return fail(x, "bad partition", argv[0]);
+    s->partitioned = true;
+    s->part_first = first;
+    s->part_count = last - first + 1;
+    return true;
+}
+
+static bool d_control(Ctx *x, char **argv, int argc)
+{
+    if (argc != 1 || strlen(argv[0]) >= sizeof x->c->control)
+        return fail(x, "control wants a socket PATH (under 108 bytes)", NULL);
+    snprintf(x->c->control, sizeof x->c->control, "%s", argv[0]);
+    return true;
+}
+
 static bool d_irq(Ctx *x, char **argv, int argc)
 {
     PdSlotConfig *s = cur_slot(x);
@@ -230,6 +323,8 @@ static const struct {
 } directives[] = {
     { "key", d_key },   { "state", d_state }, { "listen", d_listen }, { "client", d_client },
     { "slot", d_slot }, { "ports", d_ports },   { "irq", d_irq },
+    { "mmio", d_mmio }, { "control", d_control }, { "policy", d_policy },
+    { "partition", d_partition },
 };
 
 static bool parse_line(Ctx *x, char *line)
@@ -264,6 +359,9 @@ static bool check_whole(Ctx *x)
             return fail(x, "slot has no ports line:", s->name);
         if (!s->n_clients && !x->c->n_clients)
             return fail(x, "slot has no client allowed:", s->name);
+        for (int k = 0; k < x->c->n_slots; k++)
+            if (k != i && !strcmp(x->c->slots[k].name, s->name) && !s->n_clients)
+                return fail(x, "each instance of a slot needs its own client lines:", s->name);
     }
     return true;
 }

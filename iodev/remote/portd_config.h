@@ -11,7 +11,7 @@
 
 #define PD_MAX_LISTEN 8
 
-enum { PD_UART, PD_IDE, PD_IOPORTS, PD_MOCK, PD_BACKEND_COUNT };
+enum { PD_UART, PD_IDE, PD_IOPORTS, PD_MOCK, PD_VGA, PD_KBD, PD_BACKEND_COUNT };
 
 typedef struct PdSlotConfig {
     char name[RP_SLOT_NAME_LEN + 1];
@@ -19,10 +19,15 @@ typedef struct PdSlotConfig {
     char arg[512];              /* uart: chardev spec; ide: image[,image2] */
     RsRange ranges[RS_MAX_RANGES];
     int n_ranges;
+    RsMemRange mranges[RS_MAX_MRANGES];
+    int n_mranges;
     int irqs[RP_MAX_IRQS];
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
     int n_clients;
+    bool exclusive;             /* policy exclusive */
+    bool partitioned;           /* ide: serve only sectors part_first.. of the image */
+    uint64_t part_first, part_count;
 } PdSlotConfig;
 
 typedef struct PdConfig {
@@ -31,6 +36,7 @@ typedef struct PdConfig {
     bool state_fsync;           /* fdatasync state, output and disks before each reply */
     struct { bool eth; char where[256]; } listen[PD_MAX_LISTEN];
     int n_listen;
+    char control[108];          /* the console's control socket (unix stream); empty: none */
     RsClient clients[RS_MAX_CLIENTS];   /* before the first slot: for every slot */
     int n_clients;
     PdSlotConfig slots[RS_MAX_SLOTS];

@@ -14,6 +14,7 @@
 
 #define OP_HEAD_LEN 4           /* kind, width, port */
 #define OP_COUNT_LEN 2
+#define MEM_HEAD_LEN 8          /* kind, width, count, addr */
 
 static const char *const drop_names[RP_DROP_COUNT] = {
     [RP_DROP_SHORT] = "short",       [RP_DROP_MAGIC] = "magic",
@@ -139,21 +140,27 @@ static bool is_string(unsigned kind)
     return kind == RP_OP_READ_STRING || kind == RP_OP_WRITE_STRING;
 }
 
+static bool carries_data(unsigned kind)
+{
+    return kind == RP_OP_WRITE_STRING || kind == RP_OP_MEM_WRITE;
+}
+
 unsigned rp_op_reply_len(const RpOp *op)
 {
     if (op->kind == RP_OP_READ)
         return op->width;
-    if (op->kind == RP_OP_READ_STRING)
+    if (op->kind == RP_OP_READ_STRING || op->kind == RP_OP_MEM_READ)
         return (unsigned)op->count * op->width;
     return 0;
 }
 
 unsigned rp_op_request_len(const RpOp *op)
 {
-    unsigned n = OP_HEAD_LEN + (is_string(op->kind) ? OP_COUNT_LEN : 0);
+    unsigned n = rp_op_is_mem(op->kind) ? MEM_HEAD_LEN
+                 : OP_HEAD_LEN + (is_string(op->kind) ? OP_COUNT_LEN : 0);
     if (op->kind == RP_OP_WRITE)
         n += op->width;
-    else if (op->kind == RP_OP_WRITE_STRING)
+    else if (carries_data(op->kind))
         n += (unsigned)op->count * op->width;
     return n;
 }
@@ -166,6 +173,13 @@ size_t rp_put_op(uint8_t *buf, size_t len, size_t cap, const RpOp *op)
     uint8_t *p = buf + len;
     p[0] = op->kind;
     p[1] = op->width;
+    if (rp_op_is_mem(op->kind)) {
+        rp_put16(p + 2, op->count);
+        rp_put32(p + 4, op->addr);
+        if (op->kind == RP_OP_MEM_WRITE)
+            memcpy(p + MEM_HEAD_LEN, op->data, (size_t)op->count * op->width);
+        return len + need;
+    }
     rp_put16(p + 2, op->port);
     p += OP_HEAD_LEN;
     if (is_string(op->kind)) {
@@ -184,6 +198,29 @@ static bool valid_width(unsigned w)
     return w == 1 || w == 2 || w == 4;
 }
 
+/* The rest of a memory op after kind and width: the port field was the
+ * count, then the address; a run may not wrap past 4 GiB. */
+static bool next_mem_op(const uint8_t *buf, size_t len, size_t at, size_t *pos, RpOp *op)
+{
+    op->count = op->port;
+    op->port = 0;
+    if (!op->count || at + 4 > len)
+        return false;
+    op->addr = rp_get32(buf + at);
+    at += 4;
+    uint64_t bytes = (uint64_t)op->count * op->width;
+    if ((uint64_t)op->addr + bytes > 0x100000000ull)
+        return false;
+    if (op->kind == RP_OP_MEM_WRITE) {
+        if (at + bytes > len)
+            return false;
+        op->data = buf + at;
+        at += (size_t)bytes;
+    }
+    *pos = at;
+    return true;
+}
+
 bool rp_next_op(const uint8_t *buf, size_t len, size_t *pos, RpOp *op)
 {
     size_t at = *pos;
@@ -195,8 +232,10 @@ bool rp_next_op(const uint8_t *buf, size_t len, size_t *pos, RpOp *op)
     op->port = rp_get16(buf + at + 2);
     op->count = 1;
     at += OP_HEAD_LEN;
-    if (op->kind < RP_OP_READ || op->kind > RP_OP_WRITE_STRING || !valid_width(op->width))
+    if (op->kind < RP_OP_READ || op->kind > RP_OP_MEM_WRITE || !valid_width(op->width))
         return false;
+    if (rp_op_is_mem(op->kind))
+        return next_mem_op(buf, len, at, pos, op);
     if (is_string(op->kind)) {
         if (at + OP_COUNT_LEN > len)
             return false;

@@ -49,6 +49,12 @@ enum RpOpKind {
     RP_OP_WRITE,            /* width, port, value (width bytes) */
     RP_OP_READ_STRING,      /* width, port, count */
     RP_OP_WRITE_STRING,     /* width, port, count, count*width bytes */
+    /* Memory-mapped I/O: a slot's memory ranges (a VGA's 0xA0000 window and
+     * its linear frame buffer). count elements of width bytes at addr,
+     * addr+width, ...: one element for a load or store, a whole burst of
+     * frame-buffer stores coalesced, or a REP MOVS/STOS run. */
+    RP_OP_MEM_READ,         /* width, count, addr(4) */
+    RP_OP_MEM_WRITE,        /* width, count, addr(4), count*width bytes */
 };
 
 /* Why a frame was dropped (or a request refused): counters are indexed by
@@ -81,10 +87,23 @@ typedef struct RpHeader {
 typedef struct RpOp {
     uint8_t kind, width;
     uint16_t port;
+    uint32_t addr;          /* MEM_READ/MEM_WRITE */
     uint16_t count;         /* elements; 1 for READ/WRITE */
     uint32_t value;         /* WRITE */
-    const uint8_t *data;    /* WRITE_STRING: count*width bytes, little-endian elements */
+    const uint8_t *data;    /* WRITE_STRING, MEM_WRITE: count*width bytes, little-endian */
 } RpOp;
+
+/* A VGA slot's memory, in the device's own address space: the legacy
+ * window where the guest sees it, the linear frame buffer at this base
+ * plus the offset into the VRAM (the guest's BAR address is its own). */
+#define RP_VGA_WINDOW_FIRST 0xA0000u
+#define RP_VGA_WINDOW_LAST 0xBFFFFu
+#define RP_VGA_LFB_BASE 0xE0000000u
+
+static inline bool rp_op_is_mem(unsigned kind)
+{
+    return kind == RP_OP_MEM_READ || kind == RP_OP_MEM_WRITE;
+}
 
 /* The interrupt lines of a slot as the server sees them: levels (bit i =
  * line i) and a count of rising edges per line, so that a pulse between

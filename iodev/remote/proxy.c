@@ -9,6 +9,7 @@
 #include "iodev/remote/proto.h"
 #include "iodev/remote/proxy_replay.h"
 #include "iodev/remote/transport.h"
+#include "iodev/vga.h"
 
 #define POLL_NS 200000ull   /* guest time between looks at the network (interrupts) */
 
@@ -22,6 +23,9 @@ typedef struct RemoteProxy {
     struct { int slot; const PortOps *ops; void *opaque; } orig[4];
     int n_orig;
     RemoteLog log;              /* record/replay: what the guest saw of the slot */
+    Vga *vga;                   /* a remote VGA: its window and LFB are ours */
+    const MmioOps *window_ops;  /* the local window's, given back on detach */
+    void *window_opaque;
 } RemoteProxy;
 
 /* --- the PortOps ---
@@ -82,6 +86,105 @@ static void proxy_write_string(void *opaque, uint16_t port, unsigned size, const
     rlog_end(&p->log, NULL, 0);
 }
 
+/* --- memory-mapped I/O (a remote VGA's window and LFB) ---
+ * The same seam as ports: reads are logged (or played) at the access's
+ * count, stores are posted and coalesced by the client. addr is in the
+ * device's space (proto.h). */
+
+static uint32_t proxy_mem_read(RemoteProxy *p, uint32_t addr, unsigned size)
+{
+    uint8_t v[4] = { 0 };
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, v, size);
+    } else {
+        rlog_begin(&p->log);
+        rp_put_le(v, size, rc_mem_read(&p->rc, addr, size));
+        rlog_end(&p->log, v, size);
+    }
+    return rp_get_le(v, size);
+}
+
+static void proxy_mem_write(RemoteProxy *p, uint32_t addr, unsigned size, uint32_t value)
+{
+    if (rlog_playing(&p->log)) {
+        rlog_play(&p->log, NULL, 0);
+        return;
+    }
+    rlog_begin(&p->log);
+    rc_mem_write(&p->rc, addr, size, value);
+    rlog_end(&p->log, NULL, 0);
+}
+
+static uint32_t window_read(void *opaque, uint32_t addr, unsigned size)
+{
+    return proxy_mem_read(opaque, addr, size);
+}
+
+static void window_write(void *opaque, uint32_t addr, unsigned size, uint32_t value)
+{
+    proxy_mem_write(opaque, addr, size, value);
+}
+
+static uint32_t lfb_addr(const RemoteProxy *p, uint32_t addr)
+{
+    return RP_VGA_LFB_BASE + (addr - p->vga->lfb_addr);
+}
+
+static uint32_t lfb_read(void *opaque, uint32_t addr, unsigned size)
+{
+    return proxy_mem_read(opaque, lfb_addr(opaque, addr), size);
+}
+
+static void lfb_write(void *opaque, uint32_t addr, unsigned size, uint32_t value)
+{
+    proxy_mem_write(opaque, lfb_addr(opaque, addr), size, value);
+}
+
+static const MmioOps proxy_window_ops = { window_read, window_write };
+static const MmioOps proxy_lfb_ops = { lfb_read, lfb_write };
+
+/* The local VGA's window region (registered by vga_register). */
+static MmioRegion *vga_window_region(Vga *v)
+{
+    for (int i = 0; v->mem && i < v->mem->n_mmio; i++)
+        if (v->mem->mmio[i].opaque == v && v->mem->mmio[i].start == RP_VGA_WINDOW_FIRST)
+            return &v->mem->mmio[i];
+    return NULL;
+}
+
+/* A slot named "vga" brings its memory: the window's handlers become
+ * ours and the LFB is mapped as our MMIO instead of the local VRAM. */
+static void take_vga_memory(RemoteProxy *p, const char *slot)
+{
+    if (strcmp(slot, "vga") || !p->n_orig)
+        return;
+    Vga *v = p->orig[0].opaque;
+    MmioRegion *r = vga_window_region(v);
+    if (!r)
+        return;
+    p->vga = v;
+    p->window_ops = r->ops;
+    p->window_opaque = r->opaque;
+    r->ops = &proxy_window_ops;
+    r->opaque = p;
+    vga_set_remote_lfb(v, &proxy_lfb_ops, p);
+}
+
+static void give_back_vga_memory(RemoteProxy *p)
+{
+    if (!p->vga)
+        return;
+    MmioRegion *r = NULL;
+    for (int i = 0; i < p->vga->mem->n_mmio; i++)
+        if (p->vga->mem->mmio[i].opaque == p && p->vga->mem->mmio[i].ops == &proxy_window_ops)
+            r = &p->vga->mem->mmio[i];
+    if (r) {
+        r->ops = p->window_ops;
+        r->opaque = p->window_opaque;
+    }
+    vga_set_remote_lfb(p->vga, NULL, NULL);
+}
+
 /* The access widths the local device took, so the bus splits the same way
  * and the server's allowlist sees the widths the device model expects. */
 static const PortOps proxy_ops_narrow = { proxy_read, proxy_write, false };
@@ -134,6 +237,7 @@ typedef struct Spec {
     uint8_t peer_mac[6];
     bool have_peer;
     const char *key;
+    const char *bind;           /* udp: our own HOST:PORT (one client address per VM) */
     bool insecure;              /* insecure-no-auth: no key, said out loud */
     unsigned timeout_ms, loss, dup, reorder;
     long spin_us;               /* -1: the default */
@@ -170,6 +274,8 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
         ok = s->have_peer = rp_parse_mac(v, s->peer_mac);
     else if (!strcmp(kv, "key"))
         s->key = v;
+    else if (!strcmp(kv, "bind"))
+        s->bind = v;
     else if (!strcmp(kv, "timeout"))
         ok = (s->timeout_ms = (unsigned)strtoul(v, &end, 10)) > 0 && !*end;
     else if (!strcmp(kv, "spin"))
@@ -183,7 +289,7 @@ static bool parse_option(Spec *s, char *kv, char *err, size_t errlen)
     else if (!strcmp(kv, "seed"))
         s->seed = strtoull(v, &end, 0), ok = *v && !*end;
     else {
-        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, insecure-no-auth, timeout, "
+        snprintf(err, errlen, "-remote: unknown option '%s' (peer, key, bind, insecure-no-auth, timeout, "
                               "spin, loss, dup, reorder, seed)", kv);
         return false;
     }
@@ -232,7 +338,7 @@ static bool open_transport(RemoteProxy *p, const Spec *s, RpPeer *peer, char *er
         ok = rp_transport_open_eth(&p->t, s->where, why, sizeof why);
         memcpy(peer->mac, s->peer_mac, 6);
     } else {
-        ok = rp_transport_open_udp(&p->t, NULL, s->where, peer, why, sizeof why);
+        ok = rp_transport_open_udp(&p->t, s->bind, s->where, peer, why, sizeof why);
     }
     if (!ok)
         snprintf(err, errlen, "-remote %s: %s", s->slot, why);
@@ -349,6 +455,7 @@ bool remote_attach(PortBus *bus, Clock *clock, const char *spec, RemoteIrqLookup
                           .n_lines = p->rc.n_irqs, .irq = proxy_irq_replayed, .irq_opaque = p };
     p->clock = clock;
     take_slots(p, bus, s.slot);
+    take_vga_memory(p, s.slot);
     if (!replayed && !rc_connect(&p->rc, 1000))
         fprintf(stderr, "kairo: remote %s: no session with the server yet (slot offline, "
                         "retrying every second)\n", s.slot);
@@ -427,6 +534,7 @@ void remote_detach_all(PortBus *bus)
         rc_flush(&p->rc);
         if (p->clock)
             timer_del(&p->poll);
+        give_back_vga_memory(p);
         for (int k = 0; k < p->n_orig; k++)
             portbus_replace(bus, p->orig[k].slot, p->orig[k].ops, p->orig[k].opaque);
         rp_transport_close(&p->t);

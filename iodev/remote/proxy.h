@@ -5,13 +5,15 @@
  *   SLOT=eth:IFACE,peer=MAC[,key=FILE][,OPTIONS]
  *   SLOT=udp:HOST:PORT[,key=FILE][,OPTIONS]
  *   SLOT=...,insecure-no-auth (no key: said out loud, never the default)
- *   OPTIONS: timeout=MS (how long an access waits for a silent peer before
+ *   OPTIONS: bind=HOST:PORT (udp: our own address, so that one server
+ *   tells several VMs on a host apart), timeout=MS (how long an access waits for a silent peer before
  *   the slot goes offline, default 30000), spin=US (busy-poll bound before
  *   sleeping on a reply, default 100, 0 = never), and for tests a seeded
  *   fault layer: loss=PCT, dup=PCT, reorder=PCT, seed=N
  *
  * The slot's companions ("ide1-ctl" for "ide1") follow it into the same
- * session. The slot's IRQs are driven from the server's line state. */
+ * session. A slot named "vga" brings its memory too: the 0xA0000 window
+ * and the linear frame buffer become remote MMIO (docs/DEVSERVER.md). The slot's IRQs are driven from the server's line state. */
 #ifndef KAIRO_REMOTE_PROXY_H
 #define KAIRO_REMOTE_PROXY_H
 

@@ -25,10 +25,10 @@ RsSlot *rs_find_slot(RemoteServer *srv, const char *name)
     return NULL;
 }
 
-RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
+static RsSlot *add_slot(RemoteServer *srv, const char *name, const RsBackend *be, bool copy)
 {
     if (srv->n_slots >= RS_MAX_SLOTS || !name[0] || strlen(name) > RP_SLOT_NAME_LEN ||
-        rs_find_slot(srv, name))
+        (!copy && rs_find_slot(srv, name)))
         return NULL;
     RsSlot *s = &srv->slots[srv->n_slots++];
     memset(s, 0, sizeof *s);
@@ -38,12 +38,39 @@ RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
     return s;
 }
 
+RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be)
+{
+    return add_slot(srv, name, be, false);
+}
+
+RsSlot *rs_add_slot_instance(RemoteServer *srv, const char *name, const RsBackend *be)
+{
+    return add_slot(srv, name, be, true);
+}
+
 bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths)
 {
     if (s->n_ranges >= RS_MAX_RANGES || last < first || !(widths & 7) || (widths & ~7))
         return false;
     s->ranges[s->n_ranges++] = (RsRange){ first, last, widths };
     return true;
+}
+
+bool rs_slot_allow_mmio(RsSlot *s, uint32_t first, uint32_t last)
+{
+    if (s->n_mranges >= RS_MAX_MRANGES || last < first || !s->be.mread || !s->be.mwrite)
+        return false;
+    s->mranges[s->n_mranges++] = (RsMemRange){ first, last };
+    return true;
+}
+
+bool rs_mem_allowed(const RsSlot *s, uint32_t addr, uint64_t bytes)
+{
+    uint64_t last = (uint64_t)addr + bytes - 1;
+    for (int i = 0; i < s->n_mranges; i++)
+        if (bytes && addr >= s->mranges[i].first && last <= s->mranges[i].last)
+            return true;
+    return false;
 }
 
 bool rs_slot_allow_client(RsSlot *s, const RsClient *c)
@@ -85,15 +112,106 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
     return false;
 }
 
-static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *from)
+/* The client's index on the slot's allowlist, or -1. */
+static int client_index(const RsSlot *s, const RpTransport *t, const RpPeer *from)
 {
     for (int i = 0; i < s->n_clients; i++) {
         const RsClient *c = &s->clients[i];
         if (t->kind == RP_TRANSPORT_ETH ? c->is_mac && memcmp(c->mac, from->mac, 6) == 0
                                         : !c->is_mac && same_address(&c->addr, &from->sa))
-            return true;
+            return i;
     }
+    return -1;
+}
+
+static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *from)
+{
+    return client_index(s, t, from) >= 0;
+}
+
+/* --- exclusive slots: one owner among the allowed clients --- */
+
+static void log_decision(const RsSlot *s, const char *what, int client, const char *who)
+{
+    fprintf(stderr, "kairo-portd: [%.6f] slot %s: %s client %d%s%s\n",
+            (double)rp_now_ns() / 1e9, s->name, what, client + 1, who ? " " : "", who ? who : "");
+}
+
+void rs_slot_set_exclusive(RsSlot *s)
+{
+    s->exclusive = true;
+    s->owner = -1;
+}
+
+/* Sessions of the slot that are not the owner's end: their next request
+ * gets the no-session notice and the client goes offline. */
+static void end_other_sessions(RsSlot *s)
+{
+    for (int i = 0; i < RS_MAX_SESSIONS; i++) {
+        RsSession *ss = &s->srv->sessions[i];
+        if (ss->active && ss->slot == s && client_index(s, ss->t, &ss->peer) != s->owner)
+            ss->active = false;
+    }
+}
+
+bool rs_slot_handover(RsSlot *s, int client)
+{
+    if (!s->exclusive || client < -1 || client >= s->n_clients) {
+        s->acct.refusals++;
+        return false;
+    }
+    if (client < 0) {
+        log_decision(s, "released by", s->owner, "(control socket)");
+        s->acct.releases++;
+    } else {
+        log_decision(s, "handed over to", client, "(control socket)");
+        s->acct.grants++;
+    }
+    s->owner = client;
+    end_other_sessions(s);
+    return true;
+}
+
+/* A HELLO on an exclusive slot: the first client takes it; another is
+ * refused (it sees the slot offline and asks again every second). */
+static bool exclusive_admits(RsSlot *s, const RpTransport *t, const RpPeer *from)
+{
+    if (!s->exclusive)
+        return true;
+    int ci = client_index(s, t, from);
+    char who[80];
+    rp_peer_format(from, t->kind, who, sizeof who);
+    if (s->owner < 0) {
+        s->owner = ci;
+        s->acct.grants++;
+        log_decision(s, "granted to", ci, who);
+        return true;
+    }
+    if (s->owner == ci)
+        return true;
+    s->acct.refusals++;
+    if (s->acct.refusals <= 20)
+        log_decision(s, "refused (owned by another) to", ci, who);
     return false;
+}
+
+/* The slot of that name serving this client: with one device instance
+ * per client (rs_add_slot_instance) the name alone is not enough. NULL
+ * if no slot has the name; the first of the name if none allows him. */
+static RsSlot *slot_for_client(RemoteServer *srv, const char *name, const RpTransport *t,
+                               const RpPeer *from)
+{
+    RsSlot *first = NULL;
+    for (int i = 0; i < srv->n_slots; i++) {
+        RsSlot *s = &srv->slots[i];
+        if (strcmp(s->name, name))
+            continue;
+        if (client_allowed(s, t, from))
+            return s;
+        if (!first)
+            first = s;
+    }
+    return first;
 }
 
 /* --- sending --- */
@@ -248,10 +366,12 @@ static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, si
         srv->st.drops[RP_DROP_MALFORMED]++;
         return;
     }
-    RsSlot *slot = rs_find_slot(srv, hello.slot);
+    RsSlot *slot = slot_for_client(srv, hello.slot, t, from);
     uint8_t zero[RP_NONCE_LEN] = { 0 }, out[RP_MAX_FRAME];
-    if (!slot || !client_allowed(slot, t, from)) {
-        srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
+    bool allowed = slot && client_allowed(slot, t, from);
+    if (!slot || !allowed || !exclusive_admits(slot, t, from)) {
+        if (!slot || !allowed)
+            srv->st.drops[slot ? RP_DROP_PEER : RP_DROP_SLOT]++;
         size_t n = seal_welcome(srv, h->session, RP_STATUS_REFUSED, hello.nonce, zero, out);
         if (!rp_transport_send(t, from, out, n))
             srv->st.drops[RP_DROP_SEND]++;
@@ -274,7 +394,8 @@ static void on_hello(RemoteServer *srv, RpTransport *t, const uint8_t *frame, si
 
 /* --- requests --- */
 
-/* Parse and check the whole batch; the number of ops, or -1 with *why set. */
+/* Parse and check the whole batch: the number of ops, or -1 with *why
+ * set, or -2 - i when op i is outside the allowlist (*why set too). */
 static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *ops, int *why)
 {
     size_t pos = 0;
@@ -286,9 +407,12 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
             return -1;
         }
         const RpOp *op = &ops[n++];
-        if (!rs_port_allowed(slot, op->port, op->width)) {
+        bool ok = rp_op_is_mem(op->kind)
+                      ? rs_mem_allowed(slot, op->addr, (uint64_t)op->count * op->width)
+                      : rs_port_allowed(slot, op->port, op->width);
+        if (!ok) {
             *why = RP_DROP_PORT;
-            return -1;
+            return -2 - (n - 1);    /* the op that is not allowed */
         }
         reply += rp_op_reply_len(op);
     }
@@ -299,6 +423,28 @@ static int check_batch(const RsSlot *slot, const uint8_t *p, size_t len, RpOp *o
     return n;
 }
 
+/* One memory op, element by element in address order (what the CPU's
+ * stores would have done one at a time). */
+static size_t execute_mem(RsSlot *slot, const RpOp *op, uint8_t *out)
+{
+    const RsBackend *be = &slot->be;
+    size_t at = 0;
+    for (unsigned k = 0; k < op->count; k++) {
+        uint32_t addr = op->addr + k * op->width;
+        if (op->kind == RP_OP_MEM_READ) {
+            rp_put_le(out + at, op->width, be->mread(be->opaque, addr, op->width));
+            at += op->width;
+        } else {
+            be->mwrite(be->opaque, addr, op->width, rp_get_le(op->data + k * op->width, op->width));
+        }
+    }
+    if (op->kind == RP_OP_MEM_READ)
+        slot->mem_bytes_read += at;
+    else
+        slot->mem_bytes_written += (uint64_t)op->count * op->width;
+    return at;
+}
+
 /* Run the ops in order; read data goes to out. Returns its length. */
 static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
 {
@@ -306,6 +452,10 @@ static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
     size_t at = 0;
     for (int i = 0; i < n; i++) {
         const RpOp *op = &ops[i];
+        if (rp_op_is_mem(op->kind)) {
+            at += execute_mem(slot, op, out + at);
+            continue;
+        }
         for (unsigned k = 0; k < op->count; k++) {
             if (op->kind == RP_OP_READ || op->kind == RP_OP_READ_STRING) {
                 rp_put_le(out + at, op->width, be->read(be->opaque, op->port, op->width));
@@ -321,6 +471,27 @@ static size_t execute(RsSlot *slot, const RpOp *ops, int n, uint8_t *out)
     return at;
 }
 
+/* An access outside the slot's allowlist (a disk client past its
+ * partition, a port the slot does not own) is an arbitration decision:
+ * logged with time, slot and client (the first few per slot), counted. */
+static void log_refusal(RemoteServer *srv, RsSession *ss, const RpOp *op)
+{
+    RsSlot *s = ss->slot;
+    if (s->refusals_logged++ >= 20)
+        return;
+    char who[80];
+    rp_peer_format(&ss->peer, ss->t->kind, who, sizeof who);
+    if (rp_op_is_mem(op->kind))
+        fprintf(stderr, "kairo-portd: [%.6f] slot %s: refused %s: memory 0x%X+%u outside the "
+                        "slot's ranges\n", (double)rp_now_ns() / 1e9, s->name, who, op->addr,
+                (unsigned)op->count * op->width);
+    else
+        fprintf(stderr, "kairo-portd: [%.6f] slot %s: refused %s: port 0x%X width %u outside "
+                        "the allowlist\n", (double)rp_now_ns() / 1e9, s->name, who, op->port,
+                op->width);
+    (void)srv;
+}
+
 static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
                         const uint8_t *payload)
 {
@@ -331,6 +502,8 @@ static void run_request(RemoteServer *srv, RsSession *ss, const RpHeader *h,
     size_t data = 0;
     reply[0] = n < 0 ? RP_STATUS_REFUSED : RP_STATUS_OK;
     reply[1] = 0;
+    if (n < -1)
+        log_refusal(srv, ss, &ops[-2 - n]);
     if (n < 0) {
         srv->st.drops[why]++;
         srv->st.refused++;
@@ -366,6 +539,11 @@ static void on_request(RemoteServer *srv, RsSession *ss, const RpHeader *h, cons
     }
     if (h->seq != ss->executed + 1 || !rp_window_accept(&ss->window, h->seq)) {
         srv->st.drops[RP_DROP_REPLAY]++;
+        return;
+    }
+    if (ss->slot->exclusive && client_index(ss->slot, ss->t, &ss->peer) != ss->slot->owner) {
+        ss->active = false;     /* not the owner (any more): never executed */
+        ss->slot->acct.refusals++;
         return;
     }
     srv->st.requests++;
@@ -448,6 +626,16 @@ void rs_print_stats(const RemoteServer *srv, FILE *out)
         fprintf(out, " %s=%llu", rp_drop_name(i), (unsigned long long)st->drops[i]);
     fputc('\n', out);
     for (int i = 0; i < srv->n_slots; i++)
-        fprintf(out, "kairo-portd: slot %s: %llu port accesses executed\n", srv->slots[i].name,
-                (unsigned long long)srv->slots[i].ops_executed);
+        if (srv->slots[i].exclusive)
+            fprintf(out, "kairo-portd: slot %s: exclusive, owner client %d, %llu grants, "
+                         "%llu releases, %llu refusals\n", srv->slots[i].name,
+                    srv->slots[i].owner + 1, (unsigned long long)srv->slots[i].acct.grants,
+                    (unsigned long long)srv->slots[i].acct.releases,
+                    (unsigned long long)srv->slots[i].acct.refusals);
+    for (int i = 0; i < srv->n_slots; i++)
+        fprintf(out, "kairo-portd: slot %s: %llu port accesses executed, %llu MMIO bytes written, "
+                     "%llu read\n", srv->slots[i].name,
+                (unsigned long long)srv->slots[i].ops_executed,
+                (unsigned long long)srv->slots[i].mem_bytes_written,
+                (unsigned long long)srv->slots[i].mem_bytes_read);
 }

@@ -31,7 +31,17 @@ typedef struct RsBackend {
     uint32_t (*read)(void *opaque, uint16_t port, unsigned width);
     void (*write)(void *opaque, uint16_t port, unsigned width, uint32_t value);
     void *opaque;
+    /* Memory-mapped I/O (NULL: the slot has none). addr is in the device's
+     * own space (docs/REMOTE_MMIO.md): the VGA window at 0xA0000, the LFB
+     * at RP_VGA_LFB_BASE + offset. */
+    uint32_t (*mread)(void *opaque, uint32_t addr, unsigned width);
+    void (*mwrite)(void *opaque, uint32_t addr, unsigned width, uint32_t value);
 } RsBackend;
+
+#define RS_MAX_MRANGES 4
+typedef struct RsMemRange {
+    uint32_t first, last;
+} RsMemRange;
 
 typedef struct RsRange {
     uint16_t first, last;
@@ -53,6 +63,13 @@ typedef struct RsSlot {
     RsBackend be;
     RsRange ranges[RS_MAX_RANGES];
     int n_ranges;
+    RsMemRange mranges[RS_MAX_MRANGES];
+    int n_mranges;
+    uint64_t mem_bytes_written, mem_bytes_read;
+    unsigned refusals_logged;
+    bool exclusive;             /* one owner at a time among the clients */
+    int owner;                  /* exclusive: index into clients[], -1 = none */
+    struct { uint64_t grants, releases, refusals; } acct;
     int irqs[RP_MAX_IRQS];      /* IRQ numbers forwarded, line i = irqs[i] */
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
@@ -109,9 +126,25 @@ struct RemoteServer {
 void rs_init(RemoteServer *srv, const uint8_t psk[RP_KEY_LEN]);
 /* NULL if the table is full or the name is taken. */
 RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be);
+/* Another device instance under a name already served: a HELLO goes to
+ * the instance whose client allowlist holds the client (each VM sees its
+ * own VGA, keyboard controller, UART). */
+RsSlot *rs_add_slot_instance(RemoteServer *srv, const char *name, const RsBackend *be);
 bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths);
 bool rs_slot_allow_client(RsSlot *s, const RsClient *c);
+/* Allow memory accesses in [first, last] (the backend needs mread/mwrite). */
+bool rs_slot_allow_mmio(RsSlot *s, uint32_t first, uint32_t last);
+/* Would slot s accept bytes bytes of memory access at addr? */
+bool rs_mem_allowed(const RsSlot *s, uint32_t addr, uint64_t bytes);
 bool rs_slot_add_irq(RsSlot *s, int irq);
+/* Exclusive: the first client to open a session owns the slot; others
+ * are refused (they see it offline) until a handover. */
+void rs_slot_set_exclusive(RsSlot *s);
+/* Give the slot to client (its index on the allowlist; -1: release).
+ * Every other client's session ends at once: it goes offline, and none of
+ * its requests is executed again. False if the slot is not exclusive or
+ * the index is out of range (counted). */
+bool rs_slot_handover(RsSlot *s, int client);
 /* A device's interrupt line i changed (its IrqLine callback). */
 void rs_slot_set_irq(RsSlot *s, int line, bool level);
 RsSlot *rs_find_slot(RemoteServer *srv, const char *name);

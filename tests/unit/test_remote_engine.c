@@ -25,6 +25,8 @@ typedef struct Mock {
     uint32_t log[LOG_MAX];      /* port 1: writes, in arrival order */
     unsigned n_log;
     uint16_t word;              /* port 2: a word stream for string reads */
+    uint8_t mem[0x20000];       /* MMIO 0xA0000-0xBFFFF */
+    uint64_t mem_calls;         /* backend calls for memory ops */
     RsSlot *slot;
     atomic_int pulse_request;   /* port 0x11: pulse line 0 after the batch */
     uint64_t executed;          /* every backend call */
@@ -55,6 +57,24 @@ static void mock_write(void *o, uint16_t port, unsigned w, uint32_t v)
         atomic_store(&m->pulse_request, 1);
 }
 
+static uint32_t mock_mread(void *o, uint32_t addr, unsigned w)
+{
+    Mock *m = o;
+    m->mem_calls++;
+    uint32_t v = 0;
+    for (unsigned i = 0; i < w; i++)
+        v |= (uint32_t)m->mem[addr - 0xA0000 + i] << (8 * i);
+    return v;
+}
+
+static void mock_mwrite(void *o, uint32_t addr, unsigned w, uint32_t v)
+{
+    Mock *m = o;
+    m->mem_calls++;
+    for (unsigned i = 0; i < w; i++)
+        m->mem[addr - 0xA0000 + i] = (uint8_t)(v >> (8 * i));
+}
+
 /* --- the server thread --- */
 
 static RemoteServer srv;
@@ -62,7 +82,7 @@ static RpTransport srv_t, cli_t;
 static RpFaults srv_faults, cli_faults;
 static Mock mock;
 static pthread_t thread;
-static atomic_int stop, paused, level_request = -1, forget_sessions;
+static atomic_int stop, paused, level_request = -1, forget_sessions, handover_to = -2;
 static char server_addr[64];
 static uint8_t psk[RP_KEY_LEN];
 
@@ -79,6 +99,9 @@ static void *serve(void *arg)
                 rs_handle(&srv, &srv_t, frame, n, &from);
         if (atomic_exchange(&forget_sessions, 0))      /* a restart without state */
             memset(srv.sessions, 0, sizeof srv.sessions);
+        int to = atomic_exchange(&handover_to, -2);
+        if (to != -2)
+            rs_slot_handover(mock.slot, to);
         int level = atomic_exchange(&level_request, -1);
         if (level >= 0)
             rs_slot_set_irq(mock.slot, 0, level != 0);
@@ -99,11 +122,12 @@ static void start_server(bool allow_us, bool faults)
         psk[i] = (uint8_t)(0xA0 + i);
     memset(&mock, 0, sizeof mock);
     rs_init(&srv, psk);
-    RsBackend be = { mock_read, mock_write, &mock };
+    RsBackend be = { mock_read, mock_write, &mock, mock_mread, mock_mwrite };
     RsSlot *s = rs_add_slot(&srv, "dev", &be);
     cr_assert(s);
     mock.slot = s;
     cr_assert(rs_slot_allow_ports(s, 0x00, 0x1F, 1 | 2 | 4));
+    cr_assert(rs_slot_allow_mmio(s, 0xA0000, 0xBFFFF));
     cr_assert(rs_slot_add_irq(s, 5));
     RsClient me = { .is_mac = false };
     me.addr.ss_family = AF_INET;
@@ -201,6 +225,109 @@ Test(remote_engine, string_read_one_round_trip, .fini = teardown)
     rc_write_string(&rc, 1, 2, out, 256);
     rc_flush(&rc);
     cr_assert_eq(rc.st.round_trips - before, 1);
+}
+
+/* Remote MMIO: a burst of byte stores coalesces into one op per frame,
+ * stores are ordered with port writes and reads, a read sees every store
+ * before it, and memory outside the slot's ranges is refused whole. */
+Test(remote_engine, mmio_stores_coalesce_and_stay_ordered, .fini = teardown)
+{
+    start_server(true, false);
+    open_client(psk, false);
+    cr_assert(rc_connect(&rc, 3000));
+    uint64_t before = rc.st.round_trips;
+    const unsigned n = 38400;                   /* one 640x480 plane */
+    for (unsigned i = 0; i < n; i++)
+        rc_mem_write(&rc, 0xA0000 + i, 1, (uint8_t)(i * 7));
+    rc_write(&rc, 1, 4, 0xBEEF);                /* a port write after the burst */
+    rc_mem_write(&rc, 0xA0000, 2, 0x1234);      /* a store after the port write */
+    uint32_t back = rc_mem_read(&rc, 0xA0000, 2);
+    cr_assert_eq(back, 0x1234, "the read overtook the store: 0x%X", back);
+    uint64_t trips = rc.st.round_trips - before;
+    cr_assert_leq(trips, n / 1300 + 2, "%llu round trips for %u stores", (unsigned long long)trips,
+                  n);
+    cr_assert_geq(rc.st.mem_coalesced, n - trips - 1);
+    uint8_t blk[300];
+    rc_mem_read_block(&rc, 0xA0000 + 1000, 1, blk, sizeof blk);
+    for (unsigned i = 0; i < sizeof blk; i++)
+        cr_assert_eq(blk[i], (uint8_t)((1000 + i) * 7));
+    /* REP STOSD-like block into the window: posted, one frame. */
+    uint32_t words[256];
+    for (unsigned i = 0; i < 256; i++)
+        words[i] = 0x01010101u * i;
+    before = rc.st.round_trips;
+    rc_mem_write_block(&rc, 0xB0000, 4, words, 256);
+    rc_flush(&rc);
+    cr_assert_eq(rc.st.round_trips - before, 1);
+    /* Past the end of the range: the whole batch is refused, nothing runs. */
+    uint64_t refused = srv.st.refused;
+    rc_mem_write(&rc, 0xBFFFE, 4, 0xFFFFFFFF);
+    rc_flush(&rc);
+    stop_server();
+    cr_assert_eq(srv.st.refused, refused + 1);
+    cr_assert_eq(mock.n_log, 1);
+    cr_assert_eq(mock.log[0], 0xBEEF);
+    cr_assert_eq(mock.mem[0], 0x34);
+    cr_assert_eq(mock.mem[1], 0x12);
+    for (unsigned i = 2; i < n; i++)
+        cr_assert_eq(mock.mem[i], (uint8_t)(i * 7), "byte %u", i);
+    for (unsigned i = 0; i < 256; i++)
+        cr_assert_eq(mock.mem[0x10000 + 4 * i], i);
+    cr_assert_eq(mock.mem[0x1FFFE], 0, "a refused store was executed");
+    cr_assert_eq(srv.slots[0].mem_bytes_written, n + 2 + 1024);
+}
+
+/* An exclusive slot handed over while both clients run: the first client
+ * owns it, the second is refused (offline); after the handover the first
+ * goes offline and none of its accesses runs, the second gets the slot. */
+static void open_bound(RpTransport *t, RemoteClient *c, const char *bind)
+{
+    char err[256];
+    RpPeer peer;
+    cr_assert(rp_transport_open_udp(t, bind, server_addr, &peer, err, sizeof err), "%s", err);
+    rc_init(c, t, &peer, psk, "dev", 300);
+    c->quiet = true;
+}
+
+Test(remote_engine, exclusive_handover, .fini = teardown)
+{
+    static RpTransport t1, t2;
+    static RemoteClient c1, c2;
+    start_server(true, false);      /* no client has spoken yet: the slot can change */
+    RsClient a = { .is_mac = false }, b = { .is_mac = false };
+    a.addr.ss_family = b.addr.ss_family = AF_INET;
+    ((struct sockaddr_in *)&a.addr)->sin_addr.s_addr = htonl(0x7F000002);
+    ((struct sockaddr_in *)&b.addr)->sin_addr.s_addr = htonl(0x7F000003);
+    cr_assert(rs_slot_allow_client(mock.slot, &a));     /* client 2 */
+    cr_assert(rs_slot_allow_client(mock.slot, &b));     /* client 3 */
+    rs_slot_set_exclusive(mock.slot);
+    open_bound(&t1, &c1, "127.0.0.2:0");
+    open_bound(&t2, &c2, "127.0.0.3:0");
+    cr_assert(rc_connect(&c1, 3000), "the first client should get the slot");
+    cr_assert_not(rc_connect(&c2, 300), "the second client should be refused");
+    rc_write(&c1, 1, 4, 1);
+    rc_flush(&c1);
+    rc_write(&c2, 1, 4, 0xBAD2);
+    rc_flush(&c2);
+    cr_assert_eq(c2.st.offline_accesses, 1);
+    atomic_store(&handover_to, 2);                      /* index 2: 127.0.0.3 */
+    while (atomic_load(&handover_to) != -2)
+        usleep(1000);
+    rc_write(&c1, 1, 4, 0xBAD1);
+    rc_flush(&c1);
+    cr_assert_not(c1.online, "the old owner should see the slot go offline");
+    cr_assert(rc_connect(&c2, 3000), "the new owner should get the slot");
+    rc_write(&c2, 1, 4, 2);
+    rc_flush(&c2);
+    cr_assert(c2.online);
+    stop_server();
+    rp_transport_close(&t1);
+    rp_transport_close(&t2);
+    cr_assert_eq(mock.n_log, 2, "%u writes executed", mock.n_log);
+    cr_assert_eq(mock.log[0], 1);
+    cr_assert_eq(mock.log[1], 2);
+    cr_assert_geq(mock.slot->acct.refusals, 1);
+    cr_assert_eq(mock.slot->acct.grants, 2);
 }
 
 /* Through the port bus: REP INSW reaches the proxy as one batch. */
@@ -561,6 +688,19 @@ static void guard_write(void *o, uint16_t port, unsigned w, uint32_t v)
     cr_assert(port + w - 1 <= 0x1F, "write of 0x%X/%u executed", port, w);
 }
 
+static uint32_t guard_mread(void *o, uint32_t addr, unsigned w)
+{
+    (void)o;
+    cr_assert(addr >= 0x1000 && addr + w - 1 <= 0x1FFF, "MMIO read of 0x%X/%u executed", addr, w);
+    return 0;
+}
+
+static void guard_mwrite(void *o, uint32_t addr, unsigned w, uint32_t v)
+{
+    (void)o, (void)v;
+    cr_assert(addr >= 0x1000 && addr + w - 1 <= 0x1FFF, "MMIO write of 0x%X/%u executed", addr, w);
+}
+
 static uint64_t rnd_state = 12345;
 static uint32_t rnd(void)
 {
@@ -576,9 +716,10 @@ Test(remote_engine, hostile_frames)
     uint8_t key[RP_KEY_LEN] = { 9 }, hk[RP_KEY_LEN];
     cr_assert(rp_crypto_init());
     rs_init(&hs, key);
-    RsBackend be = { guard_read, guard_write, NULL };
+    RsBackend be = { guard_read, guard_write, NULL, guard_mread, guard_mwrite };
     RsSlot *s = rs_add_slot(&hs, "dev", &be);
     rs_slot_allow_ports(s, 0, 0x1F, 1 | 2 | 4);
+    rs_slot_allow_mmio(s, 0x1000, 0x1FFF);
     RsClient me = { .is_mac = false };
     me.addr.ss_family = AF_INET;
     ((struct sockaddr_in *)&me.addr)->sin_addr.s_addr = htonl(0x7F000001);
@@ -612,7 +753,7 @@ Test(remote_engine, hostile_frames)
         } else {                                /* a sealed frame with a random payload */
             uint16_t len = (uint16_t)(rnd() % 64);
             for (unsigned k = 0; k < len; k++)
-                payload[k] = (uint8_t)(kind == 3 && k % 4 == 0 ? 1 + rnd() % 4 : rnd());
+                payload[k] = (uint8_t)(kind == 3 && k % 4 == 0 ? 1 + rnd() % 6 : rnd());
             RpHeader r = { .type = (uint8_t)(1 + rnd() % (RP_TYPE_COUNT - 1)), .session = 99,
                            .seq = kind == 1 ? seq++ : rnd() % 8, .ack = rnd(), .len = len };
             n = rp_seal(frame, &r, payload, rnd() % 16 ? c2s : s2c);

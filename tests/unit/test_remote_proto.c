@@ -214,6 +214,39 @@ Test(remote_proto, bad_ops_refused)
     cr_assert_eq(pos, 0);
 }
 
+/* Memory ops: address and count survive, every cut is refused, a run
+ * that would wrap past 4 GiB or has no elements never parses. */
+Test(remote_proto, mem_ops)
+{
+    uint8_t buf[64], data[6] = { 1, 2, 3, 4, 5, 6 };
+    RpOp w = { .kind = RP_OP_MEM_WRITE, .width = 2, .addr = 0xE0001000, .count = 3, .data = data };
+    RpOp r = { .kind = RP_OP_MEM_READ, .width = 4, .addr = 0xA0000, .count = 5 };
+    size_t len = rp_put_op(buf, 0, sizeof buf, &w);
+    cr_assert_eq(len, 8 + 6);
+    len = rp_put_op(buf, len, sizeof buf, &r);
+    cr_assert_eq(len, 8 + 6 + 8);
+    size_t pos = 0;
+    RpOp op;
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.kind == RP_OP_MEM_WRITE && op.addr == 0xE0001000 && op.count == 3 &&
+              op.width == 2 && op.data[5] == 6 && rp_op_reply_len(&op) == 0);
+    cr_assert(rp_next_op(buf, len, &pos, &op));
+    cr_assert(op.kind == RP_OP_MEM_READ && op.addr == 0xA0000 && rp_op_reply_len(&op) == 20);
+    cr_assert_eq(pos, len);
+    for (size_t cut = 1; cut < 14; cut++) {
+        pos = 0;
+        cr_assert_not(rp_next_op(buf, cut, &pos, &op), "cut %zu parsed", cut);
+    }
+    uint8_t wrap[8] = { RP_OP_MEM_READ, 4, 0, 2, 0xFF, 0xFF, 0xFF, 0xFC };   /* 8 bytes at 4G-4 */
+    pos = 0;
+    cr_assert_not(rp_next_op(wrap, 8, &pos, &op));
+    wrap[3] = 1;                                                            /* 4 bytes: fits */
+    cr_assert(rp_next_op(wrap, 8, &pos, &op));
+    uint8_t none[8] = { RP_OP_MEM_READ, 1, 0, 0, 0, 0x0A, 0, 0 };
+    pos = 0;
+    cr_assert_not(rp_next_op(none, 8, &pos, &op));
+}
+
 Test(remote_proto, hello_strict)
 {
     RpHello in = { .slot = "com2", .epoch = 123456789 }, out;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# kairo-portd's console as an SDL window under Xvfb (docs/DEVSERVER.md):
+# two guests (devserver_guest.asm) with a remote VGA and 8042 each; the
+# window's title names the focused client, a focus change on the control
+# socket moves the window to the other client (title, keyboard), and keys
+# typed into the window reach only the focused guest.
+#
+# usage: devserver_sdl.sh KAIRO KAIRO_PORTD GUEST_A_IMG GUEST_B_IMG
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
+    unshare -Urn true 2>/dev/null || { echo "devserver_sdl: no unshare -Urn: SKIP"; exit 77; }
+    exec env KAIRO_REMOTE_NS=1 unshare -Urn "$0" "$@"
+fi
+. "$here/ns_lib.sh"
+KAIRO=$1 PORTD=$2 GA=$3 GB=$4
+scratch_work
+ip link set lo up
+fail=0
+check() { if eval "$2"; then echo "devserver_sdl: ok: $1"; else echo "devserver_sdl: FAIL: $1"; fail=1; fi; }
+wait_for() {  # wait_for SECONDS CONDITION
+    local end=$((SECONDS + $1))
+    while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.1; done
+    return 1
+}
+
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3> "$work/display" 2> "$work/xvfb.log" &
+pids+=($!)
+wait_for 15 '[ -s "$work/display" ]' || { echo "devserver_sdl: Xvfb did not start"; exit 1; }
+export DISPLAY=:$(head -n1 "$work/display")
+
+"$PORTD" --genkey "$work/key" >/dev/null
+{
+    echo "key $work/key"
+    echo "listen udp 127.0.0.1:7730"
+    echo "control $work/ctl"
+    for c in 127.0.0.2 127.0.0.3; do
+        printf 'slot vga vga\nclient %s\nports 0x3B0-0x3DF widths 1,2\nports 0x1CE-0x1D0 widths 1,2\n' $c
+        printf 'mmio 0xA0000-0xBFFFF\nslot i8042 kbd\nclient %s\nports 0x60\nports 0x64\nirq 1\nirq 12\n' $c
+    done
+} > "$work/portd.conf"
+"$PORTD" -c "$work/portd.conf" --display sdl --stats 2>"$work/portd.err" &
+portd_pid=$!
+remote() { echo "$1=udp:127.0.0.1:7730,bind=$2:0,key=$work/key"; }
+for g in "A $GA 127.0.0.2" "B $GB 127.0.0.3"; do
+    set -- $g
+    "$KAIRO" -fda "$2" -snapshot -display none -serial "file:$work/$1.out" \
+        -remote "$(remote vga $3)" -remote "$(remote i8042 $3)" 2>"$work/$1.err" &
+    pids+=($!)
+done
+win=
+wait_for 20 'win=$(xdotool search --name "^kairo-portd" 2>/dev/null | head -n1); [ -n "$win" ]' ||
+    { cat "$work/portd.err"; echo "devserver_sdl: FAIL: no window"; exit 1; }
+title() { xdotool getwindowname "$win"; }
+ctl() { python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((sys.argv[2] + "\n").encode())
+print(s.makefile().readline().strip())' "$work/ctl" "$1"; }
+wait_for 20 'grep -q "A:R:" "$work/A.out" 2>/dev/null && grep -q "B:R:" "$work/B.out" 2>/dev/null' ||
+    echo "devserver_sdl: the guests are slow to start"
+check "the title names client 1" 'wait_for 5 "title | grep -q \"client 1 (127.0.0.2)\""'
+xdotool windowfocus --sync "$win" 2>/dev/null || true
+xdotool type --window "$win" --delay 80 "ab"
+check "keys typed into the window reach guest A" 'wait_for 10 "grep -q A:b: $work/A.out"'
+# Ctrl+Alt+F1..F8 are the window's focus keys, but Xvfb's keyboard (XKB's
+# VT-switch bindings) never delivers Ctrl+Alt+Fn to a client, neither by
+# XTEST nor by XSendEvent: the test moves the focus on the control socket
+# and checks that the window follows (title, picture, keyboard).
+check "focus 2 on the control socket" '[ "$(ctl "focus 2")" = "ok focus 2 127.0.0.3" ]'
+check "the window's title names client 2" 'wait_for 5 "title | grep -q \"client 2 (127.0.0.3)\""'
+xdotool windowfocus --sync "$win" 2>/dev/null || true
+xdotool type --window "$win" --delay 80 "xy"
+check "keys now reach guest B" 'wait_for 10 "grep -q B:y: $work/B.out"'
+check "guest A got none of them" \
+    '! grep -q "A:[xy]:" "$work/A.out" && [ "$(grep -c "^A:[a-z]:" "$work/A.out")" = 2 ]'
+check "focus 1 again: the title follows" \
+    '[ "$(ctl "focus 1")" = "ok focus 1 127.0.0.2" ] && wait_for 5 "title | grep -q \"client 1 (127.0.0.2)\""'
+xdotool type --window "$win" --delay 80 "c"
+check "and the window's keys reach guest A again" 'wait_for 10 "grep -q A:c: $work/A.out"'
+check "guest B got only its two keys" '[ "$(grep -c "^B:[a-z]:" "$work/B.out")" = 2 ]'
+grep "console: focus" "$work/portd.err" | head -4 || true
+[ -n "${DS_DEBUG:-}" ] && { cat "$work/portd.err"; cat "$work/A.out"; }
+exit $fail
