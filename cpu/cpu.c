@@ -9,6 +9,7 @@
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
 #include "fpu/fpu.h"
 
 static void cpu_on_map_changed(void *opaque)
@@ -76,6 +77,7 @@ void cpu_free(Cpu *cpu)
     icache_free(cpu->icache);
     free(cpu->jmp_cache);
     free(cpu->fpu);
+    svm_free(cpu);
     free(cpu);
 }
 
@@ -114,6 +116,8 @@ void cpu_reset(Cpu *cpu)
     cpu->halted = cpu->inhibit_irq = cpu->nmi_pending = cpu->nmi_blocked = false;
     cpu->exc_depth = 0;
     cpu->triple_fault = false;
+    cpu->svm_guest = false;
+    cpu->gif = true;
     cpu->pending_db = false;
     cpu->suppress_tf_trap = false;
     cpu_set_cpl(cpu, 0);

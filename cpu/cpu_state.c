@@ -134,6 +134,9 @@ static void cpu_info(void *dev, FILE *out)
     fprintf(out, "cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n", cpu->cr0, cpu->cr2,
             cpu->cr3, cpu->cr4, cpu->eflags);
     fprintf(out, "model %s (CPUID 1 EAX %08x)\n", cpu->model->name, cpu->model->signature);
+    if (cpu->isa & ISA_SVM)
+        fprintf(out, "svm: %s world, gif %u, efer %08llx\n", cpu->svm_guest ? "guest" : "host",
+                cpu->gif, (unsigned long long)cpu->msr.efer);
 }
 
 const DeviceDesc cpu_desc = {

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* AMD SVM (cpu/svm.c): VMRUN and #VMEXIT, VMLOAD/VMSAVE, STGI/CLGI,
+ * VMMCALL, INVLPGA, and the intercept hooks the rest of the CPU calls.
+ *
+ * Every hook is an inline test of cpu->svm_guest (false unless a guest
+ * runs), so a CPU that never executes VMRUN pays one untaken branch in the
+ * few handlers that have one (CPUID, HLT, IN/OUT, RDMSR/WRMSR, MOV CR,
+ * INVLPG) and none in the hot paths. */
+#ifndef KAIRO_SVM_H
+#define KAIRO_SVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+/* CPUID 8000_000A EDX: what is implemented. Bit 3: next-RIP save. */
+#define SVM_CPUID_FEATURES (1u << 3)
+
+/* Fault vector that means "a #VMEXIT happened, nothing to deliver": the
+ * intercept unwound to the loop through cpu->fault_jmp. */
+#define CPU_FAULT_VMEXIT 0x100
+
+typedef struct SvmState {
+    uint64_t vmcb;              /* physical address of the running guest's VMCB */
+    uint32_t icpt_cr, icpt_dr, icpt_exc, icpt_misc1, icpt_misc2;
+    uint64_t iopm, msrpm;       /* physical bases of the permission maps */
+    uint64_t tsc_offset;        /* added to the TSC while the guest runs */
+    uint64_t vintr;             /* VMCB_VINTR as loaded */
+    bool host_if;               /* the host's EFLAGS.IF (V_INTR_MASKING) */
+} SvmState;
+
+/* Leave the guest now: #VMEXIT with the code and exit information, then
+ * unwind out of the current instruction (never returns). */
+_Noreturn void svm_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2);
+
+/* Intercept checks, called only while cpu->svm_guest. */
+bool svm_misc1(const Cpu *cpu, uint32_t bit);
+void svm_intercept_insn(Cpu *cpu, uint64_t code, uint32_t next_eip);
+void svm_intercept_io(Cpu *cpu, uint16_t port, unsigned size, uint32_t info,
+                      uint32_t next_eip);
+void svm_intercept_msr(Cpu *cpu, bool write, uint32_t next_eip);
+void svm_intercept_cr(Cpu *cpu, unsigned cr, bool write, uint32_t next_eip);
+void svm_intercept_dr(Cpu *cpu, unsigned dr, bool write, uint32_t next_eip);
+/* A fault about to be delivered in the guest: true if it left the guest. */
+bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err);
+/* Interrupts at an instruction boundary while in a guest or with GIF
+ * clear: 1 an INTR/NMI exit was taken, 0 they are held (GIF clear), -1
+ * the usual delivery applies. */
+int svm_take_interrupt(Cpu *cpu);
+/* A triple fault in the guest: #VMEXIT(SHUTDOWN) if intercepted. */
+bool svm_intercept_shutdown(Cpu *cpu);
+
+/* The hook form: one test of a flag that is false without a guest. */
+#define SVM_HOOK(cpu, call)                 \
+    do {                                    \
+        if (__builtin_expect((cpu)->svm_guest, 0)) \
+            call;                           \
+    } while (0)
+
+void svm_free(Cpu *cpu);
+
+#endif

@@ -1,0 +1,353 @@
+; SPDX-License-Identifier: MIT
+; Kairo SVM test ROM (-cpu phenom): a minimal hypervisor. It enables
+; EFER.SVME, names the host save area, and VMRUNs a protected-mode guest
+; that runs into each intercept in turn (CPUID, OUT through the IOPM, REP
+; OUTSB, RDMSR through the MSRPM, #DE, VMMCALL, HLT, MOV CR3, VMRUN),
+; checking EXITCODE, EXITINFO1 and the next RIP against the APM's values at
+; each #VMEXIT and resuming the guest after the instruction. After the
+; VMMCALL it injects an interrupt (EVENTINJ) the guest's handler answers.
+; Then a real-mode guest (OUT imm8, HLT), a VMRUN with ASID 0 (invalid
+; state: EXITCODE -1), VMSAVE and STGI/CLGI.
+; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
+; else the number of the failed check (status 2n+1).
+
+bits 16
+org 0
+
+%include "rom.inc"
+
+STACK   equ 0x9000
+HSAVE   equ 0x10000
+VMCB    equ 0x11000
+IOPM    equ 0x12000         ; 12 KiB
+MSRPM   equ 0x15000         ; 8 KiB
+VMCB_RM equ 0x17000         ; the real-mode guest's VMCB
+SAVEPG  equ 0x18000         ; VMSAVE target
+G_IDT   equ 0x30000
+G_STACK equ 0x28000
+
+; VMCB offsets (APM vol. 2 appendix B)
+ICPT_CR    equ 0x000
+ICPT_EXC   equ 0x008
+ICPT_MISC1 equ 0x00C
+ICPT_MISC2 equ 0x010
+IOPM_BASE  equ 0x040
+MSRPM_BASE equ 0x048
+ASID       equ 0x058
+EXITCODE   equ 0x070
+EXITINFO1  equ 0x078
+EXITINFO2  equ 0x080
+EVENTINJ   equ 0x0A8
+NEXT_RIP   equ 0x0C8
+S_ES   equ 0x400
+S_CS   equ 0x410
+S_SS   equ 0x420
+S_DS   equ 0x430
+S_GDTR equ 0x460
+S_IDTR equ 0x480
+S_EFER equ 0x4D0
+S_CR4  equ 0x548
+S_CR3  equ 0x550
+S_CR0  equ 0x558
+S_DR7  equ 0x560
+S_DR6  equ 0x568
+S_RFLAGS equ 0x570
+S_RIP  equ 0x578
+S_RSP  equ 0x5D8
+S_RAX  equ 0x5F8
+S_STAR equ 0x600
+S_FS   equ 0x440
+
+; intercepts: CPUID, HLT, IOIO, MSR, shutdown; VMRUN, VMMCALL; #DE; CR3 writes
+MISC1 equ (1 << 18) | (1 << 24) | (1 << 27) | (1 << 28) | (1 << 31)
+MISC2 equ 3
+
+; SEG base_off, sel, attrib, limit, base
+%macro SEG 5
+    mov word [%1], %2
+    mov word [%1 + 2], %3
+    mov dword [%1 + 4], %4
+    mov dword [%1 + 8], %5
+%endmacro
+
+; FAILIF n, jcc: fail with check n when the condition holds
+%macro FAILIF 2
+    mov al, %1
+    %2 fail_al
+%endmacro
+
+start16:
+    cli
+    cld
+    xor ax, ax
+    mov ss, ax
+    mov sp, 0x7000
+    TO_PM32 gdt_desc, pm32
+
+bits 32
+pm32:
+    FLAT_SEGS STACK
+    mov esi, ROMBASE + m_start
+    call print
+    ; --- 1. CPUID says SVM
+    mov eax, 0x80000001
+    cpuid
+    test ecx, 4
+    FAILIF 1, jz
+    ; --- EFER.SVME, VM_HSAVE_PA
+    mov ecx, 0xC0000080
+    rdmsr
+    or eax, 0x1000
+    wrmsr
+    mov ecx, 0xC0010117
+    mov eax, HSAVE
+    xor edx, edx
+    wrmsr
+    ; --- clear the VMCBs and the permission maps
+    mov edi, HSAVE
+    xor eax, eax
+    mov ecx, (SAVEPG + 0x1000 - HSAVE) / 4
+    rep stosd
+    ; IOPM: port 0x80 only; MSRPM: reads of MSR 0x10 (TSC) only
+    mov byte [IOPM + 0x80 / 8], 1
+    mov byte [MSRPM + 0x10 * 2 / 8], 1
+    ; guest IDT: vector 0x20 -> g_isr
+    mov edi, G_IDT + 0x20 * 8
+    mov eax, ROMBASE + g_isr
+    mov [edi], ax
+    mov word [edi + 2], 0x08
+    mov word [edi + 4], 0x8E00
+    shr eax, 16
+    mov [edi + 6], ax
+
+    ; --- the protected-mode guest's VMCB
+    mov ebx, VMCB
+    call vmcb_controls
+    mov dword [ebx + ICPT_EXC], 1           ; #DE
+    mov dword [ebx + ICPT_CR], 1 << (16 + 3) ; CR3 writes
+    SEG ebx + S_CS, 0x08, 0x0C9B, 0xFFFFFFFF, 0
+    SEG ebx + S_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0
+    SEG ebx + S_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0
+    SEG ebx + S_ES, 0x10, 0x0C93, 0xFFFFFFFF, 0
+    mov dword [ebx + S_GDTR + 4], gdt_end - gdt - 1
+    mov dword [ebx + S_GDTR + 8], ROMBASE + gdt
+    mov dword [ebx + S_IDTR + 4], 0x107
+    mov dword [ebx + S_IDTR + 8], G_IDT
+    mov dword [ebx + S_CR0], 0x11           ; PE, ET
+    mov dword [ebx + S_RIP], ROMBASE + g_start
+    mov dword [ebx + S_RSP], G_STACK
+
+    ; --- 2. with ASID 0 the state is invalid: EXITCODE -1, no guest ran
+    mov dword [ebx + ASID], 0
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], -1
+    FAILIF 2, jne
+    cmp dword [ebx + EXITCODE + 4], -1
+    FAILIF 2, jne
+    mov dword [ebx + ASID], 1
+
+    ; --- 3.. each expected exit of the guest in turn
+    mov edi, ROMBASE + exits
+    mov byte [0x700], 10                    ; check number of the first exit
+.next:
+    mov eax, ebx
+    vmrun
+    cmp eax, VMCB
+    FAILIF 4, jne                           ; the host's RAX came back
+    cmp esp, STACK
+    FAILIF 3, jne
+    mov al, [0x700]
+    mov edx, [ebx + EXITCODE]
+    cmp edx, [edi]
+    jne fail_al
+    cmp dword [ebx + EXITCODE + 4], 0
+    jne fail_al
+    mov edx, [ebx + EXITINFO1]
+    cmp edx, [edi + 4]
+    jne fail_al
+    mov edx, [ebx + S_RIP]
+    add edx, [edi + 8]
+    test dword [edi + 12], 1                ; an instruction intercept: next RIP
+    jz .no_nrip
+    cmp edx, [ebx + NEXT_RIP]
+    jne fail_al
+.no_nrip:
+    mov [ebx + S_RIP], edx                  ; resume after the instruction
+    test dword [edi + 12], 2                ; inject INTR 0x20
+    jz .no_inject
+    mov dword [ebx + EVENTINJ], 0x80000020
+.no_inject:
+    test dword [edi + 12], 4                ; the handler of the injected interrupt ran
+    jz .no_isr
+    cmp dword [ebx + S_RAX], 0xBEEF
+    jne fail_al
+    test dword [ebx + EVENTINJ], 0x80000000
+    jnz fail_al
+.no_isr:
+    test dword [edi + 12], 8                ; IOIO: EXITINFO2 is the next RIP
+    jz .no_io
+    cmp edx, [ebx + EXITINFO2]
+    jne fail_al
+.no_io:
+    inc byte [0x700]
+    add edi, 16
+    cmp dword [edi], 0xFFFF
+    jne .next
+    mov esi, ROMBASE + m_pm
+    call print
+
+    ; --- 30. the real-mode guest: OUT imm8 (16-bit addressing), then HLT
+    mov ebx, VMCB_RM
+    call vmcb_controls
+    mov dword [ebx + ASID], 2
+    SEG ebx + S_CS, 0xF000, 0x009B, 0xFFFF, 0xF0000
+    SEG ebx + S_SS, 0, 0x0093, 0xFFFF, 0
+    SEG ebx + S_DS, 0, 0x0093, 0xFFFF, 0
+    SEG ebx + S_ES, 0, 0x0093, 0xFFFF, 0
+    mov dword [ebx + S_IDTR + 4], 0x3FF
+    mov dword [ebx + S_CR0], 0x10           ; ET: real mode
+    mov dword [ebx + S_RIP], rg_start
+    mov dword [ebx + S_RSP], 0x7000
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x7B
+    FAILIF 30, jne
+    cmp dword [ebx + EXITINFO1], 0x00800090 ; port 0x80, 8-bit, 16-bit addresses, OUT
+    FAILIF 31, jne
+    cmp dword [ebx + S_RIP], rg_out
+    FAILIF 32, jne
+    mov dword [ebx + S_RIP], rg_out + 2
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x78
+    FAILIF 33, jne
+    cmp word [ebx + S_RAX], 0x1234
+    FAILIF 34, jne
+    cmp word [ebx + S_CS], 0xF000
+    FAILIF 35, jne
+    cmp byte [ebx + 0x4CB], 0               ; CPL
+    FAILIF 36, jne
+    mov esi, ROMBASE + m_rm
+    call print
+
+    ; --- 40. VMSAVE stores FS and STAR; STGI/CLGI run
+    mov ecx, 0xC0000081
+    mov eax, 0x9ABCDEF0
+    mov edx, 0x12345678
+    wrmsr
+    mov ax, 0x10
+    mov fs, ax
+    mov eax, SAVEPG
+    vmsave
+    cmp dword [SAVEPG + S_STAR], 0x9ABCDEF0
+    FAILIF 40, jne
+    cmp dword [SAVEPG + S_STAR + 4], 0x12345678
+    FAILIF 41, jne
+    cmp word [SAVEPG + S_FS], 0x10
+    FAILIF 42, jne
+    cmp word [SAVEPG + S_FS + 2], 0x0C93
+    FAILIF 43, jne
+    clgi
+    stgi
+
+    mov esi, ROMBASE + m_pass
+    call print
+    mov dx, 0x501
+    mov al, 0x10
+    out dx, al
+    hlt
+
+fail_al:
+    mov [0x710], al
+    mov esi, ROMBASE + m_fail
+    call print
+    mov al, [0x710]
+    mov dx, 0x501
+    out dx, al
+    hlt
+
+; vmcb_controls: the intercepts, maps and host-independent guest state of
+; the VMCB at EBX
+vmcb_controls:
+    mov dword [ebx + ICPT_MISC1], MISC1
+    mov dword [ebx + ICPT_MISC2], MISC2
+    mov dword [ebx + IOPM_BASE], IOPM
+    mov dword [ebx + MSRPM_BASE], MSRPM
+    mov dword [ebx + ASID], 1
+    mov dword [ebx + S_EFER], 0x1000        ; SVME
+    mov dword [ebx + S_RFLAGS], 2
+    mov dword [ebx + S_DR7], 0x400
+    mov dword [ebx + S_DR6], 0xFFFF0FF0
+    ret
+
+print:
+    mov dx, 0xE9
+.l: lodsb
+    test al, al
+    jz .d
+    out dx, al
+    jmp .l
+.d: ret
+
+; --- the protected-mode guest
+g_start:
+    cpuid                                   ; exit 0x72
+    mov dx, 0x80
+g_out:
+    out dx, al                              ; exit 0x7B
+    in al, 0x81                             ; port 0x81 is not in the IOPM
+    mov esi, ROMBASE + g_start              ; (VMRUN switches no GPR but EAX
+    mov ecx, 1                              ; and ESP: the host's are here)
+    mov dx, 0x80
+    rep outsb                               ; exit 0x7B, string form
+    mov ecx, 0x10
+    rdmsr                                   ; exit 0x7C (read bit set)
+    wrmsr                                   ; the write bit is clear: runs
+    xor ecx, ecx
+    div ecx                                 ; exit 0x40 (#DE)
+    vmmcall                                 ; exit 0x81; the host injects INTR 0x20
+    hlt                                     ; exit 0x78, after the handler ran
+    mov eax, 0x1000
+    mov cr3, eax                            ; exit 0x13
+    vmrun                                   ; exit 0x80: always intercepted
+    hlt
+
+g_isr:
+    mov eax, 0xBEEF
+    iret
+
+; --- the real-mode guest
+bits 16
+rg_start:
+    mov ax, 0x1234
+rg_out:
+    out 0x80, al
+    hlt
+bits 32
+
+; the exits of the protected-mode guest: code, EXITINFO1, length to skip,
+; flags (1: check next RIP, 2: inject INTR 0x20, 4: the handler ran, 8:
+; EXITINFO2 = next RIP)
+align 4
+exits:
+    dd 0x72, 0, 2, 1                                    ; CPUID
+    dd 0x7B, 0x00800000 | 0x100 | 0x10, 1, 1 | 8        ; OUT DX, AL
+    dd 0x7B, 0x00800000 | 0xC00 | 0x100 | 0x10 | 8 | 4, 2, 1 | 8   ; REP OUTSB (DS)
+    dd 0x7C, 0, 2, 1                                    ; RDMSR
+    dd 0x40, 0, 2, 0                                    ; #DE
+    dd 0x81, 0, 3, 1 | 2                                ; VMMCALL
+    dd 0x78, 0, 1, 1 | 4                                ; HLT
+    dd 0x13, 0, 3, 1                                    ; MOV CR3
+    dd 0x80, 0, 3, 1                                    ; VMRUN
+    dd 0xFFFF
+
+m_start: db "svm: host in protected mode", 10, 0
+m_pm:    db "svm: protected-mode guest ok", 10, 0
+m_rm:    db "svm: real-mode guest ok", 10, 0
+m_pass:  db "svm: PASS", 10, 0
+m_fail:  db "svm: FAIL", 10, 0
+
+FLAT_GDT
+
+RESET_VECTOR start16
