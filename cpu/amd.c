@@ -7,6 +7,7 @@
  * long mode. SVM itself is cpu/svm.c. */
 #include "cpu/amd.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cpu/cpu_model.h"
@@ -16,6 +17,7 @@
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
 #include "cpu/svm.h"
+#include "iodev/devstate.h"
 
 const CpuAmd amd_athlon = { 0x80000006u, 0 };
 const CpuAmd amd_phenom = { 0x8000000Au, 16 };
@@ -169,6 +171,66 @@ int amd_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
         return 1;
     default: return -1;
     }
+}
+
+/* --- snapshots --- */
+
+void amd_save_state(const Cpu *cpu, StateWriter *w)
+{
+    state_put_u64(w, cpu->msr.efer);
+    state_put_u64(w, cpu->msr.star);
+    state_put_u64(w, cpu->msr.vm_cr);
+    state_put_u64(w, cpu->msr.vm_hsave_pa);
+    state_put_u8(w, cpu->gif);
+    state_put_u8(w, cpu->svm_guest);
+    if (!cpu->svm_guest)
+        return;
+    const SvmState *s = cpu->svm;
+    state_put_u64(w, s->vmcb);
+    state_put_u32(w, s->icpt_cr);
+    state_put_u32(w, s->icpt_dr);
+    state_put_u32(w, s->icpt_exc);
+    state_put_u32(w, s->icpt_misc1);
+    state_put_u32(w, s->icpt_misc2);
+    state_put_u64(w, s->iopm);
+    state_put_u64(w, s->msrpm);
+    state_put_u64(w, s->tsc_offset);
+    state_put_u64(w, s->vintr);
+    state_put_u8(w, s->host_if);
+}
+
+bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
+{
+    uint64_t efer = state_get_u64(r);
+    cpu->msr.star = state_get_u64(r);
+    uint64_t vm_cr = state_get_u64(r), hsave = state_get_u64(r);
+    bool gif = state_get_u8(r) != 0, guest = state_get_u8(r) != 0;
+    if ((efer & ~efer_writable(cpu)) || (vm_cr >> 5) || (hsave & 0xFFFFFFF000000FFFull) ||
+        (guest && !(cpu->isa & ISA_SVM))) {
+        snprintf(err, errlen, "device 'cpu': AMD state not valid for -cpu %s (EFER %#llx)",
+                 cpu->model->name, (unsigned long long)efer);
+        return false;
+    }
+    cpu->msr.efer = efer;
+    cpu->msr.vm_cr = vm_cr;
+    cpu->msr.vm_hsave_pa = hsave;
+    cpu->gif = gif;
+    cpu->svm_guest = guest;
+    if (!guest)
+        return state_ok(r);
+    SvmState *s = svm_state(cpu);
+    s->vmcb = state_get_u64(r);
+    s->icpt_cr = state_get_u32(r);
+    s->icpt_dr = state_get_u32(r);
+    s->icpt_exc = state_get_u32(r);
+    s->icpt_misc1 = state_get_u32(r);
+    s->icpt_misc2 = state_get_u32(r);
+    s->iopm = state_get_u64(r);
+    s->msrpm = state_get_u64(r);
+    s->tsc_offset = state_get_u64(r);
+    s->vintr = state_get_u64(r);
+    s->host_if = state_get_u8(r) != 0;
+    return state_ok(r);
 }
 
 /* --- SYSCALL / SYSRET (legacy mode) --- */

@@ -6,6 +6,7 @@
 #define KAIRO_AMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
@@ -55,6 +56,14 @@ static inline bool cpu_nx_enabled(const Cpu *cpu)
 {
     return cpu->msr.efer & EFER_NXE;
 }
+
+/* The AMD state in a snapshot (cpu/cpu_state.c's extra part, for AMD
+ * models only, so no older snapshot has it): EFER, STAR, VM_CR,
+ * VM_HSAVE_PA, GIF and, inside a guest, the running VMCB's controls. */
+struct StateWriter;
+struct StateReader;
+void amd_save_state(const Cpu *cpu, struct StateWriter *w);
+bool amd_load_state(Cpu *cpu, struct StateReader *r, char *err, size_t errlen);
 
 void ops_amd_register(void);   /* SYSCALL, SYSRET (0F 05, 0F 07) */
 

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "cpu/amd.h"
 #include "cpu/cpu_model.h"
 #include "cpu/exception.h"
 #include "cpu/icache.h"
@@ -104,11 +105,13 @@ static void cpu_save_extra(void *dev, StateWriter *w)
 {
     const Cpu *cpu = dev;
     state_put_u32(w, cpu->model->isa);
+    if (cpu->model->amd)
+        amd_save_state(cpu, w);   /* models newer than version 2: no version bump */
 }
 
 static bool cpu_load_extra(void *dev, StateReader *r, uint32_t version, char *err, size_t errlen)
 {
-    const Cpu *cpu = dev;
+    Cpu *cpu = dev;
     uint32_t isa = version >= 2 ? state_get_u32(r) : cpu_model_find(CPU_MODEL_DEFAULT)->isa;
     if (state_ok(r) && isa != cpu->model->isa) {
         snprintf(err, errlen, "device 'cpu': the snapshot is of another CPU model "
@@ -116,6 +119,8 @@ static bool cpu_load_extra(void *dev, StateReader *r, uint32_t version, char *er
                  cpu->model->isa);
         return false;
     }
+    if (cpu->model->amd && version >= 2)
+        return amd_load_state(cpu, r, err, errlen);
     return true;
 }
 

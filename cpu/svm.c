@@ -164,7 +164,7 @@ static void svm_log(Cpu *cpu, const char *fmt, unsigned long long a, unsigned lo
 
 /* --- #VMEXIT --- */
 
-static SvmState *svm_state(Cpu *cpu)
+SvmState *svm_state(Cpu *cpu)
 {
     if (!cpu->svm) {
         cpu->svm = calloc(1, sizeof *cpu->svm);

@@ -58,6 +58,8 @@ bool svm_intercept_shutdown(Cpu *cpu);
             call;                           \
     } while (0)
 
+/* The SVM state, allocated at the first use. */
+SvmState *svm_state(Cpu *cpu);
 void svm_free(Cpu *cpu);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cpu/amd.h"
 #include "cpu/cpu_model.h"
+#include "cpu/cpu_state.h"
 #include "cpu/cpuid.h"
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
@@ -179,4 +180,52 @@ Test(amd, xd_bit_is_reserved_without_nxe)
     cr_assert_eq(h_last_errcode(cpu), 0x09u, "present | reserved bit");
     set_model("athlon");
     cr_assert_not(cpu_msr_write(cpu, MSR_EFER, EFER_NXE));
+}
+
+/* --- SVM instructions outside a guest --- */
+
+static const uint8_t vmrun_insn[] = { 0x0F, 0x01, 0xD8 };
+static const uint8_t vmmcall_insn[] = { 0x0F, 0x01, 0xD9 };
+static const uint8_t stgi_insn[] = { 0x0F, 0x01, 0xDC };
+
+Test(amd, svm_instructions_need_efer_svme_and_the_model)
+{
+    cr_assert_eq(run(vmrun_insn, 3, 50), EXC_UD, "EFER.SVME clear");
+    cr_assert_eq(run(stgi_insn, 3, 50), EXC_UD);
+    cr_assert(cpu_msr_write(cpu, MSR_EFER, EFER_SVME));
+    cr_assert_eq(run(vmmcall_insn, 3, 50), EXC_UD, "VMMCALL outside a guest");
+    cpu->gif = false;
+    cr_assert_eq(run(stgi_insn, 3, 50), -1);
+    cr_assert(cpu->gif, "STGI sets GIF");
+    cpu->gpr[R_EAX] = 0x5008;
+    cr_assert_eq(run(vmrun_insn, 3, 50), EXC_GP, "rAX not page aligned");
+    cr_assert_eq(h_last_errcode(cpu), 0);
+    set_model("athlon");
+    cr_assert_eq(run(stgi_insn, 3, 50), EXC_UD, "no SVM on a K7");
+}
+
+/* --- snapshots --- */
+
+Test(amd, snapshot_keeps_efer_and_the_svm_msrs)
+{
+    cr_assert(cpu_msr_write(cpu, MSR_EFER, EFER_SCE | EFER_NXE | EFER_SVME));
+    cr_assert(cpu_msr_write(cpu, MSR_VM_HSAVE_PA, 0x7000));
+    cpu->msr.star = 0x0123456789ABCDEFull;
+    cpu->gif = false;
+    DeviceInstance d = { &cpu_desc, cpu, "cpu" };
+    StateWriter w;
+    state_writer_init(&w);
+    device_save(&d, &w);
+    cpu_reset(cpu);
+    cr_assert_eq(cpu->msr.efer, 0);
+    cr_assert(cpu->gif);
+    StateReader rd;
+    char err[200];
+    state_reader_init(&rd, w.buf, w.len);
+    cr_assert(device_load(&d, &rd, err, sizeof err), "%s", err);
+    cr_assert_eq(cpu->msr.efer, EFER_SCE | EFER_NXE | EFER_SVME);
+    cr_assert_eq(cpu->msr.vm_hsave_pa, 0x7000);
+    cr_assert_eq(cpu->msr.star, 0x0123456789ABCDEFull);
+    cr_assert_not(cpu->gif);
+    state_writer_free(&w);
 }
