@@ -197,6 +197,9 @@ void amd_save_state(const Cpu *cpu, StateWriter *w)
     state_put_u64(w, s->tsc_offset);
     state_put_u64(w, s->vintr);
     state_put_u8(w, s->host_if);
+    state_put_u8(w, cpu->svm_npt);
+    state_put_u64(w, s->n_cr3);
+    state_put_u8(w, (uint8_t)(s->host_pae | s->host_pse << 1 | s->host_nx << 2));
 }
 
 bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
@@ -216,6 +219,7 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
     cpu->msr.vm_hsave_pa = hsave;
     cpu->gif = gif;
     cpu->svm_guest = guest;
+    cpu->svm_npt = false;
     if (!guest)
         return state_ok(r);
     SvmState *s = svm_state(cpu);
@@ -230,6 +234,12 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
     s->tsc_offset = state_get_u64(r);
     s->vintr = state_get_u64(r);
     s->host_if = state_get_u8(r) != 0;
+    cpu->svm_npt = state_get_u8(r) != 0;
+    s->n_cr3 = state_get_u64(r);
+    uint8_t host = state_get_u8(r);
+    s->host_pae = host & 1;
+    s->host_pse = (host >> 1) & 1;
+    s->host_nx = (host >> 2) & 1;
     return state_ok(r);
 }
 

@@ -116,7 +116,7 @@ void cpu_reset(Cpu *cpu)
     cpu->halted = cpu->inhibit_irq = cpu->nmi_pending = cpu->nmi_blocked = false;
     cpu->exc_depth = 0;
     cpu->triple_fault = false;
-    cpu->svm_guest = false;
+    cpu->svm_guest = cpu->svm_npt = false;
     cpu->gif = true;
     cpu->pending_db = false;
     cpu->suppress_tf_trap = false;

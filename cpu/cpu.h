@@ -330,6 +330,7 @@ typedef struct Cpu {
      * hook is one untaken branch. --- */
     bool svm_guest;         /* running a guest between VMRUN and #VMEXIT */
     bool gif;               /* global interrupt flag (STGI/CLGI); true outside SVM */
+    bool svm_npt;           /* the guest runs with nested paging (cpu/svm_npt.c) */
     struct SvmState *svm;   /* allocated at the first VMRUN */
 } Cpu;
 

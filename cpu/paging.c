@@ -13,6 +13,7 @@
 #include "cpu/amd.h"
 #include "cpu/exception.h"
 #include "cpu/mem_access.h"
+#include "cpu/svm.h"
 #include "debug/trace.h"
 
 /* Page-table entry bits */
@@ -91,7 +92,7 @@ static bool pdpte_read(Cpu *cpu, uint32_t cr3, uint64_t out[4])
 {
     uint32_t base = (cr3 & 0xFFFFFFE0u) & cpu->mem->a20_mask;
     for (int i = 0; i < 4; i++) {
-        out[i] = phys_read(cpu->mem, base + 8u * i, 8);
+        out[i] = phys_read(cpu->mem, svm_gpa(cpu, base + 8u * i, false, false, true), 8);
         if ((out[i] & PTE_P) && (out[i] & PDPTE_RSVD))
             return false;
     }
@@ -141,9 +142,16 @@ typedef struct Walk {
 #define WALK_FAULT 0x80000000u
 #define NO_ADDR (~0ull)
 
+/* A guest's page-table entry: through the nested tables under SVM. */
 static uint64_t pt_read(Cpu *cpu, uint64_t addr, bool pae)
 {
-    return phys_read(cpu->mem, pae ? addr : (addr & cpu->mem->a20_mask), pae ? 8 : 4);
+    uint64_t pa = svm_gpa(cpu, pae ? addr : (addr & cpu->mem->a20_mask), false, false, true);
+    return phys_read(cpu->mem, pa, pae ? 8 : 4);
+}
+
+static void pt_write(Cpu *cpu, uint64_t addr, uint32_t v)
+{
+    phys_write(cpu->mem, svm_gpa(cpu, addr, true, false, true), 4, v);
 }
 
 static void walk_legacy(Cpu *cpu, uint32_t lin, Walk *w)
@@ -257,15 +265,15 @@ static void walk_set_accessed(Cpu *cpu, const Walk *w, bool write)
     if (w->pte_addr == NO_ADDR) {
         uint32_t want = w->pde | PTE_A | (write ? PTE_D : 0);
         if (want != w->pde)
-            phys_write(cpu->mem, pde_addr, 4, want);
+            pt_write(cpu, pde_addr, want);
         return;
     }
     if (!(w->pde & PTE_A))
-        phys_write(cpu->mem, pde_addr, 4, w->pde | PTE_A);
+        pt_write(cpu, pde_addr, w->pde | PTE_A);
     uint32_t want = w->pte | PTE_A | (write ? PTE_D : 0);
     if (want != w->pte) {
         uint64_t pte_addr = pae ? w->pte_addr : (w->pte_addr & cpu->mem->a20_mask);
-        phys_write(cpu->mem, pte_addr, 4, want);
+        pt_write(cpu, pte_addr, want);
     }
 }
 
@@ -333,7 +341,7 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     }
 
     if (!paging_on(cpu)) {
-        uint64_t phys = lin & cpu->mem->a20_mask;
+        uint64_t phys = svm_gpa(cpu, lin & cpu->mem->a20_mask, write, access == ACC_FETCH, false);
         tlb_fill(cpu, lin, phys, kind, false, false);
         return phys;
     }
@@ -358,6 +366,7 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     uint64_t phys = w.phys & (((uint64_t)1 << 36) - 1);
     if (!(phys >> 32))
         phys &= cpu->mem->a20_mask;
+    phys = svm_gpa(cpu, phys, write, access == ACC_FETCH, false);
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_WALK, (write ? TRACE_ACC_WRITE : 0) | (user ? TRACE_ACC_USER : 0),
                   lin, phys);

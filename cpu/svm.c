@@ -8,7 +8,7 @@
  * The host's state goes to the page VM_HSAVE_PA names, in the layout of a
  * VMCB's state-save area, so that it lives in guest-visible memory as on
  * the hardware and travels with snapshots of RAM. There are no ASID tags
- * yet: each world switch flushes the TLB (nested paging is not there). */
+ * yet: each world switch flushes the TLB. Nested paging is cpu/svm_npt.c. */
 #include "cpu/svm.h"
 
 #include <setjmp.h>
@@ -200,6 +200,7 @@ static void world_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2,
     vmcb_write(cpu, b, VMCB_EVENTINJ, 8, inj & ~(uint64_t)EVENT_VALID);
     cpu->msr.tsc_offset -= s->tsc_offset;
     cpu->svm_guest = false;
+    cpu->svm_npt = false;
     cpu->gif = false;
     cpu->inhibit_irq = false;
     cpu->halted = false;
@@ -385,6 +386,10 @@ static void load_controls(Cpu *cpu, SvmState *s, uint64_t b)
     s->tsc_offset = vmcb_read(cpu, b, VMCB_TSC_OFFSET, 8);
     s->vintr = vmcb_read(cpu, b, VMCB_VINTR, 8);
     s->host_if = (cpu->eflags & FLAG_IF) != 0;
+    s->n_cr3 = vmcb_read(cpu, b, VMCB_N_CR3, 8);
+    s->host_pae = (cpu->cr4 & CR4_PAE) != 0;
+    s->host_pse = (cpu->cr4 & CR4_PSE) != 0;
+    s->host_nx = (cpu->msr.efer & EFER_NXE) != 0;
 }
 
 /* EVENTINJ: deliver the event in the guest as if it happened at its RIP. */
@@ -421,6 +426,8 @@ static const Insn *op_vmrun(Cpu *cpu, const Insn *in)
     load_controls(cpu, s, b);
     svm_log(cpu, "svm: VMRUN vmcb %#llx asid %llu%.0llu", b,
             vmcb_read(cpu, b, VMCB_ASID, 4), 0);
+    /* The guest's PDPTEs (loaded with its CR3) are guest-physical already. */
+    cpu->svm_npt = vmcb_read(cpu, b, VMCB_NP_ENABLE, 8) & 1;
     state_load(cpu, b, false);
     cpu->inhibit_irq = vmcb_read(cpu, b, VMCB_INT_SHADOW, 8) & 1;
     cpu->msr.tsc_offset += s->tsc_offset;

@@ -14,8 +14,9 @@
 
 #include "cpu/cpu.h"
 
-/* CPUID 8000_000A EDX: what is implemented. Bit 3: next-RIP save. */
-#define SVM_CPUID_FEATURES (1u << 3)
+/* CPUID 8000_000A EDX: what is implemented. Bit 0: nested paging, bit 3:
+ * next-RIP save. */
+#define SVM_CPUID_FEATURES ((1u << 0) | (1u << 3))
 
 /* Fault vector that means "a #VMEXIT happened, nothing to deliver": the
  * intercept unwound to the loop through cpu->fault_jmp. */
@@ -28,7 +29,20 @@ typedef struct SvmState {
     uint64_t tsc_offset;        /* added to the TSC while the guest runs */
     uint64_t vintr;             /* VMCB_VINTR as loaded */
     bool host_if;               /* the host's EFLAGS.IF (V_INTR_MASKING) */
+    /* nested paging (cpu/svm_npt.c): N_CR3 and the host's paging format */
+    uint64_t n_cr3;
+    bool host_pae, host_pse, host_nx;
 } SvmState;
+
+/* Guest-physical to host-physical through the nested tables, or
+ * #VMEXIT(NPF) (never returns then). table: the guest's own page-table
+ * access. Called only while cpu->svm_npt. */
+uint64_t svm_npt_translate(Cpu *cpu, uint64_t gpa, bool write, bool fetch, bool table);
+static inline uint64_t svm_gpa(Cpu *cpu, uint64_t gpa, bool write, bool fetch, bool table)
+{
+    return __builtin_expect(cpu->svm_npt, 0) ? svm_npt_translate(cpu, gpa, write, fetch, table)
+                                             : gpa;
+}
 
 /* Leave the guest now: #VMEXIT with the code and exit information, then
  * unwind out of the current instruction (never returns). */

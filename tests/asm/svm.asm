@@ -6,8 +6,10 @@
 ; checking EXITCODE, EXITINFO1 and the next RIP against the APM's values at
 ; each #VMEXIT and resuming the guest after the instruction. After the
 ; VMMCALL it injects an interrupt (EVENTINJ) the guest's handler answers.
-; Then a real-mode guest (OUT imm8, HLT), a VMRUN with ASID 0 (invalid
-; state: EXITCODE -1), VMSAVE and STGI/CLGI.
+; Then a real-mode guest (OUT imm8, HLT), a guest under nested paging
+; (its writes land in host memory through N_CR3; NPF exits for a read-only
+; and an absent nested page, resumed after the host fixes the tables), a
+; VMRUN with ASID 0 (invalid state: EXITCODE -1), VMSAVE and STGI/CLGI.
 ; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
 ; else the number of the failed check (status 2n+1).
 
@@ -23,6 +25,11 @@ IOPM    equ 0x12000         ; 12 KiB
 MSRPM   equ 0x15000         ; 8 KiB
 VMCB_RM equ 0x17000         ; the real-mode guest's VMCB
 SAVEPG  equ 0x18000         ; VMSAVE target
+VMCB_NP equ 0x19000         ; the nested-paging guest's VMCB
+NPT_PD  equ 0x40000         ; nested page directory (32-bit, PSE)
+NPT_PT  equ 0x41000         ; nested page table for guest-physical 4-8 MiB
+NP_ENABLE equ 0x090
+N_CR3   equ 0x0B0
 G_IDT   equ 0x30000
 G_STACK equ 0x28000
 
@@ -106,7 +113,10 @@ pm32:
     ; --- clear the VMCBs and the permission maps
     mov edi, HSAVE
     xor eax, eax
-    mov ecx, (SAVEPG + 0x1000 - HSAVE) / 4
+    mov ecx, (VMCB_NP + 0x1000 - HSAVE) / 4
+    rep stosd
+    mov edi, NPT_PD
+    mov ecx, 0x2000 / 4
     rep stosd
     ; IOPM: port 0x80 only; MSRPM: reads of MSR 0x10 (TSC) only
     mov byte [IOPM + 0x80 / 8], 1
@@ -231,6 +241,68 @@ pm32:
     mov esi, ROMBASE + m_rm
     call print
 
+    ; --- 50. nested paging: guest-physical 0-4 MiB is host 4-8 MiB, 4 MiB
+    ; (one 4 KiB page, read-only) is host 5 MiB, 8 MiB is absent at first,
+    ; the top 4 MiB (this ROM) is itself
+    mov eax, cr4
+    or eax, 0x10                            ; PSE: the nested tables' format
+    mov cr4, eax
+    mov dword [NPT_PD], 0x00400000 | 0x87   ; 4 MiB page, user, writable
+    mov dword [NPT_PD + 4], NPT_PT | 7
+    mov dword [NPT_PD + 1023 * 4], 0xFFC00000 | 0x87
+    mov dword [NPT_PT], 0x00500000 | 5      ; user, read-only
+    mov dword [0x800000], 0x5A5A5A5A
+    mov ebx, VMCB_NP
+    call vmcb_controls
+    mov dword [ebx + ASID], 3
+    mov dword [ebx + NP_ENABLE], 1
+    mov dword [ebx + N_CR3], NPT_PD
+    SEG ebx + S_CS, 0x08, 0x0C9B, 0xFFFFFFFF, 0
+    SEG ebx + S_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0
+    SEG ebx + S_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0
+    SEG ebx + S_ES, 0x10, 0x0C93, 0xFFFFFFFF, 0
+    mov dword [ebx + S_GDTR + 4], gdt_end - gdt - 1
+    mov dword [ebx + S_GDTR + 8], ROMBASE + gdt
+    mov dword [ebx + S_CR0], 0x11
+    mov dword [ebx + S_RIP], ROMBASE + n_start
+    mov eax, ebx
+    vmrun
+    ; the write to read-only guest-physical 4 MiB: NPF, present, write,
+    ; user, in the final translation
+    cmp dword [ebx + EXITCODE], 0x400
+    FAILIF 50, jne
+    cmp dword [ebx + EXITINFO1], 7
+    FAILIF 51, jne
+    cmp dword [ebx + EXITINFO1 + 4], 1
+    FAILIF 52, jne
+    cmp dword [ebx + EXITINFO2], 0x400000
+    FAILIF 53, jne
+    cmp dword [ebx + S_RIP], ROMBASE + n_write
+    FAILIF 54, jne
+    cmp dword [0x401000], 0xCAFE            ; guest-physical 0x1000 is host 0x401000
+    FAILIF 55, jne
+    mov dword [NPT_PT], 0x00500000 | 7      ; make it writable, run the write again
+    mov eax, ebx
+    vmrun
+    ; the read of absent guest-physical 8 MiB: NPF, not present, read
+    cmp dword [ebx + EXITCODE], 0x400
+    FAILIF 56, jne
+    cmp dword [ebx + EXITINFO1], 4
+    FAILIF 57, jne
+    cmp dword [ebx + EXITINFO2], 0x800000
+    FAILIF 58, jne
+    cmp dword [0x500000], 0x1234            ; the write went through
+    FAILIF 59, jne
+    mov dword [NPT_PD + 8], 0x00800000 | 0x87   ; map it, run the read again
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x78
+    FAILIF 60, jne
+    cmp dword [ebx + S_RAX], 0x5A5A5A5A
+    FAILIF 61, jne
+    mov esi, ROMBASE + m_np
+    call print
+
     ; --- 40. VMSAVE stores FS and STAR; STGI/CLGI run
     mov ecx, 0xC0000081
     mov eax, 0x9ABCDEF0
@@ -317,6 +389,15 @@ g_isr:
     mov eax, 0xBEEF
     iret
 
+; --- the nested-paging guest (no paging of its own)
+n_start:
+    mov dword [0x1000], 0xCAFE
+    mov eax, [0x400000]
+n_write:
+    mov dword [0x400000], 0x1234            ; NPF: read-only in the nested tables
+    mov eax, [0x800000]                     ; NPF: not present
+    hlt
+
 ; --- the real-mode guest
 bits 16
 rg_start:
@@ -345,6 +426,7 @@ exits:
 m_start: db "svm: host in protected mode", 10, 0
 m_pm:    db "svm: protected-mode guest ok", 10, 0
 m_rm:    db "svm: real-mode guest ok", 10, 0
+m_np:    db "svm: nested paging ok", 10, 0
 m_pass:  db "svm: PASS", 10, 0
 m_fail:  db "svm: FAIL", 10, 0
 
