@@ -300,6 +300,26 @@ pm32:
     FAILIF 60, jne
     cmp dword [ebx + S_RAX], 0x5A5A5A5A
     FAILIF 61, jne
+    ; --- 62. the same guest with paging of its own (PSE): its page table
+    ; for linear 4 MiB is at guest-physical 12 MiB, absent in the nested
+    ; tables: NPF during the guest's walk (bit 33), the entry's address
+    mov dword [0x400000 + 0x2000], 0x00000087           ; guest PD at guest-physical 0x2000
+    mov dword [0x400000 + 0x2000 + 4], 0x00C00000 | 7
+    mov dword [0x400000 + 0x2000 + 1023 * 4], 0xFFC00087
+    mov dword [ebx + S_CR3], 0x2000
+    mov dword [ebx + S_CR4], 0x10
+    mov dword [ebx + S_CR0], 0x80000011
+    mov dword [ebx + S_RIP], ROMBASE + n2_start
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x400
+    FAILIF 62, jne
+    cmp dword [ebx + EXITINFO1], 4
+    FAILIF 63, jne
+    cmp dword [ebx + EXITINFO1 + 4], 2
+    FAILIF 64, jne
+    cmp dword [ebx + EXITINFO2], 0xC00000
+    FAILIF 65, jne
     mov esi, ROMBASE + m_np
     call print
 
@@ -396,6 +416,9 @@ n_start:
 n_write:
     mov dword [0x400000], 0x1234            ; NPF: read-only in the nested tables
     mov eax, [0x800000]                     ; NPF: not present
+    hlt
+n2_start:
+    mov eax, [0x400000]                     ; NPF in the guest's table walk
     hlt
 
 ; --- the real-mode guest
