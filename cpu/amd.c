@@ -110,10 +110,10 @@ static bool efer_write(Cpu *cpu, uint64_t val)
 {
     if (val & ~efer_writable(cpu))
         return false;
-    if ((val & EFER_SVME) && (cpu->msr.vm_cr & VM_CR_SVMDIS))
+    if ((val & EFER_SVME) && (cpu->amd_msr.vm_cr & VM_CR_SVMDIS))
         return false;
-    uint64_t changed = cpu->msr.efer ^ val;
-    cpu->msr.efer = val;
+    uint64_t changed = cpu->amd_msr.efer ^ val;
+    cpu->amd_msr.efer = val;
     if (changed & EFER_NXE)
         tlb_flush_all(cpu);   /* cached translations carry the old NX meaning */
     return true;
@@ -126,9 +126,9 @@ static bool vm_cr_write(Cpu *cpu, uint64_t val)
     uint64_t writable = VM_CR_DPD | VM_CR_R_INIT | VM_CR_DIS_A20 | VM_CR_LOCK | VM_CR_SVMDIS;
     if (val & ~writable)
         return false;
-    if (cpu->msr.vm_cr & VM_CR_LOCK)
-        val = (val & ~(VM_CR_SVMDIS | VM_CR_LOCK)) | (cpu->msr.vm_cr & (VM_CR_SVMDIS | VM_CR_LOCK));
-    cpu->msr.vm_cr = val;
+    if (cpu->amd_msr.vm_cr & VM_CR_LOCK)
+        val = (val & ~(VM_CR_SVMDIS | VM_CR_LOCK)) | (cpu->amd_msr.vm_cr & (VM_CR_SVMDIS | VM_CR_LOCK));
+    cpu->amd_msr.vm_cr = val;
     return true;
 }
 
@@ -137,15 +137,15 @@ int amd_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
     if (!cpu->model->amd)
         return -1;
     switch (index) {
-    case MSR_EFER: *val = cpu->msr.efer; return 1;
-    case MSR_STAR: *val = cpu->msr.star; return 1;
+    case MSR_EFER: *val = cpu->amd_msr.efer; return 1;
+    case MSR_STAR: *val = cpu->amd_msr.star; return 1;
     default: break;
     }
     if (!(cpu->isa & ISA_SVM))
         return -1;
     switch (index) {
-    case MSR_VM_CR: *val = cpu->msr.vm_cr; return 1;
-    case MSR_VM_HSAVE_PA: *val = cpu->msr.vm_hsave_pa; return 1;
+    case MSR_VM_CR: *val = cpu->amd_msr.vm_cr; return 1;
+    case MSR_VM_HSAVE_PA: *val = cpu->amd_msr.vm_hsave_pa; return 1;
     default: return -1;
     }
 }
@@ -156,7 +156,7 @@ int amd_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
         return -1;
     switch (index) {
     case MSR_EFER: return efer_write(cpu, val);
-    case MSR_STAR: cpu->msr.star = val; return 1;
+    case MSR_STAR: cpu->amd_msr.star = val; return 1;
     default: break;
     }
     if (!(cpu->isa & ISA_SVM))
@@ -167,7 +167,7 @@ int amd_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
         /* a page-aligned address within the 36-bit physical space */
         if (val & 0xFFFFFFF000000FFFull)
             return 0;
-        cpu->msr.vm_hsave_pa = val;
+        cpu->amd_msr.vm_hsave_pa = val;
         return 1;
     default: return -1;
     }
@@ -177,10 +177,10 @@ int amd_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
 
 void amd_save_state(const Cpu *cpu, StateWriter *w)
 {
-    state_put_u64(w, cpu->msr.efer);
-    state_put_u64(w, cpu->msr.star);
-    state_put_u64(w, cpu->msr.vm_cr);
-    state_put_u64(w, cpu->msr.vm_hsave_pa);
+    state_put_u64(w, cpu->amd_msr.efer);
+    state_put_u64(w, cpu->amd_msr.star);
+    state_put_u64(w, cpu->amd_msr.vm_cr);
+    state_put_u64(w, cpu->amd_msr.vm_hsave_pa);
     state_put_u8(w, cpu->gif);
     state_put_u8(w, cpu->svm_guest);
     if (!cpu->svm_guest)
@@ -205,7 +205,7 @@ void amd_save_state(const Cpu *cpu, StateWriter *w)
 bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
 {
     uint64_t efer = state_get_u64(r);
-    cpu->msr.star = state_get_u64(r);
+    cpu->amd_msr.star = state_get_u64(r);
     uint64_t vm_cr = state_get_u64(r), hsave = state_get_u64(r);
     bool gif = state_get_u8(r) != 0, guest = state_get_u8(r) != 0;
     if ((efer & ~efer_writable(cpu)) || (vm_cr >> 5) || (hsave & 0xFFFFFFF000000FFFull) ||
@@ -214,9 +214,9 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
                  cpu->model->name, (unsigned long long)efer);
         return false;
     }
-    cpu->msr.efer = efer;
-    cpu->msr.vm_cr = vm_cr;
-    cpu->msr.vm_hsave_pa = hsave;
+    cpu->amd_msr.efer = efer;
+    cpu->amd_msr.vm_cr = vm_cr;
+    cpu->amd_msr.vm_hsave_pa = hsave;
     cpu->gif = gif;
     cpu->svm_guest = guest;
     cpu->svm_npt = false;
@@ -249,14 +249,14 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
 #define FLAT_DATA (DESC_G | DESC_DB | DESC_P | DESC_S | 0x3u)   /* read/write, accessed */
 #define DPL3 (3u << DESC_DPL_SHIFT)
 
-static uint16_t star_syscall_cs(const Cpu *cpu) { return (uint16_t)(cpu->msr.star >> 32); }
-static uint16_t star_sysret_cs(const Cpu *cpu) { return (uint16_t)(cpu->msr.star >> 48); }
+static uint16_t star_syscall_cs(const Cpu *cpu) { return (uint16_t)(cpu->amd_msr.star >> 32); }
+static uint16_t star_sysret_cs(const Cpu *cpu) { return (uint16_t)(cpu->amd_msr.star >> 48); }
 
 /* SYSCALL (0F 05): ECX = return EIP, to CPL 0 at STAR's CS and EIP with
  * flat segments that no descriptor is read for; IF, RF and VM cleared. */
 static const Insn *op_syscall(Cpu *cpu, const Insn *in)
 {
-    if (!(cpu->msr.efer & EFER_SCE))
+    if (!(cpu->amd_msr.efer & EFER_SCE))
         cpu_fault(cpu, EXC_UD, NO_ERRCODE);
     uint16_t cs = star_syscall_cs(cpu) & 0xFFFC;
     cpu->gpr[R_ECX] = cpu->eip + in->len;
@@ -265,7 +265,7 @@ static const Insn *op_syscall(Cpu *cpu, const Insn *in)
     cpu_set_cpl(cpu, 0);
     seg_set_cache(&cpu->seg[SEG_SS], (uint16_t)(cs + 8), 0, 0xFFFFFFFFu, FLAT_DATA);
     cpu->stack32 = true;
-    cpu->eip = (uint32_t)cpu->msr.star;
+    cpu->eip = (uint32_t)cpu->amd_msr.star;
     return NULL;
 }
 
@@ -273,7 +273,7 @@ static const Insn *op_syscall(Cpu *cpu, const Insn *in)
 static const Insn *op_sysret(Cpu *cpu, const Insn *in)
 {
     (void)in;
-    if (!(cpu->msr.efer & EFER_SCE))
+    if (!(cpu->amd_msr.efer & EFER_SCE))
         cpu_fault(cpu, EXC_UD, NO_ERRCODE);
     if (!cpu_pe(cpu) || cpu_v86(cpu) || cpu->cpl != 0)
         cpu_fault(cpu, EXC_GP, 0);

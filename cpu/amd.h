@@ -54,7 +54,7 @@ int amd_msr_write(Cpu *cpu, uint32_t index, uint64_t val);
 /* Is instruction fetch from execute-disabled pages refused (EFER.NXE)? */
 static inline bool cpu_nx_enabled(const Cpu *cpu)
 {
-    return cpu->msr.efer & EFER_NXE;
+    return cpu->amd_msr.efer & EFER_NXE;
 }
 
 /* The AMD state in a snapshot (cpu/cpu_state.c's extra part, for AMD

@@ -110,6 +110,7 @@ void cpu_reset(Cpu *cpu)
     cpu->dr[6] = 0xFFFF0FF0u;
     cpu->dr[7] = 0x00000400u;
     memset(&cpu->msr, 0, sizeof cpu->msr);
+    memset(&cpu->amd_msr, 0, sizeof cpu->amd_msr);
     cpu->msr.apic_base = 0xFEE00900u;   /* BSP, enabled: the APIC base Intel resets to */
     memset(cpu->pdpte, 0, sizeof cpu->pdpte);
     cpu->code32 = cpu->stack32 = false;

@@ -187,12 +187,16 @@ typedef struct CpuMsrs {
     uint64_t mtrr_def_type;    /* MSR 0x2FF */
     uint64_t perfevtsel[2];    /* MSR 0x186, 0x187 */
     uint64_t perfctr[2];       /* MSR 0xC1, 0xC2 (40 bits; they never count) */
-    /* AMD models (cpu/amd.c) */
+} CpuMsrs;
+
+/* The AMD models' MSRs (cpu/amd.c), kept apart from CpuMsrs at the end of
+ * Cpu so that the hot fields keep their places. */
+typedef struct CpuAmdMsrs {
     uint64_t efer;             /* MSR C000_0080: SCE, NXE, SVME (no long mode) */
     uint64_t star;             /* MSR C000_0081: SYSRET CS, SYSCALL CS, SYSCALL EIP */
     uint64_t vm_cr;            /* MSR C001_0114 */
     uint64_t vm_hsave_pa;      /* MSR C001_0117: where VMRUN keeps the host state */
-} CpuMsrs;
+} CpuAmdMsrs;
 
 /* -d log items */
 #define CPU_LOG_INT   0x1u   /* every interrupt and exception delivered */
@@ -332,6 +336,7 @@ typedef struct Cpu {
     bool gif;               /* global interrupt flag (STGI/CLGI); true outside SVM */
     bool svm_npt;           /* the guest runs with nested paging (cpu/svm_npt.c) */
     struct SvmState *svm;   /* allocated at the first VMRUN */
+    CpuAmdMsrs amd_msr;
 } Cpu;
 
 /* --- lifecycle (cpu/cpu.c) --- */

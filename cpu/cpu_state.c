@@ -141,7 +141,7 @@ static void cpu_info(void *dev, FILE *out)
     fprintf(out, "model %s (CPUID 1 EAX %08x)\n", cpu->model->name, cpu->model->signature);
     if (cpu->isa & ISA_SVM)
         fprintf(out, "svm: %s world, gif %u, efer %08llx\n", cpu->svm_guest ? "guest" : "host",
-                cpu->gif, (unsigned long long)cpu->msr.efer);
+                cpu->gif, (unsigned long long)cpu->amd_msr.efer);
 }
 
 const DeviceDesc cpu_desc = {

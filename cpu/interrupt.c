@@ -281,6 +281,7 @@ static void deliver(Cpu *cpu, const Event *ev, int exc_vector)
     cpu->exc_depth++;
     cpu->exc_first = exc_vector;
     cpu->exc_ext = ev->ext != 0;
+    SVM_HOOK(cpu, svm_note_event(cpu, ev->vector, ev->err, ev->soft, exc_vector >= 0));
     /* Traps pending for the instruction that raised this event are
      * discarded (a single-stepped INT n does not trap after itself). */
     if (cpu->cur_block) {

@@ -85,7 +85,7 @@ static void state_save(Cpu *cpu, uint64_t b, uint32_t rip)
     table_save(cpu, b, VMCB_GDTR, &cpu->gdtr);
     table_save(cpu, b, VMCB_IDTR, &cpu->idtr);
     vmcb_write(cpu, b, VMCB_CPL, 1, cpu->cpl);
-    vmcb_write(cpu, b, VMCB_EFER, 8, cpu->msr.efer);
+    vmcb_write(cpu, b, VMCB_EFER, 8, cpu->amd_msr.efer);
     vmcb_write(cpu, b, VMCB_CR0, 8, cpu->cr0);
     vmcb_write(cpu, b, VMCB_CR2, 8, cpu->cr2);
     vmcb_write(cpu, b, VMCB_CR3, 8, cpu->cr3);
@@ -105,7 +105,7 @@ static void load_control_regs(Cpu *cpu, uint32_t cr0, uint32_t cr3, uint32_t cr4
     cpu->cr0 = cr0 | CR0_ET;
     cpu->cr3 = cr3;
     cpu->cr4 = cr4;
-    cpu->msr.efer = efer;
+    cpu->amd_msr.efer = efer;
     cpu_paging_changed(cpu);
 }
 
@@ -194,7 +194,7 @@ static void world_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2,
     vmcb_write(cpu, b, VMCB_EXITCODE, 8, code);
     vmcb_write(cpu, b, VMCB_EXITINFO1, 8, info1);
     vmcb_write(cpu, b, VMCB_EXITINFO2, 8, info2);
-    vmcb_write(cpu, b, VMCB_EXITINTINFO, 8, 0);
+    vmcb_write(cpu, b, VMCB_EXITINTINFO, 8, cpu->exc_depth > 0 ? s->event : 0);
     vmcb_write(cpu, b, VMCB_NEXT_RIP, 8, next_rip);
     uint64_t inj = vmcb_read(cpu, b, VMCB_EVENTINJ, 8);
     vmcb_write(cpu, b, VMCB_EVENTINJ, 8, inj & ~(uint64_t)EVENT_VALID);
@@ -206,7 +206,7 @@ static void world_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2,
     cpu->halted = false;
     cpu->exc_depth = 0;
     cpu->exc_first = -1;
-    state_load(cpu, cpu->msr.vm_hsave_pa, true);
+    state_load(cpu, cpu->amd_msr.vm_hsave_pa, true);
     svm_log(cpu, "svm: host resumes (vmcb %#llx)%.0llu%.0llu", b, 0, 0);
 }
 
@@ -224,6 +224,18 @@ static _Noreturn void exit_insn(Cpu *cpu, uint64_t code, uint64_t info1, uint64_
     world_exit(cpu, code, info1, info2, next_rip);
     cpu->fault_vec = CPU_FAULT_VMEXIT;
     longjmp(cpu->fault_jmp, 1);
+}
+
+/* EXITINTINFO's type: software interrupts (INT n, INT3, INTO), exceptions
+ * (those raised by a fault), NMI, else an external interrupt. */
+void svm_note_event(Cpu *cpu, int vector, uint32_t err, bool soft, bool exception)
+{
+    unsigned type = soft ? EVENT_TYPE_SOFT : exception ? EVENT_TYPE_EXC
+                  : vector == EXC_NMI ? EVENT_TYPE_NMI : EVENT_TYPE_INTR;
+    uint64_t ev = EVENT_VALID | (uint32_t)vector | (type << EVENT_TYPE_SHIFT);
+    if (err != NO_ERRCODE && type == EVENT_TYPE_EXC)
+        ev |= EVENT_ERR_VALID | ((uint64_t)err << 32);
+    cpu->svm->event = ev;
 }
 
 /* --- intercept checks --- */
@@ -337,7 +349,7 @@ int svm_take_interrupt(Cpu *cpu)
 /* EFER.SVME off: #UD; outside protected mode or at CPL > 0: #GP(0). */
 static void svm_require(Cpu *cpu)
 {
-    if (!(cpu->msr.efer & EFER_SVME) || !cpu_pe(cpu) || cpu_v86(cpu))
+    if (!(cpu->amd_msr.efer & EFER_SVME) || !cpu_pe(cpu) || cpu_v86(cpu))
         cpu_fault(cpu, EXC_UD, NO_ERRCODE);
     if (cpu->cpl != 0)
         cpu_fault(cpu, EXC_GP, 0);
@@ -389,7 +401,7 @@ static void load_controls(Cpu *cpu, SvmState *s, uint64_t b)
     s->n_cr3 = vmcb_read(cpu, b, VMCB_N_CR3, 8);
     s->host_pae = (cpu->cr4 & CR4_PAE) != 0;
     s->host_pse = (cpu->cr4 & CR4_PSE) != 0;
-    s->host_nx = (cpu->msr.efer & EFER_NXE) != 0;
+    s->host_nx = (cpu->amd_msr.efer & EFER_NXE) != 0;
 }
 
 /* EVENTINJ: deliver the event in the guest as if it happened at its RIP. */
@@ -422,7 +434,7 @@ static const Insn *op_vmrun(Cpu *cpu, const Insn *in)
         return NULL;
     }
     SvmState *s = svm_state(cpu);
-    state_save(cpu, cpu->msr.vm_hsave_pa, next);
+    state_save(cpu, cpu->amd_msr.vm_hsave_pa, next);
     load_controls(cpu, s, b);
     svm_log(cpu, "svm: VMRUN vmcb %#llx asid %llu%.0llu", b,
             vmcb_read(cpu, b, VMCB_ASID, 4), 0);
@@ -452,7 +464,7 @@ static void vm_save_extra(Cpu *cpu, uint64_t b)
     vmcb_seg_save(cpu, b, VMCB_GS, &cpu->seg[SEG_GS]);
     vmcb_seg_save(cpu, b, VMCB_TR, &cpu->seg[SEG_TR]);
     vmcb_seg_save(cpu, b, VMCB_LDTR, &cpu->seg[SEG_LDTR]);
-    vmcb_write(cpu, b, VMCB_STAR, 8, cpu->msr.star);
+    vmcb_write(cpu, b, VMCB_STAR, 8, cpu->amd_msr.star);
     vmcb_write(cpu, b, VMCB_SYSENTER_CS, 8, cpu->msr.sysenter_cs);
     vmcb_write(cpu, b, VMCB_SYSENTER_ESP, 8, cpu->msr.sysenter_esp);
     vmcb_write(cpu, b, VMCB_SYSENTER_EIP, 8, cpu->msr.sysenter_eip);
@@ -465,7 +477,7 @@ static void vm_load_extra(Cpu *cpu, uint64_t b)
     vmcb_seg_load(cpu, b, VMCB_GS, &cpu->seg[SEG_GS], real);
     vmcb_seg_load(cpu, b, VMCB_TR, &cpu->seg[SEG_TR], false);
     vmcb_seg_load(cpu, b, VMCB_LDTR, &cpu->seg[SEG_LDTR], false);
-    cpu->msr.star = vmcb_read(cpu, b, VMCB_STAR, 8);
+    cpu->amd_msr.star = vmcb_read(cpu, b, VMCB_STAR, 8);
     cpu->msr.sysenter_cs = (uint32_t)vmcb_read(cpu, b, VMCB_SYSENTER_CS, 8);
     cpu->msr.sysenter_esp = (uint32_t)vmcb_read(cpu, b, VMCB_SYSENTER_ESP, 8);
     cpu->msr.sysenter_eip = (uint32_t)vmcb_read(cpu, b, VMCB_SYSENTER_EIP, 8);

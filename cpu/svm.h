@@ -32,7 +32,13 @@ typedef struct SvmState {
     /* nested paging (cpu/svm_npt.c): N_CR3 and the host's paging format */
     uint64_t n_cr3;
     bool host_pae, host_pse, host_nx;
+    /* The event being delivered in the guest, in EXITINTINFO's format: an
+     * intercept during its delivery reports it (cpu->exc_depth > 0). */
+    uint64_t event;
 } SvmState;
+
+/* An event's delivery starts in the guest. */
+void svm_note_event(Cpu *cpu, int vector, uint32_t err, bool soft, bool exception);
 
 /* Guest-physical to host-physical through the nested tables, or
  * #VMEXIT(NPF) (never returns then). table: the guest's own page-table

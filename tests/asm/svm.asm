@@ -320,6 +320,22 @@ pm32:
     FAILIF 64, jne
     cmp dword [ebx + EXITINFO2], 0xC00000
     FAILIF 65, jne
+    ; --- 66. an injected INTR whose IDT lies in absent nested memory: NPF
+    ; on the final translation, the event in EXITINTINFO
+    mov dword [ebx + S_CR0], 0x11
+    mov dword [ebx + S_IDTR + 4], 0x107
+    mov dword [ebx + S_IDTR + 8], 0xC00000
+    mov dword [ebx + EVENTINJ], 0x80000020
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x400
+    FAILIF 66, jne
+    cmp dword [ebx + EXITINFO1 + 4], 1
+    FAILIF 67, jne
+    cmp dword [ebx + EXITINFO2], 0xC00000 + 0x20 * 8
+    FAILIF 68, jne
+    cmp dword [ebx + 0x088], 0x80000020     ; EXITINTINFO: valid, INTR, vector 0x20
+    FAILIF 69, jne
     mov esi, ROMBASE + m_np
     call print
 

@@ -106,7 +106,7 @@ static const uint8_t sysret_insn[] = { 0x0F, 0x07 };
 
 Test(amd, syscall_enters_cpl0_flat_at_star)
 {
-    cpu->msr.star = ((uint64_t)0x001B << 48) | ((uint64_t)0x0008 << 32) | 0x20000u;
+    cpu->amd_msr.star = ((uint64_t)0x001B << 48) | ((uint64_t)0x0008 << 32) | 0x20000u;
     cr_assert_eq(run(syscall_insn, 2, 50), EXC_UD, "EFER.SCE clear");
     cr_assert(cpu_msr_write(cpu, MSR_EFER, EFER_SCE));
     h_load(cpu, 0x20000, (const uint8_t[]){ 0xF4 }, 1);
@@ -124,7 +124,7 @@ Test(amd, syscall_enters_cpl0_flat_at_star)
 
 Test(amd, sysret_returns_to_cpl3_at_ecx)
 {
-    cpu->msr.star = ((uint64_t)0x0028 << 48) | ((uint64_t)0x0008 << 32);
+    cpu->amd_msr.star = ((uint64_t)0x0028 << 48) | ((uint64_t)0x0008 << 32);
     cr_assert(cpu_msr_write(cpu, MSR_EFER, EFER_SCE));
     cpu->gpr[R_ECX] = 0x12345;
     run(sysret_insn, 2, 1);
@@ -210,22 +210,22 @@ Test(amd, snapshot_keeps_efer_and_the_svm_msrs)
 {
     cr_assert(cpu_msr_write(cpu, MSR_EFER, EFER_SCE | EFER_NXE | EFER_SVME));
     cr_assert(cpu_msr_write(cpu, MSR_VM_HSAVE_PA, 0x7000));
-    cpu->msr.star = 0x0123456789ABCDEFull;
+    cpu->amd_msr.star = 0x0123456789ABCDEFull;
     cpu->gif = false;
     DeviceInstance d = { &cpu_desc, cpu, "cpu" };
     StateWriter w;
     state_writer_init(&w);
     device_save(&d, &w);
     cpu_reset(cpu);
-    cr_assert_eq(cpu->msr.efer, 0);
+    cr_assert_eq(cpu->amd_msr.efer, 0);
     cr_assert(cpu->gif);
     StateReader rd;
     char err[200];
     state_reader_init(&rd, w.buf, w.len);
     cr_assert(device_load(&d, &rd, err, sizeof err), "%s", err);
-    cr_assert_eq(cpu->msr.efer, EFER_SCE | EFER_NXE | EFER_SVME);
-    cr_assert_eq(cpu->msr.vm_hsave_pa, 0x7000);
-    cr_assert_eq(cpu->msr.star, 0x0123456789ABCDEFull);
+    cr_assert_eq(cpu->amd_msr.efer, EFER_SCE | EFER_NXE | EFER_SVME);
+    cr_assert_eq(cpu->amd_msr.vm_hsave_pa, 0x7000);
+    cr_assert_eq(cpu->amd_msr.star, 0x0123456789ABCDEFull);
     cr_assert_not(cpu->gif);
     state_writer_free(&w);
 }
