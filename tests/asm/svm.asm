@@ -9,7 +9,8 @@
 ; Then a real-mode guest (OUT imm8, HLT), a guest under nested paging
 ; (its writes land in host memory through N_CR3; NPF exits for a read-only
 ; and an absent nested page, resumed after the host fixes the tables), a
-; VMRUN with ASID 0 (invalid state: EXITCODE -1), VMSAVE and STGI/CLGI.
+; VMRUN with ASID 0 (invalid state: EXITCODE -1), a triple fault as the
+; SHUTDOWN exit, the PIT's interrupt as an INTR exit, VMSAVE and STGI/CLGI.
 ; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
 ; else the number of the failed check (status 2n+1).
 
@@ -39,6 +40,7 @@ ICPT_EXC   equ 0x008
 ICPT_MISC1 equ 0x00C
 ICPT_MISC2 equ 0x010
 IOPM_BASE  equ 0x040
+VINTR      equ 0x060
 MSRPM_BASE equ 0x048
 ASID       equ 0x058
 EXITCODE   equ 0x070
@@ -65,8 +67,8 @@ S_RAX  equ 0x5F8
 S_STAR equ 0x600
 S_FS   equ 0x440
 
-; intercepts: CPUID, HLT, IOIO, MSR, shutdown; VMRUN, VMMCALL; #DE; CR3 writes
-MISC1 equ (1 << 18) | (1 << 24) | (1 << 27) | (1 << 28) | (1 << 31)
+; intercepts: INTR, CPUID, HLT, IOIO, MSR, shutdown; VMRUN, VMMCALL; #DE; CR3 writes
+MISC1 equ (1 << 0) | (1 << 18) | (1 << 24) | (1 << 27) | (1 << 28) | (1 << 31)
 MISC2 equ 3
 
 ; SEG base_off, sel, attrib, limit, base
@@ -339,6 +341,50 @@ pm32:
     mov esi, ROMBASE + m_np
     call print
 
+    ; --- 70. shutdown: a guest #UD with an empty IDT becomes #GP, #DF, a
+    ; triple fault: the SHUTDOWN intercept takes it
+    mov ebx, VMCB
+    mov dword [ebx + S_IDTR + 4], 0
+    mov dword [ebx + S_RIP], ROMBASE + g_shut
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x7F
+    FAILIF 70, jne
+    ; --- 71. a physical interrupt (PIT IRQ 0 through the PIC) while the
+    ; guest spins: INTR exit. The host runs the guest with GIF clear and IF
+    ; set (V_INTR_MASKING: the host's IF decides), the KVM way.
+    mov al, 0x11
+    out 0x20, al
+    mov al, 0x08
+    out 0x21, al
+    mov al, 0x04
+    out 0x21, al
+    mov al, 0x01
+    out 0x21, al
+    mov al, 0xFE                            ; IRQ 0 only
+    out 0x21, al
+    mov al, 0x34                            ; PIT channel 0, mode 2
+    out 0x43, al
+    mov al, 0x00
+    out 0x40, al
+    mov al, 0x10
+    out 0x40, al
+    mov dword [ebx + VINTR], 1 << 24        ; V_INTR_MASKING
+    mov dword [ebx + S_RIP], ROMBASE + g_spin
+    mov dword [ebx + S_RFLAGS], 2           ; the guest's IF clear: it does not matter
+    clgi
+    sti
+    mov eax, ebx
+    vmrun
+    cli
+    stgi
+    cmp dword [ebx + EXITCODE], 0x60
+    FAILIF 71, jne
+    cmp dword [ebx + S_RIP], ROMBASE + g_spin
+    FAILIF 72, jne
+    mov al, 0xFF                            ; quiet again
+    out 0x21, al
+
     ; --- 40. VMSAVE stores FS and STAR; STGI/CLGI run
     mov ecx, 0xC0000081
     mov eax, 0x9ABCDEF0
@@ -424,6 +470,11 @@ g_out:
 g_isr:
     mov eax, 0xBEEF
     iret
+
+g_shut:
+    ud2
+g_spin:
+    jmp g_spin
 
 ; --- the nested-paging guest (no paging of its own)
 n_start:
