@@ -544,7 +544,23 @@ static const InsnFn svm_ops[8] = {
     op_vmrun, op_vmmcall, op_vmload, op_vmsave, op_stgi, op_clgi, op_skinit, op_invlpga,
 };
 
-static InsnPicker prev_0f01;
+static InsnPicker prev_0f01, prev_90;
+
+/* PAUSE (F3 90): a NOP that a guest's PAUSE intercept catches (no pause
+ * filter: CPUID does not report one). Only SVM models decode F3 90 to it,
+ * so a plain NOP costs nothing. */
+static const Insn *op_pause(Cpu *cpu, const Insn *in)
+{
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_PAUSE, cpu->eip + in->len));
+    return insn_next(cpu, in);
+}
+
+static InsnFn pick_90_svm(const DecodeCtx *d)
+{
+    if (d->rep && (d->isa & ISA_SVM))
+        return op_pause;
+    return prev_90(d);
+}
 
 /* 0F 01 D8-DF is group 7 /3 with a register operand. */
 static InsnFn pick_0f01_svm(const DecodeCtx *d)
@@ -558,4 +574,6 @@ void ops_svm_register(void)
 {
     prev_0f01 = insn_pickers[0x101];
     insn_pickers[0x101] = pick_0f01_svm;
+    prev_90 = insn_pickers[0x090];
+    insn_pickers[0x090] = pick_90_svm;
 }

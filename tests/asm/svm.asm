@@ -2,7 +2,7 @@
 ; Kairo SVM test ROM (-cpu phenom): a minimal hypervisor. It enables
 ; EFER.SVME, names the host save area, and VMRUNs a protected-mode guest
 ; that runs into each intercept in turn (CPUID, OUT through the IOPM, REP
-; OUTSB, RDMSR through the MSRPM, #DE, VMMCALL, HLT, MOV CR3, VMRUN),
+; OUTSB, RDMSR through the MSRPM, #DE, VMMCALL, HLT, MOV CR3, VMRUN, PAUSE),
 ; checking EXITCODE, EXITINFO1 and the next RIP against the APM's values at
 ; each #VMEXIT and resuming the guest after the instruction. After the
 ; VMMCALL it injects an interrupt (EVENTINJ) the guest's handler answers.
@@ -67,8 +67,8 @@ S_RAX  equ 0x5F8
 S_STAR equ 0x600
 S_FS   equ 0x440
 
-; intercepts: INTR, CPUID, HLT, IOIO, MSR, shutdown; VMRUN, VMMCALL; #DE; CR3 writes
-MISC1 equ (1 << 0) | (1 << 18) | (1 << 24) | (1 << 27) | (1 << 28) | (1 << 31)
+; intercepts: INTR, CPUID, PAUSE, HLT, IOIO, MSR, shutdown; VMRUN, VMMCALL; #DE; CR3 writes
+MISC1 equ (1 << 0) | (1 << 18) | (1 << 23) | (1 << 24) | (1 << 27) | (1 << 28) | (1 << 31)
 MISC2 equ 3
 
 ; SEG base_off, sel, attrib, limit, base
@@ -465,6 +465,7 @@ g_out:
     mov eax, 0x1000
     mov cr3, eax                            ; exit 0x13
     vmrun                                   ; exit 0x80: always intercepted
+    pause                                   ; exit 0x77
     hlt
 
 g_isr:
@@ -511,6 +512,7 @@ exits:
     dd 0x78, 0, 1, 1 | 4                                ; HLT
     dd 0x13, 0, 3, 1                                    ; MOV CR3
     dd 0x80, 0, 3, 1                                    ; VMRUN
+    dd 0x77, 0, 2, 1                                    ; PAUSE
     dd 0xFFFF
 
 m_start: db "svm: host in protected mode", 10, 0
