@@ -10,7 +10,8 @@
 ; (its writes land in host memory through N_CR3; NPF exits for a read-only
 ; and an absent nested page, resumed after the host fixes the tables), a
 ; VMRUN with ASID 0 (invalid state: EXITCODE -1), a triple fault as the
-; SHUTDOWN exit, the PIT's interrupt as an INTR exit, VMSAVE and STGI/CLGI.
+; SHUTDOWN exit, the PIT's interrupt as an INTR exit, the TSC offset,
+; VMSAVE, VMLOAD and STGI/CLGI.
 ; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
 ; else the number of the failed check (status 2n+1).
 
@@ -384,6 +385,19 @@ pm32:
     FAILIF 72, jne
     mov al, 0xFF                            ; quiet again
     out 0x21, al
+    ; --- 73. TSC_OFFSET: the guest's RDTSC is the host's plus 2^32; the
+    ; host's own is back without it
+    mov dword [ebx + 0x054], 1              ; TSC_OFFSET high dword
+    mov dword [ebx + S_RIP], ROMBASE + g_tsc
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x78
+    FAILIF 73, jne
+    cmp dword [ebx + S_RAX], 1              ; the guest's EDX
+    FAILIF 74, jne
+    rdtsc
+    test edx, edx
+    FAILIF 75, jnz
 
     ; --- 40. VMSAVE stores FS and STAR; STGI/CLGI run
     mov ecx, 0xC0000081
@@ -404,6 +418,14 @@ pm32:
     FAILIF 43, jne
     clgi
     stgi
+    ; --- 44. VMLOAD: FS comes from the page (selector 0 there now)
+    mov word [SAVEPG + S_FS], 0
+    mov word [SAVEPG + S_FS + 2], 0
+    mov eax, SAVEPG
+    vmload
+    mov ax, fs
+    test ax, ax
+    FAILIF 44, jnz
 
     mov esi, ROMBASE + m_pass
     call print
@@ -476,6 +498,10 @@ g_shut:
     ud2
 g_spin:
     jmp g_spin
+g_tsc:
+    rdtsc
+    mov eax, edx
+    hlt
 
 ; --- the nested-paging guest (no paging of its own)
 n_start:
