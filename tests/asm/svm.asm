@@ -2,7 +2,7 @@
 ; Kairo SVM test ROM (-cpu phenom): a minimal hypervisor. It enables
 ; EFER.SVME, names the host save area, and VMRUNs a protected-mode guest
 ; that runs into each intercept in turn (CPUID, OUT through the IOPM, REP
-; OUTSB, RDMSR through the MSRPM, #DE, VMMCALL, HLT, MOV CR3, VMRUN, PAUSE),
+; OUTSB, RDMSR through the MSRPM, #DE, VMMCALL, HLT, MOV CR3, VMRUN, PAUSE, MOV from DR7),
 ; checking EXITCODE, EXITINFO1 and the next RIP against the APM's values at
 ; each #VMEXIT and resuming the guest after the instruction. After the
 ; VMMCALL it injects an interrupt (EVENTINJ) the guest's handler answers.
@@ -138,6 +138,7 @@ pm32:
     call vmcb_controls
     mov dword [ebx + ICPT_EXC], 1           ; #DE
     mov dword [ebx + ICPT_CR], 1 << (16 + 3) ; CR3 writes
+    mov dword [ebx + 4], 1 << 7             ; DR7 reads
     SEG ebx + S_CS, 0x08, 0x0C9B, 0xFFFFFFFF, 0
     SEG ebx + S_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0
     SEG ebx + S_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0
@@ -488,6 +489,7 @@ g_out:
     mov cr3, eax                            ; exit 0x13
     vmrun                                   ; exit 0x80: always intercepted
     pause                                   ; exit 0x77
+    mov eax, dr7                            ; exit 0x27
     hlt
 
 g_isr:
@@ -539,6 +541,7 @@ exits:
     dd 0x13, 0, 3, 1                                    ; MOV CR3
     dd 0x80, 0, 3, 1                                    ; VMRUN
     dd 0x77, 0, 2, 1                                    ; PAUSE
+    dd 0x27, 0, 3, 1                                    ; MOV EAX, DR7
     dd 0xFFFF
 
 m_start: db "svm: host in protected mode", 10, 0
