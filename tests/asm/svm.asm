@@ -340,6 +340,49 @@ pm32:
     FAILIF 68, jne
     cmp dword [ebx + 0x088], 0x80000020     ; EXITINTINFO: valid, INTR, vector 0x20
     FAILIF 69, jne
+    ; --- 80. PAE nested tables (the host's CR4.PAE and EFER.NXE at VMRUN):
+    ; guest-physical 0-2 MiB is host 4 MiB, 2-4 MiB is host 6 MiB with XD;
+    ; the guest's jump there is NPF with I/D
+    mov edi, 0x42000
+    xor eax, eax
+    mov ecx, 0x3000 / 4
+    rep stosd
+    mov dword [0x42000], 0x43000 | 1        ; PDPTE 0
+    mov dword [0x42000 + 3 * 8], 0x44000 | 1 ; PDPTE 3
+    mov dword [0x43000], 0x00400000 | 0x87
+    mov dword [0x43000 + 8], 0x00600000 | 0x87
+    mov dword [0x43000 + 12], 0x80000000    ; XD
+    mov dword [0x44000 + 511 * 8], 0xFFE00000 | 0x87
+    mov eax, cr4
+    or eax, 0x20
+    mov cr4, eax
+    mov ecx, 0xC0000080
+    rdmsr
+    or eax, 0x800                           ; NXE
+    wrmsr
+    mov dword [ebx + N_CR3], 0x42000
+    mov dword [ebx + S_CR0], 0x11
+    mov dword [ebx + S_CR4], 0
+    mov dword [ebx + S_RIP], ROMBASE + n3_start
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x400
+    FAILIF 80, jne
+    cmp dword [ebx + EXITINFO1], 0x15       ; present, user, instruction fetch
+    FAILIF 81, jne
+    cmp dword [ebx + EXITINFO1 + 4], 1
+    FAILIF 82, jne
+    cmp dword [ebx + EXITINFO2], 0x200000
+    FAILIF 83, jne
+    cmp dword [0x401008], 0x77
+    FAILIF 84, jne
+    mov ecx, 0xC0000080
+    rdmsr
+    and eax, ~0x800
+    wrmsr
+    mov eax, cr4
+    and eax, ~0x20
+    mov cr4, eax
     mov esi, ROMBASE + m_np
     call print
 
@@ -516,6 +559,10 @@ n_write:
 n2_start:
     mov eax, [0x400000]                     ; NPF in the guest's table walk
     hlt
+n3_start:
+    mov dword [0x1008], 0x77
+    mov eax, 0x200000
+    jmp eax                                 ; NPF: XD in the nested tables
 
 ; --- the real-mode guest
 bits 16
