@@ -374,7 +374,7 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     return phys;
 }
 
-bool cpu_translate_debug(Cpu *cpu, uint32_t lin, uint64_t *phys)
+static bool translate_guest_physical(Cpu *cpu, uint32_t lin, uint64_t *phys)
 {
     if (!paging_on(cpu)) {
         *phys = lin & cpu->mem->a20_mask;
@@ -388,4 +388,18 @@ bool cpu_translate_debug(Cpu *cpu, uint32_t lin, uint64_t *phys)
     if (!(*phys >> 32))
         *phys &= cpu->mem->a20_mask;
     return true;
+}
+
+/* The debugger's view: under nested paging the walk and the result go
+ * through the nested tables in probe mode, which neither exits to the
+ * host nor sets accessed bits. */
+bool cpu_translate_debug(Cpu *cpu, uint32_t lin, uint64_t *phys)
+{
+    if (likely(!cpu->svm_npt))
+        return translate_guest_physical(cpu, lin, phys);
+    svm_npt_probe(cpu, true);
+    bool ok = translate_guest_physical(cpu, lin, phys);
+    if (ok)
+        *phys = svm_npt_translate(cpu, *phys, false, false, false);
+    return svm_npt_probe(cpu, false) && ok;
 }

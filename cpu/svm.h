@@ -35,7 +35,14 @@ typedef struct SvmState {
     /* The event being delivered in the guest, in EXITINTINFO's format: an
      * intercept during its delivery reports it (cpu->exc_depth > 0). */
     uint64_t event;
+    /* probe mode (the debugger's translations): a failing nested walk sets
+     * probe_failed instead of leaving the guest */
+    bool probing, probe_failed;
 } SvmState;
+
+/* Start (on) or end (off) a probe; ending returns false if a nested walk
+ * failed during it. */
+bool svm_npt_probe(Cpu *cpu, bool on);
 
 /* An event's delivery starts in the guest. */
 void svm_note_event(Cpu *cpu, int vector, uint32_t err, bool soft, bool exception);

@@ -111,21 +111,35 @@ static void npt_set_accessed(Cpu *cpu, const NptWalk *w, bool write)
     }
 }
 
+bool svm_npt_probe(Cpu *cpu, bool on)
+{
+    SvmState *s = cpu->svm;
+    bool ok = !s->probe_failed;
+    s->probing = on;
+    s->probe_failed = false;
+    return ok;
+}
+
 uint64_t svm_npt_translate(Cpu *cpu, uint64_t gpa, bool write, bool fetch, bool table)
 {
-    const SvmState *s = cpu->svm;
+    SvmState *s = cpu->svm;
     NptWalk w = { 0 };
     if (s->host_pae)
         npt_walk_pae(cpu, s, gpa, &w);
     else
         npt_walk_legacy(cpu, s, gpa, &w);
     bool ok = w.present && !w.rsvd && w.user && (!write || w.writable) && !(fetch && w.nx);
+    if (!ok && s->probing) {
+        s->probe_failed = true;
+        return 0;
+    }
     if (!ok) {
         uint64_t err = (w.present ? NPF_P : 0) | (write ? NPF_W : 0) | NPF_U |
                        (w.rsvd ? NPF_RSVD : 0) | (fetch ? NPF_ID : 0) |
                        (table ? NPF_TABLE : NPF_FINAL);
         svm_exit(cpu, SVM_EXIT_NPF, err, gpa);
     }
-    npt_set_accessed(cpu, &w, write);
+    if (!s->probing)
+        npt_set_accessed(cpu, &w, write);
     return w.hpa;
 }

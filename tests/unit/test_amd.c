@@ -12,6 +12,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
+#include "cpu/svm.h"
 #include "tests/unit/cpu_harness.h"
 
 static Cpu *cpu;
@@ -228,4 +229,29 @@ Test(amd, snapshot_keeps_efer_and_the_svm_msrs)
     cr_assert_eq(cpu->amd_msr.star, 0x0123456789ABCDEFull);
     cr_assert_not(cpu->gif);
     state_writer_free(&w);
+}
+
+/* --- nested paging, the debugger's view --- */
+
+/* A guest with nested paging (no paging of its own): the debugger's
+ * translation goes through the nested tables and, where they map
+ * nothing, fails without leaving the guest or touching accessed bits. */
+Test(amd, debugger_translation_under_nested_paging_never_exits)
+{
+    SvmState *s = svm_state(cpu);
+    for (uint32_t a = 0x40000; a < 0x41000; a += 4)
+        h_write32(cpu, a, 0);
+    h_write32(cpu, 0x40000, 0x00400000u | 0x87);   /* gPA 0-4 MiB -> 4 MiB */
+    s->n_cr3 = 0x40000;
+    s->host_pse = true;
+    cpu->svm_guest = cpu->svm_npt = true;
+    uint64_t phys = 0;
+    cr_assert(cpu_translate_debug(cpu, 0x1234, &phys));
+    cr_assert_eq(phys, 0x401234u);
+    cr_assert_eq(h_read32(cpu, 0x40000) & 0x20, 0, "no accessed bit from the debugger");
+    cr_assert_not(cpu_translate_debug(cpu, 0x800000, &phys), "not mapped");
+    cr_assert(cpu->svm_guest, "still in the guest");
+    cr_assert(cpu_translate_debug(cpu, 0x2000, &phys), "the failed probe is over");
+    cr_assert_eq(phys, 0x402000u);
+    cpu->svm_guest = cpu->svm_npt = false;
 }
