@@ -315,6 +315,18 @@ bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err)
     return true;
 }
 
+/* EXITINFO1: the new TSS selector; EXITINFO2: bit 36 IRET, bit 38 JMP,
+ * bit 44 an error code to push, which is in bits 0-31. */
+void svm_intercept_task_switch(Cpu *cpu, uint16_t sel, bool iret, bool jmp, bool has_err,
+                               uint32_t err)
+{
+    if (!(cpu->svm->icpt_misc1 & ICPT1_TASK_SWITCH))
+        return;
+    uint64_t info2 = (iret ? 1ull << 36 : 0) | (jmp ? 1ull << 38 : 0) |
+                     (has_err ? (1ull << 44) | err : 0);
+    svm_exit(cpu, SVM_EXIT_TASK_SWITCH, sel, info2);
+}
+
 bool svm_intercept_shutdown(Cpu *cpu)
 {
     if (!(cpu->svm->icpt_misc1 & ICPT1_SHUTDOWN))

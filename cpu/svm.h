@@ -75,6 +75,9 @@ bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err);
  * clear: 1 an INTR/NMI exit was taken, 0 they are held (GIF clear), -1
  * the usual delivery applies. */
 int svm_take_interrupt(Cpu *cpu);
+/* A task switch in the guest (before anything of it is done). */
+void svm_intercept_task_switch(Cpu *cpu, uint16_t sel, bool iret, bool jmp, bool has_err,
+                               uint32_t err);
 /* A triple fault in the guest: #VMEXIT(SHUTDOWN) if intercepted. */
 bool svm_intercept_shutdown(Cpu *cpu);
 

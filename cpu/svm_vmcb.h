@@ -68,6 +68,7 @@
 #define ICPT1_INVLPGA  (1u << 26)
 #define ICPT1_IOIO     (1u << 27)
 #define ICPT1_MSR      (1u << 28)
+#define ICPT1_TASK_SWITCH (1u << 29)
 #define ICPT1_SHUTDOWN (1u << 31)
 /* VMCB_ICPT_MISC2 bits */
 #define ICPT2_VMRUN    (1u << 0)
@@ -95,6 +96,7 @@
 #define SVM_EXIT_INVLPGA   0x07Au
 #define SVM_EXIT_IOIO      0x07Bu
 #define SVM_EXIT_MSR       0x07Cu
+#define SVM_EXIT_TASK_SWITCH 0x07Du
 #define SVM_EXIT_SHUTDOWN  0x07Fu
 #define SVM_EXIT_VMRUN     0x080u
 #define SVM_EXIT_VMMCALL   0x081u

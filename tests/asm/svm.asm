@@ -10,7 +10,8 @@
 ; (its writes land in host memory through N_CR3; NPF exits for a read-only
 ; and an absent nested page, resumed after the host fixes the tables), a
 ; VMRUN with ASID 0 (invalid state: EXITCODE -1), a triple fault as the
-; SHUTDOWN exit, the PIT's interrupt as an INTR exit, the TSC offset,
+; SHUTDOWN exit, the PIT's interrupt as an INTR exit, the TSC offset, a
+; task switch,
 ; VMSAVE, VMLOAD and STGI/CLGI.
 ; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
 ; else the number of the failed check (status 2n+1).
@@ -442,6 +443,27 @@ pm32:
     rdtsc
     test edx, edx
     FAILIF 75, jnz
+    ; --- 76. a JMP to a TSS in the guest's own GDT: task-switch exit
+    mov dword [0x31000], 0
+    mov dword [0x31004], 0
+    mov dword [0x31008], 0x0000FFFF
+    mov dword [0x3100C], 0x00CF9B00
+    mov dword [0x31010], 0x0000FFFF
+    mov dword [0x31014], 0x00CF9300
+    mov dword [0x31018], 0x20000067        ; 32-bit TSS at 0x32000, limit 0x67
+    mov dword [0x3101C], 0x00008903
+    mov dword [ebx + S_GDTR + 4], 0x1F
+    mov dword [ebx + S_GDTR + 8], 0x31000
+    or dword [ebx + ICPT_MISC1], 1 << 29
+    mov dword [ebx + S_RIP], ROMBASE + g_task
+    mov eax, ebx
+    vmrun
+    cmp dword [ebx + EXITCODE], 0x7D
+    FAILIF 76, jne
+    cmp dword [ebx + EXITINFO1], 0x18
+    FAILIF 77, jne
+    cmp dword [ebx + EXITINFO2 + 4], 1 << (38 - 32)   ; a JMP
+    FAILIF 78, jne
 
     ; --- 40. VMSAVE stores FS and STAR; STGI/CLGI run
     mov ecx, 0xC0000081
@@ -547,6 +569,8 @@ g_tsc:
     rdtsc
     mov eax, edx
     hlt
+g_task:
+    jmp 0x18:0
 
 ; --- the nested-paging guest (no paging of its own)
 n_start:
