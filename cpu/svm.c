@@ -240,11 +240,6 @@ void svm_note_event(Cpu *cpu, int vector, uint32_t err, bool soft, bool exceptio
 
 /* --- intercept checks --- */
 
-bool svm_misc1(const Cpu *cpu, uint32_t bit)
-{
-    return cpu->svm->icpt_misc1 & bit;
-}
-
 /* Exit codes 0x60-0x7F are the bits of ICPT_MISC1 in order, 0x80-0x9F
  * those of ICPT_MISC2. */
 void svm_intercept_insn(Cpu *cpu, uint64_t code, uint32_t next_eip)

@@ -62,7 +62,6 @@ static inline uint64_t svm_gpa(Cpu *cpu, uint64_t gpa, bool write, bool fetch, b
 _Noreturn void svm_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2);
 
 /* Intercept checks, called only while cpu->svm_guest. */
-bool svm_misc1(const Cpu *cpu, uint32_t bit);
 void svm_intercept_insn(Cpu *cpu, uint64_t code, uint32_t next_eip);
 void svm_intercept_io(Cpu *cpu, uint16_t port, unsigned size, uint32_t info,
                       uint32_t next_eip);
