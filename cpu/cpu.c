@@ -9,6 +9,7 @@
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
 #include "fpu/fpu.h"
 
 /* Several CPUs on one PhysMem form a ring (next_sibling): the memory's
@@ -122,6 +123,7 @@ void cpu_free(Cpu *cpu)
     icache_free(cpu->icache);
     free(cpu->jmp_cache);
     free(cpu->fpu);
+    svm_free(cpu);
     free(cpu);
 }
 
@@ -154,6 +156,7 @@ void cpu_reset(Cpu *cpu)
     cpu->dr[6] = 0xFFFF0FF0u;
     cpu->dr[7] = 0x00000400u;
     memset(&cpu->msr, 0, sizeof cpu->msr);
+    memset(&cpu->amd_msr, 0, sizeof cpu->amd_msr);
     /* Enabled at the base Intel resets to; BSP flag on the bootstrap CPU. */
     cpu->msr.apic_base = cpu->is_ap ? 0xFEE00800u : 0xFEE00900u;
     memset(cpu->pdpte, 0, sizeof cpu->pdpte);
@@ -161,6 +164,8 @@ void cpu_reset(Cpu *cpu)
     cpu->halted = cpu->inhibit_irq = cpu->nmi_pending = cpu->nmi_blocked = false;
     cpu->exc_depth = 0;
     cpu->triple_fault = false;
+    cpu->svm_guest = cpu->svm_npt = false;
+    cpu->gif = true;
     cpu->pending_db = false;
     cpu->suppress_tf_trap = false;
     cpu_set_cpl(cpu, 0);

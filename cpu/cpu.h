@@ -84,6 +84,9 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COU
 #define ISA_SSE2  0x0100u
 #define ISA_SSE3  0x0200u
 #define ISA_CLFLUSH 0x0400u
+#define ISA_SYSCALL 0x0800u   /* AMD: EFER, STAR, SYSCALL/SYSRET (cpu/amd.c) */
+#define ISA_NX      0x1000u   /* EFER.NXE: execute-disable in PAE tables */
+#define ISA_SVM     0x2000u   /* AMD SVM: VMRUN and friends (cpu/svm.c) */
 
 /* Exception vectors */
 enum {
@@ -158,7 +161,7 @@ typedef struct TlbEntry {
     uint32_t phys;      /* physical page address (after A20) */
     uint8_t *host;      /* host address of the page, or NULL for MMIO/none */
     uint32_t global;    /* PGE global mapping: survives CR3 reload */
-    uint32_t pad;
+    uint32_t nx;        /* TLB_NX_FETCH for an execute-disabled page, else 0 */
 } TlbEntry;
 
 #define TLB_BITS 10
@@ -167,6 +170,9 @@ typedef struct TlbEntry {
 /* Tag bit: a valid translation that must take the slow path (MMIO, ROM
  * writes, code pages for writes, data breakpoints). */
 #define TLB_SLOW 2u
+/* TlbEntry.nx: the bit an ACC_FETCH lookup (mem_access.h) finds set, so
+ * that a fetch from an NX page misses and walks (and faults). */
+#define TLB_NX_FETCH 2u
 enum { TLB_SUP_READ, TLB_SUP_WRITE, TLB_USER_READ, TLB_USER_WRITE, TLB_KINDS };
 
 /* Model-specific registers the P6 model keeps. */
@@ -183,9 +189,19 @@ typedef struct CpuMsrs {
     uint64_t perfctr[2];       /* MSR 0xC1, 0xC2 (40 bits; they never count) */
 } CpuMsrs;
 
+/* The AMD models' MSRs (cpu/amd.c), kept apart from CpuMsrs at the end of
+ * Cpu so that the hot fields keep their places. */
+typedef struct CpuAmdMsrs {
+    uint64_t efer;             /* MSR C000_0080: SCE, NXE, SVME (no long mode) */
+    uint64_t star;             /* MSR C000_0081: SYSRET CS, SYSCALL CS, SYSCALL EIP */
+    uint64_t vm_cr;            /* MSR C001_0114 */
+    uint64_t vm_hsave_pa;      /* MSR C001_0117: where VMRUN keeps the host state */
+} CpuAmdMsrs;
+
 /* -d log items */
 #define CPU_LOG_INT   0x1u   /* every interrupt and exception delivered */
 #define CPU_LOG_RESET 0x2u   /* CPU resets and triple faults */
+#define CPU_LOG_SVM   0x4u   /* SVM world switches: VMRUN, #VMEXIT (cpu/svm.c) */
 
 struct Block;
 struct IcacheState;
@@ -324,6 +340,13 @@ typedef struct Cpu {
     struct Cpu *next_sibling;   /* a ring of the CPUs sharing this PhysMem */
     /* With several CPUs: the highest TSC any of them has read (shared). */
     uint64_t *tsc_floor;
+    /* --- AMD SVM (cpu/svm.c); last too. svm_guest false: every intercept
+     * hook is one untaken branch. --- */
+    bool svm_guest;         /* running a guest between VMRUN and #VMEXIT */
+    bool gif;               /* global interrupt flag (STGI/CLGI); true outside SVM */
+    bool svm_npt;           /* the guest runs with nested paging (cpu/svm_npt.c) */
+    struct SvmState *svm;   /* allocated at the first VMRUN */
+    CpuAmdMsrs amd_msr;
 } Cpu;
 
 /* --- lifecycle (cpu/cpu.c) --- */

@@ -17,6 +17,7 @@ typedef struct CpuModel {
     uint32_t max_leaf;      /* 1 or 2 */
     uint32_t leaf2[4];      /* cache and TLB descriptors (max_leaf 2) */
     const char *brand;      /* extended leaves 8000000x with this brand; NULL: none */
+    const struct CpuAmd *amd;   /* AuthenticAMD and its leaves (cpu/amd.h); NULL: Intel */
 } CpuModel;
 
 #define CPU_MODEL_DEFAULT "pentium2"

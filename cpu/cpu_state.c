@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "cpu/amd.h"
 #include "cpu/cpu_model.h"
 #include "cpu/exception.h"
 #include "cpu/icache.h"
@@ -104,11 +105,13 @@ static void cpu_save_extra(void *dev, StateWriter *w)
 {
     const Cpu *cpu = dev;
     state_put_u32(w, cpu->model->isa);
+    if (cpu->model->amd)
+        amd_save_state(cpu, w);   /* models newer than version 2: no version bump */
 }
 
 static bool cpu_load_extra(void *dev, StateReader *r, uint32_t version, char *err, size_t errlen)
 {
-    const Cpu *cpu = dev;
+    Cpu *cpu = dev;
     uint32_t isa = version >= 2 ? state_get_u32(r) : cpu_model_find(CPU_MODEL_DEFAULT)->isa;
     if (state_ok(r) && isa != cpu->model->isa) {
         snprintf(err, errlen, "device 'cpu': the snapshot is of another CPU model "
@@ -116,6 +119,8 @@ static bool cpu_load_extra(void *dev, StateReader *r, uint32_t version, char *er
                  cpu->model->isa);
         return false;
     }
+    if (cpu->model->amd && version >= 2)
+        return amd_load_state(cpu, r, err, errlen);
     return true;
 }
 
@@ -134,6 +139,9 @@ static void cpu_info(void *dev, FILE *out)
     fprintf(out, "cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n", cpu->cr0, cpu->cr2,
             cpu->cr3, cpu->cr4, cpu->eflags);
     fprintf(out, "model %s (CPUID 1 EAX %08x)\n", cpu->model->name, cpu->model->signature);
+    if (cpu->isa & ISA_SVM)
+        fprintf(out, "svm: %s world, gif %u, efer %08llx\n", cpu->svm_guest ? "guest" : "host",
+                cpu->gif, (unsigned long long)cpu->amd_msr.efer);
 }
 
 const DeviceDesc cpu_desc = {

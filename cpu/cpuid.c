@@ -10,6 +10,8 @@
  * reports (it also has MCE, MCA, APIC, PAT, PSE36). */
 #include "cpu/cpuid.h"
 
+#include "cpu/amd.h"
+
 #include <string.h>
 
 #include "cpu/cpu_model.h"
@@ -29,6 +31,10 @@ static void cpuid_brand(const CpuModel *m, uint32_t leaf, uint32_t out[4])
 void cpu_cpuid(const Cpu *cpu, uint32_t leaf, uint32_t out[4])
 {
     const CpuModel *m = cpu->model;
+    if (m->amd) {
+        amd_cpuid(cpu, leaf, out);
+        return;
+    }
     uint32_t ext_max = m->brand ? 0x80000004u : 0;
     memset(out, 0, 4 * sizeof out[0]);
     if (ext_max && leaf >= 0x80000000u) {
@@ -291,6 +297,9 @@ static const MsrDef *msr_find(uint32_t index)
 bool cpu_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
 {
     const MsrDef *d = msr_find(index);
+    int amd = d ? -1 : amd_msr_read(cpu, index, val);
+    if (amd >= 0)
+        return amd;
     if (!d) {
         cpu_log_guest_error(cpu, "RDMSR of an unknown MSR", index);
         return false;
@@ -302,6 +311,9 @@ bool cpu_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
 bool cpu_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
 {
     const MsrDef *d = msr_find(index);
+    int amd = d ? -1 : amd_msr_write(cpu, index, val);
+    if (amd >= 0)
+        return amd;
     if (!d) {
         cpu_log_guest_error(cpu, "WRMSR of an unknown MSR", index);
         return false;

@@ -74,7 +74,8 @@ const uint16_t decode_attrs[OPCODE_SPACE] = {
     [0xFB] = E, [0xFE] = M | L, [0xFF] = M | L,
 
     /* 0F xx */
-    [0x100] = M, [0x101] = M | E, [0x102] = M, [0x103] = M, [0x106] = E,
+    [0x100] = M, [0x101] = M | E, [0x102] = M, [0x103] = M, [0x105] = E, [0x106] = E,
+    [0x107] = E,
     [0x108] = E, [0x109] = E, [0x10B] = E,
     [0x118] = M, [0x119] = M, [0x11A] = M, [0x11B] = M, [0x11C] = M, [0x11D] = M,
     [0x11E] = M, [0x11F] = M,
@@ -148,6 +149,7 @@ const uint16_t decode_attrs[OPCODE_SPACE] = {
 static const uint16_t op_isa[OPCODE_SPACE] = {
     [0x130] = ISA_TSC, [0x131] = ISA_TSC, [0x132] = ISA_TSC, [0x133] = ISA_P6,
     [0x134] = ISA_P6, [0x135] = ISA_P6, [0x1A2] = ISA_CPUID, [0x1C7] = ISA_CX8,
+    [0x105] = ISA_SYSCALL, [0x107] = ISA_SYSCALL,
     [0x118] = ISA_P6, [0x119] = ISA_P6, [0x11A] = ISA_P6, [0x11B] = ISA_P6,
     [0x11C] = ISA_P6, [0x11D] = ISA_P6, [0x11E] = ISA_P6, [0x11F] = ISA_P6,
     [0x140] = ISA_CMOV, [0x141] = ISA_CMOV, [0x142] = ISA_CMOV, [0x143] = ISA_CMOV,
@@ -262,6 +264,8 @@ void decode_init(void)
     register_family(ops_system_register, "cpu/ops_system.c");
     register_family(ops_fpu_register, "fpu/fpu.c, fpu/mmx.c");
     register_family(ops_sse_register, "cpu/ops_sse*.c");
+    register_family(ops_amd_register, "cpu/amd.c");
+    register_family(ops_svm_register, "cpu/svm.c");
 }
 
 uint32_t decode_op_isa(unsigned op)

@@ -11,6 +11,7 @@
 #include "cpu/exec_loop.h"
 #include "cpu/flags.h"
 #include "cpu/mem_access.h"
+#include "cpu/svm.h"
 #include "debug/trace.h"
 
 _Noreturn void cpu_fault(Cpu *cpu, int vector, uint32_t errcode)
@@ -51,6 +52,11 @@ static bool take_interrupt(Cpu *cpu)
 {
     if (cpu->inhibit_irq)
         return false;
+    if (unlikely(!cpu->gif || cpu->svm_guest)) {
+        int svm = svm_take_interrupt(cpu);
+        if (svm >= 0)
+            return svm;
+    }
     if (cpu->nmi_pending && !cpu->nmi_blocked) {
         cpu->nmi_pending = false;
         cpu->nmi_blocked = true;   /* until the next IRET */

@@ -102,6 +102,8 @@ void ops_flagctl_register(void);  /* cpu/ops_flagctl.c: CLC/STC/CMC/CLD/STD/CLI/
 void ops_system_register(void);   /* cpu/ops_system.c: descriptor tables, CRs, DRs, MSRs, CPUID, HLT, IN/OUT, INT*, IRET, LAR.. */
 void ops_fpu_register(void);      /* fpu/: x87 escape opcodes D8-DF, WAIT, MMX (until the FPU issue: #NM/#UD rules) */
 void ops_sse_register(void);      /* cpu/ops_sse_*.c: SSE, SSE2, SSE3 (after the MMX pickers, which it wraps) */
+void ops_amd_register(void);      /* cpu/amd.c: SYSCALL, SYSRET */
+void ops_svm_register(void);      /* cpu/svm.c: VMRUN..INVLPGA (wraps 0F 01) */
 
 /* Group 5 (FF) is shared: ops_alu.c picks INC/DEC (/0 /1) and hands
  * /2../6 (CALL, CALL far, JMP, JMP far, PUSH) to the branch family. */

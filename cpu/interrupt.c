@@ -13,6 +13,7 @@
 #include "cpu/flags.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
 #include "debug/trace.h"
 
 /* One event being delivered. */
@@ -280,6 +281,7 @@ static void deliver(Cpu *cpu, const Event *ev, int exc_vector)
     cpu->exc_depth++;
     cpu->exc_first = exc_vector;
     cpu->exc_ext = ev->ext != 0;
+    SVM_HOOK(cpu, svm_note_event(cpu, ev->vector, ev->err, ev->soft, exc_vector >= 0));
     /* Traps pending for the instruction that raised this event are
      * discarded (a single-stepped INT n does not trap after itself). */
     if (cpu->cur_block) {
@@ -336,12 +338,16 @@ void cpu_handle_fault(Cpu *cpu)
     int vector = cpu->fault_vec;
     uint32_t err = cpu->fault_err;
     uint32_t ext = 0;
+    if (unlikely(vector == CPU_FAULT_VMEXIT))
+        return;   /* an SVM intercept left the guest: nothing to deliver */
 
     if (cpu->exc_depth > 0) {
         /* A fault while delivering an earlier event. */
         int first = cpu->exc_first;
         ext = cpu->exc_ext ? 1 : 0;
         if (first == EXC_DF || cpu->exc_depth >= MAX_NESTED_EVENTS) {
+            if (unlikely(cpu->svm_guest) && svm_intercept_shutdown(cpu))
+                return;
             log_triple_fault(cpu, vector);
             cpu->triple_fault = true;
             cpu->exc_depth = 0;
@@ -363,6 +369,8 @@ void cpu_handle_fault(Cpu *cpu)
     else if (vector != EXC_PF && vector != EXC_DF)
         err = (err & ~1u) | ext;
 
+    if (unlikely(cpu->svm_guest) && svm_intercept_exception(cpu, vector, err))
+        return;
     if (exc_sets_rf(vector))
         cpu->eflags |= FLAG_RF;
     Event ev = { .vector = vector, .err = err, .soft = false, .ext = 1, .next_eip = cpu->eip };

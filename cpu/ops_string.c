@@ -23,6 +23,8 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
+#include "cpu/svm_vmcb.h"
 #include "iodev/portbus.h"
 
 #define REP_CHUNK 4096u
@@ -420,11 +422,22 @@ static const Insn *op_rep_lods(Cpu *cpu, const Insn *in)
     return rep_end(cpu, in, count);
 }
 
+/* An intercepted INS/OUTS (SVM): EXITINFO1 names the string form, REP,
+ * the address size and the source segment (ES for INS). */
+static void svm_string_io(Cpu *cpu, const Insn *in, unsigned size, bool is_in, bool rep)
+{
+    uint32_t info = IOIO_STR | (is_in ? IOIO_IN : 0) | (rep ? IOIO_REP : 0) |
+                    ((in->flags & INSN_ADDR32) ? IOIO_A32 : IOIO_A16) |
+                    ((uint32_t)(is_in ? SEG_ES : in->seg) << IOIO_SEG_SHIFT);
+    svm_intercept_io(cpu, (uint16_t)cpu->gpr[R_EDX], size, info, cpu->eip + in->len);
+}
+
 /* INS / OUTS: the I/O permission check comes before anything else. */
 static const Insn *op_ins(Cpu *cpu, const Insn *in)
 {
     unsigned size = elem_size(in);
     cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    SVM_HOOK(cpu, svm_string_io(cpu, in, size, true, false));
     ins_elem(cpu, in, size);
     return insn_next(cpu, in);
 }
@@ -433,6 +446,7 @@ static const Insn *op_outs(Cpu *cpu, const Insn *in)
 {
     unsigned size = elem_size(in);
     cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    SVM_HOOK(cpu, svm_string_io(cpu, in, size, false, false));
     outs_elem(cpu, in, size);
     return insn_next(cpu, in);
 }
@@ -505,6 +519,7 @@ static inline const Insn *rep_io(Cpu *cpu, const Insn *in, bool out)
 {
     unsigned size = elem_size(in);
     cpu_io_permit(cpu, (uint16_t)cpu->gpr[R_EDX], size);
+    SVM_HOOK(cpu, svm_string_io(cpu, in, size, !out, true));
     uint32_t count = idx_get(cpu, in, R_ECX), budget = rep_budget(cpu);
     uint32_t run = count < budget ? count : budget;
     uint32_t batched = out ? outs_batch(cpu, in, size, run) : ins_batch(cpu, in, size, run);

@@ -16,6 +16,8 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
+#include "cpu/svm_vmcb.h"
 #include "iodev/portbus.h"
 
 /* Privileged instructions: allowed in real mode and at CPL 0; #GP(0) at
@@ -316,6 +318,7 @@ static const Insn *op_lmsw(Cpu *cpu, const Insn *in)
 static const Insn *op_invlpg(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_INVLPG, cpu->eip + in->len));
     tlb_flush_page(cpu, cpu->seg[in->seg].base + insn_ea(cpu, in));
     cpu->eip += in->len;
     return NULL;
@@ -480,6 +483,7 @@ static InsnFn pick_bound(const DecodeCtx *d)
 static const Insn *op_hlt(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_HLT, cpu->eip + in->len));
     cpu->halted = true;
     cpu->eip += in->len;
     return NULL;
@@ -489,15 +493,23 @@ static InsnFn pick_hlt(const DecodeCtx *d) { (void)d; return op_hlt; }
 
 /* --- IN / OUT --- */
 
-static inline uint32_t io_in(Cpu *cpu, uint16_t port, unsigned size)
+/* EXITINFO1 of an intercepted IN/OUT: direction and address size. */
+static inline uint32_t svm_io_info(const Insn *in, bool is_in)
+{
+    return (is_in ? IOIO_IN : 0) | ((in->flags & INSN_ADDR32) ? IOIO_A32 : IOIO_A16);
+}
+
+static inline uint32_t io_in(Cpu *cpu, const Insn *in, uint16_t port, unsigned size)
 {
     cpu_io_permit(cpu, port, size);
+    SVM_HOOK(cpu, svm_intercept_io(cpu, port, size, svm_io_info(in, true), cpu->eip + in->len));
     return portbus_read(cpu->io, port, size);
 }
 
-static inline void io_out(Cpu *cpu, uint16_t port, unsigned size, uint32_t val)
+static inline void io_out(Cpu *cpu, const Insn *in, uint16_t port, unsigned size, uint32_t val)
 {
     cpu_io_permit(cpu, port, size);
+    SVM_HOOK(cpu, svm_intercept_io(cpu, port, size, svm_io_info(in, false), cpu->eip + in->len));
     portbus_write(cpu->io, port, size, val);
 }
 
@@ -506,73 +518,73 @@ static inline uint16_t port_dx(const Cpu *cpu) { return (uint16_t)cpu->gpr[R_EDX
 
 static const Insn *op_in_al_imm(Cpu *cpu, const Insn *in)
 {
-    reg8_set(cpu, R_EAX, (uint8_t)io_in(cpu, port_imm(in), 1));
+    reg8_set(cpu, R_EAX, (uint8_t)io_in(cpu, in, port_imm(in), 1));
     return insn_next(cpu, in);
 }
 
 static const Insn *op_in_ax_imm(Cpu *cpu, const Insn *in)
 {
-    reg16_set(cpu, R_EAX, (uint16_t)io_in(cpu, port_imm(in), 2));
+    reg16_set(cpu, R_EAX, (uint16_t)io_in(cpu, in, port_imm(in), 2));
     return insn_next(cpu, in);
 }
 
 static const Insn *op_in_eax_imm(Cpu *cpu, const Insn *in)
 {
-    cpu->gpr[R_EAX] = io_in(cpu, port_imm(in), 4);
+    cpu->gpr[R_EAX] = io_in(cpu, in, port_imm(in), 4);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_in_al_dx(Cpu *cpu, const Insn *in)
 {
-    reg8_set(cpu, R_EAX, (uint8_t)io_in(cpu, port_dx(cpu), 1));
+    reg8_set(cpu, R_EAX, (uint8_t)io_in(cpu, in, port_dx(cpu), 1));
     return insn_next(cpu, in);
 }
 
 static const Insn *op_in_ax_dx(Cpu *cpu, const Insn *in)
 {
-    reg16_set(cpu, R_EAX, (uint16_t)io_in(cpu, port_dx(cpu), 2));
+    reg16_set(cpu, R_EAX, (uint16_t)io_in(cpu, in, port_dx(cpu), 2));
     return insn_next(cpu, in);
 }
 
 static const Insn *op_in_eax_dx(Cpu *cpu, const Insn *in)
 {
-    cpu->gpr[R_EAX] = io_in(cpu, port_dx(cpu), 4);
+    cpu->gpr[R_EAX] = io_in(cpu, in, port_dx(cpu), 4);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_out_imm_al(Cpu *cpu, const Insn *in)
 {
-    io_out(cpu, port_imm(in), 1, cpu->gpr[R_EAX] & 0xFFu);
+    io_out(cpu, in, port_imm(in), 1, cpu->gpr[R_EAX] & 0xFFu);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_out_imm_ax(Cpu *cpu, const Insn *in)
 {
-    io_out(cpu, port_imm(in), 2, cpu->gpr[R_EAX] & 0xFFFFu);
+    io_out(cpu, in, port_imm(in), 2, cpu->gpr[R_EAX] & 0xFFFFu);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_out_imm_eax(Cpu *cpu, const Insn *in)
 {
-    io_out(cpu, port_imm(in), 4, cpu->gpr[R_EAX]);
+    io_out(cpu, in, port_imm(in), 4, cpu->gpr[R_EAX]);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_out_dx_al(Cpu *cpu, const Insn *in)
 {
-    io_out(cpu, port_dx(cpu), 1, cpu->gpr[R_EAX] & 0xFFu);
+    io_out(cpu, in, port_dx(cpu), 1, cpu->gpr[R_EAX] & 0xFFu);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_out_dx_ax(Cpu *cpu, const Insn *in)
 {
-    io_out(cpu, port_dx(cpu), 2, cpu->gpr[R_EAX] & 0xFFFFu);
+    io_out(cpu, in, port_dx(cpu), 2, cpu->gpr[R_EAX] & 0xFFFFu);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_out_dx_eax(Cpu *cpu, const Insn *in)
 {
-    io_out(cpu, port_dx(cpu), 4, cpu->gpr[R_EAX]);
+    io_out(cpu, in, port_dx(cpu), 4, cpu->gpr[R_EAX]);
     return insn_next(cpu, in);
 }
 
@@ -726,6 +738,7 @@ static void write_cr4(Cpu *cpu, uint32_t val)
 static const Insn *op_mov_r32_cr(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, in->reg, false, cpu->eip + in->len));
     uint32_t v;
     switch (in->reg) {
     case 0: v = cpu->cr0; break;
@@ -741,6 +754,7 @@ static const Insn *op_mov_r32_cr(Cpu *cpu, const Insn *in)
 static const Insn *op_mov_cr_r32(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, in->reg, true, cpu->eip + in->len));
     uint32_t v = cpu->gpr[in->rm];
     switch (in->reg) {
     case 0: sys_write_cr0(cpu, v); break;
@@ -796,6 +810,8 @@ static unsigned dr_access(Cpu *cpu, unsigned n)
 /* MOV r32, DRn (0F 21) */
 static const Insn *op_mov_r32_dr(Cpu *cpu, const Insn *in)
 {
+    sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_dr(cpu, in->reg, false, cpu->eip + in->len));
     unsigned n = dr_access(cpu, in->reg);
     cpu->gpr[in->rm] = cpu->dr[n];
     return insn_next(cpu, in);
@@ -804,6 +820,8 @@ static const Insn *op_mov_r32_dr(Cpu *cpu, const Insn *in)
 /* MOV DRn, r32 (0F 23) */
 static const Insn *op_mov_dr_r32(Cpu *cpu, const Insn *in)
 {
+    sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_dr(cpu, in->reg, true, cpu->eip + in->len));
     unsigned n = dr_access(cpu, in->reg);
     uint32_t v = cpu->gpr[in->rm];
     if (n == 6)
@@ -825,6 +843,7 @@ static InsnFn pick_mov_dr_r32(const DecodeCtx *d) { (void)d; return op_mov_dr_r3
 static const Insn *op_rdmsr(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_msr(cpu, false, cpu->eip + in->len));
     uint64_t v;
     if (!cpu_msr_read(cpu, cpu->gpr[R_ECX], &v))
         cpu_fault(cpu, EXC_GP, 0);
@@ -837,6 +856,7 @@ static const Insn *op_rdmsr(Cpu *cpu, const Insn *in)
 static const Insn *op_wrmsr(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_msr(cpu, true, cpu->eip + in->len));
     uint64_t v = ((uint64_t)cpu->gpr[R_EDX] << 32) | cpu->gpr[R_EAX];
     if (!cpu_msr_write(cpu, cpu->gpr[R_ECX], v))
         cpu_fault(cpu, EXC_GP, 0);
@@ -849,6 +869,7 @@ static const Insn *op_rdtsc(Cpu *cpu, const Insn *in)
 {
     if (cpu->cr4 & CR4_TSD)
         sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_RDTSC, cpu->eip + in->len));
     uint64_t t = cpu_tsc(cpu);
     if (cpu->tsc_floor)
         t = cpu_tsc_across_cpus(cpu, t);
@@ -876,6 +897,7 @@ static const Insn *op_rdpmc(Cpu *cpu, const Insn *in)
 static const Insn *op_cpuid(Cpu *cpu, const Insn *in)
 {
     uint32_t r[4];
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_CPUID, cpu->eip + in->len));
     cpu_cpuid(cpu, cpu->gpr[R_EAX], r);
     cpu_cpuid_apic(cpu, cpu->gpr[R_EAX], r);
     cpu->gpr[R_EAX] = r[0];

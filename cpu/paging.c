@@ -10,8 +10,10 @@
  * fast path misses while the slow path still skips the walk. */
 #include <stdio.h>
 
+#include "cpu/amd.h"
 #include "cpu/exception.h"
 #include "cpu/mem_access.h"
+#include "cpu/svm.h"
 #include "debug/trace.h"
 
 /* Page-table entry bits */
@@ -28,11 +30,13 @@
 #define PF_WRITE   0x02u
 #define PF_USER    0x04u
 #define PF_RSVD    0x08u
+#define PF_FETCH   0x10u   /* I/D: an instruction fetch (with EFER.NXE) */
 
 /* PAE: physical address bits 12..35 of an entry (P6: 36-bit physical). */
 #define PAE_ADDR_MASK 0x0000000FFFFFF000ull
-/* PAE reserved bits: 36..63 (no NX on a P6). */
+/* PAE reserved bits: 36..63 (no NX on a P6); with EFER.NXE bit 63 is XD. */
 #define PAE_RSVD_HIGH 0xFFFFFFF000000000ull
+#define PAE_XD        0x8000000000000000ull
 /* In a 2 MiB PDE, bits 13..20 are reserved too. */
 #define PAE_RSVD_2M   0x00000000001FE000ull
 /* PDPTE bits that must be zero: 1, 2, 5..8 and 36..63. */
@@ -88,7 +92,7 @@ static bool pdpte_read(Cpu *cpu, uint32_t cr3, uint64_t out[4])
 {
     uint32_t base = (cr3 & 0xFFFFFFE0u) & cpu->mem->a20_mask;
     for (int i = 0; i < 4; i++) {
-        out[i] = phys_read(cpu->mem, base + 8u * i, 8);
+        out[i] = phys_read(cpu->mem, svm_gpa(cpu, base + 8u * i, false, false, true), 8);
         if ((out[i] & PTE_P) && (out[i] & PDPTE_RSVD))
             return false;
     }
@@ -132,14 +136,22 @@ typedef struct Walk {
     /* Entries whose accessed/dirty bits need setting */
     uint64_t pde_addr, pte_addr;    /* physical, pte_addr = ~0 for a large page */
     uint32_t pde, pte;              /* low dwords as read */
+    bool nx;            /* XD set at some level (EFER.NXE) */
 } Walk;
 
 #define WALK_FAULT 0x80000000u
 #define NO_ADDR (~0ull)
 
+/* A guest's page-table entry: through the nested tables under SVM. */
 static uint64_t pt_read(Cpu *cpu, uint64_t addr, bool pae)
 {
-    return phys_read(cpu->mem, pae ? addr : (addr & cpu->mem->a20_mask), pae ? 8 : 4);
+    uint64_t pa = svm_gpa(cpu, pae ? addr : (addr & cpu->mem->a20_mask), false, false, true);
+    return phys_read(cpu->mem, pa, pae ? 8 : 4);
+}
+
+static void pt_write(Cpu *cpu, uint64_t addr, uint32_t v)
+{
+    phys_write(cpu->mem, svm_gpa(cpu, addr, true, false, true), 4, v);
 }
 
 static void walk_legacy(Cpu *cpu, uint32_t lin, Walk *w)
@@ -176,6 +188,7 @@ static void walk_legacy(Cpu *cpu, uint32_t lin, Walk *w)
 
 static void walk_pae(Cpu *cpu, uint32_t lin, Walk *w)
 {
+    uint64_t rsvd_high = cpu_nx_enabled(cpu) ? PAE_RSVD_HIGH & ~PAE_XD : PAE_RSVD_HIGH;
     uint64_t pdpte = cpu->pdpte[lin >> 30];
     if (!(pdpte & PTE_P)) {
         w->fault = WALK_FAULT;
@@ -196,18 +209,19 @@ static void walk_pae(Cpu *cpu, uint32_t lin, Walk *w)
         return;
     }
     if (pde & PTE_PS) {
-        if (pde & (PAE_RSVD_HIGH | PAE_RSVD_2M)) {
+        if (pde & (rsvd_high | PAE_RSVD_2M)) {
             w->fault = WALK_FAULT | PF_PRESENT | PF_RSVD;
             return;
         }
         w->phys = (pde & 0x0000000FFFE00000ull) | (lin & 0x001FFFFFu);
+        w->nx = (pde & PAE_XD) != 0;
         w->writable = pde & PTE_RW;
         w->user = pde & PTE_US;
         w->global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
         w->pte_addr = NO_ADDR;
         return;
     }
-    if (pde & PAE_RSVD_HIGH) {
+    if (pde & rsvd_high) {
         w->fault = WALK_FAULT | PF_PRESENT | PF_RSVD;
         return;
     }
@@ -219,11 +233,12 @@ static void walk_pae(Cpu *cpu, uint32_t lin, Walk *w)
         w->fault = WALK_FAULT;
         return;
     }
-    if (pte & PAE_RSVD_HIGH) {
+    if (pte & rsvd_high) {
         w->fault = WALK_FAULT | PF_PRESENT | PF_RSVD;
         return;
     }
     w->phys = (pte & PAE_ADDR_MASK) | (lin & 0xFFFu);
+    w->nx = ((pde | pte) & PAE_XD) != 0;
     w->writable = (pde & pte & PTE_RW) != 0;
     w->user = (pde & pte & PTE_US) != 0;
     w->global = (pte & PTE_G) && (cpu->cr4 & CR4_PGE);
@@ -232,6 +247,7 @@ static void walk_pae(Cpu *cpu, uint32_t lin, Walk *w)
 static void page_walk(Cpu *cpu, uint32_t lin, Walk *w)
 {
     w->fault = 0;
+    w->nx = false;
     w->pte_addr = NO_ADDR;
     if (pae_on(cpu))
         walk_pae(cpu, lin, w);
@@ -249,15 +265,15 @@ static void walk_set_accessed(Cpu *cpu, const Walk *w, bool write)
     if (w->pte_addr == NO_ADDR) {
         uint32_t want = w->pde | PTE_A | (write ? PTE_D : 0);
         if (want != w->pde)
-            phys_write(cpu->mem, pde_addr, 4, want);
+            pt_write(cpu, pde_addr, want);
         return;
     }
     if (!(w->pde & PTE_A))
-        phys_write(cpu->mem, pde_addr, 4, w->pde | PTE_A);
+        pt_write(cpu, pde_addr, w->pde | PTE_A);
     uint32_t want = w->pte | PTE_A | (write ? PTE_D : 0);
     if (want != w->pte) {
         uint64_t pte_addr = pae ? w->pte_addr : (w->pte_addr & cpu->mem->a20_mask);
-        phys_write(cpu->mem, pte_addr, 4, want);
+        pt_write(cpu, pte_addr, want);
     }
 }
 
@@ -280,7 +296,7 @@ static bool page_has_data_breakpoint(const Cpu *cpu, uint32_t lin)
     return false;
 }
 
-static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool global)
+static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool global, bool nx)
 {
     TlbEntry *e = &cpu->tlb[kind][(lin >> 12) & (TLB_SIZE - 1)];
     uint64_t page = phys & ~0xFFFull;
@@ -294,6 +310,7 @@ static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool globa
     e->phys = (uint32_t)page;
     e->host = host;
     e->global = global;
+    e->nx = nx ? TLB_NX_FETCH : 0;
     if (page >> 32)
         e->tag = TLB_EMPTY;   /* above 4 GiB: nothing to cache */
 }
@@ -312,31 +329,35 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     bool write = access == ACC_WRITE;
     int kind = (user ? TLB_USER_READ : TLB_SUP_READ) + (write ? 1 : 0);
     const TlbEntry *e = &cpu->tlb[kind][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag == (lin & ~0xFFFu))
+    /* A fetch from an execute-disabled page misses and walks (and faults). */
+    if (e->tag == (lin & ~0xFFFu) && !(e->nx & (uint32_t)access))
         return e->phys | (lin & 0xFFFu);
-    if (e->tag == ((lin & ~0xFFFu) | TLB_SLOW)) {
+    if (e->tag == ((lin & ~0xFFFu) | TLB_SLOW) && !(e->nx & (uint32_t)access)) {
         /* The page may have become fast since (its code was invalidated,
          * a breakpoint removed): refill from the cached translation. */
         uint32_t phys = e->phys;
-        tlb_fill(cpu, lin, phys, kind, e->global);
+        tlb_fill(cpu, lin, phys, kind, e->global, e->nx);
         return phys | (lin & 0xFFFu);
     }
 
     if (!paging_on(cpu)) {
-        uint64_t phys = lin & cpu->mem->a20_mask;
-        tlb_fill(cpu, lin, phys, kind, false);
+        uint64_t phys = svm_gpa(cpu, lin & cpu->mem->a20_mask, write, access == ACC_FETCH, false);
+        tlb_fill(cpu, lin, phys, kind, false, false);
         return phys;
     }
 
     Walk w;
     page_walk(cpu, lin, &w);
-    uint32_t err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
+    uint32_t err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0) |
+                   ((access == ACC_FETCH && cpu_nx_enabled(cpu)) ? PF_FETCH : 0);
     if (w.fault) {
         cpu->cr2 = lin;
         page_fault(cpu, lin, err | (w.fault & (PF_PRESENT | PF_RSVD)));
     }
     bool allowed = user ? (w.user && (!write || w.writable))
                         : (!write || w.writable || !(cpu->cr0 & CR0_WP));
+    if (access == ACC_FETCH && w.nx)
+        allowed = false;
     if (!allowed) {
         cpu->cr2 = lin;
         page_fault(cpu, lin, err | PF_PRESENT);
@@ -345,14 +366,15 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     uint64_t phys = w.phys & (((uint64_t)1 << 36) - 1);
     if (!(phys >> 32))
         phys &= cpu->mem->a20_mask;
+    phys = svm_gpa(cpu, phys, write, access == ACC_FETCH, false);
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_WALK, (write ? TRACE_ACC_WRITE : 0) | (user ? TRACE_ACC_USER : 0),
                   lin, phys);
-    tlb_fill(cpu, lin, phys, kind, w.global);
+    tlb_fill(cpu, lin, phys, kind, w.global, w.nx);
     return phys;
 }
 
-bool cpu_translate_debug(Cpu *cpu, uint32_t lin, uint64_t *phys)
+static bool translate_guest_physical(Cpu *cpu, uint32_t lin, uint64_t *phys)
 {
     if (!paging_on(cpu)) {
         *phys = lin & cpu->mem->a20_mask;
@@ -366,4 +388,18 @@ bool cpu_translate_debug(Cpu *cpu, uint32_t lin, uint64_t *phys)
     if (!(*phys >> 32))
         *phys &= cpu->mem->a20_mask;
     return true;
+}
+
+/* The debugger's view: under nested paging the walk and the result go
+ * through the nested tables in probe mode, which neither exits to the
+ * host nor sets accessed bits. */
+bool cpu_translate_debug(Cpu *cpu, uint32_t lin, uint64_t *phys)
+{
+    if (likely(!cpu->svm_npt))
+        return translate_guest_physical(cpu, lin, phys);
+    svm_npt_probe(cpu, true);
+    bool ok = translate_guest_physical(cpu, lin, phys);
+    if (ok)
+        *phys = svm_npt_translate(cpu, *phys, false, false, false);
+    return svm_npt_probe(cpu, false) && ok;
 }

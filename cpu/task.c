@@ -11,6 +11,7 @@
 #include "cpu/flags.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
 
 /* The state a TSS holds for a task. */
 typedef struct TaskState {
@@ -216,6 +217,8 @@ static void load_task_segments(Cpu *cpu, const TaskState *ts)
 void cpu_task_switch(Cpu *cpu, uint16_t tss_sel, uint32_t tss_lo, uint32_t tss_hi,
                      int reason, bool has_err, uint32_t err, uint32_t next_eip)
 {
+    SVM_HOOK(cpu, svm_intercept_task_switch(cpu, tss_sel, reason == TASK_IRET,
+                                            reason == TASK_JMP, has_err, err));
     uint16_t nf = desc_flags(tss_hi);
     bool new32 = tss_type_32(nf & DESC_TYPE_MASK);
     uint32_t nbase = desc_base(tss_lo, tss_hi), nlimit = desc_limit(tss_lo, tss_hi);

@@ -79,6 +79,8 @@ static bool machine_setup_log(Machine *m)
             trace_items |= TRACE_INT;
         } else if (!strcmp(it, "cpu_reset"))
             m->cpu->log_mask |= CPU_LOG_RESET;
+        else if (!strcmp(it, "svm"))
+            m->cpu->log_mask |= CPU_LOG_SVM;   /* cpu/svm.c: world switches */
         else if (!strcmp(it, "unimp"))
             log_items |= LOG_UNIMP;
         else if (!strcmp(it, "guest_errors"))
@@ -89,7 +91,7 @@ static bool machine_setup_log(Machine *m)
             trace_items |= bit;   /* exec, cpu, io, mmu: debug/trace.c */
         else {
             fprintf(stderr, "kairo: unknown log item '%s' (exec, cpu, int, io, mmu, cpu_reset, "
-                            "unimp, guest_errors, hostcall)\n", it);
+                            "unimp, guest_errors, hostcall, svm)\n", it);
             return false;
         }
     }

@@ -407,7 +407,7 @@ static int resolve_chardev(const Options *o, const char **spec, const char *opti
 static const struct { const char *qemu, *kairo; } log_item_map[] = {
     { "exec", "exec" }, { "in_asm", "exec" }, { "cpu", "cpu" }, { "int", "int" },
     { "mmu", "mmu" }, { "io", "io" }, { "cpu_reset", "cpu_reset" }, { "unimp", "unimp" },
-    { "guest_errors", "guest_errors" }, { "hostcall", "hostcall" },
+    { "guest_errors", "guest_errors" }, { "hostcall", "hostcall" }, { "svm", "svm" },
     /* Blocks are never chained into each other's logs here: nothing to undo. */
     { "nochain", "" },
 };
@@ -430,6 +430,7 @@ int qopt_log_items(Options *o, const OptionSpec *spec, const char *arg)
              "unimp       every use of an unimplemented feature (without it: once each)\n"
              "guest_errors every guest error a device notices (without it: once each)\n"
              "hostcall    every call through -device vmport's backdoor and its RPC requests\n"
+             "svm         SVM world switches: VMRUN, #VMEXIT with its code, event injection\n"
              "nochain     accepted; kairo's logs never skip chained blocks");
         return 1;
     }

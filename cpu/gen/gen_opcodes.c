@@ -34,6 +34,7 @@ static const char *isa_name(uint32_t isa)
         { ISA_CPUID, "CPUID" }, { ISA_TSC, "TSC/MSR" }, { ISA_CX8, "CX8" }, { ISA_MMX, "MMX" },
         { ISA_CMOV, "CMOV" }, { ISA_P6, "P6" }, { ISA_FXSR, "FXSR" }, { ISA_SSE, "SSE" },
         { ISA_SSE2, "SSE2" }, { ISA_SSE3, "SSE3" }, { ISA_CLFLUSH, "CLFLUSH" },
+        { ISA_SYSCALL, "SYSCALL" }, { ISA_NX, "NX" }, { ISA_SVM, "SVM" },
     };
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (isa == names[i].bit)

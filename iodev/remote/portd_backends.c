@@ -470,7 +470,7 @@ static void forget_partitioned(PdDevice *d)
 static bool open_partition(PdDevice *d, const PdSlotConfig *sc, char *err, size_t errlen)
 {
     char why[300];
-    IdeHooks hooks = { ide_line, d->slot };
+    IdeHooks hooks = { { ide_line, d->slot, 0 } };
     ide_init(&d->ide, NULL, &hooks, sc->name);
     PdDevice *owner = strchr(sc->arg, ',') ? NULL : image_owner(sc->arg);
     bool ok = owner ? ide_share_disk(&d->ide, 0, &owner->ide.dev[0].disk)
