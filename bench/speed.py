@@ -130,25 +130,37 @@ def rom_row(args, work, name, src, defines):
 
 def expect_boot(cmd, ready, timeout):
     """Starts cmd on a pipe, waits for `ready` on its output, sends poweroff -f,
-    waits for it to end. Returns the child's user CPU seconds, or None."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    waits for it to end. Returns (user CPU seconds, peak resident MiB) of the
+    child, or (None, None) when the prompt never came."""
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
     os.set_blocking(p.stdout.fileno(), False)
     seen, deadline, sent = b"", time.time() + timeout, False
-    while p.poll() is None and time.time() < deadline:
-        chunk = p.stdout.read() or b""
-        seen += chunk
-        if not sent and ready in seen[-4096:] and seen.rstrip().endswith(b"#"):
+    while time.time() < deadline:
+        chunk = p.stdout.read()
+        if chunk == b"":
+            break   # end of output: the child is gone
+        seen += chunk or b""
+        # The shell's prompt ("# ") after the initramfs marker.
+        if not sent and ready in seen and b"# " in seen[seen.index(ready):]:
             p.stdin.write(b"poweroff -f\n")
             p.stdin.flush()
             sent = True
         time.sleep(0.05)
-    if p.poll() is None:
+    else:
         p.kill()
-    p.wait()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-    return (after - before) if sent else None
+    # Reaped here, not by Popen, to read the child's own rusage.
+    _, _, ru = os.wait4(p.pid, 0)
+    p.returncode = 0
+    return (ru.ru_utime, ru.ru_maxrss / 1024) if sent else (None, None)
+
+
+def best_boot(cmd, runs):
+    results = [expect_boot(cmd, b"KAIRO-GUEST-READY", 600) for _ in range(runs)]
+    good = [r for r in results if r[0] is not None]
+    if not good:
+        return None, None
+    return min(t for t, _ in good), max(m for _, m in good)
 
 
 def linux_row(args):
@@ -159,13 +171,11 @@ def linux_row(args):
     kcmd = [args.kairo, "-m", "128", "-nographic", "--deterministic", "-nic", "none",
             "-kernel", k, "-initrd", i, "-append", append]
     row = {"name": "linux-boot", "insns": None}
-    times = [expect_boot(kcmd, b"KAIRO-GUEST-READY", 600) for _ in range(args.runs)]
-    row["kairo"] = min((t for t in times if t is not None), default=None)
+    row["kairo"], row["kairo_rss"] = best_boot(kcmd, args.runs)
     if args.qemu:
         qcmd = ["qemu-system-i386", "-accel", "tcg", "-m", "128", "-nographic", "-no-reboot",
                 "-kernel", k, "-initrd", i, "-append", append]
-        times = [expect_boot(qcmd, b"KAIRO-GUEST-READY", 600) for _ in range(args.runs)]
-        row["qemu"] = min((t for t in times if t is not None), default=None)
+        row["qemu"], row["qemu_rss"] = best_boot(qcmd, args.runs)
     return row
 
 
@@ -186,6 +196,10 @@ def print_table(rows, args):
         print(f"{r['name']:<11}{fmt(n, 'd'):>13}{fmt(k, '.2f'):>9}{fmt(mips, '.0f'):>8}"
               f"{fmt(r.get('hpg'), '.1f'):>11}{fmt(q, '.2f'):>9}{fmt(qmips, '.0f'):>10}"
               f"{fmt(ratio, '.2f'):>11}")
+    for r in rows:
+        if r.get("kairo_rss"):
+            print(f"{r['name']}: peak resident size of the 128 MiB guest: kairo "
+                  f"{r['kairo_rss']:.0f} MiB, qemu-tcg {fmt(r.get('qemu_rss'), '.0f')} MiB")
 
 
 def main():
