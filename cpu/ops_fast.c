@@ -126,9 +126,15 @@ FAST_LOAD(cmp_m32_r32, 4, {
     flags_lazy(cpu, LF_SUB | LF_W32, v, b, v - b);
 })
 
+/* 81 /7, 83 /7: CMP m32, imm (the decoder sign-extended an imm8). */
+FAST_LOAD(cmp_m32_imm, 4, flags_lazy(cpu, LF_SUB | LF_W32, v, in->imm, v - in->imm))
+/* 85: TEST m32, r32 (only the result matters to logic flags). */
+FAST_LOAD(test_m32_r32, 4, flags_lazy(cpu, LF_LOGIC | LF_W32, 0, 0, v & cpu->gpr[in->reg]))
+
 /* ======== the stores ======== */
 FAST_STORE(mov_m32_r32, 4, cpu->gpr[in->reg])                    /* 89 */
 FAST_STORE(mov_m8_r8, 1, reg8_get(cpu, in->reg))                 /* 88 */
+FAST_STORE(mov_m32_imm, 4, in->imm)                              /* C7 /0 */
 
 /* ======== PUSH r32 (50-57), POP r32 (58-5F) with a 32-bit stack ======== */
 
@@ -276,14 +282,18 @@ static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
 typedef struct FastForm {
     InsnFn base_disp;   /* 32-bit address, no index register */
     InsnFn any;         /* every other addressing form */
+    uint8_t group_reg;  /* for group opcodes: ModRM.reg + 1 of the member, else 0 */
 } FastForm;
 
-#define FORMS(name) { name##_bd, name##_any }
+#define FORMS(name) { name##_bd, name##_any, 0 }
+#define GROUP_FORMS(name, reg) { name##_bd, name##_any, (reg) + 1 }
 /* One-byte opcodes, then 0F xx at 0x100. */
 static const FastForm fast_forms[0x200] = {
     [0x03] = FORMS(add_r32_m32), [0x0B] = FORMS(or_r32_m32), [0x23] = FORMS(and_r32_m32),
     [0x2B] = FORMS(sub_r32_m32), [0x33] = FORMS(xor_r32_m32), [0x3B] = FORMS(cmp_r32_m32),
-    [0x39] = FORMS(cmp_m32_r32),
+    [0x39] = FORMS(cmp_m32_r32), [0x85] = FORMS(test_m32_r32),
+    [0x81] = GROUP_FORMS(cmp_m32_imm, 7), [0x83] = GROUP_FORMS(cmp_m32_imm, 7),
+    [0xC7] = GROUP_FORMS(mov_m32_imm, 0),
     [0x88] = FORMS(mov_m8_r8), [0x89] = FORMS(mov_m32_r32),
     [0x8A] = FORMS(mov_r8_m8), [0x8B] = FORMS(mov_r32_m32),
     [0x1B6] = FORMS(movzx_r32_m8), [0x1B7] = FORMS(movzx_r32_m16),
@@ -317,7 +327,7 @@ InsnFn insn_specialise(InsnFn fn, const Insn *in)
     if ((in->flags & need) != need)
         return fn;
     const FastForm *f = &fast_forms[in->opcode];
-    if (!f->any)
+    if (!f->any || (f->group_reg && in->reg != f->group_reg - 1))
         return fn;
     if ((in->flags & INSN_ADDR32) && in->index == REG_NONE)
         return f->base_disp;

@@ -55,6 +55,17 @@ Test(ops_fast, alu_from_memory_sets_results_and_flags)
     cr_assert_eq(cpu->gpr[R_EAX], 4u);
     cr_assert_eq(RUN(0x0B, 0x03), -1);                       /* or eax, [ebx] */
     cr_assert_eq(cpu->gpr[R_EAX], 5u);
+    cr_assert_eq(RUN(0x83, 0x7B, 0x00, 0xFF), -1);           /* cmp dword [ebx], -1 */
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF);
+    cr_assert_eq(RUN(0x81, 0x3B, D32(5)), -1);               /* cmp dword [ebx], 5 */
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_ZF);
+    cr_assert_eq(RUN(0x83, 0x43, 0x00, 0x01), -1);           /* add dword [ebx], 1 (not CMP) */
+    cr_assert_eq(h_read32(cpu, DATA), 6u);
+    cpu->gpr[R_ECX] = 1;
+    cr_assert_eq(RUN(0x85, 0x0B), -1);                       /* test [ebx], ecx */
+    cr_assert(arith() & FLAG_ZF);
+    cr_assert_eq(RUN(0xC7, 0x43, 0x04, D32(0xDEADBEEF)), -1); /* mov dword [ebx+4], imm */
+    cr_assert_eq(h_read32(cpu, DATA + 4), 0xDEADBEEFu);
 }
 
 /* The block is decoded once with a flat DS; DS then gets a 64 KiB limit:
