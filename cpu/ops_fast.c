@@ -131,6 +131,19 @@ FAST_LOAD(cmp_m32_imm, 4, flags_lazy(cpu, LF_SUB | LF_W32, v, in->imm, v - in->i
 /* 85: TEST m32, r32 (only the result matters to logic flags). */
 FAST_LOAD(test_m32_r32, 4, flags_lazy(cpu, LF_LOGIC | LF_W32, 0, 0, v & cpu->gpr[in->reg]))
 
+/* 8D: LEA r32 computes the address only; no segment, no access. */
+static const Insn *lea_r32_bd(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = ea_base_disp(cpu, in);
+    return insn_next(cpu, in);
+}
+
+static const Insn *lea_r32_any(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = insn_ea(cpu, in);
+    return insn_next(cpu, in);
+}
+
 /* ======== the stores ======== */
 FAST_STORE(mov_m32_r32, 4, cpu->gpr[in->reg])                    /* 89 */
 FAST_STORE(mov_m8_r8, 1, reg8_get(cpu, in->reg))                 /* 88 */
@@ -295,7 +308,7 @@ static const FastForm fast_forms[0x200] = {
     [0x81] = GROUP_FORMS(cmp_m32_imm, 7), [0x83] = GROUP_FORMS(cmp_m32_imm, 7),
     [0xC7] = GROUP_FORMS(mov_m32_imm, 0),
     [0x88] = FORMS(mov_m8_r8), [0x89] = FORMS(mov_m32_r32),
-    [0x8A] = FORMS(mov_r8_m8), [0x8B] = FORMS(mov_r32_m32),
+    [0x8A] = FORMS(mov_r8_m8), [0x8B] = FORMS(mov_r32_m32), [0x8D] = FORMS(lea_r32),
     [0x1B6] = FORMS(movzx_r32_m8), [0x1B7] = FORMS(movzx_r32_m16),
 };
 

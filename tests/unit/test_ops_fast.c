@@ -31,6 +31,13 @@ Test(ops_fast, loads_in_base_disp_and_sib_forms)
     h_write32(cpu, 0x6000, 0x5A5A5A5A);
     cr_assert_eq(RUN(0x67, 0x8B, 0x00), -1);                 /* mov eax, [bx+si] */
     cr_assert_eq(cpu->gpr[R_EAX], 0x5A5A5A5Au);
+    /* LEA: [base+disp], SIB, and the 16-bit wrap of [bx+si]. */
+    cr_assert_eq(RUN(0x8D, 0x4B, 0xF0), -1);                 /* lea ecx, [ebx-0x10] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x15FE0u);
+    cr_assert_eq(RUN(0x8D, 0x4C, 0x73, 0x01), -1);           /* lea ecx, [ebx+esi*2+1] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x16011u);
+    cr_assert_eq(RUN(0x67, 0x8D, 0x08), -1);                 /* lea ecx, [bx+si] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x6000u);
 }
 
 Test(ops_fast, alu_from_memory_sets_results_and_flags)
