@@ -469,6 +469,8 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, uint32_t isa,
     if (!in->fn) {
         in->fn = insn_undefined;
         *ends_block = true;
+    } else {
+        in->fn = insn_specialise(in->fn, in);   /* cpu/ops_fast.c */
     }
     return in->len;
 

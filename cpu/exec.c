@@ -181,6 +181,8 @@ void exec_fault_unwound(Cpu *cpu)
     cpu_handle_fault(cpu);   /* may longjmp back to the loop for nested faults */
 }
 
+static void run_blocks(Cpu *cpu);
+
 uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
 {
     /* Tracing and the flight recorder record before every instruction: a
@@ -197,7 +199,15 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
         if (cpu->triple_fault)
             return cpu->icount - start;
     }
+    run_blocks(cpu);
+    return cpu->icount - start;
+}
 
+/* The loop proper, out of cpu_run's frame: a function that calls setjmp
+ * keeps its locals in memory, so here cpu and prev stay in registers. A
+ * fault unwinds to cpu_run, which calls this again with no link. */
+static __attribute__((noinline)) void run_blocks(Cpu *cpu)
+{
     Block *prev = NULL;   /* the block just run, for linking (none after a fault) */
     while (cpu->icount < cpu->icount_stop) {
         if (unlikely(cpu->attention)) {
@@ -216,7 +226,6 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
         run_block(cpu, b);
         prev = b;
     }
-    return cpu->icount - start;
 }
 
 /* Through the one -d logger (debug/log.h), with where the CPU is. */

@@ -115,6 +115,10 @@ InsnFn ops_muldiv_pick_grp3(const DecodeCtx *d);
  * chooses the register or memory form of the operand size. */
 InsnFn ops_stack_pick_push_rm(const DecodeCtx *d);
 
+/* The decoder's last word on a picked handler (cpu/ops_fast.c): a faster
+ * one of the same meaning for the decoded addressing form, or fn itself. */
+InsnFn insn_specialise(InsnFn fn, const Insn *in);
+
 /* Effective address of the memory operand (offset within in->seg). */
 static inline uint32_t insn_ea(const Cpu *cpu, const Insn *in)
 {

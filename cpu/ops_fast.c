@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/* Decode-time specialisation of the hottest memory-operand handlers.
+ *
+ * The family pickers (cpu/ops_*.c) choose a handler from an opcode's
+ * shape; they do not see the addressing form. Once the decoder knows it,
+ * insn_specialise() may swap in a faster handler of the same meaning:
+ *  - by addressing form: a 32-bit address without an index register
+ *    ([base+disp], [disp]) skips the index load, the shift and the 16-bit
+ *    wrap of the general effective address;
+ *  - by cold path: the slow path (segment fault, TLB miss, MMIO, code
+ *    page) is a separate tail-called handler, so the fast path needs no
+ *    stack frame and no saved registers.
+ * The fast paths make exactly the checks cpu_fast_ptr() makes (segment
+ * rights and limits from the segment cache as it is when the instruction
+ * runs, then the TLB), so a segment register loaded after the block was
+ * decoded is honoured; anything they do not accept goes the general way,
+ * which faults exactly like the unspecialised handler. */
+#include "cpu/exception.h"
+#include "cpu/flags.h"
+#include "cpu/insn.h"
+#include "cpu/mem_access.h"
+
+/* Effective address of a 32-bit address without index register. */
+static inline uint32_t ea_base_disp(const Cpu *cpu, const Insn *in)
+{
+    return in->disp + cpu->gpr[in->base];
+}
+
+/* Little-endian load of a constant size 1, 2 or 4 from a host pointer. */
+static inline uint32_t load_sized(const uint8_t *p, unsigned size)
+{
+    return size == 1 ? *p : size == 2 ? load_le16(p) : load_le32(p);
+}
+static inline void store_sized(uint8_t *p, unsigned size, uint32_t v)
+{
+    if (size == 1)
+        *p = (uint8_t)v;
+    else if (size == 2)
+        store_le16(p, v);
+    else
+        store_le32(p, v);
+}
+static inline uint32_t trunc_sized(uint32_t v, unsigned size)
+{
+    return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+/* A handler that reads SIZE bytes of its memory operand into v and then
+ * runs the body after them (which must not fault): the fast path, its cold slow path and
+ * the two addressing forms. */
+#define FAST_LOAD(name, size, ...)                                                     \
+    static __attribute__((noinline)) const Insn *name##_slow(Cpu *cpu, const Insn *in) \
+    {                                                                                  \
+        uint32_t v = trunc_sized(cpu_read_slow(cpu, in->seg, insn_ea(cpu, in), size), \
+                                 size);                                                \
+        __VA_ARGS__;                                                                   \
+        return insn_next(cpu, in);                                                     \
+    }                                                                                  \
+    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off)        \
+    {                                                                                  \
+        uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_read, off, size,        \
+                                  SEG_ACC_READ);                                       \
+        if (unlikely(!p))                                                              \
+            return name##_slow(cpu, in);                                               \
+        uint32_t v = load_sized(p, size);                                              \
+        __VA_ARGS__;                                                                   \
+        return insn_next(cpu, in);                                                     \
+    }                                                                                  \
+    static const Insn *name##_bd(Cpu *cpu, const Insn *in)                             \
+    {                                                                                  \
+        return name##_at(cpu, in, ea_base_disp(cpu, in));                              \
+    }                                                                                  \
+    static const Insn *name##_any(Cpu *cpu, const Insn *in)                            \
+    {                                                                                  \
+        return name##_at(cpu, in, insn_ea(cpu, in));                                   \
+    }
+
+/* A store of SIZE bytes of VALUE (an expression of cpu and in). */
+#define FAST_STORE(name, size, value)                                                  \
+    static __attribute__((noinline)) const Insn *name##_slow(Cpu *cpu, const Insn *in) \
+    {                                                                                  \
+        cpu_write_slow(cpu, in->seg, insn_ea(cpu, in), size, (value));                 \
+        return insn_next(cpu, in);                                                     \
+    }                                                                                  \
+    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off)        \
+    {                                                                                  \
+        uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_write, off, size,       \
+                                  SEG_ACC_WRITE);                                      \
+        if (unlikely(!p))                                                              \
+            return name##_slow(cpu, in);                                               \
+        store_sized(p, size, (value));                                                 \
+        return insn_next(cpu, in);                                                     \
+    }                                                                                  \
+    static const Insn *name##_bd(Cpu *cpu, const Insn *in)                             \
+    {                                                                                  \
+        return name##_at(cpu, in, ea_base_disp(cpu, in));                              \
+    }                                                                                  \
+    static const Insn *name##_any(Cpu *cpu, const Insn *in)                            \
+    {                                                                                  \
+        return name##_at(cpu, in, insn_ea(cpu, in));                                   \
+    }
+
+/* r32 OP= m32 with lazy flags, as the ALU family does it (CMP keeps r32). */
+#define ALU_R32_M32(name, kind, expr, writes)                                          \
+    FAST_LOAD(name, 4, {                                                               \
+        uint32_t a = cpu->gpr[in->reg], r = (expr);                                    \
+        if (writes)                                                                    \
+            cpu->gpr[in->reg] = r;                                                     \
+        flags_lazy(cpu, (kind) | LF_W32, a, v, r);                                     \
+    })
+
+/* ======== the loads ======== */
+FAST_LOAD(mov_r32_m32, 4, cpu->gpr[in->reg] = v)                 /* 8B */
+FAST_LOAD(mov_r8_m8, 1, reg8_set(cpu, in->reg, (uint8_t)v))      /* 8A */
+FAST_LOAD(movzx_r32_m8, 1, cpu->gpr[in->reg] = v)                /* 0F B6 */
+FAST_LOAD(movzx_r32_m16, 2, cpu->gpr[in->reg] = v)               /* 0F B7 */
+ALU_R32_M32(add_r32_m32, LF_ADD, a + v, true)                    /* 03 */
+ALU_R32_M32(or_r32_m32, LF_LOGIC, a | v, true)                   /* 0B */
+ALU_R32_M32(and_r32_m32, LF_LOGIC, a & v, true)                  /* 23 */
+ALU_R32_M32(sub_r32_m32, LF_SUB, a - v, true)                    /* 2B */
+ALU_R32_M32(xor_r32_m32, LF_LOGIC, a ^ v, true)                  /* 33 */
+ALU_R32_M32(cmp_r32_m32, LF_SUB, a - v, false)                   /* 3B */
+/* 39: CMP m32, r32 — the memory operand is the minuend. */
+FAST_LOAD(cmp_m32_r32, 4, {
+    uint32_t b = cpu->gpr[in->reg];
+    flags_lazy(cpu, LF_SUB | LF_W32, v, b, v - b);
+})
+
+/* 81 /7, 83 /7: CMP m32, imm (the decoder sign-extended an imm8). */
+FAST_LOAD(cmp_m32_imm, 4, flags_lazy(cpu, LF_SUB | LF_W32, v, in->imm, v - in->imm))
+/* 85: TEST m32, r32 (only the result matters to logic flags). */
+FAST_LOAD(test_m32_r32, 4, flags_lazy(cpu, LF_LOGIC | LF_W32, 0, 0, v & cpu->gpr[in->reg]))
+
+/* 8D: LEA r32 computes the address only; no segment, no access. */
+static const Insn *lea_r32_bd(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = ea_base_disp(cpu, in);
+    return insn_next(cpu, in);
+}
+
+static const Insn *lea_r32_any(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = insn_ea(cpu, in);
+    return insn_next(cpu, in);
+}
+
+/* ======== the stores ======== */
+FAST_STORE(mov_m32_r32, 4, cpu->gpr[in->reg])                    /* 89 */
+FAST_STORE(mov_m8_r8, 1, reg8_get(cpu, in->reg))                 /* 88 */
+FAST_STORE(mov_m32_imm, 4, in->imm)                              /* C7 /0 */
+
+/* ======== PUSH r32 (50-57), POP r32 (58-5F) with a 32-bit stack ======== */
+
+static __attribute__((noinline)) const Insn *push_r32_slow(Cpu *cpu, const Insn *in)
+{
+    cpu_push32(cpu, cpu->gpr[in->reg]);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_push_r32_fast(Cpu *cpu, const Insn *in)
+{
+    uint32_t sp = cpu->gpr[R_ESP] - 4;
+    uint8_t *p = cpu_fast_ptr(&cpu->seg[SEG_SS], cpu->tlb_write, sp, 4, SEG_ACC_WRITE);
+    if (unlikely(!p || !cpu->stack32))
+        return push_r32_slow(cpu, in);
+    store_le32(p, cpu->gpr[in->reg]);   /* PUSH ESP pushes the old value */
+    cpu->gpr[R_ESP] = sp;
+    return insn_next(cpu, in);
+}
+
+static __attribute__((noinline)) const Insn *pop_r32_slow(Cpu *cpu, const Insn *in)
+{
+    uint32_t v = cpu_stack_peek(cpu, 0, true);
+    cpu_set_sp(cpu, cpu->gpr[R_ESP] + 4);
+    cpu->gpr[in->reg] = v;
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_pop_r32_fast(Cpu *cpu, const Insn *in)
+{
+    uint32_t sp = cpu->gpr[R_ESP];
+    uint8_t *p = cpu_fast_ptr(&cpu->seg[SEG_SS], cpu->tlb_read, sp, 4, SEG_ACC_READ);
+    if (unlikely(!p || !cpu->stack32))
+        return pop_r32_slow(cpu, in);
+    uint32_t v = load_le32(p);
+    cpu->gpr[R_ESP] = sp + 4;
+    cpu->gpr[in->reg] = v;   /* POP ESP: the popped value wins */
+    return insn_next(cpu, in);
+}
+
+/* ======== INC/DEC r32 (40-4F) ========
+ * They keep CF: read it inline from the producers a loop counter usually
+ * follows (another INC/DEC, a logic op, ADD, SUB/CMP); any other goes the
+ * general way. */
+
+static __attribute__((noinline)) const Insn *inc_dec_r32_slow(Cpu *cpu, const Insn *in,
+                                                              uint32_t kind, uint32_t delta)
+{
+    uint32_t a = cpu->gpr[in->reg], r = a + delta;
+    uint32_t cf = flags_get_cf(cpu);
+    cpu->gpr[in->reg] = r;
+    flags_lazy_aux(cpu, kind | LF_W32, a, 1, r, cf);
+    return insn_next(cpu, in);
+}
+
+static inline const Insn *inc_dec_r32(Cpu *cpu, const Insn *in, uint32_t kind, uint32_t delta)
+{
+    const LazyFlags *lf = &cpu->lf;
+    uint32_t cf;
+    switch (lf->kind & LF_KIND_MASK) {
+    case LF_INC: case LF_DEC: cf = lf->aux; break;
+    case LF_LOGIC: cf = 0; break;
+    case LF_ADD: cf = lf->res < lf->dst; break;
+    case LF_SUB: cf = lf->dst < lf->src; break;
+    default: return inc_dec_r32_slow(cpu, in, kind, delta);
+    }
+    uint32_t a = cpu->gpr[in->reg], r = a + delta;
+    cpu->gpr[in->reg] = r;
+    flags_lazy_aux(cpu, kind | LF_W32, a, 1, r, cf);
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_inc_r32_fast(Cpu *cpu, const Insn *in)
+{
+    return inc_dec_r32(cpu, in, LF_INC, 1);
+}
+
+static const Insn *op_dec_r32_fast(Cpu *cpu, const Insn *in)
+{
+    return inc_dec_r32(cpu, in, LF_DEC, 0xFFFFFFFFu);
+}
+
+/* ======== CALL rel32 (E8), RET (C3) with a 32-bit stack ========
+ * The slow paths are the general semantics: the target is checked against
+ * the CS limit before anything is pushed or popped. */
+
+static bool beyond_cs_limit(const Cpu *cpu, uint32_t target)
+{
+    return target > cpu->seg[SEG_CS].lim_hi;
+}
+
+static __attribute__((noinline)) const Insn *call_rel32_slow(Cpu *cpu, const Insn *in)
+{
+    uint32_t ret = insn_next_eip(cpu, in), target = ret + in->disp;
+    if (beyond_cs_limit(cpu, target))
+        cpu_fault(cpu, EXC_GP, 0);
+    cpu_push32(cpu, ret);
+    cpu->eip = target;
+    return NULL;
+}
+
+static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
+{
+    uint32_t ret = insn_next_eip(cpu, in), target = ret + in->disp;
+    uint32_t sp = cpu->gpr[R_ESP] - 4;
+    uint8_t *p = cpu_fast_ptr(&cpu->seg[SEG_SS], cpu->tlb_write, sp, 4, SEG_ACC_WRITE);
+    if (unlikely(!p || !cpu->stack32 || beyond_cs_limit(cpu, target)))
+        return call_rel32_slow(cpu, in);
+    store_le32(p, ret);
+    cpu->gpr[R_ESP] = sp;
+    cpu->eip = target;
+    return NULL;
+}
+
+static __attribute__((noinline)) const Insn *ret32_slow(Cpu *cpu, const Insn *in)
+{
+    (void)in;
+    uint32_t target = cpu_stack_peek(cpu, 0, true);
+    if (beyond_cs_limit(cpu, target))
+        cpu_fault(cpu, EXC_GP, 0);
+    cpu_set_sp(cpu, cpu->gpr[R_ESP] + 4);
+    cpu->eip = target;
+    return NULL;
+}
+
+static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
+{
+    uint32_t sp = cpu->gpr[R_ESP];
+    uint8_t *p = cpu_fast_ptr(&cpu->seg[SEG_SS], cpu->tlb_read, sp, 4, SEG_ACC_READ);
+    if (unlikely(!p || !cpu->stack32))
+        return ret32_slow(cpu, in);
+    uint32_t target = load_le32(p);
+    if (unlikely(beyond_cs_limit(cpu, target)))
+        return ret32_slow(cpu, in);
+    cpu->gpr[R_ESP] = sp + 4;
+    cpu->eip = target;
+    return NULL;
+}
+
+/* ======== the tables ======== */
+
+/* One specialisable opcode: its two forms. Only the 32-bit operand size
+ * with a memory operand is specialised; everything else keeps its
+ * picker's handler. */
+typedef struct FastForm {
+    InsnFn base_disp;   /* 32-bit address, no index register */
+    InsnFn any;         /* every other addressing form */
+    uint8_t group_reg;  /* for group opcodes: ModRM.reg + 1 of the member, else 0 */
+} FastForm;
+
+#define FORMS(name) { name##_bd, name##_any, 0 }
+#define GROUP_FORMS(name, reg) { name##_bd, name##_any, (reg) + 1 }
+/* One-byte opcodes, then 0F xx at 0x100. */
+static const FastForm fast_forms[0x200] = {
+    [0x03] = FORMS(add_r32_m32), [0x0B] = FORMS(or_r32_m32), [0x23] = FORMS(and_r32_m32),
+    [0x2B] = FORMS(sub_r32_m32), [0x33] = FORMS(xor_r32_m32), [0x3B] = FORMS(cmp_r32_m32),
+    [0x39] = FORMS(cmp_m32_r32), [0x85] = FORMS(test_m32_r32),
+    [0x81] = GROUP_FORMS(cmp_m32_imm, 7), [0x83] = GROUP_FORMS(cmp_m32_imm, 7),
+    [0xC7] = GROUP_FORMS(mov_m32_imm, 0),
+    [0x88] = FORMS(mov_m8_r8), [0x89] = FORMS(mov_m32_r32),
+    [0x8A] = FORMS(mov_r8_m8), [0x8B] = FORMS(mov_r32_m32), [0x8D] = FORMS(lea_r32),
+    [0x1B6] = FORMS(movzx_r32_m8), [0x1B7] = FORMS(movzx_r32_m16),
+};
+
+/* Opcodes without a memory operand, 32-bit operand size. */
+static const InsnFn fast_reg_forms[0x100] = {
+    [0x40] = op_inc_r32_fast, [0x41] = op_inc_r32_fast, [0x42] = op_inc_r32_fast,
+    [0x43] = op_inc_r32_fast, [0x44] = op_inc_r32_fast, [0x45] = op_inc_r32_fast,
+    [0x46] = op_inc_r32_fast, [0x47] = op_inc_r32_fast,
+    [0x48] = op_dec_r32_fast, [0x49] = op_dec_r32_fast, [0x4A] = op_dec_r32_fast,
+    [0x4B] = op_dec_r32_fast, [0x4C] = op_dec_r32_fast, [0x4D] = op_dec_r32_fast,
+    [0x4E] = op_dec_r32_fast, [0x4F] = op_dec_r32_fast,
+    [0x50] = op_push_r32_fast, [0x51] = op_push_r32_fast, [0x52] = op_push_r32_fast,
+    [0x53] = op_push_r32_fast, [0x54] = op_push_r32_fast, [0x55] = op_push_r32_fast,
+    [0x56] = op_push_r32_fast, [0x57] = op_push_r32_fast,
+    [0x58] = op_pop_r32_fast, [0x59] = op_pop_r32_fast, [0x5A] = op_pop_r32_fast,
+    [0x5B] = op_pop_r32_fast, [0x5C] = op_pop_r32_fast, [0x5D] = op_pop_r32_fast,
+    [0x5E] = op_pop_r32_fast, [0x5F] = op_pop_r32_fast,
+    [0xC3] = op_ret32_fast, [0xE8] = op_call_rel32_fast,
+};
+
+InsnFn insn_specialise(InsnFn fn, const Insn *in)
+{
+    const unsigned need = INSN_MEM | INSN_OP32;
+    if (in->opcode >= 0x200 || (in->flags & INSN_LOCK))
+        return fn;
+    if ((in->flags & need) == INSN_OP32)
+        return in->opcode < 0x100 && fast_reg_forms[in->opcode] ? fast_reg_forms[in->opcode]
+                                                                : fn;
+    if ((in->flags & need) != need)
+        return fn;
+    const FastForm *f = &fast_forms[in->opcode];
+    if (!f->any || (f->group_reg && in->reg != f->group_reg - 1))
+        return fn;
+    if ((in->flags & INSN_ADDR32) && in->index == REG_NONE)
+        return f->base_disp;
+    return f->any;
+}

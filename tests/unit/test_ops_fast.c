@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* The decode-time specialised handlers of cpu/ops_fast.c: each form gives
+ * what the general handler gives, the segment checks still happen when a
+ * segment register changed after the block was decoded, and the slow paths
+ * (page crossings, 16-bit stacks, flags from any producer) still run. */
+#include "tests/unit/flow_util.h"
+
+TestSuite(ops_fast, .init = setup_pm, .fini = teardown);
+
+#define SMALL16_DATA (DESC_P | DESC_S | 0x3)   /* 16-bit data, B = 0 */
+
+Test(ops_fast, loads_in_base_disp_and_sib_forms)
+{
+    h_write32(cpu, DATA + 0x40, 0x8899AABB);
+    cpu->gpr[R_EBX] = DATA;
+    cpu->gpr[R_ESI] = 0x10;
+    cr_assert_eq(RUN(0x8B, 0x43, 0x40), -1);                 /* mov eax, [ebx+0x40] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x8899AABBu);
+    cr_assert_eq(RUN(0x8B, 0x4C, 0xB3, 0x00), -1);           /* mov ecx, [ebx+esi*4] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x8899AABBu);
+    cr_assert_eq(RUN(0x0F, 0xB6, 0x53, 0x41), -1);           /* movzx edx, byte [ebx+0x41] */
+    cr_assert_eq(cpu->gpr[R_EDX], 0xAAu);
+    cr_assert_eq(RUN(0x0F, 0xB7, 0x54, 0xB3, 0x02), -1);     /* movzx edx, word [ebx+esi*4+2] */
+    cr_assert_eq(cpu->gpr[R_EDX], 0x8899u);
+    cpu->gpr[R_EDX] = 0x11223344;
+    cr_assert_eq(RUN(0x8A, 0x73, 0x43), -1);                 /* mov dh, [ebx+0x43] */
+    cr_assert_eq(cpu->gpr[R_EDX], 0x11228844u);
+    /* 16-bit addressing takes the general form: [bx+si] wraps at 64 KiB. */
+    cpu->gpr[R_EBX] = 0x15FF0;
+    cpu->gpr[R_ESI] = 0x10;
+    h_write32(cpu, 0x6000, 0x5A5A5A5A);
+    cr_assert_eq(RUN(0x67, 0x8B, 0x00), -1);                 /* mov eax, [bx+si] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x5A5A5A5Au);
+    /* LEA: [base+disp], SIB, and the 16-bit wrap of [bx+si]. */
+    cr_assert_eq(RUN(0x8D, 0x4B, 0xF0), -1);                 /* lea ecx, [ebx-0x10] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x15FE0u);
+    cr_assert_eq(RUN(0x8D, 0x4C, 0x73, 0x01), -1);           /* lea ecx, [ebx+esi*2+1] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x16011u);
+    cr_assert_eq(RUN(0x67, 0x8D, 0x08), -1);                 /* lea ecx, [bx+si] */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x6000u);
+}
+
+Test(ops_fast, alu_from_memory_sets_results_and_flags)
+{
+    h_write32(cpu, DATA, 5);
+    cpu->gpr[R_EBX] = DATA;
+    cpu->gpr[R_EAX] = 3;
+    cr_assert_eq(RUN(0x3B, 0x03), -1);                       /* cmp eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 3u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF | FLAG_SF), FLAG_CF | FLAG_SF);
+    cr_assert_eq(RUN(0x39, 0x03), -1);                       /* cmp [ebx], eax */
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF | FLAG_SF), 0u);
+    cr_assert_eq(RUN(0x2B, 0x03), -1);                       /* sub eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0xFFFFFFFEu);
+    cr_assert_eq(RUN(0x03, 0x03), -1);                       /* add eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 3u);
+    cr_assert(arith() & FLAG_CF);
+    cr_assert_eq(RUN(0x33, 0x03), -1);                       /* xor eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 6u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF | FLAG_ZF), 0u);
+    cr_assert_eq(RUN(0x23, 0x03), -1);                       /* and eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 4u);
+    cr_assert_eq(RUN(0x0B, 0x03), -1);                       /* or eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 5u);
+    cr_assert_eq(RUN(0x83, 0x7B, 0x00, 0xFF), -1);           /* cmp dword [ebx], -1 */
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF);
+    cr_assert_eq(RUN(0x81, 0x3B, D32(5)), -1);               /* cmp dword [ebx], 5 */
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_ZF);
+    cr_assert_eq(RUN(0x83, 0x43, 0x00, 0x01), -1);           /* add dword [ebx], 1 (not CMP) */
+    cr_assert_eq(h_read32(cpu, DATA), 6u);
+    cpu->gpr[R_ECX] = 1;
+    cr_assert_eq(RUN(0x85, 0x0B), -1);                       /* test [ebx], ecx */
+    cr_assert(arith() & FLAG_ZF);
+    cr_assert_eq(RUN(0xC7, 0x43, 0x04, D32(0xDEADBEEF)), -1); /* mov dword [ebx+4], imm */
+    cr_assert_eq(h_read32(cpu, DATA + 4), 0xDEADBEEFu);
+}
+
+/* The block is decoded once with a flat DS; DS then gets a 64 KiB limit:
+ * running the same decoded code again must fault, for loads and stores. */
+Test(ops_fast, segment_loaded_after_decode_is_checked)
+{
+    const uint8_t code[] = { 0x8B, 0x43, 0x00, 0x89, 0x4B, 0x04, HLT };
+    uint32_t at = next_addr();
+    h_write32(cpu, DATA, 0xCAFEF00D);
+    cpu->gpr[R_EBX] = DATA;
+    cpu->gpr[R_ECX] = 0x12345678;
+    cr_assert_eq(run_at(at, code, sizeof code), -1);         /* mov eax,[ebx]; mov [ebx+4],ecx */
+    cr_assert_eq(cpu->gpr[R_EAX], 0xCAFEF00Du);
+    cr_assert_eq(h_read32(cpu, DATA + 4), 0x12345678u);
+    seg_set_cache(&cpu->seg[SEG_DS], SEL_SMALL32, 0, 0xFFFF, SMALL_DATA);
+    cpu->gpr[R_EAX] = 0;
+    cr_assert_eq(exec_at(at, at + sizeof code - 1), EXC_GP); /* DATA is beyond the limit */
+    cr_assert_eq(cpu->gpr[R_EAX], 0u);
+    /* A read-only DS: the load runs, the store faults. */
+    seg_set_cache(&cpu->seg[SEG_DS], SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    cpu->gpr[R_ECX] = 0x9ABCDEF0;
+    cr_assert_eq(exec_at(at, at + sizeof code - 1), EXC_GP);
+    cr_assert_eq(cpu->gpr[R_EAX], 0xCAFEF00Du);
+    cr_assert_eq(h_read32(cpu, DATA + 4), 0x12345678u);
+}
+
+Test(ops_fast, accesses_across_a_page_take_the_slow_path)
+{
+    h_write32(cpu, DATA + 0xFFE, 0x44332211);
+    cpu->gpr[R_EBX] = DATA + 0xF00;
+    cr_assert_eq(RUN(0x8B, 0x83, D32(0xFE)), -1);            /* mov eax, [ebx+0xFE] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x44332211u);
+    cpu->gpr[R_ECX] = 0xA1B2C3D4;
+    cr_assert_eq(RUN(0x89, 0x8B, D32(0xFD)), -1);            /* mov [ebx+0xFD], ecx */
+    cr_assert_eq(h_read32(cpu, DATA + 0xFFD), 0xA1B2C3D4u);
+}
+
+Test(ops_fast, stack_ops_with_a_16_bit_stack_wrap_sp)
+{
+    seg_set_cache(&cpu->seg[SEG_SS], H_SEL_DATA32, DATA, 0xFFFF, SMALL16_DATA);
+    cpu->stack32 = false;
+    cpu->gpr[R_ESP] = 0xABCD0004;
+    cpu->gpr[R_EAX] = 0x11223344;
+    cr_assert_eq(RUN(0x50, 0x50), -1);                       /* push eax; push eax */
+    cr_assert_eq(cpu->gpr[R_ESP], 0xABCDFFFCu);
+    cr_assert_eq(h_read32(cpu, DATA + 0xFFFC), 0x11223344u);
+    cr_assert_eq(RUN(0x5B), -1);                             /* pop ebx */
+    cr_assert_eq(cpu->gpr[R_EBX], 0x11223344u);
+    cr_assert_eq(cpu->gpr[R_ESP], 0xABCD0000u);
+    /* A 4 GiB limit with B = 0: only the fast path's own stack32 test
+     * keeps SP from moving the high half of ESP. */
+    seg_set_cache(&cpu->seg[SEG_SS], H_SEL_DATA32, DATA, 0xFFFFFFFFu, SMALL16_DATA | DESC_G);
+    cpu->gpr[R_ESP] = 0x00010004;
+    cpu->gpr[R_EAX] = 0x55667788;
+    cr_assert_eq(RUN(0x50, 0x50), -1);                       /* push eax; push eax */
+    cr_assert_eq(cpu->gpr[R_ESP], 0x0001FFFCu);
+    cr_assert_eq(h_read32(cpu, DATA), 0x55667788u);
+    cr_assert_eq(h_read32(cpu, DATA + 0xFFFC), 0x55667788u);
+    cr_assert_eq(RUN(0x5B, 0x5B), -1);                       /* pop ebx; pop ebx */
+    cr_assert_eq(cpu->gpr[R_ESP], 0x00010004u);
+}
+
+Test(ops_fast, push_pop_call_ret_on_a_flat_stack)
+{
+    cpu->gpr[R_ESP] = DATA + 0x100;
+    cpu->gpr[R_EDX] = 0x600DF00D;
+    /* push edx; call +1; (skipped: hlt); pop eax; pop ecx; push esp; pop esp */
+    cr_assert_eq(RUN(0x52, 0xE8, D32(1), HLT, 0x58, 0x59, 0x54, 0x5C), -1);
+    cr_assert_eq(cpu->gpr[R_ECX], 0x600DF00Du);
+    cr_assert_eq(cpu->gpr[R_EAX], last + 6);                 /* the return address */
+    cr_assert_eq(cpu->gpr[R_ESP], DATA + 0x100);
+    /* call to a RET: back after the CALL, stack balanced */
+    cr_assert_eq(RUN(0xE8, D32(1), HLT, 0xC3), -1);
+    cr_assert_eq(end_off(), 6u);                             /* after the HLT at 5 */
+    cr_assert_eq(cpu->gpr[R_ESP], DATA + 0x100);
+    /* RET to beyond the CS limit: #GP, ESP unchanged */
+    seg_load_cs_checked(cpu, H_SEL_CODE32, 0, 0x7FFFFFFFu, cpu->seg[SEG_CS].flags, 0);
+    h_write32(cpu, DATA + 0x100, 0x90000000u);
+    cr_assert_eq(RUN(0xC3), EXC_GP);
+}
+
+Test(ops_fast, inc_dec_keep_cf_from_every_producer)
+{
+    cpu->gpr[R_EAX] = 0xFFFFFFFF;
+    cpu->gpr[R_EBX] = 1;
+    cr_assert_eq(RUN(0x01, 0xD8, 0x40), -1);                 /* add eax, ebx (CF=1); inc eax */
+    cr_assert(arith() & FLAG_CF);
+    cpu->gpr[R_EAX] = 0;
+    cr_assert_eq(RUN(0x29, 0xD8, 0x48), -1);                 /* sub eax, ebx (CF=1); dec eax */
+    cr_assert(arith() & FLAG_CF);
+    cr_assert_eq(cpu->gpr[R_EAX], 0xFFFFFFFEu);
+    cr_assert_eq(RUN(0x21, 0xD8, 0x40), -1);                 /* and (CF=0); inc eax */
+    cr_assert_eq(arith() & FLAG_CF, 0u);
+    cr_assert_eq(RUN(0xF9, 0x48, 0x40), -1);                 /* stc; dec eax; inc eax */
+    cr_assert(arith() & FLAG_CF);
+    cr_assert_eq(RUN(0xF9, 0xD1, 0xE0, 0x48), -1);           /* stc; shl eax,1 (CF=0); dec */
+    cr_assert_eq(arith() & FLAG_CF, 0u);
+    cpu->gpr[R_ECX] = 1;
+    cr_assert_eq(RUN(0x49), -1);                             /* dec ecx: ZF */
+    cr_assert(arith() & FLAG_ZF);
+}
