@@ -110,7 +110,7 @@ static uint32_t rpc_info_set(Vmport *vm, Req r, char *out, uint32_t cap)
     if (!info_set(vm, r.args, klen, val, strlen(val)))
         return reply_str(out, cap, false, "Too many variables or too long");
     if (klen == 12 && !memcmp(r.args, "guestinfo.ip", 12))
-        snprintf(vm->guest.ip, sizeof vm->guest.ip, "%s", val);
+        copy_text(vm->guest.ip, sizeof vm->guest.ip, val, strlen(val));   /* cut to fit */
     return reply_str(out, cap, true, "");
 }
 
