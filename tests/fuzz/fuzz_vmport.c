@@ -8,6 +8,9 @@
  *   2  raw HGFS bytes -> hgfs_dispatch
  *   3  a series of backdoor calls (7 registers each, IN or high-bandwidth)
  *   4  the NIC report parser
+ *   (a first byte of 0xF0 and up) kairo.exec requests, one per line, to an
+ *      allowlist of /bin/true and /bin/cat; whatever was started is killed
+ *      after the input
  * Built two ways: with fuzz_replay.c (fuzz.vmport in the default run) and
  * with libFuzzer (-DKAIRO_FUZZ=ON, clang). */
 #include <stdio.h>
@@ -60,6 +63,10 @@ static void setup_once(void)
         abort();
     vmport_attach_regs(&vm, regs);
     vmport_set_guestinfo(&vm, "guestinfo.fuzz=1");
+    exec_init(&vm.exec);
+    if (!exec_allow(&vm.exec, "t:/bin/true", err, sizeof err) ||
+        !exec_allow(&vm.exec, "c:/bin/cat", err, sizeof err))
+        abort();
     atexit(cleanup);
 }
 
@@ -124,6 +131,25 @@ static void fuzz_backdoor(const uint8_t *d, size_t n)
     }
 }
 
+/* Each line is the rest of a "kairo.exec." request (start, write, eof, read,
+ * wait, kill with their fields). */
+static void fuzz_exec_requests(const uint8_t *d, size_t n)
+{
+    static uint8_t req[4096 + 16];
+    static uint8_t out[4096];
+    while (n) {
+        const uint8_t *nl = memchr(d, '\n', n);
+        size_t len = nl ? (size_t)(nl - d) : n;
+        size_t take = len < 4096 ? len : 4096;
+        memcpy(req, "kairo.exec.", 11);
+        memcpy(req + 11, d, take);
+        exec_dispatch(&vm.exec, req, 11 + take, out, sizeof out);
+        d += len + (nl != NULL);
+        n -= len + (nl != NULL);
+    }
+    exec_stop_all(&vm.exec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     setup_once();
@@ -132,6 +158,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *d = data + 1;
     size_t n = size - 1;
     char out[512];
+    if (data[0] >= 0xF0) {
+        fuzz_exec_requests(d, n);
+        return 0;
+    }
     switch (data[0] % 5) {
     case 0: vmport_rpci_reply(&vm, (const char *)d, (uint32_t)n, out, sizeof out); break;
     case 1: fuzz_hgfs_op(d, n); break;
