@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "debug/log.h"
+#include "machine/json.h"
 
 /* ======== guestinfo variables ======== */
 
@@ -444,46 +445,31 @@ void vmport_print_guest(const Vmport *vm, FILE *out)
         fprintf(out, "  %s = %s\n", vm->info[i].key, vm->info[i].value);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
 void vmport_write_guest_json(const Vmport *vm, FILE *out)
 {
     const VmportGuest *g = &vm->guest;
     fprintf(out, "{\"tools-running\": %s, \"os\": ", g->tools_running ? "true" : "false");
-    json_str(out, g->os_full);
+    json_write_string(out, g->os_full);
     fputs(", \"os-name\": ", out);
-    json_str(out, g->os_name);
+    json_write_string(out, g->os_name);
     fputs(", \"host-name\": ", out);
-    json_str(out, g->hostname);
+    json_write_string(out, g->hostname);
     fputs(", \"ip\": ", out);
-    json_str(out, g->ip);
+    json_write_string(out, g->ip);
     fputs(", \"mac\": ", out);
-    json_str(out, g->mac);
+    json_write_string(out, g->mac);
     fputs(", \"addresses\": ", out);
-    json_str(out, g->nic_ips);
+    json_write_string(out, g->nic_ips);
     fputs(", \"tools-version\": ", out);
-    json_str(out, g->tools_version);
+    json_write_string(out, g->tools_version);
     fputs(", \"last-reply\": ", out);
-    json_str(out, g->last_reply);
+    json_write_string(out, g->last_reply);
     fputs(", \"guestinfo\": {", out);
     for (int i = 0; i < vm->n_info; i++) {
         fputs(i ? ", " : "", out);
-        json_str(out, vm->info[i].key);
+        json_write_string(out, vm->info[i].key);
         fputs(": ", out);
-        json_str(out, vm->info[i].value);
+        json_write_string(out, vm->info[i].value);
     }
     fputs("}}", out);
 }
