@@ -6,6 +6,7 @@
 # ROM's exit status proves gdb's memory and register writes reached it.
 #   run_gdb_test.sh KAIRO ROM SCRIPT WORKDIR
 set -u
+. "$(dirname "$0")/gdb_session.sh"
 kairo=$1 rom=$2 script=$3 work=$4
 if ! command -v gdb >/dev/null; then
     echo "FAIL: gdb is not installed (apt-get install gdb; setup.sh does)"
@@ -17,33 +18,9 @@ rm -f "$log"
 "$kairo" -bios "$rom" -nographic -debugcon none -device isa-debug-exit -no-reboot \
     -gdb tcp:127.0.0.1:0 -S --timeout 60 2>"$log" &
 pid=$!
-port=
-for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*gdb stub listening on tcp:127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-if [ -z "$port" ]; then
-    echo "FAIL: kairo did not report a gdb port"
-    cat "$log"
-    kill "$pid" 2>/dev/null
-    exit 1
-fi
+gdb_port
 sed "s/@PORT@/$port/" "$script" >"$work/test.gdb"
-timeout 60 gdb -nx -batch -x "$work/test.gdb" >"$work/gdb.out" 2>&1
-gdb_status=$?
-# kairo waits in the stub for as long as gdb keeps it stopped: if gdb
-# failed before resuming it, end it rather than hang.
-for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
-kill "$pid" 2>/dev/null
-wait "$pid"
-status=$?
-cat "$work/gdb.out" "$log"
-ok=$(grep -c 'CHECK-OK' "$work/gdb.out")
-bad=$(grep -c 'CHECK-FAIL' "$work/gdb.out")
+gdb_batch "$work/test.gdb" 60 200
 expected=$(($(grep -c '^check ' "$script") + $(grep -c 'print("CHECK-OK' "$script")))
 echo "gdb exit $gdb_status, kairo exit $status, checks: $ok passed, $bad failed, $expected expected"
 # The ROM exits with input (0x20) + counter (10) + ebx (3): status 91.

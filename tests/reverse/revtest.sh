@@ -10,6 +10,7 @@
 # output it prints again is not printed twice.
 #   revtest.sh KAIRO ELF SCRIPT SOURCE WORKDIR
 set -u
+. "$(dirname "$0")/../gdb/gdb_session.sh"
 kairo=$1 elf=$2 script=$3 src=$4 work=$5
 command -v gdb >/dev/null || { echo "FAIL: gdb is not installed (setup.sh)"; exit 1; }
 mkdir -p "$work"
@@ -20,26 +21,9 @@ rm -f "$log"   # a stale one would name an old port
     --expect GO --send X \
     > "$work/serial.txt" 2> "$log" < /dev/null &
 pid=$!
-port=
-for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*gdb stub listening on tcp:127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "FAIL: kairo did not report a gdb port"; cat "$log"; kill "$pid"; exit 1; }
+gdb_port
 sed -e "s|@PORT@|$port|" -e "s|@ELF@|$elf|" -e "s|@SRC@|$src|" "$script" > "$work/test.gdb"
-timeout 100 gdb -nx -batch -x "$work/test.gdb" > "$work/gdb.out" 2>&1
-gdb_status=$?
-for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
-kill "$pid" 2>/dev/null
-wait "$pid"
-status=$?
-cat "$work/gdb.out" "$log"
-ok=$(grep -c 'CHECK-OK' "$work/gdb.out")
-bad=$(grep -c 'CHECK-FAIL' "$work/gdb.out")
+gdb_batch "$work/test.gdb" 100 100
 expected=$(grep -c '^check ' "$script")
 echo "gdb exit $gdb_status, kairo exit $status, checks: $ok passed, $bad failed, $expected expected"
 [ "$gdb_status" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$ok" -eq "$expected" ] && [ "$status" -eq 201 ] &&
