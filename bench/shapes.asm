@@ -2,7 +2,7 @@
 ; Kairo bench ROMs of a few shapes, for bench/speed.py: one flat 32-bit
 ; loop per SHAPE, run ITERATIONS times, then "shape: <checksum>" on port
 ; 0xE9 and a write to the isa-debug-exit port 0x501 (kairo and QEMU).
-;   nasm -f bin -DSHAPE=1 -DITERATIONS=1000000 -o alu.bin shapes.asm
+;   nasm -f bin -I tests/asm/include/ -DSHAPE=1 -DITERATIONS=1000000 -o alu.bin shapes.asm
 ; SHAPE 1 alu: register ALU, shifts, IMUL, CMP+Jcc, DEC+JNZ
 ; SHAPE 2 mem: loads, stores, read-modify-write, byte and indexed forms
 ; SHAPE 3 call: CALL/RET, PUSH/POP, a two-level call tree
@@ -16,27 +16,19 @@
 %define SHAPE 1
 %endif
 
+%include "rom.inc"    ; tests/asm/include: the flat protected-mode entry and GDT
+
 bits 16
 org 0x0000
 
 start16:
     cli
     cld
-    mov ax, 0xF000
-    mov ds, ax
-    o32 lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp dword 0x08:(0xFFFF0000 + start32)
+    TO_PM32 gdt_desc, start32
 
 bits 32
 start32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x80000
+    FLAT_SEGS 0x80000
     mov esi, 0x10000
     mov edi, 0x20000
     xor eax, eax
@@ -174,14 +166,7 @@ leaf:
 msg:      db "shape: ", 0
 digits:   db "0123456789abcdef"
 
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF       ; 0x08: flat 32-bit code
-    dq 0x00CF93000000FFFF       ; 0x10: flat 32-bit data
-gdt_desc:
-    dw gdt_desc - gdt - 1
-    dd 0xFFFF0000 + gdt
+FLAT_GDT
 
 times 0xFFF0 - ($ - $$) db 0
 bits 16

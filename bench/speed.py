@@ -46,7 +46,8 @@ def child_user_time(cmd, stdin=None, **kw):
 
 
 def nasm(src, out, defines):
-    args = ["nasm", "-f", "bin", "-o", out] + [f"-D{k}={v}" for k, v in defines.items()] + [src]
+    args = ["nasm", "-f", "bin", "-I", os.path.join(HERE, "..", "tests", "asm", "include", ""),
+            "-o", out] + [f"-D{k}={v}" for k, v in defines.items()] + [src]
     subprocess.run(args, check=True)
 
 
