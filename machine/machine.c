@@ -387,8 +387,8 @@ static bool gdb_setup(Machine *m)
         return false;
     }
     gdb_stub_set_monitor(m->gdb, gdb_monitor_line, m);
-    /* A log file could not follow gdb's writes; --reverse's memory log forks. */
-    gdb_stub_set_read_only(m->gdb, m->replay.mode != REPLAY_OFF && m->replay.f);
+    /* --reverse's memory log forks at gdb's writes; a log file could not follow. */
+    gdb_stub_set_read_only(m->gdb, replay_file_active(&m->replay));
     if (m->tt)
         gdb_stub_set_reverse(m->gdb, tt_gdb_reverse, tt_gdb_fork, m);
     gdb_stub_set_cpus(m->gdb, m->cpus, m->n_cpus);

@@ -110,6 +110,9 @@ void replay_fail(Replay *r, const char *fmt, ...)
 
 bool replay_recording(const Replay *r) { return r && r->mode == REPLAY_RECORD; }
 bool replay_playing(const Replay *r) { return r && r->mode == REPLAY_PLAY; }
+/* A log file records or replays (not --reverse's memory log alone): what
+ * the file holds could not follow a state the host changed by hand. */
+bool replay_file_active(const Replay *r) { return r && r->mode != REPLAY_OFF && r->f; }
 
 /* --- the file: header --- */
 

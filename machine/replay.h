@@ -118,6 +118,7 @@ bool replay_open_play(Replay *r, const char *path, const char *config,
 void replay_close(Replay *r);
 
 bool replay_recording(const Replay *r);
+bool replay_file_active(const Replay *r);
 bool replay_playing(const Replay *r);
 
 /* --- the seams (r may be NULL: no record/replay) --- */

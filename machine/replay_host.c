@@ -95,9 +95,8 @@ bool replay_host_allowed(Machine *m, const char *what, char *err, size_t errlen)
 
 bool replay_host_state_write_allowed(Machine *m, const char *what, char *err, size_t errlen)
 {
-    /* --reverse alone keeps its log in memory: a loaded state starts a new
-     * history there (machine/timetravel.c), only a file could not follow. */
-    if (m->replay.mode == REPLAY_OFF || !m->replay.f)
+    /* --reverse alone: a loaded state starts a new history (machine/timetravel.c). */
+    if (!replay_file_active(&m->replay))
         return true;
     snprintf(err, errlen, "%s: not available while %s a log (the replay could not follow)",
              what, replay_playing(&m->replay) ? "replaying" : "recording");
