@@ -18,6 +18,7 @@
 #include "cpu/seg.h"
 #include "cpu/svm.h"
 #include "iodev/devstate.h"
+#include "cpu/pickers.h"
 
 const CpuAmd amd_athlon = { 0x80000006u, 0 };
 const CpuAmd amd_phenom = { 0x8000000Au, 16 };
@@ -288,11 +289,5 @@ static const Insn *op_sysret(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_syscall(const DecodeCtx *d) { (void)d; return op_syscall; }
-static InsnFn pick_sysret(const DecodeCtx *d) { (void)d; return op_sysret; }
-
-void ops_amd_register(void)
-{
-    insn_pickers[0x105] = pick_syscall;
-    insn_pickers[0x107] = pick_sysret;
-}
+InsnFn pick_syscall(const DecodeCtx *d) { (void)d; return op_syscall; }
+InsnFn pick_sysret(const DecodeCtx *d) { (void)d; return op_sysret; }

@@ -65,6 +65,4 @@ struct StateReader;
 void amd_save_state(const Cpu *cpu, struct StateWriter *w);
 bool amd_load_state(Cpu *cpu, struct StateReader *r, char *err, size_t errlen);
 
-void ops_amd_register(void);   /* SYSCALL, SYSRET (0F 05, 0F 07) */
-
 #endif

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The instruction decoder.
  *
- * The shape of every opcode of a P6 (which bytes follow it) lives in one
- * table here; what an opcode means lives with its family, which registers
- * a picker per opcode (see insn.h). */
+ * The shape of every opcode (which bytes follow it) lives in one table
+ * here; what an opcode means, in the opcode table (cpu/opcode_table.c),
+ * which names each opcode's family and picker. */
 #include "cpu/decode.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 InsnPicker insn_pickers[OPCODE_SPACE];
@@ -143,39 +144,6 @@ const uint16_t decode_attrs[OPCODE_SPACE] = {
 #undef L
 #undef P
 
-/* The instruction-set extension an opcode needs (cpu.h ISA_*), where some
- * model lacks it; 0 for every model. The SSE pickers check their own
- * prefixed forms (cpu/ops_sse.c), so only the MMX meaning is here. */
-static const uint16_t op_isa[OPCODE_SPACE] = {
-    [0x130] = ISA_TSC, [0x131] = ISA_TSC, [0x132] = ISA_TSC, [0x133] = ISA_P6,
-    [0x134] = ISA_P6, [0x135] = ISA_P6, [0x1A2] = ISA_CPUID, [0x1C7] = ISA_CX8,
-    [0x105] = ISA_SYSCALL, [0x107] = ISA_SYSCALL,
-    [0x118] = ISA_P6, [0x119] = ISA_P6, [0x11A] = ISA_P6, [0x11B] = ISA_P6,
-    [0x11C] = ISA_P6, [0x11D] = ISA_P6, [0x11E] = ISA_P6, [0x11F] = ISA_P6,
-    [0x140] = ISA_CMOV, [0x141] = ISA_CMOV, [0x142] = ISA_CMOV, [0x143] = ISA_CMOV,
-    [0x144] = ISA_CMOV, [0x145] = ISA_CMOV, [0x146] = ISA_CMOV, [0x147] = ISA_CMOV,
-    [0x148] = ISA_CMOV, [0x149] = ISA_CMOV, [0x14A] = ISA_CMOV, [0x14B] = ISA_CMOV,
-    [0x14C] = ISA_CMOV, [0x14D] = ISA_CMOV, [0x14E] = ISA_CMOV, [0x14F] = ISA_CMOV,
-    [0x160] = ISA_MMX, [0x161] = ISA_MMX, [0x162] = ISA_MMX, [0x163] = ISA_MMX,
-    [0x164] = ISA_MMX, [0x165] = ISA_MMX, [0x166] = ISA_MMX, [0x167] = ISA_MMX,
-    [0x168] = ISA_MMX, [0x169] = ISA_MMX, [0x16A] = ISA_MMX, [0x16B] = ISA_MMX,
-    [0x16E] = ISA_MMX, [0x16F] = ISA_MMX, [0x171] = ISA_MMX, [0x172] = ISA_MMX,
-    [0x173] = ISA_MMX, [0x174] = ISA_MMX, [0x175] = ISA_MMX, [0x176] = ISA_MMX,
-    [0x177] = ISA_MMX, [0x17E] = ISA_MMX, [0x17F] = ISA_MMX,
-    [0x1D1] = ISA_MMX, [0x1D2] = ISA_MMX, [0x1D3] = ISA_MMX, [0x1D5] = ISA_MMX,
-    [0x1D8] = ISA_MMX, [0x1D9] = ISA_MMX, [0x1DB] = ISA_MMX, [0x1DC] = ISA_MMX,
-    [0x1DD] = ISA_MMX, [0x1DF] = ISA_MMX, [0x1E1] = ISA_MMX, [0x1E2] = ISA_MMX,
-    [0x1E5] = ISA_MMX, [0x1E8] = ISA_MMX, [0x1E9] = ISA_MMX, [0x1EB] = ISA_MMX,
-    [0x1EC] = ISA_MMX, [0x1ED] = ISA_MMX, [0x1EF] = ISA_MMX, [0x1F1] = ISA_MMX,
-    [0x1F2] = ISA_MMX, [0x1F3] = ISA_MMX, [0x1F5] = ISA_MMX, [0x1F8] = ISA_MMX,
-    [0x1F9] = ISA_MMX, [0x1FA] = ISA_MMX, [0x1FC] = ISA_MMX, [0x1FD] = ISA_MMX,
-    [0x1FE] = ISA_MMX,
-    /* the integer additions of SSE and SSE2, in their MMX and XMM forms */
-    [0x1DA] = ISA_SSE, [0x1DE] = ISA_SSE, [0x1E0] = ISA_SSE, [0x1E3] = ISA_SSE,
-    [0x1E4] = ISA_SSE, [0x1EA] = ISA_SSE, [0x1EE] = ISA_SSE, [0x1F6] = ISA_SSE,
-    [0x1D4] = ISA_SSE2, [0x1F4] = ISA_SSE2, [0x1FB] = ISA_SSE2,
-};
-
 /* The x87 opcodes of the P6: FCMOVcc (DA/DB C0-DF), FCOMI/FUCOMI (DB
  * E8-F7) and their popping forms (DF E8-F7). */
 static uint32_t x87_isa(unsigned op, unsigned reg, bool mem)
@@ -224,25 +192,26 @@ static const Insn *insn_too_long(Cpu *cpu, const Insn *in)
     cpu_fault(cpu, EXC_GP, 0);
 }
 
-const char *decode_owner[OPCODE_SPACE];
-const char *decode_wrapped[OPCODE_SPACE];
+/* Filled from the opcode table by decode_init: the picker of each
+ * opcode's PFX_ANY row (or pick_by_prefix when it has prefixed rows), the
+ * extension that row needs, and the rows by mandatory prefix. */
+static uint32_t op_isa[OPCODE_SPACE];
+static const OpcodeRow *any_row[OPCODE_SPACE];
+static const OpcodeRow *prefixed_row[OPCODE_SPACE][4];
 
-/* Run one family's registration and note which opcodes it took: the
- * owner map docs/OPCODES.md is generated from (cpu/gen/gen_opcodes.c). A
- * family that replaces another's picker (ops_sse.c wraps the MMX ones)
- * leaves the first owner in decode_wrapped. */
-static void register_family(void (*reg)(void), const char *file)
+/* An opcode with mandatory-prefix rows (opcode_table.h PFX_ANY): the row
+ * of this prefix if the model has its extension; else the PFX_ANY row,
+ * except for an opcode whose unprefixed form is the prefixed row itself
+ * (an SSE opcode with no older meaning), which is #UD. */
+static InsnFn pick_by_prefix(const DecodeCtx *d)
 {
-    static InsnPicker before[OPCODE_SPACE];
-    memcpy(before, insn_pickers, sizeof before);
-    reg();
-    for (unsigned op = 0; op < OPCODE_SPACE; op++) {
-        if (insn_pickers[op] == before[op])
-            continue;
-        if (decode_owner[op])
-            decode_wrapped[op] = decode_owner[op];
-        decode_owner[op] = file;
-    }
+    const OpcodeRow *f = prefixed_row[d->opcode][d->mprefix & 3];
+    if (f && (d->isa & f->isa))
+        return f->pick(d);
+    if (f && d->mprefix == PFX_NONE)
+        return NULL;
+    const OpcodeRow *any = any_row[d->opcode];
+    return any ? any->pick(d) : NULL;
 }
 
 void decode_init(void)
@@ -251,26 +220,37 @@ void decode_init(void)
     if (done)
         return;
     done = true;
-    register_family(ops_alu_register, "cpu/ops_alu.c");
-    register_family(ops_shift_register, "cpu/ops_shift.c");
-    register_family(ops_muldiv_register, "cpu/ops_muldiv.c");
-    register_family(ops_bcd_register, "cpu/ops_bcd.c");
-    register_family(ops_bit_register, "cpu/ops_bit.c");
-    register_family(ops_mov_register, "cpu/ops_mov.c");
-    register_family(ops_stack_register, "cpu/ops_stack.c");
-    register_family(ops_branch_register, "cpu/ops_branch.c");
-    register_family(ops_string_register, "cpu/ops_string.c");
-    register_family(ops_flagctl_register, "cpu/ops_flagctl.c");
-    register_family(ops_system_register, "cpu/ops_system.c");
-    register_family(ops_fpu_register, "fpu/fpu.c, fpu/mmx.c");
-    register_family(ops_sse_register, "cpu/ops_sse*.c");
-    register_family(ops_amd_register, "cpu/amd.c");
-    register_family(ops_svm_register, "cpu/svm.c");
+    char msg[160];
+    if (opcode_table_check(msg, sizeof msg)) {
+        fprintf(stderr, "kairo: %s\n", msg);   /* a build that must not ship */
+        abort();
+    }
+    for (size_t i = 0; i < opcode_table_len; i++) {
+        const OpcodeRow *row = &opcode_table[i];
+        if (row->prefix == PFX_ANY) {
+            any_row[row->opcode] = row;
+            op_isa[row->opcode] = row->isa;
+            insn_pickers[row->opcode] = row->pick;
+        } else {
+            prefixed_row[row->opcode][row->prefix] = row;
+        }
+    }
+    for (unsigned op = 0; op < OPCODE_SPACE; op++)
+        for (unsigned pfx = PFX_NONE; pfx <= PFX_F2; pfx++)
+            if (prefixed_row[op][pfx])
+                insn_pickers[op] = pick_by_prefix;
 }
 
 uint32_t decode_op_isa(unsigned op)
 {
     return op < OPCODE_SPACE ? op_isa[op] : 0;
+}
+
+const OpcodeRow *decode_row(unsigned op, unsigned prefix)
+{
+    if (op >= OPCODE_SPACE || prefix > PFX_ANY)
+        return NULL;
+    return prefix == PFX_ANY ? any_row[op] : prefixed_row[op][prefix];
 }
 
 /* A byte reader over the available window. */

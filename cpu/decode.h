@@ -4,6 +4,7 @@
 #define KAIRO_DECODE_H
 
 #include "cpu/insn.h"
+#include "cpu/opcode_table.h"
 
 /* Decoder results besides a positive length. */
 #define DECODE_MORE (-1)     /* needs more bytes than were available */
@@ -27,15 +28,15 @@
 
 extern const uint16_t decode_attrs[OPCODE_SPACE];
 
-/* Fill insn_pickers from every instruction family. Idempotent. */
+/* Fill the dispatch arrays (insn_pickers) from the opcode table
+ * (cpu/opcode_table.c) after checking it. Idempotent. */
 void decode_init(void);
 
-/* After decode_init: the family file whose registration set each opcode's
- * picker (NULL: none), and the one it replaced, if any (docs/OPCODES.md). */
-extern const char *decode_owner[OPCODE_SPACE];
-extern const char *decode_wrapped[OPCODE_SPACE];
-/* The extension an opcode's unprefixed meaning needs (ISA_*; 0: every model). */
+/* After decode_init: the extension an opcode's PFX_ANY row needs (ISA_*;
+ * 0: every model), and the row of an opcode for a prefix (PFX_NONE..PFX_F2
+ * or PFX_ANY), or NULL. */
 uint32_t decode_op_isa(unsigned op);
+const OpcodeRow *decode_row(unsigned op, unsigned prefix);
 
 /* Decode one instruction from bytes[0..avail). code32 = CS.D; isa: the
  * model's ISA_* (opcodes of other extensions decode as #UD).

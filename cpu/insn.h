@@ -4,8 +4,9 @@
  * The decoder (cpu/decode.c) turns guest bytes into Insn records once; the
  * execution loop then calls in->fn for each. The decoder knows the *shape*
  * of every opcode (ModRM, immediates, prefixes); the instruction families
- * (cpu/ops_*.c) know the *meaning*: for each opcode they register a picker
- * that, given the decoded shape, returns the handler to store in the Insn.
+ * (cpu/ops_*.c) know the *meaning*: for each opcode the opcode table
+ * (cpu/opcode_table.c) names a picker of theirs that, given the decoded
+ * shape, returns the handler to store in the Insn.
  *
  * Handler contract:
  *  - On entry cpu->eip is the address of this instruction.
@@ -85,25 +86,9 @@ typedef struct DecodeCtx {
  * handler that raises #UD. */
 typedef InsnFn (*InsnPicker)(const DecodeCtx *d);
 
-/* The picker table, filled by each family's registration function. */
+/* The picker of each opcode, filled from the opcode table
+ * (cpu/opcode_table.c) by decode_init. */
 extern InsnPicker insn_pickers[OPCODE_SPACE];
-
-/* Registration functions, one per family file; decode_init() calls them. */
-void ops_alu_register(void);      /* cpu/ops_alu.c: ADD..CMP, INC/DEC, NEG/NOT, TEST */
-void ops_shift_register(void);    /* cpu/ops_shift.c: shifts, rotates, SHLD/SHRD */
-void ops_muldiv_register(void);   /* cpu/ops_muldiv.c: MUL/IMUL/DIV/IDIV */
-void ops_bcd_register(void);      /* cpu/ops_bcd.c: DAA/DAS/AAA/AAS/AAM/AAD */
-void ops_bit_register(void);      /* cpu/ops_bit.c: BT*, BSF/BSR */
-void ops_mov_register(void);      /* cpu/ops_mov.c: MOV*, XCHG, LEA, CBW.., CMOVcc, SETcc, BSWAP, CMPXCHG*, XADD, XLAT, LAHF/SAHF, NOP */
-void ops_stack_register(void);    /* cpu/ops_stack.c: PUSH/POP*, PUSHA/POPA, PUSHF/POPF, ENTER/LEAVE */
-void ops_branch_register(void);   /* cpu/ops_branch.c: JMP/Jcc/CALL/RET/LOOP/JCXZ (near and far entry points) */
-void ops_string_register(void);   /* cpu/ops_string.c: MOVS..OUTS with REP */
-void ops_flagctl_register(void);  /* cpu/ops_flagctl.c: CLC/STC/CMC/CLD/STD/CLI/STI */
-void ops_system_register(void);   /* cpu/ops_system.c: descriptor tables, CRs, DRs, MSRs, CPUID, HLT, IN/OUT, INT*, IRET, LAR.. */
-void ops_fpu_register(void);      /* fpu/: x87 escape opcodes D8-DF, WAIT, MMX (until the FPU issue: #NM/#UD rules) */
-void ops_sse_register(void);      /* cpu/ops_sse_*.c: SSE, SSE2, SSE3 (after the MMX pickers, which it wraps) */
-void ops_amd_register(void);      /* cpu/amd.c: SYSCALL, SYSRET */
-void ops_svm_register(void);      /* cpu/svm.c: VMRUN..INVLPGA (wraps 0F 01) */
 
 /* Group 5 (FF) is shared: ops_alu.c picks INC/DEC (/0 /1) and hands
  * /2../6 (CALL, CALL far, JMP, JMP far, PUSH) to the branch family. */

@@ -4,6 +4,7 @@
  * opcodes 80-83, F6/F7, FE/FF that share their ModRM.reg dispatch with
  * other families. */
 #include "cpu/ops_alu.h"
+#include "cpu/pickers.h"
 
 /* Width index for the generated tables: 0 = 8, 1 = 16, 2 = 32 bits. */
 static unsigned width_index(const DecodeCtx *d, bool byte_op)
@@ -18,7 +19,7 @@ static InsnFn alu_choose(const InsnFn arith[8][3], const InsnFn logic[8][3], uns
 }
 
 /* 00-3D: op r/m,r  op r,r/m  op acc,imm (forms 0-5 of each row of 8). */
-static InsnFn pick_alu(const DecodeCtx *d)
+InsnFn pick_alu(const DecodeCtx *d)
 {
     unsigned op = (d->opcode >> 3) & 7, form = d->opcode & 7;
     unsigned w = width_index(d, !(form & 1));
@@ -35,7 +36,7 @@ static InsnFn pick_alu(const DecodeCtx *d)
 }
 
 /* 80-83: group 1 with an immediate (82 is an alias of 80 on IA-32). */
-static InsnFn pick_group1(const DecodeCtx *d)
+InsnFn pick_group1(const DecodeCtx *d)
 {
     unsigned w = width_index(d, d->opcode == 0x80 || d->opcode == 0x82);
     return d->mem ? alu_choose(alu_arith_rm_imm_mem, alu_logic_rm_imm_mem, d->reg, w)
@@ -194,7 +195,7 @@ static const Insn *op_dec_m32(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_inc_dec_reg(const DecodeCtx *d)
+InsnFn pick_inc_dec_reg(const DecodeCtx *d)
 {
     bool dec = d->opcode & 8;
     if (d->op32)
@@ -211,7 +212,7 @@ static const InsnFn inc_dec_rm[2][3][2] = {
 };
 
 /* FE: group 4 (INC/DEC r/m8; the rest are invalid). */
-static InsnFn pick_group4(const DecodeCtx *d)
+InsnFn pick_group4(const DecodeCtx *d)
 {
     if (d->reg > 1)
         return NULL;
@@ -219,7 +220,7 @@ static InsnFn pick_group4(const DecodeCtx *d)
 }
 
 /* FF: group 5. /0 /1 here, /2-/6 are control transfers and PUSH. */
-static InsnFn pick_group5(const DecodeCtx *d)
+InsnFn pick_group5(const DecodeCtx *d)
 {
     if (d->reg <= 1)
         return inc_dec_rm[d->reg][width_index(d, false)][d->mem];
@@ -422,12 +423,12 @@ static const InsnFn test_rm_imm[3][2] = {
     { op_test_rm32_imm_reg, op_test_m32_imm },
 };
 
-static InsnFn pick_test_rm_r(const DecodeCtx *d)
+InsnFn pick_test_rm_r(const DecodeCtx *d)
 {
     return test_rm_r[width_index(d, d->opcode == 0x84)][d->mem];
 }
 
-static InsnFn pick_test_acc_imm(const DecodeCtx *d)
+InsnFn pick_test_acc_imm(const DecodeCtx *d)
 {
     if (d->opcode == 0xA8)
         return op_test_al_imm;
@@ -436,7 +437,7 @@ static InsnFn pick_test_acc_imm(const DecodeCtx *d)
 
 /* F6/F7: group 3. TEST (/0, and /1 its undocumented alias), NOT, NEG here;
  * MUL, IMUL, DIV, IDIV in the muldiv family. */
-static InsnFn pick_group3(const DecodeCtx *d)
+InsnFn pick_group3(const DecodeCtx *d)
 {
     switch (d->reg) {
     case 0:
@@ -449,23 +450,4 @@ static InsnFn pick_group3(const DecodeCtx *d)
     default:
         return ops_muldiv_pick_grp3(d);
     }
-}
-
-void ops_alu_register(void)
-{
-    for (unsigned row = 0; row < 8; row++)
-        for (unsigned form = 0; form < 6; form++)
-            insn_pickers[row * 8 + form] = pick_alu;
-    for (unsigned op = 0x80; op <= 0x83; op++)
-        insn_pickers[op] = pick_group1;
-    for (unsigned op = 0x40; op <= 0x4F; op++)
-        insn_pickers[op] = pick_inc_dec_reg;
-    insn_pickers[0x84] = pick_test_rm_r;
-    insn_pickers[0x85] = pick_test_rm_r;
-    insn_pickers[0xA8] = pick_test_acc_imm;
-    insn_pickers[0xA9] = pick_test_acc_imm;
-    insn_pickers[0xF6] = pick_group3;
-    insn_pickers[0xF7] = pick_group3;
-    insn_pickers[0xFE] = pick_group4;
-    insn_pickers[0xFF] = pick_group5;
 }

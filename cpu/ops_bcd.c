@@ -8,6 +8,7 @@
  * as the 8-bit ADD it performs, AAM clears CF, OF and AF. */
 #include "cpu/flags.h"
 #include "cpu/insn.h"
+#include "cpu/pickers.h"
 
 static uint32_t sign_overflow_add(uint32_t a, uint32_t b, uint32_t r)
 {
@@ -121,7 +122,7 @@ static const Insn *op_salc(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_bcd(const DecodeCtx *d)
+InsnFn pick_bcd(const DecodeCtx *d)
 {
     switch (d->opcode) {
     case 0x27: return op_daa;
@@ -132,11 +133,4 @@ static InsnFn pick_bcd(const DecodeCtx *d)
     case 0xD5: return op_aad;
     default: return op_salc;
     }
-}
-
-void ops_bcd_register(void)
-{
-    static const uint16_t ops[] = { 0x27, 0x2F, 0x37, 0x3F, 0xD4, 0xD5, 0xD6 };
-    for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        insn_pickers[ops[i]] = pick_bcd;
 }

@@ -9,6 +9,7 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
+#include "cpu/pickers.h"
 
 enum { BIT_TEST, BIT_SET, BIT_RESET, BIT_COMPLEMENT };
 
@@ -104,12 +105,12 @@ static const Insn *op_bt_imm_mem(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_bt_rm_r(const DecodeCtx *d)
+InsnFn pick_bt_rm_r(const DecodeCtx *d)
 {
     return d->mem ? op_bt_rm_r_mem : op_bt_rm_r_reg;
 }
 
-static InsnFn pick_group8(const DecodeCtx *d)
+InsnFn pick_group8(const DecodeCtx *d)
 {
     if (d->reg < 4)
         return NULL;
@@ -145,19 +146,8 @@ static const Insn *op_bsf_bsr(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_bsf_bsr(const DecodeCtx *d)
+InsnFn pick_bsf_bsr(const DecodeCtx *d)
 {
     (void)d;
     return op_bsf_bsr;
-}
-
-void ops_bit_register(void)
-{
-    insn_pickers[0x1A3] = pick_bt_rm_r;
-    insn_pickers[0x1AB] = pick_bt_rm_r;
-    insn_pickers[0x1B3] = pick_bt_rm_r;
-    insn_pickers[0x1BB] = pick_bt_rm_r;
-    insn_pickers[0x1BA] = pick_group8;
-    insn_pickers[0x1BC] = pick_bsf_bsr;
-    insn_pickers[0x1BD] = pick_bsf_bsr;
 }

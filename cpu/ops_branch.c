@@ -14,6 +14,7 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/pickers.h"
 
 static inline bool beyond_cs_limit(const Cpu *cpu, uint32_t target)
 {
@@ -90,7 +91,7 @@ static const InsnFn jcc_handlers[16] = {
     op_js, op_jns, op_jp, op_jnp, op_jl, op_jge, op_jle, op_jg,
 };
 
-static InsnFn pick_jcc(const DecodeCtx *d)
+InsnFn pick_jcc(const DecodeCtx *d)
 {
     return jcc_handlers[d->opcode & 15];
 }
@@ -329,7 +330,7 @@ InsnFn ops_branch_pick_ff(const DecodeCtx *d)
 
 /* ======== pickers ======== */
 
-static InsnFn pick_branch(const DecodeCtx *d)
+InsnFn pick_branch(const DecodeCtx *d)
 {
     switch (d->opcode) {
     case 0xE9: case 0xEB: return op_jmp_rel;
@@ -344,16 +345,4 @@ static InsnFn pick_branch(const DecodeCtx *d)
     case 0xE2: return op_loop;
     default: return op_jcxz;   /* E3 */
     }
-}
-
-void ops_branch_register(void)
-{
-    static const uint16_t ops[] = { 0xE9, 0xEB, 0xE8, 0xC2, 0xC3, 0xCA, 0xCB, 0xEA, 0x9A,
-                                    0xE0, 0xE1, 0xE2, 0xE3 };
-    for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        insn_pickers[ops[i]] = pick_branch;
-    for (unsigned op = 0x70; op <= 0x7F; op++)
-        insn_pickers[op] = pick_jcc;
-    for (unsigned op = 0x180; op <= 0x18F; op++)
-        insn_pickers[op] = pick_jcc;
 }

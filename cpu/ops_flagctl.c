@@ -3,6 +3,7 @@
  * the virtual interrupt flag of CR4.VME (V86) and CR4.PVI (CPL 3). */
 #include "cpu/flags.h"
 #include "cpu/insn.h"
+#include "cpu/pickers.h"
 
 static const Insn *op_clc(Cpu *cpu, const Insn *in)
 {
@@ -76,7 +77,7 @@ static const Insn *op_sti(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_flagctl(const DecodeCtx *d)
+InsnFn pick_flagctl(const DecodeCtx *d)
 {
     switch (d->opcode) {
     case 0xF5: return op_cmc;
@@ -87,11 +88,4 @@ static InsnFn pick_flagctl(const DecodeCtx *d)
     case 0xFC: return op_cld;
     default: return op_std;
     }
-}
-
-void ops_flagctl_register(void)
-{
-    static const uint16_t ops[] = { 0xF5, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD };
-    for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        insn_pickers[ops[i]] = pick_flagctl;
 }

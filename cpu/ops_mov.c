@@ -6,6 +6,7 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/pickers.h"
 
 /* ======== MOV ======== */
 
@@ -94,7 +95,7 @@ static unsigned width_index(const DecodeCtx *d, bool byte_op)
     return byte_op ? 0 : d->op32 ? 2 : 1;
 }
 
-static InsnFn pick_mov(const DecodeCtx *d)
+InsnFn pick_mov(const DecodeCtx *d)
 {
     unsigned dir = (d->opcode >> 1) & 1;
     return mov_forms[dir][width_index(d, !(d->opcode & 1))][d->mem];
@@ -137,7 +138,7 @@ static const Insn *op_mov_moffs_eax(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_mov_moffs(const DecodeCtx *d)
+InsnFn pick_mov_moffs(const DecodeCtx *d)
 {
     static const InsnFn forms[2][3] = {
         { op_mov_al_moffs, op_mov_ax_moffs, op_mov_eax_moffs },
@@ -165,7 +166,7 @@ static const Insn *op_mov_r32_imm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_mov_r_imm(const DecodeCtx *d)
+InsnFn pick_mov_r_imm(const DecodeCtx *d)
 {
     if (d->opcode < 0xB8)
         return op_mov_r8_imm;
@@ -209,7 +210,7 @@ static const Insn *op_mov_rm32_imm_reg(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_mov_rm_imm(const DecodeCtx *d)
+InsnFn pick_mov_rm_imm(const DecodeCtx *d)
 {
     static const InsnFn forms[3][2] = {
         { op_mov_rm8_imm_reg, op_mov_m8_imm },
@@ -235,7 +236,7 @@ static const Insn *op_mov_rm_sreg(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_mov_rm_sreg(const DecodeCtx *d)
+InsnFn pick_mov_rm_sreg(const DecodeCtx *d)
 {
     return d->reg <= SEG_GS ? op_mov_rm_sreg : NULL;
 }
@@ -256,7 +257,7 @@ static const Insn *op_mov_sreg_rm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_mov_sreg_rm(const DecodeCtx *d)
+InsnFn pick_mov_sreg_rm(const DecodeCtx *d)
 {
     return d->reg <= SEG_GS && d->reg != SEG_CS ? op_mov_sreg_rm : NULL;
 }
@@ -344,7 +345,7 @@ static const InsnFn movx_forms[4][2][2] = {
     { { op_mov_r16_rm16_reg, op_mov_r16_m16 }, { op_movsx_r32_r16, op_movsx_r32_m16 } },
 };
 
-static InsnFn pick_movx(const DecodeCtx *d)
+InsnFn pick_movx(const DecodeCtx *d)
 {
     unsigned form = (d->opcode & 1) | ((d->opcode >= 0x1BE) << 1);
     return movx_forms[form][d->op32][d->mem];
@@ -364,7 +365,7 @@ static const Insn *op_lea16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_lea(const DecodeCtx *d)
+InsnFn pick_lea(const DecodeCtx *d)
 {
     if (!d->mem)
         return NULL;
@@ -395,7 +396,7 @@ static const Insn *op_xchg_ax_r16(Cpu *cpu, const Insn *in)
 }
 
 /* 90 is NOP whatever the prefixes (66 90, F3 90 PAUSE). */
-static InsnFn pick_xchg_eax(const DecodeCtx *d)
+InsnFn pick_xchg_eax(const DecodeCtx *d)
 {
     if (d->opcode == 0x90)
         return op_nop;
@@ -455,7 +456,7 @@ static const Insn *op_xchg_m32(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_xchg_rm(const DecodeCtx *d)
+InsnFn pick_xchg_rm(const DecodeCtx *d)
 {
     static const InsnFn forms[3][2] = {
         { op_xchg_r8_reg, op_xchg_m8 },
@@ -517,7 +518,7 @@ static const Insn *op_xlat(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_misc(const DecodeCtx *d)
+InsnFn pick_misc(const DecodeCtx *d)
 {
     switch (d->opcode) {
     case 0x98: return d->op32 ? op_cwde : op_cbw;
@@ -561,7 +562,7 @@ static const Insn *op_cmov_r16_m16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_cmov(const DecodeCtx *d)
+InsnFn pick_cmov(const DecodeCtx *d)
 {
     static const InsnFn forms[2][2] = {
         { op_cmov_r16_reg, op_cmov_r16_m16 }, { op_cmov_r32_reg, op_cmov_r32_m32 } };
@@ -580,7 +581,7 @@ static const Insn *op_setcc_mem(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_setcc(const DecodeCtx *d)
+InsnFn pick_setcc(const DecodeCtx *d)
 {
     return d->mem ? op_setcc_mem : op_setcc_reg;
 }
@@ -601,7 +602,7 @@ static const Insn *op_bswap16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_bswap(const DecodeCtx *d)
+InsnFn pick_bswap(const DecodeCtx *d)
 {
     return d->op32 ? op_bswap32 : op_bswap16;
 }
@@ -678,7 +679,7 @@ static const Insn *op_cmpxchg_m32(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_cmpxchg(const DecodeCtx *d)
+InsnFn pick_cmpxchg(const DecodeCtx *d)
 {
     static const InsnFn forms[3][2] = {
         { op_cmpxchg_r8_reg, op_cmpxchg_m8 },
@@ -706,7 +707,7 @@ static const Insn *op_cmpxchg8b(Cpu *cpu, const Insn *in)
 }
 
 /* 0F C7: group 9, only /1 CMPXCHG8B m64 exists on a P6. */
-static InsnFn pick_group9(const DecodeCtx *d)
+InsnFn pick_group9(const DecodeCtx *d)
 {
     return d->reg == 1 && d->mem ? op_cmpxchg8b : NULL;
 }
@@ -773,7 +774,7 @@ static const Insn *op_xadd_m32(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_xadd(const DecodeCtx *d)
+InsnFn pick_xadd(const DecodeCtx *d)
 {
     static const InsnFn forms[3][2] = {
         { op_xadd_r8_reg, op_xadd_m8 },
@@ -816,60 +817,14 @@ static const Insn *op_load_far_pointer(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_load_far_pointer(const DecodeCtx *d)
+InsnFn pick_load_far_pointer(const DecodeCtx *d)
 {
     return d->mem ? op_load_far_pointer : NULL;
 }
 
 /* 0F 18-1F: hint NOPs with a ModRM operand; nothing is accessed. */
-static InsnFn pick_hint_nop(const DecodeCtx *d)
+InsnFn pick_hint_nop(const DecodeCtx *d)
 {
     (void)d;
     return op_nop;
-}
-
-void ops_mov_register(void)
-{
-    for (unsigned op = 0x88; op <= 0x8B; op++)
-        insn_pickers[op] = pick_mov;
-    insn_pickers[0x8C] = pick_mov_rm_sreg;
-    insn_pickers[0x8E] = pick_mov_sreg_rm;
-    insn_pickers[0x8D] = pick_lea;
-    for (unsigned op = 0xA0; op <= 0xA3; op++)
-        insn_pickers[op] = pick_mov_moffs;
-    for (unsigned op = 0xB0; op <= 0xBF; op++)
-        insn_pickers[op] = pick_mov_r_imm;
-    insn_pickers[0xC6] = pick_mov_rm_imm;
-    insn_pickers[0xC7] = pick_mov_rm_imm;
-    for (unsigned op = 0x1B6; op <= 0x1B7; op++)
-        insn_pickers[op] = pick_movx;
-    for (unsigned op = 0x1BE; op <= 0x1BF; op++)
-        insn_pickers[op] = pick_movx;
-    insn_pickers[0x86] = pick_xchg_rm;
-    insn_pickers[0x87] = pick_xchg_rm;
-    for (unsigned op = 0x90; op <= 0x97; op++)
-        insn_pickers[op] = pick_xchg_eax;
-    insn_pickers[0x98] = pick_misc;
-    insn_pickers[0x99] = pick_misc;
-    insn_pickers[0x9E] = pick_misc;
-    insn_pickers[0x9F] = pick_misc;
-    insn_pickers[0xD7] = pick_misc;
-    for (unsigned op = 0x140; op <= 0x14F; op++)
-        insn_pickers[op] = pick_cmov;
-    for (unsigned op = 0x190; op <= 0x19F; op++)
-        insn_pickers[op] = pick_setcc;
-    for (unsigned op = 0x1C8; op <= 0x1CF; op++)
-        insn_pickers[op] = pick_bswap;
-    insn_pickers[0x1B0] = pick_cmpxchg;
-    insn_pickers[0x1B1] = pick_cmpxchg;
-    insn_pickers[0x1C7] = pick_group9;
-    insn_pickers[0x1C0] = pick_xadd;
-    insn_pickers[0x1C1] = pick_xadd;
-    insn_pickers[0xC4] = pick_load_far_pointer;
-    insn_pickers[0xC5] = pick_load_far_pointer;
-    insn_pickers[0x1B2] = pick_load_far_pointer;
-    insn_pickers[0x1B4] = pick_load_far_pointer;
-    insn_pickers[0x1B5] = pick_load_far_pointer;
-    for (unsigned op = 0x118; op <= 0x11F; op++)
-        insn_pickers[op] = pick_hint_nop;
 }

@@ -8,6 +8,7 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
+#include "cpu/pickers.h"
 
 static unsigned insn_width(const Insn *in)
 {
@@ -198,21 +199,14 @@ static const Insn *op_imul_r_rm_imm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_imul_r_rm(const DecodeCtx *d)
+InsnFn pick_imul_r_rm(const DecodeCtx *d)
 {
     (void)d;
     return op_imul_r_rm;
 }
 
-static InsnFn pick_imul_imm(const DecodeCtx *d)
+InsnFn pick_imul_imm(const DecodeCtx *d)
 {
     (void)d;
     return op_imul_r_rm_imm;
-}
-
-void ops_muldiv_register(void)
-{
-    insn_pickers[0x1AF] = pick_imul_r_rm;
-    insn_pickers[0x69] = pick_imul_imm;
-    insn_pickers[0x6B] = pick_imul_imm;
 }

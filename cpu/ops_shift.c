@@ -10,6 +10,7 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
+#include "cpu/pickers.h"
 
 typedef struct ShiftOut {
     uint32_t res;
@@ -263,7 +264,7 @@ static const Insn *op_sar_r32_imm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_group2(const DecodeCtx *d)
+InsnFn pick_group2(const DecodeCtx *d)
 {
     if (!d->mem && d->opcode == 0xC1 && d->op32) {
         switch (d->reg) {
@@ -350,18 +351,7 @@ static const Insn *op_shxd_mem(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_shxd(const DecodeCtx *d)
+InsnFn pick_shxd(const DecodeCtx *d)
 {
     return d->mem ? op_shxd_mem : op_shxd_reg;
-}
-
-void ops_shift_register(void)
-{
-    static const uint16_t group2[] = { 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 };
-    for (unsigned i = 0; i < sizeof group2 / sizeof group2[0]; i++)
-        insn_pickers[group2[i]] = pick_group2;
-    insn_pickers[0x1A4] = pick_shxd;
-    insn_pickers[0x1A5] = pick_shxd;
-    insn_pickers[0x1AC] = pick_shxd;
-    insn_pickers[0x1AD] = pick_shxd;
 }

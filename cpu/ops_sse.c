@@ -1,48 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The SSE families' registration, the control state (LDMXCSR, STMXCSR),
- * the fences and cache control of group 15 (0F AE), and SSE3's
- * MONITOR/MWAIT (0F 01 C8/C9).
+/* The SSE control state (LDMXCSR, STMXCSR), the fences and cache control
+ * of group 15 (0F AE), and SSE3's MONITOR/MWAIT (0F 01 C8/C9).
  *
  * An SSE opcode's meaning depends on its mandatory prefix (insn.h PFX_*):
- * each family lists its (opcode, prefix, extension, picker) forms, and the
- * one picker installed here chooses by prefix. A prefix without a form, or
- * a form the CPU model lacks, keeps the meaning the opcode had before (the
- * MMX one, with the prefix ignored as a Pentium II ignores it). */
+ * the opcode table (cpu/opcode_table.c) has a row per (opcode, prefix),
+ * and a prefix without a row, or a row the CPU model lacks, keeps the
+ * opcode's PFX_ANY meaning (the MMX one, with the prefix ignored as a
+ * Pentium II ignores it). */
 #include "cpu/sse.h"
 
 #include <string.h>
 
-/* Forms by second opcode byte and prefix; what was registered before. */
-static const SseForm *forms_by_op[256][4];
-static InsnPicker prev_picker[256];
-
-static InsnFn pick_by_prefix(const DecodeCtx *d)
-{
-    unsigned op = d->opcode & 0xFF;
-    const SseForm *f = forms_by_op[op][d->mprefix];
-    if (f && (d->isa & f->isa))
-        return f->pick(d);
-    if (f && d->mprefix == PFX_NONE)
-        return NULL;   /* an SSE opcode with no older meaning */
-    return prev_picker[op] ? prev_picker[op](d) : NULL;
-}
-
-void sse_add_forms(const SseForm *forms, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        unsigned op = forms[i].opcode & 0xFF;
-        forms_by_op[op][forms[i].mprefix] = &forms[i];
-        if (insn_pickers[OP_0F | op] != pick_by_prefix) {
-            prev_picker[op] = insn_pickers[OP_0F | op];
-            insn_pickers[OP_0F | op] = pick_by_prefix;
-        }
-    }
-}
-
-const SseForm *sse_form(unsigned op, unsigned mprefix)
-{
-    return forms_by_op[op & 0xFF][mprefix & 3];
-}
+#include "cpu/pickers.h"
 
 /* --- MXCSR --- */
 
@@ -84,7 +53,7 @@ static const Insn *op_clflush(Cpu *cpu, const Insn *in)
 /* Group 15 without a prefix: /0 /1 FXSAVE/FXRSTOR (fpu/fpu.c), /2
  * LDMXCSR, /3 STMXCSR, /5 LFENCE, /6 MFENCE, /7 SFENCE (register forms) or
  * CLFLUSH (memory). */
-static InsnFn pick_grp15(const DecodeCtx *d)
+InsnFn pick_grp15(const DecodeCtx *d)
 {
     bool sse = d->isa & ISA_SSE, sse2 = d->isa & ISA_SSE2;
     switch (d->reg) {
@@ -95,7 +64,7 @@ static InsnFn pick_grp15(const DecodeCtx *d)
         if (!d->mem)
             return sse ? op_fence : NULL;
         return (d->isa & ISA_CLFLUSH) ? op_clflush : NULL;
-    default: return prev_picker[0xAE] ? prev_picker[0xAE](d) : NULL;
+    default: return pick_0fae(d);   /* FXSAVE, FXRSTOR: fpu/fpu.c */
     }
 }
 
@@ -123,26 +92,9 @@ static const Insn *op_mwait(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnPicker prev_0f01;
-
-static InsnFn pick_0f01(const DecodeCtx *d)
+InsnFn sse_pick_monitor_mwait(const DecodeCtx *d)
 {
-    if (d->reg == 1 && !d->mem && d->rm <= 1 && (d->isa & ISA_SSE3))
+    if (!d->mem && d->rm <= 1 && (d->isa & ISA_SSE3))
         return d->rm == 0 ? op_monitor : op_mwait;
-    return prev_0f01(d);
-}
-
-static const SseForm grp15_forms[] = {
-    { 0x1AE, PFX_NONE, ISA_FXSR, pick_grp15,
-      "fxsave fxrstor ldmxcsr stmxcsr lfence mfence sfence/clflush" },
-};
-
-void ops_sse_register(void)
-{
-    sse_fp_register();
-    sse_move_register();
-    sse_int_register();
-    sse_add_forms(grp15_forms, 1);
-    prev_0f01 = insn_pickers[0x101];
-    insn_pickers[0x101] = pick_0f01;
+    return NULL;
 }

@@ -13,6 +13,7 @@
 #include "cpu/flags.h"
 #include "cpu/sse.h"
 #include "fpu/mmx.h"
+#include "cpu/pickers.h"
 
 typedef struct {
     SfpFmt fmt;
@@ -399,63 +400,17 @@ static const Insn *op_cvtp2pi(Cpu *cpu, const Insn *in)
 
 /* --- picking --- */
 
-static InsnFn pick_arith(const DecodeCtx *d) { (void)d; return op_sse_arith; }
-static InsnFn pick_packed_single(const DecodeCtx *d)
+InsnFn pick_sse_arith(const DecodeCtx *d) { (void)d; return op_sse_arith; }
+InsnFn pick_sse_packed_single(const DecodeCtx *d)
 {
     return d->mprefix == PFX_NONE || d->mprefix == PFX_F3 ? op_sse_approx : NULL;
 }
-static InsnFn pick_logic(const DecodeCtx *d) { (void)d; return op_sse_logic; }
-static InsnFn pick_cmp(const DecodeCtx *d) { (void)d; return op_sse_cmp; }
-static InsnFn pick_comis(const DecodeCtx *d) { (void)d; return op_sse_comis; }
-static InsnFn pick_cvt(const DecodeCtx *d) { (void)d; return op_sse_cvt; }
-static InsnFn pick_horizontal(const DecodeCtx *d) { (void)d; return op_sse3_horizontal; }
-static InsnFn pick_cvtsi2s(const DecodeCtx *d) { (void)d; return op_cvtsi2s; }
-static InsnFn pick_cvts2si(const DecodeCtx *d) { (void)d; return op_cvts2si; }
-static InsnFn pick_cvtpi2p(const DecodeCtx *d) { (void)d; return op_cvtpi2p; }
-static InsnFn pick_cvtp2pi(const DecodeCtx *d) { (void)d; return op_cvtp2pi; }
-
-#define PS(op, isa, pick, name) { op, PFX_NONE, isa, pick, name }
-#define PD(op, isa, pick, name) { op, PFX_66, isa, pick, name }
-#define SS(op, isa, pick, name) { op, PFX_F3, isa, pick, name }
-#define SD(op, isa, pick, name) { op, PFX_F2, isa, pick, name }
-#define ALL4(op, name, pick)                                                          \
-    PS(op, ISA_SSE, pick, name "ps"), PD(op, ISA_SSE2, pick, name "pd"),          \
-        SS(op, ISA_SSE, pick, name "ss"), SD(op, ISA_SSE2, pick, name "sd")
-
-static const SseForm fp_forms[] = {
-    ALL4(0x151, "sqrt", pick_arith), ALL4(0x158, "add", pick_arith),
-    ALL4(0x159, "mul", pick_arith), ALL4(0x15C, "sub", pick_arith),
-    ALL4(0x15D, "min", pick_arith), ALL4(0x15E, "div", pick_arith),
-    ALL4(0x15F, "max", pick_arith), ALL4(0x1C2, "cmp", pick_cmp),
-    PS(0x15A, ISA_SSE2, pick_cvt, "cvtps2pd"), PD(0x15A, ISA_SSE2, pick_cvt, "cvtpd2ps"),
-    SS(0x15A, ISA_SSE2, pick_cvt, "cvtss2sd"), SD(0x15A, ISA_SSE2, pick_cvt, "cvtsd2ss"),
-    PS(0x152, ISA_SSE, pick_packed_single, "rsqrtps"),
-    SS(0x152, ISA_SSE, pick_packed_single, "rsqrtss"),
-    PS(0x153, ISA_SSE, pick_packed_single, "rcpps"),
-    SS(0x153, ISA_SSE, pick_packed_single, "rcpss"),
-    PS(0x154, ISA_SSE, pick_logic, "andps"), PD(0x154, ISA_SSE2, pick_logic, "andpd"),
-    PS(0x155, ISA_SSE, pick_logic, "andnps"), PD(0x155, ISA_SSE2, pick_logic, "andnpd"),
-    PS(0x156, ISA_SSE, pick_logic, "orps"), PD(0x156, ISA_SSE2, pick_logic, "orpd"),
-    PS(0x157, ISA_SSE, pick_logic, "xorps"), PD(0x157, ISA_SSE2, pick_logic, "xorpd"),
-    PS(0x12E, ISA_SSE, pick_comis, "ucomiss"), PD(0x12E, ISA_SSE2, pick_comis, "ucomisd"),
-    PS(0x12F, ISA_SSE, pick_comis, "comiss"), PD(0x12F, ISA_SSE2, pick_comis, "comisd"),
-    PS(0x12A, ISA_SSE, pick_cvtpi2p, "cvtpi2ps"), PD(0x12A, ISA_SSE2, pick_cvtpi2p, "cvtpi2pd"),
-    SS(0x12A, ISA_SSE, pick_cvtsi2s, "cvtsi2ss"), SD(0x12A, ISA_SSE2, pick_cvtsi2s, "cvtsi2sd"),
-    PS(0x12C, ISA_SSE, pick_cvtp2pi, "cvttps2pi"), PD(0x12C, ISA_SSE2, pick_cvtp2pi, "cvttpd2pi"),
-    SS(0x12C, ISA_SSE, pick_cvts2si, "cvttss2si"), SD(0x12C, ISA_SSE2, pick_cvts2si, "cvttsd2si"),
-    PS(0x12D, ISA_SSE, pick_cvtp2pi, "cvtps2pi"), PD(0x12D, ISA_SSE2, pick_cvtp2pi, "cvtpd2pi"),
-    SS(0x12D, ISA_SSE, pick_cvts2si, "cvtss2si"), SD(0x12D, ISA_SSE2, pick_cvts2si, "cvtsd2si"),
-    PS(0x15B, ISA_SSE2, pick_cvt, "cvtdq2ps"), PD(0x15B, ISA_SSE2, pick_cvt, "cvtps2dq"),
-    SS(0x15B, ISA_SSE2, pick_cvt, "cvttps2dq"),
-    PD(0x1E6, ISA_SSE2, pick_cvt, "cvttpd2dq"), SS(0x1E6, ISA_SSE2, pick_cvt, "cvtdq2pd"),
-    SD(0x1E6, ISA_SSE2, pick_cvt, "cvtpd2dq"),
-    PD(0x1D0, ISA_SSE3, pick_horizontal, "addsubpd"),
-    SD(0x1D0, ISA_SSE3, pick_horizontal, "addsubps"),
-    PD(0x17C, ISA_SSE3, pick_horizontal, "haddpd"), SD(0x17C, ISA_SSE3, pick_horizontal, "haddps"),
-    PD(0x17D, ISA_SSE3, pick_horizontal, "hsubpd"), SD(0x17D, ISA_SSE3, pick_horizontal, "hsubps"),
-};
-
-void sse_fp_register(void)
-{
-    sse_add_forms(fp_forms, sizeof fp_forms / sizeof fp_forms[0]);
-}
+InsnFn pick_sse_logic(const DecodeCtx *d) { (void)d; return op_sse_logic; }
+InsnFn pick_sse_cmp(const DecodeCtx *d) { (void)d; return op_sse_cmp; }
+InsnFn pick_sse_comis(const DecodeCtx *d) { (void)d; return op_sse_comis; }
+InsnFn pick_sse_cvt(const DecodeCtx *d) { (void)d; return op_sse_cvt; }
+InsnFn pick_sse_horizontal(const DecodeCtx *d) { (void)d; return op_sse3_horizontal; }
+InsnFn pick_sse_cvtsi2s(const DecodeCtx *d) { (void)d; return op_cvtsi2s; }
+InsnFn pick_sse_cvts2si(const DecodeCtx *d) { (void)d; return op_cvts2si; }
+InsnFn pick_sse_cvtpi2p(const DecodeCtx *d) { (void)d; return op_cvtpi2p; }
+InsnFn pick_sse_cvtp2pi(const DecodeCtx *d) { (void)d; return op_cvtp2pi; }

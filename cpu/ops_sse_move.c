@@ -6,6 +6,7 @@
  * exception. */
 #include "cpu/sse.h"
 #include "fpu/mmx.h"
+#include "cpu/pickers.h"
 
 static Xmm *xreg(Cpu *cpu, unsigned n) { return &cpu->fpu->xmm[n]; }
 
@@ -419,91 +420,34 @@ static const Insn *op_movnti(Cpu *cpu, const Insn *in)
 
 /* --- picking --- */
 
-static InsnFn any_load(const DecodeCtx *d) { (void)d; return op_movx_load; }
-static InsnFn any_store(const DecodeCtx *d) { (void)d; return op_movx_store; }
-static InsnFn mem_store(const DecodeCtx *d) { return d->mem ? op_movx_store : NULL; }
-static InsnFn mem_load(const DecodeCtx *d) { return d->mem ? op_movx_load : NULL; }
-static InsnFn movs_load(const DecodeCtx *d) { (void)d; return op_movs_load; }
-static InsnFn movs_store(const DecodeCtx *d) { (void)d; return op_movs_store; }
-static InsnFn movhl_load(const DecodeCtx *d) { (void)d; return op_movhl_load; }
-static InsnFn movhl_load_mem(const DecodeCtx *d) { return d->mem ? op_movhl_load : NULL; }
-static InsnFn movhl_store(const DecodeCtx *d) { return d->mem ? op_movhl_store : NULL; }
-static InsnFn movdup(const DecodeCtx *d) { (void)d; return op_movdup; }
-static InsnFn unpck(const DecodeCtx *d) { (void)d; return op_unpck; }
-static InsnFn shufp(const DecodeCtx *d) { (void)d; return op_shufp; }
-static InsnFn pshuf_xmm(const DecodeCtx *d) { (void)d; return op_pshuf_xmm; }
-static InsnFn pshufw(const DecodeCtx *d) { (void)d; return op_pshufw; }
-static InsnFn movmskp(const DecodeCtx *d) { return d->mem ? NULL : op_movmskp; }
-static InsnFn pmovmskb_mm(const DecodeCtx *d) { return d->mem ? NULL : op_pmovmskb_mm; }
-static InsnFn pmovmskb_xmm(const DecodeCtx *d) { return d->mem ? NULL : op_pmovmskb_xmm; }
-static InsnFn maskmovq(const DecodeCtx *d) { return d->mem ? NULL : op_maskmovq; }
-static InsnFn maskmovdqu(const DecodeCtx *d) { return d->mem ? NULL : op_maskmovdqu; }
-static InsnFn pinsrw_mm(const DecodeCtx *d) { (void)d; return op_pinsrw_mm; }
-static InsnFn pinsrw_xmm(const DecodeCtx *d) { (void)d; return op_pinsrw_xmm; }
-static InsnFn pextrw_mm(const DecodeCtx *d) { return d->mem ? NULL : op_pextrw_mm; }
-static InsnFn pextrw_xmm(const DecodeCtx *d) { return d->mem ? NULL : op_pextrw_xmm; }
-static InsnFn movd_load(const DecodeCtx *d) { (void)d; return op_movd_xmm_load; }
-static InsnFn movd_store(const DecodeCtx *d) { (void)d; return op_movd_xmm_store; }
-static InsnFn movq_load(const DecodeCtx *d) { (void)d; return op_movq_xmm_load; }
-static InsnFn movq_store(const DecodeCtx *d) { (void)d; return op_movq_xmm_store; }
-static InsnFn movq2dq(const DecodeCtx *d) { return d->mem ? NULL : op_movq2dq; }
-static InsnFn movdq2q(const DecodeCtx *d) { return d->mem ? NULL : op_movdq2q; }
-static InsnFn movntq(const DecodeCtx *d) { return d->mem ? op_movntq : NULL; }
-static InsnFn movnti(const DecodeCtx *d) { return d->mem ? op_movnti : NULL; }
-
-#define F(op, pfx, isa, pick, name) { op, pfx, isa, pick, name }
-
-static const SseForm move_forms[] = {
-    F(0x110, PFX_NONE, ISA_SSE, any_load, "movups"),
-    F(0x110, PFX_66, ISA_SSE2, any_load, "movupd"),
-    F(0x110, PFX_F3, ISA_SSE, movs_load, "movss"), F(0x110, PFX_F2, ISA_SSE2, movs_load, "movsd"),
-    F(0x111, PFX_NONE, ISA_SSE, any_store, "movups"),
-    F(0x111, PFX_66, ISA_SSE2, any_store, "movupd"),
-    F(0x111, PFX_F3, ISA_SSE, movs_store, "movss"), F(0x111, PFX_F2, ISA_SSE2, movs_store, "movsd"),
-    F(0x112, PFX_NONE, ISA_SSE, movhl_load, "movlps/movhlps"),
-    F(0x112, PFX_66, ISA_SSE2, movhl_load_mem, "movlpd"),
-    F(0x112, PFX_F3, ISA_SSE3, movdup, "movsldup"), F(0x112, PFX_F2, ISA_SSE3, movdup, "movddup"),
-    F(0x113, PFX_NONE, ISA_SSE, movhl_store, "movlps"),
-    F(0x113, PFX_66, ISA_SSE2, movhl_store, "movlpd"),
-    F(0x114, PFX_NONE, ISA_SSE, unpck, "unpcklps"), F(0x114, PFX_66, ISA_SSE2, unpck, "unpcklpd"),
-    F(0x115, PFX_NONE, ISA_SSE, unpck, "unpckhps"), F(0x115, PFX_66, ISA_SSE2, unpck, "unpckhpd"),
-    F(0x116, PFX_NONE, ISA_SSE, movhl_load, "movhps/movlhps"),
-    F(0x116, PFX_66, ISA_SSE2, movhl_load_mem, "movhpd"),
-    F(0x116, PFX_F3, ISA_SSE3, movdup, "movshdup"),
-    F(0x117, PFX_NONE, ISA_SSE, movhl_store, "movhps"),
-    F(0x117, PFX_66, ISA_SSE2, movhl_store, "movhpd"),
-    F(0x128, PFX_NONE, ISA_SSE, any_load, "movaps"), F(0x128, PFX_66, ISA_SSE2, any_load, "movapd"),
-    F(0x129, PFX_NONE, ISA_SSE, any_store, "movaps"),
-    F(0x129, PFX_66, ISA_SSE2, any_store, "movapd"),
-    F(0x12B, PFX_NONE, ISA_SSE, mem_store, "movntps"),
-    F(0x12B, PFX_66, ISA_SSE2, mem_store, "movntpd"),
-    F(0x150, PFX_NONE, ISA_SSE, movmskp, "movmskps"),
-    F(0x150, PFX_66, ISA_SSE2, movmskp, "movmskpd"),
-    F(0x16E, PFX_66, ISA_SSE2, movd_load, "movd"), F(0x17E, PFX_66, ISA_SSE2, movd_store, "movd"),
-    F(0x17E, PFX_F3, ISA_SSE2, movq_load, "movq"),
-    F(0x16F, PFX_66, ISA_SSE2, any_load, "movdqa"), F(0x16F, PFX_F3, ISA_SSE2, any_load, "movdqu"),
-    F(0x17F, PFX_66, ISA_SSE2, any_store, "movdqa"),
-    F(0x17F, PFX_F3, ISA_SSE2, any_store, "movdqu"),
-    F(0x170, PFX_NONE, ISA_SSE, pshufw, "pshufw"), F(0x170, PFX_66, ISA_SSE2, pshuf_xmm, "pshufd"),
-    F(0x170, PFX_F3, ISA_SSE2, pshuf_xmm, "pshufhw"),
-    F(0x170, PFX_F2, ISA_SSE2, pshuf_xmm, "pshuflw"),
-    F(0x1C3, PFX_NONE, ISA_SSE2, movnti, "movnti"),
-    F(0x1C4, PFX_NONE, ISA_SSE, pinsrw_mm, "pinsrw"),
-    F(0x1C4, PFX_66, ISA_SSE2, pinsrw_xmm, "pinsrw"),
-    F(0x1C5, PFX_NONE, ISA_SSE, pextrw_mm, "pextrw"),
-    F(0x1C5, PFX_66, ISA_SSE2, pextrw_xmm, "pextrw"),
-    F(0x1C6, PFX_NONE, ISA_SSE, shufp, "shufps"), F(0x1C6, PFX_66, ISA_SSE2, shufp, "shufpd"),
-    F(0x1D6, PFX_66, ISA_SSE2, movq_store, "movq"), F(0x1D6, PFX_F3, ISA_SSE2, movq2dq, "movq2dq"),
-    F(0x1D6, PFX_F2, ISA_SSE2, movdq2q, "movdq2q"),
-    F(0x1D7, PFX_NONE, ISA_SSE, pmovmskb_mm, "pmovmskb"),
-    F(0x1D7, PFX_66, ISA_SSE2, pmovmskb_xmm, "pmovmskb"),
-    F(0x1E7, PFX_NONE, ISA_SSE, movntq, "movntq"), F(0x1E7, PFX_66, ISA_SSE2, mem_store, "movntdq"),
-    F(0x1F0, PFX_F2, ISA_SSE3, mem_load, "lddqu"),
-    F(0x1F7, PFX_NONE, ISA_SSE, maskmovq, "maskmovq"),
-    F(0x1F7, PFX_66, ISA_SSE2, maskmovdqu, "maskmovdqu"),
-};
-
-void sse_move_register(void)
-{
-    sse_add_forms(move_forms, sizeof move_forms / sizeof move_forms[0]);
-}
+InsnFn pick_sse_any_load(const DecodeCtx *d) { (void)d; return op_movx_load; }
+InsnFn pick_sse_any_store(const DecodeCtx *d) { (void)d; return op_movx_store; }
+InsnFn pick_sse_mem_store(const DecodeCtx *d) { return d->mem ? op_movx_store : NULL; }
+InsnFn pick_sse_mem_load(const DecodeCtx *d) { return d->mem ? op_movx_load : NULL; }
+InsnFn pick_sse_movs_load(const DecodeCtx *d) { (void)d; return op_movs_load; }
+InsnFn pick_sse_movs_store(const DecodeCtx *d) { (void)d; return op_movs_store; }
+InsnFn pick_sse_movhl_load(const DecodeCtx *d) { (void)d; return op_movhl_load; }
+InsnFn pick_sse_movhl_load_mem(const DecodeCtx *d) { return d->mem ? op_movhl_load : NULL; }
+InsnFn pick_sse_movhl_store(const DecodeCtx *d) { return d->mem ? op_movhl_store : NULL; }
+InsnFn pick_sse_movdup(const DecodeCtx *d) { (void)d; return op_movdup; }
+InsnFn pick_sse_unpck(const DecodeCtx *d) { (void)d; return op_unpck; }
+InsnFn pick_sse_shufp(const DecodeCtx *d) { (void)d; return op_shufp; }
+InsnFn pick_sse_pshuf_xmm(const DecodeCtx *d) { (void)d; return op_pshuf_xmm; }
+InsnFn pick_sse_pshufw(const DecodeCtx *d) { (void)d; return op_pshufw; }
+InsnFn pick_sse_movmskp(const DecodeCtx *d) { return d->mem ? NULL : op_movmskp; }
+InsnFn pick_sse_pmovmskb_mm(const DecodeCtx *d) { return d->mem ? NULL : op_pmovmskb_mm; }
+InsnFn pick_sse_pmovmskb_xmm(const DecodeCtx *d) { return d->mem ? NULL : op_pmovmskb_xmm; }
+InsnFn pick_sse_maskmovq(const DecodeCtx *d) { return d->mem ? NULL : op_maskmovq; }
+InsnFn pick_sse_maskmovdqu(const DecodeCtx *d) { return d->mem ? NULL : op_maskmovdqu; }
+InsnFn pick_sse_pinsrw_mm(const DecodeCtx *d) { (void)d; return op_pinsrw_mm; }
+InsnFn pick_sse_pinsrw_xmm(const DecodeCtx *d) { (void)d; return op_pinsrw_xmm; }
+InsnFn pick_sse_pextrw_mm(const DecodeCtx *d) { return d->mem ? NULL : op_pextrw_mm; }
+InsnFn pick_sse_pextrw_xmm(const DecodeCtx *d) { return d->mem ? NULL : op_pextrw_xmm; }
+InsnFn pick_sse_movd_load(const DecodeCtx *d) { (void)d; return op_movd_xmm_load; }
+InsnFn pick_sse_movd_store(const DecodeCtx *d) { (void)d; return op_movd_xmm_store; }
+InsnFn pick_sse_movq_load(const DecodeCtx *d) { (void)d; return op_movq_xmm_load; }
+InsnFn pick_sse_movq_store(const DecodeCtx *d) { (void)d; return op_movq_xmm_store; }
+InsnFn pick_sse_movq2dq(const DecodeCtx *d) { return d->mem ? NULL : op_movq2dq; }
+InsnFn pick_sse_movdq2q(const DecodeCtx *d) { return d->mem ? NULL : op_movdq2q; }
+InsnFn pick_sse_movntq(const DecodeCtx *d) { return d->mem ? op_movntq : NULL; }
+InsnFn pick_sse_movnti(const DecodeCtx *d) { return d->mem ? op_movnti : NULL; }

@@ -7,6 +7,7 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/pickers.h"
 
 /* ======== PUSH / POP register ======== */
 
@@ -38,12 +39,12 @@ static const Insn *op_pop_r16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_push_reg(const DecodeCtx *d)
+InsnFn pick_push_reg(const DecodeCtx *d)
 {
     return d->op32 ? op_push_r32 : op_push_r16;
 }
 
-static InsnFn pick_pop_reg(const DecodeCtx *d)
+InsnFn pick_pop_reg(const DecodeCtx *d)
 {
     return d->op32 ? op_pop_r32 : op_pop_r16;
 }
@@ -61,7 +62,7 @@ static const Insn *op_push_imm16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_push_imm(const DecodeCtx *d)
+InsnFn pick_push_imm(const DecodeCtx *d)
 {
     return d->op32 ? op_push_imm32 : op_push_imm16;
 }
@@ -128,7 +129,7 @@ static const Insn *op_pop_rm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_pop_rm(const DecodeCtx *d)
+InsnFn pick_pop_rm(const DecodeCtx *d)
 {
     return d->reg == 0 ? op_pop_rm : NULL;
 }
@@ -186,13 +187,13 @@ static const Insn *op_pop_sreg(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_push_sreg(const DecodeCtx *d)
+InsnFn pick_push_sreg(const DecodeCtx *d)
 {
     (void)d;
     return op_push_sreg;
 }
 
-static InsnFn pick_pop_sreg(const DecodeCtx *d)
+InsnFn pick_pop_sreg(const DecodeCtx *d)
 {
     (void)d;
     return op_pop_sreg;
@@ -268,7 +269,7 @@ static const Insn *op_popa(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_pusha(const DecodeCtx *d)
+InsnFn pick_pusha(const DecodeCtx *d)
 {
     return d->opcode == 0x60 ? op_pusha : op_popa;
 }
@@ -331,7 +332,7 @@ static const Insn *op_popf(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_pushf(const DecodeCtx *d)
+InsnFn pick_pushf(const DecodeCtx *d)
 {
     return d->opcode == 0x9C ? op_pushf : op_popf;
 }
@@ -386,37 +387,14 @@ static const Insn *op_leave(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_enter(const DecodeCtx *d)
+InsnFn pick_enter(const DecodeCtx *d)
 {
     (void)d;
     return op_enter;
 }
 
-static InsnFn pick_leave(const DecodeCtx *d)
+InsnFn pick_leave(const DecodeCtx *d)
 {
     (void)d;
     return op_leave;
-}
-
-void ops_stack_register(void)
-{
-    for (unsigned op = 0x50; op <= 0x57; op++)
-        insn_pickers[op] = pick_push_reg;
-    for (unsigned op = 0x58; op <= 0x5F; op++)
-        insn_pickers[op] = pick_pop_reg;
-    insn_pickers[0x68] = pick_push_imm;
-    insn_pickers[0x6A] = pick_push_imm;
-    insn_pickers[0x8F] = pick_pop_rm;
-    static const uint16_t push_sreg[] = { 0x06, 0x0E, 0x16, 0x1E, 0x1A0, 0x1A8 };
-    static const uint16_t pop_sreg[] = { 0x07, 0x17, 0x1F, 0x1A1, 0x1A9 };
-    for (unsigned i = 0; i < sizeof push_sreg / sizeof push_sreg[0]; i++)
-        insn_pickers[push_sreg[i]] = pick_push_sreg;
-    for (unsigned i = 0; i < sizeof pop_sreg / sizeof pop_sreg[0]; i++)
-        insn_pickers[pop_sreg[i]] = pick_pop_sreg;
-    insn_pickers[0x60] = pick_pusha;
-    insn_pickers[0x61] = pick_pusha;
-    insn_pickers[0x9C] = pick_pushf;
-    insn_pickers[0x9D] = pick_pushf;
-    insn_pickers[0xC8] = pick_enter;
-    insn_pickers[0xC9] = pick_leave;
 }

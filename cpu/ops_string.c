@@ -26,6 +26,7 @@
 #include "cpu/svm.h"
 #include "cpu/svm_vmcb.h"
 #include "iodev/portbus.h"
+#include "cpu/pickers.h"
 
 #define REP_CHUNK 4096u
 
@@ -564,7 +565,7 @@ static const StringForms outs_forms = {
     { op_outs, op_outs, op_outs }, { op_rep_outs, op_rep_outs, op_rep_outs } };
 
 /* F2 on a non-comparing string instruction repeats like F3. */
-static InsnFn pick_string(const DecodeCtx *d)
+InsnFn pick_string(const DecodeCtx *d)
 {
     const StringForms *f;
     switch (d->opcode & ~1u) {
@@ -578,13 +579,4 @@ static InsnFn pick_string(const DecodeCtx *d)
     }
     unsigned w = !(d->opcode & 1) ? 0 : d->op32 ? 2 : 1;
     return (d->rep || d->repne) ? f->rep[w] : f->plain[w];
-}
-
-void ops_string_register(void)
-{
-    for (unsigned op = 0xA4; op <= 0xAF; op++)
-        if (op != 0xA8 && op != 0xA9)
-            insn_pickers[op] = pick_string;
-    for (unsigned op = 0x6C; op <= 0x6F; op++)
-        insn_pickers[op] = pick_string;
 }

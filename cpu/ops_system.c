@@ -19,6 +19,7 @@
 #include "cpu/svm.h"
 #include "cpu/svm_vmcb.h"
 #include "iodev/portbus.h"
+#include "cpu/pickers.h"
 
 /* Privileged instructions: allowed in real mode and at CPL 0; #GP(0) at
  * CPL > 0 and in virtual-8086 mode. */
@@ -218,7 +219,7 @@ static const Insn *op_verw(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_group6(const DecodeCtx *d)
+InsnFn pick_group6(const DecodeCtx *d)
 {
     switch (d->reg) {
     case 0: return d->mem ? op_sldt_mem : op_sldt_reg;
@@ -324,13 +325,13 @@ static const Insn *op_invlpg(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_group7(const DecodeCtx *d)
+InsnFn pick_group7(const DecodeCtx *d)
 {
     switch (d->reg) {
     case 0: return d->mem ? op_sgdt : NULL;
-    case 1: return d->mem ? op_sidt : NULL;
+    case 1: return d->mem ? op_sidt : sse_pick_monitor_mwait(d);   /* 0F 01 C8/C9 */
     case 2: return d->mem ? op_lgdt : NULL;
-    case 3: return d->mem ? op_lidt : NULL;
+    case 3: return d->mem ? op_lidt : svm_pick_group7_reg3(d);     /* 0F 01 D8-DF */
     case 4: return d->mem ? op_smsw_mem : d->op32 ? op_smsw_r32 : op_smsw_r16;
     case 6: return op_lmsw;
     case 7: return d->mem ? op_invlpg : NULL;
@@ -412,8 +413,8 @@ static const Insn *op_lsl(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_lar(const DecodeCtx *d) { (void)d; return op_lar; }
-static InsnFn pick_lsl(const DecodeCtx *d) { (void)d; return op_lsl; }
+InsnFn pick_lar(const DecodeCtx *d) { (void)d; return op_lar; }
+InsnFn pick_lsl(const DecodeCtx *d) { (void)d; return op_lsl; }
 
 /* ARPL r/m16, r16: raise the destination selector's RPL to the source's. */
 static uint16_t arpl_adjust(uint16_t dst, uint16_t src, bool *changed)
@@ -444,7 +445,7 @@ static const Insn *op_arpl_mem(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_arpl(const DecodeCtx *d) { return d->mem ? op_arpl_mem : op_arpl_reg; }
+InsnFn pick_arpl(const DecodeCtx *d) { return d->mem ? op_arpl_mem : op_arpl_reg; }
 
 /* --- BOUND r, m16&16 / m32&32: #BR (a fault) when the signed index is
  * outside [lower, upper]. --- */
@@ -471,7 +472,7 @@ static const Insn *op_bound32(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_bound(const DecodeCtx *d)
+InsnFn pick_bound(const DecodeCtx *d)
 {
     if (!d->mem)
         return NULL;
@@ -489,7 +490,7 @@ static const Insn *op_hlt(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_hlt(const DecodeCtx *d) { (void)d; return op_hlt; }
+InsnFn pick_hlt(const DecodeCtx *d) { (void)d; return op_hlt; }
 
 /* --- IN / OUT --- */
 
@@ -588,17 +589,17 @@ static const Insn *op_out_dx_eax(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_in_al_imm(const DecodeCtx *d) { (void)d; return op_in_al_imm; }
-static InsnFn pick_in_al_dx(const DecodeCtx *d) { (void)d; return op_in_al_dx; }
-static InsnFn pick_out_imm_al(const DecodeCtx *d) { (void)d; return op_out_imm_al; }
-static InsnFn pick_out_dx_al(const DecodeCtx *d) { (void)d; return op_out_dx_al; }
-static InsnFn pick_in_eax_imm(const DecodeCtx *d) { return d->op32 ? op_in_eax_imm : op_in_ax_imm; }
-static InsnFn pick_in_eax_dx(const DecodeCtx *d) { return d->op32 ? op_in_eax_dx : op_in_ax_dx; }
-static InsnFn pick_out_imm_eax(const DecodeCtx *d)
+InsnFn pick_in_al_imm(const DecodeCtx *d) { (void)d; return op_in_al_imm; }
+InsnFn pick_in_al_dx(const DecodeCtx *d) { (void)d; return op_in_al_dx; }
+InsnFn pick_out_imm_al(const DecodeCtx *d) { (void)d; return op_out_imm_al; }
+InsnFn pick_out_dx_al(const DecodeCtx *d) { (void)d; return op_out_dx_al; }
+InsnFn pick_in_eax_imm(const DecodeCtx *d) { return d->op32 ? op_in_eax_imm : op_in_ax_imm; }
+InsnFn pick_in_eax_dx(const DecodeCtx *d) { return d->op32 ? op_in_eax_dx : op_in_ax_dx; }
+InsnFn pick_out_imm_eax(const DecodeCtx *d)
 {
     return d->op32 ? op_out_imm_eax : op_out_imm_ax;
 }
-static InsnFn pick_out_dx_eax(const DecodeCtx *d) { return d->op32 ? op_out_dx_eax : op_out_dx_ax; }
+InsnFn pick_out_dx_eax(const DecodeCtx *d) { return d->op32 ? op_out_dx_eax : op_out_dx_ax; }
 
 /* --- software interrupts and IRET --- */
 
@@ -642,11 +643,11 @@ static const Insn *op_iret(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_int3(const DecodeCtx *d) { (void)d; return op_int3; }
-static InsnFn pick_int_imm(const DecodeCtx *d) { (void)d; return op_int_imm; }
-static InsnFn pick_into(const DecodeCtx *d) { (void)d; return op_into; }
-static InsnFn pick_icebp(const DecodeCtx *d) { (void)d; return op_icebp; }
-static InsnFn pick_iret(const DecodeCtx *d) { (void)d; return op_iret; }
+InsnFn pick_int3(const DecodeCtx *d) { (void)d; return op_int3; }
+InsnFn pick_int_imm(const DecodeCtx *d) { (void)d; return op_int_imm; }
+InsnFn pick_into(const DecodeCtx *d) { (void)d; return op_into; }
+InsnFn pick_icebp(const DecodeCtx *d) { (void)d; return op_icebp; }
+InsnFn pick_iret(const DecodeCtx *d) { (void)d; return op_iret; }
 
 /* --- UD2, RSM, INVD, WBINVD --- */
 
@@ -671,9 +672,9 @@ static const Insn *op_invd(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_ud2(const DecodeCtx *d) { (void)d; return op_ud2; }
-static InsnFn pick_rsm(const DecodeCtx *d) { (void)d; return op_rsm; }
-static InsnFn pick_invd(const DecodeCtx *d) { (void)d; return op_invd; }
+InsnFn pick_ud2(const DecodeCtx *d) { (void)d; return op_ud2; }
+InsnFn pick_rsm(const DecodeCtx *d) { (void)d; return op_rsm; }
+InsnFn pick_invd(const DecodeCtx *d) { (void)d; return op_invd; }
 
 /* ======== system registers: CRs, DRs, MSRs, counters, CPUID, SYSENTER ======== */
 
@@ -767,12 +768,12 @@ static const Insn *op_mov_cr_r32(Cpu *cpu, const Insn *in)
 }
 
 /* CR1 and CR5-CR7 do not exist: #UD, before the privilege check. */
-static InsnFn pick_mov_r32_cr(const DecodeCtx *d)
+InsnFn pick_mov_r32_cr(const DecodeCtx *d)
 {
     return (d->reg == 0 || (d->reg >= 2 && d->reg <= 4)) ? op_mov_r32_cr : NULL;
 }
 
-static InsnFn pick_mov_cr_r32(const DecodeCtx *d)
+InsnFn pick_mov_cr_r32(const DecodeCtx *d)
 {
     return (d->reg == 0 || (d->reg >= 2 && d->reg <= 4)) ? op_mov_cr_r32 : NULL;
 }
@@ -834,8 +835,8 @@ static const Insn *op_mov_dr_r32(Cpu *cpu, const Insn *in)
     return NULL;
 }
 
-static InsnFn pick_mov_r32_dr(const DecodeCtx *d) { (void)d; return op_mov_r32_dr; }
-static InsnFn pick_mov_dr_r32(const DecodeCtx *d) { (void)d; return op_mov_dr_r32; }
+InsnFn pick_mov_r32_dr(const DecodeCtx *d) { (void)d; return op_mov_r32_dr; }
+InsnFn pick_mov_dr_r32(const DecodeCtx *d) { (void)d; return op_mov_dr_r32; }
 
 /* --- MSRs, counters, CPUID --- */
 
@@ -954,51 +955,11 @@ static const Insn *op_sysexit(Cpu *cpu, const Insn *in)
 }
 
 /* Pickers for the operand-less opcodes above. */
-static InsnFn pick_clts(const DecodeCtx *d) { (void)d; return op_clts; }
-static InsnFn pick_rdmsr(const DecodeCtx *d) { (void)d; return op_rdmsr; }
-static InsnFn pick_wrmsr(const DecodeCtx *d) { (void)d; return op_wrmsr; }
-static InsnFn pick_rdtsc(const DecodeCtx *d) { (void)d; return op_rdtsc; }
-static InsnFn pick_rdpmc(const DecodeCtx *d) { (void)d; return op_rdpmc; }
-static InsnFn pick_cpuid(const DecodeCtx *d) { (void)d; return op_cpuid; }
-static InsnFn pick_sysenter(const DecodeCtx *d) { (void)d; return op_sysenter; }
-static InsnFn pick_sysexit(const DecodeCtx *d) { (void)d; return op_sysexit; }
-
-void ops_system_register(void)
-{
-    insn_pickers[0x062] = pick_bound;
-    insn_pickers[0x063] = pick_arpl;
-    insn_pickers[0x0CC] = pick_int3;
-    insn_pickers[0x0CD] = pick_int_imm;
-    insn_pickers[0x0CE] = pick_into;
-    insn_pickers[0x0CF] = pick_iret;
-    insn_pickers[0x0E4] = pick_in_al_imm;
-    insn_pickers[0x0E5] = pick_in_eax_imm;
-    insn_pickers[0x0E6] = pick_out_imm_al;
-    insn_pickers[0x0E7] = pick_out_imm_eax;
-    insn_pickers[0x0EC] = pick_in_al_dx;
-    insn_pickers[0x0ED] = pick_in_eax_dx;
-    insn_pickers[0x0EE] = pick_out_dx_al;
-    insn_pickers[0x0EF] = pick_out_dx_eax;
-    insn_pickers[0x0F1] = pick_icebp;
-    insn_pickers[0x0F4] = pick_hlt;
-    insn_pickers[0x100] = pick_group6;
-    insn_pickers[0x101] = pick_group7;
-    insn_pickers[0x102] = pick_lar;
-    insn_pickers[0x103] = pick_lsl;
-    insn_pickers[0x108] = pick_invd;
-    insn_pickers[0x109] = pick_invd;
-    insn_pickers[0x10B] = pick_ud2;
-    insn_pickers[0x1AA] = pick_rsm;
-    insn_pickers[0x106] = pick_clts;
-    insn_pickers[0x120] = pick_mov_r32_cr;
-    insn_pickers[0x121] = pick_mov_r32_dr;
-    insn_pickers[0x122] = pick_mov_cr_r32;
-    insn_pickers[0x123] = pick_mov_dr_r32;
-    insn_pickers[0x130] = pick_wrmsr;
-    insn_pickers[0x131] = pick_rdtsc;
-    insn_pickers[0x132] = pick_rdmsr;
-    insn_pickers[0x133] = pick_rdpmc;
-    insn_pickers[0x134] = pick_sysenter;
-    insn_pickers[0x135] = pick_sysexit;
-    insn_pickers[0x1A2] = pick_cpuid;
-}
+InsnFn pick_clts(const DecodeCtx *d) { (void)d; return op_clts; }
+InsnFn pick_rdmsr(const DecodeCtx *d) { (void)d; return op_rdmsr; }
+InsnFn pick_wrmsr(const DecodeCtx *d) { (void)d; return op_wrmsr; }
+InsnFn pick_rdtsc(const DecodeCtx *d) { (void)d; return op_rdtsc; }
+InsnFn pick_rdpmc(const DecodeCtx *d) { (void)d; return op_rdpmc; }
+InsnFn pick_cpuid(const DecodeCtx *d) { (void)d; return op_cpuid; }
+InsnFn pick_sysenter(const DecodeCtx *d) { (void)d; return op_sysenter; }
+InsnFn pick_sysexit(const DecodeCtx *d) { (void)d; return op_sysexit; }

@@ -66,23 +66,7 @@ static inline Xmm sse_src128(Cpu *cpu, const Insn *in, bool aligned)
     return cpu->fpu->xmm[in->rm];
 }
 
-/* Register the SSE families' pickers (cpu/ops_sse_*.c). */
-void sse_fp_register(void);
-void sse_move_register(void);
-void sse_int_register(void);
-/* MXCSR bits LDMXCSR accepts: fpu/fpu.h sse_mxcsr_mask. */
-
-/* The SSE picker of an opcode with 66/F2/F3 forms; PFX_NONE keeps the
- * MMX meaning registered before (cpu/ops_sse.c). */
-typedef struct SseForm {
-    uint16_t opcode;
-    uint8_t mprefix;
-    uint16_t isa;           /* ISA_SSE, ISA_SSE2, ISA_SSE3 */
-    InsnPicker pick;
-    const char *mnemonic;   /* for docs/OPCODES.md */
-} SseForm;
-void sse_add_forms(const SseForm *forms, unsigned n);
-/* The form of 0F op with a mandatory prefix, or NULL (docs/OPCODES.md). */
-const SseForm *sse_form(unsigned op, unsigned mprefix);
+/* MXCSR bits LDMXCSR accepts: fpu/fpu.h sse_mxcsr_mask. The pickers:
+ * cpu/pickers.h; their rows by mandatory prefix: cpu/opcode_table.c. */
 
 #endif

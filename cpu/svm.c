@@ -22,6 +22,7 @@
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
 #include "cpu/svm_vmcb.h"
+#include "cpu/pickers.h"
 
 /* --- VMCB access (physical) --- */
 
@@ -551,8 +552,6 @@ static const InsnFn svm_ops[8] = {
     op_vmrun, op_vmmcall, op_vmload, op_vmsave, op_stgi, op_clgi, op_skinit, op_invlpga,
 };
 
-static InsnPicker prev_0f01, prev_90;
-
 /* PAUSE (F3 90): a NOP that a guest's PAUSE intercept catches (no pause
  * filter: CPUID does not report one). Only SVM models decode F3 90 to it,
  * so a plain NOP costs nothing. */
@@ -562,25 +561,19 @@ static const Insn *op_pause(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-static InsnFn pick_90_svm(const DecodeCtx *d)
+/* F3 90: its row in the opcode table needs ISA_SVM; other models keep
+ * the NOP of 90. */
+InsnFn pick_pause(const DecodeCtx *d)
 {
-    if (d->rep && (d->isa & ISA_SVM))
-        return op_pause;
-    return prev_90(d);
+    (void)d;
+    return op_pause;
 }
 
-/* 0F 01 D8-DF is group 7 /3 with a register operand. */
-static InsnFn pick_0f01_svm(const DecodeCtx *d)
+/* 0F 01 D8-DF is group 7 /3 with a register operand (cpu/ops_system.c
+ * hands it here). */
+InsnFn svm_pick_group7_reg3(const DecodeCtx *d)
 {
     if (d->reg == 3 && !d->mem && (d->isa & ISA_SVM))
         return svm_ops[d->rm & 7];
-    return prev_0f01(d);
-}
-
-void ops_svm_register(void)
-{
-    prev_0f01 = insn_pickers[0x101];
-    insn_pickers[0x101] = pick_0f01_svm;
-    prev_90 = insn_pickers[0x090];
-    insn_pickers[0x090] = pick_90_svm;
+    return NULL;
 }

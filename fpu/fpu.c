@@ -19,6 +19,7 @@
 #include "cpu/mem_access.h"
 #include "fpu/sf80_trans.h"
 #include "fpu/sfp.h"
+#include "cpu/pickers.h"
 
 /* Constants: 1, log2(10), log2(e), pi, log10(2), ln(2) (round to nearest). */
 static const F80 k_one = { 0x8000000000000000ull, 0x3FFF };
@@ -1146,7 +1147,7 @@ static const Insn *op_fxrstor(Cpu *cpu, const Insn *in)
 }
 
 /* 0F AE: /0 FXSAVE, /1 FXRSTOR; the rest is SSE and later (#UD). */
-static InsnFn pick_0fae(const DecodeCtx *d)
+InsnFn pick_0fae(const DecodeCtx *d)
 {
     if (!d->mem)
         return NULL;
@@ -1262,24 +1263,15 @@ static InsnFn pick_reg(unsigned op, unsigned reg, unsigned rm)
     }
 }
 
-static InsnFn pick_fpu(const DecodeCtx *d)
+InsnFn pick_fpu(const DecodeCtx *d)
 {
     if (d->mem && d->reg == 1 && (d->opcode == 0xDB || d->opcode == 0xDD || d->opcode == 0xDF))
         return (d->isa & ISA_SSE3) ? op_fisttp : op_fpu_invalid;
     return d->mem ? pick_mem(d->opcode, d->reg) : pick_reg(d->opcode, d->reg, d->rm);
 }
 
-static InsnFn pick_fwait(const DecodeCtx *d)
+InsnFn pick_fwait(const DecodeCtx *d)
 {
     (void)d;
     return op_fwait;
-}
-
-void ops_fpu_register(void)
-{
-    for (unsigned op = 0xD8; op <= 0xDF; op++)
-        insn_pickers[op] = pick_fpu;
-    insn_pickers[0x9B] = pick_fwait;
-    insn_pickers[0x1AE] = pick_0fae;
-    fpu_mmx_register();
 }

@@ -48,7 +48,5 @@ void fpu_reset(FpuState *f);
 void fpu_init(FpuState *f);   /* FNINIT */
 /* The MXCSR bits LDMXCSR and FXRSTOR accept on this CPU (cpu/ops_sse.c). */
 uint32_t sse_mxcsr_mask(const Cpu *cpu);
-/* MMX opcodes (fpu/mmx.c); called by the x87's registration. */
-void fpu_mmx_register(void);
 
 #endif

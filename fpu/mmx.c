@@ -19,6 +19,7 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "fpu/mmx.h"
+#include "cpu/pickers.h"
 
 /* --- state (fpu/mmx.h) --- */
 
@@ -419,7 +420,7 @@ static const Insn *op_emms(Cpu *cpu, const Insn *in)
 
 /* --- picking --- */
 
-static InsnFn pick_mmx_binary(const DecodeCtx *d)
+InsnFn pick_mmx_binary(const DecodeCtx *d)
 {
     if (!(d->isa & mmx_op_isa(d->opcode & 0xFF)))
         return NULL;
@@ -428,27 +429,14 @@ static InsnFn pick_mmx_binary(const DecodeCtx *d)
 
 /* Group 12/13/14: /2 PSRL, /4 PSRA (not for quadwords), /6 PSLL; register
  * operands only. */
-static InsnFn pick_mmx_shift_imm(const DecodeCtx *d)
+InsnFn pick_mmx_shift_imm(const DecodeCtx *d)
 {
     bool ok = d->reg == 2 || d->reg == 6 || (d->reg == 4 && d->opcode != 0x173);
     return ok && !d->mem ? op_mmx_shift_imm : NULL;
 }
 
-static InsnFn pick_movd_load(const DecodeCtx *d) { return d->mem ? op_movd_mm_m32 : op_movd_mm_r32; }
-static InsnFn pick_movd_store(const DecodeCtx *d) { return d->mem ? op_movd_m32_mm : op_movd_r32_mm; }
-static InsnFn pick_movq_load(const DecodeCtx *d) { return d->mem ? op_movq_load_mem : op_movq_load_reg; }
-static InsnFn pick_movq_store(const DecodeCtx *d) { return d->mem ? op_movq_store_mem : op_movq_store_reg; }
-static InsnFn pick_emms(const DecodeCtx *d) { (void)d; return op_emms; }
-
-void fpu_mmx_register(void)
-{
-    for (unsigned op = 0; op < 256; op++)
-        if (mmx_ops[op].form)
-            insn_pickers[0x100 | op] = pick_mmx_binary;
-    insn_pickers[0x171] = insn_pickers[0x172] = insn_pickers[0x173] = pick_mmx_shift_imm;
-    insn_pickers[0x16E] = pick_movd_load;
-    insn_pickers[0x17E] = pick_movd_store;
-    insn_pickers[0x16F] = pick_movq_load;
-    insn_pickers[0x17F] = pick_movq_store;
-    insn_pickers[0x177] = pick_emms;
-}
+InsnFn pick_movd_load(const DecodeCtx *d) { return d->mem ? op_movd_mm_m32 : op_movd_mm_r32; }
+InsnFn pick_movd_store(const DecodeCtx *d) { return d->mem ? op_movd_m32_mm : op_movd_r32_mm; }
+InsnFn pick_movq_load(const DecodeCtx *d) { return d->mem ? op_movq_load_mem : op_movq_load_reg; }
+InsnFn pick_movq_store(const DecodeCtx *d) { return d->mem ? op_movq_store_mem : op_movq_store_reg; }
+InsnFn pick_emms(const DecodeCtx *d) { (void)d; return op_emms; }

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* The opcode table (cpu/opcode_table.c): its own consistency, that the
+ * checks catch a duplicate, a missing picker and a new gap, and that the
+ * decoder follows it (prefix fallback, the model's extension column). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/opcode_table.h"
+#include "cpu/pickers.h"
+#include "fpu/mmx.h"
+
+static char msg[160];
+
+Test(opcode_table, is_consistent)
+{
+    cr_assert_eq(opcode_table_check(msg, sizeof msg), 0, "%s", msg);
+    cr_assert_gt(opcode_table_len, 600);
+}
+
+/* A copy of the table with one change, checked with the real reserved
+ * list; returns the number of problems. */
+static unsigned check_modified(void (*change)(OpcodeRow *rows, size_t *n))
+{
+    static OpcodeRow rows[1024];
+    size_t n = opcode_table_len;
+    cr_assert_leq(n + 1, sizeof rows / sizeof rows[0]);
+    memcpy(rows, opcode_table, n * sizeof rows[0]);
+    change(rows, &n);
+    return opcode_rows_check(rows, n, opcode_reserved, opcode_reserved_len, msg, sizeof msg);
+}
+
+static size_t find_row(const OpcodeRow *rows, size_t n, unsigned op, unsigned prefix)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].opcode == op && rows[i].prefix == prefix)
+            return i;
+    cr_assert_fail("no row for opcode 0x%03X prefix %u", op, prefix);
+    return 0;
+}
+
+static void duplicate_cpuid(OpcodeRow *rows, size_t *n)
+{
+    size_t i = find_row(rows, *n, 0x1A2, PFX_ANY);
+    memmove(&rows[i + 1], &rows[i], (*n - i) * sizeof rows[0]);   /* two 0F A2 rows */
+    rows[i + 1].pick = pick_rsm;
+    (*n)++;
+}
+
+static void drop_cpuid(OpcodeRow *rows, size_t *n)
+{
+    size_t i = find_row(rows, *n, 0x1A2, PFX_ANY);
+    memmove(&rows[i], &rows[i + 1], (*n - i - 1) * sizeof rows[0]);
+    (*n)--;
+}
+
+static void null_picker(OpcodeRow *rows, size_t *n)
+{
+    rows[find_row(rows, *n, 0x0F4, PFX_ANY)].pick = NULL;
+}
+
+static void row_for_reserved(OpcodeRow *rows, size_t *n)
+{
+    rows[find_row(rows, *n, 0x1A2, PFX_ANY)].opcode = 0x1A6;   /* sorted still, but reserved */
+}
+
+static void unchanged(OpcodeRow *rows, size_t *n) { (void)rows; (void)n; }
+
+Test(opcode_table, checks_catch_duplicates_gaps_and_missing_pickers)
+{
+    cr_assert_eq(check_modified(unchanged), 0, "%s", msg);
+    cr_assert_gt(check_modified(duplicate_cpuid), 0);
+    cr_assert(strstr(msg, "two rows"), "%s", msg);
+    cr_assert_gt(check_modified(drop_cpuid), 0);
+    cr_assert(strstr(msg, "no row") && strstr(msg, "0x1A2"), "%s", msg);
+    cr_assert_gt(check_modified(null_picker), 0);
+    cr_assert(strstr(msg, "picker"), "%s", msg);
+    cr_assert_gt(check_modified(row_for_reserved), 0);
+}
+
+/* The documented #UD set: every reserved opcode and the whole 0F 38 and
+ * 0F 3A maps decode to #UD on the fullest model, and no other opcode of
+ * the one-byte and 0F maps lacks a row. */
+Test(opcode_table, gaps_are_exactly_the_reserved_opcodes)
+{
+    decode_init();
+    unsigned gaps = 0;
+    for (unsigned op = 0; op < OP_0F38; op++) {
+        bool row = false;
+        for (unsigned p = PFX_NONE; p <= PFX_ANY; p++)
+            row |= decode_row(op, p) != NULL;
+        if (!row && !opcode_is_prefix_or_escape(op))
+            gaps++;
+    }
+    cr_assert_eq(gaps, opcode_reserved_len);
+    cr_assert_eq(opcode_reserved_len, 27);
+    for (size_t i = 0; i < opcode_reserved_len; i++) {
+        uint8_t b[8] = { 0x0F, (uint8_t)opcode_reserved[i], 0xC0 };
+        Insn in;
+        bool ends;
+        cr_assert_gt(decode_insn(b, sizeof b, true, ~0u, &in, &ends), 0);
+        cr_assert_eq(in.fn, insn_undefined, "0F %02X", opcode_reserved[i] & 0xFF);
+    }
+    for (unsigned op = 0; op < 0x100; op++) {
+        uint8_t b[8] = { 0x0F, 0x38, (uint8_t)op, 0xC0 };
+        Insn in;
+        bool ends;
+        decode_insn(b, sizeof b, true, ~0u, &in, &ends);
+        cr_assert_eq(in.fn, insn_undefined);
+    }
+}
+
+/* The MMX family's own table (fpu/mmx.c) and the rows agree: every MMX
+ * binary operation has its 0F row, and its SSE2 form a 66 row. */
+Test(opcode_table, mmx_rows_match_the_mmx_family)
+{
+    decode_init();
+    for (unsigned op = 0; op < 0x100; op++) {
+        const OpcodeRow *any = decode_row(OP_0F | op, PFX_ANY);
+        const OpcodeRow *x66 = decode_row(OP_0F | op, PFX_66);
+        bool binary = any && any->pick == pick_mmx_binary;
+        cr_assert_eq(binary, mmx_op_known(op), "0F %02X", op);
+        if (binary)
+            cr_assert(x66 && x66->pick == pick_pint_binary, "0F %02X", op);
+    }
+}
+
+static InsnFn decode_fn(const uint8_t *b, unsigned n, uint32_t isa)
+{
+    Insn in;
+    bool ends;
+    decode_init();
+    cr_assert_gt(decode_insn(b, n, true, isa, &in, &ends), 0);
+    return in.fn;
+}
+
+/* A prefixed row the model lacks falls back to the PFX_ANY row; a PFX_NONE
+ * row it lacks is #UD; the isa column of PFX_ANY rows gates every prefix. */
+Test(opcode_table, prefix_rows_fall_back_by_model)
+{
+    static const uint8_t pause[] = { 0xF3, 0x90 }, nop[] = { 0x90 };
+    static const uint8_t movups[] = { 0x0F, 0x10, 0xC1 };
+    static const uint8_t cmov[] = { 0x0F, 0x44, 0xC1 }, cmov66[] = { 0x66, 0x0F, 0x44, 0xC1 };
+    InsnFn nop_fn = decode_fn(nop, sizeof nop, ISA_CPUID);
+    cr_assert_eq(decode_fn(pause, sizeof pause, ISA_CPUID), nop_fn);
+    cr_assert_neq(decode_fn(pause, sizeof pause, ISA_CPUID | ISA_SVM), nop_fn);
+    cr_assert_eq(decode_fn(movups, sizeof movups, ISA_MMX), insn_undefined);
+    cr_assert_neq(decode_fn(movups, sizeof movups, ISA_SSE), insn_undefined);
+    cr_assert_eq(decode_fn(cmov, sizeof cmov, ISA_MMX), insn_undefined);
+    cr_assert_eq(decode_fn(cmov66, sizeof cmov66, ISA_MMX), insn_undefined);
+    cr_assert_neq(decode_fn(cmov, sizeof cmov, ISA_CMOV), insn_undefined);
+    cr_assert_eq(decode_op_isa(0x144), ISA_CMOV);
+}
