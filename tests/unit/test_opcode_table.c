@@ -101,13 +101,46 @@ Test(opcode_table, gaps_are_exactly_the_reserved_opcodes)
         cr_assert_gt(decode_insn(b, sizeof b, true, ~0u, &in, &ends), 0);
         cr_assert_eq(in.fn, insn_undefined, "0F %02X", opcode_reserved[i] & 0xFF);
     }
-    for (unsigned op = 0; op < 0x100; op++) {
-        uint8_t b[8] = { 0x0F, 0x38, (uint8_t)op, 0xC0 };
+    for (unsigned op = 0; op < 0x200; op++) {
+        uint8_t b[8] = { 0x0F, op < 0x100 ? 0x38 : 0x3A, (uint8_t)op, 0xC0 };
         Insn in;
         bool ends;
-        decode_insn(b, sizeof b, true, ~0u, &in, &ends);
+        cr_assert_gt(decode_insn(b, sizeof b, true, ~0u, &in, &ends), 0);
         cr_assert_eq(in.fn, insn_undefined);
     }
+}
+
+/* The isa column decides #UD by model: every PFX_ANY row that needs an
+ * extension decodes, with any prefix, to #UD on a model with every
+ * extension but that one (register and memory forms). */
+Test(opcode_table, isa_column_decides_ud_by_model)
+{
+    static const uint8_t prefixes[] = { 0x00, 0x66, 0xF3, 0xF2 };
+    decode_init();
+    unsigned checked = 0;
+    for (size_t i = 0; i < opcode_table_len; i++) {
+        const OpcodeRow *row = &opcode_table[i];
+        if (row->prefix != PFX_ANY || !row->isa)
+            continue;
+        for (unsigned p = 0; p < 4; p++)
+            for (unsigned modrm = 0x00; modrm <= 0xC0; modrm += 0xC0) {
+                uint8_t b[12] = { 0 };
+                unsigned n = 0;
+                if (prefixes[p])
+                    b[n++] = prefixes[p];
+                if (row->opcode >= OP_0F)
+                    b[n++] = 0x0F;
+                b[n++] = (uint8_t)row->opcode;
+                b[n++] = (uint8_t)modrm;
+                Insn in;
+                bool ends;
+                cr_assert_gt(decode_insn(b, sizeof b, true, ~row->isa, &in, &ends), 0);
+                cr_assert_eq(in.fn, insn_undefined, "%s with prefix %02X", row->mnemonic,
+                             prefixes[p]);
+                checked++;
+            }
+    }
+    cr_assert_geq(checked, 8 * 97);   /* 97 PFX_ANY rows need an extension */
 }
 
 /* The MMX family's own table (fpu/mmx.c) and the rows agree: every MMX
