@@ -207,7 +207,6 @@ typedef struct {
     uint8_t bits;       /* lane width */
     LaneFn lane;
     WholeFn whole;
-    uint16_t isa;       /* of the MMX form: 0 = ISA_MMX */
 } MmxOp;
 
 static const MmxOp mmx_ops[256] = {
@@ -234,20 +233,18 @@ static const MmxOp mmx_ops[256] = {
     [0xF8] = { MMX_LANES, 8, lane_sub, NULL }, [0xF9] = { MMX_LANES, 16, lane_sub, NULL },
     [0xFA] = { MMX_LANES, 32, lane_sub, NULL }, [0xFC] = { MMX_LANES, 8, lane_add, NULL },
     [0xFD] = { MMX_LANES, 16, lane_add, NULL }, [0xFE] = { MMX_LANES, 32, lane_add, NULL },
-    /* SSE (Pentium III) */
-    [0xDA] = { MMX_LANES, 8, lane_minu, NULL, ISA_SSE }, [0xDE] = { MMX_LANES, 8, lane_maxu, NULL, ISA_SSE },
-    [0xE0] = { MMX_LANES, 8, lane_avg, NULL, ISA_SSE }, [0xE3] = { MMX_LANES, 16, lane_avg, NULL, ISA_SSE },
-    [0xE4] = { MMX_LANES, 16, lane_mulhu, NULL, ISA_SSE },
-    [0xEA] = { MMX_LANES, 16, lane_mins, NULL, ISA_SSE }, [0xEE] = { MMX_LANES, 16, lane_maxs, NULL, ISA_SSE },
-    [0xF6] = { MMX_WHOLE, 0, NULL, psadbw, ISA_SSE },
-    /* SSE2 (Pentium 4) */
-    [0xD4] = { MMX_LANES, 64, lane_add, NULL, ISA_SSE2 }, [0xFB] = { MMX_LANES, 64, lane_sub, NULL, ISA_SSE2 },
-    [0xF4] = { MMX_LANES, 64, lane_muludq, NULL, ISA_SSE2 },
+    /* SSE (Pentium III), then SSE2 (Pentium 4): the opcode table's isa
+     * column keeps them from older models */
+    [0xDA] = { MMX_LANES, 8, lane_minu, NULL }, [0xDE] = { MMX_LANES, 8, lane_maxu, NULL },
+    [0xE0] = { MMX_LANES, 8, lane_avg, NULL }, [0xE3] = { MMX_LANES, 16, lane_avg, NULL },
+    [0xE4] = { MMX_LANES, 16, lane_mulhu, NULL },
+    [0xEA] = { MMX_LANES, 16, lane_mins, NULL }, [0xEE] = { MMX_LANES, 16, lane_maxs, NULL },
+    [0xF6] = { MMX_WHOLE, 0, NULL, psadbw },
+    [0xD4] = { MMX_LANES, 64, lane_add, NULL }, [0xFB] = { MMX_LANES, 64, lane_sub, NULL },
+    [0xF4] = { MMX_LANES, 64, lane_muludq, NULL },
 };
 
 bool mmx_op_known(unsigned op) { return op < 256 && mmx_ops[op].form; }
-
-uint32_t mmx_op_isa(unsigned op) { return mmx_ops[op].isa ? mmx_ops[op].isa : ISA_MMX; }
 
 static uint64_t mmx_apply(const MmxOp *op, uint64_t a, uint64_t b)
 {
@@ -422,8 +419,6 @@ static const Insn *op_emms(Cpu *cpu, const Insn *in)
 
 InsnFn pick_mmx_binary(const DecodeCtx *d)
 {
-    if (!(d->isa & mmx_op_isa(d->opcode & 0xFF)))
-        return NULL;
     return d->mem ? op_mmx_binary_mem : op_mmx_binary_reg;
 }
 

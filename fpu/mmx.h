@@ -39,11 +39,10 @@ static inline void mm_set(FpuState *f, unsigned n, uint64_t v)
 }
 
 /* The packed integer operation of second opcode byte op (0F op): whether
- * it exists, the extension it needs in its MMX form (ISA_MMX, ISA_SSE for
- * the integer additions of the Pentium III, ISA_SSE2 for the quadword
- * ones), and its result on 64-bit or 128-bit operands (r may alias a). */
+ * it exists and its result on 64-bit or 128-bit operands (r may alias a).
+ * The extension each needs (MMX; SSE for the Pentium III's additions,
+ * SSE2 for the quadword ones) is the opcode table's (cpu/opcode_table.c). */
 bool mmx_op_known(unsigned op);
-uint32_t mmx_op_isa(unsigned op);
 uint64_t mmx_op_64(unsigned op, uint64_t a, uint64_t b);
 void mmx_op_128(unsigned op, const uint64_t a[2], const uint64_t b[2], uint64_t r[2]);
 /* Shifts by an immediate (0F 71-73 /2 /4 /6): kind = ModRM.reg, width = 16,
