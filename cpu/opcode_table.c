@@ -529,7 +529,7 @@ const OpcodeRow opcode_table[] = {
     { 0x1AB, PFX_ANY, FAM_BIT, 0, pick_bt_rm_r, "bts Ev,Gv" },
     { 0x1AC, PFX_ANY, FAM_SHIFT, 0, pick_shxd, "shrd Ev,Gv,Ib" },
     { 0x1AD, PFX_ANY, FAM_SHIFT, 0, pick_shxd, "shrd Ev,Gv,CL" },
-    { 0x1AE, PFX_ANY, FAM_X87, 0, pick_0fae,
+    { 0x1AE, PFX_ANY, FAM_X87, ISA_FXSR, pick_0fae,
       "grp15 /0 /1 with 66/F3/F2 (fxsave fxrstor, prefix ignored)" },
     { 0x1AE, PFX_NONE, FAM_SSE_CTL, ISA_FXSR, pick_grp15,
       "grp15 (fxsave fxrstor ldmxcsr stmxcsr lfence mfence sfence clflush)" },

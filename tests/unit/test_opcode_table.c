@@ -183,4 +183,8 @@ Test(opcode_table, prefix_rows_fall_back_by_model)
     cr_assert_eq(decode_fn(cmov66, sizeof cmov66, ISA_MMX), insn_undefined);
     cr_assert_neq(decode_fn(cmov, sizeof cmov, ISA_CMOV), insn_undefined);
     cr_assert_eq(decode_op_isa(0x144), ISA_CMOV);
+    /* FXSAVE with an ignored 66 prefix is still FXSAVE: #UD on a Pentium. */
+    static const uint8_t fxsave66[] = { 0x66, 0x0F, 0xAE, 0x00 };
+    cr_assert_eq(decode_fn(fxsave66, sizeof fxsave66, ISA_MMX | ISA_CX8), insn_undefined);
+    cr_assert_neq(decode_fn(fxsave66, sizeof fxsave66, ISA_FXSR), insn_undefined);
 }
