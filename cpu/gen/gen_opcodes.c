@@ -149,6 +149,15 @@ int main(void)
         puts("");
         print_map(OP_0F38, OPCODE_SPACE, reserved);
     }
+    puts("\n## Families\n");
+    puts("| family | file | rows |");
+    puts("|---|---|---|");
+    for (unsigned fam = 0; fam < FAM_COUNT; fam++) {
+        unsigned rows = 0;
+        for (size_t i = 0; i < opcode_table_len; i++)
+            rows += opcode_table[i].family == fam;
+        printf("| %s | %s | %u |\n", opcode_families[fam].name, opcode_families[fam].file, rows);
+    }
     printf("\n%zu rows; %zu reserved opcodes in the one-byte and 0F maps (#UD on every "
            "model).\n", opcode_table_len, opcode_reserved_len);
     return 0;
