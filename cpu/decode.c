@@ -144,17 +144,6 @@ const uint16_t decode_attrs[OPCODE_SPACE] = {
 #undef L
 #undef P
 
-/* The x87 opcodes of the P6: FCMOVcc (DA/DB C0-DF), FCOMI/FUCOMI (DB
- * E8-F7) and their popping forms (DF E8-F7). */
-static uint32_t x87_isa(unsigned op, unsigned reg, bool mem)
-{
-    if (mem || (op != 0xDA && op != 0xDB && op != 0xDF))
-        return 0;
-    if (op != 0xDF && reg <= 3)
-        return ISA_CMOV;
-    return (op != 0xDA && (reg == 5 || reg == 6)) ? ISA_CMOV : 0;
-}
-
 /* Which group members may take LOCK (reg field), for group opcodes. */
 static bool lock_allowed(unsigned op, unsigned reg)
 {
@@ -198,6 +187,20 @@ static const Insn *insn_too_long(Cpu *cpu, const Insn *in)
 static uint32_t op_isa[OPCODE_SPACE];
 static const OpcodeRow *any_row[OPCODE_SPACE];
 static const OpcodeRow *prefixed_row[OPCODE_SPACE][4];
+static bool has_members[OPCODE_SPACE];
+
+/* The extensions the opcode's group member needs (opcode_members). */
+static uint32_t member_isa(unsigned op, unsigned reg, bool mem)
+{
+    uint32_t need = 0;
+    for (size_t i = 0; i < opcode_members_len; i++) {
+        const OpcodeMember *m = &opcode_members[i];
+        if (m->opcode == op && reg >= m->reg_first && reg <= m->reg_last &&
+            m->form != (mem ? FORM_REG : FORM_MEM))
+            need |= m->isa;
+    }
+    return need;
+}
 
 /* An opcode with mandatory-prefix rows (opcode_table.h PFX_ANY): the row
  * of this prefix if the model has its extension; else the PFX_ANY row,
@@ -235,6 +238,8 @@ void decode_init(void)
             prefixed_row[row->opcode][row->prefix] = row;
         }
     }
+    for (size_t i = 0; i < opcode_members_len; i++)
+        has_members[opcode_members[i].opcode] = true;
     for (unsigned op = 0; op < OPCODE_SPACE; op++)
         for (unsigned pfx = PFX_NONE; pfx <= PFX_F2; pfx++)
             if (prefixed_row[op][pfx])
@@ -435,7 +440,8 @@ int decode_insn(const uint8_t *bytes, unsigned avail, bool code32, uint32_t isa,
         *ends_block = true;
         return in->len;
     }
-    if ((op_isa[op] | x87_isa(op, in->reg, mod != 3)) & ~isa) {
+    uint32_t need = op_isa[op] | (has_members[op] ? member_isa(op, in->reg, mod != 3) : 0);
+    if (need & ~isa) {
         in->fn = insn_undefined;
         *ends_block = true;
         return in->len;

@@ -669,6 +669,21 @@ const OpcodeRow opcode_table[] = {
 
 const size_t opcode_table_len = sizeof opcode_table / sizeof opcode_table[0];
 
+const OpcodeMember opcode_members[] = {
+    { 0x0DA, 0, 3, FORM_REG, ISA_CMOV, "fcmovb fcmove fcmovbe fcmovu" },
+    { 0x0DB, 0, 3, FORM_REG, ISA_CMOV, "fcmovnb fcmovne fcmovnbe fcmovnu" },
+    { 0x0DB, 5, 6, FORM_REG, ISA_CMOV, "fucomi fcomi" },
+    { 0x0DF, 5, 6, FORM_REG, ISA_CMOV, "fucomip fcomip" },
+    { 0x101, 1, 1, FORM_REG, ISA_SSE3, "monitor mwait (0F 01 C8, C9)" },
+    { 0x101, 3, 3, FORM_REG, ISA_SVM, "vmrun vmmcall vmload vmsave stgi clgi skinit invlpga" },
+    { 0x1AE, 2, 3, FORM_MEM, ISA_SSE, "ldmxcsr stmxcsr" },
+    { 0x1AE, 5, 6, FORM_REG, ISA_SSE2, "lfence mfence" },
+    { 0x1AE, 7, 7, FORM_REG, ISA_SSE, "sfence" },
+    { 0x1AE, 7, 7, FORM_MEM, ISA_CLFLUSH, "clflush" },
+};
+
+const size_t opcode_members_len = sizeof opcode_members / sizeof opcode_members[0];
+
 /* 0F xx opcodes with no meaning on any model kairo has: #UD. */
 const uint16_t opcode_reserved[] = {
     0x104,                          /* LOADALL on the 286 only */
@@ -758,6 +773,18 @@ static void check_gaps(CheckReport *r, const bool *has_row, const uint16_t *res,
     }
 }
 
+/* Member rows name an opcode with a row, a valid ModRM.reg range and
+ * form, and an extension. */
+static void check_members(CheckReport *r, const bool *has_row)
+{
+    for (size_t i = 0; i < opcode_members_len; i++) {
+        const OpcodeMember *m = &opcode_members[i];
+        if (m->opcode >= OPCODE_SPACE || !has_row[m->opcode] || m->reg_first > m->reg_last ||
+            m->reg_last > 7 || m->form > FORM_MEM || !m->isa || !m->mnemonic)
+            problem(r, "group member row invalid", m->opcode, PFX_ANY);
+    }
+}
+
 unsigned opcode_rows_check(const OpcodeRow *rows, size_t n, const uint16_t *reserved,
                            size_t n_reserved, char *msg, size_t msg_len)
 {
@@ -767,6 +794,7 @@ unsigned opcode_rows_check(const OpcodeRow *rows, size_t n, const uint16_t *rese
         msg[0] = 0;
     check_rows(&r, rows, n, has_row);
     check_gaps(&r, has_row, reserved, n_reserved);
+    check_members(&r, has_row);
     return r.problems;
 }
 

@@ -51,6 +51,24 @@ typedef struct {
 extern const OpcodeRow opcode_table[];
 extern const size_t opcode_table_len;
 
+/* Group members (a ModRM.reg range, register or memory form) that need an
+ * extension beyond their opcode's row: FCMOVcc and FCOMI of the P6 in the
+ * x87 escapes, the SSE members of group 15, MONITOR/MWAIT and the SVM
+ * instructions in group 7. The decoder checks them with the row's isa,
+ * whatever the prefix, so the pickers need not. */
+enum { FORM_ANY, FORM_REG, FORM_MEM };
+
+typedef struct {
+    uint16_t opcode;
+    uint8_t reg_first, reg_last;    /* ModRM.reg */
+    uint8_t form;                   /* FORM_*: mod == 3, mod != 3 or either */
+    uint32_t isa;
+    const char *mnemonic;
+} OpcodeMember;
+
+extern const OpcodeMember opcode_members[];
+extern const size_t opcode_members_len;
+
 /* The opcodes without a row that are not prefixes or escapes: reserved,
  * #UD on every model. The 0F 38 and 0F 3A maps are all reserved and are
  * not listed. */

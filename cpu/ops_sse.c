@@ -55,15 +55,12 @@ static const Insn *op_clflush(Cpu *cpu, const Insn *in)
  * CLFLUSH (memory). */
 InsnFn pick_grp15(const DecodeCtx *d)
 {
-    bool sse = d->isa & ISA_SSE, sse2 = d->isa & ISA_SSE2;
+    /* the extension of each member: cpu/opcode_table.c opcode_members */
     switch (d->reg) {
-    case 2: return sse && d->mem ? op_ldmxcsr : NULL;
-    case 3: return sse && d->mem ? op_stmxcsr : NULL;
-    case 5: case 6: return sse2 && !d->mem ? op_fence : NULL;
-    case 7:
-        if (!d->mem)
-            return sse ? op_fence : NULL;
-        return (d->isa & ISA_CLFLUSH) ? op_clflush : NULL;
+    case 2: return d->mem ? op_ldmxcsr : NULL;
+    case 3: return d->mem ? op_stmxcsr : NULL;
+    case 5: case 6: return d->mem ? NULL : op_fence;
+    case 7: return d->mem ? op_clflush : op_fence;
     default: return pick_0fae(d);   /* FXSAVE, FXRSTOR: fpu/fpu.c */
     }
 }
@@ -94,7 +91,7 @@ static const Insn *op_mwait(Cpu *cpu, const Insn *in)
 
 InsnFn sse_pick_monitor_mwait(const DecodeCtx *d)
 {
-    if (!d->mem && d->rm <= 1 && (d->isa & ISA_SSE3))
+    if (!d->mem && d->rm <= 1)   /* SSE3: opcode_members */
         return d->rm == 0 ? op_monitor : op_mwait;
     return NULL;
 }

@@ -192,7 +192,7 @@ InsnFn pick_pause(const DecodeCtx *d);
 
 /* Group 7 (0F 01) belongs to the system family, which hands its register
  * forms /1 (0F 01 C8/C9: MONITOR, MWAIT) and /3 (0F 01 D8-DF: VMRUN ..
- * INVLPGA) to these; NULL when the model lacks the extension. */
+ * INVLPGA) to these (the extensions they need: opcode_members). */
 InsnFn sse_pick_monitor_mwait(const DecodeCtx *d);   /* cpu/ops_sse.c */
 InsnFn svm_pick_group7_reg3(const DecodeCtx *d);     /* cpu/svm.c */
 

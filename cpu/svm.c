@@ -573,7 +573,7 @@ InsnFn pick_pause(const DecodeCtx *d)
  * hands it here). */
 InsnFn svm_pick_group7_reg3(const DecodeCtx *d)
 {
-    if (d->reg == 3 && !d->mem && (d->isa & ISA_SVM))
+    if (d->reg == 3 && !d->mem)   /* ISA_SVM: opcode_members */
         return svm_ops[d->rm & 7];
     return NULL;
 }

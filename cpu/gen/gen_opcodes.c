@@ -130,8 +130,8 @@ int main(void)
          "(SSE), which fall back to the `any` row when the CPU model lacks them (`none` "
          "without an `any` row: #UD). *family*/*file*: where its picker and handlers live "
          "(declared in `cpu/pickers.h`); *needs*: the extension the CPU model must have "
-         "(cpu.h `ISA_*`, docs/SSE.md), else #UD. The x87 escapes D8-DF hold FCMOVcc and "
-         "FCOMI/FUCOMI(P) (CMOV) and FISTTP (SSE3) by ModRM (cpu/decode.c `x87_isa`).\n");
+         "(cpu.h `ISA_*`, docs/SSE.md), else #UD; group members that need more are listed "
+         "at the end.\n");
     puts("## One-byte opcodes\n");
     print_map(0, OP_0F, reserved);
     puts("\n## Two-byte opcodes (0F xx)\n");
@@ -148,6 +148,22 @@ int main(void)
     if (rows38 + rows3a) {
         puts("");
         print_map(OP_0F38, OPCODE_SPACE, reserved);
+    }
+    puts("\n## Group members that need an extension\n");
+    puts("Chosen by ModRM (`reg` field; register form mod = 3 or memory form), checked by the "
+         "decoder with the opcode's row whatever the prefix (`opcode_members`). FISTTP (DB /1, "
+         "DD /1, DF /1 memory: SSE3) is the x87 picker's own choice.\n");
+    puts("| opcode | /reg | form | mnemonic | needs |");
+    puts("|---|---|---|---|---|");
+    for (size_t i = 0; i < opcode_members_len; i++) {
+        const OpcodeMember *m = &opcode_members[i];
+        static const char *const forms[] = { "any", "register", "memory" };
+        print_opcode(m->opcode);
+        if (m->reg_first == m->reg_last)
+            printf(" /%u |", m->reg_first);
+        else
+            printf(" /%u-/%u |", m->reg_first, m->reg_last);
+        printf(" %s | %s | %s |\n", forms[m->form], m->mnemonic, isa_name(m->isa));
     }
     puts("\n## Families\n");
     puts("| family | file | rows |");

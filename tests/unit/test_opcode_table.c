@@ -188,3 +188,39 @@ Test(opcode_table, prefix_rows_fall_back_by_model)
     cr_assert_eq(decode_fn(fxsave66, sizeof fxsave66, ISA_MMX | ISA_CX8), insn_undefined);
     cr_assert_neq(decode_fn(fxsave66, sizeof fxsave66, ISA_FXSR), insn_undefined);
 }
+
+/* Group members by ModRM (opcode_members), spelled out from the SDM so a
+ * member row that goes missing fails: each decodes to #UD on a model with
+ * every extension but its own, and not on one that has it. */
+Test(opcode_table, group_members_need_their_extension)
+{
+    static const struct {
+        uint8_t b[4];
+        uint32_t isa;
+    } cases[] = {
+        { { 0xDA, 0xC1 }, ISA_CMOV },        /* fcmovb st0, st1 */
+        { { 0xDB, 0xD9 }, ISA_CMOV },        /* fcmovnu */
+        { { 0xDB, 0xE9 }, ISA_CMOV },        /* fucomi */
+        { { 0xDB, 0xF1 }, ISA_CMOV },        /* fcomi */
+        { { 0xDF, 0xE9 }, ISA_CMOV },        /* fucomip */
+        { { 0xDF, 0xF1 }, ISA_CMOV },        /* fcomip */
+        { { 0x0F, 0x01, 0xC8 }, ISA_SSE3 },  /* monitor */
+        { { 0x0F, 0x01, 0xC9 }, ISA_SSE3 },  /* mwait */
+        { { 0x0F, 0x01, 0xD8 }, ISA_SVM },   /* vmrun */
+        { { 0x0F, 0x01, 0xDF }, ISA_SVM },   /* invlpga */
+        { { 0x0F, 0xAE, 0x10 }, ISA_SSE },   /* ldmxcsr [eax] */
+        { { 0x0F, 0xAE, 0x18 }, ISA_SSE },   /* stmxcsr [eax] */
+        { { 0x0F, 0xAE, 0xE8 }, ISA_SSE2 },  /* lfence */
+        { { 0x0F, 0xAE, 0xF0 }, ISA_SSE2 },  /* mfence */
+        { { 0x0F, 0xAE, 0xF8 }, ISA_SSE },   /* sfence */
+        { { 0x0F, 0xAE, 0x38 }, ISA_CLFLUSH },   /* clflush [eax] */
+    };
+    cr_assert_eq(opcode_table_check(msg, sizeof msg), 0, "%s", msg);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(decode_fn(cases[i].b, 4, ~cases[i].isa), insn_undefined, "case %zu", i);
+        cr_assert_neq(decode_fn(cases[i].b, 4, ~0u), insn_undefined, "case %zu", i);
+    }
+    static const uint8_t fucompp[] = { 0xDA, 0xE9 }, fxsave[] = { 0x0F, 0xAE, 0x00 };
+    cr_assert_neq(decode_fn(fucompp, sizeof fucompp, 0), insn_undefined);   /* 387 */
+    cr_assert_neq(decode_fn(fxsave, sizeof fxsave, ISA_FXSR), insn_undefined);
+}
