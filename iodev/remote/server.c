@@ -169,6 +169,9 @@ bool rs_slot_handover(RsSlot *s, int client)
     }
     s->owner = client;
     end_other_sessions(s);
+    /* On disk at once: a server restarted now keeps the new owner. */
+    if (s->srv->commit)
+        s->srv->commit(s->srv->commit_opaque);
     return true;
 }
 
@@ -190,7 +193,7 @@ static bool exclusive_admits(RsSlot *s, const RpTransport *t, const RpPeer *from
     if (s->owner == ci)
         return true;
     s->acct.refusals++;
-    if (s->acct.refusals <= 20)
+    if (++s->acct.logged <= 20)
         log_decision(s, "refused (owned by another) to", ci, who);
     return false;
 }

@@ -69,7 +69,10 @@ typedef struct RsSlot {
     unsigned refusals_logged;
     bool exclusive;             /* one owner at a time among the clients */
     int owner;                  /* exclusive: index into clients[], -1 = none */
-    struct { uint64_t grants, releases, refusals; } acct;
+    struct {
+        uint64_t grants, releases, refusals;   /* kept in the state file */
+        unsigned logged;        /* refusals logged by this process (the first 20) */
+    } acct;
     int irqs[RP_MAX_IRQS];      /* IRQ numbers forwarded, line i = irqs[i] */
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
