@@ -2,7 +2,6 @@
 /* kairo-portd's console (see portd_console.h). */
 #include "iodev/remote/portd_console.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,22 +35,13 @@ void pd_console_add(PdConsole *c, PdDevice *d)
 static void client_name(const PdConsole *c, int k, char *out, size_t outlen)
 {
     const RsSlot *s = k < c->n_screens ? c->screens[k]->slot
-                      : k < c->n_keyboards ? c->keyboards[k]->slot : NULL;
+                      : k < c->n_keyboards ? c->keyboards[k]->slot
+                      : k < c->n_serials   ? c->serials[k]->slot : NULL;
     if (!s || !s->n_clients) {
         snprintf(out, outlen, "client%d", k + 1);
         return;
     }
-    const RsClient *cl = &s->clients[0];
-    if (cl->is_mac) {
-        snprintf(out, outlen, "%02x:%02x:%02x:%02x:%02x:%02x", cl->mac[0], cl->mac[1],
-                 cl->mac[2], cl->mac[3], cl->mac[4], cl->mac[5]);
-        return;
-    }
-    const void *a = cl->addr.ss_family == AF_INET
-                        ? (const void *)&((const struct sockaddr_in *)&cl->addr)->sin_addr
-                        : (const void *)&((const struct sockaddr_in6 *)&cl->addr)->sin6_addr;
-    if (!inet_ntop(cl->addr.ss_family, a, out, (socklen_t)outlen))
-        snprintf(out, outlen, "client%d", k + 1);
+    rs_client_format(&s->clients[0], out, outlen);
 }
 
 static double now_s(void)
