@@ -250,6 +250,30 @@ static bool handover(PdConsole *c, const char *args, bool release, char *why, si
     return true;
 }
 
+/* The focused screen as text (vga_text_dump: its rows, one a line): the
+ * reply line and then the text, like a screendump. */
+static bool screen_text(PdConsole *c, int fd, char *why, size_t whylen)
+{
+    static char text[16384];
+    if (c->focus >= c->n_screens) {
+        snprintf(why, whylen, "client %d has no vga slot", c->focus + 1);
+        return false;
+    }
+    if (!vga_text_dump(c->screens[c->focus]->vga, text, sizeof text)) {
+        snprintf(why, whylen, "client %d's screen is in a graphics mode", c->focus + 1);
+        return false;
+    }
+    size_t n = strlen(text);
+    char line[64];
+    int ln = snprintf(line, sizeof line, "ok text %zu\n", n);
+    c->st.screendumps++;
+    if (fd >= 0 && (!write_all(fd, line, (size_t)ln) || !write_all(fd, text, n))) {
+        snprintf(why, whylen, "the asker left during the text");
+        return false;
+    }
+    return true;
+}
+
 void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, size_t replylen)
 {
     char why[300] = "", who[64];
@@ -271,6 +295,12 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
     } else if (!strcmp(line, "screendump")) {
         if (screendump(c, fd, why, sizeof why)) {
             reply[0] = 0;       /* the reply line went out with the image */
+            return;
+        }
+        ok = false;
+    } else if (!strcmp(line, "text")) {
+        if (screen_text(c, fd, why, sizeof why)) {
+            reply[0] = 0;       /* the reply line went out with the text */
             return;
         }
         ok = false;
@@ -298,8 +328,8 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
         return;
     } else {
         ok = false;
-        snprintf(why, sizeof why, "unknown command (focus, screendump, type, serial, handover, "
-                                  "release, stats)");
+        snprintf(why, sizeof why, "unknown command (focus, screendump, text, type, serial, "
+                                  "handover, release, stats)");
     }
     if (ok) {
         snprintf(reply, replylen, "ok");
