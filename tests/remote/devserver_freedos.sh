@@ -9,8 +9,11 @@
 # line); after a focus switch and back each screen is intact (its text the
 # same as before) and both guests kept running: FreeDOS's clock (`time`,
 # the BIOS tick count) and Linux's tick counter on its serial line advanced.
+# With `sdl` the same in the server's SDL window on a private Xvfb: the
+# focus moves with Ctrl+Alt+F1/F2 typed into the window and the keys are
+# typed into the window (xdotool), the title names the focused client.
 #
-# usage: devserver_freedos.sh KAIRO KAIRO_PORTD VMLINUZ INITRD FREEDOS_IMG
+# usage: devserver_freedos.sh KAIRO KAIRO_PORTD VMLINUZ INITRD FREEDOS_IMG [sdl]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
@@ -21,7 +24,7 @@ if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
     exec env KAIRO_REMOTE_NS=1 unshare -Urn "$0" "$@"
 fi
 . "$here/ns_lib.sh"
-KAIRO=$1 PORTD=$2 VMLINUZ=$3 INITRD=$4 FREEDOS=$5
+KAIRO=$1 PORTD=$2 VMLINUZ=$3 INITRD=$4 FREEDOS=$5 MODE=${6:-}
 scratch_work
 ip link set lo up
 fail=0
@@ -57,7 +60,13 @@ cat "$INITRD" "$work/extra.cpio.gz" > "$work/initrd.img"
         printf 'slot i8042 kbd\nclient %s\nports 0x60\nports 0x64\nirq 1\nirq 12\n' $c
     done
 } > "$work/portd.conf"
-"$PORTD" -c "$work/portd.conf" --stats 2>"$work/portd.err" &
+display=()
+if [ "$MODE" = sdl ]; then
+    . "$here/xvfb_lib.sh"
+    start_xvfb devserver_freedos
+    display=(--display sdl)
+fi
+"$PORTD" -c "$work/portd.conf" --stats "${display[@]}" 2>"$work/portd.err" &
 portd_pid=$!
 for _ in $(seq 100); do [ -S "$work/ctl" ] && break; sleep 0.05; done
 # ctl COMMAND [FILE]: one control command; its reply line on stdout, what
@@ -76,6 +85,40 @@ if len(sys.argv) > 3: open(sys.argv[3], "wb").write(rest)
 EOP
 }
 text() { ctl text "$1" >/dev/null; }     # text FILE: the focused screen's text
+win=
+if [ "$MODE" = sdl ]; then
+    win=$(portd_window devserver_freedos) || { cat "$work/portd.err"; exit 1; }
+fi
+# switch_to K: focus client K: Ctrl+Alt+FK in the window (sdl), else the
+# control socket; true once the server (and the window's title) says so.
+switch_to() {
+    local k=$1 who=127.0.0.$(($1 + 1))
+    if [ -n "$win" ]; then
+        host_key "$win" "ctrl+alt+F$k"
+        wait_for 5 '[ "$(ctl focus)" = "ok focus $k $who" ] &&
+                    xdotool getwindowname "$win" | grep -q "client $k ($who)"'
+    else
+        [ "$(ctl "focus $k")" = "ok focus $k $who" ]
+    fi
+}
+# type_keys TEXT: keys for TEXT (\n = Enter) to the focused client: typed
+# into the window (sdl), else the control socket's type command.
+type_keys() {
+    if [ -z "$win" ]; then
+        [ "$(ctl "type $1")" = ok ]
+        return
+    fi
+    # xdotool's newline is no Return for SDL: the Enter key between the parts.
+    local rest=$1 part
+    xdotool windowfocus --sync "$win" 2>/dev/null || true
+    while :; do
+        part=${rest%%\\n*}
+        [ -z "$part" ] || xdotool type --window "$win" --delay 60 "$part"
+        [ "$part" = "$rest" ] && break
+        xdotool key --window "$win" Return
+        rest=${rest#*\\n}
+    done
+}
 remote() { echo "$1=udp:127.0.0.1:7790,bind=$2:0,key=$work/key"; }
 "$KAIRO" -fda "$FREEDOS" -snapshot -display none \
     -remote "$(remote vga 127.0.0.2)" -remote "$(remote i8042 127.0.0.2)" 2>"$work/D.err" &
@@ -86,10 +129,10 @@ pids+=($!)
     -remote "$(remote vga 127.0.0.3)" -remote "$(remote i8042 127.0.0.3)" --timeout 900 \
     2>"$work/L.err" &
 pids+=($!)
-ticks() { grep -a "L-TICK" "$work/L.out" | tail -1 | tr -dc 0-9; }
+ticks() { { grep -a "L-TICK" "$work/L.out" || true; } | tail -1 | tr -dc 0-9; }
 # dos_time FILE: FreeDOS's `time` answer in FILE as centiseconds.
 dos_time() {
-    grep -a "Current time is" "$1" | tail -1 |
+    { grep -a "Current time is" "$1" 2>/dev/null || true; } | tail -1 |
         sed -E 's/.* ([0-9]+):([0-9]+):([0-9]+)[.,]([0-9]+) *([ap]?).*/\1 \2 \3 \4 \5/' |
         awk '{ h = $1 % 12 + ($5 == "p" ? 12 : $5 == "a" ? 0 : $1 - $1 % 12)
                print (((h * 60) + $2) * 60 + $3) * 100 + $4 }'
@@ -100,10 +143,10 @@ dos_clock() {
     local out=$1 n
     text "$work/before.txt"
     n=$(grep -c "Current time is" "$work/before.txt" || true)
-    ctl "type time\n" >/dev/null
+    type_keys 'time\n'
     wait_for 20 'text "$out"; [ "$(grep -c "Current time is" "$out")" -gt "$n" ] &&
                  grep -q "new time" "$out"' || return 1
-    ctl "type \n" >/dev/null
+    type_keys '\n'
     wait_for 20 'text "$out"; [ "$(not_blank "$out" | tail -n 1 | tr -d " ")" = "A:\\>" ]'
 }
 not_blank() { grep -v '^ *$' "$1"; }
@@ -117,7 +160,7 @@ check "Linux booted with a remote VGA and 8042 and reads tty1" \
 
 # --- FreeDOS focused: its keys reach FreeDOS only ---
 ctl "focus 1" >/dev/null
-check "typing to FreeDOS" '[ "$(ctl "type echo dosone\n")" = ok ]'
+check "typing to FreeDOS" 'type_keys "echo dosone\n"'
 check "FreeDOS ran the typed command (its output on the server's screen)" \
     'wait_for 20 "text $work/d1.txt; grep -qx \"dosone *\" $work/d1.txt"'
 check "FreeDOS's clock read (time)" 'dos_clock "$work/d2.txt"'
@@ -126,14 +169,14 @@ text "$work/d2.txt"
 not_blank "$work/d2.txt" | tail -4 | sed 's/^/devserver_freedos: FreeDOS: /'
 
 # --- Linux focused: the screen follows, keys reach Linux only ---
-check "focus 2" '[ "$(ctl "focus 2")" = "ok focus 2 127.0.0.3" ]'
+check "focus 2" 'switch_to 2'
 text "$work/l1.txt"
 ctl screendump "$work/l1.ppm" >/dev/null
 check "the screen (text) is Linux's now" \
     'grep -q LINUX-ON-VGA "$work/l1.txt" && ! grep -q FreeDOS "$work/l1.txt"'
 check "the screendump differs from FreeDOS's" '[ -s "$work/l1.ppm" ] && ! cmp -s "$work/l1.ppm" "$work/d0.ppm"'
 check "keys typed reach Linux's tty1" \
-    '[ "$(ctl "type kairo42\n")" = ok ] && wait_for 30 "grep -aq TYPED:kairo42 $work/L.out"'
+    'type_keys "kairo42\n" && wait_for 30 "grep -aq TYPED:kairo42 $work/L.out"'
 check "and Linux's screen shows them" 'wait_for 10 "text $work/l2.txt; grep -q kairo42 $work/l2.txt"'
 sleep 1
 text "$work/l2.txt"
@@ -142,7 +185,7 @@ check "FreeDOS's typed command never reached Linux" '! grep -aq "TYPED:.*dosone"
 sleep 3                         # both out of sight of each other for a while
 
 # --- back to FreeDOS: intact, running, and Linux's keys never arrived ---
-check "focus 1" '[ "$(ctl "focus 1")" = "ok focus 1 127.0.0.2" ]'
+check "focus 1" 'switch_to 1'
 text "$work/d3.txt"
 check "FreeDOS's screen intact after focus 2 and back (no kairo42 on it)" \
     'cmp -s "$work/d2.txt" "$work/d3.txt" && ! grep -q kairo42 "$work/d3.txt"'
@@ -153,7 +196,7 @@ check "FreeDOS kept running (its clock advanced by over 3 s)" \
     '[ -n "$t1" ] && [ -n "$t2" ] && [ $((t2 - t1)) -gt 300 ]'
 
 # --- back to Linux: intact and running ---
-check "focus 2 again" '[ "$(ctl "focus 2")" = "ok focus 2 127.0.0.3" ]'
+check "focus 2 again" 'switch_to 2'
 text "$work/l3.txt"
 check "Linux's screen intact after focus 1 and back" 'cmp -s "$work/l2.txt" "$work/l3.txt"'
 lt2=$(ticks)
