@@ -266,14 +266,18 @@ static bool spin_for_frames(Portd *pd, uint64_t spin_ns)
 static void print_stats(const Portd *pd)
 {
     rs_print_stats(&pd->srv, stderr);
-    for (int i = 0; i < pd->cfg.n_slots; i++)
-        if (pd->dev[i] && pd->dev[i]->kind == PD_IDE && pd->cfg.slots[i].partitioned)
-            fprintf(stderr, "kairo-portd: slot %s (sectors %llu-%llu): %llu accesses outside "
-                            "the partition refused\n", pd->cfg.slots[i].name,
-                    (unsigned long long)pd->cfg.slots[i].part_first,
-                    (unsigned long long)(pd->cfg.slots[i].part_first +
-                                         pd->cfg.slots[i].part_count - 1),
-                    (unsigned long long)pd->dev[i]->ide.dev[0].refused);
+    for (int i = 0; i < pd->cfg.n_slots; i++) {
+        if (!pd->dev[i] || pd->dev[i]->kind != PD_IDE || !pd->cfg.slots[i].partitioned)
+            continue;
+        char who[64] = "?";
+        if (pd->dev[i]->slot->n_clients)
+            rs_client_format(&pd->dev[i]->slot->clients[0], who, sizeof who);
+        fprintf(stderr, "kairo-portd: slot %s (sectors %llu-%llu, client %s): %llu accesses "
+                        "outside the partition refused\n", pd->cfg.slots[i].name,
+                (unsigned long long)pd->cfg.slots[i].part_first,
+                (unsigned long long)(pd->cfg.slots[i].part_first + pd->cfg.slots[i].part_count - 1),
+                who, (unsigned long long)pd->dev[i]->ide.dev[0].refused);
+    }
     pd_console_print_stats(&pd->console, stderr);
     fprintf(stderr, "kairo-portd: busy-poll paused %llu times (no idle CPU)\n",
             (unsigned long long)pd->spin_guard.backoffs);

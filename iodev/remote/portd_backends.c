@@ -74,13 +74,36 @@ static uint32_t ide_read(void *o, uint16_t port, unsigned w)
     return ide_is_ctl(port) ? ide_ctl_read(&d->ide, port, w) : ide_cmd_read(&d->ide, port, w);
 }
 
+/* A command the IDE model refused because it reaches past the disk's end:
+ * for a partitioned slot that is the client reaching outside its range,
+ * an arbitration decision logged with the time, slot and client (the
+ * first 20 a slot; all are counted in IdeDevice.refused for --stats). */
+static void log_partition_refusal(const PdDevice *d)
+{
+    const IdeDevice *disk = &d->ide.dev[0];
+    if (!d->slot || disk->refused > 20)
+        return;
+    char who[64] = "?";
+    if (d->slot->n_clients)
+        rs_client_format(&d->slot->clients[0], who, sizeof who);
+    fprintf(stderr, "kairo-portd: [%.6f] slot %s: client %s: LBA %llu is past its partition's "
+                    "%llu sectors (%llu-%llu of the image): refused (IDNF), %llu so far\n",
+            (double)rp_now_ns() / 1e9, d->slot->name, who, (unsigned long long)disk->cur_lba,
+            (unsigned long long)disk->sectors, (unsigned long long)disk->base_lba,
+            (unsigned long long)(disk->base_lba + disk->sectors - 1),
+            (unsigned long long)disk->refused);
+}
+
 static void ide_write(void *o, uint16_t port, unsigned w, uint32_t v)
 {
     PdDevice *d = o;
+    uint64_t refused = d->ide.dev[0].refused;
     if (ide_is_ctl(port))
         ide_ctl_write(&d->ide, port, w, v);
     else
         ide_cmd_write(&d->ide, port, w, v);
+    if (d->partitioned && d->ide.dev[0].refused != refused)
+        log_partition_refusal(d);
 }
 
 static uint32_t real_read(void *o, uint16_t port, unsigned w)
@@ -325,7 +348,12 @@ static bool open_append_file(CharDev *c, const char *path, char *why, size_t why
  * prefixed with its client's number ("[2] "), in the order the muxed
  * slots open (the console's client order when they follow the vga
  * slots'). The file is shared: every UART writes through a stream of its
- * own (fopencookie) that adds the prefix. --- */
+ * own (fopencookie) that adds the prefix and holds a line until it is
+ * complete, so that two guests writing at once never interleave within a
+ * line (a line longer than MUX_LINE bytes is written in pieces, each
+ * ending in a newline). --- */
+
+#define MUX_LINE 256
 
 typedef struct MuxOut {
     FILE *f;
@@ -336,27 +364,41 @@ typedef struct MuxOut {
 typedef struct MuxLine {
     MuxOut *out;
     char prefix[16];
-    bool line_start;
+    char line[MUX_LINE];
+    size_t len;
 } MuxLine;
 
 static MuxOut muxes[4];
+
+/* The held line, behind its prefix, in one write of the shared file. */
+static void mux_emit(MuxLine *m, bool newline)
+{
+    if (!m->len && !newline)
+        return;
+    fprintf(m->out->f, "%s%.*s%s", m->prefix, (int)m->len, m->line, newline ? "\n" : "");
+    fflush(m->out->f);
+    m->len = 0;
+}
 
 static ssize_t mux_write(void *cookie, const char *buf, size_t len)
 {
     MuxLine *m = cookie;
     for (size_t i = 0; i < len; i++) {
-        if (m->line_start)
-            fputs(m->prefix, m->out->f);
-        fputc(buf[i], m->out->f);
-        m->line_start = buf[i] == '\n';
+        if (buf[i] == '\n') {
+            mux_emit(m, true);
+            continue;
+        }
+        m->line[m->len++] = buf[i];
+        if (m->len == sizeof m->line)
+            mux_emit(m, true);
     }
-    fflush(m->out->f);
     return (ssize_t)len;
 }
 
 static int mux_close(void *cookie)
 {
     MuxLine *m = cookie;
+    mux_emit(m, false);         /* a last line without its newline */
     if (--m->out->users == 0) {
         fclose(m->out->f);
         m->out->f = NULL;
@@ -401,7 +443,6 @@ static bool open_mux(PdDevice *d, const PdSlotConfig *sc, Clock *clock, char *er
         return false;
     }
     m->out = out;
-    m->line_start = true;
     snprintf(m->prefix, sizeof m->prefix, "[%d] ", ++out->opened);
     out->users++;
     cookie_io_functions_t io = { .write = mux_write, .close = mux_close };
@@ -484,6 +525,7 @@ static bool open_partition(PdDevice *d, const PdSlotConfig *sc, char *err, size_
         return false;
     }
     remember_partitioned(d);
+    d->partitioned = true;
     fprintf(stderr, "kairo-portd: slot %s: sectors %llu-%llu of %s as a whole disk\n", sc->name,
             (unsigned long long)sc->part_first,
             (unsigned long long)(sc->part_first + sc->part_count - 1), sc->arg);

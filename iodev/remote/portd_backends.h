@@ -33,6 +33,7 @@ typedef struct PdDevice {
     Uart uart;
     CharDev chr;
     IdeChannel ide;
+    bool partitioned;           /* ide with `partition`: confined to a range of the image */
     bool shares_disk;           /* partitioned: the image belongs to another slot's device */
     bool muxed;                 /* uart mux:PATH: output shared with a prefix, input from the console */
     Vga *vga;                   /* PD_VGA: shown on the console when focused */

@@ -2,7 +2,6 @@
 /* kairo-portd's console (see portd_console.h). */
 #include "iodev/remote/portd_console.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,22 +35,13 @@ void pd_console_add(PdConsole *c, PdDevice *d)
 static void client_name(const PdConsole *c, int k, char *out, size_t outlen)
 {
     const RsSlot *s = k < c->n_screens ? c->screens[k]->slot
-                      : k < c->n_keyboards ? c->keyboards[k]->slot : NULL;
+                      : k < c->n_keyboards ? c->keyboards[k]->slot
+                      : k < c->n_serials   ? c->serials[k]->slot : NULL;
     if (!s || !s->n_clients) {
         snprintf(out, outlen, "client%d", k + 1);
         return;
     }
-    const RsClient *cl = &s->clients[0];
-    if (cl->is_mac) {
-        snprintf(out, outlen, "%02x:%02x:%02x:%02x:%02x:%02x", cl->mac[0], cl->mac[1],
-                 cl->mac[2], cl->mac[3], cl->mac[4], cl->mac[5]);
-        return;
-    }
-    const void *a = cl->addr.ss_family == AF_INET
-                        ? (const void *)&((const struct sockaddr_in *)&cl->addr)->sin_addr
-                        : (const void *)&((const struct sockaddr_in6 *)&cl->addr)->sin6_addr;
-    if (!inet_ntop(cl->addr.ss_family, a, out, (socklen_t)outlen))
-        snprintf(out, outlen, "client%d", k + 1);
+    rs_client_format(&s->clients[0], out, outlen);
 }
 
 static double now_s(void)
@@ -260,6 +250,30 @@ static bool handover(PdConsole *c, const char *args, bool release, char *why, si
     return true;
 }
 
+/* The focused screen as text (vga_text_dump: its rows, one a line): the
+ * reply line and then the text, like a screendump. */
+static bool screen_text(PdConsole *c, int fd, char *why, size_t whylen)
+{
+    static char text[16384];
+    if (c->focus >= c->n_screens) {
+        snprintf(why, whylen, "client %d has no vga slot", c->focus + 1);
+        return false;
+    }
+    if (!vga_text_dump(c->screens[c->focus]->vga, text, sizeof text)) {
+        snprintf(why, whylen, "client %d's screen is in a graphics mode", c->focus + 1);
+        return false;
+    }
+    size_t n = strlen(text);
+    char line[64];
+    int ln = snprintf(line, sizeof line, "ok text %zu\n", n);
+    c->st.screendumps++;
+    if (fd >= 0 && (!write_all(fd, line, (size_t)ln) || !write_all(fd, text, n))) {
+        snprintf(why, whylen, "the asker left during the text");
+        return false;
+    }
+    return true;
+}
+
 void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, size_t replylen)
 {
     char why[300] = "", who[64];
@@ -281,6 +295,12 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
     } else if (!strcmp(line, "screendump")) {
         if (screendump(c, fd, why, sizeof why)) {
             reply[0] = 0;       /* the reply line went out with the image */
+            return;
+        }
+        ok = false;
+    } else if (!strcmp(line, "text")) {
+        if (screen_text(c, fd, why, sizeof why)) {
+            reply[0] = 0;       /* the reply line went out with the text */
             return;
         }
         ok = false;
@@ -308,8 +328,8 @@ void pd_console_command(PdConsole *c, int fd, const char *line, char *reply, siz
         return;
     } else {
         ok = false;
-        snprintf(why, sizeof why, "unknown command (focus, screendump, type, serial, handover, "
-                                  "release, stats)");
+        snprintf(why, sizeof why, "unknown command (focus, screendump, text, type, serial, "
+                                  "handover, release, stats)");
     }
     if (ok) {
         snprintf(reply, replylen, "ok");

@@ -13,6 +13,8 @@
  *   focus              which client has focus   -> "ok focus K CLIENT"
  *   screendump         the focused screen: "ok ppm LEN" and LEN bytes of a
  *                      binary PPM (the sandboxed server opens no files)
+ *   text               the focused text screen: "ok text LEN" and LEN bytes,
+ *                      its rows one a line (refused in a graphics mode)
  *   type TEXT          keys for TEXT (a-z 0-9 space . - / = and \n) to the
  *                      focused client's keyboard
  *   serial TEXT        TEXT (\n = CR) into the focused client's muxed UART

@@ -2,6 +2,7 @@
 /* The server side of remote ports (see server.h). */
 #include "iodev/remote/server.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +130,20 @@ static bool client_allowed(const RsSlot *s, const RpTransport *t, const RpPeer *
     return client_index(s, t, from) >= 0;
 }
 
+void rs_client_format(const RsClient *c, char *out, size_t outlen)
+{
+    if (c->is_mac) {
+        snprintf(out, outlen, "%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0], c->mac[1], c->mac[2],
+                 c->mac[3], c->mac[4], c->mac[5]);
+        return;
+    }
+    const void *a = c->addr.ss_family == AF_INET
+                        ? (const void *)&((const struct sockaddr_in *)&c->addr)->sin_addr
+                        : (const void *)&((const struct sockaddr_in6 *)&c->addr)->sin6_addr;
+    if (!inet_ntop(c->addr.ss_family, a, out, (socklen_t)outlen))
+        snprintf(out, outlen, "?");
+}
+
 /* --- exclusive slots: one owner among the allowed clients --- */
 
 static void log_decision(const RsSlot *s, const char *what, int client, const char *who)
@@ -169,6 +184,9 @@ bool rs_slot_handover(RsSlot *s, int client)
     }
     s->owner = client;
     end_other_sessions(s);
+    /* On disk at once: a server restarted now keeps the new owner. */
+    if (s->srv->commit)
+        s->srv->commit(s->srv->commit_opaque);
     return true;
 }
 
@@ -190,7 +208,7 @@ static bool exclusive_admits(RsSlot *s, const RpTransport *t, const RpPeer *from
     if (s->owner == ci)
         return true;
     s->acct.refusals++;
-    if (s->acct.refusals <= 20)
+    if (++s->acct.logged <= 20)
         log_decision(s, "refused (owned by another) to", ci, who);
     return false;
 }

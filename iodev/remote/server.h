@@ -69,7 +69,10 @@ typedef struct RsSlot {
     unsigned refusals_logged;
     bool exclusive;             /* one owner at a time among the clients */
     int owner;                  /* exclusive: index into clients[], -1 = none */
-    struct { uint64_t grants, releases, refusals; } acct;
+    struct {
+        uint64_t grants, releases, refusals;   /* kept in the state file */
+        unsigned logged;        /* refusals logged by this process (the first 20) */
+    } acct;
     int irqs[RP_MAX_IRQS];      /* IRQ numbers forwarded, line i = irqs[i] */
     int n_irqs;
     RsClient clients[RS_MAX_CLIENTS];
@@ -132,6 +135,8 @@ RsSlot *rs_add_slot(RemoteServer *srv, const char *name, const RsBackend *be);
 RsSlot *rs_add_slot_instance(RemoteServer *srv, const char *name, const RsBackend *be);
 bool rs_slot_allow_ports(RsSlot *s, uint16_t first, uint16_t last, uint8_t widths);
 bool rs_slot_allow_client(RsSlot *s, const RsClient *c);
+/* An allowlist entry as text: its MAC or IP address. */
+void rs_client_format(const RsClient *c, char *out, size_t outlen);
 /* Allow memory accesses in [first, last] (the backend needs mread/mwrite). */
 bool rs_slot_allow_mmio(RsSlot *s, uint32_t first, uint32_t last);
 /* Would slot s accept bytes bytes of memory access at addr? */

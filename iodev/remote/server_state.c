@@ -8,7 +8,9 @@
 
 #include "iodev/remote/server.h"
 
-#define STATE_VERSION 1
+/* 2: each slot's exclusive owner and its grant/release/refusal counts
+ * (version 1 records load with no owner). */
+#define STATE_VERSION 2
 
 static void put_peer(StateWriter *w, const RpPeer *p)
 {
@@ -52,10 +54,35 @@ static void save_slots(const RemoteServer *srv, StateWriter *w)
         put_irq(w, &s->irq);
         state_put_u32(w, s->irq_version);
         state_put_u64(w, s->ops_executed);
+        state_put_u32(w, (uint32_t)(s->exclusive ? s->owner : -1));
+        state_put_u64(w, s->acct.grants);
+        state_put_u64(w, s->acct.releases);
+        state_put_u64(w, s->acct.refusals);
     }
 }
 
-static bool load_slots(RemoteServer *srv, StateReader *r, char *err, size_t errlen)
+/* The owner of an exclusive slot survives a restart: a handover is not
+ * undone by the next client to connect first. */
+static bool load_owner(RsSlot *s, StateReader *r, char *err, size_t errlen)
+{
+    int32_t owner = (int32_t)state_get_u32(r);
+    s->acct.grants = state_get_u64(r);
+    s->acct.releases = state_get_u64(r);
+    s->acct.refusals = state_get_u64(r);
+    if (!state_ok(r))
+        return true;            /* reported as truncated by the caller */
+    if (owner < -1 || owner >= s->n_clients || (owner >= 0 && !s->exclusive)) {
+        snprintf(err, errlen, "slot %s: owner client %d there, not one of its %d client(s) "
+                              "or the slot is not exclusive", s->name, owner + 1, s->n_clients);
+        return false;
+    }
+    if (s->exclusive)
+        s->owner = owner;
+    return true;
+}
+
+static bool load_slots(RemoteServer *srv, StateReader *r, uint32_t version, char *err,
+                       size_t errlen)
 {
     uint32_t n = state_get_u32(r);
     if (state_ok(r) && n != (uint32_t)srv->n_slots) {
@@ -75,6 +102,8 @@ static bool load_slots(RemoteServer *srv, StateReader *r, char *err, size_t errl
         get_irq(r, &s->irq);
         s->irq_version = state_get_u32(r);
         s->ops_executed = state_get_u64(r);
+        if (version >= 2 && !load_owner(s, r, err, errlen))
+            return false;
     }
     return true;
 }
@@ -160,11 +189,11 @@ bool rs_load(RemoteServer *srv, StateReader *r, RpTransport *ts, int n_t, char *
              size_t errlen)
 {
     uint32_t version;
-    if (!state_section(r, "remote-server", &version) || version != STATE_VERSION) {
-        snprintf(err, errlen, "no server section of version %d", STATE_VERSION);
+    if (!state_section(r, "remote-server", &version) || version < 1 || version > STATE_VERSION) {
+        snprintf(err, errlen, "no server section of version 1 to %d", STATE_VERSION);
         return false;
     }
-    if (!load_slots(srv, r, err, errlen))
+    if (!load_slots(srv, r, version, err, errlen))
         return false;
     uint32_t n = state_get_u32(r);
     bool ok = state_ok(r) && n <= RS_MAX_SESSIONS;

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # kairo-portd's console as an SDL window under Xvfb (docs/DEVSERVER.md):
 # two guests (devserver_guest.asm) with a remote VGA and 8042 each; the
-# window's title names the focused client, a focus change on the control
-# socket moves the window to the other client (title, keyboard), and keys
-# typed into the window reach only the focused guest.
+# window's title names the focused client, Ctrl+Alt+F2 / Ctrl+Alt+F1 typed
+# into the window (xdotool, XTEST) and a focus change on the control socket
+# move the window to the other client (title, keyboard) and no guest sees
+# those keys, and keys typed into the window reach only the focused guest.
+#
+# (Its Xvfb delivers Ctrl+Alt+Fn to clients: see xvfb_lib.sh.)
 #
 # usage: devserver_sdl.sh KAIRO KAIRO_PORTD GUEST_A_IMG GUEST_B_IMG
 set -euo pipefail
@@ -14,6 +17,7 @@ if [ -z "${KAIRO_REMOTE_NS:-}" ]; then
     exec env KAIRO_REMOTE_NS=1 unshare -Urn "$0" "$@"
 fi
 . "$here/ns_lib.sh"
+. "$here/xvfb_lib.sh"
 KAIRO=$1 PORTD=$2 GA=$3 GB=$4
 scratch_work
 ip link set lo up
@@ -25,10 +29,7 @@ wait_for() {  # wait_for SECONDS CONDITION
     return 1
 }
 
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3> "$work/display" 2> "$work/xvfb.log" &
-pids+=($!)
-wait_for 15 '[ -s "$work/display" ]' || { echo "devserver_sdl: Xvfb did not start"; exit 1; }
-export DISPLAY=:$(head -n1 "$work/display")
+start_xvfb devserver_sdl
 
 "$PORTD" --genkey "$work/key" >/dev/null
 {
@@ -49,9 +50,7 @@ for g in "A $GA 127.0.0.2" "B $GB 127.0.0.3"; do
         -remote "$(remote vga $3)" -remote "$(remote i8042 $3)" 2>"$work/$1.err" &
     pids+=($!)
 done
-win=
-wait_for 20 'win=$(xdotool search --name "^kairo-portd" 2>/dev/null | head -n1); [ -n "$win" ]' ||
-    { cat "$work/portd.err"; echo "devserver_sdl: FAIL: no window"; exit 1; }
+win=$(portd_window devserver_sdl) || { cat "$work/portd.err"; echo "devserver_sdl: FAIL: no window"; exit 1; }
 title() { xdotool getwindowname "$win"; }
 ctl() { python3 -c '
 import socket, sys
@@ -63,22 +62,27 @@ check "the title names client 1" 'wait_for 5 "title | grep -q \"client 1 (127.0.
 xdotool windowfocus --sync "$win" 2>/dev/null || true
 xdotool type --window "$win" --delay 80 "ab"
 check "keys typed into the window reach guest A" 'wait_for 10 "grep -q A:b: $work/A.out"'
-# Ctrl+Alt+F1..F8 are the window's focus keys, but Xvfb's keyboard (XKB's
-# VT-switch bindings) never delivers Ctrl+Alt+Fn to a client, neither by
-# XTEST nor by XSendEvent: the test moves the focus on the control socket
-# and checks that the window follows (title, picture, keyboard).
-check "focus 2 on the control socket" '[ "$(ctl "focus 2")" = "ok focus 2 127.0.0.3" ]'
+host_key "$win" ctrl+alt+F2
+check "Ctrl+Alt+F2 in the window focuses client 2" \
+    'wait_for 5 "[ \"\$(ctl focus)\" = \"ok focus 2 127.0.0.3\" ]"'
 check "the window's title names client 2" 'wait_for 5 "title | grep -q \"client 2 (127.0.0.3)\""'
 xdotool windowfocus --sync "$win" 2>/dev/null || true
 xdotool type --window "$win" --delay 80 "xy"
 check "keys now reach guest B" 'wait_for 10 "grep -q B:y: $work/B.out"'
 check "guest A got none of them" \
     '! grep -q "A:[xy]:" "$work/A.out" && [ "$(grep -c "^A:[a-z]:" "$work/A.out")" = 2 ]'
-check "focus 1 again: the title follows" \
-    '[ "$(ctl "focus 1")" = "ok focus 1 127.0.0.2" ] && wait_for 5 "title | grep -q \"client 1 (127.0.0.2)\""'
+host_key "$win" ctrl+alt+F1
+check "Ctrl+Alt+F1: client 1 again, the title follows" \
+    'wait_for 5 "title | grep -q \"client 1 (127.0.0.2)\"" && [ "$(ctl focus)" = "ok focus 1 127.0.0.2" ]'
 xdotool type --window "$win" --delay 80 "c"
 check "and the window's keys reach guest A again" 'wait_for 10 "grep -q A:c: $work/A.out"'
-check "guest B got only its two keys" '[ "$(grep -c "^B:[a-z]:" "$work/B.out")" = 2 ]'
+check "focus 2 on the control socket: the window follows" \
+    '[ "$(ctl "focus 2")" = "ok focus 2 127.0.0.3" ] && wait_for 5 "title | grep -q \"client 2 (127.0.0.3)\""'
+sleep 0.5
+check "no guest saw a focus key (only the letters typed reached them)" \
+    '[ "$(grep -c "^A:" "$work/A.out")" = 4 ] && [ "$(grep -c "^B:" "$work/B.out")" = 3 ]'
 grep "console: focus" "$work/portd.err" | head -4 || true
-[ -n "${DS_DEBUG:-}" ] && { cat "$work/portd.err"; cat "$work/A.out"; }
+if [ -n "${DS_DEBUG:-}" ] || [ $fail -ne 0 ]; then
+    tail -n 20 "$work/portd.err" "$work/xvfb.log" "$work/A.out" "$work/B.out" 2>/dev/null || true
+fi
 exit $fail

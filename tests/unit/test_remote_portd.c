@@ -382,3 +382,43 @@ Test(remote_portd, mock_backend_and_uart_backend)
     static PdDevice b;
     cr_assert_not(pd_device_open(&b, &bad, NULL, &clock, NULL, err, sizeof err));
 }
+
+/* Two guests writing at once: a line reaches the shared file only when it
+ * is complete, so the other's line never lands inside it (each stream is
+ * flushed after every byte, as after every batch in kairo-portd). */
+Test(remote_portd, muxed_lines_never_interleave)
+{
+    static PdDevice a, b;
+    static Clock clock;
+    static uint64_t icount;
+    clock_init(&clock, 1000000000ull, &icount);
+    char path[] = "/tmp/kairo-mux-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    PdSlotConfig sc = { .name = "com1", .backend = PD_UART };
+    snprintf(sc.arg, sizeof sc.arg, "mux:%s", path);
+    cr_assert(pd_device_open(&a, &sc, NULL, &clock, NULL, err, sizeof err), "%s", err);
+    cr_assert(pd_device_open(&b, &sc, NULL, &clock, NULL, err, sizeof err), "%s", err);
+    RsBackend ba = pd_backend(&a), bb = pd_backend(&b);
+    const char *ta = "A:one\nA:two\n", *tb = "B:first\nB:second\n";
+    while (*ta || *tb) {
+        if (*ta) {
+            ba.write(ba.opaque, 0x3F8, 1, (uint8_t)*ta++);
+            pd_device_commit_output(&a, false);
+        }
+        if (*tb) {
+            bb.write(bb.opaque, 0x3F8, 1, (uint8_t)*tb++);
+            pd_device_commit_output(&b, false);
+        }
+    }
+    pd_device_close(&a);
+    pd_device_close(&b);
+    FILE *f = fopen(path, "rb");
+    char got[200] = "";
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    unlink(path);
+    got[n] = 0;
+    cr_assert_str_eq(got, "[1] A:one\n[2] B:first\n[1] A:two\n[2] B:second\n");
+}

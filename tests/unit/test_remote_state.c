@@ -237,3 +237,49 @@ Test(remote_state, torn_record_falls_back)
     rp_transport_close(&a.t);
     rp_transport_close(&b.t);
 }
+
+/* An exclusive slot's owner is in the record: a handover to the second
+ * client survives the restart (the first stays refused), and a record
+ * naming a client the configuration does not have is a clear error. */
+Test(remote_state, exclusive_owner_survives_restart)
+{
+    static Served a, b;
+    static PdState st;
+    RsClient other = { .is_mac = false };
+    other.addr.ss_family = AF_INET;
+    ((struct sockaddr_in *)&other.addr)->sin_addr.s_addr = htonl(0x7F000002);
+    serve_uart(&a);
+    cr_assert(rs_slot_allow_client(&a.srv.slots[0], &other));
+    rs_slot_set_exclusive(&a.srv.slots[0]);
+    cr_assert(rs_slot_handover(&a.srv.slots[0], 1));
+    commit(&a);
+    serve_uart(&b);
+    cr_assert(rs_slot_allow_client(&b.srv.slots[0], &other));
+    rs_slot_set_exclusive(&b.srv.slots[0]);
+    uint64_t ns;
+    cr_assert(pd_state_open(&st, state_path, false, err, sizeof err));
+    cr_assert_eq(pd_state_resume(&st, &b.srv, &b.t, 1, b.devs, &ns, err, sizeof err), 1, "%s", err);
+    pd_state_close(&st);
+    cr_assert_eq(b.srv.slots[0].owner, 1, "the handover was lost in the restart");
+    cr_assert_eq(b.srv.slots[0].acct.grants, 1);
+    /* The first client's HELLO is refused: the slot stays offline for it. */
+    uint8_t frame[RP_MAX_FRAME];
+    RpHello hello;
+    size_t hl = hello_frame(frame, 77, 2000, &hello);
+    rs_handle(&b.srv, &b.t, frame, hl, &client_addr);
+    cr_assert_eq(b.srv.st.sessions, 0, "the old owner got a session after the restart");
+    cr_assert_eq(b.srv.slots[0].acct.refusals, 1);
+    pd_device_close(&b.dev);
+    rp_transport_close(&b.t);
+    /* The same record against a configuration with one client. */
+    serve_uart(&b);
+    rs_slot_set_exclusive(&b.srv.slots[0]);
+    cr_assert(pd_state_open(&st, state_path, false, err, sizeof err));
+    cr_assert_eq(pd_state_resume(&st, &b.srv, &b.t, 1, b.devs, &ns, err, sizeof err), -1);
+    cr_assert(strstr(err, "owner client 2"), "%s", err);
+    pd_state_close(&st);
+    pd_device_close(&a.dev);
+    pd_device_close(&b.dev);
+    rp_transport_close(&a.t);
+    rp_transport_close(&b.t);
+}
