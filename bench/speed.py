@@ -476,6 +476,8 @@ def floppy_row(args, name, image_name, ready):
         if good:
             row[emu] = median([s.user for s in good])
             row[emu + "_wall"] = median([s.wall for s in good])
+            row[emu + "_rss"] = median([s.rss for s in good])
+            row[emu + "_hwm"] = median([s.hwm for s in good])
         else:
             print(f"speed.py: {emu} never reached {name}'s marker", file=sys.stderr)
     return [row]
@@ -520,7 +522,7 @@ def table_lines(rows, args):
                          f"{r['insns'] / b / 1e6:.0f} MIPS; kairo is {b / r['kairo']:.1f}x "
                          f"faster")
         if r.get("kairo_rss"):
-            lines.append(f"{r['name']}: resident size of the 128 MiB guest at the prompt "
+            lines.append(f"{r['name']}: resident size of the 128 MiB guest when booted "
                          f"(VmRSS, peak VmHWM): kairo {r['kairo_rss']:.0f} MiB "
                          f"({r['kairo_hwm']:.0f}), qemu-tcg {fmt(r.get('qemu_rss'), '.0f')} "
                          f"MiB ({fmt(r.get('qemu_hwm'), '.0f')})")
