@@ -3,7 +3,7 @@
 """Kairo's speed beside QEMU TCG (and Bochs), printed as one table.
 
   bench/speed.py [--kairo PATH] [--images DIR] [--iterations N] [--runs 3]
-                 [--only PARTS] [--skip PARTS] [--no-qemu] [--bochs]
+                 [--only PARTS] [--skip PARTS] [--no-linux] [--no-qemu] [--bochs]
                  [--no-cachegrind] [--self-test]
 
 PARTS (comma-separated; default all): roms, linux, busybox, startup, dos,
@@ -611,7 +611,7 @@ def main():
     ap.add_argument("--skip", default="", help="parts to leave out")
     ap.add_argument("--no-qemu", dest="qemu", action="store_false")
     ap.add_argument("--no-linux", dest="linux", action="store_false",
-                    help="the same as --skip linux,busybox")
+                    help="no guest at all: the same as --only roms (its older spelling)")
     ap.add_argument("--bochs", action="store_true", help="Bochs on the mixed ROM too")
     ap.add_argument("--no-cachegrind", dest="cachegrind", action="store_false")
     ap.add_argument("--self-test", action="store_true")
@@ -622,7 +622,7 @@ def main():
     parts = [p for p in parse_parts(args.only, "--only")
              if p not in parse_parts(args.skip, "--skip")]
     if not args.linux:
-        parts = [p for p in parts if p not in ("linux", "busybox")]
+        parts = [p for p in parts if p == "roms"]
     if args.iterations < 16 or args.runs < 1:
         die("--iterations must be at least 16 and --runs at least 1")
     if not os.access(args.kairo, os.X_OK):
