@@ -586,6 +586,22 @@ def self_test():
     check("table: boot ratio", lines[3].split()[-3:], ["1.20", "<=1.2x", "met"])
     check("table: workload ratio", lines[4].split()[-3:], ["1.50", "<=1.5x", "met"])
     check("table: resident size", "kairo 90 MiB (91), qemu-tcg - MiB (-)" in lines[5], True)
+    # The marker machinery on a stand-in guest (sh): a prompt answered by
+    # a typed line, then the workload's markers and results.
+    guest = ("echo KAIRO-GUEST-READY; printf '# '; read cmd; echo \"typed $cmd\"; "
+             "echo KAIRO-BENCH start; " +
+             "".join(f"echo KAIRO-BENCH {p}; " for p in BUSYBOX_PHASES[:2]) +
+             "".join(f"echo '{e.decode()}'; " for e in BUSYBOX_EXPECT) +
+             "".join(f"echo KAIRO-BENCH {p}; " for p in BUSYBOX_PHASES[2:]))
+    samples, _ = serial_markers(["sh", "-c", guest],
+                                [rb"KAIRO-GUEST-READY", rb"# ", rb"typed poweroff -f\n"],
+                                {1: b"poweroff -f\n"}, 10)
+    check("serial markers and the typed reply", len(samples), 3)
+    phases = busybox_once(["sh", "-c", guest.replace("read cmd;", "")])
+    check("workload phases", sorted(phases or {}),
+          sorted(BUSYBOX_PHASES + ["busybox-boot", "busybox-all"]))
+    bad = guest.replace("read cmd;", "").replace(BUSYBOX_EXPECT[0].decode()[:8], "00000000")
+    check("a wrong checksum is refused", busybox_once(["sh", "-c", bad]), None)
     print(f"speed.py self-test: {len(checks)} checks passed")
 
 
