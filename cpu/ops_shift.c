@@ -228,7 +228,7 @@ static const Insn *op_shift_mem(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-/* Fast paths for the commonest shifts: SHL/SHR/SAR r32 by an immediate. */
+/* Fast paths for the commonest shifts: SHL/SHR/SAR/ROL/ROR r32 by an immediate. */
 static const Insn *op_shl_r32_imm(Cpu *cpu, const Insn *in)
 {
     unsigned c = in->imm & 0x1F;
@@ -264,10 +264,42 @@ static const Insn *op_sar_r32_imm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* Rotates change only CF and OF, so the lazy flags are settled first; the
+ * hashing loops (SHA-2, BLAKE2) spend most of their time here. */
+static void rotate_commit_flags(Cpu *cpu, uint32_t cf, uint32_t of)
+{
+    flags_materialize(cpu);
+    cpu->eflags = (cpu->eflags & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
+}
+
+static const Insn *op_rol_r32_imm(Cpu *cpu, const Insn *in)
+{
+    unsigned c = in->imm & 0x1F;
+    if (c) {
+        uint32_t a = cpu->gpr[in->rm], r = (a << c) | (a >> (32 - c));
+        cpu->gpr[in->rm] = r;
+        rotate_commit_flags(cpu, r & 1, (r & 1) ^ (r >> 31));
+    }
+    return insn_next(cpu, in);
+}
+
+static const Insn *op_ror_r32_imm(Cpu *cpu, const Insn *in)
+{
+    unsigned c = in->imm & 0x1F;
+    if (c) {
+        uint32_t a = cpu->gpr[in->rm], r = (a >> c) | (a << (32 - c));
+        cpu->gpr[in->rm] = r;
+        rotate_commit_flags(cpu, r >> 31, ((r >> 31) ^ (r >> 30)) & 1);
+    }
+    return insn_next(cpu, in);
+}
+
 InsnFn pick_group2(const DecodeCtx *d)
 {
     if (!d->mem && d->opcode == 0xC1 && d->op32) {
         switch (d->reg) {
+        case 0: return op_rol_r32_imm;
+        case 1: return op_ror_r32_imm;
         case 4: case 6: return op_shl_r32_imm;
         case 5: return op_shr_r32_imm;
         case 7: return op_sar_r32_imm;
