@@ -340,6 +340,12 @@ typedef struct Cpu {
     struct Cpu *next_sibling;   /* a ring of the CPUs sharing this PhysMem */
     /* With several CPUs: the highest TSC any of them has read (shared). */
     uint64_t *tsc_floor;
+    /* A spin-wait yields (cpu_pause_spin): after pause_yield_after PAUSEs
+     * in one run (0: never, the uniprocessor case) the CPU sets yielded
+     * and stop_request, and the machine idles the rest of its slice. */
+    uint16_t pause_yield_after;
+    uint16_t spin_pauses;
+    bool yielded;
     /* --- AMD SVM (cpu/svm.c); last too. svm_guest false: every intercept
      * hook is one untaken branch. --- */
     bool svm_guest;         /* running a guest between VMRUN and #VMEXIT */
@@ -367,6 +373,8 @@ void cpu_start_at(Cpu *cpu, uint16_t cs_sel);
 uint64_t cpu_tsc_across_cpus(Cpu *cpu, uint64_t tsc);
 /* CPUID leaf 1 with the APIC: the feature bit and the initial APIC ID. */
 void cpu_cpuid_apic(const Cpu *cpu, uint32_t leaf, uint32_t out[4]);
+/* PAUSE (F3 90) seen: counts towards the CPU's yield (pause_yield_after). */
+void cpu_pause_spin(Cpu *cpu);
 
 /* Interrupt lines, called by the machine/PIC. */
 void cpu_set_intr(Cpu *cpu, bool level);

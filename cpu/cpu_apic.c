@@ -38,3 +38,17 @@ void cpu_start_at(Cpu *cpu, uint16_t cs_sel)
     cpu->halted = false;
     cpu->chain_epoch++;
 }
+
+/* A spin-wait on a multiprocessor run by one host thread cannot end
+ * before the other CPUs run: what it waits for is their work. So after a
+ * few PAUSEs in one run (enough for a short bounded spin to finish on its
+ * own) the CPU leaves its slice, which the machine counts as idle, as it
+ * does a halted CPU's. Only the instruction stream decides: determinism
+ * holds. */
+void cpu_pause_spin(Cpu *cpu)
+{
+    if (cpu->pause_yield_after && ++cpu->spin_pauses >= cpu->pause_yield_after) {
+        cpu->yielded = true;
+        cpu->stop_request = true;
+    }
+}

@@ -8,6 +8,11 @@
 #include "fpu/fpu.h"
 #include "machine/machine.h"
 
+/* A spinning CPU leaves its slice at its 16th PAUSE in it: a bounded spin
+ * of fewer rounds ends as before, and an unbounded one wastes about a
+ * hundred instructions a slice instead of the whole slice (docs/SMP.md). */
+#define PAUSES_BEFORE_YIELD 16
+
 bool cpus_init(Machine *m)
 {
     int n = m->opt.smp_cpus > 0 ? m->opt.smp_cpus : 1;
@@ -36,8 +41,10 @@ bool cpus_init(Machine *m)
     }
     irqroute_init(&m->irq, &m->pic, &m->ioapic);
     if (n > 1)
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             m->cpus[i]->tsc_floor = &m->tsc_floor;
+            m->cpus[i]->pause_yield_after = PAUSES_BEFORE_YIELD;
+        }
     return true;
 }
 
@@ -62,7 +69,15 @@ static void run_cpu_until(Machine *m, int i, uint64_t end)
             c->icount = end;
             break;
         }
+        c->spin_pauses = 0;
         cpu_run(c, end - c->icount);
+        if (c->yielded) {
+            /* A spin-wait (cpu_pause_spin): the rest of the slice idles. */
+            c->yielded = false;
+            c->idle_insns += end - c->icount;
+            c->icount = end;
+            break;
+        }
         if (c->triple_fault || !stopped_for_startup(a))
             break;
     }

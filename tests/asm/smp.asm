@@ -30,6 +30,7 @@ plain     equ VARS + 12         ; incremented under the spinlock
 bsp_ipis  equ VARS + 16         ; vector 0x40 taken by the BSP
 done      equ VARS + 20         ; APs finished
 id_bad    equ VARS + 24         ; CPUID/APIC ID mismatches
+ipi_lock  equ VARS + 28         ; one AP at a time sends vector 0x40
 ap_ipis   equ VARS + 32         ; [NCPU] vector 0x41 taken, by APIC ID
 
 start16:
@@ -145,8 +146,26 @@ ap32:
     lock inc dword [started]
     sti
     call count_work
+    ; Two fixed IPIs of one vector pending at once are one interrupt (one
+    ; IRR bit): each AP sends under a lock and waits until the BSP took it.
+.ipi_lock:
+    mov eax, 1
+    xchg eax, [ipi_lock]
+    test eax, eax
+    jz .send
+    pause
+    jmp .ipi_lock
+.send:
+    mov edx, [bsp_ipis]
     mov dword [APIC + 0x310], 0            ; physical destination 0: the BSP
     mov dword [APIC + 0x300], 0x00004040   ; fixed, vector 0x40
+.taken:
+    cmp [bsp_ipis], edx
+    jne .sent
+    pause
+    jmp .taken
+.sent:
+    mov dword [ipi_lock], 0
     mov eax, [APIC + 0x20]
     shr eax, 24
 .wait_answer:
