@@ -10,6 +10,7 @@
 #include "gui/screendump.h"
 #include "debug/monitor_pgtab.h"
 #include "debug/trace.h"
+#include "machine/cpus.h"
 #include "machine/machine.h"
 
 /* ======== descriptor tables ======== */
@@ -382,6 +383,7 @@ static bool cmd_trace(Monitor *mon, int argc, char **argv)
         return mon_error(mon, "%s", err);
     if (argc == 1 && !trace_set_text(m->cpu, &m->io, items, m->log, err, sizeof err))
         return mon_error(mon, "%s", err);
+    cpus_share_tracer(m);   /* -smp: a tracer made now traces every CPU */
     unsigned now = trace_text_items(m->cpu);
     static const char *const names[] = { "exec", "cpu", "int", "io", "mmu" };
     fprintf(mon->out, "tracing:");

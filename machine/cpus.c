@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu_state.h"
+#include "debug/trace.h"
 #include "fpu/fpu.h"
 #include "machine/machine.h"
 
@@ -45,7 +46,14 @@ bool cpus_init(Machine *m)
             m->cpus[i]->tsc_floor = &m->tsc_floor;
             m->cpus[i]->pause_yield_after = PAUSES_BEFORE_YIELD;
         }
+    cpus_share_tracer(m);
     return true;
+}
+
+void cpus_share_tracer(Machine *m)
+{
+    for (int i = 1; i < m->n_cpus; i++)
+        trace_add_cpu(m->cpu, m->cpus[i], i);
 }
 
 /* Did the CPU stop early because of an INIT or SIPI it accepted (rather
@@ -63,6 +71,8 @@ static void run_cpu_until(Machine *m, int i, uint64_t end)
     m->apic_bus.current = a;
     m->clock.icount = &c->icount;
     m->clock.icount_stop = &c->icount_stop;
+    if (c->tracer)
+        trace_cpu_switch(c);
     for (int round = 0; round < 4 && c->icount < end; round++) {
         if (!apic_cpu_startup(a)) {
             c->idle_insns += end - c->icount;

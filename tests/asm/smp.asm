@@ -17,8 +17,12 @@ org 0
 
 %include "rom.inc"
 
-NCPU      equ 4
-LOOPS     equ 20000             ; increments per CPU
+%ifndef NCPU
+%define NCPU 4                  ; smp2.bin: -DNCPU=2 -DLOOPS=500 (the debugger tests)
+%endif
+%ifndef LOOPS
+%define LOOPS 20000             ; increments per CPU
+%endif
 APIC      equ 0xFEE00000
 IDT       equ 0x1000
 TRAMP     equ 0x8000            ; SIPI vector 0x08
