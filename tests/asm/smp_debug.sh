@@ -64,11 +64,18 @@ info threads
 thread
 printf "EIP=%x\n", \$eip
 printf "CS=%x\n", \$cs
+thread 1
+printf "BSP_BEFORE=%x\n", \$eip
+thread 2
 stepi
 printf "STEPPED=%x\n", \$eip
 thread 1
 printf "BSP_EIP=%x\n", \$eip
 thread 2
+delete
+watch *(int *)0x51c
+continue
+printf "WATCH_THREAD=%d\n", \$_thread
 delete
 monitor info cpus
 kill
@@ -85,6 +92,10 @@ GDB
     grep -q "^STEPPED=" "$dir/gdb.out" && ! grep -q "^STEPPED=$want" "$dir/gdb.out" ||
         fail "stepi moved thread 2"
     ! grep -q "^BSP_EIP=$want" "$dir/gdb.out" || fail "thread 1 has its own registers"
+    b=$(sed -n 's/^BSP_BEFORE=//p' "$dir/gdb.out")
+    grep -q "^BSP_EIP=$b\$" "$dir/gdb.out" || fail "thread 1 stayed stopped while thread 2 stepped"
+    # ipi_lock (0x51C) is written by the APs only: the watchpoint stops thread 2.
+    grep -q "^WATCH_THREAD=2" "$dir/gdb.out" || fail "the watchpoint stops the AP that wrote"
     echo "PASS"
 }
 
