@@ -373,8 +373,6 @@ void cpu_start_at(Cpu *cpu, uint16_t cs_sel);
 uint64_t cpu_tsc_across_cpus(Cpu *cpu, uint64_t tsc);
 /* CPUID leaf 1 with the APIC: the feature bit and the initial APIC ID. */
 void cpu_cpuid_apic(const Cpu *cpu, uint32_t leaf, uint32_t out[4]);
-/* PAUSE (F3 90) seen: counts towards the CPU's yield (pause_yield_after). */
-void cpu_pause_spin(Cpu *cpu);
 
 /* Interrupt lines, called by the machine/PIC. */
 void cpu_set_intr(Cpu *cpu, bool level);

@@ -394,18 +394,11 @@ static const Insn *op_xchg_ax_r16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-/* F3 90: a NOP that tells a multiprocessor's CPU it spins (cpu_apic.c). */
-static const Insn *op_pause(Cpu *cpu, const Insn *in)
-{
-    cpu_pause_spin(cpu);
-    return insn_next(cpu, in);
-}
-
 /* 90 is NOP whatever the prefixes (66 90), F3 90 PAUSE. */
 static InsnFn pick_xchg_eax(const DecodeCtx *d)
 {
     if (d->opcode == 0x90)
-        return d->rep ? op_pause : op_nop;
+        return d->rep ? insn_pause : op_nop;
     return d->op32 ? op_xchg_eax_r32 : op_xchg_ax_r16;
 }
 

@@ -559,8 +559,7 @@ static InsnPicker prev_0f01, prev_90;
 static const Insn *op_pause(Cpu *cpu, const Insn *in)
 {
     SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_PAUSE, cpu->eip + in->len));
-    cpu_pause_spin(cpu);
-    return insn_next(cpu, in);
+    return insn_pause(cpu, in);
 }
 
 static InsnFn pick_90_svm(const DecodeCtx *d)
