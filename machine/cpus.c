@@ -51,6 +51,21 @@ bool cpus_init(Machine *m)
     return true;
 }
 
+void cpus_print_stats(const Machine *m, FILE *out)
+{
+    if (m->n_cpus < 2)
+        return;
+    uint64_t all = 0;
+    for (int i = 0; i < m->n_cpus; i++) {
+        const Cpu *c = m->cpus[i];
+        all += c->icount - c->idle_insns;
+        fprintf(out, "kairo: CPU %d: %llu instructions executed, %llu idle (halted or spinning)\n",
+                i, (unsigned long long)(c->icount - c->idle_insns),
+                (unsigned long long)c->idle_insns);
+    }
+    fprintf(out, "kairo: all CPUs: %llu instructions executed\n", (unsigned long long)all);
+}
+
 void cpus_share_tracer(Machine *m)
 {
     for (int i = 1; i < m->n_cpus; i++)
