@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """monitor.smp: the monitor on two CPUs (tests/asm/smp.asm built as
 smp2.bin). A breakpoint in AP-only code (ap32) stops CPU 1, which becomes
-the monitor's CPU; `cpu N` chooses whose registers `r`, `x` and `s` show
+the monitor's CPU (the flight recorder shows both CPUs' instructions,
+tagged); `cpu N` chooses whose registers `r`, `x` and `s` show
 and step; a step of CPU 1 leaves CPU 0 where it was.
     smp_monitor.py KAIRO ROM LISTING WORKDIR"""
 import os
@@ -31,7 +32,8 @@ def label_offset(name):
 ap32 = 0xFFFF0000 + label_offset("ap32")
 proc = start_kairo([kairo, "-bios", rom, "-smp", "2", "-display", "none", "-serial", "none",
                     "-debugcon", "none", "-device", "isa-debug-exit", "-no-reboot",
-                    "--deterministic", "-monitor", "unix:" + sock, "-S", "--timeout", "60"],
+                    "--deterministic", "-monitor", "unix:" + sock, "-S", "--timeout", "60",
+                    "--flight-recorder", "64"],
                    os.path.join(work, "kairo.log"))
 try:
     mon = Monitor(sock)
@@ -41,6 +43,10 @@ try:
     mon.stop_event(r"^\[CPU #1\]$", r"^breakpoint 1 hit", r"^0008:%08x " % ap32)
     mon.cmd("info cpus", r"^  CPU #0: ", r"^\* CPU #1: pc=0x%08x apic_id=1" % ap32)
     mon.cmd("r", r"^eip  0x%08x" % ap32, r"^cs   0x0008 ")
+    # The flight recorder holds both CPUs' last instructions, tagged; CPU 1's
+    # last one is the far jump into ap32.
+    mon.cmd("flight", r"^cpu0 +\d+ 0008:FFFF", r"^cpu1 +0 0800:00000000 ",
+            r"^cpu1 +10 0800:\S+ +66 ea .*\n.*\nflight recorder: end")
     bsp = mon.cmd("cpu 0")
     regs0 = mon.cmd("r")
     m = re.search(r"^eip  (0x[0-9a-f]{8})", regs0, re.M)
