@@ -804,7 +804,7 @@ void gdb_stub_set_cpus(GdbStub *g, Cpu *const *cpus, int n)
 }
 
 /* First match wins: longer names before their prefixes. 'X' carries
- * binary data and is handled before this table. There is one thread (1);
+ * binary data and is handled before this table. A thread per CPU;
  * qAttached says 1, so gdb detaches rather than kills when it quits. */
 static const GdbCommand commands[] = {
     { "qSupported", false, cmd_supported, NULL },

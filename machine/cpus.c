@@ -98,7 +98,7 @@ static void run_cpu_until(Machine *m, int i, uint64_t end)
         c->spin_pauses = 0;
         cpu_run(c, end - c->icount);
         if (c->yielded) {
-            /* A spin-wait (cpu_pause_spin): the rest of the slice idles. */
+            /* A spin-wait (insn_pause): the rest of the slice idles. */
             c->yielded = false;
             c->idle_insns += end - c->icount;
             c->icount = end;
