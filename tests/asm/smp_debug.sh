@@ -20,20 +20,24 @@ trace_test() {
     s=$?
     [ $s -eq 33 ] || fail "the ROM did not pass under tracing (status $s)"
     "$ktrace" "$dir/trace.bin" > "$dir/kt.txt" || fail "kairo-trace failed"
-    n0=$(grep -c '^cpu0 ' "$dir/exec.txt")
-    n1=$(grep -c '^cpu1 ' "$dir/exec.txt")
-    other=$(grep -vc '^cpu[01] ' "$dir/exec.txt")
+    # The instruction lines (the -D file also takes kairo's once-only notices).
+    grep -E '^(cpu[0-9]+)? *[0-9]+ [0-9A-F]{4}:[0-9A-F]{8} ' "$dir/exec.txt" > "$dir/insns.txt"
+    grep -v '^kairo: ' "$dir/exec.txt" | cmp -s - "$dir/insns.txt" ||
+        fail "-d exec printed lines that are not instructions"
+    n0=$(grep -c '^cpu0 ' "$dir/insns.txt")
+    n1=$(grep -c '^cpu1 ' "$dir/insns.txt")
+    other=$(grep -vc '^cpu[01] ' "$dir/insns.txt")
     echo "-d exec: $n0 lines of CPU 0, $n1 of CPU 1, $other untagged"
     [ "$n0" -gt 1000 ] && [ "$n1" -gt 1000 ] || fail "both CPUs must be traced"
     [ "$other" -eq 0 ] || fail "every line names its CPU"
     # The AP starts at the SIPI vector 0x08: 0800:0000, the BSP never runs there.
-    grep -q '^cpu1  *[0-9]* 0800:00000000 ' "$dir/exec.txt" || fail "CPU 1 from its start-up IPI"
-    ! grep -q '^cpu0  *[0-9]* 0800:' "$dir/exec.txt" || fail "CPU 0 in the AP trampoline"
+    grep -q '^cpu1  *[0-9]* 0800:00000000 ' "$dir/insns.txt" || fail "CPU 1 from its start-up IPI"
+    ! grep -q '^cpu0  *[0-9]* 0800:' "$dir/insns.txt" || fail "CPU 0 in the AP trampoline"
     # The AP-only protected-mode code (ap32) appears as CPU 1's only.
     ap=$(label_offset ap32)
     [ -n "$ap" ] || fail "no ap32 in the listing"
-    grep -q "^cpu1  *[0-9]* 0008:FFFF$(echo "$ap" | cut -c5-8) " "$dir/exec.txt" || fail "CPU 1 runs ap32"
-    cmp -s "$dir/exec.txt" "$dir/kt.txt" || { diff "$dir/exec.txt" "$dir/kt.txt" | head; fail "kairo-trace differs from -d exec"; }
+    grep -q "^cpu1  *[0-9]* 0008:FFFF$(echo "$ap" | cut -c5-8) " "$dir/insns.txt" || fail "CPU 1 runs ap32"
+    cmp -s "$dir/insns.txt" "$dir/kt.txt" || { diff "$dir/insns.txt" "$dir/kt.txt" | head; fail "kairo-trace differs from -d exec"; }
     echo "kairo-trace prints the same $(wc -l < "$dir/kt.txt") lines"
     # -smp 1 keeps the uniprocessor format: no tags.
     "$kairo" -bios "$rom" -nographic -device isa-debug-exit -no-reboot --max-insns 2000 \
