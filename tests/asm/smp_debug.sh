@@ -51,12 +51,14 @@ gdb_test() {
     ap=$(label_offset ap32)
     [ -n "$ap" ] || fail "no ap32 in the listing"
     addr=$(printf '0x%X' $((0xFFFF0000 + 0x$ap)))
-    port=$((20000 + $$ % 20000))
     "$kairo" -bios "$rom" -smp 2 -nographic -device isa-debug-exit -no-reboot --deterministic \
-        -S -gdb tcp::$port > "$dir/kairo.out" 2>&1 &
+        -S -gdb tcp:127.0.0.1:0 > "$dir/kairo.out" 2>&1 &
     kpid=$!
     i=0
-    while ! grep -q 'listening' "$dir/kairo.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    while ! grep -q 'listening' "$dir/kairo.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    # Port 0: the stub picks a free one and prints it.
+    port=$(sed -n 's/.*listening on tcp:[^ ]*:\([0-9][0-9]*\).*/\1/p' "$dir/kairo.out" | head -1)
+    [ -n "$port" ] || { kill $kpid; fail "no gdb stub port in: $(cat "$dir/kairo.out")"; }
     cat > "$dir/cmds" <<GDB
 set pagination off
 set architecture i386
