@@ -340,6 +340,12 @@ typedef struct Cpu {
     struct Cpu *next_sibling;   /* a ring of the CPUs sharing this PhysMem */
     /* With several CPUs: the highest TSC any of them has read (shared). */
     uint64_t *tsc_floor;
+    /* A spin-wait yields (cpu_pause_spin): after pause_yield_after PAUSEs
+     * in one run (0: never, the uniprocessor case) the CPU sets yielded
+     * and stop_request, and the machine idles the rest of its slice. */
+    uint16_t pause_yield_after;
+    uint16_t spin_pauses;
+    bool yielded;
     /* --- AMD SVM (cpu/svm.c); last too. svm_guest false: every intercept
      * hook is one untaken branch. --- */
     bool svm_guest;         /* running a guest between VMRUN and #VMEXIT */

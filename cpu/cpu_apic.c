@@ -3,6 +3,7 @@
  * initial APIC ID, and the start-up IPI's entry into real mode. The APIC
  * (iodev/apic.c) does the rest through the Cpu's intr/NMI lines. */
 #include "cpu/cpuid.h"
+#include "cpu/icache.h"
 #include "cpu/seg.h"
 
 void cpu_cpuid_apic(const Cpu *cpu, uint32_t leaf, uint32_t out[4])
@@ -37,4 +38,23 @@ void cpu_start_at(Cpu *cpu, uint16_t cs_sel)
     cpu->eip = 0;
     cpu->halted = false;
     cpu->chain_epoch++;
+}
+
+/* A spin-wait on a multiprocessor run by one host thread cannot end
+ * before the other CPUs run: what it waits for is their work. So after a
+ * few PAUSEs in one run (enough for a short bounded spin to finish on its
+ * own) the CPU leaves its slice right after the PAUSE, which the machine
+ * counts as idle, as it does a halted CPU's. Right after it, not at the
+ * end of the block: a loop that frees a lock, pauses and takes it again
+ * (SeaBIOS's AP bring-up) must be left with the lock free. Only the
+ * instruction stream decides: determinism holds. */
+const Insn *insn_pause(Cpu *cpu, const Insn *in)
+{
+    if (cpu->pause_yield_after && ++cpu->spin_pauses >= cpu->pause_yield_after) {
+        cpu->yielded = true;
+        cpu->stop_request = true;
+        cpu->eip += in->len;
+        return insn_leave_block(cpu, in);
+    }
+    return insn_next(cpu, in);
 }

@@ -130,5 +130,7 @@ static inline uint32_t insn_next_eip(const Cpu *cpu, const Insn *in)
 
 /* A handler that raises #UD: the decoder stores it for invalid encodings. */
 const Insn *insn_undefined(Cpu *cpu, const Insn *in);
+/* PAUSE (F3 90): a NOP that may end a spinning CPU's slice (cpu/cpu_apic.c). */
+const Insn *insn_pause(Cpu *cpu, const Insn *in);
 
 #endif

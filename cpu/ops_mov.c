@@ -395,11 +395,11 @@ static const Insn *op_xchg_ax_r16(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-/* 90 is NOP whatever the prefixes (66 90, F3 90 PAUSE). */
+/* 90 is NOP whatever the prefixes (66 90), F3 90 PAUSE. */
 InsnFn pick_xchg_eax(const DecodeCtx *d)
 {
     if (d->opcode == 0x90)
-        return op_nop;
+        return d->rep ? insn_pause : op_nop;
     return d->op32 ? op_xchg_eax_r32 : op_xchg_ax_r16;
 }
 

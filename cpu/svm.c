@@ -558,7 +558,7 @@ static const InsnFn svm_ops[8] = {
 static const Insn *op_pause(Cpu *cpu, const Insn *in)
 {
     SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_PAUSE, cpu->eip + in->len));
-    return insn_next(cpu, in);
+    return insn_pause(cpu, in);
 }
 
 /* F3 90: its row in the opcode table needs ISA_SVM; other models keep

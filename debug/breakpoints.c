@@ -35,7 +35,12 @@ typedef struct PortWatch {
 } PortWatch;
 
 struct DebugPoints {
-    Cpu *cpu;
+    Cpu *cpu;               /* the CPU running now (set by the hooks that are given it) */
+    Cpu *cpus[DBG_MAX_CPUS];   /* every CPU whose hooks these are (-smp) */
+    int n_cpus;
+    Cpu *focus;             /* the CPU a step steps */
+    Cpu *last_stop;         /* the CPU that stopped last */
+    Cpu *resume_cpu;        /* whose resume point resume_icount/eip are */
     CpuDebugger hooks;
     int refs;
     int next_id;
@@ -72,14 +77,16 @@ struct DebugPoints {
 
 static bool at_resume_point(const DebugPoints *d, const Cpu *cpu)
 {
-    return cpu->icount == d->resume_icount && cpu->eip == d->resume_eip;
+    return cpu == d->resume_cpu && cpu->icount == d->resume_icount && cpu->eip == d->resume_eip;
 }
 
 static void record_hit(DebugPoints *d, DbgOwner owner, DbgStop stop)
 {
+    stop.cpu = d->cpu;
     d->hit = true;
     d->hit_owner = owner;
     d->stop = stop;
+    d->last_stop = d->focus = d->cpu;
 }
 
 /* The breakpoint at CS:EIP, linear or physical, or -1. */
@@ -143,6 +150,7 @@ static bool scan_stop_before(DebugPoints *d, Cpu *cpu)
 static bool hook_stop_before(void *opaque, Cpu *cpu)
 {
     DebugPoints *d = opaque;
+    d->cpu = cpu;
     if (d->scanning)
         return scan_stop_before(d, cpu);
     if (d->stop_next) {
@@ -154,7 +162,7 @@ static bool hook_stop_before(void *opaque, Cpu *cpu)
     }
     if (at_resume_point(d, cpu))
         return false;
-    if (d->stepping) {
+    if (d->stepping && cpu == d->focus) {
         record_hit(d, d->step_owner, (DbgStop){ .kind = DSTOP_STEP });
         return true;
     }
@@ -180,6 +188,7 @@ static void hook_data_access(void *opaque, Cpu *cpu, uint32_t lin, unsigned size
     DebugPoints *d = opaque;
     if (d->hit || d->suspended)
         return;
+    d->cpu = cpu;
     for (int i = 0; i < d->n_wp; i++) {
         Watch *w = &d->wp[i];
         bool kind = w->type == WATCH_ACCESS || (w->type == WATCH_WRITE) == write;
@@ -301,12 +310,15 @@ static void hook_port_access(void *opaque, uint16_t port, unsigned size, uint32_
  * look for. */
 static void update_hooks(DebugPoints *d)
 {
-    Cpu *cpu = d->cpu;
-    cpu->debugger_active = d->stop_next || (!d->suspended && (d->stepping || d->n_bp > 0 ||
-                                                              d->n_wp > 0 || d->n_pw > 0));
+    bool active = d->stop_next || (!d->suspended && (d->stepping || d->n_bp > 0 ||
+                                                     d->n_wp > 0 || d->n_pw > 0));
     if (d->scanning)
-        cpu->debugger_active = d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
-    cpu_update_debug_state(cpu);
+        active = d->n_bp > 0 || d->n_wp > 0 || d->n_pw > 0;
+    for (int i = 0; i < d->n_cpus; i++) {
+        d->cpus[i]->debugger_active = active;
+        cpu_update_debug_state(d->cpus[i]);
+    }
+    Cpu *cpu = d->cpu;
     if (cpu->io) {
         if (d->n_pw && !d->suspended)
             portbus_add_observer(cpu->io, hook_port_access, d);
@@ -316,29 +328,58 @@ static void update_hooks(DebugPoints *d)
     if (d->watch_changed) {
         /* Pages with a watchpoint must leave the fast path, and pages
          * without one may come back to it. */
-        tlb_flush_all(cpu);
+        for (int i = 0; i < d->n_cpus; i++)
+            tlb_flush_all(d->cpus[i]);
         d->watch_changed = false;
     }
 }
 
 /* ======== lifecycle ======== */
 
+static DebugPoints *points_of(const Cpu *cpu)
+{
+    if (cpu->debugger && cpu->debugger->stop_before == hook_stop_before)
+        return cpu->debugger->opaque;
+    return NULL;
+}
+
+/* The hooks go on every CPU of the ring on this memory: the APs may have
+ * come after the first front end acquired the BSP's. */
+static void attach_ring(DebugPoints *d)
+{
+    Cpu *first = d->cpus[0], *c = first;
+    do {
+        bool known = false;
+        for (int i = 0; i < d->n_cpus; i++)
+            known |= d->cpus[i] == c;
+        if (!known && d->n_cpus < DBG_MAX_CPUS) {
+            d->cpus[d->n_cpus++] = c;
+            c->debugger = &d->hooks;
+        }
+        c = c->next_sibling ? c->next_sibling : first;
+    } while (c != first);
+    update_hooks(d);
+}
+
 DebugPoints *dbg_acquire(Cpu *cpu)
 {
-    if (cpu->debugger && cpu->debugger->stop_before == hook_stop_before) {
-        DebugPoints *d = cpu->debugger->opaque;
+    DebugPoints *d = points_of(cpu);
+    if (d) {
         d->refs++;
+        attach_ring(d);
         return d;
     }
-    DebugPoints *d = calloc(1, sizeof *d);
+    d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->cpu = cpu;
+    d->cpu = d->focus = d->last_stop = d->resume_cpu = d->cpus[0] = cpu;
+    d->n_cpus = 1;
     d->refs = 1;
     d->next_id = 1;
     d->hooks = (CpuDebugger){ hook_stop_before, hook_data_access, hook_page_watched,
                               hook_block_clear, d };
     cpu->debugger = &d->hooks;
+    attach_ring(d);
     return d;
 }
 
@@ -346,15 +387,36 @@ void dbg_release(DebugPoints *d)
 {
     if (!d || --d->refs > 0)
         return;
-    Cpu *cpu = d->cpu;
-    cpu->debugger_active = false;
-    cpu->debugger = NULL;
-    if (cpu->io)
-        portbus_remove_observer(cpu->io, hook_port_access, d);
-    cpu_update_debug_state(cpu);
-    if (d->n_wp)
-        tlb_flush_all(cpu);
+    if (d->cpus[0]->io)
+        portbus_remove_observer(d->cpus[0]->io, hook_port_access, d);
+    for (int i = 0; i < d->n_cpus; i++) {
+        Cpu *cpu = d->cpus[i];
+        cpu->debugger_active = false;
+        cpu->debugger = NULL;
+        cpu_update_debug_state(cpu);
+        if (d->n_wp)
+            tlb_flush_all(cpu);
+    }
     free(d);
+}
+
+void dbg_set_focus(DebugPoints *d, Cpu *cpu)
+{
+    for (int i = 0; i < d->n_cpus; i++)
+        if (d->cpus[i] == cpu)
+            d->focus = cpu;
+}
+
+Cpu *dbg_stepping_cpu(const Cpu *any)
+{
+    const DebugPoints *d = points_of(any);
+    return d && d->stepping && !d->suspended ? d->focus : NULL;
+}
+
+bool dbg_stop_pending(const Cpu *any)
+{
+    const DebugPoints *d = points_of(any);
+    return d && d->hit;
 }
 
 /* ======== the lists ======== */
@@ -535,8 +597,11 @@ void dbg_resume(DebugPoints *d, DbgOwner owner, bool step)
 {
     d->stepping = step;
     d->step_owner = owner;
-    d->resume_icount = d->cpu->icount;
-    d->resume_eip = d->cpu->eip;
+    /* A step leaves the focus CPU's instruction; a continue the one where
+     * the last stop was (a breakpoint there is stepped over). */
+    d->resume_cpu = step ? d->focus : d->last_stop;
+    d->resume_icount = d->resume_cpu->icount;
+    d->resume_eip = d->resume_cpu->eip;
     d->hit = false;
     update_hooks(d);
 }

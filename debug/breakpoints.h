@@ -26,7 +26,7 @@ enum { BP_SOFT = 0, BP_HARD = 1, BP_PHYS = 5 };
 /* Watchpoint types: gdb's Z2/Z3/Z4 numbers. */
 enum { WATCH_WRITE = 2, WATCH_READ = 3, WATCH_ACCESS = 4 };
 
-enum { DBG_MAX_BREAK = 64, DBG_MAX_WATCH = 32, DBG_MAX_PORT_WATCH = 16, DBG_MAX_WATCH_LEN = 4096 };
+enum { DBG_MAX_CPUS = 16, DBG_MAX_BREAK = 64, DBG_MAX_WATCH = 32, DBG_MAX_PORT_WATCH = 16, DBG_MAX_WATCH_LEN = 4096 };
 
 typedef enum {
     DSTOP_NONE,
@@ -42,6 +42,7 @@ typedef struct DbgStop {
     int type;           /* BP_* or WATCH_* */
     uint32_t addr;      /* watch: the watched linear address touched; port: the port */
     bool write;         /* watch/port: the access was a write */
+    Cpu *cpu;           /* the CPU that stopped (-smp: any of them) */
 } DbgStop;
 
 /* One point as listed: kind tells which fields mean something. */
@@ -55,7 +56,9 @@ typedef struct DbgPoint {
     uint64_t hits;
 } DbgPoint;
 
-/* The CPU's shared instance, created on first use (counted references). */
+/* The CPU's shared instance, created on first use (counted references).
+ * Every CPU on the same memory (-smp) shares it: a breakpoint or watchpoint
+ * stops whichever CPU reaches it, and then the whole machine (all-stop). */
 DebugPoints *dbg_acquire(Cpu *cpu);
 void dbg_release(DebugPoints *d);
 
@@ -74,8 +77,16 @@ void dbg_clear_owner(DebugPoints *d, DbgOwner owner);
 int dbg_list(const DebugPoints *d, DbgOwner owner, DbgPoint *out, int max);
 
 /* Let the guest run (step: for one instruction) for owner. No breakpoint
- * is reported at the instruction it resumes at. */
+ * is reported at the instruction the CPU that stopped last resumes at. A
+ * step steps the focus CPU (dbg_set_focus; the one that stopped last by
+ * default) alone: the others stay where they are (cpus_run_slice). */
 void dbg_resume(DebugPoints *d, DbgOwner owner, bool step);
+void dbg_set_focus(DebugPoints *d, Cpu *cpu);
+/* For the machine's CPU loop, given any CPU of the machine: the CPU a step
+ * in progress runs (NULL: none, every CPU runs), and whether a hook has
+ * stopped a CPU (the other CPUs must not run on). */
+Cpu *dbg_stepping_cpu(const Cpu *any);
+bool dbg_stop_pending(const Cpu *any);
 /* Did a hook stop the CPU for owner? Takes the stop (once). */
 bool dbg_take_stop(DebugPoints *d, DbgOwner owner, DbgStop *out);
 

@@ -17,6 +17,7 @@ typedef struct FlightEntry {
     uint16_t cs;
     uint8_t len;
     bool code32;
+    uint8_t cpu_tag;   /* -smp: the CPU's index + 1 */
     uint8_t bytes[16];
     uint32_t gpr[8];
     uint32_t eflags;   /* without the lazy arithmetic flags ... */
@@ -29,7 +30,13 @@ struct FlightRec {
     uint64_t recorded;
     uint8_t dump_on[32];   /* bit per exception vector */
     Cpu *flags_scratch;    /* flags_read() of an entry, without allocating */
+    uint8_t cpu_tag;       /* of the CPU recording now */
 };
+
+void flightrec_set_cpu(FlightRec *f, uint8_t cpu_tag)
+{
+    f->cpu_tag = cpu_tag;
+}
 
 FlightRec *flightrec_new(unsigned n, const char *dump_on, char *err, size_t errlen)
 {
@@ -85,6 +92,7 @@ void flightrec_record(FlightRec *f, const Cpu *cpu, uint64_t icount, const uint8
     e->eip = cpu->eip;
     e->cs = cpu->seg[SEG_CS].sel;
     e->code32 = code32;
+    e->cpu_tag = f->cpu_tag;
     /* A fixed-size copy is two moves instead of a call; the caller says
      * whether 16 bytes are readable there (not at the end of a page). */
     if (len & FLIGHTREC_COPY16)
@@ -130,7 +138,7 @@ static void out_line(const DumpOut *o, const char *line)
 static void dump_entry(FlightRec *f, const FlightEntry *e, const DumpOut *o)
 {
     char line[320];
-    TraceWhere at = { e->icount, e->cs, e->eip };
+    TraceWhere at = { e->icount, e->cs, e->eip, e->cpu_tag };
     trace_fmt_insn(line, sizeof line, &at, e->bytes, e->len, e->code32);
     out_line(o, line);
     f->flags_scratch->eflags = e->eflags;

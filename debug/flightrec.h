@@ -28,6 +28,10 @@ void flightrec_free(FlightRec *f);
 void flightrec_record(FlightRec *f, const struct Cpu *cpu, uint64_t icount,
                       const uint8_t *bytes, unsigned len, bool code32);
 
+/* The CPU whose instructions are recorded next: its tag (0 untagged, or
+ * index + 1) goes into each entry. */
+void flightrec_set_cpu(FlightRec *f, uint8_t cpu_tag);
+
 /* Should delivery of this exception vector dump the ring? */
 bool flightrec_dumps_on(const FlightRec *f, int vector);
 

@@ -42,6 +42,11 @@ struct GdbStub {
     Cpu *cpus[GDB_MAX_THREADS];
     int n_cpus;
     Cpu *sel;
+    /* All-stop: a stop on any CPU stops every CPU; the stop reply names
+     * that CPU's thread. Hc (or a vCont action's thread) picks the CPU that
+     * a step steps and a new PC goes to; NULL: the one that stopped. */
+    Cpu *stop_cpu;
+    Cpu *run_sel;
     DebugPoints *dbg;       /* breakpoints and watchpoints, shared with the monitor */
     int listen_fd, client_fd;
     bool stopped;           /* the guest waits for a resume command */
@@ -179,15 +184,26 @@ static void fill_input(GdbStub *g, int timeout_ms)
 
 /* ======== stop replies ======== */
 
+/* The thread id of a CPU: its index + 1. */
+static int thread_of(const GdbStub *g, const Cpu *cpu)
+{
+    for (int i = 0; i < g->n_cpus; i++)
+        if (g->cpus[i] == cpu)
+            return i + 1;
+    return 1;
+}
+
 static void stop_reply(GdbStub *g)
 {
     static const char *const watch_name[] = {
         [Z_WATCH_WRITE] = "watch", [Z_WATCH_READ] = "rwatch", [Z_WATCH_ACCESS] = "awatch"
     };
-    const Cpu *cpu = g->cpu;
-    g->sel = g->cpu;   /* registers and memory: the stopped thread's again */
-    int n = snprintf(g->out, sizeof g->out, "T%02xthread:01;",
-                     g->stop == STOP_INTERRUPT ? 2 : 5);   /* SIGINT, SIGTRAP */
+    const Cpu *cpu = g->stop_cpu;
+    g->sel = g->stop_cpu;   /* registers and memory: the stopped thread's again */
+    g->run_sel = NULL;
+    int n = snprintf(g->out, sizeof g->out, "T%02xthread:%02x;",
+                     g->stop == STOP_INTERRUPT ? 2 : 5,   /* SIGINT, SIGTRAP */
+                     thread_of(g, g->stop_cpu));
     if (g->stop == STOP_BREAK)
         n += snprintf(g->out + n, sizeof g->out - (size_t)n, "%s:;",
                       g->stop_type == Z_HW_BREAK ? "hwbreak" : "swbreak");
@@ -214,10 +230,16 @@ static void stop_reply(GdbStub *g)
 
 /* gdb steps over a breakpoint at the PC itself: none is reported where
  * the guest resumes (breakpoints.c). */
+static Cpu *run_cpu(const GdbStub *g)
+{
+    return g->run_sel ? g->run_sel : g->stop_cpu;
+}
+
 static void resume(GdbStub *g, bool step)
 {
     g->stopped = false;
     g->owe_stop_reply = true;
+    dbg_set_focus(g->dbg, run_cpu(g));
     dbg_resume(g->dbg, DBG_OWNER_GDB, step);
 }
 
@@ -249,7 +271,7 @@ static void cmd_resume_at(GdbStub *g, const char *args, bool step, bool has_sign
             return;
         }
         state_changes(g);
-        g->cpu->eip = eip;
+        run_cpu(g)->eip = eip;
     }
     resume(g, step);
 }
@@ -271,6 +293,7 @@ static void cmd_reverse(GdbStub *g, bool step)
               : st.kind == DSTOP_WATCH ? STOP_WATCH : STOP_STEP;
     g->stop_type = st.type;
     g->stop_addr = st.addr;
+    g->stop_cpu = st.cpu ? st.cpu : g->cpu;
     stop_reply(g);
 }
 
@@ -291,18 +314,26 @@ static void cmd_step(GdbStub *g, const char *a) { cmd_resume_at(g, a, true, fals
 static void cmd_continue_sig(GdbStub *g, const char *a) { cmd_resume_at(g, a, false, true); }
 static void cmd_step_sig(GdbStub *g, const char *a) { cmd_resume_at(g, a, true, true); }
 
-/* Does a vCont action's ":thread" suffix name our one thread? */
-static bool vcont_for_us(const char *thread, const char *end)
+static Cpu *thread_cpu(GdbStub *g, const char *args);
+
+/* A vCont action's ":thread" suffix: the CPU it names; the one that
+ * stopped for none, 0 or -1 (every thread); NULL for no CPU. */
+static Cpu *vcont_thread(GdbStub *g, const char *thread, const char *end)
 {
-    if (thread == end)
-        return true;   /* no thread: every thread */
+    char id[16];
     size_t n = (size_t)(end - thread);
-    return (n == 2 && !strncmp(thread, "-1", 2)) || (n == 1 && thread[0] == '1') ||
-           (n == 2 && !strncmp(thread, "01", 2)) || (n == 1 && thread[0] == '0');
+    if (n == 0)
+        return g->stop_cpu;
+    if (n >= sizeof id)
+        return NULL;
+    memcpy(id, thread, n);
+    id[n] = 0;
+    return thread_cpu(g, id);
 }
 
-/* vCont;ACTION[:THREAD][;ACTION[:THREAD]]...: the first action for our
- * thread decides. c, C sig: continue; s, S sig: step. */
+/* vCont;ACTION[:THREAD][;ACTION[:THREAD]]...: all-stop, so the first
+ * action decides for the machine: s / S steps its thread's CPU alone (the
+ * others stay stopped, even with a ;c for them), c / C runs every CPU. */
 static void cmd_vcont(GdbStub *g, const char *args)
 {
     while (*args) {
@@ -321,11 +352,14 @@ static void cmd_vcont(GdbStub *g, const char *args)
             reply_einval(g);
             return;
         }
-        if (vcont_for_us(thread, end)) {
-            resume(g, action == 's' || action == 'S');
+        Cpu *c = vcont_thread(g, thread, end);
+        if (!c) {
+            reply_einval(g);
             return;
         }
-        args = *end ? end + 1 : end;
+        g->run_sel = c;
+        resume(g, action == 's' || action == 'S');
+        return;
     }
     reply_einval(g);
 }
@@ -691,7 +725,7 @@ typedef struct GdbCommand {
 static Cpu *thread_cpu(GdbStub *g, const char *args)
 {
     if (!strcmp(args, "0") || !strcmp(args, "-1"))
-        return g->cpu;
+        return g->stop_cpu;
     uint32_t id;
     if (!gdb_parse_hex(&args, &id) || *args || id < 1 || id > (uint32_t)g->n_cpus)
         return NULL;
@@ -716,6 +750,25 @@ static void cmd_select_thread(GdbStub *g, const char *args)
     }
     g->sel = c;
     reply_ok(g);
+}
+
+/* Hc: the CPU the next step or continue-at-address is for. */
+static void cmd_select_run_thread(GdbStub *g, const char *args)
+{
+    Cpu *c = thread_cpu(g, args);
+    if (!c) {
+        reply_einval(g);
+        return;
+    }
+    g->run_sel = c;
+    reply_ok(g);
+}
+
+static void cmd_current_thread(GdbStub *g, const char *args)
+{
+    (void)args;
+    snprintf(g->out, sizeof g->out, "QC%02x", thread_of(g, g->stop_cpu));
+    reply(g, g->out);
 }
 
 static void cmd_thread_alive(GdbStub *g, const char *args)
@@ -751,7 +804,7 @@ void gdb_stub_set_cpus(GdbStub *g, Cpu *const *cpus, int n)
 }
 
 /* First match wins: longer names before their prefixes. 'X' carries
- * binary data and is handled before this table. There is one thread (1);
+ * binary data and is handled before this table. A thread per CPU;
  * qAttached says 1, so gdb detaches rather than kills when it quits. */
 static const GdbCommand commands[] = {
     { "qSupported", false, cmd_supported, NULL },
@@ -761,7 +814,7 @@ static const GdbCommand commands[] = {
     { "qfThreadInfo", true, cmd_thread_list, NULL },
     { "qsThreadInfo", true, NULL, "l" },
     { "qThreadExtraInfo,", false, cmd_thread_extra, NULL },
-    { "qC", true, NULL, "QC01" },
+    { "qC", true, cmd_current_thread, NULL },
     { "QStartNoAckMode", true, cmd_no_ack, NULL },
     { "vCont?", true, NULL, "vCont;c;C;s;S" },
     { "vCont;", false, cmd_vcont, NULL },
@@ -784,7 +837,8 @@ static const GdbCommand commands[] = {
     { "D", false, cmd_detach, NULL },
     { "k", true, cmd_kill, NULL },
     { "Hg", false, cmd_select_thread, NULL },
-    { "H", false, NULL, "OK" },   /* Hc: run control is the machine's, every CPU runs */
+    { "Hc", false, cmd_select_run_thread, NULL },
+    { "H", false, NULL, "OK" },
     { "T", false, cmd_thread_alive, NULL },
 };
 
@@ -897,6 +951,7 @@ static void take_debug_stop(GdbStub *g)
     g->stop = st.kind == DSTOP_STEP ? STOP_STEP : st.kind == DSTOP_BREAK ? STOP_BREAK : STOP_WATCH;
     g->stop_type = st.type;
     g->stop_addr = st.addr;
+    g->stop_cpu = st.cpu ? st.cpu : g->cpu;
     g->stopped = true;
     g->owe_stop_reply = true;
 }
@@ -918,7 +973,7 @@ static GdbStub *stub_alloc(Cpu *cpu)
     GdbStub *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->cpu = g->sel = g->cpus[0] = cpu;
+    g->cpu = g->sel = g->stop_cpu = g->cpus[0] = cpu;
     g->n_cpus = 1;
     g->dbg = dbg_acquire(cpu);
     if (!g->dbg) {

@@ -46,8 +46,10 @@ GdbVerdict gdb_stub_service(GdbStub *g, volatile sig_atomic_t *host_signal);
  * was closed: the machine loop ends the run). */
 typedef bool (*GdbIdleFn)(void *opaque);
 void gdb_stub_set_idle_hook(GdbStub *g, GdbIdleFn fn, void *opaque);
-/* -smp: every CPU as a thread (1 = cpus[0], the BSP, which the stub runs
- * and stops); Hg selects whose registers and memory gdb sees. */
+/* -smp: every CPU as a thread (thread n = cpus[n - 1]). All-stop: a stop
+ * on any CPU stops them all and names its thread; Hg selects whose
+ * registers and memory gdb sees, Hc (or a vCont thread) which CPU a step
+ * steps alone (docs/SMP.md). */
 #define GDB_MAX_THREADS 16
 void gdb_stub_set_cpus(GdbStub *g, Cpu *const *cpus, int n);
 /* gdb's `monitor LINE` (qRcmd): the line goes to fn, which writes what

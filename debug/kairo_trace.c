@@ -40,6 +40,10 @@ typedef struct Reader {
     int cur;               /* slot of the current block, -1 none */
     unsigned idx;
     uint64_t icount, n_insns;
+    /* -smp: the CPU the records are of (tag = index + 1, 0 before any
+     * REC_CPU: a uniprocessor trace), each CPU's last icount. */
+    uint8_t cpu_tag;
+    uint64_t cpu_icount[TRACE_MAX_CPUS];
     unsigned items;        /* TRACE_* the header says were recorded */
     TraceRegs regs;
     bool regs_due;         /* an instruction was printed, its registers not yet */
@@ -137,7 +141,7 @@ static void print_insn(Reader *r)
 {
     const Code *c = &r->codes[r->cur];
     uint32_t lin = c->lin + c->off[r->idx];
-    TraceWhere at = { r->icount, r->cs, lin - r->cs_base };
+    TraceWhere at = { r->icount, r->cs, lin - r->cs_base, r->cpu_tag };
     char line[320];
     trace_fmt_insn(line, sizeof line, &at, c->bytes + c->off[r->idx], c->len[r->idx], c->code32);
     fprintf(r->o, "%s\n", line);
@@ -200,6 +204,22 @@ static bool rec_next(Reader *r)
     r->icount++;
     r->n_insns++;
     print_insn(r);
+    return true;
+}
+
+/* The writer's tw_cpu: another CPU's records, its mode sent again. */
+static bool rec_cpu(Reader *r)
+{
+    uint8_t cpu;
+    if (!get_u8(r, &cpu))
+        return false;
+    if (cpu >= TRACE_MAX_CPUS)
+        return fail(r, "corrupt (a CPU number out of range)");
+    r->cpu_icount[r->cpu_tag ? r->cpu_tag - 1 : 0] = r->icount;
+    r->cpu_tag = (uint8_t)(cpu + 1);
+    r->icount = r->cpu_icount[cpu];
+    r->cur = -1;
+    r->have_mode = false;
     return true;
 }
 
@@ -284,6 +304,7 @@ static bool rec_event(Reader *r, uint8_t type)
     default:
         break;
     }
+    ev.at.cpu_tag = r->cpu_tag;
     if (!ok || !get_where(r, &ev.at))
         return false;
     char line[320];
@@ -309,6 +330,7 @@ static bool read_records(Reader *r)
         case REC_BLOCK: ok = rec_enter(r, true); break;
         case REC_CODE: ok = rec_code(r); break;
         case REC_MODE: ok = rec_mode(r); break;
+        case REC_CPU: ok = rec_cpu(r); break;
         case REC_REGS: ok = rec_regs(r); break;
         case REC_INT: case REC_IO: case REC_MMU: case REC_TRIPLE: ok = rec_event(r, type); break;
         case REC_END: {
@@ -351,6 +373,8 @@ int main(int argc, char **argv)
         return argc == 2 ? 0 : 2;
     }
     Reader r = { .path = argv[1], .cur = -1, .o = stdout, .icount = ~0ull };
+    for (int i = 0; i < TRACE_MAX_CPUS; i++)
+        r.cpu_icount[i] = ~0ull;
     r.f = fopen(r.path, "rb");
     if (!r.f) {
         fprintf(stderr, "kairo-trace: %s: cannot open\n", r.path);

@@ -207,6 +207,25 @@ static void send_prompt(Monitor *mon)
 
 /* ======== the service loop ======== */
 
+Cpu *mon_cpu(const Monitor *mon)
+{
+    const Machine *m = mon->m;
+    if (mon->cpu_index > 0 && mon->cpu_index < m->n_cpus)
+        return m->cpus[mon->cpu_index];
+    return m->cpu;
+}
+
+/* A stop on any CPU (-smp) makes it the monitor's CPU, as in QEMU. */
+static void select_stopped_cpu(Monitor *mon, const Cpu *cpu)
+{
+    const Machine *m = mon->m;
+    for (int i = 0; i < m->n_cpus; i++)
+        if (m->cpus[i] == cpu && i != mon->cpu_index) {
+            mon->cpu_index = i;
+            fprintf(mon->out, "[CPU #%d]\n", i);
+        }
+}
+
 /* Where the guest stopped, and why: a breakpoint, watchpoint or step of
  * ours, a `stop`, Ctrl-C. */
 static void take_debug_stop(Monitor *mon)
@@ -221,6 +240,8 @@ static void take_debug_stop(Monitor *mon)
     }
     mon->steps_left = 0;
     mon->stopped = true;
+    if (st.cpu)
+        select_stopped_cpu(mon, st.cpu);
     switch (st.kind) {
     case DSTOP_BREAK:
         fprintf(mon->out, "breakpoint %d hit\n", st.id);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "debug/breakpoints.h"
 #include "debug/monitor.h"
 #include "debug/monitor_int.h"
 #include "iodev/acpi_pm.h"
@@ -39,7 +40,7 @@ static bool hmp_info_status(Monitor *mon, int argc, char **argv)
     return true;
 }
 
-/* Every CPU (-smp), the BSP marked as the one the other commands show. */
+/* Every CPU (-smp), the one the other commands show (`cpu N`) marked. */
 static bool hmp_info_cpus(Monitor *mon, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -48,11 +49,26 @@ static bool hmp_info_cpus(Monitor *mon, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const Cpu *cpu = i ? m->cpus[i] : m->cpu;
         bool sipi = m->n_cpus > 0 && m->lapic[i].wait_sipi;
-        fprintf(mon->out, "%c CPU #%d: pc=0x%08x apic_id=%u icount=%llu%s\n", i ? ' ' : '*', i,
+        fprintf(mon->out, "%c CPU #%d: pc=0x%08x apic_id=%u icount=%llu%s\n",
+                cpu == mon_cpu(mon) ? '*' : ' ', i,
                 cpu->seg[SEG_CS].base + cpu->eip, cpu->apic_id,
                 (unsigned long long)cpu->icount,
                 sipi ? " (waiting for SIPI)" : cpu->halted ? " (halted)" : "");
     }
+    return true;
+}
+
+/* cpu N: the CPU that info registers, x, u, step and the other
+ * per-CPU commands act on (QEMU's command). */
+static bool hmp_cpu(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    uint32_t n;
+    int count = mon->m->n_cpus > 0 ? mon->m->n_cpus : 1;
+    if (!mon_parse_u32(argv[0], &n) || n >= (uint32_t)count)
+        return mon_error(mon, "cpu: no CPU '%s' (0..%d)", argv[0], count - 1);
+    mon->cpu_index = (int)n;
+    dbg_set_focus(mon->dbg, mon_cpu(mon));
     return true;
 }
 
@@ -95,7 +111,7 @@ static bool save_memory(Monitor *mon, char **argv, bool physical)
         uint64_t bad = 0;
         uint32_t bad_lin = 0;
         bool ok = physical ? mon_read_phys(mon->m, addr + done, buf, n, &bad)
-                           : mon_read_lin(mon->m, (uint32_t)(addr + done), buf, n, &bad_lin);
+                           : mon_read_lin(mon, (uint32_t)(addr + done), buf, n, &bad_lin);
         if (!ok) {
             fclose(f);
             remove(argv[2]);
@@ -131,6 +147,7 @@ const MonCommand mon_hmp_commands[] = {
     { "info status", NULL, 0, 0, hmp_info_status, "info status",
       "running or paused (QEMU's wording)" },
     { "info cpus", NULL, 0, 0, hmp_info_cpus, "info cpus", "every CPU: program counter, APIC ID, state" },
+    { "cpu", NULL, 1, 1, hmp_cpu, "cpu N", "the CPU the register, memory and step commands act on" },
     { "info mem", NULL, 0, 0, hmp_info_mem, "info mem", "QEMU's name for info tab" },
     { "system_powerdown", NULL, 0, 0, hmp_system_powerdown, "system_powerdown",
       "press the ACPI power button" },

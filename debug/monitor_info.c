@@ -10,6 +10,7 @@
 #include "gui/screendump.h"
 #include "debug/monitor_pgtab.h"
 #include "debug/trace.h"
+#include "machine/cpus.h"
 #include "machine/machine.h"
 
 /* ======== descriptor tables ======== */
@@ -56,7 +57,7 @@ static bool print_desc_table(Monitor *mon, uint32_t base, uint32_t limit, bool l
     for (uint32_t i = 0; i < entries; i++) {
         uint8_t raw[8];
         uint32_t bad;
-        if (!mon_read_lin(mon->m, base + 8 * i, raw, 8, &bad))
+        if (!mon_read_lin(mon, base + 8 * i, raw, 8, &bad))
             return mon_error(mon, "entry %u at linear 0x%08x is not readable", i, bad);
         uint32_t lo, hi;
         memcpy(&lo, raw, 4);
@@ -74,7 +75,7 @@ static bool cmd_info_gdt(Monitor *mon, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     return print_desc_table(mon, cpu->gdtr.base, cpu->gdtr.limit, false);
 }
 
@@ -82,7 +83,7 @@ static bool cmd_info_ldt(Monitor *mon, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    const SegCache *l = &mon->m->cpu->seg[SEG_LDTR];
+    const SegCache *l = &mon_cpu(mon)->seg[SEG_LDTR];
     if (!(l->sel & 0xFFFC) || !(l->flags & DESC_P)) {
         fputs("no LDT loaded\n", mon->out);
         return true;
@@ -95,7 +96,7 @@ static bool cmd_info_idt(Monitor *mon, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     bool real = cpu_realmode(cpu);
     uint32_t size = real ? 4 : 8, entries = (cpu->idtr.limit + 1) / size;
     if (entries > 256)
@@ -105,7 +106,7 @@ static bool cmd_info_idt(Monitor *mon, int argc, char **argv)
     for (uint32_t v = 0; v < entries; v++) {
         uint8_t raw[8];
         uint32_t bad;
-        if (!mon_read_lin(mon->m, cpu->idtr.base + size * v, raw, size, &bad))
+        if (!mon_read_lin(mon, cpu->idtr.base + size * v, raw, size, &bad))
             return mon_error(mon, "vector 0x%02x at linear 0x%08x is not readable", v, bad);
         uint32_t lo, hi = 0;
         memcpy(&lo, raw, 4);
@@ -145,7 +146,7 @@ static bool cmd_info_tss(Monitor *mon, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    const SegCache *tr = &mon->m->cpu->seg[SEG_TR];
+    const SegCache *tr = &mon_cpu(mon)->seg[SEG_TR];
     if (!(tr->sel & 0xFFFC) || !(tr->flags & DESC_P)) {
         fputs("no task register loaded\n", mon->out);
         return true;
@@ -155,7 +156,7 @@ static bool cmd_info_tss(Monitor *mon, int argc, char **argv)
     uint32_t need = is32 ? 104 : 44, bad;
     fprintf(mon->out, "tr 0x%04x base 0x%08x limit 0x%x (%s TSS, %s)\n", tr->sel, tr->base,
             tr->limit, is32 ? "32-bit" : "16-bit", (tr->flags & 2) ? "busy" : "available");
-    if (!mon_read_lin(mon->m, tr->base, raw, need, &bad))
+    if (!mon_read_lin(mon, tr->base, raw, need, &bad))
         return mon_error(mon, "TSS at linear 0x%08x is not readable", bad);
     size_t n = is32 ? sizeof tss32_fields / sizeof tss32_fields[0]
                     : sizeof tss16_fields / sizeof tss16_fields[0];
@@ -194,7 +195,7 @@ static bool tab_read(void *ctx, uint64_t paddr, unsigned size, uint64_t *value)
 static void tab_emit(void *ctx, const PgRun *r)
 {
     TabCtx *t = ctx;
-    const char *size = !(r->flags & PGRUN_LARGE) ? "4K" : t->mon->m->cpu->cr4 & CR4_PAE ? "2M"
+    const char *size = !(r->flags & PGRUN_LARGE) ? "4K" : mon_cpu(t->mon)->cr4 & CR4_PAE ? "2M"
                                                                                           : "4M";
     fprintf(t->mon->out, "%08x-%08llx -> %08llx-%08llx %s %s %s%s\n", r->lin,
             (unsigned long long)(r->lin + r->len - 1), (unsigned long long)r->phys,
@@ -208,7 +209,7 @@ static bool cmd_info_tab(Monitor *mon, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     if ((cpu->cr0 & (CR0_PG | CR0_PE)) != (CR0_PG | CR0_PE)) {
         fputs("paging is off: linear = physical\n", mon->out);
         return true;
@@ -234,7 +235,7 @@ static bool cmd_info_tlb(Monitor *mon, int argc, char **argv)
     (void)argv;
     static const char *const kinds[TLB_KINDS] = { "sup-read", "sup-write", "user-read",
                                                   "user-write" };
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     fprintf(mon->out, "software TLB: %d direct-mapped tables of %u entries "
                       "(a read table also serves fetches)\n", TLB_KINDS, TLB_SIZE);
     for (int k = 0; k < TLB_KINDS; k++) {
@@ -382,6 +383,7 @@ static bool cmd_trace(Monitor *mon, int argc, char **argv)
         return mon_error(mon, "%s", err);
     if (argc == 1 && !trace_set_text(m->cpu, &m->io, items, m->log, err, sizeof err))
         return mon_error(mon, "%s", err);
+    cpus_share_tracer(m);   /* -smp: a tracer made now traces every CPU */
     unsigned now = trace_text_items(m->cpu);
     static const char *const names[] = { "exec", "cpu", "int", "io", "mmu" };
     fprintf(mon->out, "tracing:");

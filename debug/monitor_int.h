@@ -49,7 +49,12 @@ struct Monitor {
     MonitorIdleFn idle;     /* called while the command loop waits */
     void *idle_opaque;
     bool announce_stop;     /* print where the guest stopped, then a prompt */
+    int cpu_index;          /* `cpu N`: the CPU registers, memory and steps are of */
 };
+
+/* The CPU the monitor's commands act on (`cpu N`; the BSP by default, the
+ * CPU that stopped after a breakpoint or step). */
+struct Cpu *mon_cpu(const Monitor *mon);
 
 typedef struct MonCommand {
     const char *name;       /* "info tab": a two-word command */
@@ -105,7 +110,7 @@ bool mon_parse_u64(const char *s, uint64_t *out);
 bool mon_read_phys(struct Machine *m, uint64_t paddr, uint8_t *buf, uint32_t len,
                    uint64_t *bad);
 /* Linear through the guest's paging (no side effects). */
-bool mon_read_lin(struct Machine *m, uint32_t lin, uint8_t *buf, uint32_t len, uint32_t *bad);
+bool mon_read_lin(Monitor *mon, uint32_t lin, uint8_t *buf, uint32_t len, uint32_t *bad);
 /* "0008:FFFF1000  90  nop" for the instruction at CS:EIP. */
 void mon_print_current_insn(Monitor *mon);
 /* sendkey's "ctrl-alt-delete" as PS/2 key numbers (i8042_key_event);

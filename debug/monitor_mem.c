@@ -39,13 +39,14 @@ bool mon_read_phys(Machine *m, uint64_t paddr, uint8_t *buf, uint32_t len, uint6
     return true;
 }
 
-bool mon_read_lin(Machine *m, uint32_t lin, uint8_t *buf, uint32_t len, uint32_t *bad)
+bool mon_read_lin(Monitor *mon, uint32_t lin, uint8_t *buf, uint32_t len, uint32_t *bad)
 {
+    Machine *m = mon->m;
     while (len) {
         uint64_t phys, bad_phys;
         uint32_t in_page = 0x1000u - (lin & 0xFFFu);
         uint32_t n = in_page < len ? in_page : len;
-        if (!cpu_translate_debug(m->cpu, lin, &phys) ||
+        if (!cpu_translate_debug(mon_cpu(mon), lin, &phys) ||
             !mon_read_phys(m, phys, buf, n, &bad_phys)) {
             *bad = lin;
             return false;
@@ -71,10 +72,10 @@ static bool read_guest(Monitor *mon, bool physical, uint64_t addr, uint8_t *buf,
         return mon_error(mon, "physical 0x%llx is not RAM or ROM", (unsigned long long)bad);
     }
     uint32_t bad;
-    if (mon_read_lin(mon->m, (uint32_t)addr, buf, len, &bad))
+    if (mon_read_lin(mon, (uint32_t)addr, buf, len, &bad))
         return true;
     uint64_t phys;
-    if (!cpu_translate_debug(mon->m->cpu, bad, &phys))
+    if (!cpu_translate_debug(mon_cpu(mon), bad, &phys))
         return mon_error(mon, "linear 0x%08x is not mapped", bad);
     return mon_error(mon, "linear 0x%08x (physical 0x%llx) is not RAM or ROM", bad,
                      (unsigned long long)phys);
@@ -89,14 +90,14 @@ static bool read_guest(Monitor *mon, bool physical, uint64_t addr, uint8_t *buf,
  * sees them. */
 static unsigned disasm_line(Monitor *mon, uint32_t lin, bool code32)
 {
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     uint32_t base = cpu->seg[SEG_CS].base, off = lin - base;
     bool segmented = base != 0 && lin >= base && off <= cpu->seg[SEG_CS].limit;
     uint8_t bytes[INSN_MAX];
     uint32_t bad;
     unsigned have = INSN_MAX;
     /* The instruction may end before an unmapped page: keep what reads. */
-    while (have && !mon_read_lin(mon->m, lin, bytes, have, &bad))
+    while (have && !mon_read_lin(mon, lin, bytes, have, &bad))
         have = bad > lin ? bad - lin : 0;
     if (!have) {
         mon_error(mon, "linear 0x%08x is not readable", lin);
@@ -128,7 +129,7 @@ void mon_disasm(Monitor *mon, uint32_t lin, unsigned n, bool code32)
 
 void mon_print_current_insn(Monitor *mon)
 {
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     /* A segmented line already carries CS:offset (disasm_line). */
     if (!cpu->seg[SEG_CS].base || cpu->eip > cpu->seg[SEG_CS].limit)
         fprintf(mon->out, "%04x:%08x ", cpu->seg[SEG_CS].sel, cpu->eip);
@@ -138,7 +139,7 @@ void mon_print_current_insn(Monitor *mon)
 /* u|disasm [ADDR] [N] */
 static bool cmd_disasm(Monitor *mon, int argc, char **argv)
 {
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     uint32_t addr = cpu->seg[SEG_CS].base + cpu->eip, n = U_DEFAULT_COUNT;
     if (argc >= 1 && !mon_parse_u32(argv[0], &addr))
         return mon_error(mon, "bad address '%s'", argv[0]);
@@ -224,7 +225,7 @@ static bool examine(Monitor *mon, bool physical, int argc, char **argv)
     if (f.format == 'i') {
         if (physical)
             return mon_error(mon, "xp cannot disassemble: use u with a linear address");
-        mon_disasm(mon, (uint32_t)addr, f.count, mon->m->cpu->code32);
+        mon_disasm(mon, (uint32_t)addr, f.count, mon_cpu(mon)->code32);
         return true;
     }
     unsigned per_line = f.size == 8 ? 2 : f.size == 4 ? 4 : 8;
@@ -333,7 +334,7 @@ static bool cmd_regs(Monitor *mon, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    const Cpu *cpu = mon->m->cpu;
+    const Cpu *cpu = mon_cpu(mon);
     static const char *const gpr[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
     for (int i = 0; i < 8; i++)
         fprintf(mon->out, "%s  0x%08x%s", gpr[i], cpu->gpr[i], (i & 3) == 3 ? "\n" : "  ");

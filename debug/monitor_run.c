@@ -34,6 +34,7 @@ static bool cmd_step(Monitor *mon, int argc, char **argv)
     if (!mon->has_conn)
         return mon_error(mon, "step needs the machine loop (a connected monitor)");
     mon->steps_left = n;
+    dbg_set_focus(mon->dbg, mon_cpu(mon));   /* -smp: that CPU steps, the others wait */
     dbg_resume(mon->dbg, DBG_OWNER_MONITOR, true);
     return true;
 }

@@ -59,7 +59,8 @@ static void tracer_apply(Tracer *t, PortBus *io)
     t->loop = ((t->text_items | t->bin_items) & (TRACE_EXEC | TRACE_CPU)) || t->flight;
     t->fast_next = (t->bin_items & TRACE_EXEC) && !(t->bin_items & TRACE_CPU) &&
                    !(t->text_items & (TRACE_EXEC | TRACE_CPU));
-    t->cpu->trace_loop = t->loop;
+    for (int i = 0; i < t->n_cpus; i++)
+        t->cpus[i]->trace_loop = t->loop;
     if ((t->text_items | t->bin_items) & TRACE_IO)
         portbus_add_observer(io, trace_io, t);
     else
@@ -75,7 +76,8 @@ bool trace_setup(Cpu *cpu, PortBus *io, const TraceConfig *cfg, char *err, size_
         snprintf(err, errlen, "out of memory for the tracer");
         return false;
     }
-    t->cpu = cpu;
+    t->cpu = t->cpus[0] = cpu;
+    t->n_cpus = 1;
     t->text = cfg->log ? cfg->log : stderr;
     t->text_items = cfg->text_items;
     t->pending_ext = -1;
@@ -125,12 +127,55 @@ bool trace_teardown(Cpu *cpu, PortBus *io)
         flightrec_remove_signals();
     if (io)
         portbus_remove_observer(io, trace_io, t);
-    cpu->tracer = NULL;
-    cpu->trace_loop = false;
+    for (int i = 0; i < t->n_cpus; i++) {
+        t->cpus[i]->tracer = NULL;
+        t->cpus[i]->trace_loop = false;
+    }
     fflush(t->text);
     bool ok = trace_writer_close(t->bin);
     tracer_free(t);
     return ok;
+}
+
+void trace_add_cpu(Cpu *bsp, Cpu *cpu, int index)
+{
+    Tracer *t = bsp->tracer;
+    if (!t || index <= 0 || index >= TRACE_MAX_CPUS)
+        return;
+    if (!t->cpu_tag) {
+        /* A multiprocessor: CPU 0's records are tagged too, from the start. */
+        t->cpu_tag = 1;
+        if (t->bin)
+            tw_cpu(t->bin, 0);
+        if (t->flight)
+            flightrec_set_cpu(t->flight, 1);
+    }
+    t->cpus[index] = cpu;
+    if (index >= t->n_cpus)
+        t->n_cpus = index + 1;
+    cpu->tracer = t;
+    cpu->trace_loop = t->loop;
+}
+
+void trace_cpu_switch(Cpu *cpu)
+{
+    Tracer *t = cpu->tracer;
+    if (t->cpu == cpu)
+        return;
+    int index = 0;
+    while (index < t->n_cpus && t->cpus[index] != cpu)
+        index++;
+    t->cpu = cpu;
+    t->cpu_tag = (uint8_t)(index + 1);
+    /* The block state was the other CPU's: start afresh. */
+    t->blk = NULL;
+    t->blk_sent = false;
+    t->last_idx = -1;
+    t->pending_ext = -1;
+    if (t->bin)
+        tw_cpu(t->bin, (unsigned)index);
+    if (t->flight)
+        flightrec_set_cpu(t->flight, t->cpu_tag);
 }
 
 bool trace_set_text(Cpu *cpu, PortBus *io, unsigned items, FILE *log, char *err,
@@ -196,6 +241,7 @@ static void where_now(const Tracer *t, const Cpu *cpu, TraceWhere *at)
     at->icount = icount_now(t, cpu);
     at->cs = cpu->seg[SEG_CS].sel;
     at->eip = cpu->eip;
+    at->cpu_tag = t->cpu_tag;
 }
 
 static bool event_passes(const Tracer *t, const Cpu *cpu, const TraceEvent *ev, unsigned cls)
@@ -382,7 +428,7 @@ static void bin_insn(Tracer *t, Cpu *cpu, unsigned i)
 static void text_insn(Tracer *t, Cpu *cpu, unsigned i)
 {
     const Insn *in = &t->blk->insns[i];
-    TraceWhere at = { t->icount_now, cpu->seg[SEG_CS].sel, cpu->eip };
+    TraceWhere at = { t->icount_now, cpu->seg[SEG_CS].sel, cpu->eip, t->cpu_tag };
     char line[320];
     trace_fmt_insn(line, sizeof line, &at, trace_block_bytes(t, cpu) + in->eip_off, in->len,
                    t->blk->code32);

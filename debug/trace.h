@@ -50,6 +50,13 @@ bool trace_setup(Cpu *cpu, struct PortBus *io, const TraceConfig *cfg, char *err
 /* Finish the binary trace and free everything; false if it could not be written. */
 bool trace_teardown(Cpu *cpu, struct PortBus *io);
 
+/* -smp: CPU cpu (number index > 0) shares bsp's tracer, if it has one;
+ * from then on every record names its CPU. */
+void trace_add_cpu(Cpu *bsp, Cpu *cpu, int index);
+/* The machine runs cpu next: its records follow (called only when
+ * cpu->tracer is set). */
+void trace_cpu_switch(Cpu *cpu);
+
 /* Change the items printed as text while the machine runs (the monitor's
  * `trace` command): attaches a tracer if there is none, detaches it when
  * nothing is left to trace. The -D file or stderr (log NULL) takes the

@@ -43,7 +43,9 @@ enum {
     REC_TRIPLE = 0x09, /* context                                                    */
     REC_END = 0x0A,    /* instruction records in the file, varint                    */
     REC_BLOCK = 0x0B,  /* slot varint: ENTER at index 0 with delta 0, the common one */
+    REC_CPU = 0x0C,    /* cpu u8: the records that follow are this CPU's (-smp > 1) */
 };
+#define TRACE_MAX_CPUS 16
 /* "context" = cs u16, eip u32, icount varint: where the event happened. */
 
 /* REC_CODE flags */

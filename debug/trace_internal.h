@@ -11,7 +11,12 @@
 #include "debug/trace_writer.h"
 
 typedef struct Tracer {
-    Cpu *cpu;
+    Cpu *cpu;              /* the CPU running now (trace_cpu_switch) */
+    /* -smp: every CPU shares the one tracer; records are tagged with the
+     * running CPU's index once there is more than one. */
+    Cpu *cpus[TRACE_MAX_CPUS];
+    int n_cpus;
+    uint8_t cpu_tag;       /* 0 (untagged) or index + 1 */
     unsigned text_items;   /* TRACE_* printed as text */
     unsigned bin_items;    /* TRACE_* in the binary trace (0 without --trace) */
     FILE *text;            /* -D file or stderr */

@@ -17,6 +17,9 @@ static size_t clamp(int r, size_t n)
 
 static size_t fmt_where(char *out, size_t n, const TraceWhere *at)
 {
+    if (at->cpu_tag)
+        return clamp(snprintf(out, n, "cpu%u %10llu %04X:%08X ", at->cpu_tag - 1u,
+                              (unsigned long long)at->icount, at->cs, at->eip), n);
     return clamp(snprintf(out, n, "%10llu %04X:%08X ", (unsigned long long)at->icount, at->cs,
                           at->eip), n);
 }

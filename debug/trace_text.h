@@ -15,6 +15,7 @@ typedef struct TraceWhere {
     uint64_t icount;   /* instructions retired before it */
     uint16_t cs;
     uint32_t eip;
+    uint8_t cpu_tag;   /* 0: a uniprocessor (no tag); n: CPU n - 1 ("cpuN " first) */
 } TraceWhere;
 
 /* The general registers, EFLAGS and the data segment selectors, in the

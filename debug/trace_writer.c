@@ -45,6 +45,10 @@ struct TraceWriter {
     bool regs_valid;
     TraceRegs regs;
     CodeSlot *slots;   /* [TRACE_CODE_SLOTS], mirrors the reader's */
+    /* -smp: the CPU whose records follow, and each CPU's last icount
+     * (ENTER deltas are relative to the same CPU's previous instruction). */
+    unsigned cpu;
+    uint64_t cpu_icount[TRACE_MAX_CPUS];
 };
 
 static void put_u8(TraceWriter *w, uint8_t v) { w->hot.buf[w->hot.pos++] = v; }
@@ -194,6 +198,8 @@ TraceWriter *trace_writer_open(const char *path, unsigned items, char *err, size
     w->path = path;
     w->hot.limit = IN_BYTES - MAX_RECORD;
     w->hot.last_icount = ~0ull;
+    for (int i = 0; i < TRACE_MAX_CPUS; i++)
+        w->cpu_icount[i] = ~0ull;
     uint8_t hdr[TRACE_HEADER_LEN] = { 0 };
     memcpy(hdr, TRACE_MAGIC, 8);
     hdr[8] = TRACE_VERSION & 0xFF;
@@ -231,6 +237,19 @@ bool trace_writer_close(TraceWriter *w)
         fprintf(stderr, "kairo: --trace %s: write error, the trace is incomplete\n", w->path);
     writer_free(w);
     return ok;
+}
+
+void tw_cpu(TraceWriter *w, unsigned cpu)
+{
+    if (cpu >= TRACE_MAX_CPUS)
+        return;
+    w->cpu_icount[w->cpu] = w->hot.last_icount;
+    w->cpu = cpu;
+    w->hot.last_icount = w->cpu_icount[cpu];
+    w->hot.mode_valid = false;   /* the reader learns this CPU's mode afresh */
+    put_u8(w, REC_CPU);
+    put_u8(w, (uint8_t)cpu);
+    tw_room(w);
 }
 
 void tw_mode_send(TraceWriter *w, uint16_t cs, uint32_t cs_base, uint8_t mode)

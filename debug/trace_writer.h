@@ -25,6 +25,8 @@ unsigned tw_code(TraceWriter *w, uint32_t lin, bool code32, unsigned n, const ui
 /* Registers before the last instruction, as changes from the previous ones. */
 void tw_regs(TraceWriter *w, const TraceRegs *r);
 void tw_event(TraceWriter *w, const TraceEvent *ev);
+/* The records that follow are CPU cpu's (REC_CPU; -smp > 1 only). */
+void tw_cpu(TraceWriter *w, unsigned cpu);
 
 /* --- the inline part: the per-instruction and per-block records --- */
 struct TraceWriterHot {

@@ -96,12 +96,22 @@ static int deliverable(const Lapic *a)
 
 void apic_update_intr(Lapic *a)
 {
-    cpu_set_intr(a->cpu, deliverable(a) >= 0 || (a->pic_intr && extint_open(a)));
+    cpu_set_intr(a->cpu, a->extint_pending || deliverable(a) >= 0 ||
+                             (a->pic_intr && extint_open(a)));
 }
 
 int apic_ack(void *opaque)
 {
     Lapic *a = opaque;
+    if (a->extint_pending) {
+        /* An ExtINT message (virtual-wire mode B: the 8259 behind an I/O
+         * APIC entry): the INTA cycle goes to the 8259, which names the
+         * vector; the APIC's priorities, IRR and ISR are not involved. */
+        a->extint_pending = false;
+        int v = pic_ack(a->bus->pic);
+        apic_update_intr(a);
+        return v;
+    }
     int v = deliverable(a);
     if (v >= 0) {
         vec_clear(a->irr, (unsigned)v);
@@ -177,8 +187,21 @@ void apic_accept(Lapic *a, const ApicMsg *m)
             a->sipi_vector = m->vector;
         }
         break;
+    case APIC_DM_EXTINT:
+        if (apic_hw_enabled(a)) {
+            a->extint_pending = true;
+            apic_update_intr(a);
+        }
+        break;
+    case APIC_DM_SMI:
+        /* Kairo's CPUs have no system-management mode: the SMI# pin that
+         * the APIC would assert goes nowhere, as on a part without SMM.
+         * Counted (info apic) and logged once, never acted on. */
+        a->smi_ignored++;
+        apic_log_once("SMI message ignored: the CPU has no system-management mode", m->vector);
+        break;
     default:
-        apic_log_once("delivery mode (SMI, ExtINT through the APIC bus)", m->mode);
+        apic_log_once("reserved delivery mode", m->mode);
         break;
     }
 }
@@ -401,6 +424,7 @@ void apic_reg_write(Lapic *a, uint32_t off, uint32_t v)
 
 static void reset_registers(Lapic *a)
 {
+    a->extint_pending = false;
     a->tpr = 0;
     a->ldr = 0;
     a->dfr = 0xFFFFFFFFu;
@@ -489,6 +513,7 @@ static const StateField apic_fields[] = {
     SF_FIELD(Lapic, init_pending, SF_BOOL),
     SF_FIELD(Lapic, sipi_pending, SF_BOOL),
     SF_FIELD(Lapic, sipi_vector, SF_U8),
+    { "extint_pending", SF_BOOL, offsetof(Lapic, extint_pending), 1, 0, 0, 2 },
 };
 
 static void apic_desc_reset(void *dev)
@@ -518,11 +543,14 @@ static void apic_info(void *dev, FILE *out)
             a->lvt[LVT_LINT1], a->lvt[LVT_ERROR]);
     fprintf(out, "  timer: initial %u current %u divide %X, %llu expiries\n", a->timer_initial,
             timer_current(a), a->timer_divide, (unsigned long long)a->timer_fires);
+    if (a->extint_pending || a->smi_ignored)
+        fprintf(out, "  ExtINT pending: %s; SMI messages ignored (no SMM): %llu\n",
+                a->extint_pending ? "yes" : "no", (unsigned long long)a->smi_ignored);
 }
 
 const DeviceDesc apic_desc = {
     .kind = "apic",
-    .version = 1,
+    .version = 2,   /* 2: extint_pending */
     .fields = apic_fields,
     .n_fields = sizeof apic_fields / sizeof apic_fields[0],
     .reset = apic_desc_reset,

@@ -69,7 +69,9 @@ typedef struct Lapic {
     bool init_pending;          /* INIT accepted: the CPU resets before it runs again */
     bool sipi_pending;
     uint8_t sipi_vector;
+    bool extint_pending;        /* an ExtINT message: the next INTA goes to the 8259 */
     uint64_t timer_fires;       /* statistics for `info apic` */
+    uint64_t smi_ignored;       /* SMI messages: the CPU has no SMM (docs/SMP.md) */
 } Lapic;
 
 typedef struct ApicBus {

@@ -9,7 +9,7 @@
 #define IOAPIC_VERSION 0x11u
 /* Writable bits of an entry: vector, delivery and destination mode,
  * polarity, trigger, mask, destination. */
-#define RTE_WRITABLE (0xFF00000000000000ull | 0x1ABFFull)
+#define RTE_WRITABLE (0xFF00000000000000ull | 0x1AFFFull)
 
 static void ioapic_log_once(const char *what, unsigned detail)
 {
@@ -46,8 +46,8 @@ static void service(IoApic *io)
             io->irr &= ~bit;
         }
         ApicMsg m = entry_msg(rte);
-        if (m.mode == APIC_DM_SMI || m.mode == APIC_DM_INIT || m.mode == APIC_DM_SIPI ||
-            m.mode == 3)
+        /* SMI and ExtINT are the local APIC's business (apic_accept). */
+        if (m.mode == APIC_DM_INIT || m.mode == APIC_DM_SIPI || m.mode == 3)
             ioapic_log_once("redirection entry delivery mode", m.mode);
         if (io->deliver)
             io->deliver(io->opaque, &m);

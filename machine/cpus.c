@@ -5,8 +5,15 @@
 #include <stdio.h>
 
 #include "cpu/cpu_state.h"
+#include "debug/breakpoints.h"
+#include "debug/trace.h"
 #include "fpu/fpu.h"
 #include "machine/machine.h"
+
+/* A spinning CPU leaves its slice at its 16th PAUSE in it: a bounded spin
+ * of fewer rounds ends as before, and an unbounded one wastes about a
+ * hundred instructions a slice instead of the whole slice (docs/SMP.md). */
+#define PAUSES_BEFORE_YIELD 16
 
 bool cpus_init(Machine *m)
 {
@@ -36,9 +43,33 @@ bool cpus_init(Machine *m)
     }
     irqroute_init(&m->irq, &m->pic, &m->ioapic);
     if (n > 1)
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             m->cpus[i]->tsc_floor = &m->tsc_floor;
+            m->cpus[i]->pause_yield_after = PAUSES_BEFORE_YIELD;
+        }
+    cpus_share_tracer(m);
     return true;
+}
+
+void cpus_print_stats(const Machine *m, FILE *out)
+{
+    if (m->n_cpus < 2)
+        return;
+    uint64_t all = 0;
+    for (int i = 0; i < m->n_cpus; i++) {
+        const Cpu *c = m->cpus[i];
+        all += c->icount - c->idle_insns;
+        fprintf(out, "kairo: CPU %d: %llu instructions executed, %llu idle (halted or spinning)\n",
+                i, (unsigned long long)(c->icount - c->idle_insns),
+                (unsigned long long)c->idle_insns);
+    }
+    fprintf(out, "kairo: all CPUs: %llu instructions executed\n", (unsigned long long)all);
+}
+
+void cpus_share_tracer(Machine *m)
+{
+    for (int i = 1; i < m->n_cpus; i++)
+        trace_add_cpu(m->cpu, m->cpus[i], i);
 }
 
 /* Did the CPU stop early because of an INIT or SIPI it accepted (rather
@@ -56,13 +87,23 @@ static void run_cpu_until(Machine *m, int i, uint64_t end)
     m->apic_bus.current = a;
     m->clock.icount = &c->icount;
     m->clock.icount_stop = &c->icount_stop;
+    if (c->tracer)
+        trace_cpu_switch(c);
     for (int round = 0; round < 4 && c->icount < end; round++) {
         if (!apic_cpu_startup(a)) {
             c->idle_insns += end - c->icount;
             c->icount = end;
             break;
         }
+        c->spin_pauses = 0;
         cpu_run(c, end - c->icount);
+        if (c->yielded) {
+            /* A spin-wait (insn_pause): the rest of the slice idles. */
+            c->yielded = false;
+            c->idle_insns += end - c->icount;
+            c->icount = end;
+            break;
+        }
         if (c->triple_fault || !stopped_for_startup(a))
             break;
     }
@@ -71,20 +112,63 @@ static void run_cpu_until(Machine *m, int i, uint64_t end)
     m->apic_bus.current = &m->lapic[0];
 }
 
-void cpus_run_slice(Machine *m, uint64_t slice)
+/* CPUs from..n-1 up to end. A debugger's stop (a breakpoint, watchpoint or
+ * step on any CPU) stops the machine: the CPUs after it wait, and the next
+ * slice starts with the rest of this one, from the CPU that stopped. */
+static void run_cpus_from(Machine *m, int from, uint64_t end)
 {
     Cpu *bsp = m->cpu;
-    run_cpu_until(m, 0, bsp->icount + slice);
-    uint64_t end = bsp->icount;
-    for (int i = 1; i < m->n_cpus; i++) {
+    m->slice_next = 0;
+    for (int i = from; i < m->n_cpus; i++) {
         Cpu *c = m->cpus[i];
         run_cpu_until(m, i, end);
-        if (c->triple_fault) {
+        if (c->triple_fault && i > 0) {
             /* An AP's shutdown cycle resets the board, as the BSP's does. */
             c->triple_fault = false;
             bsp->triple_fault = true;
         }
+        if (m->n_cpus > 1 && dbg_stop_pending(bsp)) {
+            m->slice_next = i + (c->icount >= end);
+            m->slice_end = end;
+            return;
+        }
     }
+}
+
+/* A debugger's step runs its CPU alone (all-stop: the others stay where
+ * they are, as with QEMU's gdb stub). A halted or waiting CPU has no
+ * instruction to step: then every CPU runs until it has one. */
+static bool step_alone(Machine *m, Cpu *step, uint64_t slice)
+{
+    for (int i = 0; i < m->n_cpus; i++)
+        if (m->cpus[i] == step && !step->halted && (i == 0 || !m->lapic[i].wait_sipi)) {
+            run_cpu_until(m, i, step->icount + slice);
+            if (i == 0 && !m->slice_next) {
+                m->slice_next = 1;   /* the APs catch up with the BSP when it goes on */
+                m->slice_end = step->icount;
+            }
+            return true;
+        }
+    return false;
+}
+
+void cpus_run_slice(Machine *m, uint64_t slice)
+{
+    Cpu *bsp = m->cpu;
+    Cpu *step = m->n_cpus > 1 ? dbg_stepping_cpu(bsp) : NULL;
+    if (step && step_alone(m, step, slice))
+        return;
+    if (m->slice_next > 0 && m->slice_next < m->n_cpus) {
+        run_cpus_from(m, m->slice_next, m->slice_end);
+        return;
+    }
+    run_cpu_until(m, 0, bsp->icount + slice);
+    if (m->n_cpus > 1 && dbg_stop_pending(bsp)) {
+        m->slice_next = 1;   /* the APs catch up with the BSP when it goes on */
+        m->slice_end = bsp->icount;
+        return;
+    }
+    run_cpus_from(m, 1, bsp->icount);
 }
 
 static bool cpu_stopped(const Machine *m, int i)

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct Machine;
 
@@ -29,6 +30,10 @@ void cpus_run_slice(struct Machine *m, uint64_t slice);
 /* Is every CPU halted with nothing that could wake it (IF clear, no NMI)
  * or waiting for a start-up IPI? */
 bool cpus_all_stopped(const struct Machine *m);
+/* --stats with -smp > 1: each CPU's executed and idle instructions. */
+void cpus_print_stats(const struct Machine *m, FILE *out);
+/* Every AP shares the BSP's tracer (after one was attached to it). */
+void cpus_share_tracer(struct Machine *m);
 /* Is every CPU halted with interrupts on and nothing pending (the guest
  * waits for a timer or a device)? */
 bool cpus_all_waiting(const struct Machine *m);

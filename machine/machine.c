@@ -1291,6 +1291,7 @@ int machine_run(Machine *m, volatile sig_atomic_t *stop_signal)
         double mips = secs > 0 ? (double)executed / secs / 1e6 : 0;
         fprintf(stderr, "kairo: %llu instructions in %.3f s (%.1f MIPS)\n",
                 (unsigned long long)executed, secs, mips);
+        cpus_print_stats(m, stderr);
         if (m->pace.on)
             fprintf(stderr, "kairo: paced to the host clock: %.3f s asleep, guest %.3f s, "
                             "%.1f M guest instructions/s%s\n",

@@ -47,6 +47,8 @@ typedef struct Machine {
     Cpu *cpus[APIC_MAX_CPUS];   /* -smp: every CPU (machine/cpus.c) */
     int n_cpus;
     uint64_t tsc_floor;     /* -smp > 1: the highest TSC read (cpu_tsc_across_cpus) */
+    int slice_next;         /* a debugger stopped the slice: CPUs from this one ... */
+    uint64_t slice_end;     /* ... still run to this count first (machine/cpus.c) */
     Lapic lapic[APIC_MAX_CPUS]; /* each CPU's local APIC */
     ApicBus apic_bus;
     IoApic ioapic;

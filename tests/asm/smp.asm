@@ -17,8 +17,12 @@ org 0
 
 %include "rom.inc"
 
-NCPU      equ 4
-LOOPS     equ 20000             ; increments per CPU
+%ifndef NCPU
+%define NCPU 4                  ; smp2.bin: -DNCPU=2 -DLOOPS=500 (the debugger tests)
+%endif
+%ifndef LOOPS
+%define LOOPS 20000             ; increments per CPU
+%endif
 APIC      equ 0xFEE00000
 IDT       equ 0x1000
 TRAMP     equ 0x8000            ; SIPI vector 0x08
@@ -30,6 +34,7 @@ plain     equ VARS + 12         ; incremented under the spinlock
 bsp_ipis  equ VARS + 16         ; vector 0x40 taken by the BSP
 done      equ VARS + 20         ; APs finished
 id_bad    equ VARS + 24         ; CPUID/APIC ID mismatches
+ipi_lock  equ VARS + 28         ; one AP at a time sends vector 0x40
 ap_ipis   equ VARS + 32         ; [NCPU] vector 0x41 taken, by APIC ID
 
 start16:
@@ -145,8 +150,26 @@ ap32:
     lock inc dword [started]
     sti
     call count_work
+    ; Two fixed IPIs of one vector pending at once are one interrupt (one
+    ; IRR bit): each AP sends under a lock and waits until the BSP took it.
+.ipi_lock:
+    mov eax, 1
+    xchg eax, [ipi_lock]
+    test eax, eax
+    jz .send
+    pause
+    jmp .ipi_lock
+.send:
+    mov edx, [bsp_ipis]
     mov dword [APIC + 0x310], 0            ; physical destination 0: the BSP
     mov dword [APIC + 0x300], 0x00004040   ; fixed, vector 0x40
+.taken:
+    cmp [bsp_ipis], edx
+    jne .sent
+    pause
+    jmp .taken
+.sent:
+    mov dword [ipi_lock], 0
     mov eax, [APIC + 0x20]
     shr eax, 24
 .wait_answer:

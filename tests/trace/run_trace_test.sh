@@ -97,6 +97,13 @@ hdr = open(sys.argv[1], 'rb').read()[:16]
 open(sys.argv[2], 'wb').write(hdr + zlib.compress(bytes([0x02, 0x05, 0x00, 0x00, 0x0A, 0x01])))
 PY
     check bad.ktr "ENTER without CODE"
+    # A CPU record (-smp) naming CPU 16: there are at most 16, numbered 0-15.
+    python3 - t.ktr badcpu.ktr <<'PY' || exit 1
+import sys, zlib
+hdr = open(sys.argv[1], 'rb').read()[:16]
+open(sys.argv[2], 'wb').write(hdr + zlib.compress(bytes([0x0C, 0x10, 0x0A, 0x00])))
+PY
+    check badcpu.ktr "CPU record out of range"
     # The records cut short inside a zlib stream that is itself unfinished
     # (a flushed, never-ended stream: the case that must not loop forever).
     python3 - t.ktr open.ktr <<'PY' || exit 1

@@ -389,3 +389,60 @@ Test(apic, ioapic_level_remote_irr)
     ioapic_set_pin(&ioa, 11, true);
     cr_expect(irr_has(2, 0x3B) && !irr_has(0, 0x3B), "the APIC with the lowest TPR");
 }
+
+/* --- ExtINT and SMI through the I/O APIC --- */
+
+/* The master 8259 initialised with its vectors at base, every input open. */
+static void pic_setup(uint8_t base)
+{
+    pic_port_write(&pic, 0x20, 1, 0x11);   /* ICW1: edge, cascade, ICW4 */
+    pic_port_write(&pic, 0x21, 1, base);   /* ICW2 */
+    pic_port_write(&pic, 0x21, 1, 0x04);   /* ICW3: slave on IR2 */
+    pic_port_write(&pic, 0x21, 1, 0x01);   /* ICW4: 8086 mode */
+    pic_port_write(&pic, 0x21, 1, 0x00);   /* OCW1: nothing masked */
+}
+
+Test(apic, ioapic_extint_takes_the_8259_vector)
+{
+    enable_all();
+    wr(0, 0x350, 0x10700);               /* virtual wire A off: LINT0 masked */
+    pic_setup(0x30);
+    route(3, 0x700 | 0x99, 1);           /* ExtINT to APIC 1; the vector field is unused */
+    pic_set_irq(&pic, 3, true);
+    cr_expect_not(cpu[0]->intr || cpu[1]->intr, "no LINT0 open: INTR reaches nobody");
+    ioapic_set_pin(&ioa, 3, true);
+    cr_expect(cpu[1]->intr && !cpu[0]->intr && !cpu[2]->intr, "the entry's destination");
+    cr_expect_eq(io_rd(0x16) & 0x700, 0x700u, "delivery mode bits 8-10 all writable");
+    cr_expect_not(irr_has(1, 0x99), "not an APIC vector");
+    cr_expect_eq(apic_ack(&lapic[1]), 0x33, "INTA answered by the 8259: base + IRQ 3");
+    cr_expect_not(isr_has(1, 0x33) || isr_has(1, 0x99), "the APIC's ISR is not involved");
+    cr_expect_not(cpu[1]->intr, "taken");
+    cr_expect_eq(io_rd(0x16) & 0x1000, 0u, "delivery status idle: the message went out");
+    /* A disabled APIC ignores it, as every other message. */
+    wr(2, 0xF0, 0xFF);
+    cpu[2]->msr.apic_base = 0xFEE00000u;
+    apic_base_written(&lapic[2]);
+    route(5, 0x700, 2);
+    pic_set_irq(&pic, 5, true);
+    ioapic_set_pin(&ioa, 5, true);
+    cr_expect_not(cpu[2]->intr);
+}
+
+Test(apic, smi_is_ignored_without_smm)
+{
+    enable_all();
+    route(6, 0x200, 2);                  /* SMI, edge, to APIC 2 */
+    ioapic_set_pin(&ioa, 6, true);
+    cr_expect_eq(lapic[2].smi_ignored, 1u, "accepted and counted");
+    cr_expect_not(cpu[2]->intr || cpu[2]->nmi_pending, "no interrupt, no NMI in its place");
+    for (unsigned v = 0; v < 256; v += 32)
+        cr_expect_eq(rd(2, 0x200 + (v >> 5) * 0x10), 0u, "IRR untouched");
+    cr_expect_eq(io_rd(0x1C) & 0x1000, 0u, "delivery status idle: the message went out");
+    ipi(0, 1, 0x4200);                   /* SMI through the ICR, to APIC 1 */
+    cr_expect_eq(lapic[1].smi_ignored, 1u);
+    cr_expect_eq(rd(0, 0x280), 0u, "not a send error");
+    cr_expect_eq(cpu[1]->halted, false);
+    route(7, 0x400, 0);                  /* NMI through an entry, for contrast */
+    ioapic_set_pin(&ioa, 7, true);
+    cr_expect(cpu[0]->nmi_pending);
+}

@@ -114,7 +114,7 @@ Test(trace_format, code_slots_in_range)
 Test(trace_text, insn_and_event_lines)
 {
     char line[256];
-    TraceWhere at = { 42, 0x0008, 0x1000 };
+    TraceWhere at = { 42, 0x0008, 0x1000, 0 };
     const uint8_t bytes[] = { 0x66, 0xB8, 0x34, 0x12 };
     trace_fmt_insn(line, sizeof line, &at, bytes, sizeof bytes, true);
     cr_assert_str_eq(line, "        42 0008:00001000  66 b8 34 12              mov ax, 0x1234");
@@ -125,6 +125,9 @@ Test(trace_text, insn_and_event_lines)
                       .at = at };
     trace_fmt_event(line, sizeof line, &ex);
     cr_assert_str_eq(line, "        42 0008:00001000 >> exception 0x0E err 0x2 CPL 0");
+    ex.at.cpu_tag = 3;   /* -smp: CPU 2 */
+    trace_fmt_event(line, sizeof line, &ex);
+    cr_assert_str_eq(line, "cpu2         42 0008:00001000 >> exception 0x0E err 0x2 CPL 0");
 }
 
 /* ======== the traced loop against the normal one ======== */
