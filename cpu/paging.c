@@ -48,6 +48,8 @@ void tlb_flush_all(Cpu *cpu)
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             cpu->tlb[k][i].tag = TLB_EMPTY;
+    if (unlikely(cpu->svm))
+        svm_tlb_mark_stale(cpu);   /* the other worlds' banks (cpu/svm_tlb.c) */
 }
 
 void tlb_flush_nonglobal(Cpu *cpu)
@@ -112,13 +114,18 @@ void cpu_load_cr3(Cpu *cpu, uint32_t cr3)
     tlb_flush_nonglobal(cpu);
 }
 
-void cpu_paging_changed(Cpu *cpu)
+void cpu_paging_loaded(Cpu *cpu)
 {
     /* Turning on PAE paging loads the PDPTEs from CR3, as a P6 does. The
      * register write is already committed here, so a bad PDPTE is logged
      * and its reserved bits make later walks fault instead. */
     if (paging_on(cpu) && pae_on(cpu) && !pdpte_read(cpu, cpu->cr3, cpu->pdpte))
         cpu_log_guest_error(cpu, "PDPTE with reserved bits loaded by a CR0/CR4 write", cpu->cr3);
+}
+
+void cpu_paging_changed(Cpu *cpu)
+{
+    cpu_paging_loaded(cpu);
     /* Traced here, not in tlb_flush_all: memory-map changes flush too,
      * and they are the host's business, not the guest's. */
     if (unlikely(cpu->tracer))
