@@ -162,6 +162,31 @@ static void svm_log(Cpu *cpu, const char *fmt, unsigned long long a, unsigned lo
     fprintf(out, " at %04X:%08X\n", cpu->seg[SEG_CS].sel, cpu->eip);
 }
 
+/* The monitor's view (info svm, info cpu): the world, and for a guest its
+ * VMCB, ASID, nested paging and virtual-interrupt state. */
+void svm_info(const Cpu *cpu, FILE *out)
+{
+    fprintf(out, "svm: %s world, gif %u, efer %08llx, vm_hsave_pa %#llx\n",
+            cpu->svm_guest ? "guest" : "host", cpu->gif, (unsigned long long)cpu->amd_msr.efer,
+            (unsigned long long)cpu->amd_msr.vm_hsave_pa);
+    const SvmState *s = cpu->svm;
+    if (!cpu->svm_guest || !s)
+        return;
+    fprintf(out, "svm: vmcb %#llx asid %u (TLB bank in use: asid %u), npt %s",
+            (unsigned long long)s->vmcb, (unsigned)phys_read(cpu->mem, s->vmcb + VMCB_ASID, 4),
+            svm_tlb_current_asid(cpu), cpu->svm_npt ? "on" : "off");
+    if (cpu->svm_npt)
+        fprintf(out, " n_cr3 %#llx (%s)", (unsigned long long)s->n_cr3,
+                s->host_pae ? "PAE" : "32-bit");
+    fprintf(out, "\nsvm: v_irq %u vector %#x prio %u v_tpr %u%s%s (host IF %u)\n",
+            (s->vintr & VINTR_IRQ) != 0, (unsigned)(s->vintr >> VINTR_VECTOR_SHIFT) & 0xFF,
+            (unsigned)(s->vintr >> VINTR_PRIO_SHIFT) & 0xF, (unsigned)(s->vintr & VINTR_TPR_MASK),
+            (s->vintr & VINTR_IGN_TPR) ? " ign_tpr" : "",
+            (s->vintr & VINTR_MASKING) ? " v_intr_masking" : "", s->host_if);
+    fprintf(out, "svm: intercepts cr %08x dr %08x exc %08x misc1 %08x misc2 %08x\n",
+            s->icpt_cr, s->icpt_dr, s->icpt_exc, s->icpt_misc1, s->icpt_misc2);
+}
+
 /* --- #VMEXIT --- */
 
 SvmState *svm_state(Cpu *cpu)

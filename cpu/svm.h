@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 
@@ -58,6 +59,10 @@ void svm_tlb_invlpga(Cpu *cpu, uint32_t lin, uint32_t asid);
 /* The ASID whose bank is in use (0: the host's). */
 uint32_t svm_tlb_current_asid(const Cpu *cpu);
 void svm_tlb_free(SvmState *s);
+/* A snapshot loaded: the host's bank in use, every bank flushed; guest:
+ * the loaded world is a guest's, which runs in the host's bank until its
+ * #VMEXIT flushes it. */
+void svm_tlb_reset(Cpu *cpu, bool guest);
 
 /* Start (on) or end (off) a probe; ending returns false if a nested walk
  * failed during it. */
@@ -109,6 +114,9 @@ bool svm_intercept_shutdown(Cpu *cpu);
         if (__builtin_expect((cpu)->svm_guest, 0)) \
             call;                           \
     } while (0)
+
+/* The monitor's lines about the SVM state (info svm, info cpu). */
+void svm_info(const Cpu *cpu, FILE *out);
 
 /* The SVM state, allocated at the first use. */
 SvmState *svm_state(Cpu *cpu);

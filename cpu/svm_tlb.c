@@ -203,6 +203,17 @@ uint32_t svm_tlb_current_asid(const Cpu *cpu)
     return 0;
 }
 
+void svm_tlb_reset(Cpu *cpu, bool guest)
+{
+    SvmState *s = cpu->svm;
+    if (s->banks)
+        for (unsigned i = 0; i < SVM_TLB_BANKS; i++)
+            s->banks[i].stale = true;
+    bank_clear(cpu->tlb_host, false);
+    s->host_stale = guest;   /* a guest's entries will have been in it */
+    use_tables(cpu, cpu->tlb_host);
+}
+
 void svm_tlb_free(SvmState *s)
 {
     free(s->banks);
