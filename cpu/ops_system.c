@@ -81,6 +81,7 @@ static void require_protected(Cpu *cpu)
 static const Insn *op_sldt_mem(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_LDTR_READ, cpu->eip + in->len));
     cpu_write16(cpu, in->seg, insn_ea(cpu, in), cpu->seg[SEG_LDTR].sel);
     return insn_next(cpu, in);
 }
@@ -88,6 +89,7 @@ static const Insn *op_sldt_mem(Cpu *cpu, const Insn *in)
 static const Insn *op_str_mem(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_TR_READ, cpu->eip + in->len));
     cpu_write16(cpu, in->seg, insn_ea(cpu, in), cpu->seg[SEG_TR].sel);
     return insn_next(cpu, in);
 }
@@ -97,6 +99,7 @@ static const Insn *op_str_mem(Cpu *cpu, const Insn *in)
 static const Insn *op_sldt_reg(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_LDTR_READ, cpu->eip + in->len));
     if (in->flags & INSN_OP32)
         cpu->gpr[in->rm] = cpu->seg[SEG_LDTR].sel;
     else
@@ -107,6 +110,7 @@ static const Insn *op_sldt_reg(Cpu *cpu, const Insn *in)
 static const Insn *op_str_reg(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_TR_READ, cpu->eip + in->len));
     if (in->flags & INSN_OP32)
         cpu->gpr[in->rm] = cpu->seg[SEG_TR].sel;
     else
@@ -127,6 +131,7 @@ static const Insn *op_lldt(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_LDTR_WRITE, cpu->eip + in->len));
     uint16_t sel = read_rm16(cpu, in);
     if ((sel & 0xFFFC) == 0) {
         /* A null selector leaves LDTR unusable: later LDT references fault. */
@@ -149,6 +154,7 @@ static const Insn *op_ltr(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_TR_WRITE, cpu->eip + in->len));
     uint16_t sel = read_rm16(cpu, in);
     if ((sel & 0xFFFC) == 0)
         cpu_fault(cpu, EXC_GP, 0);
@@ -259,24 +265,30 @@ static void load_table_reg(Cpu *cpu, const Insn *in, DescTable *t)
 
 static const Insn *op_sgdt(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_GDTR_READ, cpu->eip + in->len));
     store_table_reg(cpu, in, &cpu->gdtr);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_sidt(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_IDTR_READ, cpu->eip + in->len));
     store_table_reg(cpu, in, &cpu->idtr);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_lgdt(Cpu *cpu, const Insn *in)
 {
+    sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_GDTR_WRITE, cpu->eip + in->len));
     load_table_reg(cpu, in, &cpu->gdtr);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_lidt(Cpu *cpu, const Insn *in)
 {
+    sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_IDTR_WRITE, cpu->eip + in->len));
     load_table_reg(cpu, in, &cpu->idtr);
     return insn_next(cpu, in);
 }

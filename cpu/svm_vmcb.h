@@ -93,6 +93,14 @@
 #define SVM_EXIT_NMI       0x061u
 #define SVM_EXIT_VINTR     0x064u
 #define SVM_EXIT_CR0_SEL_WRITE 0x065u
+#define SVM_EXIT_IDTR_READ 0x066u   /* SIDT */
+#define SVM_EXIT_GDTR_READ 0x067u   /* SGDT */
+#define SVM_EXIT_LDTR_READ 0x068u   /* SLDT */
+#define SVM_EXIT_TR_READ   0x069u   /* STR */
+#define SVM_EXIT_IDTR_WRITE 0x06Au  /* LIDT */
+#define SVM_EXIT_GDTR_WRITE 0x06Bu  /* LGDT */
+#define SVM_EXIT_LDTR_WRITE 0x06Cu  /* LLDT */
+#define SVM_EXIT_TR_WRITE  0x06Du   /* LTR */
 #define SVM_EXIT_RDTSC     0x06Eu
 #define SVM_EXIT_RDPMC     0x06Fu
 #define SVM_EXIT_PUSHF     0x070u

@@ -1,7 +1,8 @@
 ; SPDX-License-Identifier: MIT
 ; Kairo SVM test ROM, second part (-cpu phenom): a minimal hypervisor that
 ; checks what asm.svm does not.
-;  - the instruction intercepts PUSHF, POPF, INTn, IRET, RSM, INVD,
+;  - the instruction intercepts SIDT, SGDT, SLDT, STR, LIDT, LGDT, LLDT,
+;    LTR, PUSHF, POPF, INTn, IRET, RSM, INVD,
 ;    WBINVD, RDPMC, MONITOR, MWAIT, ICEBP, INT3 (#BP), the selective CR0
 ;    write (a TS-only write passes), VMLOAD, VMSAVE, STGI, CLGI, INVLPGA:
 ;    EXITCODE, EXITINFO1 0 and the next RIP of each (APM vol. 2 15.9-15.13)
@@ -69,10 +70,11 @@ S_RIP  equ 0x578
 S_RSP  equ 0x5D8
 S_RAX  equ 0x5F8
 
-; intercepts of the first part: RDPMC, PUSHF, POPF, RSM, IRET, INTn, INVD,
+; intercepts of the first part: SIDT, SGDT, SLDT, STR, LIDT, LGDT, LLDT,
+; LTR, RDPMC, PUSHF, POPF, RSM, IRET, INTn, INVD,
 ; HLT, INVLPGA, CR0 selective write; VMRUN, VMLOAD, VMSAVE, STGI, CLGI,
 ; ICEBP, WBINVD, MONITOR, MWAIT
-MISC1 equ (1 << 5) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 24) | (1 << 26)
+MISC1 equ (0xFF << 6) | (1 << 5) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 24) | (1 << 26)
 MISC2 equ (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11)
 HLT_ONLY equ 1 << 24
 VINTR_ICPT equ 1 << 4
@@ -396,6 +398,14 @@ print:
 
 ; --- the guest of the intercept part; each instruction exits
 g_start:
+i_sidt:  sidt [0x740]
+i_sgdt:  sgdt [0x740]
+i_sldt:  sldt eax
+i_str:   str eax
+i_lidt:  lidt [0x740]
+i_lgdt:  lgdt [0x740]
+i_lldt:  lldt ax
+i_ltr:   ltr ax
 i_pushf: pushf
 i_popf:  popf
 i_int:   int 0x30
@@ -464,6 +474,14 @@ g_read:
 ; code, instruction length, RIP
 align 4
 exits:
+    dd 0x66, i_sgdt - i_sidt, ROMBASE + i_sidt
+    dd 0x67, i_sldt - i_sgdt, ROMBASE + i_sgdt
+    dd 0x68, i_str - i_sldt, ROMBASE + i_sldt
+    dd 0x69, i_lidt - i_str, ROMBASE + i_str
+    dd 0x6A, i_lgdt - i_lidt, ROMBASE + i_lidt
+    dd 0x6B, i_lldt - i_lgdt, ROMBASE + i_lgdt
+    dd 0x6C, i_ltr - i_lldt, ROMBASE + i_lldt
+    dd 0x6D, i_pushf - i_ltr, ROMBASE + i_ltr
     dd 0x70, 1, ROMBASE + i_pushf
     dd 0x71, 1, ROMBASE + i_popf
     dd 0x75, 2, ROMBASE + i_int
