@@ -402,6 +402,9 @@ static bool vintr_ready(const Cpu *cpu, const SvmState *s)
  * (no gate DPL check, EXITINTINFO type INTR); V_IRQ clears. */
 static void vintr_deliver(Cpu *cpu, SvmState *s)
 {
+    svm_log(cpu, "svm: virtual interrupt vector %#llx (prio %llu, v_tpr %llu)",
+            (s->vintr >> VINTR_VECTOR_SHIFT) & 0xFF, (s->vintr >> VINTR_PRIO_SHIFT) & 0xF,
+            s->vintr & VINTR_TPR_MASK);
     s->vintr &= ~VINTR_IRQ;
     cpu->svm_vintr = false;
     cpu->halted = false;
@@ -509,6 +512,10 @@ static void load_controls(Cpu *cpu, SvmState *s, uint64_t b)
     s->host_pae = (cpu->cr4 & CR4_PAE) != 0;
     s->host_pse = (cpu->cr4 & CR4_PSE) != 0;
     s->host_nx = (cpu->amd_msr.efer & EFER_NXE) != 0;
+    /* Events Kairo never produces in a guest (no SMM) or hands to the APIC
+     * directly (INIT resets the CPU): their intercepts cannot fire. */
+    if (s->icpt_misc1 & (ICPT1_SMI | ICPT1_INIT | ICPT1_FERR_FREEZE))
+        cpu_log_once(cpu, "svm: SMI, INIT and FERR_FREEZE intercepts never fire", s->icpt_misc1);
 }
 
 /* EVENTINJ: deliver the event in the guest as if it happened at its RIP. */

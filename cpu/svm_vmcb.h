@@ -73,6 +73,7 @@
 #define ICPT1_IOIO     (1u << 27)
 #define ICPT1_MSR      (1u << 28)
 #define ICPT1_TASK_SWITCH (1u << 29)
+#define ICPT1_FERR_FREEZE (1u << 30)
 #define ICPT1_SHUTDOWN (1u << 31)
 /* VMCB_ICPT_MISC2 bits */
 #define ICPT2_VMRUN    (1u << 0)
