@@ -17,6 +17,8 @@
 ;  - the ASID-tagged TLB: a guest's translation under ASID 5 survives the
 ;    world switches (a changed page-table entry is not seen), ASID 6 sees
 ;    the new one, TLB_CONTROL 3 flushes ASID 5, INVLPGA flushes one page
+;  - a page that became code while a guest was out: the guest's cached
+;    write entry for it goes, its write reaches the host's decoded code
 ;  - CPUID 8000_000A: 16 ASIDs, NP, NRIPS, VMCB clean, FlushByASID
 ; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
 ; else the number of the failed check (status 2n+1).
@@ -371,6 +373,29 @@ pm32:
     mov esi, ROMBASE + m_asid
     call print
 
+    ; --- 95. a guest bank's fast write entry to a page that became code
+    ; while the guest was out must not survive: the guest writes a data word
+    ; on page 0x70000 (its bank caches the page for writes), the host then
+    ; runs code there (mov eax, 1; ret), the guest patches the immediate, the
+    ; host must see the new code
+    mov dword [0x70000], 0x000001B8         ; mov eax, 1
+    mov dword [0x70004], 0x0000C300         ; ...; ret
+    mov dword [ebx + ASID], 7
+    RUN g_poke, 2
+    EXPECT 0x78, 95
+    mov eax, 0x70000
+    call eax
+    cmp eax, 1
+    FAILIF 96, jne
+    RUN g_patch, 2
+    EXPECT 0x78, 97
+    mov eax, 0x70000
+    call eax
+    cmp eax, 2
+    FAILIF 98, jne
+    mov esi, ROMBASE + m_code
+    call print
+
     mov esi, ROMBASE + m_pass
     call print
     mov dx, 0x501
@@ -471,6 +496,14 @@ g_read:
     mov eax, [0x800000]
     hlt
 
+; --- the code-page guest
+g_poke:
+    mov dword [0x70800], 0
+    hlt
+g_patch:
+    mov byte [0x70001], 2
+    hlt
+
 ; code, instruction length, RIP
 align 4
 exits:
@@ -507,6 +540,7 @@ m_icpt:  db "svm_vintr: instruction intercepts ok", 10, 0
 m_vintr: db "svm_vintr: virtual interrupts ok", 10, 0
 m_mask:  db "svm_vintr: V_INTR_MASKING ok", 10, 0
 m_asid:  db "svm_vintr: ASID-tagged TLB ok", 10, 0
+m_code:  db "svm_vintr: code written through a guest's TLB bank ok", 10, 0
 m_pass:  db "svm_vintr: PASS", 10, 0
 m_fail:  db "svm_vintr: FAIL", 10, 0
 
