@@ -328,6 +328,9 @@ static _Noreturn void page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_PF, ((err & PF_WRITE) ? TRACE_ACC_WRITE : 0) |
                   ((err & PF_USER) ? TRACE_ACC_USER : 0), lin, err);
+    /* An intercepted #PF leaves the guest's CR2 alone: lin is EXITINFO2. */
+    SVM_HOOK(cpu, svm_intercept_page_fault(cpu, lin, err));
+    cpu->cr2 = lin;
     cpu_fault(cpu, EXC_PF, err);
 }
 
@@ -358,7 +361,6 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     uint32_t err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0) |
                    ((access == ACC_FETCH && cpu_nx_enabled(cpu)) ? PF_FETCH : 0);
     if (w.fault) {
-        cpu->cr2 = lin;
         page_fault(cpu, lin, err | (w.fault & (PF_PRESENT | PF_RSVD)));
     }
     bool allowed = user ? (w.user && (!write || w.writable))
@@ -366,7 +368,6 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     if (access == ACC_FETCH && w.nx)
         allowed = false;
     if (!allowed) {
-        cpu->cr2 = lin;
         page_fault(cpu, lin, err | PF_PRESENT);
     }
     walk_set_accessed(cpu, &w, write);

@@ -358,6 +358,12 @@ bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err)
     return true;
 }
 
+void svm_intercept_page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
+{
+    if ((cpu->svm->icpt_exc >> EXC_PF) & 1)
+        svm_exit(cpu, SVM_EXIT_EXCP0 + EXC_PF, err, lin);
+}
+
 /* INT3 and INTO raise #BP and #OF as traps of their own, not through
  * cpu_fault: the guest's RIP stays on the instruction, next RIP after. */
 void svm_intercept_soft_exception(Cpu *cpu, int vector, uint32_t next_eip)

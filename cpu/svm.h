@@ -96,6 +96,9 @@ void svm_intercept_dr(Cpu *cpu, unsigned dr, bool write, uint32_t next_eip);
 void svm_intercept_cr0_sel(Cpu *cpu, uint32_t val, uint32_t next_eip);
 /* A fault about to be delivered in the guest: true if it left the guest. */
 bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err);
+/* A #PF about to be raised in the guest: #VMEXIT(0x4E) if intercepted,
+ * before CR2 changes. */
+void svm_intercept_page_fault(Cpu *cpu, uint32_t lin, uint32_t err);
 /* INT3 and INTO: their exception intercepts (#BP, #OF) before delivery. */
 void svm_intercept_soft_exception(Cpu *cpu, int vector, uint32_t next_eip);
 /* Interrupts at an instruction boundary while in a guest or with GIF

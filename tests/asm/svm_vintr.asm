@@ -19,6 +19,7 @@
 ;    the new one, TLB_CONTROL 3 flushes ASID 5, INVLPGA flushes one page
 ;  - a page that became code while a guest was out: the guest's cached
 ;    write entry for it goes, its write reaches the host's decoded code
+;  - an intercepted #PF: EXITINFO1/2, and the guest's CR2 unchanged
 ;  - CPUID 8000_000A: 16 ASIDs, NP, NRIPS, VMCB clean, FlushByASID
 ; Verdict on the isa-debug-exit port 0x501: 0x10 pass (exit status 33),
 ; else the number of the failed check (status 2n+1).
@@ -54,6 +55,7 @@ VINTR      equ 0x060
 INT_SHADOW equ 0x068
 EXITCODE   equ 0x070
 EXITINFO1  equ 0x078
+EXITINFO2  equ 0x080
 NEXT_RIP   equ 0x0C8
 S_ES   equ 0x400
 S_CS   equ 0x410
@@ -71,6 +73,7 @@ S_RFLAGS equ 0x570
 S_RIP  equ 0x578
 S_RSP  equ 0x5D8
 S_RAX  equ 0x5F8
+S_CR2  equ 0x640
 
 ; intercepts of the first part: SIDT, SGDT, SLDT, STR, LIDT, LGDT, LLDT,
 ; LTR, RDPMC, PUSHF, POPF, RSM, IRET, INTn, INVD,
@@ -370,6 +373,21 @@ pm32:
     RUN g_read, 2
     cmp dword [ebx + S_RAX], 0x2222
     FAILIF 91, jne
+    ; --- 92. an intercepted #PF: EXITINFO1 the error code, EXITINFO2 the
+    ; address, the guest's CR2 untouched, RIP on the access
+    mov dword [ebx + ICPT_EXC], 1 << 14
+    mov dword [ebx + S_CR2], 0x1234
+    RUN g_pf, 2
+    EXPECT 0x4E, 92
+    cmp dword [ebx + EXITINFO1], 2          ; write, supervisor, not present
+    FAILIF 93, jne
+    cmp dword [ebx + EXITINFO2], 0x1000000
+    FAILIF 94, jne
+    cmp dword [ebx + S_CR2], 0x1234
+    FAILIF 99, jne
+    cmp dword [ebx + S_RIP], ROMBASE + g_pf
+    FAILIF 100, jne
+    mov dword [ebx + ICPT_EXC], 0
     mov esi, ROMBASE + m_asid
     call print
 
@@ -494,6 +512,10 @@ g_irq0:
 ; --- the ASID guest
 g_read:
     mov eax, [0x800000]
+    hlt
+
+g_pf:
+    mov dword [0x1000000], 1                ; linear 16 MiB: not mapped
     hlt
 
 ; --- the code-page guest
