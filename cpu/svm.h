@@ -44,6 +44,8 @@ typedef struct SvmState {
     struct SvmTlbBank *banks;
     bool host_stale;            /* the host's bank needs a flush before use */
     uint64_t tlb_clock;         /* for least-recently-used bank reuse */
+    struct SvmTlbBank *cur_bank; /* the guest bank VMRUN chose */
+    uint32_t host_code_epoch;   /* PhysMem.code_epoch when the host's bank left */
 } SvmState;
 
 /* --- the ASID-tagged TLB (cpu/svm_tlb.c) --- */

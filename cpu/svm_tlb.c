@@ -31,6 +31,7 @@
 struct SvmTlbBank {
     uint32_t asid;              /* 0: unassigned */
     bool stale;                 /* flush before use */
+    uint32_t code_epoch;        /* PhysMem.code_epoch when it was last in use */
     uint64_t mode;              /* the paging format its entries were filled under */
     uint64_t last_use;
     TlbEntry e[TLB_KINDS][TLB_SIZE];
@@ -44,9 +45,12 @@ static void bank_clear(TlbEntry (*t)[TLB_SIZE], bool keep_global)
                 t[k][i].tag = TLB_EMPTY;
 }
 
-/* Fast write entries to pages that hold code now: gone. */
-static void bank_drop_code_writes(const Cpu *cpu, TlbEntry (*t)[TLB_SIZE])
+/* Fast write entries to pages that became code pages since the bank was
+ * last in use (epoch): gone. */
+static void bank_drop_code_writes(const Cpu *cpu, TlbEntry (*t)[TLB_SIZE], uint32_t epoch)
 {
+    if (epoch == cpu->mem->code_epoch)
+        return;
     const uint8_t *flags = cpu->mem->page_flags;
     for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
@@ -144,18 +148,22 @@ void svm_tlb_enter_guest(Cpu *cpu, uint32_t asid, uint32_t ctl)
     if (b->stale)
         bank_clear(b->e, false);
     else
-        bank_drop_code_writes(cpu, b->e);
+        bank_drop_code_writes(cpu, b->e, b->code_epoch);
     b->stale = false;
+    s->host_code_epoch = cpu->mem->code_epoch;   /* the host's bank leaves */
+    s->cur_bank = b;
     use_tables(cpu, b->e);
 }
 
 void svm_tlb_enter_host(Cpu *cpu)
 {
     SvmState *s = cpu->svm;
+    if (s->cur_bank && cpu->tlb == s->cur_bank->e)
+        s->cur_bank->code_epoch = cpu->mem->code_epoch;   /* the guest's bank leaves */
     if (s->host_stale)
         bank_clear(cpu->tlb_host, false);
     else
-        bank_drop_code_writes(cpu, cpu->tlb_host);
+        bank_drop_code_writes(cpu, cpu->tlb_host, s->host_code_epoch);
     s->host_stale = false;
     use_tables(cpu, cpu->tlb_host);
 }
