@@ -536,8 +536,14 @@ static void inject_event(Cpu *cpu, uint64_t b)
     vmcb_write(cpu, b, VMCB_EVENTINJ, 8, ev & ~(uint64_t)EVENT_VALID);
     if (type == EVENT_TYPE_EXC && err == NO_ERRCODE && vec == EXC_DF)
         err = 0;
+    /* With next-RIP save the return address of a software interrupt or a
+     * soft exception (#BP, #OF) is NEXT_RIP, while RIP stays on the
+     * instruction in case the delivery exits (KVM relies on both). */
+    uint32_t ret = cpu->eip;
+    if (type == EVENT_TYPE_SOFT || (type == EVENT_TYPE_EXC && (vec == EXC_BP || vec == EXC_OF)))
+        ret = (uint32_t)vmcb_read(cpu, b, VMCB_NEXT_RIP, 8);
     cpu_deliver_interrupt(cpu, (int)vec, type == EVENT_TYPE_SOFT ? NO_ERRCODE : err,
-                          type == EVENT_TYPE_SOFT, cpu->eip);
+                          type == EVENT_TYPE_SOFT, ret);
 }
 
 /* VMRUN (0F 01 D8): save the host, load the guest, inject, run. */

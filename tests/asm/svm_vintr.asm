@@ -11,6 +11,8 @@
 ;    without the intercept V_INTR_VECTOR is delivered through the guest's
 ;    IDT and V_IRQ clears; V_INTR_PRIO not above V_TPR holds it, V_IGN_TPR or a
 ;    lower V_TPR lets it in
+;  - EVENTINJ of INT n (type 4) and #BP (type 3): NEXT_RIP is the return
+;    address
 ;  - V_INTR_MASKING with the PIT's IRQ 0 pending: with the host's IF clear
 ;    the guest's IF set does not let it in; without masking the guest takes
 ;    it through its IDT
@@ -56,6 +58,7 @@ INT_SHADOW equ 0x068
 EXITCODE   equ 0x070
 EXITINFO1  equ 0x078
 EXITINFO2  equ 0x080
+EVENTINJ   equ 0x0A8
 NEXT_RIP   equ 0x0C8
 S_ES   equ 0x400
 S_CS   equ 0x410
@@ -158,6 +161,8 @@ pm32:
     rep stosd
     IDT_GATE 0x41, g_visr
     IDT_GATE 0x08, g_irq0
+    IDT_GATE 0x42, g_ret_addr
+    IDT_GATE 0x03, g_ret_addr
 
     mov ebx, VMCB
     mov dword [ebx + ICPT_MISC1], MISC1
@@ -257,6 +262,20 @@ pm32:
     RUN g_vnoif, 2
     EXPECT 0x78, 61
     mov dword [ebx + VINTR], 0
+    ; --- 62. EVENTINJ of a software interrupt (type 4, vector 0x42) and of
+    ; #BP (type 3): the return address pushed is NEXT_RIP, not RIP
+    mov dword [ebx + EVENTINJ], 0x80000442
+    mov dword [ebx + NEXT_RIP], ROMBASE + g_soft + 1
+    RUN g_soft, 2
+    EXPECT 0x78, 62
+    cmp dword [ebx + S_RAX], ROMBASE + g_soft + 1
+    FAILIF 63, jne
+    mov dword [ebx + EVENTINJ], 0x80000303
+    mov dword [ebx + NEXT_RIP], ROMBASE + g_soft + 2
+    RUN g_soft, 2
+    EXPECT 0x78, 64
+    cmp dword [ebx + S_RAX], ROMBASE + g_soft + 2
+    FAILIF 65, jne
     mov esi, ROMBASE + m_vintr
     call print
 
@@ -487,6 +506,13 @@ g_vprio:
     sti
     nop
     nop
+    hlt
+g_soft:
+    nop
+    nop
+    hlt
+g_ret_addr:
+    mov eax, [esp]                          ; the return address pushed
     hlt
 g_vnoif:
     nop
