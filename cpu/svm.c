@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* AMD Secure Virtual Machine, first stage (AMD APM vol. 2 ch. 15):
- * VMRUN and #VMEXIT with the VMCB control and state-save areas, VMLOAD,
- * VMSAVE, VMMCALL, STGI/CLGI and the global interrupt flag, INVLPGA,
- * the instruction, I/O (IOPM), MSR (MSRPM), CR/DR, exception, INTR/NMI
- * and shutdown intercepts, event injection, the TSC offset and next-RIP.
+/* AMD Secure Virtual Machine (AMD APM vol. 2 ch. 15): VMRUN and #VMEXIT
+ * with the VMCB control and state-save areas, VMLOAD, VMSAVE, VMMCALL,
+ * STGI/CLGI and the global interrupt flag, INVLPGA, the instruction, I/O
+ * (IOPM), MSR (MSRPM), CR/DR, selective CR0, descriptor-table, exception,
+ * INTR/NMI/VINTR and shutdown intercepts, event injection, virtual
+ * interrupts (V_IRQ, V_TPR, V_INTR_MASKING), the TSC offset and next-RIP.
  *
  * The host's state goes to the page VM_HSAVE_PA names, in the layout of a
  * VMCB's state-save area, so that it lives in guest-visible memory as on
