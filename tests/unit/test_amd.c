@@ -309,6 +309,18 @@ Test(amd, world_switches_keep_each_asids_tlb_bank)
     cr_assert_not(has_entry(0x5000), "TLB_CONTROL 1 flushes every ASID, the host's too");
 }
 
+Test(amd, a_guests_cr4_change_flushes_only_its_own_bank)
+{
+    svm_state(cpu);
+    fake_entry(0x5000, 0x5000);
+    svm_tlb_enter_guest(cpu, 3, 0);
+    fake_entry(0x6000, 0x6000);
+    cpu_paging_changed(cpu);                       /* what MOV CR4 with a PGE change does */
+    cr_assert_not(has_entry(0x6000));
+    svm_tlb_enter_host(cpu);
+    cr_assert(has_entry(0x5000), "the host's bank kept its entry");
+}
+
 Test(amd, a_guest_bank_goes_when_its_paging_format_changes)
 {
     svm_state(cpu);
