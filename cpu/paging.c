@@ -42,12 +42,21 @@
 /* PDPTE bits that must be zero: 1, 2, 5..8 and 36..63. */
 #define PDPTE_RSVD    (PAE_RSVD_HIGH | 0x1E6ull)
 
-void tlb_flush_all(Cpu *cpu)
+/* The running world's TLB, global pages included (under SVM the other
+ * ASIDs' banks keep theirs, as a guest's CR4.PGE toggle leaves the host's). */
+static void tlb_flush_world(Cpu *cpu)
 {
     cpu->chain_epoch++;
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             cpu->tlb[k][i].tag = TLB_EMPTY;
+}
+
+void tlb_flush_all(Cpu *cpu)
+{
+    tlb_flush_world(cpu);
+    if (unlikely(cpu->svm))
+        svm_tlb_mark_stale(cpu);   /* the other worlds' banks (cpu/svm_tlb.c) */
 }
 
 void tlb_flush_nonglobal(Cpu *cpu)
@@ -112,18 +121,23 @@ void cpu_load_cr3(Cpu *cpu, uint32_t cr3)
     tlb_flush_nonglobal(cpu);
 }
 
-void cpu_paging_changed(Cpu *cpu)
+void cpu_paging_loaded(Cpu *cpu)
 {
     /* Turning on PAE paging loads the PDPTEs from CR3, as a P6 does. The
      * register write is already committed here, so a bad PDPTE is logged
      * and its reserved bits make later walks fault instead. */
     if (paging_on(cpu) && pae_on(cpu) && !pdpte_read(cpu, cpu->cr3, cpu->pdpte))
         cpu_log_guest_error(cpu, "PDPTE with reserved bits loaded by a CR0/CR4 write", cpu->cr3);
+}
+
+void cpu_paging_changed(Cpu *cpu)
+{
+    cpu_paging_loaded(cpu);
     /* Traced here, not in tlb_flush_all: memory-map changes flush too,
      * and they are the host's business, not the guest's. */
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_FLUSH_ALL, 0, 0, 0);
-    tlb_flush_all(cpu);
+    tlb_flush_world(cpu);
 }
 
 /* One walk's outcome. */
@@ -321,6 +335,9 @@ static _Noreturn void page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_PF, ((err & PF_WRITE) ? TRACE_ACC_WRITE : 0) |
                   ((err & PF_USER) ? TRACE_ACC_USER : 0), lin, err);
+    /* An intercepted #PF leaves the guest's CR2 alone: lin is EXITINFO2. */
+    SVM_HOOK(cpu, svm_intercept_page_fault(cpu, lin, err));
+    cpu->cr2 = lin;
     cpu_fault(cpu, EXC_PF, err);
 }
 
@@ -351,7 +368,6 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     uint32_t err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0) |
                    ((access == ACC_FETCH && cpu_nx_enabled(cpu)) ? PF_FETCH : 0);
     if (w.fault) {
-        cpu->cr2 = lin;
         page_fault(cpu, lin, err | (w.fault & (PF_PRESENT | PF_RSVD)));
     }
     bool allowed = user ? (w.user && (!write || w.writable))
@@ -359,7 +375,6 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     if (access == ACC_FETCH && w.nx)
         allowed = false;
     if (!allowed) {
-        cpu->cr2 = lin;
         page_fault(cpu, lin, err | PF_PRESENT);
     }
     walk_set_accessed(cpu, &w, write);
