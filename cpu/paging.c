@@ -76,9 +76,12 @@ void tlb_flush_page(Cpu *cpu, uint32_t lin)
             cpu->tlb[k][idx].tag = TLB_EMPTY;
 }
 
+/* MOV CR0 refuses PG without PE, but an SVM guest may run so ("paged real
+ * mode", what KVM's shadow paging uses for a real-mode guest): CR0.PG alone
+ * decides. */
 static bool paging_on(const Cpu *cpu)
 {
-    return (cpu->cr0 & (CR0_PG | CR0_PE)) == (CR0_PG | CR0_PE);
+    return cpu->cr0 & CR0_PG;
 }
 
 static bool pae_on(const Cpu *cpu)
@@ -321,6 +324,11 @@ static _Noreturn void page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_PF, ((err & PF_WRITE) ? TRACE_ACC_WRITE : 0) |
                   ((err & PF_USER) ? TRACE_ACC_USER : 0), lin, err);
+    /* A #PF that an SVM guest's hypervisor intercepts leaves the guest's
+     * CR2 alone: the address goes to EXITINFO2 instead. */
+    if (unlikely(cpu->svm_guest) && svm_pf_intercepted(cpu, lin))
+        cpu_fault(cpu, EXC_PF, err);
+    cpu->cr2 = lin;
     cpu_fault(cpu, EXC_PF, err);
 }
 
@@ -351,7 +359,6 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     uint32_t err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0) |
                    ((access == ACC_FETCH && cpu_nx_enabled(cpu)) ? PF_FETCH : 0);
     if (w.fault) {
-        cpu->cr2 = lin;
         page_fault(cpu, lin, err | (w.fault & (PF_PRESENT | PF_RSVD)));
     }
     bool allowed = user ? (w.user && (!write || w.writable))
@@ -359,7 +366,6 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     if (access == ACC_FETCH && w.nx)
         allowed = false;
     if (!allowed) {
-        cpu->cr2 = lin;
         page_fault(cpu, lin, err | PF_PRESENT);
     }
     walk_set_accessed(cpu, &w, write);

@@ -301,11 +301,20 @@ void svm_intercept_dr(Cpu *cpu, unsigned dr, bool write, uint32_t next_eip)
         exit_insn(cpu, (write ? SVM_EXIT_WRITE_DR0 : SVM_EXIT_READ_DR0) + dr, 0, 0, next_eip);
 }
 
+bool svm_pf_intercepted(Cpu *cpu, uint32_t lin)
+{
+    SvmState *s = cpu->svm;
+    if (!((s->icpt_exc >> EXC_PF) & 1))
+        return false;
+    s->pf_lin = lin;
+    return true;
+}
+
 bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err)
 {
     if (vector >= 32 || !((cpu->svm->icpt_exc >> vector) & 1))
         return false;
-    uint64_t info2 = vector == EXC_PF ? cpu->cr2 : 0;
+    uint64_t info2 = vector == EXC_PF ? cpu->svm->pf_lin : 0;
     world_exit(cpu, SVM_EXIT_EXCP0 + (unsigned)vector, err == NO_ERRCODE ? 0 : err, info2, 0);
     return true;
 }
@@ -387,8 +396,9 @@ static bool vmcb_valid(Cpu *cpu, uint64_t b)
     uint32_t misc2 = (uint32_t)vmcb_read(cpu, b, VMCB_ICPT_MISC2, 4);
     uint32_t asid = (uint32_t)vmcb_read(cpu, b, VMCB_ASID, 4);
     uint64_t efer_ok = EFER_SCE | EFER_NXE | EFER_SVME;
+    /* PG without PE is legal ("paged real mode"): only long mode forbids it */
     return (efer & EFER_SVME) && !(efer & ~efer_ok) && !(cr0 >> 32) &&
-           !(!(cr0 & CR0_CD) && (cr0 & CR0_NW)) && !((cr0 & CR0_PG) && !(cr0 & CR0_PE)) &&
+           !(!(cr0 & CR0_CD) && (cr0 & CR0_NW)) &&
            !(cr3 >> 32) && !(cr4 >> 32) && (misc2 & ICPT2_VMRUN) && asid != 0;
 }
 

@@ -35,6 +35,7 @@ typedef struct SvmState {
     /* The event being delivered in the guest, in EXITINTINFO's format: an
      * intercept during its delivery reports it (cpu->exc_depth > 0). */
     uint64_t event;
+    uint32_t pf_lin;            /* the address of an intercepted #PF */
     /* probe mode (the debugger's translations): a failing nested walk sets
      * probe_failed instead of leaving the guest */
     bool probing, probe_failed;
@@ -68,6 +69,9 @@ void svm_intercept_io(Cpu *cpu, uint16_t port, unsigned size, uint32_t info,
 void svm_intercept_msr(Cpu *cpu, bool write, uint32_t next_eip);
 void svm_intercept_cr(Cpu *cpu, unsigned cr, bool write, uint32_t next_eip);
 void svm_intercept_dr(Cpu *cpu, unsigned dr, bool write, uint32_t next_eip);
+/* A #PF at lin in the guest: true if its intercept is set (the address is
+ * kept for EXITINFO2 and CR2 stays as it is). */
+bool svm_pf_intercepted(Cpu *cpu, uint32_t lin);
 /* A fault about to be delivered in the guest: true if it left the guest. */
 bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err);
 /* Interrupts at an instruction boundary while in a guest or with GIF
