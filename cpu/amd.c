@@ -17,6 +17,7 @@
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
 #include "cpu/svm.h"
+#include "cpu/svm_vmcb.h"
 #include "iodev/devstate.h"
 
 const CpuAmd amd_athlon = { 0x80000006u, 0, false };
@@ -326,8 +327,12 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
     cpu->gif = gif;
     cpu->svm_guest = guest;
     cpu->svm_npt = false;
-    if (!guest)
+    cpu->svm_vintr = false;
+    if (!guest) {
+        if (cpu->svm)
+            svm_tlb_reset(cpu, false);
         return state_ok(r);
+    }
     SvmState *s = svm_state(cpu);
     s->vmcb = state_get_u64(r);
     s->icpt_cr = state_get_u32(r);
@@ -346,6 +351,8 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
     s->host_pae = host & 1;
     s->host_pse = (host >> 1) & 1;
     s->host_nx = (host >> 2) & 1;
+    cpu->svm_vintr = (s->vintr & VINTR_IRQ) != 0;
+    svm_tlb_reset(cpu, true);
     return state_ok(r);
 }
 

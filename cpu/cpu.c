@@ -65,6 +65,7 @@ Cpu *cpu_new(PhysMem *mem, struct PortBus *io)
     Cpu *cpu = calloc(1, sizeof *cpu);
     if (!cpu)
         return NULL;
+    cpu->tlb = cpu->tlb_host;
     cpu->mem = mem;
     cpu->io = io;
     cpu->icache = icache_new(mem);
@@ -166,8 +167,9 @@ void cpu_reset(Cpu *cpu)
     cpu->halted = cpu->inhibit_irq = cpu->nmi_pending = cpu->nmi_blocked = false;
     cpu->exc_depth = 0;
     cpu->triple_fault = false;
-    cpu->svm_guest = cpu->svm_npt = false;
+    cpu->svm_guest = cpu->svm_npt = cpu->svm_vintr = false;
     cpu->gif = true;
+    cpu->tlb = cpu->tlb_host;
     cpu->pending_db = false;
     cpu->suppress_tf_trap = false;
     cpu_set_cpl(cpu, 0);

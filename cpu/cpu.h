@@ -266,6 +266,7 @@ typedef struct Cpu {
             bool intr;          /* INTR line level from the interrupt controller */
             bool nmi_pending;
             bool stop_request;  /* leave cpu_run at the next block boundary */
+            bool svm_vintr;     /* an SVM guest's V_IRQ is pending (cpu/svm.c) */
         };
         uint64_t attention;
     };
@@ -322,7 +323,10 @@ typedef struct Cpu {
     uint32_t isa;                   /* model->isa: ISA_* the decoder allows */
 
     /* --- TLB storage (code fetches use the read TLB) --- */
-    TlbEntry tlb[TLB_KINDS][TLB_SIZE];
+    /* The TLB of the running world: tlb_host, or an SVM guest's bank
+     * (cpu/svm_tlb.c) */
+    TlbEntry (*tlb)[TLB_SIZE];
+    TlbEntry tlb_host[TLB_KINDS][TLB_SIZE];
 
     /* --- an attached debugger (see CpuDebugger); last, so that it moves
      * none of the hot fields above --- */

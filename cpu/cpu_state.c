@@ -17,6 +17,7 @@
 #include "cpu/exception.h"
 #include "cpu/icache.h"
 #include "cpu/mem_access.h"
+#include "cpu/svm.h"
 
 #define CPU_FIELD(m, k) SF_FIELD(Cpu, m, k)
 
@@ -140,8 +141,7 @@ static void cpu_info(void *dev, FILE *out)
             cpu->cr3, cpu->cr4, cpu->eflags);
     fprintf(out, "model %s (CPUID 1 EAX %08x)\n", cpu->model->name, cpu->model->signature);
     if (cpu->isa & ISA_SVM)
-        fprintf(out, "svm: %s world, gif %u, efer %08llx\n", cpu->svm_guest ? "guest" : "host",
-                cpu->gif, (unsigned long long)cpu->amd_msr.efer);
+        svm_info(cpu, out);
 }
 
 const DeviceDesc cpu_desc = {

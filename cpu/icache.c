@@ -214,6 +214,7 @@ static void mark_code_page(Cpu *cpu, uint32_t pg)
     if (m->page_flags[pg] & PHYS_PG_CODE)
         return;
     m->page_flags[pg] |= PHYS_PG_CODE;
+    m->code_epoch++;
     uint32_t phys = pg << PHYS_PAGE_SHIFT;
     /* Every CPU's write TLB: another CPU's cached host pointer would write
      * past the code-page check. */

@@ -50,6 +50,8 @@ void tlb_flush_page(Cpu *cpu, uint32_t lin);  /* INVLPG */
 void cpu_load_cr3(Cpu *cpu, uint32_t cr3);
 /* CR0/CR4 writes that affect paging call this after updating the register. */
 void cpu_paging_changed(Cpu *cpu);
+/* The same without the flush (an SVM world switch picks a TLB bank). */
+void cpu_paging_loaded(Cpu *cpu);
 
 /* Code fetch for the decoder: host pointer to the page holding lin (and
  * its physical address), or NULL when the page is MMIO/unmapped (then use

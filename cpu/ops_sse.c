@@ -9,6 +9,8 @@
  * a form the CPU model lacks, keeps the meaning the opcode had before (the
  * MMX one, with the prefix ignored as a Pentium II ignores it). */
 #include "cpu/sse.h"
+#include "cpu/svm.h"
+#include "cpu/svm_vmcb.h"
 
 #include <string.h>
 
@@ -107,6 +109,7 @@ static const Insn *op_monitor(Cpu *cpu, const Insn *in)
 {
     if (cpu->cpl != 0)
         cpu_fault(cpu, EXC_UD, NO_ERRCODE);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_MONITOR, cpu->eip + in->len));
     if (cpu->gpr[R_ECX] != 0)
         cpu_fault(cpu, EXC_GP, 0);
     uint32_t off = (in->flags & INSN_ADDR32) ? cpu->gpr[R_EAX] : cpu->gpr[R_EAX] & 0xFFFFu;
@@ -118,6 +121,7 @@ static const Insn *op_mwait(Cpu *cpu, const Insn *in)
 {
     if (cpu->cpl != 0)
         cpu_fault(cpu, EXC_UD, NO_ERRCODE);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_MWAIT, cpu->eip + in->len));
     if (cpu->gpr[R_ECX] != 0)
         cpu_fault(cpu, EXC_GP, 0);
     return insn_next(cpu, in);

@@ -7,6 +7,8 @@
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
+#include "cpu/svm_vmcb.h"
 
 /* ======== PUSH / POP register ======== */
 
@@ -282,6 +284,7 @@ static bool vme_applies(const Cpu *cpu)
 
 static const Insn *op_pushf(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_PUSHF, cpu->eip + in->len));
     bool op32 = in->flags & INSN_OP32;
     uint32_t f = flags_read(cpu) & ~(FLAG_VM | FLAG_RF);
     if (cpu_v86(cpu) && cpu_iopl(cpu) < 3) {
@@ -296,6 +299,7 @@ static const Insn *op_pushf(Cpu *cpu, const Insn *in)
 
 static const Insn *op_popf(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_POPF, cpu->eip + in->len));
     bool op32 = in->flags & INSN_OP32;
     uint32_t v = cpu_stack_peek(cpu, 0, op32);
     /* Never changed by POPF: VM, VIP, VIF (and RF is cleared). */

@@ -81,6 +81,7 @@ static void require_protected(Cpu *cpu)
 static const Insn *op_sldt_mem(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_LDTR_READ, cpu->eip + in->len));
     cpu_write16(cpu, in->seg, insn_ea(cpu, in), cpu->seg[SEG_LDTR].sel);
     return insn_next(cpu, in);
 }
@@ -88,6 +89,7 @@ static const Insn *op_sldt_mem(Cpu *cpu, const Insn *in)
 static const Insn *op_str_mem(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_TR_READ, cpu->eip + in->len));
     cpu_write16(cpu, in->seg, insn_ea(cpu, in), cpu->seg[SEG_TR].sel);
     return insn_next(cpu, in);
 }
@@ -97,6 +99,7 @@ static const Insn *op_str_mem(Cpu *cpu, const Insn *in)
 static const Insn *op_sldt_reg(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_LDTR_READ, cpu->eip + in->len));
     if (in->flags & INSN_OP32)
         cpu->gpr[in->rm] = cpu->seg[SEG_LDTR].sel;
     else
@@ -107,6 +110,7 @@ static const Insn *op_sldt_reg(Cpu *cpu, const Insn *in)
 static const Insn *op_str_reg(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_TR_READ, cpu->eip + in->len));
     if (in->flags & INSN_OP32)
         cpu->gpr[in->rm] = cpu->seg[SEG_TR].sel;
     else
@@ -127,6 +131,7 @@ static const Insn *op_lldt(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_LDTR_WRITE, cpu->eip + in->len));
     uint16_t sel = read_rm16(cpu, in);
     if ((sel & 0xFFFC) == 0) {
         /* A null selector leaves LDTR unusable: later LDT references fault. */
@@ -149,6 +154,7 @@ static const Insn *op_ltr(Cpu *cpu, const Insn *in)
 {
     require_protected(cpu);
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_TR_WRITE, cpu->eip + in->len));
     uint16_t sel = read_rm16(cpu, in);
     if ((sel & 0xFFFC) == 0)
         cpu_fault(cpu, EXC_GP, 0);
@@ -259,24 +265,30 @@ static void load_table_reg(Cpu *cpu, const Insn *in, DescTable *t)
 
 static const Insn *op_sgdt(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_GDTR_READ, cpu->eip + in->len));
     store_table_reg(cpu, in, &cpu->gdtr);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_sidt(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_IDTR_READ, cpu->eip + in->len));
     store_table_reg(cpu, in, &cpu->idtr);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_lgdt(Cpu *cpu, const Insn *in)
 {
+    sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_GDTR_WRITE, cpu->eip + in->len));
     load_table_reg(cpu, in, &cpu->gdtr);
     return insn_next(cpu, in);
 }
 
 static const Insn *op_lidt(Cpu *cpu, const Insn *in)
 {
+    sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_IDTR_WRITE, cpu->eip + in->len));
     load_table_reg(cpu, in, &cpu->idtr);
     return insn_next(cpu, in);
 }
@@ -284,6 +296,7 @@ static const Insn *op_lidt(Cpu *cpu, const Insn *in)
 /* SMSW: the low word of CR0. Not privileged. */
 static const Insn *op_smsw_mem(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, 0, false, cpu->eip + in->len));
     cpu_write16(cpu, in->seg, insn_ea(cpu, in), (uint16_t)cpu->cr0);
     return insn_next(cpu, in);
 }
@@ -292,12 +305,14 @@ static const Insn *op_smsw_mem(Cpu *cpu, const Insn *in)
  * calls the high half undefined; Bochs and the hardware store CR0). */
 static const Insn *op_smsw_r32(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, 0, false, cpu->eip + in->len));
     cpu->gpr[in->rm] = cpu->cr0;
     return insn_next(cpu, in);
 }
 
 static const Insn *op_smsw_r16(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, 0, false, cpu->eip + in->len));
     reg16_set(cpu, in->rm, (uint16_t)cpu->cr0);
     return insn_next(cpu, in);
 }
@@ -306,8 +321,10 @@ static const Insn *op_smsw_r16(Cpu *cpu, const Insn *in)
 static const Insn *op_lmsw(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, 0, true, cpu->eip + in->len));
     uint32_t msw = read_rm16(cpu, in) & (CR0_PE | CR0_MP | CR0_EM | CR0_TS);
     uint32_t cr0 = (cpu->cr0 & ~(CR0_MP | CR0_EM | CR0_TS)) | msw;
+    SVM_HOOK(cpu, svm_intercept_cr0_sel(cpu, cr0, cpu->eip + in->len));
     sys_write_cr0(cpu, cr0);
     cpu->eip += in->len;
     return NULL;
@@ -606,6 +623,7 @@ static InsnFn pick_out_dx_eax(const DecodeCtx *d) { return d->op32 ? op_out_dx_e
  * IOPL-sensitive in V86 mode. */
 static const Insn *op_int3(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_soft_exception(cpu, EXC_BP, insn_next_eip(cpu, in)));
     cpu_deliver_interrupt(cpu, EXC_BP, NO_ERRCODE, true, insn_next_eip(cpu, in));
     return NULL;
 }
@@ -614,6 +632,7 @@ static const Insn *op_int3(Cpu *cpu, const Insn *in)
  * and the VME redirection bitmap (it tells CD from CC/CE itself). */
 static const Insn *op_int_imm(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_SWINT, cpu->eip + in->len));
     cpu_deliver_interrupt(cpu, (int)(in->imm & 0xFFu), NO_ERRCODE, true,
                           insn_next_eip(cpu, in));
     return NULL;
@@ -624,6 +643,7 @@ static const Insn *op_into(Cpu *cpu, const Insn *in)
 {
     if (!flags_get_of(cpu))
         return insn_next(cpu, in);
+    SVM_HOOK(cpu, svm_intercept_soft_exception(cpu, EXC_OF, insn_next_eip(cpu, in)));
     cpu_deliver_interrupt(cpu, EXC_OF, NO_ERRCODE, true, insn_next_eip(cpu, in));
     return NULL;
 }
@@ -632,12 +652,14 @@ static const Insn *op_into(Cpu *cpu, const Insn *in)
  * gate DPL check), returning after the instruction. */
 static const Insn *op_icebp(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_ICEBP, cpu->eip + in->len));
     cpu_deliver_interrupt(cpu, EXC_DB, NO_ERRCODE, false, insn_next_eip(cpu, in));
     return NULL;
 }
 
 static const Insn *op_iret(Cpu *cpu, const Insn *in)
 {
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_IRET, cpu->eip + in->len));
     cpu_iret(cpu, (in->flags & INSN_OP32) != 0);
     return NULL;
 }
@@ -657,10 +679,11 @@ static const Insn *op_ud2(Cpu *cpu, const Insn *in)
     cpu_fault(cpu, EXC_UD, NO_ERRCODE);
 }
 
-/* RSM (0F AA): there is no system-management mode, so never inside it. */
+/* RSM (0F AA): there is no system-management mode, so never inside it.
+ * A guest's RSM intercept applies even outside SMM (APM 15.9). */
 static const Insn *op_rsm(Cpu *cpu, const Insn *in)
 {
-    (void)in;
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_RSM, cpu->eip + in->len));
     cpu_fault(cpu, EXC_UD, NO_ERRCODE);
 }
 
@@ -668,6 +691,8 @@ static const Insn *op_rsm(Cpu *cpu, const Insn *in)
 static const Insn *op_invd(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, in->opcode == 0x109 ? SVM_EXIT_WBINVD : SVM_EXIT_INVD,
+                                     cpu->eip + in->len));
     return insn_next(cpu, in);
 }
 
@@ -757,7 +782,10 @@ static const Insn *op_mov_cr_r32(Cpu *cpu, const Insn *in)
     SVM_HOOK(cpu, svm_intercept_cr(cpu, in->reg, true, cpu->eip + in->len));
     uint32_t v = cpu->gpr[in->rm];
     switch (in->reg) {
-    case 0: sys_write_cr0(cpu, v); break;
+    case 0:
+        SVM_HOOK(cpu, svm_intercept_cr0_sel(cpu, v, cpu->eip + in->len));
+        sys_write_cr0(cpu, v);
+        break;
     case 2: cpu->cr2 = v; break;
     case 3: cpu_load_cr3(cpu, v); break;
     default: write_cr4(cpu, v); break;
@@ -781,6 +809,8 @@ static InsnFn pick_mov_cr_r32(const DecodeCtx *d)
 static const Insn *op_clts(Cpu *cpu, const Insn *in)
 {
     sys_require_cpl0(cpu);
+    /* A CR0 write (its intercept applies), never a selective one: TS only. */
+    SVM_HOOK(cpu, svm_intercept_cr(cpu, 0, true, cpu->eip + in->len));
     cpu->cr0 &= ~CR0_TS;
     cpu->eip += in->len;
     return NULL;
@@ -882,11 +912,13 @@ static const Insn *op_rdtsc(Cpu *cpu, const Insn *in)
  * privilege level. The counters hold what WRMSR put there: they never count. */
 static const Insn *op_rdpmc(Cpu *cpu, const Insn *in)
 {
+    if (!(cpu->cr4 & CR4_PCE))
+        sys_require_cpl0(cpu);
+    /* An intercept comes before the operand's own #GP (APM 15.9). */
+    SVM_HOOK(cpu, svm_intercept_insn(cpu, SVM_EXIT_RDPMC, cpu->eip + in->len));
     uint32_t n = cpu->gpr[R_ECX];
     if (n > 1)
         cpu_fault(cpu, EXC_GP, 0);
-    if (!(cpu->cr4 & CR4_PCE))
-        sys_require_cpl0(cpu);
     uint64_t v = cpu->msr.perfctr[n] & 0xFFFFFFFFFFull;
     cpu->gpr[R_EAX] = (uint32_t)v;
     cpu->gpr[R_EDX] = (uint32_t)(v >> 32);

@@ -48,6 +48,8 @@ void tlb_flush_all(Cpu *cpu)
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             cpu->tlb[k][i].tag = TLB_EMPTY;
+    if (unlikely(cpu->svm))
+        svm_tlb_mark_stale(cpu);   /* the other worlds' banks (cpu/svm_tlb.c) */
 }
 
 void tlb_flush_nonglobal(Cpu *cpu)
@@ -115,13 +117,18 @@ void cpu_load_cr3(Cpu *cpu, uint32_t cr3)
     tlb_flush_nonglobal(cpu);
 }
 
-void cpu_paging_changed(Cpu *cpu)
+void cpu_paging_loaded(Cpu *cpu)
 {
     /* Turning on PAE paging loads the PDPTEs from CR3, as a P6 does. The
      * register write is already committed here, so a bad PDPTE is logged
      * and its reserved bits make later walks fault instead. */
     if (paging_on(cpu) && pae_on(cpu) && !pdpte_read(cpu, cpu->cr3, cpu->pdpte))
         cpu_log_guest_error(cpu, "PDPTE with reserved bits loaded by a CR0/CR4 write", cpu->cr3);
+}
+
+void cpu_paging_changed(Cpu *cpu)
+{
+    cpu_paging_loaded(cpu);
     /* Traced here, not in tlb_flush_all: memory-map changes flush too,
      * and they are the host's business, not the guest's. */
     if (unlikely(cpu->tracer))
@@ -324,10 +331,8 @@ static _Noreturn void page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_PF, ((err & PF_WRITE) ? TRACE_ACC_WRITE : 0) |
                   ((err & PF_USER) ? TRACE_ACC_USER : 0), lin, err);
-    /* A #PF that an SVM guest's hypervisor intercepts leaves the guest's
-     * CR2 alone: the address goes to EXITINFO2 instead. */
-    if (unlikely(cpu->svm_guest) && svm_pf_intercepted(cpu, lin))
-        cpu_fault(cpu, EXC_PF, err);
+    /* An intercepted #PF leaves the guest's CR2 alone: lin is EXITINFO2. */
+    SVM_HOOK(cpu, svm_intercept_page_fault(cpu, lin, err));
     cpu->cr2 = lin;
     cpu_fault(cpu, EXC_PF, err);
 }

@@ -7,8 +7,9 @@
  *
  * The host's state goes to the page VM_HSAVE_PA names, in the layout of a
  * VMCB's state-save area, so that it lives in guest-visible memory as on
- * the hardware and travels with snapshots of RAM. There are no ASID tags
- * yet: each world switch flushes the TLB. Nested paging is cpu/svm_npt.c. */
+ * the hardware and travels with snapshots of RAM. Each world has a TLB
+ * bank of its own (cpu/svm_tlb.c), so a world switch flushes nothing.
+ * Nested paging is cpu/svm_npt.c. */
 #include "cpu/svm.h"
 
 #include <setjmp.h>
@@ -98,15 +99,15 @@ static void state_save(Cpu *cpu, uint64_t b, uint32_t rip)
     vmcb_write(cpu, b, VMCB_RAX, 8, cpu->gpr[R_EAX]);
 }
 
-/* The control registers and EFER, then everything that follows from
- * them: PDPTEs, the TLB, the decoded blocks' links. */
+/* The control registers and EFER, then the PDPTEs that follow from them;
+ * the caller picks the world's TLB bank. */
 static void load_control_regs(Cpu *cpu, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer)
 {
     cpu->cr0 = cr0 | CR0_ET;
     cpu->cr3 = cr3;
     cpu->cr4 = cr4;
     cpu->amd_msr.efer = efer;
-    cpu_paging_changed(cpu);
+    cpu_paging_loaded(cpu);
 }
 
 static void load_eflags(Cpu *cpu, uint32_t v)
@@ -147,7 +148,6 @@ static void state_load(Cpu *cpu, uint64_t b, bool host)
                               : vmcb_read(cpu, b, VMCB_CPL, 1) & 3);
     }
     cpu_update_debug_state(cpu);
-    tlb_flush_all(cpu);
 }
 
 /* --- logging (-d svm) --- */
@@ -160,6 +160,31 @@ static void svm_log(Cpu *cpu, const char *fmt, unsigned long long a, unsigned lo
     FILE *out = cpu->log_file ? (FILE *)cpu->log_file : stderr;
     fprintf(out, fmt, a, b, c);
     fprintf(out, " at %04X:%08X\n", cpu->seg[SEG_CS].sel, cpu->eip);
+}
+
+/* The monitor's view (info svm, info cpu): the world, and for a guest its
+ * VMCB, ASID, nested paging and virtual-interrupt state. */
+void svm_info(const Cpu *cpu, FILE *out)
+{
+    fprintf(out, "svm: %s world, gif %u, efer %08llx, vm_hsave_pa %#llx\n",
+            cpu->svm_guest ? "guest" : "host", cpu->gif, (unsigned long long)cpu->amd_msr.efer,
+            (unsigned long long)cpu->amd_msr.vm_hsave_pa);
+    const SvmState *s = cpu->svm;
+    if (!cpu->svm_guest || !s)
+        return;
+    fprintf(out, "svm: vmcb %#llx asid %u (TLB bank in use: asid %u), npt %s",
+            (unsigned long long)s->vmcb, (unsigned)phys_read(cpu->mem, s->vmcb + VMCB_ASID, 4),
+            svm_tlb_current_asid(cpu), cpu->svm_npt ? "on" : "off");
+    if (cpu->svm_npt)
+        fprintf(out, " n_cr3 %#llx (%s)", (unsigned long long)s->n_cr3,
+                s->host_pae ? "PAE" : "32-bit");
+    fprintf(out, "\nsvm: v_irq %u vector %#x prio %u v_tpr %u%s%s (host IF %u)\n",
+            (s->vintr & VINTR_IRQ) != 0, (unsigned)(s->vintr >> VINTR_VECTOR_SHIFT) & 0xFF,
+            (unsigned)(s->vintr >> VINTR_PRIO_SHIFT) & 0xF, (unsigned)(s->vintr & VINTR_TPR_MASK),
+            (s->vintr & VINTR_IGN_TPR) ? " ign_tpr" : "",
+            (s->vintr & VINTR_MASKING) ? " v_intr_masking" : "", s->host_if);
+    fprintf(out, "svm: intercepts cr %08x dr %08x exc %08x misc1 %08x misc2 %08x\n",
+            s->icpt_cr, s->icpt_dr, s->icpt_exc, s->icpt_misc1, s->icpt_misc2);
 }
 
 /* --- #VMEXIT --- */
@@ -178,6 +203,8 @@ SvmState *svm_state(Cpu *cpu)
 
 void svm_free(Cpu *cpu)
 {
+    if (cpu->svm)
+        svm_tlb_free(cpu->svm);
     free(cpu->svm);
     cpu->svm = NULL;
 }
@@ -190,7 +217,14 @@ static void world_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2,
     uint64_t b = s->vmcb;
     svm_log(cpu, "svm: #VMEXIT code %#llx info1 %#llx info2 %#llx", code, info1, info2);
     state_save(cpu, b, cpu->eip);
-    vmcb_write(cpu, b, VMCB_INT_SHADOW, 8, cpu->inhibit_irq ? 1 : 0);
+    /* bit 1 GUEST_INTERRUPT_MASK: the guest's IF, for a host that runs it
+     * with V_INTR_MASKING */
+    vmcb_write(cpu, b, VMCB_INT_SHADOW, 8, (cpu->inhibit_irq ? 1 : 0) |
+                                           ((cpu->eflags & FLAG_IF) ? 2 : 0));
+    /* V_IRQ (cleared when the virtual interrupt was taken) and V_TPR go back */
+    uint64_t vintr = vmcb_read(cpu, b, VMCB_VINTR, 8);
+    uint64_t mine = VINTR_IRQ | 0xFFu;
+    vmcb_write(cpu, b, VMCB_VINTR, 8, (vintr & ~mine) | (s->vintr & mine));
     vmcb_write(cpu, b, VMCB_EXITCODE, 8, code);
     vmcb_write(cpu, b, VMCB_EXITINFO1, 8, info1);
     vmcb_write(cpu, b, VMCB_EXITINFO2, 8, info2);
@@ -201,12 +235,14 @@ static void world_exit(Cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2,
     cpu->msr.tsc_offset -= s->tsc_offset;
     cpu->svm_guest = false;
     cpu->svm_npt = false;
+    cpu->svm_vintr = false;
     cpu->gif = false;
     cpu->inhibit_irq = false;
     cpu->halted = false;
     cpu->exc_depth = 0;
     cpu->exc_first = -1;
     state_load(cpu, cpu->amd_msr.vm_hsave_pa, true);
+    svm_tlb_enter_host(cpu);
     svm_log(cpu, "svm: host resumes (vmcb %#llx)%.0llu%.0llu", b, 0, 0);
 }
 
@@ -295,28 +331,45 @@ void svm_intercept_cr(Cpu *cpu, unsigned cr, bool write, uint32_t next_eip)
         exit_insn(cpu, (write ? SVM_EXIT_WRITE_CR0 : SVM_EXIT_READ_CR0) + cr, 0, 0, next_eip);
 }
 
+/* The selective CR0 write intercept: a MOV CR0 or LMSW that changes a bit
+ * other than TS and MP (CLTS never does). The general CR0 write intercept,
+ * checked first by the caller, has priority. */
+void svm_intercept_cr0_sel(Cpu *cpu, uint32_t val, uint32_t next_eip)
+{
+    if ((cpu->svm->icpt_cr >> 16) & 1)
+        exit_insn(cpu, SVM_EXIT_WRITE_CR0, 0, 0, next_eip);
+    uint32_t changed = (cpu->cr0 ^ (val | CR0_ET)) & ~(CR0_TS | CR0_MP);
+    if ((cpu->svm->icpt_misc1 & ICPT1_CR0_SEL) && changed)
+        exit_insn(cpu, SVM_EXIT_CR0_SEL_WRITE, 0, 0, next_eip);
+}
+
 void svm_intercept_dr(Cpu *cpu, unsigned dr, bool write, uint32_t next_eip)
 {
     if ((cpu->svm->icpt_dr >> (dr + (write ? 16 : 0))) & 1)
         exit_insn(cpu, (write ? SVM_EXIT_WRITE_DR0 : SVM_EXIT_READ_DR0) + dr, 0, 0, next_eip);
 }
 
-bool svm_pf_intercepted(Cpu *cpu, uint32_t lin)
-{
-    SvmState *s = cpu->svm;
-    if (!((s->icpt_exc >> EXC_PF) & 1))
-        return false;
-    s->pf_lin = lin;
-    return true;
-}
-
 bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err)
 {
     if (vector >= 32 || !((cpu->svm->icpt_exc >> vector) & 1))
         return false;
-    uint64_t info2 = vector == EXC_PF ? cpu->svm->pf_lin : 0;
+    uint64_t info2 = vector == EXC_PF ? cpu->cr2 : 0;
     world_exit(cpu, SVM_EXIT_EXCP0 + (unsigned)vector, err == NO_ERRCODE ? 0 : err, info2, 0);
     return true;
+}
+
+void svm_intercept_page_fault(Cpu *cpu, uint32_t lin, uint32_t err)
+{
+    if ((cpu->svm->icpt_exc >> EXC_PF) & 1)
+        svm_exit(cpu, SVM_EXIT_EXCP0 + EXC_PF, err, lin);
+}
+
+/* INT3 and INTO raise #BP and #OF as traps of their own, not through
+ * cpu_fault: the guest's RIP stays on the instruction, next RIP after. */
+void svm_intercept_soft_exception(Cpu *cpu, int vector, uint32_t next_eip)
+{
+    if ((cpu->svm->icpt_exc >> vector) & 1)
+        exit_insn(cpu, SVM_EXIT_EXCP0 + (unsigned)vector, 0, 0, next_eip);
 }
 
 /* EXITINFO1: the new TSS selector; EXITINFO2: bit 36 IRET, bit 38 JMP,
@@ -339,24 +392,71 @@ bool svm_intercept_shutdown(Cpu *cpu)
     return true;
 }
 
-/* Physical interrupts while a guest runs: with V_INTR_MASKING the host's
- * IF decides whether they are taken, else the guest's. */
-#define VINTR_MASKING (1ull << 24)
+/* A virtual interrupt can be taken: V_IRQ pending, the guest's IF set
+ * (it masks virtual interrupts whatever V_INTR_MASKING says), and its
+ * priority above V_TPR unless V_IGN_TPR. The interrupt shadow was tested
+ * by the caller. */
+static bool vintr_ready(const Cpu *cpu, const SvmState *s)
+{
+    if (!cpu->svm_vintr || !(cpu->eflags & FLAG_IF))
+        return false;
+    unsigned prio = (unsigned)(s->vintr >> VINTR_PRIO_SHIFT) & 0xF;
+    return (s->vintr & VINTR_IGN_TPR) || prio > (unsigned)(s->vintr & VINTR_TPR_MASK);
+}
 
+/* Deliver V_INTR_VECTOR through the guest's IDT, as an external interrupt
+ * (no gate DPL check, EXITINTINFO type INTR); V_IRQ clears. */
+static void vintr_deliver(Cpu *cpu, SvmState *s)
+{
+    svm_log(cpu, "svm: virtual interrupt vector %#llx (prio %llu, v_tpr %llu)",
+            (s->vintr >> VINTR_VECTOR_SHIFT) & 0xFF, (s->vintr >> VINTR_PRIO_SHIFT) & 0xF,
+            s->vintr & VINTR_TPR_MASK);
+    s->vintr &= ~VINTR_IRQ;
+    cpu->svm_vintr = false;
+    cpu->halted = false;
+    cpu_deliver_interrupt(cpu, (int)((s->vintr >> VINTR_VECTOR_SHIFT) & 0xFF), NO_ERRCODE,
+                          false, cpu->eip);
+}
+
+/* Interrupts while a guest runs (APM "Interrupt and LINT Virtualization"):
+ * a physical INTR is open by the host's IF (saved at VMRUN) under
+ * V_INTR_MASKING, else by the guest's; intercepted, it is an INTR exit.
+ * Physical interrupts come before virtual ones, which the VINTR intercept
+ * turns into an exit at the moment the guest could take one. */
 int svm_take_interrupt(Cpu *cpu)
 {
     if (!cpu->gif)
         return 0;   /* held until STGI */
-    const SvmState *s = cpu->svm;
-    if (cpu->nmi_pending && !cpu->nmi_blocked && (s->icpt_misc1 & ICPT1_NMI)) {
+    SvmState *s = cpu->svm;
+    bool nmi = cpu->nmi_pending && !cpu->nmi_blocked;
+    if (nmi && (s->icpt_misc1 & ICPT1_NMI)) {
         world_exit(cpu, SVM_EXIT_NMI, 0, 0, 0);
         return 1;
     }
-    bool open = (s->vintr & VINTR_MASKING) ? s->host_if : (cpu->eflags & FLAG_IF) != 0;
-    if (cpu->intr && open && (s->icpt_misc1 & ICPT1_INTR)) {
-        world_exit(cpu, SVM_EXIT_INTR, 0, 0, 0);
+    bool masking = (s->vintr & VINTR_MASKING) != 0;
+    bool open = masking ? s->host_if : (cpu->eflags & FLAG_IF) != 0;
+    if (cpu->intr && open) {
+        if (s->icpt_misc1 & ICPT1_INTR) {
+            world_exit(cpu, SVM_EXIT_INTR, 0, 0, 0);
+            return 1;
+        }
+        if (!masking)
+            return -1;   /* the guest takes it through its own IDT */
+        cpu_log_once(cpu, "svm: physical INTR under V_INTR_MASKING without the INTR "
+                     "intercept is held", 0);
+    }
+    if (vintr_ready(cpu, s)) {
+        if (s->icpt_misc1 & ICPT1_VINTR) {
+            world_exit(cpu, SVM_EXIT_VINTR, 0, 0, 0);
+            return 1;
+        }
+        vintr_deliver(cpu, s);
         return 1;
     }
+    /* An NMI the host lets through goes to the guest; under V_INTR_MASKING
+     * the guest's IF must not let a physical INTR in. */
+    if (masking && cpu->intr && !nmi)
+        return 0;
     return -1;
 }
 
@@ -419,6 +519,10 @@ static void load_controls(Cpu *cpu, SvmState *s, uint64_t b)
     s->host_pae = (cpu->cr4 & CR4_PAE) != 0;
     s->host_pse = (cpu->cr4 & CR4_PSE) != 0;
     s->host_nx = (cpu->amd_msr.efer & EFER_NXE) != 0;
+    /* Events Kairo never produces in a guest (no SMM) or hands to the APIC
+     * directly (INIT resets the CPU): their intercepts cannot fire. */
+    if (s->icpt_misc1 & (ICPT1_SMI | ICPT1_INIT | ICPT1_FERR_FREEZE))
+        cpu_log_once(cpu, "svm: SMI, INIT and FERR_FREEZE intercepts never fire", s->icpt_misc1);
 }
 
 /* EVENTINJ: deliver the event in the guest as if it happened at its RIP. */
@@ -433,8 +537,14 @@ static void inject_event(Cpu *cpu, uint64_t b)
     vmcb_write(cpu, b, VMCB_EVENTINJ, 8, ev & ~(uint64_t)EVENT_VALID);
     if (type == EVENT_TYPE_EXC && err == NO_ERRCODE && vec == EXC_DF)
         err = 0;
+    /* With next-RIP save the return address of a software interrupt or a
+     * soft exception (#BP, #OF) is NEXT_RIP, while RIP stays on the
+     * instruction in case the delivery exits (KVM relies on both). */
+    uint32_t ret = cpu->eip;
+    if (type == EVENT_TYPE_SOFT || (type == EVENT_TYPE_EXC && (vec == EXC_BP || vec == EXC_OF)))
+        ret = (uint32_t)vmcb_read(cpu, b, VMCB_NEXT_RIP, 8);
     cpu_deliver_interrupt(cpu, (int)vec, type == EVENT_TYPE_SOFT ? NO_ERRCODE : err,
-                          type == EVENT_TYPE_SOFT, cpu->eip);
+                          type == EVENT_TYPE_SOFT, ret);
 }
 
 /* VMRUN (0F 01 D8): save the host, load the guest, inject, run. */
@@ -459,8 +569,11 @@ static const Insn *op_vmrun(Cpu *cpu, const Insn *in)
     cpu->svm_npt = vmcb_read(cpu, b, VMCB_NP_ENABLE, 8) & 1;
     state_load(cpu, b, false);
     cpu->inhibit_irq = vmcb_read(cpu, b, VMCB_INT_SHADOW, 8) & 1;
+    svm_tlb_enter_guest(cpu, (uint32_t)vmcb_read(cpu, b, VMCB_ASID, 4),
+                        (uint32_t)vmcb_read(cpu, b, VMCB_TLB_CONTROL, 4));
     cpu->msr.tsc_offset += s->tsc_offset;
     cpu->svm_guest = true;
+    cpu->svm_vintr = (s->vintr & VINTR_IRQ) != 0;
     cpu->gif = true;
     inject_event(cpu, b);
     return NULL;
@@ -546,13 +659,14 @@ static const Insn *op_skinit(Cpu *cpu, const Insn *in)
     cpu_fault(cpu, EXC_UD, NO_ERRCODE);
 }
 
-/* INVLPGA (0F 01 DF): rAX the linear address, ECX the ASID. Without ASID
- * tags in the TLB, the page goes whatever its ASID. */
+/* INVLPGA (0F 01 DF): rAX the linear address, ECX the ASID whose
+ * translation goes (0: the host's). */
 static const Insn *op_invlpga(Cpu *cpu, const Insn *in)
 {
     svm_require(cpu);
     intercept_if_guest(cpu, in, SVM_EXIT_INVLPGA);
-    tlb_flush_page(cpu, cpu->gpr[R_EAX]);
+    svm_state(cpu);
+    svm_tlb_invlpga(cpu, cpu->gpr[R_EAX], cpu->gpr[R_ECX]);
     cpu->eip += in->len;
     return NULL;
 }

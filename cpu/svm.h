@@ -11,12 +11,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 
 /* CPUID 8000_000A EDX: what is implemented. Bit 0: nested paging, bit 3:
- * next-RIP save. */
-#define SVM_CPUID_FEATURES ((1u << 0) | (1u << 3))
+ * next-RIP save, bit 5: VMCB clean bits (VMRUN reloads every field, which
+ * is what ignoring them means), bit 6: TLB_CONTROL flushes by ASID. */
+#define SVM_CPUID_FEATURES ((1u << 0) | (1u << 3) | (1u << 5) | (1u << 6))
 
 /* Fault vector that means "a #VMEXIT happened, nothing to deliver": the
  * intercept unwound to the loop through cpu->fault_jmp. */
@@ -35,11 +37,34 @@ typedef struct SvmState {
     /* The event being delivered in the guest, in EXITINTINFO's format: an
      * intercept during its delivery reports it (cpu->exc_depth > 0). */
     uint64_t event;
-    uint32_t pf_lin;            /* the address of an intercepted #PF */
     /* probe mode (the debugger's translations): a failing nested walk sets
      * probe_failed instead of leaving the guest */
     bool probing, probe_failed;
+    /* the guests' TLB banks (cpu/svm_tlb.c) */
+    struct SvmTlbBank *banks;
+    bool host_stale;            /* the host's bank needs a flush before use */
+    uint64_t tlb_clock;         /* for least-recently-used bank reuse */
+    struct SvmTlbBank *cur_bank; /* the guest bank VMRUN chose */
+    uint32_t host_code_epoch;   /* PhysMem.code_epoch when the host's bank left */
 } SvmState;
+
+/* --- the ASID-tagged TLB (cpu/svm_tlb.c) --- */
+#define SVM_TLB_BANKS 4
+typedef struct SvmTlbBank SvmTlbBank;
+/* VMRUN: the guest's bank (after TLB_CONTROL), its registers loaded. */
+void svm_tlb_enter_guest(Cpu *cpu, uint32_t asid, uint32_t tlb_control);
+/* #VMEXIT: the host's bank, its registers loaded. */
+void svm_tlb_enter_host(Cpu *cpu);
+/* Every bank but the current one is flushed before its next use. */
+void svm_tlb_mark_stale(Cpu *cpu);
+void svm_tlb_invlpga(Cpu *cpu, uint32_t lin, uint32_t asid);
+/* The ASID whose bank is in use (0: the host's). */
+uint32_t svm_tlb_current_asid(const Cpu *cpu);
+void svm_tlb_free(SvmState *s);
+/* A snapshot loaded: the host's bank in use, every bank flushed; guest:
+ * the loaded world is a guest's, which runs in the host's bank until its
+ * #VMEXIT flushes it. */
+void svm_tlb_reset(Cpu *cpu, bool guest);
 
 /* Start (on) or end (off) a probe; ending returns false if a nested walk
  * failed during it. */
@@ -69,11 +94,15 @@ void svm_intercept_io(Cpu *cpu, uint16_t port, unsigned size, uint32_t info,
 void svm_intercept_msr(Cpu *cpu, bool write, uint32_t next_eip);
 void svm_intercept_cr(Cpu *cpu, unsigned cr, bool write, uint32_t next_eip);
 void svm_intercept_dr(Cpu *cpu, unsigned dr, bool write, uint32_t next_eip);
-/* A #PF at lin in the guest: true if its intercept is set (the address is
- * kept for EXITINFO2 and CR2 stays as it is). */
-bool svm_pf_intercepted(Cpu *cpu, uint32_t lin);
+/* MOV CR0 / LMSW: the CR0 write intercept, then the selective one. */
+void svm_intercept_cr0_sel(Cpu *cpu, uint32_t val, uint32_t next_eip);
 /* A fault about to be delivered in the guest: true if it left the guest. */
 bool svm_intercept_exception(Cpu *cpu, int vector, uint32_t err);
+/* A #PF about to be raised in the guest: #VMEXIT(0x4E) if intercepted,
+ * before CR2 changes. */
+void svm_intercept_page_fault(Cpu *cpu, uint32_t lin, uint32_t err);
+/* INT3 and INTO: their exception intercepts (#BP, #OF) before delivery. */
+void svm_intercept_soft_exception(Cpu *cpu, int vector, uint32_t next_eip);
 /* Interrupts at an instruction boundary while in a guest or with GIF
  * clear: 1 an INTR/NMI exit was taken, 0 they are held (GIF clear), -1
  * the usual delivery applies. */
@@ -90,6 +119,9 @@ bool svm_intercept_shutdown(Cpu *cpu);
         if (__builtin_expect((cpu)->svm_guest, 0)) \
             call;                           \
     } while (0)
+
+/* The monitor's lines about the SVM state (info svm, info cpu). */
+void svm_info(const Cpu *cpu, FILE *out);
 
 /* The SVM state, allocated at the first use. */
 SvmState *svm_state(Cpu *cpu);

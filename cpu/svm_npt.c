@@ -8,9 +8,10 @@
  * #PF-style error code in EXITINFO1 (bit 32: the final translation, bit
  * 33: the guest's table walk) and the guest-physical address in EXITINFO2.
  *
- * The TLB caches the whole linear-to-host-physical translation; world
- * switches flush it (no ASID tags yet), so a host that edits its nested
- * tables between runs is always seen. */
+ * The TLB caches the whole linear-to-host-physical translation in the
+ * ASID's bank (cpu/svm_tlb.c): as on the hardware, a host that changes a
+ * valid nested entry between runs flushes with TLB_CONTROL or INVLPGA (a
+ * failed walk caches nothing). */
 #include "cpu/amd.h"
 #include "cpu/svm.h"
 #include "cpu/svm_vmcb.h"

@@ -17,7 +17,7 @@
 #define VMCB_ASID         0x058
 #define VMCB_TLB_CONTROL  0x05C
 #define VMCB_VINTR        0x060   /* V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_MASKING, vector */
-#define VMCB_INT_SHADOW   0x068
+#define VMCB_INT_SHADOW   0x068   /* bit 0 the interrupt shadow, bit 1 the guest's IF (at #VMEXIT) */
 #define VMCB_EXITCODE     0x070
 #define VMCB_EXITINFO1    0x078
 #define VMCB_EXITINFO2    0x080
@@ -59,6 +59,10 @@
 /* VMCB_ICPT_MISC1 bits */
 #define ICPT1_INTR     (1u << 0)
 #define ICPT1_NMI      (1u << 1)
+#define ICPT1_SMI      (1u << 2)
+#define ICPT1_INIT     (1u << 3)
+#define ICPT1_VINTR    (1u << 4)
+#define ICPT1_CR0_SEL  (1u << 5)   /* CR0 writes changing bits other than TS, MP */
 #define ICPT1_RDTSC    (1u << 14)
 #define ICPT1_CPUID    (1u << 18)
 #define ICPT1_INTN     (1u << 21)
@@ -69,6 +73,7 @@
 #define ICPT1_IOIO     (1u << 27)
 #define ICPT1_MSR      (1u << 28)
 #define ICPT1_TASK_SWITCH (1u << 29)
+#define ICPT1_FERR_FREEZE (1u << 30)
 #define ICPT1_SHUTDOWN (1u << 31)
 /* VMCB_ICPT_MISC2 bits */
 #define ICPT2_VMRUN    (1u << 0)
@@ -87,9 +92,25 @@
 #define SVM_EXIT_EXCP0     0x040u   /* + vector */
 #define SVM_EXIT_INTR      0x060u
 #define SVM_EXIT_NMI       0x061u
+#define SVM_EXIT_VINTR     0x064u
+#define SVM_EXIT_CR0_SEL_WRITE 0x065u
+#define SVM_EXIT_IDTR_READ 0x066u   /* SIDT */
+#define SVM_EXIT_GDTR_READ 0x067u   /* SGDT */
+#define SVM_EXIT_LDTR_READ 0x068u   /* SLDT */
+#define SVM_EXIT_TR_READ   0x069u   /* STR */
+#define SVM_EXIT_IDTR_WRITE 0x06Au  /* LIDT */
+#define SVM_EXIT_GDTR_WRITE 0x06Bu  /* LGDT */
+#define SVM_EXIT_LDTR_WRITE 0x06Cu  /* LLDT */
+#define SVM_EXIT_TR_WRITE  0x06Du   /* LTR */
 #define SVM_EXIT_RDTSC     0x06Eu
+#define SVM_EXIT_RDPMC     0x06Fu
+#define SVM_EXIT_PUSHF     0x070u
+#define SVM_EXIT_POPF      0x071u
 #define SVM_EXIT_CPUID     0x072u
+#define SVM_EXIT_RSM       0x073u
+#define SVM_EXIT_IRET      0x074u
 #define SVM_EXIT_SWINT     0x075u
+#define SVM_EXIT_INVD      0x076u
 #define SVM_EXIT_PAUSE     0x077u
 #define SVM_EXIT_HLT       0x078u
 #define SVM_EXIT_INVLPG    0x079u
@@ -105,8 +126,23 @@
 #define SVM_EXIT_STGI      0x084u
 #define SVM_EXIT_CLGI      0x085u
 #define SVM_EXIT_SKINIT    0x086u
+#define SVM_EXIT_ICEBP     0x088u
+#define SVM_EXIT_WBINVD    0x089u
+#define SVM_EXIT_MONITOR   0x08Au
+#define SVM_EXIT_MWAIT     0x08Bu
 #define SVM_EXIT_NPF       0x400u
 #define SVM_EXIT_INVALID   0xFFFFFFFFFFFFFFFFull
+
+/* VMCB_VINTR fields */
+#define VINTR_TPR_MASK   0x0Full               /* V_TPR (bits 3:0 count in legacy mode) */
+#define VINTR_IRQ        (1ull << 8)           /* V_IRQ: a virtual interrupt is pending */
+#define VINTR_PRIO_SHIFT 16                    /* V_INTR_PRIO, bits 19:16 */
+#define VINTR_IGN_TPR    (1ull << 20)
+#define VINTR_MASKING    (1ull << 24)          /* the host's IF masks physical interrupts */
+#define VINTR_VECTOR_SHIFT 32                  /* V_INTR_VECTOR, bits 39:32 */
+
+/* TLB_CONTROL values */
+enum { TLB_CONTROL_NONE = 0, TLB_CONTROL_ALL = 1, TLB_CONTROL_ASID = 3, TLB_CONTROL_ASID_NONGLOBAL = 7 };
 
 /* EXITINFO1 of an IOIO exit */
 #define IOIO_IN     (1u << 0)

@@ -4,7 +4,9 @@
  * (info text, screendump), the flight recorder (flight). */
 #include <string.h>
 
+#include "cpu/cpu_model.h"
 #include "cpu/seg.h"
+#include "cpu/svm.h"
 #include "debug/flightrec.h"
 #include "debug/monitor_int.h"
 #include "gui/screendump.h"
@@ -254,6 +256,23 @@ static bool cmd_info_tlb(Monitor *mon, int argc, char **argv)
     return true;
 }
 
+/* info svm: each CPU's world and, in a guest, its VMCB and ASID. */
+static bool cmd_info_svm(Monitor *mon, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const Cpu *first = mon->m->cpu, *c = first;
+    do {
+        fprintf(mon->out, "cpu %u: ", c->apic_id);
+        if (c->isa & ISA_SVM)
+            svm_info(c, mon->out);
+        else
+            fprintf(mon->out, "no SVM (-cpu %s)\n", c->model->name);
+        c = c->next_sibling;
+    } while (c && c != first);
+    return true;
+}
+
 /* ======== devices ======== */
 
 static void print_pic_chip(Monitor *mon, const char *name, const Pic8259 *c)
@@ -401,6 +420,8 @@ const MonCommand mon_info_commands[] = {
     { "info tab", NULL, 0, 0, cmd_info_tab, "info tab",
       "page tables: mapped linear ranges -> physical, coalesced, with flags" },
     { "info tlb", NULL, 0, 0, cmd_info_tlb, "info tlb", "the CPU's software TLB entries" },
+    { "info svm", NULL, 0, 0, cmd_info_svm, "info svm",
+      "each CPU's SVM world; in a guest its VMCB, ASID, NPT, V_IRQ, intercepts" },
     { "info pic", NULL, 0, 0, cmd_info_pic, "info pic", "the two 8259 interrupt controllers" },
     { "info pit", NULL, 0, 0, cmd_info_pit, "info pit", "the 8254 timer's counters" },
     { "info cmos", NULL, 0, 0, cmd_info_cmos, "info cmos", "the RTC/NVRAM bytes" },

@@ -53,6 +53,9 @@ typedef struct PhysMem {
     /* Called before a write reaches a page flagged PHYS_PG_CODE. */
     void (*code_write)(void *opaque, uint32_t paddr, unsigned len);
     void *code_write_opaque;
+    /* Bumped whenever a page becomes PHYS_PG_CODE: an inactive TLB bank
+     * (cpu/svm_tlb.c) checks its write entries only when this moved. */
+    uint32_t code_epoch;
     /* Reverse debugging's dirty map (machine/timetravel.c): one byte per
      * RAM page, set by every write that can reach RAM (a write TLB fill,
      * the slow-path and block writes); NULL when nobody tracks. */
