@@ -8,7 +8,12 @@
  *   prot  a protected-mode guest with paging of its own (code and data at
  *         0xC0000000 mapped onto low memory): prints with REP OUTSB, which
  *         KVM emulates by reading guest memory through the guest's page
- *         tables, and stores a word the VMM then checks in guest memory.
+ *         tables, and stores a word the VMM then checks in guest memory;
+ *   irq   a real-mode guest that sets its vector 0x20, prints 'w' with IF
+ *         clear, then STI and spins: the VMM asks KVM for an interrupt
+ *         window (KVM opens one with SVM's V_IRQ and the VINTR intercept),
+ *         injects vector 0x20 with KVM_INTERRUPT (EVENTINJ) and the
+ *         guest's handler prints 'i' and halts.
  * Each guest's output is printed and compared; "KVMVMM <name> OK" after
  * each, "KVMVMM PASS" and status 0 at the end. Any other exit, a KVM
  * error or a wrong byte: one line "KVMVMM FAIL: ..." and status 1. */
@@ -16,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +42,8 @@ typedef struct Vm {
     struct kvm_run *run;
     char out[256];   /* what the guest printed */
     size_t out_len;
+    bool want_irq;   /* the irq guest: inject IRQ_VECTOR once a window opens */
+    unsigned windows;   /* KVM_EXIT_IRQ_WINDOW_OPEN exits seen */
 } Vm;
 
 static _Noreturn void fail(const char *fmt, ...)
@@ -74,6 +82,22 @@ static const uint8_t real_code[] = {
     0x4A,               /* 1011 dec dx (0xE9) */
     0xEE,               /* 1012 out dx, al */
     0xF4,               /* 1013 hlt */
+};
+
+#define IRQ_VECTOR 0x20
+static const uint8_t irq_code[] = {
+    0xC7, 0x06, 0x80, 0x00, 0x00, 0x11, /* 1000 mov word [0x80], 0x1100 */
+    0xC7, 0x06, 0x82, 0x00, 0x00, 0x00, /* 1006 mov word [0x82], 0 */
+    0xBA, 0xE9, 0x00,                   /* 100C mov dx, 0xE9 */
+    0xB0, 'w',                          /* 100F mov al, 'w' */
+    0xEE,                               /* 1011 out dx, al */
+    0xFB,                               /* 1012 sti */
+    0xEB, 0xFE,                         /* 1013 jmp $ */
+};
+static const uint8_t irq_handler[] = {
+    0xB0, 'i',                          /* 1100 mov al, 'i' */
+    0xEE,                               /* 1102 out dx, al */
+    0xF4,                               /* 1103 hlt */
 };
 
 static const char prot_msg[] = "Hello from a paged protected-mode KVM guest";
@@ -128,18 +152,23 @@ static void set_regs(Vm *v, uint32_t rip, uint32_t rsp)
     kvm_ioctl(v->vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 }
 
-static void real_mode_setup(Vm *v)
+static void real_mode_setup(Vm *v, const uint8_t *code, size_t len)
 {
-    memcpy(v->mem + 0x1000, real_code, sizeof real_code);
+    memset(v->mem, 0, MEM_SIZE);
+    memcpy(v->mem + 0x1000, code, len);
     memcpy(v->mem + 0x1040, real_msg, sizeof real_msg);
+    memcpy(v->mem + 0x1100, irq_handler, sizeof irq_handler);
     struct kvm_sregs s;
     kvm_ioctl(v->vcpu, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
+    /* 16-bit segments at 0 with 64 KiB limits, as after RESET but for CS's
+     * base (the previous guest may have left 32-bit flat ones) */
     struct kvm_segment *segs[] = { &s.cs, &s.ds, &s.es, &s.ss, &s.fs, &s.gs };
-    for (unsigned i = 0; i < sizeof segs / sizeof segs[0]; i++) {
-        segs[i]->base = 0;
-        segs[i]->selector = 0;
-    }
-    s.cr0 &= ~1ull;   /* real mode, as after RESET */
+    for (unsigned i = 0; i < sizeof segs / sizeof segs[0]; i++)
+        *segs[i] = (struct kvm_segment){ .limit = 0xFFFF, .type = i == 0 ? 0xB : 0x3,
+                                         .present = 1, .s = 1 };
+    s.cr0 &= ~0x80000001ull;   /* real mode, as after RESET */
+    s.cr4 = 0;
+    s.efer = 0;
     kvm_ioctl(v->vcpu, KVM_SET_SREGS, &s, "KVM_SET_SREGS");
     set_regs(v, 0x1000, 0x8000);
 }
@@ -190,8 +219,11 @@ static void handle_io(Vm *v)
     uint8_t *data = (uint8_t *)r + r->io.data_offset;
     size_t n = (size_t)r->io.size * r->io.count;
     if (r->io.direction == KVM_EXIT_IO_OUT && r->io.port == PORT_OUT && r->io.size == 1) {
-        for (size_t i = 0; i < n && v->out_len < sizeof v->out - 1; i++)
+        for (size_t i = 0; i < n && v->out_len < sizeof v->out - 1; i++) {
             v->out[v->out_len++] = (char)data[i];
+            if (data[i] == 'w' && v->want_irq)
+                r->request_interrupt_window = 1;   /* the irq guest is ready */
+        }
         fwrite(data, 1, n, stdout);
         fflush(stdout);
         return;
@@ -218,6 +250,21 @@ static const char *exit_name(uint32_t reason)
     return "other";
 }
 
+/* KVM says the guest can take an interrupt (IF set, no shadow): queue
+ * the vector, which KVM injects at the next entry. */
+static void inject_irq(Vm *v, const char *name)
+{
+    struct kvm_run *r = v->run;
+    if (!v->want_irq || !r->ready_for_interrupt_injection || !r->if_flag)
+        fail("%s: interrupt window exit without a window (ready %u, IF %u)", name,
+             r->ready_for_interrupt_injection, r->if_flag);
+    struct kvm_interrupt irq = { .irq = IRQ_VECTOR };
+    kvm_ioctl(v->vcpu, KVM_INTERRUPT, &irq, "KVM_INTERRUPT");
+    r->request_interrupt_window = 0;
+    v->want_irq = false;
+    v->windows++;
+}
+
 /* The vCPU's CS:EIP, CR0 and CR3 for a failure line. */
 static const char *where(Vm *v)
 {
@@ -242,6 +289,9 @@ static void run_to_halt(Vm *v, const char *name, unsigned max_exits)
         switch (r->exit_reason) {
         case KVM_EXIT_IO:
             handle_io(v);
+            break;
+        case KVM_EXIT_IRQ_WINDOW_OPEN:
+            inject_irq(v, name);
             break;
         case KVM_EXIT_HLT:
             v->out[v->out_len] = 0;
@@ -276,7 +326,7 @@ int main(void)
     Vm v = { 0 };
     vm_create(&v);
 
-    real_mode_setup(&v);
+    real_mode_setup(&v, real_code, sizeof real_code);
     printf("KVMVMM real: ");
     run_to_halt(&v, "real", 200);
     char want[sizeof real_msg + 1];
@@ -295,6 +345,14 @@ int main(void)
     if (word != PROT_MAGIC)
         fail("prot: guest-physical %#x holds %#x, not %#x", PROT_WORD, word, PROT_MAGIC);
     printf("KVMVMM prot OK\n");
+
+    real_mode_setup(&v, irq_code, sizeof irq_code);
+    v.want_irq = true;
+    printf("KVMVMM irq: ");
+    run_to_halt(&v, "irq", 200);
+    if (strcmp(v.out, "wi") != 0 || v.windows != 1)
+        fail("irq: the guest printed \"%s\" after %u interrupt windows", v.out, v.windows);
+    printf("KVMVMM irq OK\n");
     printf("KVMVMM PASS\n");
     return 0;
 }
