@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Real KVM inside Kairo: Debian's 686-pae kernel on -cpu phenom (SVM, NX)
-# loads kvm-amd and runs tests/kvmvmm (a real-mode, a paged protected-mode
-# and an interrupt-taking real-mode guest through the KVM API) with nested paging (npt=1) and then with
+# loads kvm-amd and runs tests/kvmvmm (a real-mode guest, protected-mode
+# ones with 32-bit and with PAE paging, and an interrupt-taking real-mode
+# guest, through the KVM API) with nested paging (npt=1) and then with
 # shadow paging (rmmod; modprobe kvm_amd npt=0). The image's /init
 # (images/kvm.sh) prints the markers checked here; dmesg must have no KVM
 # error, warning or bug line.
@@ -17,7 +18,9 @@ npt_run() {   # the markers of one kvm_amd load with npt=$1 (parameter $2, dmesg
         --expect "KVMTEST npt=$1 kernel says: Nested Paging $3" \
         --expect "KVMVMM real: Hello from a real-mode KVM guest[" --expect "KVMVMM real OK" \
         --expect "KVMVMM prot: Hello from a paged protected-mode KVM guest" \
-        --expect "KVMVMM prot OK" --expect "KVMVMM irq: wi" --expect "KVMVMM irq OK" \
+        --expect "KVMVMM prot OK" \
+        --expect "KVMVMM pae: Hello from a paged protected-mode KVM guest" \
+        --expect "KVMVMM pae OK" --expect "KVMVMM irq: wi" --expect "KVMVMM irq OK" \
         --expect "KVMVMM PASS" --expect "KVMTEST npt=$1 vmm ok"
 }
 # shellcheck disable=SC2046  # one argument a line, none with a newline

@@ -2,13 +2,15 @@
 /* kvmvmm: a minimal virtual machine monitor on the Linux KVM API, built as
  * a static i386 program and run inside a Debian guest of Kairo whose CPU
  * has SVM (tests/guest/kvm_amd.sh). It creates a VM with one vCPU and 64
- * KiB of memory and runs two guests in it, each to its HLT:
+ * KiB of memory and runs four guests in it, one after the other, each to its HLT:
  *   real  a real-mode guest: prints a string with OUT to port 0xE9, reads
  *         port 0xEA (the VMM answers 0x5A) and writes back the value + 1;
  *   prot  a protected-mode guest with paging of its own (code and data at
  *         0xC0000000 mapped onto low memory): prints with REP OUTSB, which
  *         KVM emulates by reading guest memory through the guest's page
  *         tables, and stores a word the VMM then checks in guest memory;
+ *   pae   the same with PAE paging and EFER.NXE, the message's page
+ *         execute-disabled;
  *   irq   a real-mode guest that sets its vector 0x20, prints 'w' with IF
  *         clear, then STI and spins: the VMM asks KVM for an interrupt
  *         window (KVM opens one with SVM's V_IRQ and the VINTR intercept),
@@ -183,16 +185,40 @@ static void flat_segment(struct kvm_segment *seg, uint16_t sel, uint8_t type)
 
 /* 32-bit paging: one page table maps the first 64 KiB both at 0 and at
  * 0xC0000000 (page directory entries 0 and 0x300). */
-static void prot_mode_setup(Vm *v)
+static uint32_t paging32_setup(Vm *v)
 {
-    memset(v->mem, 0, MEM_SIZE);
-    memcpy(v->mem + PROT_CODE, prot_code, sizeof prot_code);
-    memcpy(v->mem + PROT_DATA, prot_msg, sizeof prot_msg);
     uint32_t *pd = (uint32_t *)(v->mem + PROT_PD), *pt = (uint32_t *)(v->mem + PROT_PT);
     for (uint32_t i = 0; i < MEM_SIZE / 0x1000; i++)
         pt[i] = (i << 12) | 0x3;   /* present, writable */
     pd[0] = PROT_PT | 0x3;
     pd[PROT_LIN >> 22] = PROT_PT | 0x3;
+    return PROT_PD;
+}
+
+/* PAE paging, the same mapping through PDPTEs 0 and 3 (one page directory
+ * for both), with the message's page execute-disabled (EFER.NXE). */
+#define PAE_PDPT 0xA000u
+#define PAE_PD   0xB000u
+#define PAE_PT   0xC000u
+#define PAE_XD   (1ull << 63)
+static uint32_t paging_pae_setup(Vm *v)
+{
+    uint64_t *pdpt = (uint64_t *)(v->mem + PAE_PDPT), *pd = (uint64_t *)(v->mem + PAE_PD);
+    uint64_t *pt = (uint64_t *)(v->mem + PAE_PT);
+    for (uint32_t i = 0; i < MEM_SIZE / 0x1000; i++)
+        pt[i] = ((uint64_t)i << 12) | 0x3;
+    pt[PROT_DATA >> 12] |= PAE_XD;
+    pd[0] = PAE_PT | 0x3;
+    pdpt[0] = PAE_PD | 0x1;   /* PDPTEs: present only */
+    pdpt[PROT_LIN >> 30] = PAE_PD | 0x1;
+    return PAE_PDPT;
+}
+
+static void prot_mode_setup(Vm *v, bool pae)
+{
+    memset(v->mem, 0, MEM_SIZE);
+    memcpy(v->mem + PROT_CODE, prot_code, sizeof prot_code);
+    memcpy(v->mem + PROT_DATA, prot_msg, sizeof prot_msg);
     struct kvm_sregs s;
     kvm_ioctl(v->vcpu, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
     flat_segment(&s.cs, 0x08, 0xB);   /* execute/read, accessed */
@@ -203,10 +229,10 @@ static void prot_mode_setup(Vm *v)
     s.tr = (struct kvm_segment){ .base = 0x7000, .limit = 0x67, .selector = 0x18, .type = 0xB,
                                  .present = 1 };
     s.ldt = (struct kvm_segment){ .selector = 0, .type = 0x2, .present = 1, .limit = 0xFFFF };
-    s.cr3 = PROT_PD;
-    s.cr4 = 0;
-    s.cr0 = 0x80000011u;   /* PG, ET, PE */
-    s.efer = 0;
+    s.cr3 = pae ? paging_pae_setup(v) : paging32_setup(v);
+    s.cr4 = pae ? 0x20 : 0;          /* PAE */
+    s.efer = pae ? 0x800 : 0;        /* NXE */
+    s.cr0 = 0x80000011u;             /* PG, ET, PE */
     kvm_ioctl(v->vcpu, KVM_SET_SREGS, &s, "KVM_SET_SREGS");
     set_regs(v, PROT_LIN + PROT_CODE, PROT_LIN + 0x7000);
 }
@@ -310,6 +336,21 @@ static void run_to_halt(Vm *v, const char *name, unsigned max_exits)
     fail("%s: no HLT after %u exits", name, max_exits);
 }
 
+/* Run the paged guest; its output and stored word must be right. */
+static void prot_mode_run(Vm *v, const char *name, bool pae)
+{
+    prot_mode_setup(v, pae);
+    printf("KVMVMM %s: ", name);
+    run_to_halt(v, name, 200);
+    if (strcmp(v->out, prot_msg) != 0)
+        fail("%s: the guest printed \"%s\"", name, v->out);
+    uint32_t word;
+    memcpy(&word, v->mem + PROT_WORD, sizeof word);
+    if (word != PROT_MAGIC)
+        fail("%s: guest-physical %#x holds %#x, not %#x", name, PROT_WORD, word, PROT_MAGIC);
+    printf("KVMVMM %s OK\n", name);
+}
+
 static void alarm_handler(int sig)
 {
     (void)sig;
@@ -335,16 +376,8 @@ int main(void)
         fail("real: the guest printed \"%s\"", v.out);
     printf("KVMVMM real OK\n");
 
-    prot_mode_setup(&v);
-    printf("KVMVMM prot: ");
-    run_to_halt(&v, "prot", 200);
-    if (strcmp(v.out, prot_msg) != 0)
-        fail("prot: the guest printed \"%s\"", v.out);
-    uint32_t word;
-    memcpy(&word, v.mem + PROT_WORD, sizeof word);
-    if (word != PROT_MAGIC)
-        fail("prot: guest-physical %#x holds %#x, not %#x", PROT_WORD, word, PROT_MAGIC);
-    printf("KVMVMM prot OK\n");
+    prot_mode_run(&v, "prot", false);
+    prot_mode_run(&v, "pae", true);
 
     real_mode_setup(&v, irq_code, sizeof irq_code);
     v.want_irq = true;
