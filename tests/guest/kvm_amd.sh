@@ -7,9 +7,11 @@
 # shadow paging (rmmod; modprobe kvm_amd npt=0). The image's /init
 # (images/kvm.sh) prints the markers checked here; dmesg must have no KVM
 # error, warning or bug line.
-#   kvm_amd.sh KAIRO IMAGES_DIR
+# With NCPUS > 1 the host has that many CPUs (-smp): every one must be the
+# phenom (svm and nx on each in /proc/cpuinfo) and KVM enables SVM on all.
+#   kvm_amd.sh KAIRO IMAGES_DIR [NCPUS]
 set -u
-kairo=$1 images=$2/kvm
+kairo=$1 images=$2/kvm ncpus=${3:-1}
 for f in vmlinuz initrd.img; do
     [ -f "$images/$f" ] || { echo "kvm_amd: $images/$f missing (run images/kvm.sh)"; exit 1; }
 done
@@ -26,11 +28,11 @@ npt_run() {   # the markers of one kvm_amd load with npt=$1 (parameter $2, dmesg
 # shellcheck disable=SC2046  # one argument a line, none with a newline
 IFS='
 '
-"$kairo" -cpu phenom -m 256 -kernel "$images/vmlinuz" -initrd "$images/initrd.img" \
+"$kairo" -cpu phenom -smp "$ncpus" -m 256 -kernel "$images/vmlinuz" -initrd "$images/initrd.img" \
     -append "console=ttyS0 cryptomgr.notests" -nographic --deterministic --stats \
-    --timeout 900 --expect-timeout 600 \
+    --timeout 900 --expect-timeout 300 \
     --expect-fail "KVMVMM FAIL" --expect-fail "failed" --expect-fail "Kernel panic" \
-    --expect-re "KVMTEST boot [^ ]*-686-pae svm=1 nx=1" \
+    --expect-re "KVMTEST boot [^ ]*-686-pae svm=$ncpus nx=$ncpus" \
     $(npt_run 1 Y enabled) $(npt_run 0 N disabled) \
     --expect "KVMTEST dmesg kvm errors: 0" --expect "KVMTEST done" < /dev/null
 status=$?
