@@ -99,7 +99,8 @@ void exec_one_end(Cpu *cpu, bool tf)
         trap = true;
     }
     cpu->pending_db = false;
-    if (trap)
+    /* An SVM guest's #DB intercept takes the trap: RIP after the instruction. */
+    if (trap && !(unlikely(cpu->svm_guest) && svm_intercept_exception(cpu, EXC_DB, NO_ERRCODE)))
         cpu_deliver_interrupt(cpu, EXC_DB, NO_ERRCODE, false, cpu->eip);
     cpu->suppress_tf_trap = false;
 }

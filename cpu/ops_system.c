@@ -739,10 +739,8 @@ static void sys_write_cr0(Cpu *cpu, uint32_t val)
         cpu_fault(cpu, EXC_GP, 0);
     uint32_t changed = cpu->cr0 ^ val;
     cpu->cr0 = val;
-    if (changed & CR0_PAGING_BITS) {
-        cpu_paging_changed(cpu);
-        tlb_flush_all(cpu);
-    }
+    if (changed & CR0_PAGING_BITS)
+        cpu_paging_changed(cpu);   /* flushes the running world's TLB */
 }
 
 static void write_cr4(Cpu *cpu, uint32_t val)
@@ -752,11 +750,8 @@ static void write_cr4(Cpu *cpu, uint32_t val)
         cpu_fault(cpu, EXC_GP, 0);
     uint32_t changed = cpu->cr4 ^ val;
     cpu->cr4 = val;
-    if (changed & CR4_PAGING_BITS) {
-        /* Also drops global pages, as a PGE change must. */
-        cpu_paging_changed(cpu);
-        tlb_flush_all(cpu);
-    }
+    if (changed & CR4_PAGING_BITS)
+        cpu_paging_changed(cpu);   /* global pages too, as a PGE change must */
 }
 
 /* MOV r32, CRn (0F 20). The decoder treats mod as 3 whatever it is. */

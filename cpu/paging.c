@@ -42,12 +42,19 @@
 /* PDPTE bits that must be zero: 1, 2, 5..8 and 36..63. */
 #define PDPTE_RSVD    (PAE_RSVD_HIGH | 0x1E6ull)
 
-void tlb_flush_all(Cpu *cpu)
+/* The running world's TLB, global pages included (under SVM the other
+ * ASIDs' banks keep theirs, as a guest's CR4.PGE toggle leaves the host's). */
+static void tlb_flush_world(Cpu *cpu)
 {
     cpu->chain_epoch++;
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             cpu->tlb[k][i].tag = TLB_EMPTY;
+}
+
+void tlb_flush_all(Cpu *cpu)
+{
+    tlb_flush_world(cpu);
     if (unlikely(cpu->svm))
         svm_tlb_mark_stale(cpu);   /* the other worlds' banks (cpu/svm_tlb.c) */
 }
@@ -133,7 +140,7 @@ void cpu_paging_changed(Cpu *cpu)
      * and they are the host's business, not the guest's. */
     if (unlikely(cpu->tracer))
         trace_mmu(cpu, TRACE_MMU_FLUSH_ALL, 0, 0, 0);
-    tlb_flush_all(cpu);
+    tlb_flush_world(cpu);
 }
 
 /* One walk's outcome. */

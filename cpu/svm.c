@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* AMD Secure Virtual Machine, first stage (AMD APM vol. 2 ch. 15):
- * VMRUN and #VMEXIT with the VMCB control and state-save areas, VMLOAD,
- * VMSAVE, VMMCALL, STGI/CLGI and the global interrupt flag, INVLPGA,
- * the instruction, I/O (IOPM), MSR (MSRPM), CR/DR, exception, INTR/NMI
- * and shutdown intercepts, event injection, the TSC offset and next-RIP.
+/* AMD Secure Virtual Machine (AMD APM vol. 2 ch. 15): VMRUN and #VMEXIT
+ * with the VMCB control and state-save areas, VMLOAD, VMSAVE, VMMCALL,
+ * STGI/CLGI and the global interrupt flag, INVLPGA, the instruction, I/O
+ * (IOPM), MSR (MSRPM), CR/DR, selective CR0, descriptor-table, exception,
+ * INTR/NMI/VINTR and shutdown intercepts, event injection, virtual
+ * interrupts (V_IRQ, V_TPR, V_INTR_MASKING), the TSC offset and next-RIP.
  *
  * The host's state goes to the page VM_HSAVE_PA names, in the layout of a
  * VMCB's state-save area, so that it lives in guest-visible memory as on
@@ -485,9 +486,20 @@ static void intercept_if_guest(Cpu *cpu, const Insn *in, uint64_t code)
     SVM_HOOK(cpu, svm_intercept_insn(cpu, code, cpu->eip + in->len));
 }
 
+/* An EVENTINJ the guest cannot take (APM "Event Injection"): a reserved
+ * type (1, 5-7), or an exception with vector 2 or above 31. */
+static bool eventinj_impossible(uint64_t ev)
+{
+    if (!(ev & EVENT_VALID))
+        return false;
+    unsigned vec = ev & 0xFF, type = (ev >> EVENT_TYPE_SHIFT) & 7;
+    return type == 1 || type > EVENT_TYPE_SOFT ||
+           (type == EVENT_TYPE_EXC && (vec == EXC_NMI || vec > 31));
+}
+
 /* The consistency checks VMRUN makes on the guest state before loading
  * it (APM "Canonicalization and Consistency Checks"), those that apply in
- * legacy mode. */
+ * legacy mode, and an impossible EVENTINJ. */
 static bool vmcb_valid(Cpu *cpu, uint64_t b)
 {
     uint64_t efer = vmcb_read(cpu, b, VMCB_EFER, 8);
@@ -499,7 +511,8 @@ static bool vmcb_valid(Cpu *cpu, uint64_t b)
     /* PG without PE is legal ("paged real mode"): only long mode forbids it */
     return (efer & EFER_SVME) && !(efer & ~efer_ok) && !(cr0 >> 32) &&
            !(!(cr0 & CR0_CD) && (cr0 & CR0_NW)) &&
-           !(cr3 >> 32) && !(cr4 >> 32) && (misc2 & ICPT2_VMRUN) && asid != 0;
+           !(cr3 >> 32) && !(cr4 >> 32) && (misc2 & ICPT2_VMRUN) && asid != 0 &&
+           !eventinj_impossible(vmcb_read(cpu, b, VMCB_EVENTINJ, 8));
 }
 
 static void load_controls(Cpu *cpu, SvmState *s, uint64_t b)

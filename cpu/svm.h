@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* AMD SVM (cpu/svm.c): VMRUN and #VMEXIT, VMLOAD/VMSAVE, STGI/CLGI,
- * VMMCALL, INVLPGA, and the intercept hooks the rest of the CPU calls.
+ * VMMCALL, INVLPGA, and the intercept hooks the rest of the CPU calls;
+ * nested paging (cpu/svm_npt.c); the ASIDs' TLB banks (cpu/svm_tlb.c).
  *
  * Every hook is an inline test of cpu->svm_guest (false unless a guest
  * runs), so a CPU that never executes VMRUN pays one untaken branch in the
- * few handlers that have one (CPUID, HLT, IN/OUT, RDMSR/WRMSR, MOV CR,
- * INVLPG) and none in the hot paths. */
+ * handlers that have one (CPUID, HLT, IN/OUT, RDMSR/WRMSR, MOV CR, INVLPG,
+ * PUSHF/POPF, INT n, IRET...) and none in the hot paths. */
 #ifndef KAIRO_SVM_H
 #define KAIRO_SVM_H
 

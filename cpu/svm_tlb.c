@@ -55,7 +55,8 @@ static void bank_drop_code_writes(const Cpu *cpu, TlbEntry (*t)[TLB_SIZE], uint3
     for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &t[k][i];
-            if (e->tag != TLB_EMPTY && e->host && (flags[e->phys >> PHYS_PAGE_SHIFT] & PHYS_PG_CODE))
+            bool code = flags[e->phys >> PHYS_PAGE_SHIFT] & PHYS_PG_CODE;
+            if (e->tag != TLB_EMPTY && e->host && code)
                 e->tag = TLB_EMPTY;
         }
 }
@@ -96,7 +97,8 @@ static SvmTlbBank *bank_for(Cpu *cpu, uint32_t asid, bool assign)
 static uint64_t guest_mode(const Cpu *cpu)
 {
     const SvmState *s = cpu->svm;
-    uint64_t m = (cpu->cr0 & (CR0_PG | CR0_PE | CR0_WP)) | (cpu->cr4 & (CR4_PSE | CR4_PAE | CR4_PGE));
+    uint64_t m = (cpu->cr0 & (CR0_PG | CR0_PE | CR0_WP)) |
+                 (cpu->cr4 & (CR4_PSE | CR4_PAE | CR4_PGE));
     m |= (uint64_t)((cpu->amd_msr.efer & EFER_NXE) != 0) << 32;
     if (cpu->svm_npt)
         m |= (1ull << 33) | ((uint64_t)s->host_pae << 34) | ((uint64_t)s->host_pse << 35) |

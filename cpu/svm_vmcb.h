@@ -17,7 +17,7 @@
 #define VMCB_ASID         0x058
 #define VMCB_TLB_CONTROL  0x05C
 #define VMCB_VINTR        0x060   /* V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_MASKING, vector */
-#define VMCB_INT_SHADOW   0x068   /* bit 0 the interrupt shadow, bit 1 the guest's IF (at #VMEXIT) */
+#define VMCB_INT_SHADOW   0x068   /* bit 0 the interrupt shadow, bit 1 the guest's IF */
 #define VMCB_EXITCODE     0x070
 #define VMCB_EXITINFO1    0x078
 #define VMCB_EXITINFO2    0x080
@@ -142,7 +142,9 @@
 #define VINTR_VECTOR_SHIFT 32                  /* V_INTR_VECTOR, bits 39:32 */
 
 /* TLB_CONTROL values */
-enum { TLB_CONTROL_NONE = 0, TLB_CONTROL_ALL = 1, TLB_CONTROL_ASID = 3, TLB_CONTROL_ASID_NONGLOBAL = 7 };
+enum {
+    TLB_CONTROL_NONE = 0, TLB_CONTROL_ALL = 1, TLB_CONTROL_ASID = 3, TLB_CONTROL_ASID_NONGLOBAL = 7
+};
 
 /* EXITINFO1 of an IOIO exit */
 #define IOIO_IN     (1u << 0)

@@ -13,6 +13,8 @@
 ;    lower V_TPR lets it in
 ;  - EVENTINJ of INT n (type 4) and #BP (type 3): NEXT_RIP is the return
 ;    address
+;  - VMRUN with an impossible EVENTINJ (reserved type, exception 2) fails
+;  - a single-step trap with the #DB intercept: RIP after the instruction
 ;  - V_INTR_MASKING with the PIT's IRQ 0 pending: with the host's IF clear
 ;    the guest's IF set does not let it in; without masking the guest takes
 ;    it through its IDT
@@ -276,6 +278,25 @@ pm32:
     EXPECT 0x78, 64
     cmp dword [ebx + S_RAX], ROMBASE + g_soft + 2
     FAILIF 65, jne
+    ; --- 44. impossible events fail the VMRUN (EXITCODE -1): a reserved
+    ; type 1, an exception with vector 2
+    mov dword [ebx + EVENTINJ], 0x80000105
+    RUN g_soft, 2
+    EXPECT -1, 44
+    mov dword [ebx + EVENTINJ], 0x80000302
+    RUN g_soft, 2
+    EXPECT -1, 45
+    mov dword [ebx + EVENTINJ], 0
+    ; --- 66. the guest single-steps (TF) with #DB intercepted: the trap after
+    ; the first NOP is the exit, RIP after it, DR6.BS in the VMCB
+    mov dword [ebx + ICPT_EXC], 1 << 1
+    RUN g_soft, 0x102
+    EXPECT 0x41, 66
+    cmp dword [ebx + S_RIP], ROMBASE + g_soft + 1
+    FAILIF 67, jne
+    test dword [ebx + S_DR6], 0x4000
+    FAILIF 68, jz
+    mov dword [ebx + ICPT_EXC], 0
     mov esi, ROMBASE + m_vintr
     call print
 

@@ -2,7 +2,8 @@
 /* The AMD models (cpu/amd.c): AuthenticAMD CPUID and its extended leaves,
  * EFER and the SVM MSRs with their reserved bits, SYSCALL/SYSRET in legacy
  * mode, and NX in PAE page tables (#PF with the I/D bit). SVM itself is
- * checked by the test ROM tests/asm/svm.asm. */
+ * checked by the test ROMs tests/asm/svm.asm and svm_vintr.asm; here the
+ * TLB banks of the ASIDs (cpu/svm_tlb.c) and the SVM state in snapshots. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -69,6 +70,9 @@ Test(amd, cpuid_says_authenticamd_with_the_extended_leaves)
     cr_assert_eq(leaf(0x8000000Au, 0), 1, "SVM revision 1");
     cr_assert_eq(leaf(0x8000000Au, 1), 16, "16 ASIDs");
     cr_assert_eq(leaf(0x8000000Au, 3) & (1u << 3), 1u << 3, "next-RIP save");
+    /* exactly NP, NRIPS, VMCB clean bits and FlushByASID: no decode assists
+     * (bit 7) or pause filter (bit 10), which KVM would use */
+    cr_assert_eq(leaf(0x8000000Au, 3), 0x69u);
     cr_assert_eq(leaf(5, 0), 0, "AMD: basic leaves above the maximum read as zero");
     set_model("athlon");
     cr_assert_eq(leaf(0x80000001u, 2) & CPUID_EXT_SVM, 0, "the Athlon has no SVM");
@@ -254,6 +258,117 @@ Test(amd, debugger_translation_under_nested_paging_never_exits)
     cr_assert(cpu_translate_debug(cpu, 0x2000, &phys), "the failed probe is over");
     cr_assert_eq(phys, 0x402000u);
     cpu->svm_guest = cpu->svm_npt = false;
+}
+
+/* --- the ASID-tagged TLB (cpu/svm_tlb.c) --- */
+
+static void fake_entry(uint32_t lin, uint32_t phys)
+{
+    TlbEntry *e = &cpu->tlb[TLB_SUP_READ][(lin >> 12) & (TLB_SIZE - 1)];
+    e->tag = lin;
+    e->phys = phys;
+    e->host = NULL;
+    e->global = 0;
+}
+
+static bool has_entry(uint32_t lin)
+{
+    return cpu->tlb[TLB_SUP_READ][(lin >> 12) & (TLB_SIZE - 1)].tag == lin;
+}
+
+Test(amd, world_switches_keep_each_asids_tlb_bank)
+{
+    svm_state(cpu);
+    fake_entry(0x5000, 0x5000);                    /* the host's */
+    svm_tlb_enter_guest(cpu, 3, 0);
+    cr_assert_neq(cpu->tlb, cpu->tlb_host);
+    cr_assert_eq(cpu->tlb_read, cpu->tlb[TLB_SUP_READ], "the fast path follows the bank");
+    cr_assert_not(has_entry(0x5000), "a guest does not see the host's entries");
+    fake_entry(0x6000, 0x9000);
+    svm_tlb_enter_host(cpu);
+    cr_assert(has_entry(0x5000), "the host's entry survived the guest");
+    cr_assert_not(has_entry(0x6000));
+    svm_tlb_enter_guest(cpu, 4, 0);
+    cr_assert_not(has_entry(0x6000), "ASID 4 has its own bank");
+    svm_tlb_enter_host(cpu);
+    svm_tlb_enter_guest(cpu, 3, 0);
+    cr_assert(has_entry(0x6000), "ASID 3's entry survived two world switches");
+    cr_assert_eq(svm_tlb_current_asid(cpu), 3);
+    svm_tlb_enter_host(cpu);
+    svm_tlb_invlpga(cpu, 0x6000, 3);
+    svm_tlb_enter_guest(cpu, 3, 0);
+    cr_assert_not(has_entry(0x6000), "INVLPGA of ASID 3 from the host");
+    fake_entry(0x6000, 0x9000);
+    svm_tlb_enter_host(cpu);
+    svm_tlb_enter_guest(cpu, 3, 3);
+    cr_assert_not(has_entry(0x6000), "TLB_CONTROL 3");
+    svm_tlb_enter_host(cpu);
+    cr_assert(has_entry(0x5000), "TLB_CONTROL 3 leaves the host alone");
+    svm_tlb_enter_guest(cpu, 3, 1);
+    svm_tlb_enter_host(cpu);
+    cr_assert_not(has_entry(0x5000), "TLB_CONTROL 1 flushes every ASID, the host's too");
+}
+
+Test(amd, a_guests_cr4_change_flushes_only_its_own_bank)
+{
+    svm_state(cpu);
+    fake_entry(0x5000, 0x5000);
+    svm_tlb_enter_guest(cpu, 3, 0);
+    fake_entry(0x6000, 0x6000);
+    cpu_paging_changed(cpu);                       /* what MOV CR4 with a PGE change does */
+    cr_assert_not(has_entry(0x6000));
+    svm_tlb_enter_host(cpu);
+    cr_assert(has_entry(0x5000), "the host's bank kept its entry");
+}
+
+Test(amd, a_guest_bank_goes_when_its_paging_format_changes)
+{
+    svm_state(cpu);
+    svm_tlb_enter_guest(cpu, 2, 0);
+    fake_entry(0x7000, 0x7000);
+    svm_tlb_enter_host(cpu);
+    cpu->cr4 |= CR4_PSE;                           /* the next guest's format */
+    svm_tlb_enter_guest(cpu, 2, 0);
+    cr_assert_not(has_entry(0x7000));
+}
+
+Test(amd, five_asids_share_four_banks_least_recently_used_first)
+{
+    svm_state(cpu);
+    for (uint32_t asid = 1; asid <= 5; asid++) {
+        svm_tlb_enter_guest(cpu, asid, 0);
+        fake_entry(0x1000 * asid, 0);
+        svm_tlb_enter_host(cpu);
+    }
+    svm_tlb_enter_guest(cpu, 1, 0);
+    cr_assert_not(has_entry(0x1000), "ASID 1's bank went to ASID 5");
+    svm_tlb_enter_host(cpu);
+    svm_tlb_enter_guest(cpu, 5, 0);
+    cr_assert(has_entry(0x5000));
+}
+
+Test(amd, a_snapshot_in_a_guest_keeps_v_irq_and_starts_from_the_host_bank)
+{
+    cr_assert(cpu_msr_write(cpu, MSR_EFER, EFER_SVME));
+    SvmState *s = svm_state(cpu);
+    svm_tlb_enter_guest(cpu, 3, 0);
+    cpu->svm_guest = true;
+    s->vintr = (1ull << 8) | (0x41ull << 32);
+    DeviceInstance d = { &cpu_desc, cpu, "cpu" };
+    StateWriter w;
+    state_writer_init(&w);
+    device_save(&d, &w);
+    cpu->svm_guest = false;
+    cpu->svm_vintr = false;
+    StateReader rd;
+    char err[200];
+    state_reader_init(&rd, w.buf, w.len);
+    cr_assert(device_load(&d, &rd, err, sizeof err), "%s", err);
+    cr_assert(cpu->svm_guest);
+    cr_assert(cpu->svm_vintr, "the pending V_IRQ is in the attention word again");
+    cr_assert_eq(cpu->tlb, cpu->tlb_host);
+    cr_assert(s->host_stale, "the host's bank is flushed at the guest's #VMEXIT");
+    state_writer_free(&w);
 }
 
 /* The family 10h registers Linux and KVM read without a fault handler
