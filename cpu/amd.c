@@ -21,8 +21,8 @@
 #include "iodev/devstate.h"
 #include "cpu/pickers.h"
 
-const CpuAmd amd_athlon = { 0x80000006u, 0 };
-const CpuAmd amd_phenom = { 0x8000000Au, 16 };
+const CpuAmd amd_athlon = { 0x80000006u, 0, false };
+const CpuAmd amd_phenom = { 0x8000000Au, 16, true };
 
 /* Leaf 1 EDX bits that AMD repeats in 8000_0001 EDX: 0-9, 12-17, 23, 24. */
 #define EXT_EDX_MIRRORED 0x0183F3FFu
@@ -134,6 +134,80 @@ static bool vm_cr_write(Cpu *cpu, uint64_t val)
     return true;
 }
 
+/* Registers that hold what is written and that nothing here acts on:
+ * the performance counters (K7 and later; nothing counts, which Linux's
+ * perf takes as a PMU without events) and, on family 10h, SYSCFG (the
+ * MTRR DRAM enables and TOM2 bits, 18-22, which the BIOS would set), HWCR
+ * (bits 0-24), NB_CFG (the northbridge configuration Linux's PCI code
+ * writes: bit 46, extended config space through CF8), INT_PENDING_MSG
+ * (C1E on halt, 27-28: off) and PAT, which KVM requires to map PAT[0] to
+ * write-back. CPUID does not report PAT (memory types are not modelled),
+ * so Linux leaves it at its RESET value. DEBUGCTL (KVM saves the host's
+ * around each run) takes only 0: last-branch recording and branch single
+ * steps are not implemented. A write to another bit is #GP. */
+typedef struct AmdPlainMsr {
+    uint32_t first;
+    uint8_t count, slot;      /* slot: index into CpuAmdMsrs.plain */
+    bool k10;                 /* family 10h only */
+    uint64_t writable, reset;
+} AmdPlainMsr;
+
+#define PAT_RESET 0x0007040600070406ull
+
+static const AmdPlainMsr amd_plain_msrs[] = {
+    { MSR_PERF_CTL0, 4, 0, false, 0xFFFFFFFFull, 0 },
+    { MSR_PERF_CTR0, 4, 4, false, 0x0000FFFFFFFFFFFFull, 0 },   /* 48-bit counters */
+    { MSR_SYSCFG, 1, 8, true, 0x007C0000ull, 0 },
+    { MSR_HWCR, 1, 9, true, 0x01FFFFFFull, 0 },
+    { MSR_NB_CFG, 1, 10, true, 1ull << 46, 0 },
+    { MSR_INT_PENDING_MSG, 1, 11, true, 0x18000000ull, 0 },
+    { MSR_PAT, 1, 12, true, 0x0707070707070707ull, PAT_RESET },
+    { MSR_DEBUGCTL, 1, 13, false, 0, 0 },
+};
+#define AMD_PLAIN_COUNT (sizeof amd_plain_msrs / sizeof amd_plain_msrs[0])
+_Static_assert(sizeof ((CpuAmdMsrs *)0)->plain / sizeof(uint64_t) == 14,
+               "CpuAmdMsrs.plain has one slot for each register of amd_plain_msrs");
+
+static const AmdPlainMsr *amd_plain_msr(Cpu *cpu, uint32_t index, uint64_t **reg)
+{
+    for (size_t i = 0; i < AMD_PLAIN_COUNT; i++) {
+        const AmdPlainMsr *d = &amd_plain_msrs[i];
+        if (index - d->first < d->count && (!d->k10 || cpu->model->amd->k10_msrs)) {
+            *reg = &cpu->amd_msr.plain[d->slot + (index - d->first)];
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* PAT's eight types: 2 and 3 are reserved. */
+static bool pat_valid(uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned t = (v >> (8 * i)) & 7;
+        if (t == 2 || t == 3)
+            return false;
+    }
+    return true;
+}
+
+static bool plain_write(Cpu *cpu, const AmdPlainMsr *d, uint64_t *reg, uint64_t val)
+{
+    if (d->first == MSR_DEBUGCTL && val)
+        cpu_log_once(cpu, "DEBUGCTL: LBR, BTF and the PB bits are not implemented (#GP)", 0);
+    if ((val & ~d->writable) || (d->first == MSR_PAT && !pat_valid(val)))
+        return false;
+    *reg = val;
+    return true;
+}
+
+void amd_reset_msrs(Cpu *cpu)
+{
+    for (size_t i = 0; i < AMD_PLAIN_COUNT; i++)
+        for (unsigned k = 0; k < amd_plain_msrs[i].count; k++)
+            cpu->amd_msr.plain[amd_plain_msrs[i].slot + k] = amd_plain_msrs[i].reset;
+}
+
 int amd_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
 {
     if (!cpu->model->amd)
@@ -142,6 +216,11 @@ int amd_msr_read(Cpu *cpu, uint32_t index, uint64_t *val)
     case MSR_EFER: *val = cpu->amd_msr.efer; return 1;
     case MSR_STAR: *val = cpu->amd_msr.star; return 1;
     default: break;
+    }
+    uint64_t *reg;
+    if (amd_plain_msr(cpu, index, &reg)) {
+        *val = *reg;
+        return 1;
     }
     if (!(cpu->isa & ISA_SVM))
         return -1;
@@ -161,6 +240,10 @@ int amd_msr_write(Cpu *cpu, uint32_t index, uint64_t val)
     case MSR_STAR: cpu->amd_msr.star = val; return 1;
     default: break;
     }
+    uint64_t *reg;
+    const AmdPlainMsr *d = amd_plain_msr(cpu, index, &reg);
+    if (d)
+        return plain_write(cpu, d, reg, val);
     if (!(cpu->isa & ISA_SVM))
         return -1;
     switch (index) {
@@ -183,6 +266,8 @@ void amd_save_state(const Cpu *cpu, StateWriter *w)
     state_put_u64(w, cpu->amd_msr.star);
     state_put_u64(w, cpu->amd_msr.vm_cr);
     state_put_u64(w, cpu->amd_msr.vm_hsave_pa);
+    for (size_t i = 0; i < sizeof cpu->amd_msr.plain / sizeof cpu->amd_msr.plain[0]; i++)
+        state_put_u64(w, cpu->amd_msr.plain[i]);
     state_put_u8(w, cpu->gif);
     state_put_u8(w, cpu->svm_guest);
     if (!cpu->svm_guest)
@@ -204,11 +289,32 @@ void amd_save_state(const Cpu *cpu, StateWriter *w)
     state_put_u8(w, (uint8_t)(s->host_pae | s->host_pse << 1 | s->host_nx << 2));
 }
 
+/* Each value must be one a WRMSR could have written. */
+static bool plain_msrs_load(Cpu *cpu, StateReader *r)
+{
+    bool ok = true;
+    for (size_t i = 0; i < AMD_PLAIN_COUNT; i++) {
+        const AmdPlainMsr *d = &amd_plain_msrs[i];
+        for (unsigned k = 0; k < d->count; k++) {
+            uint64_t v = state_get_u64(r);
+            uint64_t *reg = &cpu->amd_msr.plain[d->slot + k];
+            if (!plain_write(cpu, d, reg, v) && v != d->reset)
+                ok = false;
+        }
+    }
+    return ok;
+}
+
 bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
 {
     uint64_t efer = state_get_u64(r);
     cpu->amd_msr.star = state_get_u64(r);
     uint64_t vm_cr = state_get_u64(r), hsave = state_get_u64(r);
+    if (!plain_msrs_load(cpu, r)) {
+        snprintf(err, errlen, "device 'cpu': AMD MSR value not valid for -cpu %s",
+                 cpu->model->name);
+        return false;
+    }
     bool gif = state_get_u8(r) != 0, guest = state_get_u8(r) != 0;
     if ((efer & ~efer_writable(cpu)) || (vm_cr >> 5) || (hsave & 0xFFFFFFF000000FFFull) ||
         (guest && !(cpu->isa & ISA_SVM))) {

@@ -27,6 +27,14 @@
 
 #define MSR_EFER        0xC0000080u
 #define MSR_STAR        0xC0000081u
+#define MSR_PERF_CTL0   0xC0010000u
+#define MSR_PERF_CTR0   0xC0010004u
+#define MSR_SYSCFG      0xC0010010u
+#define MSR_HWCR        0xC0010015u
+#define MSR_NB_CFG      0xC001001Fu
+#define MSR_INT_PENDING_MSG 0xC0010055u
+#define MSR_PAT         0x00000277u
+#define MSR_DEBUGCTL    0x000001D9u
 #define MSR_VM_CR       0xC0010114u
 #define MSR_VM_HSAVE_PA 0xC0010117u
 
@@ -39,6 +47,7 @@
 typedef struct CpuAmd {
     uint32_t ext_max;       /* CPUID 8000_0000 EAX */
     uint32_t svm_asids;     /* 8000_000A EBX: number of ASIDs */
+    bool k10_msrs;          /* family 10h: SYSCFG, HWCR, NB_CFG, INT_PENDING_MSG, PAT */
 } CpuAmd;
 
 extern const CpuAmd amd_athlon, amd_phenom;
@@ -46,6 +55,9 @@ extern const CpuAmd amd_athlon, amd_phenom;
 /* CPUID of an AMD model (leaf 0 says AuthenticAMD; leaves above the
  * maximum read as zeros). */
 void amd_cpuid(const Cpu *cpu, uint32_t leaf, uint32_t out[4]);
+
+/* The AMD MSRs' values at RESET (after the CPU's MSRs were cleared). */
+void amd_reset_msrs(Cpu *cpu);
 
 /* RDMSR / WRMSR of the AMD MSRs: 1 done, 0 #GP(0), -1 not an AMD MSR. */
 int amd_msr_read(Cpu *cpu, uint32_t index, uint64_t *val);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/amd.h"
 #include "cpu/cpu_model.h"
 #include "cpu/decode.h"
 #include "cpu/exception.h"
@@ -158,6 +159,7 @@ void cpu_reset(Cpu *cpu)
     cpu->dr[7] = 0x00000400u;
     memset(&cpu->msr, 0, sizeof cpu->msr);
     memset(&cpu->amd_msr, 0, sizeof cpu->amd_msr);
+    amd_reset_msrs(cpu);
     /* Enabled at the base Intel resets to; BSP flag on the bootstrap CPU. */
     cpu->msr.apic_base = cpu->is_ap ? 0xFEE00800u : 0xFEE00900u;
     memset(cpu->pdpte, 0, sizeof cpu->pdpte);

@@ -196,6 +196,10 @@ typedef struct CpuAmdMsrs {
     uint64_t star;             /* MSR C000_0081: SYSRET CS, SYSCALL CS, SYSCALL EIP */
     uint64_t vm_cr;            /* MSR C001_0114 */
     uint64_t vm_hsave_pa;      /* MSR C001_0117: where VMRUN keeps the host state */
+    /* registers that hold what is written (cpu/amd.c's amd_plain_msrs):
+     * performance counters, SYSCFG, HWCR, NB_CFG, INT_PENDING_MSG, PAT,
+     * DEBUGCTL */
+    uint64_t plain[14];
 } CpuAmdMsrs;
 
 /* -d log items */

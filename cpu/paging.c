@@ -85,9 +85,12 @@ void tlb_flush_page(Cpu *cpu, uint32_t lin)
             cpu->tlb[k][idx].tag = TLB_EMPTY;
 }
 
+/* MOV CR0 refuses PG without PE, but an SVM guest may run so ("paged real
+ * mode", what KVM's shadow paging uses for a real-mode guest): CR0.PG alone
+ * decides. */
 static bool paging_on(const Cpu *cpu)
 {
-    return (cpu->cr0 & (CR0_PG | CR0_PE)) == (CR0_PG | CR0_PE);
+    return cpu->cr0 & CR0_PG;
 }
 
 static bool pae_on(const Cpu *cpu)

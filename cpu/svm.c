@@ -509,8 +509,9 @@ static bool vmcb_valid(Cpu *cpu, uint64_t b)
     uint32_t misc2 = (uint32_t)vmcb_read(cpu, b, VMCB_ICPT_MISC2, 4);
     uint32_t asid = (uint32_t)vmcb_read(cpu, b, VMCB_ASID, 4);
     uint64_t efer_ok = EFER_SCE | EFER_NXE | EFER_SVME;
+    /* PG without PE is legal ("paged real mode"): only long mode forbids it */
     return (efer & EFER_SVME) && !(efer & ~efer_ok) && !(cr0 >> 32) &&
-           !(!(cr0 & CR0_CD) && (cr0 & CR0_NW)) && !((cr0 & CR0_PG) && !(cr0 & CR0_PE)) &&
+           !(!(cr0 & CR0_CD) && (cr0 & CR0_NW)) &&
            !(cr3 >> 32) && !(cr4 >> 32) && (misc2 & ICPT2_VMRUN) && asid != 0 &&
            !eventinj_impossible(vmcb_read(cpu, b, VMCB_EVENTINJ, 8));
 }

@@ -26,6 +26,9 @@ bool cpus_init(Machine *m)
             fprintf(stderr, "kairo: out of memory creating CPU %d\n", i);
             return false;
         }
+        /* every CPU is the -cpu model (an AP of another model would not
+         * run the BSP's kernel: no NX, no SVM, another CPUID) */
+        cpu_set_model(m->cpus[i], m->cpu->model);
         m->cpus[i]->log_mask = m->cpu->log_mask;
         m->cpus[i]->log_file = m->cpu->log_file;
     }

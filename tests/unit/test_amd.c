@@ -370,3 +370,55 @@ Test(amd, a_snapshot_in_a_guest_keeps_v_irq_and_starts_from_the_host_bank)
     cr_assert(s->host_stale, "the host's bank is flushed at the guest's #VMEXIT");
     state_writer_free(&w);
 }
+
+/* The family 10h registers Linux and KVM read without a fault handler
+ * hold what is written; their reserved bits, PAT's reserved types and a
+ * DEBUGCTL feature (not implemented) are #GP. */
+Test(amd, family10h_msrs_hold_values_and_refuse_reserved_bits)
+{
+    uint64_t v;
+    cr_assert(cpu_msr_read(cpu, MSR_PAT, &v));
+    cr_assert_eq(v, 0x0007040600070406ull, "PAT's RESET value: PAT[0] write-back");
+    cr_assert_not(cpu_msr_write(cpu, MSR_PAT, 0x0007040600070402ull), "type 2 is reserved");
+    cr_assert(cpu_msr_write(cpu, MSR_PAT, 0x0007010600070106ull));
+    cr_assert(cpu_msr_read(cpu, MSR_PAT, &v));
+    cr_assert_eq(v, 0x0007010600070106ull);
+    cr_assert(cpu_msr_write(cpu, MSR_SYSCFG, 1ull << 18));
+    cr_assert_not(cpu_msr_write(cpu, MSR_SYSCFG, 1), "reserved SYSCFG bit");
+    cr_assert(cpu_msr_read(cpu, MSR_SYSCFG, &v));
+    cr_assert_eq(v, 1ull << 18);
+    cr_assert(cpu_msr_write(cpu, MSR_NB_CFG, 1ull << 46));
+    cr_assert(cpu_msr_read(cpu, MSR_INT_PENDING_MSG, &v));
+    cr_assert_eq(v, 0, "C1E off");
+    cr_assert(cpu_msr_write(cpu, MSR_DEBUGCTL, 0));
+    cr_assert_not(cpu_msr_write(cpu, MSR_DEBUGCTL, 1), "no LBR");
+    cr_assert(cpu_msr_write(cpu, MSR_PERF_CTR0 + 3, 0xFFFFFFFFFFFFull));
+    cr_assert_not(cpu_msr_write(cpu, MSR_PERF_CTR0 + 3, 1ull << 48), "48-bit counters");
+    cr_assert(cpu_msr_read(cpu, MSR_PERF_CTR0 + 3, &v));
+    cr_assert_eq(v, 0xFFFFFFFFFFFFull, "nothing counts");
+    set_model("athlon");
+    cr_assert(cpu_msr_read(cpu, MSR_PERF_CTL0, &v), "K7 counters");
+    cr_assert_not(cpu_msr_read(cpu, MSR_SYSCFG, &v), "no family 10h registers on the Athlon");
+    cr_assert_not(cpu_msr_read(cpu, MSR_PAT, &v));
+    set_model("pentium2");
+    cr_assert_not(cpu_msr_read(cpu, MSR_PERF_CTL0, &v), "not on Intel models");
+    cr_assert_not(cpu_msr_read(cpu, MSR_DEBUGCTL, &v));
+}
+
+/* CR0.PG without PE ("paged real mode", which only an SVM guest can be
+ * in; KVM's shadow paging runs real-mode guests so) translates through
+ * the page tables. */
+Test(amd, paging_without_pe_walks_the_tables)
+{
+    for (uint32_t a = 0x20000; a < 0x22000; a += 4)
+        h_write32(cpu, a, 0);
+    h_write32(cpu, 0x20000, 0x21007);               /* PDE 0 -> page table 0x21000 */
+    h_write32(cpu, 0x21000 + 4 * 0x30, 0x45007);    /* linear 0x30000 -> 0x45000 */
+    cpu->cr3 = 0x20000;
+    cpu->cr0 = (cpu->cr0 & ~CR0_PE) | CR0_PG;
+    cpu_paging_changed(cpu);
+    cr_assert_eq(cpu_translate(cpu, 0x30123, ACC_READ, false), 0x45123);
+    cpu->cr0 &= ~CR0_PG;
+    cpu_paging_changed(cpu);
+    cr_assert_eq(cpu_translate(cpu, 0x30123, ACC_READ, false), 0x30123, "real mode: no paging");
+}
