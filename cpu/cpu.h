@@ -246,6 +246,8 @@ typedef struct Cpu {
      * (TLB flushes, CS or CPL changes, block-cache flushes): a block's
      * cached link to its successor is valid only within one epoch. */
     uint32_t chain_epoch;
+    uint32_t chain_left;    /* direct block links left before the loop (icache.h) */
+    struct BlockLink *link_from;   /* the exit a block left by, for the loop to link */
 
     /* --- mode --- */
     uint8_t cpl;

@@ -55,7 +55,7 @@ struct Insn {
     uint8_t scale;      /* EA index shift 0..3 */
     uint8_t seg;        /* segment for the memory operand (SEG_*), after overrides */
     uint8_t mprefix;    /* PFX_*: the mandatory prefix SSE opcodes select by */
-    uint8_t pad;
+    uint8_t link;       /* the block's link slot this instruction leaves through (icache.h) */
 };
 
 /* The opcode space: one-byte opcodes 0x000-0x0FF, 0F xx at 0x100-0x1FF,

@@ -17,6 +17,7 @@
  * which faults exactly like the unspecialised handler. */
 #include "cpu/exception.h"
 #include "cpu/flags.h"
+#include "cpu/icache.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 
@@ -246,7 +247,7 @@ static __attribute__((noinline)) const Insn *call_rel32_slow(Cpu *cpu, const Ins
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push32(cpu, ret);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
@@ -259,18 +260,17 @@ static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
     store_le32(p, ret);
     cpu->gpr[R_ESP] = sp;
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static __attribute__((noinline)) const Insn *ret32_slow(Cpu *cpu, const Insn *in)
 {
-    (void)in;
     uint32_t target = cpu_stack_peek(cpu, 0, true);
     if (beyond_cs_limit(cpu, target))
         cpu_fault(cpu, EXC_GP, 0);
     cpu_set_sp(cpu, cpu->gpr[R_ESP] + 4);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
@@ -284,7 +284,7 @@ static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
         return ret32_slow(cpu, in);
     cpu->gpr[R_ESP] = sp + 4;
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 /* ======== the tables ======== */
