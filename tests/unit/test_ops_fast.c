@@ -174,3 +174,49 @@ Test(ops_fast, inc_dec_keep_cf_from_every_producer)
     cr_assert_eq(RUN(0x49), -1);                             /* dec ecx: ZF */
     cr_assert(arith() & FLAG_ZF);
 }
+
+/* The flat bit (SegCache.flat) lets the fast path skip the limit check and
+ * the base: it must be set only for base 0 with every offset valid, and
+ * only for the access kinds the segment allows. */
+Test(ops_fast, flat_bit_only_for_base_0_and_4_gib)
+{
+    SegCache *ds = &cpu->seg[SEG_DS];
+    seg_set_cache(ds, H_SEL_DATA32, 0, 0xFFFFFFFFu, FLAT_DATA);
+    cr_assert_eq(ds->flat, SEG_ACC_READ | SEG_ACC_WRITE);
+    seg_set_cache(ds, SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    cr_assert_eq(ds->flat, SEG_ACC_READ);                    /* read-only: reads only */
+    seg_set_cache(ds, H_SEL_DATA32, 0x1000, 0xFFFFFFFFu, FLAT_DATA);
+    cr_assert_eq(ds->flat, 0);                               /* a base */
+    seg_set_cache(ds, SEL_SMALL32, 0, 0xFFFFF, SMALL_DATA);
+    cr_assert_eq(ds->flat, 0);                               /* a limit */
+    /* Expand-down with limit 0: offsets 1..4 GiB-1, not flat. */
+    seg_set_cache(ds, H_SEL_DATA32, 0, 0, FLAT_DATA | DESC_CONFORMING_OR_EXPDOWN);
+    cr_assert_eq(ds->flat, 0);
+    seg_set_cache(ds, 0, 0, 0xFFFFFFFFu, 0);                 /* null selector */
+    cr_assert_eq(ds->flat, 0);
+    /* A writer of access alone recomputes it (real mode's unreal segments). */
+    seg_set_cache(ds, SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    seg_set_access(ds, SEG_ACC_READ | SEG_ACC_WRITE);
+    cr_assert_eq(ds->flat, SEG_ACC_READ | SEG_ACC_WRITE);
+}
+
+/* Through a flat DS: an access that wraps past 4 GiB is beyond the limit
+ * (#GP) and writes nothing; a read-only flat DS faults on stores; a DS
+ * with a base adds it. */
+Test(ops_fast, flat_segment_keeps_wrap_and_rights_checks)
+{
+    cpu->gpr[R_EBX] = 0xFFFFFFFEu;
+    cpu->gpr[R_EAX] = 0x55;
+    cr_assert_eq(RUN(0x8B, 0x03), EXC_GP);                   /* mov eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x55u);
+    cr_assert_eq(RUN(0x89, 0x0B), EXC_GP);                   /* mov [ebx], ecx */
+    h_write32(cpu, DATA + 0x1010, 0x13572468);
+    cpu->gpr[R_EBX] = DATA;
+    seg_set_cache(&cpu->seg[SEG_DS], H_SEL_DATA32, 0x1000, 0xFFFFFFFFu, FLAT_DATA);
+    cr_assert_eq(RUN(0x8B, 0x43, 0x10), -1);                 /* mov eax, [ebx+0x10] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x13572468u);
+    seg_set_cache(&cpu->seg[SEG_DS], SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    cpu->gpr[R_ECX] = 0x77;
+    cr_assert_eq(RUN(0x89, 0x0B), EXC_GP);                   /* mov [ebx], ecx */
+    cr_assert_eq(h_read32(cpu, DATA), 0u);
+}
