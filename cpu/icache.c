@@ -346,6 +346,10 @@ Block *icache_lookup(Cpu *cpu)
         if (ends || pos >= avail)
             break;
     }
+    /* Pairs fuse only in whole blocks: a single-instruction block (single
+     * steps, breakpoints, the count stop) runs each alone. */
+    for (unsigned i = 0; i + 1 < n; i++)
+        insn_fuse(&b->insns[i]);
     b->phys = phys;
     b->n = (uint16_t)n;
     b->bytes = (uint16_t)pos;

@@ -24,6 +24,8 @@ const Insn *trace_step_end(Cpu *cpu, const Insn *in)
 static inline bool run_insn(Tracer *t, Cpu *cpu, const Insn *in)
 {
     t->step[0] = *in;
+    if (in->flags & INSN_FUSED)
+        t->step[0].fn = insn_unfused(in);   /* each instruction alone */
     const Insn *r = t->step;
     /* A handler may also hand back an instruction to run (its own copy
      * to repeat itself); only NULL and the sentinel end the step. */
