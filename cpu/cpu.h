@@ -128,6 +128,7 @@ typedef struct SegCache {
      * base 0 and every offset valid (a flat segment). Derived from the
      * fields above by seg_cache_sync, which every writer calls. */
     uint8_t flat;
+    uint8_t pad[7];     /* 32 bytes: cpu->seg[n] is a shift from cpu, not a multiply */
 } SegCache;
 
 static inline void seg_cache_sync(SegCache *s)

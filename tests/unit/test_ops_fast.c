@@ -220,3 +220,35 @@ Test(ops_fast, flat_segment_keeps_wrap_and_rights_checks)
     cr_assert_eq(RUN(0x89, 0x0B), EXC_GP);                   /* mov [ebx], ecx */
     cr_assert_eq(h_read32(cpu, DATA), 0u);
 }
+
+/* SHL/SHR/SAR r32 by 1 and by CL: results, CF and OF as the general group
+ * 2 handler gives them; a count of 0 (CL 32 masks to 0) leaves the flags. */
+Test(ops_fast, shifts_by_one_and_by_cl)
+{
+    cpu->gpr[R_EAX] = 0xC0000001u;
+    cr_assert_eq(RUN(0xD1, 0xE0), -1);                       /* shl eax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x80000002u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF | FLAG_SF), FLAG_CF | FLAG_SF);
+    cr_assert_eq(RUN(0xD1, 0xE8), -1);                       /* shr eax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x40000001u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_OF);
+    cpu->gpr[R_EAX] = 0x80000003u;
+    cr_assert_eq(RUN(0xD1, 0xF8), -1);                       /* sar eax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0xC0000001u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_CF);
+    cpu->gpr[R_ECX] = 36;                                    /* masks to 4 */
+    cpu->gpr[R_EBX] = 0x0000F00Fu;
+    cr_assert_eq(RUN(0xD3, 0xEB), -1);                       /* shr ebx, cl */
+    cr_assert_eq(cpu->gpr[R_EBX], 0x00000F00u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF);
+    cr_assert_eq(RUN(0xD3, 0xE3), -1);                       /* shl ebx, cl */
+    cr_assert_eq(cpu->gpr[R_EBX], 0x0000F000u);
+    cpu->gpr[R_EBX] = 0x80000000u;
+    cr_assert_eq(RUN(0xD3, 0xFB), -1);                       /* sar ebx, cl */
+    cr_assert_eq(cpu->gpr[R_EBX], 0xF8000000u);
+    cpu->gpr[R_ECX] = 32;
+    set_flags(FLAG_CF | FLAG_ZF, 0);
+    cr_assert_eq(RUN(0xD3, 0xE3), -1);                       /* shl ebx, cl: count 0 */
+    cr_assert_eq(cpu->gpr[R_EBX], 0xF8000000u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF | FLAG_ZF);
+}
