@@ -82,8 +82,14 @@ static inline uint8_t *cpu_fast_ptr(const SegCache *s, const TlbEntry *tlb, uint
     const TlbEntry *e = &tlb[(lin >> 12) & (TLB_SIZE - 1)];
     /* The tag is the page of the *last* byte: a page-crossing access
      * misses, because its first page sits at a different index. */
-    if (likely(e->tag == ((lin + (size - 1)) & ~0xFFFu)))
-        return e->host + (lin & 0xFFFu);
+    if (likely(e->tag == ((lin + (size - 1)) & ~0xFFFu))) {
+        uint8_t *p = e->host + (lin & 0xFFFu);
+        /* A hit has a host page (tlb_fill tags a page without one as slow),
+         * so callers testing p for NULL need no second test on this path. */
+        if (!p)
+            __builtin_unreachable();
+        return p;
+    }
     return NULL;
 }
 
