@@ -134,7 +134,7 @@ static void reset_segment(Cpu *cpu, unsigned seg, uint16_t sel, uint32_t base, u
 {
     seg_set_cache(&cpu->seg[seg], sel, base, 0xFFFF, flags);
     if (seg < SEG_LDTR)
-        cpu->seg[seg].access = SEG_ACC_READ | SEG_ACC_WRITE;   /* real mode: no type checks */
+        seg_set_access(&cpu->seg[seg], SEG_ACC_READ | SEG_ACC_WRITE);   /* real mode: no type checks */
 }
 
 void cpu_reset(Cpu *cpu)

@@ -124,7 +124,25 @@ typedef struct SegCache {
     /* Valid offsets are lim_lo..lim_hi inclusive (expand-down aware). */
     uint32_t lim_lo, lim_hi;
     uint32_t access;    /* SEG_ACC_* allowed; 0 for a null selector */
+    /* The SEG_ACC_* kinds that need neither the limit check nor the base:
+     * base 0 and every offset valid (a flat segment). Derived from the
+     * fields above by seg_cache_sync, which every writer calls. */
+    uint8_t flat;
+    uint8_t pad[7];     /* 32 bytes: cpu->seg[n] is a shift from cpu, not a multiply */
 } SegCache;
+
+static inline void seg_cache_sync(SegCache *s)
+{
+    bool flat = s->base == 0 && s->lim_lo == 0 && s->lim_hi == 0xFFFFFFFFu;
+    s->flat = flat ? (uint8_t)(s->access & (SEG_ACC_READ | SEG_ACC_WRITE)) : 0;
+}
+
+/* A writer of SegCache.access alone (real mode drops the type checks). */
+static inline void seg_set_access(SegCache *s, uint32_t access)
+{
+    s->access = access;
+    seg_cache_sync(s);
+}
 
 typedef struct DescTable {
     uint32_t base;
@@ -250,6 +268,8 @@ typedef struct Cpu {
      * (TLB flushes, CS or CPL changes, block-cache flushes): a block's
      * cached link to its successor is valid only within one epoch. */
     uint32_t chain_epoch;
+    uint32_t chain_left;    /* direct block links left before the loop (icache.h) */
+    struct BlockLink *link_from;   /* the exit a block left by, for the loop to link */
 
     /* --- mode --- */
     uint8_t cpl;

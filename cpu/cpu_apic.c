@@ -34,7 +34,7 @@ void cpu_start_at(Cpu *cpu, uint16_t cs_sel)
 {
     seg_set_cache(&cpu->seg[SEG_CS], cs_sel, (uint32_t)cs_sel << 4, 0xFFFF,
                   DESC_P | DESC_S | 0xB);
-    cpu->seg[SEG_CS].access = SEG_ACC_READ | SEG_ACC_WRITE;
+    seg_set_access(&cpu->seg[SEG_CS], SEG_ACC_READ | SEG_ACC_WRITE);
     cpu->eip = 0;
     cpu->halted = false;
     cpu->chain_epoch++;

@@ -92,6 +92,8 @@ static bool cpu_post_load(void *dev, char *err, size_t errlen)
     cpu->pending_db = false;
     cpu->exc_depth = 0;
     cpu->cur_block = NULL;
+    for (unsigned s = 0; s < SEG_COUNT; s++)
+        seg_cache_sync(&cpu->seg[s]);   /* not saved: derived */
     cpu_set_cpl(cpu, cpu->cpl);        /* the TLB pair for this CPL */
     cpu_update_debug_state(cpu);       /* single_step, debug_check from TF/DR7 */
     tlb_flush_all(cpu);

@@ -105,14 +105,19 @@ void exec_one_end(Cpu *cpu, bool tf)
     cpu->suppress_tf_trap = false;
 }
 
-/* A block's handlers, chained. Inlined in the loop: this is the hot path. */
-static inline __attribute__((always_inline)) void run_block(Cpu *cpu, Block *b)
+/* A block's handlers, chained, and the blocks its exits link straight to
+ * (block_chain). Inlined in the loop: this is the hot path. Returns the
+ * exit the last block left by when it is to be linked, else NULL. */
+static inline __attribute__((always_inline)) BlockLink *run_block(Cpu *cpu, Block *b)
 {
     exec_enter_block(cpu, b);
+    cpu->chain_left = BLOCK_CHAIN_MAX;
+    cpu->link_from = NULL;
     const Insn *in = b->insns;
     while ((in = in->fn(cpu, in)) != NULL)
         ;
     cpu->cur_block = NULL;
+    return cpu->link_from;
 }
 
 static void run_one(Cpu *cpu)
@@ -209,7 +214,7 @@ uint64_t cpu_run(Cpu *cpu, uint64_t max_insns)
  * fault unwinds to cpu_run, which calls this again with no link. */
 static __attribute__((noinline)) void run_blocks(Cpu *cpu)
 {
-    Block *prev = NULL;   /* the block just run, for linking (none after a fault) */
+    BlockLink *prev = NULL;   /* the exit just taken, for linking (none after a fault) */
     while (cpu->icount < cpu->icount_stop) {
         if (unlikely(cpu->attention)) {
             LoopStep step = exec_boundary(cpu, &prev, run_one);
@@ -224,8 +229,7 @@ static __attribute__((noinline)) void run_blocks(Cpu *cpu)
             prev = NULL;
             continue;
         }
-        run_block(cpu, b);
-        prev = b;
+        prev = run_block(cpu, b);
     }
 }
 

@@ -24,7 +24,7 @@ LoopStep exec_attention(Cpu *cpu);
  * interrupt was taken and *prev no longer links) or leave (LOOP_STOP).
  * Inlined: run_one becomes a direct call and prev stays in a register. */
 static inline __attribute__((always_inline)) LoopStep
-exec_boundary(Cpu *cpu, Block **prev, void (*run_one)(Cpu *cpu))
+exec_boundary(Cpu *cpu, BlockLink **prev, void (*run_one)(Cpu *cpu))
 {
     LoopStep step = exec_attention(cpu);
     if (step == LOOP_ONE) {
@@ -71,28 +71,18 @@ static inline bool exec_block_overshoots(const Cpu *cpu, const Block *b)
  * cpu->trace_loop is set. */
 uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns);
 
-/* The block to run next: the one the previous block linked to when it
- * ended at the same EIP in the same epoch, else a lookup (which is then
- * remembered in one of the previous block's two link slots). */
-static inline Block *exec_next_block(Cpu *cpu, Block *prev)
+/* The block to run next: the one the exit the previous block left by
+ * (from, or NULL) links to when it is for this EIP and epoch, else a lookup
+ * (which is then remembered in that exit's slot). */
+static inline Block *exec_next_block(Cpu *cpu, BlockLink *from)
 {
     uint32_t eip = cpu->eip, epoch = cpu->chain_epoch;
-    if (prev) {
-        for (int i = 0; i < 2; i++) {
-            Block *n = prev->link[i];
-            if (n && prev->link_eip[i] == eip && prev->link_epoch[i] == epoch && n->valid)
-                return n;
-        }
-    }
+    if (from && from->eip == eip && from->epoch == epoch && from->to && from->to->valid)
+        return from->to;
     Block *b = icache_find(cpu);
-    if (prev && prev->valid && b->valid && cpu->chain_epoch == epoch && !cpu->single_step) {
-        /* Replace the older slot: a Jcc's two successors both stay. */
-        int slot = prev->link[0] && prev->link[1] ? (prev->link_epoch[0] > prev->link_epoch[1])
-                   : prev->link[0] != NULL;
-        prev->link[slot] = b;
-        prev->link_eip[slot] = eip;
-        prev->link_epoch[slot] = epoch;
-    }
+    /* A flush in the lookup (new epoch) may have reused from's memory. */
+    if (from && b->valid && cpu->chain_epoch == epoch && !cpu->single_step)
+        *from = (BlockLink){ b, eip, epoch };
     return b;
 }
 

@@ -34,12 +34,38 @@ struct IcacheState {
     } scratch;
 };
 
-/* The sentinel after a block's last instruction. */
+/* The sentinel after a block's last instruction: the block falls through
+ * to the one that follows it (it ended at the page end or its size). */
 static const Insn *block_end(Cpu *cpu, const Insn *in)
 {
-    (void)cpu;
-    (void)in;
+    Block *b = cpu->cur_block;
+    if (b && in == b->insns + b->n)
+        return block_chain(cpu, b, in);
     return NULL;
+}
+
+const Insn *block_chain_slow(Cpu *cpu, Block *b, BlockLink *l)
+{
+    Block *n;
+    /* Not from the scratch block: run_one ends with its own trap check. */
+    if (cpu->attention || !cpu->chain_left || !b->valid || !(n = icache_probe(cpu)) ||
+        cpu->icount + n->n > cpu->icount_stop) {
+        cpu->link_from = l;   /* the loop links it after its lookup */
+        return NULL;
+    }
+    *l = (BlockLink){ n, cpu->eip, cpu->chain_epoch };
+    block_chain_enter(cpu, n);
+    return n->insns[0].fn(cpu, n->insns);
+}
+
+/* Can this instruction leave its block from the middle (a taken Jcc, LOOP,
+ * JCXZ, a REP string instruction between chunks)? It then has a link slot
+ * of its own. */
+static bool leaves_mid_block(const Insn *in)
+{
+    unsigned op = in->opcode;
+    return (op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F) ||
+           (op >= 0xE0 && op <= 0xE3) || (in->flags & (INSN_REP | INSN_REPNE));
 }
 
 /* Replaces every handler of an invalidated block: leave the block without
@@ -247,6 +273,7 @@ static Block *decode_single(Cpu *cpu, IcacheState *ic, uint32_t lin, uint32_t li
         have++;
     }
     in->eip_off = 0;
+    in->link = 0;   /* the scratch block's links stay empty: it never chains */
     b->n = 1;
     b->bytes = in->len;
     b->phys = 0;
@@ -298,7 +325,7 @@ Block *icache_lookup(Cpu *cpu)
     unsigned off = lin & 0xFFFu;
     unsigned page_avail = 4096 - off;
     unsigned avail = page_avail < limit_avail ? page_avail : limit_avail;
-    unsigned pos = 0, n = 0;
+    unsigned pos = 0, n = 0, slot = 0;
     const uint8_t *code = page + off;
     while (n < BLOCK_MAX_INSNS) {
         bool ends;
@@ -312,18 +339,27 @@ Block *icache_lookup(Cpu *cpu)
         if (len == DECODE_TOO_LONG)
             len = 15;
         in->eip_off = (uint16_t)pos;
+        in->link = (uint8_t)slot;
+        if (leaves_mid_block(in) && slot < BLOCK_LINKS - 1)
+            slot++;
         pos += (unsigned)len;
         n++;
         if (ends || pos >= avail)
             break;
     }
+    /* Pairs fuse only in whole blocks: a single-instruction block (single
+     * steps, breakpoints, the count stop) runs each alone. */
+    for (unsigned i = 0; i + 1 < n; i++)
+        insn_fuse(&b->insns[i]);
     b->phys = phys;
     b->n = (uint16_t)n;
     b->bytes = (uint16_t)pos;
     b->code32 = cpu->code32;
     b->valid = true;
-    b->link[0] = b->link[1] = NULL;
-    b->insns[n] = (Insn){ .fn = block_end, .eip_off = (uint16_t)pos };
+    memset(b->link, 0, sizeof b->link);
+    /* The fall-through shares the last instruction's slot unless that one
+     * is a conditional exit (then it is the next one). */
+    b->insns[n] = (Insn){ .fn = block_end, .eip_off = (uint16_t)pos, .link = (uint8_t)slot };
     ic->arena_used += sizeof(Block) + (n + 1) * sizeof(Insn);
     ic->arena_used = (ic->arena_used + 15) & ~(size_t)15;
 

@@ -15,6 +15,19 @@
 
 #define BLOCK_MAX_INSNS 64
 
+/* A block's exits: each conditional branch, LOOP or REP string
+ * instruction inside it has a link slot of its own, and so has the end of
+ * the block (its last instruction or the fall-through); exits past the last
+ * slot share it. */
+#define BLOCK_LINKS 4
+
+struct Block;
+typedef struct BlockLink {
+    struct Block *to;   /* the block at eip in chain epoch epoch, or NULL */
+    uint32_t eip;
+    uint32_t epoch;
+} BlockLink;
+
 typedef struct Block {
     uint64_t phys;           /* physical address of the first byte */
     struct Block *hash_next;
@@ -23,11 +36,10 @@ typedef struct Block {
     uint16_t bytes;          /* bytes covered */
     bool code32;
     bool valid;
-    /* Links to the blocks that followed this one, so the loop can go on
-     * without a lookup: valid while chain_epoch matches the CPU's. */
-    struct Block *link[2];
-    uint32_t link_eip[2];
-    uint32_t link_epoch[2];
+    /* Links to the blocks that followed this one, one per way out (each
+     * Insn's link names its slot), so the loop can go on without a lookup:
+     * valid while chain_epoch matches the CPU's. */
+    BlockLink link[BLOCK_LINKS];
     Insn insns[];            /* n + 1: the last is the end sentinel */
 } Block;
 
@@ -63,18 +75,67 @@ static inline uint32_t jmp_cache_index(uint32_t lin)
     return (lin ^ (lin >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
 }
 
+/* Direct block links. A handler that leaves its block for CS:EIP goes
+ * straight on to the block the loop linked there (exec_next_block), without
+ * coming back to the loop, when the loop would do nothing else at this
+ * boundary: the attention word is clear (no interrupt, halt, stop request,
+ * single-step, breakpoint or debugger), the link is of the current chain
+ * epoch and its block valid, and the block fits below icount_stop whole.
+ * Then it is the same boundary the loop would make, at the same count.
+ * chain_left bounds the chain (the loop refills it per block): without
+ * tail calls (debug builds) each link is a stack frame. */
+#define BLOCK_CHAIN_MAX 64
+
+/* The exit's link did not answer: the jump cache may (a RET to several
+ * callers, exits sharing a slot), else back to the loop. */
+const Insn *block_chain_slow(Cpu *cpu, Block *b, BlockLink *l);
+
+static inline void block_chain_enter(Cpu *cpu, Block *n)
+{
+    cpu->chain_left--;
+    cpu->cur_block = n;
+    cpu->block_eip = cpu->eip;
+    cpu->icount += n->n;
+}
+
+static inline const Insn *block_chain(Cpu *cpu, Block *b, const Insn *in)
+{
+    BlockLink *l = &b->link[in->link];
+    Block *n = l->to;
+    if (__builtin_expect(l->eip != cpu->eip || l->epoch != cpu->chain_epoch || !n || !n->valid ||
+                             cpu->attention || cpu->icount + n->n > cpu->icount_stop ||
+                             !cpu->chain_left, 0))
+        return block_chain_slow(cpu, b, l);
+    block_chain_enter(cpu, n);
+    return n->insns[0].fn(cpu, n->insns);
+}
+
 /* A handler that has set EIP somewhere else leaves its block here: the
- * instructions after it were counted at block entry but will not run. */
+ * instructions after it were counted at block entry but will not run.
+ * Run from a copy (the traced loop, which records each instruction), it is
+ * outside the block and the loop does the rest. */
 static inline const Insn *insn_leave_block(Cpu *cpu, const Insn *in)
 {
-    const Block *b = cpu->cur_block;
-    if (b && in >= b->insns && in < b->insns + b->n)
+    Block *b = cpu->cur_block;
+    if (b && in >= b->insns && in < b->insns + b->n) {
         cpu->icount -= (uint64_t)(b->n - 1 - (in - b->insns));
+        return block_chain(cpu, b, in);
+    }
     return NULL;
 }
 
-/* Fast path of icache_lookup. */
-static inline Block *icache_find(Cpu *cpu)
+/* The same for the instruction that ends its block (JMP, CALL, RET): none
+ * to take back. */
+static inline const Insn *insn_end_block(Cpu *cpu, const Insn *in)
+{
+    Block *b = cpu->cur_block;
+    if (b && in == b->insns + b->n - 1)
+        return block_chain(cpu, b, in);
+    return NULL;
+}
+
+/* The block the jump cache holds for CS:EIP, or NULL. */
+static inline Block *icache_probe(Cpu *cpu)
 {
     const SegCache *cs = &cpu->seg[SEG_CS];
     uint32_t lin = cs->base + cpu->eip;
@@ -87,7 +148,14 @@ static inline Block *icache_find(Cpu *cpu)
             !(b->phys >> 32) && cpu->eip <= cs->lim_hi && cs->lim_hi - cpu->eip >= b->bytes - 1u)
             return b;
     }
-    return icache_lookup(cpu);
+    return NULL;
+}
+
+/* Fast path of icache_lookup. */
+static inline Block *icache_find(Cpu *cpu)
+{
+    Block *b = icache_probe(cpu);
+    return b ? b : icache_lookup(cpu);
 }
 
 /* The CPU's jump cache, cleared whenever the arena is flushed (its block

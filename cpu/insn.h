@@ -38,6 +38,7 @@ typedef const Insn *(*InsnFn)(Cpu *cpu, const Insn *in);
 #define INSN_REPNE  0x10u   /* F2 prefix */
 #define INSN_LOCK   0x20u
 #define INSN_SEGOVR 0x40u   /* a segment override prefix was present */
+#define INSN_FUSED  0x80u   /* fn runs this instruction and the Jcc after it (cpu/ops_fused.c) */
 
 struct Insn {
     InsnFn fn;
@@ -56,7 +57,7 @@ struct Insn {
     uint8_t scale;      /* EA index shift 0..3 */
     uint8_t seg;        /* segment for the memory operand (SEG_*), after overrides */
     uint8_t mprefix;    /* PFX_*: the mandatory prefix SSE opcodes select by */
-    uint8_t pad;
+    uint8_t link;       /* the block's link slot this instruction leaves through (icache.h) */
 };
 
 /* The opcode space: one-byte opcodes 0x000-0x0FF, 0F xx at 0x100-0x1FF,
@@ -103,6 +104,12 @@ InsnFn ops_stack_pick_push_rm(const DecodeCtx *d);
 /* The decoder's last word on a picked handler (cpu/ops_fast.c): a faster
  * one of the same meaning for the decoded addressing form, or fn itself. */
 InsnFn insn_specialise(InsnFn fn, const Insn *in);
+
+/* Superinstructions (cpu/ops_fused.c): make in[0] and the Jcc in[1] of a
+ * decoded block one handler when they fuse (in[0] then has INSN_FUSED);
+ * insn_unfused gives the handler of in[0] alone, for running it alone. */
+void insn_fuse(Insn *in);
+InsnFn insn_unfused(const Insn *in);
 
 /* Effective address of the memory operand (offset within in->seg). */
 static inline uint32_t insn_ea(const Cpu *cpu, const Insn *in)

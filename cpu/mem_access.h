@@ -69,14 +69,28 @@ static inline void store_le32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline uint8_t *cpu_fast_ptr(const SegCache *s, const TlbEntry *tlb, uint32_t off,
                                     unsigned size, uint32_t acc)
 {
-    if (likely((s->access & acc) && off >= s->lim_lo &&
-               (uint64_t)off + (size - 1) <= s->lim_hi)) {
-        uint32_t lin = s->base + off;
-        const TlbEntry *e = &tlb[(lin >> 12) & (TLB_SIZE - 1)];
-        /* The tag is the page of the *last* byte: a page-crossing access
-         * misses, because its first page sits at a different index. */
-        if (likely(e->tag == ((lin + (size - 1)) & ~0xFFFu)))
-            return e->host + (lin & 0xFFFu);
+    uint32_t lin;
+    /* A flat segment: the offset is the linear address. An access that
+     * wraps past 4 GiB misses the TLB below (its last byte's page is page
+     * 0, never tagged at the first byte's index) and faults in the slow
+     * path. */
+    if (likely(s->flat & acc))
+        lin = off;
+    else if (likely((s->access & acc) && off >= s->lim_lo &&
+                    (uint64_t)off + (size - 1) <= s->lim_hi))
+        lin = s->base + off;
+    else
+        return NULL;
+    const TlbEntry *e = &tlb[(lin >> 12) & (TLB_SIZE - 1)];
+    /* The tag is the page of the *last* byte: a page-crossing access
+     * misses, because its first page sits at a different index. */
+    if (likely(e->tag == ((lin + (size - 1)) & ~0xFFFu))) {
+        uint8_t *p = e->host + (lin & 0xFFFu);
+        /* A hit has a host page (tlb_fill tags a page without one as slow),
+         * so callers testing p for NULL need no second test on this path. */
+        if (!p)
+            __builtin_unreachable();
+        return p;
     }
     return NULL;
 }

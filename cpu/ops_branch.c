@@ -4,9 +4,10 @@
  *
  * A near target beyond the CS limit raises #GP(0) before anything is
  * pushed, popped or counted down. With a 16-bit operand size the target is
- * truncated to 16 bits first. Taken branches set EIP and return NULL; the
- * loop then follows the block's cached link to its successor (exec.c), so
- * a hot loop costs no lookup. Conditional branches and LOOPs sit inside
+ * truncated to 16 bits first. Taken near branches set EIP and go on
+ * through the block's link to its successor (block_chain, icache.h) or
+ * return NULL to the loop, which looks the successor up and links it, so
+ * a hot loop costs no lookup and no trip through the loop. Conditional branches and LOOPs sit inside
  * blocks: not taken, they go straight on to the next handler; taken, they
  * leave the block and uncount the instructions after them. */
 #include "cpu/flags.h"
@@ -44,7 +45,7 @@ static inline const Insn *branch_at_block_end(Cpu *cpu, const Insn *in, uint32_t
     if (beyond_cs_limit(cpu, target))
         cpu_fault(cpu, EXC_GP, 0);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static inline uint32_t rel_target(const Cpu *cpu, const Insn *in)
@@ -106,7 +107,7 @@ static const Insn *op_call_rel32(Cpu *cpu, const Insn *in)
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push32(cpu, ret);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static const Insn *op_call_rel16(Cpu *cpu, const Insn *in)
@@ -116,36 +117,34 @@ static const Insn *op_call_rel16(Cpu *cpu, const Insn *in)
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push16(cpu, (uint16_t)ret);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 /* C3 / C2 imm16: the stack moves only after the target passed the limit
  * check. */
-static inline const Insn *ret_near(Cpu *cpu, bool op32, uint32_t extra)
+static inline const Insn *ret_near(Cpu *cpu, const Insn *in, bool op32, uint32_t extra)
 {
     uint32_t target = cpu_stack_peek(cpu, 0, op32);
     if (beyond_cs_limit(cpu, target))
         cpu_fault(cpu, EXC_GP, 0);
     cpu_set_sp(cpu, cpu->gpr[R_ESP] + (op32 ? 4 : 2) + extra);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static const Insn *op_ret32(Cpu *cpu, const Insn *in)
 {
-    (void)in;
-    return ret_near(cpu, true, 0);
+    return ret_near(cpu, in, true, 0);
 }
 
 static const Insn *op_ret16(Cpu *cpu, const Insn *in)
 {
-    (void)in;
-    return ret_near(cpu, false, 0);
+    return ret_near(cpu, in, false, 0);
 }
 
 static const Insn *op_ret_imm(Cpu *cpu, const Insn *in)
 {
-    return ret_near(cpu, in->flags & INSN_OP32, in->imm & 0xFFFFu);
+    return ret_near(cpu, in, in->flags & INSN_OP32, in->imm & 0xFFFFu);
 }
 
 /* ======== far transfers (cpu/farxfer.c does every mode's checks) ======== */
@@ -236,7 +235,7 @@ static inline const Insn *call_near_abs(Cpu *cpu, const Insn *in, uint32_t targe
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push_sz(cpu, insn_next_eip(cpu, in), op32);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 /* The operand is read before the push: CALL [ESP] uses the old ESP. */

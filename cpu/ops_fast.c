@@ -17,6 +17,7 @@
  * which faults exactly like the unspecialised handler. */
 #include "cpu/exception.h"
 #include "cpu/flags.h"
+#include "cpu/icache.h"
 #include "cpu/insn.h"
 #include "cpu/mem_access.h"
 
@@ -246,7 +247,7 @@ static __attribute__((noinline)) const Insn *call_rel32_slow(Cpu *cpu, const Ins
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push32(cpu, ret);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
@@ -259,18 +260,17 @@ static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
     store_le32(p, ret);
     cpu->gpr[R_ESP] = sp;
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static __attribute__((noinline)) const Insn *ret32_slow(Cpu *cpu, const Insn *in)
 {
-    (void)in;
     uint32_t target = cpu_stack_peek(cpu, 0, true);
     if (beyond_cs_limit(cpu, target))
         cpu_fault(cpu, EXC_GP, 0);
     cpu_set_sp(cpu, cpu->gpr[R_ESP] + 4);
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
 
 static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
@@ -284,8 +284,61 @@ static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
         return ret32_slow(cpu, in);
     cpu->gpr[R_ESP] = sp + 4;
     cpu->eip = target;
-    return NULL;
+    return insn_end_block(cpu, in);
 }
+
+/* ======== SHL/SHR/SAR r32 by 1 (D1) and by CL (D3) ========
+ * The general group-2 handler reads CF through flags_get_cf and calls the
+ * operation through a table for every width; these are the 32-bit
+ * register forms alone, with the flags the general handler leaves (OF as
+ * it computes it for every count; a count of 0 changes nothing). */
+
+enum { SH_SHL, SH_SHR, SH_SAR };
+
+static inline const Insn *shift_r32(Cpu *cpu, const Insn *in, unsigned op, unsigned c)
+{
+    if (!c)
+        return insn_next(cpu, in);
+    uint32_t a = cpu->gpr[in->rm], r, cf, of;
+    if (op == SH_SHL) {
+        r = a << c;
+        cf = (a >> (32 - c)) & 1;
+        of = cf ^ (r >> 31);
+    } else if (op == SH_SHR) {
+        r = a >> c;
+        cf = (a >> (c - 1)) & 1;
+        of = (((r << 1) ^ r) >> 31) & 1;
+    } else {
+        r = (uint32_t)((int32_t)a >> c);
+        cf = (uint32_t)((int32_t)a >> (c - 1)) & 1;
+        of = 0;
+    }
+    cpu->gpr[in->rm] = r;
+    flags_explicit(cpu, LF_W32, r, (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
+    return insn_next(cpu, in);
+}
+
+static const Insn *shl_r32_1(Cpu *cpu, const Insn *in) { return shift_r32(cpu, in, SH_SHL, 1); }
+static const Insn *shr_r32_1(Cpu *cpu, const Insn *in) { return shift_r32(cpu, in, SH_SHR, 1); }
+static const Insn *sar_r32_1(Cpu *cpu, const Insn *in) { return shift_r32(cpu, in, SH_SAR, 1); }
+static const Insn *shl_r32_cl(Cpu *cpu, const Insn *in)
+{
+    return shift_r32(cpu, in, SH_SHL, cpu->gpr[R_ECX] & 0x1F);
+}
+static const Insn *shr_r32_cl(Cpu *cpu, const Insn *in)
+{
+    return shift_r32(cpu, in, SH_SHR, cpu->gpr[R_ECX] & 0x1F);
+}
+static const Insn *sar_r32_cl(Cpu *cpu, const Insn *in)
+{
+    return shift_r32(cpu, in, SH_SAR, cpu->gpr[R_ECX] & 0x1F);
+}
+
+/* [by CL][ModRM.reg]: /4 SHL, /5 SHR, /6 SAL (= SHL), /7 SAR. */
+static const InsnFn fast_shift_forms[2][8] = {
+    { [4] = shl_r32_1, [5] = shr_r32_1, [6] = shl_r32_1, [7] = sar_r32_1 },
+    { [4] = shl_r32_cl, [5] = shr_r32_cl, [6] = shl_r32_cl, [7] = sar_r32_cl },
+};
 
 /* ======== the tables ======== */
 
@@ -334,9 +387,13 @@ InsnFn insn_specialise(InsnFn fn, const Insn *in)
     const unsigned need = INSN_MEM | INSN_OP32;
     if (in->opcode >= 0x200 || (in->flags & INSN_LOCK))
         return fn;
-    if ((in->flags & need) == INSN_OP32)
+    if ((in->flags & need) == INSN_OP32) {
+        bool by_cl = in->opcode == 0xD3;
+        if ((by_cl || in->opcode == 0xD1) && fast_shift_forms[by_cl][in->reg & 7])
+            return fast_shift_forms[by_cl][in->reg & 7];
         return in->opcode < 0x100 && fast_reg_forms[in->opcode] ? fast_reg_forms[in->opcode]
                                                                 : fn;
+    }
     if ((in->flags & need) != need)
         return fn;
     const FastForm *f = &fast_forms[in->opcode];

@@ -11,7 +11,7 @@
 
 /* --- segment caches --- */
 
-void seg_set_cache(SegCache *s, uint16_t sel, uint32_t base, uint32_t limit, uint16_t flags)
+static void fill_cache(SegCache *s, uint16_t sel, uint32_t base, uint32_t limit, uint16_t flags)
 {
     s->sel = sel;
     s->flags = flags;
@@ -42,6 +42,12 @@ void seg_set_cache(SegCache *s, uint16_t sel, uint32_t base, uint32_t limit, uin
     }
 }
 
+void seg_set_cache(SegCache *s, uint16_t sel, uint32_t base, uint32_t limit, uint16_t flags)
+{
+    fill_cache(s, sel, base, limit, flags);
+    seg_cache_sync(s);
+}
+
 /* The segment attributes V86 mode gives every segment register: present,
  * DPL 3, read/write data, accessed, 16-bit. */
 #define V86_SEG_FLAGS (DESC_P | DESC_S | (3u << DESC_DPL_SHIFT) | 0x3u)
@@ -67,7 +73,7 @@ void seg_load_real(Cpu *cpu, unsigned seg, uint16_t sel)
     seg_set_cache(s, sel, (uint32_t)sel << 4, s->limit, flags);
     /* No type checks in real mode: every segment register may be read and
      * written, whatever its cached type. */
-    s->access = SEG_ACC_READ | SEG_ACC_WRITE;
+    seg_set_access(s, SEG_ACC_READ | SEG_ACC_WRITE);
     if (seg == SEG_SS)
         cpu->stack32 = (flags & DESC_DB) != 0;
     if (seg == SEG_CS)

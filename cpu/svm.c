@@ -59,7 +59,7 @@ static void vmcb_seg_load(Cpu *cpu, uint64_t vmcb, unsigned off, SegCache *s, bo
     uint32_t base = (uint32_t)vmcb_read(cpu, vmcb, off + 8, 8);
     seg_set_cache(s, sel, base, limit, flags_from_attr(attr));
     if (real)
-        s->access = SEG_ACC_READ | SEG_ACC_WRITE;   /* real and V86 mode: no type checks */
+        seg_set_access(s, SEG_ACC_READ | SEG_ACC_WRITE);   /* real and V86 mode: no type checks */
 }
 
 static void table_save(Cpu *cpu, uint64_t vmcb, unsigned off, const DescTable *t)

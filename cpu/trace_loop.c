@@ -24,6 +24,8 @@ const Insn *trace_step_end(Cpu *cpu, const Insn *in)
 static inline bool run_insn(Tracer *t, Cpu *cpu, const Insn *in)
 {
     t->step[0] = *in;
+    if (in->flags & INSN_FUSED)
+        t->step[0].fn = insn_unfused(in);   /* each instruction alone */
     const Insn *r = t->step;
     /* A handler may also hand back an instruction to run (its own copy
      * to repeat itself); only NULL and the sentinel end the step. */
@@ -32,13 +34,16 @@ static inline bool run_insn(Tracer *t, Cpu *cpu, const Insn *in)
     return r != NULL;
 }
 
-static void run_block_traced(Tracer *t, Cpu *cpu, Block *b)
+/* Returns the exit the block left by, for the loop to link. */
+static BlockLink *run_block_traced(Tracer *t, Cpu *cpu, Block *b)
 {
+    BlockLink *from = NULL;
     uint64_t start = cpu->icount;
     exec_enter_block(cpu, b);
     uint64_t mask = trace_block_begin(t, cpu, b, start);
     bool was_valid = b->valid;
-    for (unsigned i = 0; i < b->n; i++) {
+    unsigned i;
+    for (i = 0; i < b->n; i++) {
         const Insn *in = &b->insns[i];
         if (was_valid && !b->valid) {
             /* The block was invalidated under us (it wrote its own code):
@@ -64,10 +69,14 @@ static void run_block_traced(Tracer *t, Cpu *cpu, Block *b)
         }
         if (!run_insn(t, cpu, in)) {
             cpu->icount -= b->n - 1 - i;   /* as insn_leave_block */
+            from = &b->link[in->link];
             break;
         }
     }
+    if (i == b->n)
+        from = &b->link[b->insns[b->n].link];   /* fell off the end */
     cpu->cur_block = NULL;
+    return from;
 }
 
 static void run_one_traced(Cpu *cpu)
@@ -93,7 +102,7 @@ uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns)
         }
     }
 
-    Block *prev = NULL;
+    BlockLink *prev = NULL;
     while (cpu->icount < cpu->icount_stop) {
         t->icount_now = cpu->icount;
         if (unlikely(flightrec_dump_requested)) {
@@ -113,8 +122,7 @@ uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns)
             prev = NULL;
             continue;
         }
-        run_block_traced(t, cpu, b);
-        prev = b;
+        prev = run_block_traced(t, cpu, b);
     }
     return cpu->icount - start;
 }

@@ -43,7 +43,7 @@ static void busy_cpu(Cpu *c)
     c->eip = 0xC0101234u;
     c->lf = (LazyFlags){ LF_SUB | LF_W16, 5, 7, 0xFFFE, 0 };
     c->eflags = 0x00000202u | FLAG_DF;
-    c->seg[SEG_SS] = (SegCache){ 0x68, 0xC093, 0x1000, 0xFFF, 0x1000, 0xFFFFFFFFu, 3 };
+    c->seg[SEG_SS] = (SegCache){ 0x68, 0xC093, 0x1000, 0xFFF, 0x1000, 0xFFFFFFFFu, 3, 0, { 0 } };
     c->seg[SEG_CS].sel = 0x63;
     c->cr0 = CR0_PE | CR0_PG | CR0_ET;
     c->cr3 = 0x1000;

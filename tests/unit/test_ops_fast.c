@@ -174,3 +174,81 @@ Test(ops_fast, inc_dec_keep_cf_from_every_producer)
     cr_assert_eq(RUN(0x49), -1);                             /* dec ecx: ZF */
     cr_assert(arith() & FLAG_ZF);
 }
+
+/* The flat bit (SegCache.flat) lets the fast path skip the limit check and
+ * the base: it must be set only for base 0 with every offset valid, and
+ * only for the access kinds the segment allows. */
+Test(ops_fast, flat_bit_only_for_base_0_and_4_gib)
+{
+    SegCache *ds = &cpu->seg[SEG_DS];
+    seg_set_cache(ds, H_SEL_DATA32, 0, 0xFFFFFFFFu, FLAT_DATA);
+    cr_assert_eq(ds->flat, SEG_ACC_READ | SEG_ACC_WRITE);
+    seg_set_cache(ds, SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    cr_assert_eq(ds->flat, SEG_ACC_READ);                    /* read-only: reads only */
+    seg_set_cache(ds, H_SEL_DATA32, 0x1000, 0xFFFFFFFFu, FLAT_DATA);
+    cr_assert_eq(ds->flat, 0);                               /* a base */
+    seg_set_cache(ds, SEL_SMALL32, 0, 0xFFFFF, SMALL_DATA);
+    cr_assert_eq(ds->flat, 0);                               /* a limit */
+    /* Expand-down with limit 0: offsets 1..4 GiB-1, not flat. */
+    seg_set_cache(ds, H_SEL_DATA32, 0, 0, FLAT_DATA | DESC_CONFORMING_OR_EXPDOWN);
+    cr_assert_eq(ds->flat, 0);
+    seg_set_cache(ds, 0, 0, 0xFFFFFFFFu, 0);                 /* null selector */
+    cr_assert_eq(ds->flat, 0);
+    /* A writer of access alone recomputes it (real mode's unreal segments). */
+    seg_set_cache(ds, SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    seg_set_access(ds, SEG_ACC_READ | SEG_ACC_WRITE);
+    cr_assert_eq(ds->flat, SEG_ACC_READ | SEG_ACC_WRITE);
+}
+
+/* Through a flat DS: an access that wraps past 4 GiB is beyond the limit
+ * (#GP) and writes nothing; a read-only flat DS faults on stores; a DS
+ * with a base adds it. */
+Test(ops_fast, flat_segment_keeps_wrap_and_rights_checks)
+{
+    cpu->gpr[R_EBX] = 0xFFFFFFFEu;
+    cpu->gpr[R_EAX] = 0x55;
+    cr_assert_eq(RUN(0x8B, 0x03), EXC_GP);                   /* mov eax, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x55u);
+    cr_assert_eq(RUN(0x89, 0x0B), EXC_GP);                   /* mov [ebx], ecx */
+    h_write32(cpu, DATA + 0x1010, 0x13572468);
+    cpu->gpr[R_EBX] = DATA;
+    seg_set_cache(&cpu->seg[SEG_DS], H_SEL_DATA32, 0x1000, 0xFFFFFFFFu, FLAT_DATA);
+    cr_assert_eq(RUN(0x8B, 0x43, 0x10), -1);                 /* mov eax, [ebx+0x10] */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x13572468u);
+    seg_set_cache(&cpu->seg[SEG_DS], SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    cpu->gpr[R_ECX] = 0x77;
+    cr_assert_eq(RUN(0x89, 0x0B), EXC_GP);                   /* mov [ebx], ecx */
+    cr_assert_eq(h_read32(cpu, DATA), 0u);
+}
+
+/* SHL/SHR/SAR r32 by 1 and by CL: results, CF and OF as the general group
+ * 2 handler gives them; a count of 0 (CL 32 masks to 0) leaves the flags. */
+Test(ops_fast, shifts_by_one_and_by_cl)
+{
+    cpu->gpr[R_EAX] = 0xC0000001u;
+    cr_assert_eq(RUN(0xD1, 0xE0), -1);                       /* shl eax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x80000002u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF | FLAG_SF), FLAG_CF | FLAG_SF);
+    cr_assert_eq(RUN(0xD1, 0xE8), -1);                       /* shr eax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x40000001u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_OF);
+    cpu->gpr[R_EAX] = 0x80000003u;
+    cr_assert_eq(RUN(0xD1, 0xF8), -1);                       /* sar eax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0xC0000001u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_CF);
+    cpu->gpr[R_ECX] = 36;                                    /* masks to 4 */
+    cpu->gpr[R_EBX] = 0x0000F00Fu;
+    cr_assert_eq(RUN(0xD3, 0xEB), -1);                       /* shr ebx, cl */
+    cr_assert_eq(cpu->gpr[R_EBX], 0x00000F00u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF);
+    cr_assert_eq(RUN(0xD3, 0xE3), -1);                       /* shl ebx, cl */
+    cr_assert_eq(cpu->gpr[R_EBX], 0x0000F000u);
+    cpu->gpr[R_EBX] = 0x80000000u;
+    cr_assert_eq(RUN(0xD3, 0xFB), -1);                       /* sar ebx, cl */
+    cr_assert_eq(cpu->gpr[R_EBX], 0xF8000000u);
+    cpu->gpr[R_ECX] = 32;
+    set_flags(FLAG_CF | FLAG_ZF, 0);
+    cr_assert_eq(RUN(0xD3, 0xE3), -1);                       /* shl ebx, cl: count 0 */
+    cr_assert_eq(cpu->gpr[R_EBX], 0xF8000000u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF | FLAG_ZF);
+}
