@@ -268,7 +268,7 @@ void amd_save_state(const Cpu *cpu, StateWriter *w)
     state_put_u64(w, cpu->amd_msr.vm_hsave_pa);
     for (size_t i = 0; i < sizeof cpu->amd_msr.plain / sizeof cpu->amd_msr.plain[0]; i++)
         state_put_u64(w, cpu->amd_msr.plain[i]);
-    state_put_u8(w, cpu->gif);
+    state_put_u8(w, (uint8_t)(cpu->gif | (cpu->init_held << 1)));   /* bit 1: a held INIT */
     state_put_u8(w, cpu->svm_guest);
     if (!cpu->svm_guest)
         return;
@@ -315,8 +315,9 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
                  cpu->model->name);
         return false;
     }
-    bool gif = state_get_u8(r) != 0, guest = state_get_u8(r) != 0;
-    if ((efer & ~efer_writable(cpu)) || (vm_cr >> 5) || (hsave & 0xFFFFFFF000000FFFull) ||
+    uint8_t gif_byte = state_get_u8(r);
+    bool gif = gif_byte & 1, guest = state_get_u8(r) != 0;
+    if ((gif_byte >> 2) || (efer & ~efer_writable(cpu)) || (vm_cr >> 5) || (hsave & 0xFFFFFFF000000FFFull) ||
         (guest && !(cpu->isa & ISA_SVM))) {
         snprintf(err, errlen, "device 'cpu': AMD state not valid for -cpu %s (EFER %#llx)",
                  cpu->model->name, (unsigned long long)efer);
@@ -326,6 +327,7 @@ bool amd_load_state(Cpu *cpu, StateReader *r, char *err, size_t errlen)
     cpu->amd_msr.vm_cr = vm_cr;
     cpu->amd_msr.vm_hsave_pa = hsave;
     cpu->gif = gif;
+    cpu->init_held = (gif_byte >> 1) & 1;
     cpu->svm_guest = guest;
     cpu->svm_npt = false;
     cpu->svm_vintr = false;

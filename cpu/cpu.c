@@ -169,6 +169,7 @@ void cpu_reset(Cpu *cpu)
     cpu->triple_fault = false;
     cpu->svm_guest = cpu->svm_npt = cpu->svm_vintr = false;
     cpu->gif = true;
+    cpu->init_held = false;
     cpu->tlb = cpu->tlb_host;
     cpu->pending_db = false;
     cpu->suppress_tf_trap = false;

@@ -378,6 +378,7 @@ typedef struct Cpu {
      * hook is one untaken branch. --- */
     bool svm_guest;         /* running a guest between VMRUN and #VMEXIT */
     bool gif;               /* global interrupt flag (STGI/CLGI); true outside SVM */
+    bool init_held;         /* an INIT held by GIF=0 or a guest's INIT intercept (cpu/svm.c) */
     bool svm_npt;           /* the guest runs with nested paging (cpu/svm_npt.c) */
     struct SvmState *svm;   /* allocated at the first VMRUN */
     CpuAmdMsrs amd_msr;

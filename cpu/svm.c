@@ -462,6 +462,30 @@ int svm_take_interrupt(Cpu *cpu)
     return -1;
 }
 
+bool svm_init_defer(const Cpu *cpu)
+{
+    return !cpu->gif || (cpu->svm_guest && (cpu->svm->icpt_misc1 & ICPT1_INIT));
+}
+
+bool svm_init_release(Cpu *cpu)
+{
+    if (!cpu->gif)
+        return false;
+    if (cpu->svm_guest && (cpu->svm->icpt_misc1 & ICPT1_INIT)) {
+        world_exit(cpu, SVM_EXIT_INIT, 0, 0, 0);   /* GIF is clear now: still held */
+        return false;
+    }
+    return true;
+}
+
+/* GIF set (STGI, VMRUN) with an INIT held: the CPU stops at the next block
+ * boundary so that the machine looks at it again (iodev/apic.c). */
+static void init_recheck(Cpu *cpu)
+{
+    if (cpu->init_held)
+        cpu->stop_request = true;
+}
+
 /* --- the SVM instructions --- */
 
 /* EFER.SVME off: #UD; outside protected mode or at CPL > 0: #GP(0). */
@@ -533,10 +557,10 @@ static void load_controls(Cpu *cpu, SvmState *s, uint64_t b)
     s->host_pae = (cpu->cr4 & CR4_PAE) != 0;
     s->host_pse = (cpu->cr4 & CR4_PSE) != 0;
     s->host_nx = (cpu->amd_msr.efer & EFER_NXE) != 0;
-    /* Events Kairo never produces in a guest (no SMM) or hands to the APIC
-     * directly (INIT resets the CPU): their intercepts cannot fire. */
-    if (s->icpt_misc1 & (ICPT1_SMI | ICPT1_INIT | ICPT1_FERR_FREEZE))
-        cpu_log_once(cpu, "svm: SMI, INIT and FERR_FREEZE intercepts never fire", s->icpt_misc1);
+    /* Events Kairo never produces (no SMM, no FERR freeze): their
+     * intercepts cannot fire. */
+    if (s->icpt_misc1 & (ICPT1_SMI | ICPT1_FERR_FREEZE))
+        cpu_log_once(cpu, "svm: SMI and FERR_FREEZE intercepts never fire", s->icpt_misc1);
 }
 
 /* EVENTINJ: deliver the event in the guest as if it happened at its RIP. */
@@ -557,6 +581,10 @@ static void inject_event(Cpu *cpu, uint64_t b)
     uint32_t ret = cpu->eip;
     if (type == EVENT_TYPE_SOFT || (type == EVENT_TYPE_EXC && (vec == EXC_BP || vec == EXC_OF)))
         ret = (uint32_t)vmcb_read(cpu, b, VMCB_NEXT_RIP, 8);
+    /* An injected NMI blocks further NMIs until the guest's IRET, as a
+     * real one does (KVM watches that IRET through its intercept). */
+    if (type == EVENT_TYPE_NMI)
+        cpu->nmi_blocked = true;
     cpu_deliver_interrupt(cpu, (int)vec, type == EVENT_TYPE_SOFT ? NO_ERRCODE : err,
                           type == EVENT_TYPE_SOFT, ret);
 }
@@ -589,6 +617,7 @@ static const Insn *op_vmrun(Cpu *cpu, const Insn *in)
     cpu->svm_guest = true;
     cpu->svm_vintr = (s->vintr & VINTR_IRQ) != 0;
     cpu->gif = true;
+    init_recheck(cpu);
     inject_event(cpu, b);
     return NULL;
 }
@@ -652,6 +681,7 @@ static const Insn *op_stgi(Cpu *cpu, const Insn *in)
     svm_require(cpu);
     intercept_if_guest(cpu, in, SVM_EXIT_STGI);
     cpu->gif = true;
+    init_recheck(cpu);
     cpu->eip += in->len;
     return NULL;
 }

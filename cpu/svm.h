@@ -108,6 +108,13 @@ void svm_intercept_soft_exception(Cpu *cpu, int vector, uint32_t next_eip);
  * clear: 1 an INTR/NMI exit was taken, 0 they are held (GIF clear), -1
  * the usual delivery applies. */
 int svm_take_interrupt(Cpu *cpu);
+/* INIT under SVM (APM "INIT Support"): held while GIF is clear, an exit
+ * (#VMEXIT code 0x63, the INIT still held) in a guest that intercepts it.
+ * svm_init_defer: must an INIT arriving now wait? svm_init_release: the
+ * held INIT may now reset the CPU (else it stays held, after the exit if
+ * the guest intercepts it). */
+bool svm_init_defer(const Cpu *cpu);
+bool svm_init_release(Cpu *cpu);
 /* A task switch in the guest (before anything of it is done). */
 void svm_intercept_task_switch(Cpu *cpu, uint16_t sel, bool iret, bool jmp, bool has_err,
                                uint32_t err);

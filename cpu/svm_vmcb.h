@@ -92,6 +92,7 @@
 #define SVM_EXIT_EXCP0     0x040u   /* + vector */
 #define SVM_EXIT_INTR      0x060u
 #define SVM_EXIT_NMI       0x061u
+#define SVM_EXIT_INIT      0x063u
 #define SVM_EXIT_VINTR     0x064u
 #define SVM_EXIT_CR0_SEL_WRITE 0x065u
 #define SVM_EXIT_IDTR_READ 0x066u   /* SIDT */

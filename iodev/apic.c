@@ -2,6 +2,7 @@
 /* One local APIC: registers, priorities, EOI, the LVT and the timer (see
  * apic.h). Delivery between APICs lives in apic_bus.c. */
 #include "iodev/apic.h"
+#include "cpu/svm.h"
 
 #include <string.h>
 
@@ -461,6 +462,13 @@ void apic_reset(Lapic *a)
 
 void apic_init_ipi(Lapic *a)
 {
+    if (svm_init_defer(a->cpu)) {
+        /* GIF clear or a guest intercepting INIT: nothing happens yet
+         * (apic_cpu_startup looks again before the CPU runs on). */
+        a->cpu->init_held = true;
+        a->cpu->stop_request = true;
+        return;
+    }
     uint8_t id = a->id;
     reset_registers(a);
     a->id = id;
@@ -473,6 +481,10 @@ void apic_init_ipi(Lapic *a)
 
 bool apic_cpu_startup(Lapic *a)
 {
+    if (a->cpu->init_held && svm_init_release(a->cpu)) {
+        a->cpu->init_held = false;
+        apic_init_ipi(a);
+    }
     if (a->init_pending) {
         a->init_pending = false;
         uint64_t base = a->cpu->msr.apic_base;

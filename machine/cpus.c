@@ -79,7 +79,7 @@ void cpus_share_tracer(Machine *m)
  * than a debugger, a reset request or a triple fault)? */
 static bool stopped_for_startup(const Lapic *a)
 {
-    return a->init_pending || a->sipi_pending;
+    return a->init_pending || a->sipi_pending || a->cpu->init_held;
 }
 
 /* Run CPU i until its count reaches end (a CPU waiting for SIPI idles). */

@@ -446,3 +446,27 @@ Test(apic, smi_is_ignored_without_smm)
     ioapic_set_pin(&ioa, 7, true);
     cr_expect(cpu[0]->nmi_pending);
 }
+
+/* SVM's GIF (APM "INIT Support"): an INIT that arrives while GIF is clear
+ * is held — the CPU and its APIC go on untouched — and taken once GIF is
+ * set again. */
+Test(apic, init_is_held_while_gif_is_clear)
+{
+    enable_all();
+    lapic[1].wait_sipi = false;          /* as if it had been started */
+    cpu[1]->gpr[R_EAX] = 0x1234;
+    wr(1, 0x80, 0x30);
+    cpu[1]->gif = false;                 /* CLGI */
+    ipi(0, 1, 0xC500);                   /* INIT, level assert */
+    cr_expect(cpu[1]->init_held);
+    cr_expect_not(lapic[1].init_pending);
+    cr_expect_not(lapic[1].wait_sipi);
+    cr_expect_eq(rd(1, 0x80), 0x30u, "nothing reset while held");
+    cr_expect(apic_cpu_startup(&lapic[1]), "still running: GIF is clear");
+    cr_expect_eq(cpu[1]->gpr[R_EAX], 0x1234u);
+    cpu[1]->gif = true;                  /* STGI */
+    cr_expect_not(apic_cpu_startup(&lapic[1]), "the INIT is taken: waiting for SIPI");
+    cr_expect_not(cpu[1]->init_held);
+    cr_expect_eq(cpu[1]->gpr[R_EAX], 0u, "the CPU was reset");
+    cr_expect_eq(rd(1, 0x80), 0u, "and its APIC");
+}
