@@ -144,11 +144,30 @@ static uint32_t width_flag(unsigned w)
     return w == 8 ? LF_W8 : w == 16 ? LF_W16 : LF_W32;
 }
 
+/* Rotates change only CF and OF. Rather than settling the lazy flags, a
+ * pending result becomes an explicit one: SF/ZF/PF still come from its
+ * res and width, AF is carried over and CF/OF replaced. The hashing loops
+ * (SHA-2, BLAKE2) spend much of their time here. */
+static inline void rotate_set_cf_of(Cpu *cpu, uint32_t cf_of)
+{
+    uint32_t kind = cpu->lf.kind, af;
+    switch (kind & LF_KIND_MASK) {
+    case LF_NONE:
+        cpu->eflags = (cpu->eflags & ~(FLAG_CF | FLAG_OF)) | cf_of;
+        return;
+    case LF_LOGIC: af = 0; break;
+    case LF_EXPLICIT: af = cpu->lf.aux & FLAG_AF; break;
+    case LF_ADD: case LF_SUB: af = (cpu->lf.dst ^ cpu->lf.src ^ cpu->lf.res) & FLAG_AF; break;
+    default: af = flags_get_af(cpu) ? FLAG_AF : 0; break;
+    }
+    cpu->lf.kind = LF_EXPLICIT | (kind & ~LF_KIND_MASK);
+    cpu->lf.aux = af | cf_of;
+}
+
 static void shift_commit_flags(Cpu *cpu, const ShiftOut *o, unsigned w)
 {
     if (o->rotate) {
-        flags_materialize(cpu);
-        cpu->eflags = (cpu->eflags & ~(FLAG_CF | FLAG_OF)) | o->cf_of;
+        rotate_set_cf_of(cpu, o->cf_of);
     } else {
         flags_explicit(cpu, width_flag(w), o->res, o->cf_of);
     }
@@ -264,12 +283,9 @@ static const Insn *op_sar_r32_imm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-/* Rotates change only CF and OF, so the lazy flags are settled first; the
- * hashing loops (SHA-2, BLAKE2) spend most of their time here. */
-static void rotate_commit_flags(Cpu *cpu, uint32_t cf, uint32_t of)
+static inline void rotate_commit_flags(Cpu *cpu, uint32_t cf, uint32_t of)
 {
-    flags_materialize(cpu);
-    cpu->eflags = (cpu->eflags & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
+    rotate_set_cf_of(cpu, (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
 }
 
 static const Insn *op_rol_r32_imm(Cpu *cpu, const Insn *in)
