@@ -20,6 +20,7 @@ bits 16
 org 0
 
 %include "rom.inc"
+%include "svm.inc"
 
 STACK   equ 0x9000
 HSAVE   equ 0x10000
@@ -31,61 +32,12 @@ SAVEPG  equ 0x18000         ; VMSAVE target
 VMCB_NP equ 0x19000         ; the nested-paging guest's VMCB
 NPT_PD  equ 0x40000         ; nested page directory (32-bit, PSE)
 NPT_PT  equ 0x41000         ; nested page table for guest-physical 4-8 MiB
-NP_ENABLE equ 0x090
-N_CR3   equ 0x0B0
 G_IDT   equ 0x30000
 G_STACK equ 0x28000
-
-; VMCB offsets (APM vol. 2 appendix B)
-ICPT_CR    equ 0x000
-ICPT_EXC   equ 0x008
-ICPT_MISC1 equ 0x00C
-ICPT_MISC2 equ 0x010
-IOPM_BASE  equ 0x040
-VINTR      equ 0x060
-MSRPM_BASE equ 0x048
-ASID       equ 0x058
-EXITCODE   equ 0x070
-EXITINFO1  equ 0x078
-EXITINFO2  equ 0x080
-EVENTINJ   equ 0x0A8
-NEXT_RIP   equ 0x0C8
-S_ES   equ 0x400
-S_CS   equ 0x410
-S_SS   equ 0x420
-S_DS   equ 0x430
-S_GDTR equ 0x460
-S_IDTR equ 0x480
-S_EFER equ 0x4D0
-S_CR4  equ 0x548
-S_CR3  equ 0x550
-S_CR0  equ 0x558
-S_DR7  equ 0x560
-S_DR6  equ 0x568
-S_RFLAGS equ 0x570
-S_RIP  equ 0x578
-S_RSP  equ 0x5D8
-S_RAX  equ 0x5F8
-S_STAR equ 0x600
-S_FS   equ 0x440
 
 ; intercepts: INTR, CPUID, PAUSE, HLT, IOIO, MSR, shutdown; VMRUN, VMMCALL; #DE; CR3 writes
 MISC1 equ (1 << 0) | (1 << 18) | (1 << 23) | (1 << 24) | (1 << 27) | (1 << 28) | (1 << 31)
 MISC2 equ 3
-
-; SEG base_off, sel, attrib, limit, base
-%macro SEG 5
-    mov word [%1], %2
-    mov word [%1 + 2], %3
-    mov dword [%1 + 4], %4
-    mov dword [%1 + 8], %5
-%endmacro
-
-; FAILIF n, jcc: fail with check n when the condition holds
-%macro FAILIF 2
-    mov al, %1
-    %2 fail_al
-%endmacro
 
 start16:
     cli

@@ -14,6 +14,7 @@ bits 16
 org 0
 
 %include "rom.inc"
+%include "svm.inc"
 
 STACK   equ 0x9000
 HSAVE   equ 0x10000
@@ -21,36 +22,6 @@ VMCB    equ 0x11000
 G_STACK equ 0x28000
 MARK    equ 0x500           ; survives INIT: RAM is not touched
 MAGIC   equ 0x1A17
-
-ICPT_MISC1 equ 0x00C
-ICPT_MISC2 equ 0x010
-ASID       equ 0x058
-EXITCODE   equ 0x070
-EXITINFO1  equ 0x078
-S_ES   equ 0x400
-S_CS   equ 0x410
-S_SS   equ 0x420
-S_DS   equ 0x430
-S_GDTR equ 0x460
-S_EFER equ 0x4D0
-S_CR0  equ 0x558
-S_DR7  equ 0x560
-S_DR6  equ 0x568
-S_RFLAGS equ 0x570
-S_RIP  equ 0x578
-S_RSP  equ 0x5D8
-
-%macro SEG 5
-    mov word [%1], %2
-    mov word [%1 + 2], %3
-    mov dword [%1 + 4], %4
-    mov dword [%1 + 8], %5
-%endmacro
-
-%macro FAILIF 2
-    mov al, %1
-    %2 fail_al
-%endmacro
 
 start16:
     cli

@@ -32,6 +32,7 @@ bits 16
 org 0
 
 %include "rom.inc"
+%include "svm.inc"
 
 STACK   equ 0x9000
 HSAVE   equ 0x10000
@@ -46,40 +47,6 @@ G_PT    equ 0x51000         ; its page table for linear 8 MiB
 PAGE_A  equ 0x60000
 PAGE_B  equ 0x61000
 
-; VMCB offsets (APM vol. 2 appendix B)
-ICPT_CR    equ 0x000
-ICPT_EXC   equ 0x008
-ICPT_MISC1 equ 0x00C
-ICPT_MISC2 equ 0x010
-IOPM_BASE  equ 0x040
-MSRPM_BASE equ 0x048
-ASID       equ 0x058
-TLB_CTL    equ 0x05C
-VINTR      equ 0x060
-INT_SHADOW equ 0x068
-EXITCODE   equ 0x070
-EXITINFO1  equ 0x078
-EXITINFO2  equ 0x080
-EVENTINJ   equ 0x0A8
-NEXT_RIP   equ 0x0C8
-S_ES   equ 0x400
-S_CS   equ 0x410
-S_SS   equ 0x420
-S_DS   equ 0x430
-S_GDTR equ 0x460
-S_IDTR equ 0x480
-S_EFER equ 0x4D0
-S_CR4  equ 0x548
-S_CR3  equ 0x550
-S_CR0  equ 0x558
-S_DR7  equ 0x560
-S_DR6  equ 0x568
-S_RFLAGS equ 0x570
-S_RIP  equ 0x578
-S_RSP  equ 0x5D8
-S_RAX  equ 0x5F8
-S_CR2  equ 0x640
-
 ; intercepts of the first part: SIDT, SGDT, SLDT, STR, LIDT, LGDT, LLDT,
 ; LTR, RDPMC, PUSHF, POPF, RSM, IRET, INTn, INVD,
 ; HLT, INVLPGA, CR0 selective write; VMRUN, VMLOAD, VMSAVE, STGI, CLGI,
@@ -88,19 +55,6 @@ MISC1 equ (0xFF << 6) | (1 << 5) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19)
 MISC2 equ (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11)
 HLT_ONLY equ 1 << 24
 VINTR_ICPT equ 1 << 4
-
-%macro SEG 5
-    mov word [%1], %2
-    mov word [%1 + 2], %3
-    mov dword [%1 + 4], %4
-    mov dword [%1 + 8], %5
-%endmacro
-
-; FAILIF n, jcc: fail with check n when the condition holds
-%macro FAILIF 2
-    mov al, %1
-    %2 fail_al
-%endmacro
 
 ; IDT_GATE vector, handler: a 32-bit interrupt gate in the guest's IDT
 %macro IDT_GATE 2
