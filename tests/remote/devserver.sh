@@ -31,7 +31,7 @@ for f in "$GFX" "$GA" "$GB"; do [ -s "$f" ] || { echo "devserver: no image $f"; 
 scratch_work
 ip link set lo up
 fail=0
-check() { if eval "$2"; then echo "devserver: ok: $1"; else echo "devserver: FAIL: $1"; fail=1; fi; }
+TEST=devserver
 
 "$PORTD" --genkey "$work/key" >/dev/null
 slots() {   # slots CLIENT: one client's own VGA and 8042

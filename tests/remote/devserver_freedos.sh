@@ -28,12 +28,8 @@ KAIRO=$1 PORTD=$2 VMLINUZ=$3 INITRD=$4 FREEDOS=$5 MODE=${6:-}
 scratch_work
 ip link set lo up
 fail=0
-check() { if eval "$2"; then echo "devserver_freedos: ok: $1"; else echo "devserver_freedos: FAIL: $1"; fail=1; fi; }
-wait_for() {
-    local end=$((SECONDS + $1))
-    while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.5; done
-    return 1
-}
+TEST=devserver_freedos
+WAIT_STEP=0.5
 
 # Linux: a line on tty1, a tick counter on the serial line, and every line
 # typed on tty1 echoed to the serial line.

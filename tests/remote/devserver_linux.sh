@@ -23,12 +23,8 @@ KAIRO=$1 PORTD=$2 VMLINUZ=$3 INITRD=$4 GA=$5
 scratch_work
 ip link set lo up
 fail=0
-check() { if eval "$2"; then echo "devserver_linux: ok: $1"; else echo "devserver_linux: FAIL: $1"; fail=1; fi; }
-wait_for() {
-    local end=$((SECONDS + $1))
-    while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.5; done
-    return 1
-}
+TEST=devserver_linux
+WAIT_STEP=0.5
 
 mkdir -p "$work/extra"
 cat > "$work/extra/tty_test.sh" <<'EOF'

@@ -28,12 +28,7 @@ for f in "$GA" "$GB"; do [ -s "$f" ] || { echo "devserver_partmux: no image $f";
 scratch_work
 ip link set lo up
 fail=0
-check() { if eval "$2"; then echo "devserver_partmux: ok: $1"; else echo "devserver_partmux: FAIL: $1"; fail=1; fi; }
-wait_for() {
-    local end=$((SECONDS + $1))
-    while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.1; done
-    return 1
-}
+TEST=devserver_partmux
 # sector N: the first 8 bytes of sector N of the image.
 sector() { dd if="$work/disk.img" bs=512 skip="$1" count=1 status=none | head -c 8; }
 

@@ -22,12 +22,7 @@ KAIRO=$1 PORTD=$2 GA=$3 GB=$4
 scratch_work
 ip link set lo up
 fail=0
-check() { if eval "$2"; then echo "devserver_sdl: ok: $1"; else echo "devserver_sdl: FAIL: $1"; fail=1; fi; }
-wait_for() {  # wait_for SECONDS CONDITION
-    local end=$((SECONDS + $1))
-    while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.1; done
-    return 1
-}
+TEST=devserver_sdl
 
 start_xvfb devserver_sdl
 

@@ -21,7 +21,7 @@ KAIRO=$1 PORTD=$2 PUSH=$3
 scratch_work
 ip link set lo up
 fail=0
-check() { if eval "$2"; then echo "keys: ok: $1"; else echo "keys: FAIL: $1"; fail=1; fi; }
+TEST=keys
 
 # A random raw key whose last byte is $1 (hex), mode 0600.
 make_key() {

@@ -3,6 +3,19 @@
 # inside `unshare -Urn`: the caller's namespace is the client's; the server
 # gets a child network namespace holding the other end of a veth pair.
 CLIENT_MAC=02:00:00:00:00:01
+
+# check WHAT CONDITION: evaluate CONDITION, print "$TEST: ok: WHAT" or
+# "$TEST: FAIL: WHAT" (and set fail=1; the script exits with it at the end).
+check() { if eval "$2"; then echo "$TEST: ok: $1"; else echo "$TEST: FAIL: $1"; fail=1; fi; }
+
+# wait_for SECONDS CONDITION: poll CONDITION every $WAIT_STEP s (0.1) until
+# it holds (status 0) or SECONDS pass (status 1).
+wait_for() {
+    local end=$((SECONDS + $1))
+    while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep "${WAIT_STEP:-0.1}"; done
+    return 1
+}
+
 SERVER_MAC=02:00:00:00:00:02
 
 # impair IFACE: 10% loss and 5% duplication of our frames on its egress.
