@@ -107,6 +107,7 @@ static void disk_attached(IdeChannel *ch, int unit, uint64_t sectors)
     d->kind = IDE_DISK;
     d->sectors = sectors;
     d->base_lba = 0;
+    d->partition = false;
     uint64_t cyls = d->sectors / (16 * 63);
     d->cyls = (uint16_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
     d->heads = 16;
@@ -163,6 +164,7 @@ bool ide_set_partition(IdeChannel *ch, int unit, uint64_t first, uint64_t count,
     }
     disk_attached(ch, unit, count);
     d->base_lba = first;
+    d->partition = true;
     return true;
 }
 
@@ -599,9 +601,10 @@ static bool ata_start_range(IdeChannel *ch, IdeDevice *d)
         return false;
     }
     if (!ata_decode_range(d, is_lba48(d->cmd), &lba, &count) || lba + count > d->sectors) {
-        /* Past the end: a partitioned client reaching outside its range
-         * lands here too. Logged (the first few) and counted. */
-        if (d->refused++ < 20)
+        /* Past the end. Counted; logged (the first few) unless the disk is
+         * a partition, whose owner (kairo-portd) logs the refusal with the
+         * client and the time instead. */
+        if (d->refused++ < 20 && !d->partition)
             fprintf(stderr, "kairo: ide %s: sectors %llu+%u past the disk's %llu refused (IDNF)\n",
                     ch->name ? ch->name : "?", (unsigned long long)lba, count,
                     (unsigned long long)d->sectors);

@@ -36,6 +36,7 @@ typedef struct IdeDevice {
     uint64_t sectors;               /* 512-byte sectors (disk) or 2048-byte blocks (CD) */
     uint64_t base_lba;              /* a partition served as a whole disk: where it starts */
     uint64_t refused;               /* accesses past the disk's end (IDNF), counted */
+    bool partition;                 /* ide_set_partition: its owner logs the refusals */
     uint16_t cyls, heads, spt;      /* default CHS (disk) */
     uint16_t cur_heads, cur_spt;    /* INITIALIZE DEVICE PARAMETERS */
     uint16_t mult_sectors;          /* SET MULTIPLE MODE, 0 = disabled */

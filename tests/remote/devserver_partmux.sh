@@ -92,6 +92,9 @@ grep "outside\|past its partition" "$work/portd.err" | head -4 || true
 check "each refusal logged with the time, slot and client" \
     'grep -Eq "^kairo-portd: \[[0-9.]+\] slot ide1: client 127\.0\.0\.2: LBA 1029 is past its partition.s 1024 sectors \(0-1023 of the image\): refused" "$work/portd.err" &&
      grep -Eq "^kairo-portd: \[[0-9.]+\] slot ide1: client 127\.0\.0\.3: LBA 1030 is past its partition.s 1024 sectors \(1024-2047 of the image\): refused" "$work/portd.err"'
+check "each refusal logged once (by the arbitration, not again by the IDE model)" \
+    '[ "$(grep -c "past its partition" "$work/portd.err")" = 4 ] &&
+     ! grep -q "past the disk" "$work/portd.err"'
 
 # --- serial input: only to the focused VM ---
 check "focus 2" '[ "$(ctl "focus 2")" = "ok focus 2 127.0.0.3" ]'
