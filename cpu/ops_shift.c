@@ -19,10 +19,13 @@ typedef struct ShiftOut {
     bool changed;       /* false: a zero count, nothing happens */
 } ShiftOut;
 
+/* The operations inline into each handler (one per operation and width). */
+#define SHIFT_OP static inline __attribute__((always_inline)) ShiftOut
+
 static uint32_t msb(uint32_t v, unsigned w) { return (v >> (w - 1)) & 1; }
 static uint32_t mask_of(unsigned w) { return w == 32 ? 0xFFFFFFFFu : (1u << w) - 1; }
 
-static ShiftOut shift_rol(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_rol(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, true, count != 0 };
@@ -36,7 +39,7 @@ static ShiftOut shift_rol(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_ror(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_ror(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, true, count != 0 };
@@ -50,7 +53,7 @@ static ShiftOut shift_ror(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_rcl(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_rcl(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     ShiftOut o = { a, 0, true, false };
     unsigned c = w == 32 ? count : count % (w + 1);
@@ -67,7 +70,7 @@ static ShiftOut shift_rcl(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_rcr(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_rcr(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     ShiftOut o = { a, 0, true, false };
     unsigned c = w == 32 ? count : count % (w + 1);
@@ -83,7 +86,7 @@ static ShiftOut shift_rcr(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_shl(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_shl(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, false, count != 0 };
@@ -101,7 +104,7 @@ static ShiftOut shift_shl(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_shr(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_shr(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, false, count != 0 };
@@ -120,7 +123,7 @@ static ShiftOut shift_shr(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_sar(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_sar(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, false, count != 0 };
@@ -211,9 +214,7 @@ static void mem_set(Cpu *cpu, const Insn *in, uint32_t ea, unsigned w, uint32_t 
 
 /* The operation of ModRM.reg; called with a constant op, it inlines to the
  * one operation (only RCL/RCR read CF, so only they settle the lazy flags). */
-static inline __attribute__((always_inline)) ShiftOut shift_by_op(const Cpu *cpu, unsigned op,
-                                                                  uint32_t a, unsigned count,
-                                                                  unsigned w)
+SHIFT_OP shift_by_op(const Cpu *cpu, unsigned op, uint32_t a, unsigned count, unsigned w)
 {
     switch (op) {
     case 0: return shift_rol(a, count, w, false);
