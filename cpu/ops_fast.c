@@ -53,19 +53,29 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
     return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 
-/* The three addressing forms of a handler NAME##_at(cpu, in, offset). */
+/* The addressing forms of a handler NAME##_at(cpu, in, offset, segment).
+ * DS and SS (the segments of nearly every access) get forms of their own:
+ * with the segment a constant, its flat bit is one load off cpu instead
+ * of a chain through the Insn. */
+#define SEG_FORMS(name, form, ea)                                                      \
+    static const Insn *name##_##form(Cpu *cpu, const Insn *in)                         \
+    {                                                                                  \
+        return name##_at(cpu, in, ea(cpu, in), in->seg);                               \
+    }                                                                                  \
+    static const Insn *name##_##form##_ds(Cpu *cpu, const Insn *in)                    \
+    {                                                                                  \
+        return name##_at(cpu, in, ea(cpu, in), SEG_DS);                                \
+    }                                                                                  \
+    static const Insn *name##_##form##_ss(Cpu *cpu, const Insn *in)                    \
+    {                                                                                  \
+        return name##_at(cpu, in, ea(cpu, in), SEG_SS);                                \
+    }
 #define ADDRESS_FORMS(name)                                                            \
-    static const Insn *name##_bd(Cpu *cpu, const Insn *in)                             \
-    {                                                                                  \
-        return name##_at(cpu, in, ea_base_disp(cpu, in));                              \
-    }                                                                                  \
-    static const Insn *name##_sib(Cpu *cpu, const Insn *in)                            \
-    {                                                                                  \
-        return name##_at(cpu, in, ea_sib(cpu, in));                                    \
-    }                                                                                  \
+    SEG_FORMS(name, bd, ea_base_disp)                                                  \
+    SEG_FORMS(name, sib, ea_sib)                                                       \
     static const Insn *name##_any(Cpu *cpu, const Insn *in)                            \
     {                                                                                  \
-        return name##_at(cpu, in, insn_ea(cpu, in));                                   \
+        return name##_at(cpu, in, insn_ea(cpu, in), in->seg);                          \
     }
 
 /* A handler that reads SIZE bytes of its memory operand into v and then
@@ -79,9 +89,10 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
         __VA_ARGS__;                                                                   \
         return insn_next(cpu, in);                                                     \
     }                                                                                  \
-    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off)        \
+    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off,        \
+                                        unsigned seg)                                  \
     {                                                                                  \
-        uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_read, off, size,        \
+        uint8_t *p = cpu_fast_ptr(&cpu->seg[seg], cpu->tlb_read, off, size,            \
                                   SEG_ACC_READ);                                       \
         if (unlikely(!p))                                                              \
             return name##_slow(cpu, in);                                               \
@@ -98,9 +109,10 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
         cpu_write_slow(cpu, in->seg, insn_ea(cpu, in), size, (value));                 \
         return insn_next(cpu, in);                                                     \
     }                                                                                  \
-    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off)        \
+    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off,        \
+                                        unsigned seg)                                  \
     {                                                                                  \
-        uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_write, off, size,       \
+        uint8_t *p = cpu_fast_ptr(&cpu->seg[seg], cpu->tlb_write, off, size,           \
                                   SEG_ACC_WRITE);                                      \
         if (unlikely(!p))                                                              \
             return name##_slow(cpu, in);                                               \
@@ -147,6 +159,12 @@ static const Insn *lea_r32_bd(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* LEA has no segment: its DS and SS forms are the same handlers. */
+#define lea_r32_bd_ds lea_r32_bd
+#define lea_r32_bd_ss lea_r32_bd
+#define lea_r32_sib_ds lea_r32_sib
+#define lea_r32_sib_ss lea_r32_sib
+
 static const Insn *lea_r32_sib(Cpu *cpu, const Insn *in)
 {
     cpu->gpr[in->reg] = ea_sib(cpu, in);
@@ -159,7 +177,7 @@ static const Insn *lea_r32_any(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
-/* ======== byte compares and tests (the string and match loops) ======== */
+/* ======== byte compares, tests and XOR (the string and match loops) ======== */
 FAST_LOAD(cmp_m8_r8, 1, {                                        /* 38 */
     uint32_t b = reg8_get(cpu, in->reg);
     flags_lazy(cpu, LF_SUB | LF_W8, v, b, (uint8_t)(v - b));
@@ -171,6 +189,11 @@ FAST_LOAD(cmp_r8_m8, 1, {                                        /* 3A */
 FAST_LOAD(cmp_m8_imm, 1, {                                       /* 80 /7 */
     uint32_t b = in->imm & 0xFF;
     flags_lazy(cpu, LF_SUB | LF_W8, v, b, (uint8_t)(v - b));
+})
+FAST_LOAD(xor_r8_m8, 1, {                                        /* 32 */
+    uint32_t a = reg8_get(cpu, in->reg), r = (uint8_t)(a ^ v);
+    reg8_set(cpu, in->reg, (uint8_t)r);
+    flags_lazy(cpu, LF_LOGIC | LF_W8, a, v, r);
 })
 FAST_LOAD(test_m8_r8, 1,                                         /* 84 */
           flags_lazy(cpu, LF_LOGIC | LF_W8, 0, 0, v & reg8_get(cpu, in->reg)))
@@ -208,10 +231,10 @@ static __attribute__((noinline)) const Insn *inc_dec_m32_slow(Cpu *cpu, const In
     return insn_next(cpu, in);
 }
 
-static inline const Insn *inc_dec_m32(Cpu *cpu, const Insn *in, uint32_t off, uint32_t kind,
-                                      uint32_t delta)
+static inline const Insn *inc_dec_m32(Cpu *cpu, const Insn *in, uint32_t off, unsigned seg,
+                                      uint32_t kind, uint32_t delta)
 {
-    uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_write, off, 4, SEG_ACC_WRITE);
+    uint8_t *p = cpu_fast_ptr(&cpu->seg[seg], cpu->tlb_write, off, 4, SEG_ACC_WRITE);
     if (unlikely(!p))
         return inc_dec_m32_slow(cpu, in, kind, delta);
     uint32_t a = load_le32(p), r = a + delta;
@@ -220,13 +243,13 @@ static inline const Insn *inc_dec_m32(Cpu *cpu, const Insn *in, uint32_t off, ui
     return insn_next(cpu, in);
 }
 
-static inline const Insn *inc_m32_at(Cpu *cpu, const Insn *in, uint32_t off)
+static inline const Insn *inc_m32_at(Cpu *cpu, const Insn *in, uint32_t off, unsigned seg)
 {
-    return inc_dec_m32(cpu, in, off, LF_INC, 1);
+    return inc_dec_m32(cpu, in, off, seg, LF_INC, 1);
 }
-static inline const Insn *dec_m32_at(Cpu *cpu, const Insn *in, uint32_t off)
+static inline const Insn *dec_m32_at(Cpu *cpu, const Insn *in, uint32_t off, unsigned seg)
 {
-    return inc_dec_m32(cpu, in, off, LF_DEC, 0xFFFFFFFFu);
+    return inc_dec_m32(cpu, in, off, seg, LF_DEC, 0xFFFFFFFFu);
 }
 ADDRESS_FORMS(inc_m32)
 ADDRESS_FORMS(dec_m32)
@@ -432,17 +455,21 @@ static const InsnFn fast_shift_forms[2][8] = {
  * with a memory operand is specialised; everything else keeps its
  * picker's handler. */
 typedef struct FastForm {
-    InsnFn base_disp;   /* 32-bit address, no index register */
-    InsnFn sib;         /* 32-bit address with an index register */
+    InsnFn base_disp[3];   /* 32-bit address, no index register: any segment, DS, SS */
+    InsnFn sib[3];         /* 32-bit address with an index register */
     InsnFn any;         /* 16-bit addresses */
     uint8_t group_reg;  /* for group opcodes: ModRM.reg + 1 of the member, else 0 */
 } FastForm;
 
-#define FORMS(name) { name##_bd, name##_sib, name##_any, 0 }
-#define GROUP_FORMS(name, reg) { name##_bd, name##_sib, name##_any, (reg) + 1 }
+#define FORMS_OF(name, group_reg)                                                          \
+    { { name##_bd, name##_bd_ds, name##_bd_ss }, { name##_sib, name##_sib_ds, name##_sib_ss }, \
+      name##_any, (group_reg) }
+#define FORMS(name) FORMS_OF(name, 0)
+#define GROUP_FORMS(name, reg) FORMS_OF(name, (reg) + 1)
 /* Byte operations do not depend on the operand size: both tables hold them. */
 #define BYTE_FORMS                                                                         \
     [0x38] = FORMS(cmp_m8_r8), [0x3A] = FORMS(cmp_r8_m8), [0x84] = FORMS(test_m8_r8),      \
+    [0x32] = FORMS(xor_r8_m8),                                                             \
     [0x80] = GROUP_FORMS(cmp_m8_imm, 7), [0xF6] = GROUP_FORMS(test_m8_imm, 0),             \
     [0x88] = FORMS(mov_m8_r8), [0x8A] = FORMS(mov_r8_m8)
 /* One-byte opcodes, then 0F xx at 0x100. */
@@ -505,5 +532,6 @@ InsnFn insn_specialise(InsnFn fn, const Insn *in)
         return fn;
     if (!(in->flags & INSN_ADDR32))
         return f->any;
-    return in->index == REG_NONE ? f->base_disp : f->sib;
+    unsigned s = in->seg == SEG_DS ? 1 : in->seg == SEG_SS ? 2 : 0;
+    return in->index == REG_NONE ? f->base_disp[s] : f->sib[s];
 }

@@ -279,7 +279,7 @@ static uint32_t load_snippet(const uint8_t *code, size_t len)
     return at;
 }
 
-/* cmp/test with a byte in memory (a at [ebx], [ebx+esi*2-2] and [di]) or
+/* cmp/test/xor with a byte in memory (a at [ebx], [ebx+esi*2-2] and [di]) or
  * in DL; the other operand in AL or the immediate b. */
 Test(ops_fast, byte_compares_in_memory_match_register_forms)
 {
@@ -290,19 +290,21 @@ Test(ops_fast, byte_compares_in_memory_match_register_forms)
             0x3A, 0x03, 0x9C, 0x3A, 0x44, 0x73, 0xFE, 0x9C, 0x67, 0x3A, 0x05, 0x9C, /* cmp al, m8 */
             0x80, 0x3B, b, 0x9C, 0x80, 0x7C, 0x73, 0xFE, b, 0x9C,             /* cmp m8, b */
             0x84, 0x03, 0x9C, 0x84, 0x44, 0x73, 0xFE, 0x9C,                   /* test m8, al */
-            0xF6, 0x03, b, 0x9C, 0x67, 0xF6, 0x05, b, 0x9C, HLT,              /* test m8, b */
+            0xF6, 0x03, b, 0x9C, 0x67, 0xF6, 0x05, b, 0x9C,                   /* test m8, b */
+            0x32, 0x44, 0x73, 0xFE, 0x9C, HLT,                                /* xor al, m8 */
         };
         const uint8_t reg[] = {
             0x38, 0xC2, 0x9C, 0x38, 0xC2, 0x9C, 0x38, 0xC2, 0x9C,
             0x3A, 0xC2, 0x9C, 0x3A, 0xC2, 0x9C, 0x3A, 0xC2, 0x9C,
             0x80, 0xFA, b, 0x9C, 0x80, 0xFA, b, 0x9C,
             0x84, 0xC2, 0x9C, 0x84, 0xC2, 0x9C,
-            0xF6, 0xC2, b, 0x9C, 0xF6, 0xC2, b, 0x9C, HLT,
+            0xF6, 0xC2, b, 0x9C, 0xF6, 0xC2, b, 0x9C,
+            0x32, 0xC2, 0x9C, HLT,
         };
         uint32_t at_mem = load_snippet(mem, sizeof mem), at_reg = load_snippet(reg, sizeof reg);
         for (unsigned i = 0; i < N_EDGES; i++) {
             uint8_t a = (uint8_t)edge_values[i];
-            uint32_t want[14];
+            uint32_t want[15], want_eax;
             wr8(DATA, a);
             wr8(0x6000, a);
             cpu->gpr[R_EBX] = DATA;
@@ -311,10 +313,13 @@ Test(ops_fast, byte_compares_in_memory_match_register_forms)
             cpu->gpr[R_EAX] = 0xFFFFFF00u | b;
             cpu->gpr[R_EDX] = a;
             run_pushing(at_reg);
-            for (unsigned k = 0; k < 14; k++)
+            for (unsigned k = 0; k < 15; k++)
                 want[k] = FLAGS_AT(k);
+            want_eax = cpu->gpr[R_EAX];
+            cpu->gpr[R_EAX] = 0xFFFFFF00u | b;
             run_pushing(at_mem);
-            for (unsigned k = 0; k < 14; k++)
+            cr_assert_eq(cpu->gpr[R_EAX], want_eax);
+            for (unsigned k = 0; k < 15; k++)
                 cr_assert_eq(FLAGS_AT(k), want[k], "a %02X b %02X insn %u: flags %03X, want %03X",
                              a, b, k, FLAGS_AT(k), want[k]);
         }
@@ -482,4 +487,37 @@ Test(ops_fast, group2_register_and_memory_forms_agree)
     cr_assert_eq(RUN(0xC0, 0xF8, 0x03), -1);                 /* sar al, 3 */
     cr_assert_eq(cpu->gpr[R_EAX], 0x1234ACF0u);
     cr_assert_eq(arith() & (FLAG_CF | FLAG_SF), FLAG_SF);
+}
+
+/* The DS and SS forms read the segment they name, as loaded when they
+ * run; an override (ES) takes the form reading Insn.seg. */
+Test(ops_fast, ds_ss_and_override_forms_use_their_segment)
+{
+    const uint8_t code[] = { 0x8B, 0x45, 0x04,           /* mov eax, [ebp+4] (SS) */
+                             0x8B, 0x4C, 0x24, 0x04,     /* mov ecx, [esp+4] (SS, SIB) */
+                             0x26, 0x8B, 0x53, 0x04,     /* mov edx, es:[ebx+4] */
+                             0x89, 0x43, 0x08, HLT };    /* mov [ebx+8], eax (DS) */
+    uint32_t at = next_addr();
+    h_write32(cpu, DATA + 4, 0x0BADCAFEu);
+    cpu->gpr[R_EBP] = DATA;
+    cpu->gpr[R_EBX] = DATA;
+    cpu->gpr[R_ESP] = DATA;
+    cr_assert_eq(run_at(at, code, sizeof code), -1);
+    cr_assert_eq(cpu->gpr[R_EAX], 0x0BADCAFEu);
+    cr_assert_eq(cpu->gpr[R_ECX], 0x0BADCAFEu);
+    cr_assert_eq(cpu->gpr[R_EDX], 0x0BADCAFEu);
+    cr_assert_eq(h_read32(cpu, DATA + 8), 0x0BADCAFEu);
+    /* ES with a base: the override form adds it. */
+    seg_set_cache(&cpu->seg[SEG_ES], H_SEL_DATA32, 0x1000, 0xFFFFFFFFu, FLAT_DATA);
+    h_write32(cpu, DATA + 0x1004, 0x600DBEEFu);
+    cpu->gpr[R_ESP] = DATA;
+    cr_assert_eq(exec_at(at, at + sizeof code - 1), -1);
+    cr_assert_eq(cpu->gpr[R_EDX], 0x600DBEEFu);
+    /* SS with a 64 KiB limit, loaded after the block was decoded: #SS
+     * (the stack itself stays below the limit for the exception). */
+    seg_set_cache(&cpu->seg[SEG_SS], H_SEL_DATA32, 0, 0xFFFF, SMALL_DATA);
+    cpu->gpr[R_ESP] = 0x8000;
+    cpu->gpr[R_EAX] = 0;
+    cr_assert_eq(exec_at(at, at + sizeof code - 1), EXC_SS);
+    cr_assert_eq(cpu->gpr[R_EAX], 0u);
 }
