@@ -27,6 +27,13 @@ static inline uint32_t ea_base_disp(const Cpu *cpu, const Insn *in)
     return in->disp + cpu->gpr[in->base];
 }
 
+/* Effective address of a 32-bit address with an index register: no
+ * 16-bit wrap to test for. */
+static inline uint32_t ea_sib(const Cpu *cpu, const Insn *in)
+{
+    return in->disp + cpu->gpr[in->base] + (cpu->gpr[in->index] << in->scale);
+}
+
 /* Little-endian load of a constant size 1, 2 or 4 from a host pointer. */
 static inline uint32_t load_sized(const uint8_t *p, unsigned size)
 {
@@ -46,6 +53,31 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
     return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 
+/* The addressing forms of a handler NAME##_at(cpu, in, offset, segment).
+ * DS and SS (the segments of nearly every access) get forms of their own:
+ * with the segment a constant, its flat bit is one load off cpu instead
+ * of a chain through the Insn. */
+#define SEG_FORMS(name, form, ea)                                                      \
+    static const Insn *name##_##form(Cpu *cpu, const Insn *in)                         \
+    {                                                                                  \
+        return name##_at(cpu, in, ea(cpu, in), in->seg);                               \
+    }                                                                                  \
+    static const Insn *name##_##form##_ds(Cpu *cpu, const Insn *in)                    \
+    {                                                                                  \
+        return name##_at(cpu, in, ea(cpu, in), SEG_DS);                                \
+    }                                                                                  \
+    static const Insn *name##_##form##_ss(Cpu *cpu, const Insn *in)                    \
+    {                                                                                  \
+        return name##_at(cpu, in, ea(cpu, in), SEG_SS);                                \
+    }
+#define ADDRESS_FORMS(name)                                                            \
+    SEG_FORMS(name, bd, ea_base_disp)                                                  \
+    SEG_FORMS(name, sib, ea_sib)                                                       \
+    static const Insn *name##_any(Cpu *cpu, const Insn *in)                            \
+    {                                                                                  \
+        return name##_at(cpu, in, insn_ea(cpu, in), in->seg);                          \
+    }
+
 /* A handler that reads SIZE bytes of its memory operand into v and then
  * runs the body after them (which must not fault): the fast path, its cold slow path and
  * the two addressing forms. */
@@ -57,9 +89,10 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
         __VA_ARGS__;                                                                   \
         return insn_next(cpu, in);                                                     \
     }                                                                                  \
-    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off)        \
+    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off,        \
+                                        unsigned seg)                                  \
     {                                                                                  \
-        uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_read, off, size,        \
+        uint8_t *p = cpu_fast_ptr(&cpu->seg[seg], cpu->tlb_read, off, size,            \
                                   SEG_ACC_READ);                                       \
         if (unlikely(!p))                                                              \
             return name##_slow(cpu, in);                                               \
@@ -67,14 +100,7 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
         __VA_ARGS__;                                                                   \
         return insn_next(cpu, in);                                                     \
     }                                                                                  \
-    static const Insn *name##_bd(Cpu *cpu, const Insn *in)                             \
-    {                                                                                  \
-        return name##_at(cpu, in, ea_base_disp(cpu, in));                              \
-    }                                                                                  \
-    static const Insn *name##_any(Cpu *cpu, const Insn *in)                            \
-    {                                                                                  \
-        return name##_at(cpu, in, insn_ea(cpu, in));                                   \
-    }
+    ADDRESS_FORMS(name)
 
 /* A store of SIZE bytes of VALUE (an expression of cpu and in). */
 #define FAST_STORE(name, size, value)                                                  \
@@ -83,23 +109,17 @@ static inline uint32_t trunc_sized(uint32_t v, unsigned size)
         cpu_write_slow(cpu, in->seg, insn_ea(cpu, in), size, (value));                 \
         return insn_next(cpu, in);                                                     \
     }                                                                                  \
-    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off)        \
+    static inline const Insn *name##_at(Cpu *cpu, const Insn *in, uint32_t off,        \
+                                        unsigned seg)                                  \
     {                                                                                  \
-        uint8_t *p = cpu_fast_ptr(&cpu->seg[in->seg], cpu->tlb_write, off, size,       \
+        uint8_t *p = cpu_fast_ptr(&cpu->seg[seg], cpu->tlb_write, off, size,           \
                                   SEG_ACC_WRITE);                                      \
         if (unlikely(!p))                                                              \
             return name##_slow(cpu, in);                                               \
         store_sized(p, size, (value));                                                 \
         return insn_next(cpu, in);                                                     \
     }                                                                                  \
-    static const Insn *name##_bd(Cpu *cpu, const Insn *in)                             \
-    {                                                                                  \
-        return name##_at(cpu, in, ea_base_disp(cpu, in));                              \
-    }                                                                                  \
-    static const Insn *name##_any(Cpu *cpu, const Insn *in)                            \
-    {                                                                                  \
-        return name##_at(cpu, in, insn_ea(cpu, in));                                   \
-    }
+    ADDRESS_FORMS(name)
 
 /* r32 OP= m32 with lazy flags, as the ALU family does it (CMP keeps r32). */
 #define ALU_R32_M32(name, kind, expr, writes)                                          \
@@ -139,11 +159,100 @@ static const Insn *lea_r32_bd(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* LEA has no segment: its DS and SS forms are the same handlers. */
+#define lea_r32_bd_ds lea_r32_bd
+#define lea_r32_bd_ss lea_r32_bd
+#define lea_r32_sib_ds lea_r32_sib
+#define lea_r32_sib_ss lea_r32_sib
+
+static const Insn *lea_r32_sib(Cpu *cpu, const Insn *in)
+{
+    cpu->gpr[in->reg] = ea_sib(cpu, in);
+    return insn_next(cpu, in);
+}
+
 static const Insn *lea_r32_any(Cpu *cpu, const Insn *in)
 {
     cpu->gpr[in->reg] = insn_ea(cpu, in);
     return insn_next(cpu, in);
 }
+
+/* ======== byte compares, tests and XOR (the string and match loops) ======== */
+FAST_LOAD(cmp_m8_r8, 1, {                                        /* 38 */
+    uint32_t b = reg8_get(cpu, in->reg);
+    flags_lazy(cpu, LF_SUB | LF_W8, v, b, (uint8_t)(v - b));
+})
+FAST_LOAD(cmp_r8_m8, 1, {                                        /* 3A */
+    uint32_t a = reg8_get(cpu, in->reg);
+    flags_lazy(cpu, LF_SUB | LF_W8, a, v, (uint8_t)(a - v));
+})
+FAST_LOAD(cmp_m8_imm, 1, {                                       /* 80 /7 */
+    uint32_t b = in->imm & 0xFF;
+    flags_lazy(cpu, LF_SUB | LF_W8, v, b, (uint8_t)(v - b));
+})
+FAST_LOAD(xor_r8_m8, 1, {                                        /* 32 */
+    uint32_t a = reg8_get(cpu, in->reg), r = (uint8_t)(a ^ v);
+    reg8_set(cpu, in->reg, (uint8_t)r);
+    flags_lazy(cpu, LF_LOGIC | LF_W8, a, v, r);
+})
+FAST_LOAD(test_m8_r8, 1,                                         /* 84 */
+          flags_lazy(cpu, LF_LOGIC | LF_W8, 0, 0, v & reg8_get(cpu, in->reg)))
+FAST_LOAD(test_m8_imm, 1,                                        /* F6 /0 */
+          flags_lazy(cpu, LF_LOGIC | LF_W8, 0, 0, v & in->imm & 0xFF))
+
+/* ======== 16-bit operand size ======== */
+FAST_LOAD(mov_r16_m16, 2, reg16_set(cpu, in->reg, (uint16_t)v))  /* 66 8B */
+FAST_STORE(mov_m16_r16, 2, reg16_get(cpu, in->reg))              /* 66 89 */
+
+/* ======== INC/DEC m32 (FF /0 /1): read, modify, write ========
+ * One write-TLB lookup serves both accesses: a page the write table maps
+ * is readable at the same privilege, and a writable data segment is
+ * readable. CF is kept, read inline from the usual producers. */
+
+static inline uint32_t carry_now(Cpu *cpu)
+{
+    const LazyFlags *lf = &cpu->lf;
+    switch (lf->kind & LF_KIND_MASK) {
+    case LF_INC: case LF_DEC: return lf->aux != 0;
+    case LF_LOGIC: return 0;
+    case LF_ADD: return lf->res < lf->dst;
+    case LF_SUB: return lf->dst < lf->src;
+    default: return flags_get_cf(cpu);
+    }
+}
+
+static __attribute__((noinline)) const Insn *inc_dec_m32_slow(Cpu *cpu, const Insn *in,
+                                                              uint32_t kind, uint32_t delta)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t a = cpu_read32(cpu, in->seg, ea), r = a + delta;
+    cpu_write32(cpu, in->seg, ea, r);
+    flags_lazy_aux(cpu, kind | LF_W32, a, 1, r, flags_get_cf(cpu));
+    return insn_next(cpu, in);
+}
+
+static inline const Insn *inc_dec_m32(Cpu *cpu, const Insn *in, uint32_t off, unsigned seg,
+                                      uint32_t kind, uint32_t delta)
+{
+    uint8_t *p = cpu_fast_ptr(&cpu->seg[seg], cpu->tlb_write, off, 4, SEG_ACC_WRITE);
+    if (unlikely(!p))
+        return inc_dec_m32_slow(cpu, in, kind, delta);
+    uint32_t a = load_le32(p), r = a + delta;
+    store_le32(p, r);
+    flags_lazy_aux(cpu, kind | LF_W32, a, 1, r, carry_now(cpu));
+    return insn_next(cpu, in);
+}
+
+static inline const Insn *inc_m32_at(Cpu *cpu, const Insn *in, uint32_t off, unsigned seg)
+{
+    return inc_dec_m32(cpu, in, off, seg, LF_INC, 1);
+}
+static inline const Insn *dec_m32_at(Cpu *cpu, const Insn *in, uint32_t off, unsigned seg)
+{
+    return inc_dec_m32(cpu, in, off, seg, LF_DEC, 0xFFFFFFFFu);
+}
+ADDRESS_FORMS(inc_m32)
+ADDRESS_FORMS(dec_m32)
 
 /* ======== the stores ======== */
 FAST_STORE(mov_m32_r32, 4, cpu->gpr[in->reg])                    /* 89 */
@@ -346,23 +455,40 @@ static const InsnFn fast_shift_forms[2][8] = {
  * with a memory operand is specialised; everything else keeps its
  * picker's handler. */
 typedef struct FastForm {
-    InsnFn base_disp;   /* 32-bit address, no index register */
-    InsnFn any;         /* every other addressing form */
+    InsnFn base_disp[3];   /* 32-bit address, no index register: any segment, DS, SS */
+    InsnFn sib[3];         /* 32-bit address with an index register */
+    InsnFn any;         /* 16-bit addresses */
     uint8_t group_reg;  /* for group opcodes: ModRM.reg + 1 of the member, else 0 */
 } FastForm;
 
-#define FORMS(name) { name##_bd, name##_any, 0 }
-#define GROUP_FORMS(name, reg) { name##_bd, name##_any, (reg) + 1 }
+#define FORMS_OF(name, group_reg)                                                          \
+    { { name##_bd, name##_bd_ds, name##_bd_ss }, { name##_sib, name##_sib_ds, name##_sib_ss }, \
+      name##_any, (group_reg) }
+#define FORMS(name) FORMS_OF(name, 0)
+#define GROUP_FORMS(name, reg) FORMS_OF(name, (reg) + 1)
+/* Byte operations do not depend on the operand size: both tables hold them. */
+#define BYTE_FORMS                                                                         \
+    [0x38] = FORMS(cmp_m8_r8), [0x3A] = FORMS(cmp_r8_m8), [0x84] = FORMS(test_m8_r8),      \
+    [0x32] = FORMS(xor_r8_m8),                                                             \
+    [0x80] = GROUP_FORMS(cmp_m8_imm, 7), [0xF6] = GROUP_FORMS(test_m8_imm, 0),             \
+    [0x88] = FORMS(mov_m8_r8), [0x8A] = FORMS(mov_r8_m8)
 /* One-byte opcodes, then 0F xx at 0x100. */
 static const FastForm fast_forms[0x200] = {
     [0x03] = FORMS(add_r32_m32), [0x0B] = FORMS(or_r32_m32), [0x23] = FORMS(and_r32_m32),
     [0x2B] = FORMS(sub_r32_m32), [0x33] = FORMS(xor_r32_m32), [0x3B] = FORMS(cmp_r32_m32),
     [0x39] = FORMS(cmp_m32_r32), [0x85] = FORMS(test_m32_r32),
     [0x81] = GROUP_FORMS(cmp_m32_imm, 7), [0x83] = GROUP_FORMS(cmp_m32_imm, 7),
-    [0xC7] = GROUP_FORMS(mov_m32_imm, 0),
-    [0x88] = FORMS(mov_m8_r8), [0x89] = FORMS(mov_m32_r32),
-    [0x8A] = FORMS(mov_r8_m8), [0x8B] = FORMS(mov_r32_m32), [0x8D] = FORMS(lea_r32),
+    [0xC7] = GROUP_FORMS(mov_m32_imm, 0), BYTE_FORMS,
+    [0x89] = FORMS(mov_m32_r32), [0x8B] = FORMS(mov_r32_m32), [0x8D] = FORMS(lea_r32),
     [0x1B6] = FORMS(movzx_r32_m8), [0x1B7] = FORMS(movzx_r32_m16),
+};
+
+/* FF /0 /1 share an opcode: the member is chosen by ModRM.reg. */
+static const FastForm fast_inc_dec_m32[2] = { FORMS(inc_m32), FORMS(dec_m32) };
+
+/* One-byte opcodes with a memory operand, 16-bit operand size. */
+static const FastForm fast_forms16[0x100] = {
+    BYTE_FORMS, [0x89] = FORMS(mov_m16_r16), [0x8B] = FORMS(mov_r16_m16),
 };
 
 /* Opcodes without a memory operand, 32-bit operand size. */
@@ -394,12 +520,18 @@ InsnFn insn_specialise(InsnFn fn, const Insn *in)
         return in->opcode < 0x100 && fast_reg_forms[in->opcode] ? fast_reg_forms[in->opcode]
                                                                 : fn;
     }
-    if ((in->flags & need) != need)
+    const FastForm *f;
+    if ((in->flags & need) == need)
+        f = in->opcode == 0xFF && in->reg <= 1 ? &fast_inc_dec_m32[in->reg]
+                                               : &fast_forms[in->opcode];
+    else if ((in->flags & need) == INSN_MEM && in->opcode < 0x100)
+        f = &fast_forms16[in->opcode];
+    else
         return fn;
-    const FastForm *f = &fast_forms[in->opcode];
     if (!f->any || (f->group_reg && in->reg != f->group_reg - 1))
         return fn;
-    if ((in->flags & INSN_ADDR32) && in->index == REG_NONE)
-        return f->base_disp;
-    return f->any;
+    if (!(in->flags & INSN_ADDR32))
+        return f->any;
+    unsigned s = in->seg == SEG_DS ? 1 : in->seg == SEG_SS ? 2 : 0;
+    return in->index == REG_NONE ? f->base_disp[s] : f->sib[s];
 }

@@ -199,14 +199,53 @@ static const Insn *op_imul_r_rm_imm(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in);
 }
 
+/* The 32-bit forms alone (compilers' index arithmetic): no operand-size
+ * tests, the memory operand read inline. */
+static inline const Insn *imul_r32(Cpu *cpu, const Insn *in, int32_t a, int32_t b)
+{
+    int64_t product = (int64_t)a * b;
+    uint32_t r = (uint32_t)product;
+    cpu->gpr[in->reg] = r;
+    flags_explicit(cpu, LF_W32, r, product != (int32_t)r ? FLAG_CF | FLAG_OF : 0);
+    return insn_next(cpu, in);
+}
+
+static int32_t m32_operand(Cpu *cpu, const Insn *in)
+{
+    return (int32_t)cpu_read32(cpu, in->seg, insn_ea(cpu, in));
+}
+
+static const Insn *op_imul_r32_r32(Cpu *cpu, const Insn *in)
+{
+    return imul_r32(cpu, in, (int32_t)cpu->gpr[in->reg], (int32_t)cpu->gpr[in->rm]);
+}
+
+static const Insn *op_imul_r32_m32(Cpu *cpu, const Insn *in)
+{
+    int32_t b = m32_operand(cpu, in);
+    return imul_r32(cpu, in, (int32_t)cpu->gpr[in->reg], b);
+}
+
+static const Insn *op_imul_r32_r32_imm(Cpu *cpu, const Insn *in)
+{
+    return imul_r32(cpu, in, (int32_t)cpu->gpr[in->rm], (int32_t)in->imm);
+}
+
+static const Insn *op_imul_r32_m32_imm(Cpu *cpu, const Insn *in)
+{
+    return imul_r32(cpu, in, m32_operand(cpu, in), (int32_t)in->imm);
+}
+
 InsnFn pick_imul_r_rm(const DecodeCtx *d)
 {
-    (void)d;
+    if (d->op32)
+        return d->mem ? op_imul_r32_m32 : op_imul_r32_r32;
     return op_imul_r_rm;
 }
 
 InsnFn pick_imul_imm(const DecodeCtx *d)
 {
-    (void)d;
+    if (d->op32)
+        return d->mem ? op_imul_r32_m32_imm : op_imul_r32_r32_imm;
     return op_imul_r_rm_imm;
 }

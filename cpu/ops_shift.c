@@ -19,10 +19,13 @@ typedef struct ShiftOut {
     bool changed;       /* false: a zero count, nothing happens */
 } ShiftOut;
 
+/* The operations inline into each handler (one per operation and width). */
+#define SHIFT_OP static inline __attribute__((always_inline)) ShiftOut
+
 static uint32_t msb(uint32_t v, unsigned w) { return (v >> (w - 1)) & 1; }
 static uint32_t mask_of(unsigned w) { return w == 32 ? 0xFFFFFFFFu : (1u << w) - 1; }
 
-static ShiftOut shift_rol(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_rol(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, true, count != 0 };
@@ -36,7 +39,7 @@ static ShiftOut shift_rol(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_ror(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_ror(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, true, count != 0 };
@@ -50,7 +53,7 @@ static ShiftOut shift_ror(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_rcl(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_rcl(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     ShiftOut o = { a, 0, true, false };
     unsigned c = w == 32 ? count : count % (w + 1);
@@ -67,7 +70,7 @@ static ShiftOut shift_rcl(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_rcr(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_rcr(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     ShiftOut o = { a, 0, true, false };
     unsigned c = w == 32 ? count : count % (w + 1);
@@ -83,7 +86,7 @@ static ShiftOut shift_rcr(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_shl(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_shl(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, false, count != 0 };
@@ -101,7 +104,7 @@ static ShiftOut shift_shl(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_shr(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_shr(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, false, count != 0 };
@@ -120,7 +123,7 @@ static ShiftOut shift_shr(uint32_t a, unsigned count, unsigned w, bool cf_in)
     return o;
 }
 
-static ShiftOut shift_sar(uint32_t a, unsigned count, unsigned w, bool cf_in)
+SHIFT_OP shift_sar(uint32_t a, unsigned count, unsigned w, bool cf_in)
 {
     (void)cf_in;
     ShiftOut o = { a, 0, false, count != 0 };
@@ -133,11 +136,6 @@ static ShiftOut shift_sar(uint32_t a, unsigned count, unsigned w, bool cf_in)
     o.cf_of = cf ? FLAG_CF : 0;
     return o;
 }
-
-typedef ShiftOut (*ShiftFn)(uint32_t a, unsigned count, unsigned w, bool cf_in);
-/* ModRM.reg: ROL ROR RCL RCR SHL SHR SAL(=SHL) SAR */
-static const ShiftFn shift_ops[8] = { shift_rol, shift_ror, shift_rcl, shift_rcr,
-                                      shift_shl, shift_shr, shift_shl, shift_sar };
 
 static uint32_t width_flag(unsigned w)
 {
@@ -171,13 +169,6 @@ static void shift_commit_flags(Cpu *cpu, const ShiftOut *o, unsigned w)
     } else {
         flags_explicit(cpu, width_flag(w), o->res, o->cf_of);
     }
-}
-
-static unsigned insn_width(const Insn *in)
-{
-    if (!(in->opcode & 1))
-        return 8;
-    return (in->flags & INSN_OP32) ? 32 : 16;
 }
 
 /* Count: 1 (D0/D1), CL (D2/D3), or the immediate (C0/C1), masked to 5 bits. */
@@ -221,31 +212,74 @@ static void mem_set(Cpu *cpu, const Insn *in, uint32_t ea, unsigned w, uint32_t 
         cpu_write32(cpu, in->seg, ea, v);
 }
 
-static const Insn *op_shift_reg(Cpu *cpu, const Insn *in)
+/* The operation of ModRM.reg; called with a constant op, it inlines to the
+ * one operation (only RCL/RCR read CF, so only they settle the lazy flags). */
+SHIFT_OP shift_by_op(const Cpu *cpu, unsigned op, uint32_t a, unsigned count, unsigned w)
 {
-    unsigned w = insn_width(in), count = shift_count(cpu, in);
+    switch (op) {
+    case 0: return shift_rol(a, count, w, false);
+    case 1: return shift_ror(a, count, w, false);
+    case 2: return shift_rcl(a, count, w, flags_get_cf(cpu));
+    case 3: return shift_rcr(a, count, w, flags_get_cf(cpu));
+    case 5: return shift_shr(a, count, w, false);
+    case 7: return shift_sar(a, count, w, false);
+    default: return shift_shl(a, count, w, false);
+    }
+}
+
+static inline __attribute__((always_inline)) const Insn *shift_reg_run(Cpu *cpu, const Insn *in,
+                                                                       unsigned op, unsigned w)
+{
+    unsigned count = shift_count(cpu, in);
     if (!count)
         return insn_next(cpu, in);
-    ShiftOut o = shift_ops[in->reg](reg_get(cpu, in->rm, w), count, w, flags_get_cf(cpu));
+    ShiftOut o = shift_by_op(cpu, op, reg_get(cpu, in->rm, w), count, w);
     reg_set(cpu, in->rm, w, o.res);
     if (o.changed)   /* RCL/RCR by a multiple of 9 or 17 change nothing */
         shift_commit_flags(cpu, &o, w);
     return insn_next(cpu, in);
 }
 
-static const Insn *op_shift_mem(Cpu *cpu, const Insn *in)
+static inline __attribute__((always_inline)) const Insn *shift_mem_run(Cpu *cpu, const Insn *in,
+                                                                       unsigned op, unsigned w)
 {
-    unsigned w = insn_width(in), count = shift_count(cpu, in);
+    unsigned count = shift_count(cpu, in);
     uint32_t ea = insn_ea(cpu, in);
     uint32_t a = mem_get(cpu, in, ea, w);
     if (!count)
         return insn_next(cpu, in);   /* the read still happens (and may fault) */
-    ShiftOut o = shift_ops[in->reg](a, count, w, flags_get_cf(cpu));
+    ShiftOut o = shift_by_op(cpu, op, a, count, w);
     mem_set(cpu, in, ea, w, o.res);
     if (o.changed)
         shift_commit_flags(cpu, &o, w);
     return insn_next(cpu, in);
 }
+
+/* One handler per operation, width and operand kind: the group-2 forms
+ * without a fast path below (8- and 16-bit, memory, rotates by 1 or CL)
+ * then make no indirect call and no width tests. */
+#define SHIFT_FORMS(op, w)                                                  \
+    static const Insn *op_shift_reg_##op##_##w(Cpu *cpu, const Insn *in)    \
+    {                                                                       \
+        return shift_reg_run(cpu, in, op, w);                               \
+    }                                                                       \
+    static const Insn *op_shift_mem_##op##_##w(Cpu *cpu, const Insn *in)    \
+    {                                                                       \
+        return shift_mem_run(cpu, in, op, w);                               \
+    }
+#define SHIFT_WIDTHS(op) SHIFT_FORMS(op, 8) SHIFT_FORMS(op, 16) SHIFT_FORMS(op, 32)
+SHIFT_WIDTHS(0) SHIFT_WIDTHS(1) SHIFT_WIDTHS(2) SHIFT_WIDTHS(3)
+SHIFT_WIDTHS(4) SHIFT_WIDTHS(5) SHIFT_WIDTHS(7)
+
+#define SHIFT_ROW(kind, op) \
+    { op_shift_##kind##_##op##_8, op_shift_##kind##_##op##_16, op_shift_##kind##_##op##_32 }
+/* [mem][ModRM.reg][8, 16, 32]; /6 SAL is SHL. */
+static const InsnFn shift_handlers[2][8][3] = {
+    { SHIFT_ROW(reg, 0), SHIFT_ROW(reg, 1), SHIFT_ROW(reg, 2), SHIFT_ROW(reg, 3),
+      SHIFT_ROW(reg, 4), SHIFT_ROW(reg, 5), SHIFT_ROW(reg, 4), SHIFT_ROW(reg, 7) },
+    { SHIFT_ROW(mem, 0), SHIFT_ROW(mem, 1), SHIFT_ROW(mem, 2), SHIFT_ROW(mem, 3),
+      SHIFT_ROW(mem, 4), SHIFT_ROW(mem, 5), SHIFT_ROW(mem, 4), SHIFT_ROW(mem, 7) },
+};
 
 /* Fast paths for the commonest shifts: SHL/SHR/SAR/ROL/ROR r32 by an immediate. */
 static const Insn *op_shl_r32_imm(Cpu *cpu, const Insn *in)
@@ -322,7 +356,8 @@ InsnFn pick_group2(const DecodeCtx *d)
         default: break;
         }
     }
-    return d->mem ? op_shift_mem : op_shift_reg;
+    unsigned wi = !(d->opcode & 1) ? 0 : d->op32 ? 2 : 1;
+    return shift_handlers[d->mem][d->reg & 7][wi];
 }
 
 /* ======== SHLD / SHRD ======== */

@@ -252,3 +252,272 @@ Test(ops_fast, shifts_by_one_and_by_cl)
     cr_assert_eq(cpu->gpr[R_EBX], 0xF8000000u);
     cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF | FLAG_ZF);
 }
+
+/* ======== the forms of the fourth speed step ========
+ * Each memory form runs beside the general handler of the same operation
+ * on a register (or, for the shifts, beside the other operand kind), each
+ * instruction followed by PUSHFD; the pushed flags and the results must
+ * match for operands around every flag's edge. */
+
+#define FLAGS_AT(i) (h_read32(cpu, DATA + 0x1000 - 4 * ((i) + 1)) & FLAGS_ARITH)
+
+static const uint32_t edge_values[] = { 0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF,
+                                        0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu, 0x12345678u };
+#define N_EDGES (sizeof edge_values / sizeof edge_values[0])
+
+/* Runs code at `at` with the stack at DATA + 0x1000. */
+static void run_pushing(uint32_t at)
+{
+    cpu->gpr[R_ESP] = DATA + 0x1000;
+    cr_assert_eq(exec_at(at, 0), -1);
+}
+
+static uint32_t load_snippet(const uint8_t *code, size_t len)
+{
+    uint32_t at = next_addr();
+    h_load(cpu, at, code, len);
+    return at;
+}
+
+/* cmp/test/xor with a byte in memory (a at [ebx], [ebx+esi*2-2] and [di]) or
+ * in DL; the other operand in AL or the immediate b. */
+Test(ops_fast, byte_compares_in_memory_match_register_forms)
+{
+    for (unsigned j = 0; j < N_EDGES; j++) {
+        uint8_t b = (uint8_t)edge_values[j];
+        const uint8_t mem[] = {
+            0x38, 0x03, 0x9C, 0x38, 0x44, 0x73, 0xFE, 0x9C, 0x67, 0x38, 0x05, 0x9C, /* cmp m8, al */
+            0x3A, 0x03, 0x9C, 0x3A, 0x44, 0x73, 0xFE, 0x9C, 0x67, 0x3A, 0x05, 0x9C, /* cmp al, m8 */
+            0x80, 0x3B, b, 0x9C, 0x80, 0x7C, 0x73, 0xFE, b, 0x9C,             /* cmp m8, b */
+            0x84, 0x03, 0x9C, 0x84, 0x44, 0x73, 0xFE, 0x9C,                   /* test m8, al */
+            0xF6, 0x03, b, 0x9C, 0x67, 0xF6, 0x05, b, 0x9C,                   /* test m8, b */
+            0x32, 0x44, 0x73, 0xFE, 0x9C, HLT,                                /* xor al, m8 */
+        };
+        const uint8_t reg[] = {
+            0x38, 0xC2, 0x9C, 0x38, 0xC2, 0x9C, 0x38, 0xC2, 0x9C,
+            0x3A, 0xC2, 0x9C, 0x3A, 0xC2, 0x9C, 0x3A, 0xC2, 0x9C,
+            0x80, 0xFA, b, 0x9C, 0x80, 0xFA, b, 0x9C,
+            0x84, 0xC2, 0x9C, 0x84, 0xC2, 0x9C,
+            0xF6, 0xC2, b, 0x9C, 0xF6, 0xC2, b, 0x9C,
+            0x32, 0xC2, 0x9C, HLT,
+        };
+        uint32_t at_mem = load_snippet(mem, sizeof mem), at_reg = load_snippet(reg, sizeof reg);
+        for (unsigned i = 0; i < N_EDGES; i++) {
+            uint8_t a = (uint8_t)edge_values[i];
+            uint32_t want[15], want_eax;
+            wr8(DATA, a);
+            wr8(0x6000, a);
+            cpu->gpr[R_EBX] = DATA;
+            cpu->gpr[R_ESI] = 1;
+            cpu->gpr[R_EDI] = 0xABCD6000u;   /* [di]: the 16-bit address 0x6000 */
+            cpu->gpr[R_EAX] = 0xFFFFFF00u | b;
+            cpu->gpr[R_EDX] = a;
+            run_pushing(at_reg);
+            for (unsigned k = 0; k < 15; k++)
+                want[k] = FLAGS_AT(k);
+            want_eax = cpu->gpr[R_EAX];
+            cpu->gpr[R_EAX] = 0xFFFFFF00u | b;
+            run_pushing(at_mem);
+            cr_assert_eq(cpu->gpr[R_EAX], want_eax);
+            for (unsigned k = 0; k < 15; k++)
+                cr_assert_eq(FLAGS_AT(k), want[k], "a %02X b %02X insn %u: flags %03X, want %03X",
+                             a, b, k, FLAGS_AT(k), want[k]);
+        }
+    }
+}
+
+/* INC/DEC dword [mem] keep CF from every producer and set the rest as
+ * INC/DEC edx (FF /0, FF /1 on a register: the general handler). */
+Test(ops_fast, inc_dec_m32_match_the_register_form)
+{
+    static const uint8_t producers[][3] = {
+        { 0xF9, 0x90, 0x90 }, { 0xF8, 0x90, 0x90 },   /* stc, clc */
+        { 0x01, 0xC8, 0x90 }, { 0x29, 0xC8, 0x90 },   /* add eax, ecx; sub eax, ecx */
+        { 0x21, 0xC8, 0x90 }, { 0xD1, 0xE0, 0x90 },   /* and eax, ecx; shl eax, 1 */
+    };
+    for (unsigned p = 0; p < 6; p++) {
+        const uint8_t *q = producers[p];
+        const uint8_t mem[] = {
+            q[0], q[1], q[2], 0xFF, 0x03, 0x9C,                      /* inc dword [ebx] */
+            q[0], q[1], q[2], 0xFF, 0x4C, 0xB3, 0xFC, 0x9C,          /* dec dword [ebx+esi*4-4] */
+            q[0], q[1], q[2], 0x67, 0xFF, 0x0D, 0x9C, HLT,           /* dec dword [di] */
+        };
+        const uint8_t reg[] = {
+            q[0], q[1], q[2], 0xFF, 0xC2, 0x9C,
+            q[0], q[1], q[2], 0xFF, 0xCB, 0x9C,
+            q[0], q[1], q[2], 0xFF, 0xCF, 0x9C, HLT,
+        };
+        uint32_t at_mem = load_snippet(mem, sizeof mem), at_reg = load_snippet(reg, sizeof reg);
+        for (unsigned i = 0; i < N_EDGES; i++) {
+            uint32_t a = edge_values[i], want[3], r_edx, r_ebx, r_edi;
+            cpu->gpr[R_EAX] = edge_values[(i + 3) % N_EDGES];
+            cpu->gpr[R_ECX] = edge_values[(i + 5) % N_EDGES];
+            cpu->gpr[R_EDX] = a;
+            cpu->gpr[R_EBX] = a;
+            cpu->gpr[R_EDI] = a;
+            run_pushing(at_reg);
+            for (unsigned k = 0; k < 3; k++)
+                want[k] = FLAGS_AT(k);
+            r_edx = cpu->gpr[R_EDX];
+            r_ebx = cpu->gpr[R_EBX];
+            r_edi = cpu->gpr[R_EDI];
+            h_write32(cpu, DATA, a);
+            h_write32(cpu, DATA + 4, a);
+            h_write32(cpu, 0x6000, a);
+            cpu->gpr[R_EAX] = edge_values[(i + 3) % N_EDGES];
+            cpu->gpr[R_EBX] = DATA;
+            cpu->gpr[R_ESI] = 2;
+            cpu->gpr[R_EDI] = 0x6000;
+            run_pushing(at_mem);
+            cr_assert_eq(h_read32(cpu, DATA), r_edx);
+            cr_assert_eq(h_read32(cpu, DATA + 4), r_ebx);
+            cr_assert_eq(h_read32(cpu, 0x6000), r_edi);
+            for (unsigned k = 0; k < 3; k++)
+                cr_assert_eq(FLAGS_AT(k), want[k], "producer %u a %08X insn %u: %03X want %03X",
+                             p, a, k, FLAGS_AT(k), want[k]);
+        }
+    }
+    /* Across a page: the slow path. Through a read-only DS: #GP after the
+     * read, memory and flags unchanged. */
+    h_write32(cpu, DATA + 0xFFE, 0x0000FFFFu);
+    cpu->gpr[R_EBX] = DATA + 0xFFE;
+    cr_assert_eq(RUN(0xF9, 0xFF, 0x03), -1);                 /* stc; inc dword [ebx] */
+    cr_assert_eq(h_read32(cpu, DATA + 0xFFE), 0x00010000u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF | FLAG_AF), FLAG_CF | FLAG_AF);
+    seg_set_cache(&cpu->seg[SEG_DS], SEL_RO, 0, 0xFFFFFFFFu, RO_DATA);
+    cpu->gpr[R_EBX] = DATA;
+    h_write32(cpu, DATA, 1);
+    set_flags(FLAG_CF, FLAG_ZF);
+    cr_assert_eq(RUN(0xFF, 0x0B), EXC_GP);                   /* dec dword [ebx] */
+    cr_assert_eq(h_read32(cpu, DATA), 1u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_ZF), FLAG_CF);
+}
+
+/* IMUL r32, r/m32 and r32, r/m32, imm: the truncated product, CF = OF =
+ * it did not fit; the 16-bit form still takes the general handler. */
+Test(ops_fast, imul_32_bit_forms)
+{
+    for (unsigned i = 0; i < N_EDGES; i++) {
+        for (unsigned j = 0; j < N_EDGES; j++) {
+            uint32_t a = edge_values[i], b = edge_values[j];
+            int64_t p = (int64_t)(int32_t)a * (int32_t)b;
+            uint32_t lo = (uint32_t)p, fit = p == (int32_t)lo ? 0 : FLAG_CF | FLAG_OF;
+            h_write32(cpu, DATA + 8, b);
+            cpu->gpr[R_EBX] = DATA;
+            cpu->gpr[R_ESI] = 2;
+            cpu->gpr[R_ECX] = b;
+            cpu->gpr[R_EAX] = a;
+            cr_assert_eq(RUN(0x0F, 0xAF, 0xC1), -1);        /* imul eax, ecx */
+            cr_assert_eq(cpu->gpr[R_EAX], lo);
+            cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), fit, "%08X * %08X", a, b);
+            cpu->gpr[R_EDX] = a;
+            cr_assert_eq(RUN(0x0F, 0xAF, 0x54, 0x73, 0x04), -1); /* imul edx, [ebx+esi*2+4] */
+            cr_assert_eq(cpu->gpr[R_EDX], lo);
+            cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), fit);
+            slot = 0;
+        }
+    }
+    cpu->gpr[R_ECX] = 0x40000000u;
+    cr_assert_eq(RUN(0x6B, 0xC1, 0xFC), -1);                 /* imul eax, ecx, -4 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF | FLAG_ZF), FLAG_CF | FLAG_OF | FLAG_ZF);
+    h_write32(cpu, DATA, 0xFFFFFFFDu);
+    cr_assert_eq(RUN(0x69, 0x03, D32(1000)), -1);            /* imul eax, [ebx], 1000 */
+    cr_assert_eq(cpu->gpr[R_EAX], (uint32_t)-3000);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF | FLAG_SF), FLAG_SF);
+    cpu->gpr[R_EAX] = 0xAAAA0100u;
+    cpu->gpr[R_ECX] = 0x100;
+    cr_assert_eq(RUN(0x66, 0x0F, 0xAF, 0xC1), -1);           /* imul ax, cx */
+    cr_assert_eq(cpu->gpr[R_EAX], 0xAAAA0000u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_CF | FLAG_OF);
+    /* A memory operand that faults leaves the destination alone. */
+    cpu->gpr[R_EBX] = 0xFFFFFFFEu;
+    cpu->gpr[R_EDX] = 7;
+    cr_assert_eq(RUN(0x0F, 0xAF, 0x13), EXC_GP);             /* imul edx, [ebx] */
+    cr_assert_eq(cpu->gpr[R_EDX], 7u);
+}
+
+/* Group 2 by CL, every operation and width: the register form and the
+ * memory form give the same result and flags (the 32-bit SHL/SHR/SAR
+ * register forms are the separate fast paths above), with CF in set and
+ * clear for RCL/RCR; and a few values worked by hand. */
+Test(ops_fast, group2_register_and_memory_forms_agree)
+{
+    static const uint8_t counts[] = { 0, 1, 4, 7, 8, 9, 15, 16, 17, 31 };
+    static const uint8_t sizes[3][2] = { { 0x90, 0xD2 }, { 0x66, 0xD3 }, { 0x90, 0xD3 } };
+    for (unsigned w = 0; w < 3; w++) {
+        for (unsigned op = 0; op < 8; op++) {
+            const uint8_t p = sizes[w][0], o = sizes[w][1], m = (uint8_t)(op << 3);
+            const uint8_t mem[] = { 0xF9, p, o, (uint8_t)(0x03 | m), 0x9C,
+                                    0xF8, p, o, (uint8_t)(0x44 | m), 0x73, 0x04, 0x9C, HLT };
+            const uint8_t reg[] = { 0xF9, p, o, (uint8_t)(0xC2 | m), 0x9C,
+                                    0xF8, p, o, (uint8_t)(0xC0 | m), 0x9C, HLT };
+            uint32_t at_mem = load_snippet(mem, sizeof mem), at_reg = load_snippet(reg, sizeof reg);
+            for (unsigned i = 0; i < N_EDGES; i++) {
+                for (unsigned c = 0; c < sizeof counts; c++) {
+                    uint32_t a = edge_values[i];
+                    cpu->gpr[R_ECX] = counts[c];
+                    cpu->gpr[R_EDX] = a;
+                    cpu->gpr[R_EAX] = a;
+                    run_pushing(at_reg);
+                    uint32_t f0 = FLAGS_AT(0), f1 = FLAGS_AT(1);
+                    h_write32(cpu, DATA, a);
+                    h_write32(cpu, DATA + 8, a);
+                    cpu->gpr[R_EBX] = DATA;
+                    cpu->gpr[R_ESI] = 2;
+                    run_pushing(at_mem);
+                    cr_assert_eq(h_read32(cpu, DATA), cpu->gpr[R_EDX],
+                                 "width %u /%u %08X by %u", w, op, a, counts[c]);
+                    cr_assert_eq(h_read32(cpu, DATA + 8), cpu->gpr[R_EAX]);
+                    cr_assert_eq(FLAGS_AT(0), f0, "width %u /%u %08X by %u: flags", w, op, a,
+                                 counts[c]);
+                    cr_assert_eq(FLAGS_AT(1), f1);
+                }
+            }
+        }
+        slot = 0;
+    }
+    cpu->gpr[R_EAX] = 0x12345681u;
+    cr_assert_eq(RUN(0xD0, 0xE8), -1);                       /* shr al, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x12345640u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_CF | FLAG_OF);
+    cr_assert_eq(RUN(0xF9, 0x66, 0xC1, 0xD0, 0x01), -1);     /* stc; rcl ax, 1 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x1234AC81u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_OF), FLAG_OF);
+    cr_assert_eq(RUN(0xC0, 0xF8, 0x03), -1);                 /* sar al, 3 */
+    cr_assert_eq(cpu->gpr[R_EAX], 0x1234ACF0u);
+    cr_assert_eq(arith() & (FLAG_CF | FLAG_SF), FLAG_SF);
+}
+
+/* The DS and SS forms read the segment they name, as loaded when they
+ * run; an override (ES) takes the form reading Insn.seg. */
+Test(ops_fast, ds_ss_and_override_forms_use_their_segment)
+{
+    const uint8_t code[] = { 0x8B, 0x45, 0x04,           /* mov eax, [ebp+4] (SS) */
+                             0x8B, 0x4C, 0x24, 0x04,     /* mov ecx, [esp+4] (SS, SIB) */
+                             0x26, 0x8B, 0x53, 0x04,     /* mov edx, es:[ebx+4] */
+                             0x89, 0x43, 0x08, HLT };    /* mov [ebx+8], eax (DS) */
+    uint32_t at = next_addr();
+    h_write32(cpu, DATA + 4, 0x0BADCAFEu);
+    cpu->gpr[R_EBP] = DATA;
+    cpu->gpr[R_EBX] = DATA;
+    cpu->gpr[R_ESP] = DATA;
+    cr_assert_eq(run_at(at, code, sizeof code), -1);
+    cr_assert_eq(cpu->gpr[R_EAX], 0x0BADCAFEu);
+    cr_assert_eq(cpu->gpr[R_ECX], 0x0BADCAFEu);
+    cr_assert_eq(cpu->gpr[R_EDX], 0x0BADCAFEu);
+    cr_assert_eq(h_read32(cpu, DATA + 8), 0x0BADCAFEu);
+    /* ES with a base: the override form adds it. */
+    seg_set_cache(&cpu->seg[SEG_ES], H_SEL_DATA32, 0x1000, 0xFFFFFFFFu, FLAT_DATA);
+    h_write32(cpu, DATA + 0x1004, 0x600DBEEFu);
+    cpu->gpr[R_ESP] = DATA;
+    cr_assert_eq(exec_at(at, at + sizeof code - 1), -1);
+    cr_assert_eq(cpu->gpr[R_EDX], 0x600DBEEFu);
+    /* SS with a 64 KiB limit, loaded after the block was decoded: #SS
+     * (the stack itself stays below the limit for the exception). */
+    seg_set_cache(&cpu->seg[SEG_SS], H_SEL_DATA32, 0, 0xFFFF, SMALL_DATA);
+    cpu->gpr[R_ESP] = 0x8000;
+    cpu->gpr[R_EAX] = 0;
+    cr_assert_eq(exec_at(at, at + sizeof code - 1), EXC_SS);
+    cr_assert_eq(cpu->gpr[R_EAX], 0u);
+}
