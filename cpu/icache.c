@@ -353,6 +353,8 @@ Block *icache_lookup(Cpu *cpu)
     }
     /* Pairs fuse only in whole blocks: a single-instruction block (single
      * steps, breakpoints, the count stop) runs each alone. */
+    for (unsigned i = 0; i < n; i++)
+        b->insns[i].link |= (uint8_t)((n - 1 - i) << 2);
     for (unsigned i = 0; i + 1 < n; i++)
         insn_fuse(&b->insns[i]);
     b->phys = phys;

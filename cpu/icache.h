@@ -21,6 +21,25 @@
  * slot share it. */
 #define BLOCK_LINKS 4
 
+/* Insn.link packs the exit's slot (bits 0-1) with the number of the
+ * block's instructions after this one (bits 2-7), what a taken branch
+ * takes back off the count. INSN_LINK_COPY marks an instruction run from a
+ * copy outside its block (the traced loop): no block instruction has it,
+ * since slot 3 comes after three exits and so never with 63 after. With
+ * it, a leaving handler knows where it stands without a range check. */
+#define INSN_LINK_COPY 0xFFu
+_Static_assert(BLOCK_LINKS == 4 && BLOCK_MAX_INSNS <= 64, "Insn.link holds 2 + 6 bits");
+
+static inline unsigned insn_link_slot(const Insn *in)
+{
+    return in->link & 3u;
+}
+
+static inline unsigned insn_link_after(const Insn *in)
+{
+    return in->link >> 2;
+}
+
 struct Block;
 typedef struct BlockLink {
     struct Block *to;   /* the block at eip in chain epoch epoch, or NULL */
@@ -118,7 +137,15 @@ static inline const Insn *block_chain_via(Cpu *cpu, Block *b, BlockLink *l)
 
 static inline const Insn *block_chain(Cpu *cpu, Block *b, const Insn *in)
 {
-    return block_chain_via(cpu, b, &b->link[in->link]);
+    return block_chain_via(cpu, b, &b->link[insn_link_slot(in)]);
+}
+
+/* Is in an instruction of the current block b (not a copy run outside
+ * it, not run outside any loop)? Every handler a loop runs is one of
+ * cur_block's own or a marked copy. */
+static inline bool insn_in_block(const Block *b, const Insn *in)
+{
+    return b && in->link != INSN_LINK_COPY;
 }
 
 /* A handler that has set EIP somewhere else leaves its block here: the
@@ -128,8 +155,8 @@ static inline const Insn *block_chain(Cpu *cpu, Block *b, const Insn *in)
 static inline const Insn *insn_leave_block(Cpu *cpu, const Insn *in)
 {
     Block *b = cpu->cur_block;
-    if (b && in >= b->insns && in < b->insns + b->n) {
-        cpu->icount -= (uint64_t)(b->n - 1 - (in - b->insns));
+    if (insn_in_block(b, in)) {
+        cpu->icount -= insn_link_after(in);
         return block_chain(cpu, b, in);
     }
     return NULL;
@@ -140,7 +167,7 @@ static inline const Insn *insn_leave_block(Cpu *cpu, const Insn *in)
 static inline const Insn *insn_end_block(Cpu *cpu, const Insn *in)
 {
     Block *b = cpu->cur_block;
-    if (b && in == b->insns + b->n - 1)
+    if (insn_in_block(b, in))
         return block_chain(cpu, b, in);
     return NULL;
 }
@@ -173,14 +200,14 @@ static inline BlockLink *ras_pop(Cpu *cpu, Block *b, const Insn *in)
     if (cpu->ras[top].eip == cpu->eip && cpu->ras[top].epoch == cpu->chain_epoch &&
         cpu->ras[top].link)
         return cpu->ras[top].link;
-    return &b->link[in->link];
+    return &b->link[insn_link_slot(in)];
 }
 
 /* insn_end_block for a near CALL that pushed ret. */
 static inline const Insn *insn_call_end_block(Cpu *cpu, const Insn *in, uint32_t ret)
 {
     Block *b = cpu->cur_block;
-    if (b && in == b->insns + b->n - 1) {
+    if (insn_in_block(b, in)) {
         ras_push(cpu, ret, &b->ret_link);
         return block_chain(cpu, b, in);
     }
@@ -191,7 +218,7 @@ static inline const Insn *insn_call_end_block(Cpu *cpu, const Insn *in, uint32_t
 static inline const Insn *insn_ret_end_block(Cpu *cpu, const Insn *in)
 {
     Block *b = cpu->cur_block;
-    if (b && in == b->insns + b->n - 1)
+    if (insn_in_block(b, in))
         return block_chain_via(cpu, b, ras_pop(cpu, b, in));
     return NULL;
 }
