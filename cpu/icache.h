@@ -85,7 +85,7 @@ Block *icache_lookup(Cpu *cpu);
 /* The jump cache: linear EIP -> block, direct-mapped, checked against the
  * read TLB so that a changed mapping or an invalidated block never matches.
  * It saves the hash lookup and the fetch translation on most block entries. */
-#define JMP_CACHE_BITS 12
+#define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
 
 typedef struct JmpCacheEntry {
