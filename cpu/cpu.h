@@ -270,6 +270,10 @@ typedef struct Cpu {
     uint32_t chain_epoch;
     uint32_t chain_left;    /* direct block links left before the loop (icache.h) */
     struct BlockLink *link_from;   /* the exit a block left by, for the loop to link */
+    /* The return stack (icache.h): a CALL that ends its block pushes the
+     * return EIP and its block's return link; the RET chains through it. */
+    struct { uint32_t eip, epoch; struct BlockLink *link; } ras[16];
+    uint32_t ras_top;
 
     /* --- mode --- */
     uint8_t cpl;

@@ -77,7 +77,7 @@ uint64_t cpu_run_traced(Cpu *cpu, uint64_t max_insns);
 static inline Block *exec_next_block(Cpu *cpu, BlockLink *from)
 {
     uint32_t eip = cpu->eip, epoch = cpu->chain_epoch;
-    if (from && from->eip == eip && from->epoch == epoch && from->to && from->to->valid)
+    if (from && from->eip == eip && from->epoch == epoch && from->to)
         return from->to;
     Block *b = icache_find(cpu);
     /* A flush in the lookup (new epoch) may have reused from's memory. */

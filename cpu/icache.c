@@ -130,7 +130,7 @@ IcacheState *icache_new(PhysMem *mem)
     ic->sibling = ic;
     ic->page_head = calloc(PHYS_PAGES, sizeof *ic->page_head);
     ic->page_lines = calloc(PHYS_PAGES, sizeof *ic->page_lines);
-    ic->arena = malloc(ARENA_BYTES);
+    ic->arena = aligned_alloc(64, ARENA_BYTES);   /* blocks on 32 (Block.insns) */
     if (!ic->page_head || !ic->page_lines || !ic->arena) {
         icache_free(ic);
         return NULL;
@@ -188,6 +188,10 @@ static void block_kill(IcacheState *ic, Block *b)
     b->valid = false;
     for (unsigned i = 0; i < b->n; i++)
         b->insns[i].fn = block_stale;
+    /* Every link to b dies with the epoch (block_chain trusts a current
+     * link's block to be valid). */
+    if (ic->epoch)
+        (*ic->epoch)++;
     Block **pp = &ic->hash[hash_of(b->phys, b->code32)];
     while (*pp && *pp != b)
         pp = &(*pp)->hash_next;
@@ -349,6 +353,8 @@ Block *icache_lookup(Cpu *cpu)
     }
     /* Pairs fuse only in whole blocks: a single-instruction block (single
      * steps, breakpoints, the count stop) runs each alone. */
+    for (unsigned i = 0; i < n; i++)
+        b->insns[i].link |= (uint8_t)((n - 1 - i) << 2);
     for (unsigned i = 0; i + 1 < n; i++)
         insn_fuse(&b->insns[i]);
     b->phys = phys;
@@ -357,11 +363,12 @@ Block *icache_lookup(Cpu *cpu)
     b->code32 = cpu->code32;
     b->valid = true;
     memset(b->link, 0, sizeof b->link);
+    b->ret_link = (BlockLink){ 0 };
     /* The fall-through shares the last instruction's slot unless that one
      * is a conditional exit (then it is the next one). */
     b->insns[n] = (Insn){ .fn = block_end, .eip_off = (uint16_t)pos, .link = (uint8_t)slot };
     ic->arena_used += sizeof(Block) + (n + 1) * sizeof(Insn);
-    ic->arena_used = (ic->arena_used + 15) & ~(size_t)15;
+    ic->arena_used = (ic->arena_used + 31) & ~(size_t)31;
 
     b->hash_next = ic->hash[h];
     ic->hash[h] = b;

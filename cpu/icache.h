@@ -21,6 +21,25 @@
  * slot share it. */
 #define BLOCK_LINKS 4
 
+/* Insn.link packs the exit's slot (bits 0-1) with the number of the
+ * block's instructions after this one (bits 2-7), what a taken branch
+ * takes back off the count. INSN_LINK_COPY marks an instruction run from a
+ * copy outside its block (the traced loop): no block instruction has it,
+ * since slot 3 comes after three exits and so never with 63 after. With
+ * it, a leaving handler knows where it stands without a range check. */
+#define INSN_LINK_COPY 0xFFu
+_Static_assert(BLOCK_LINKS == 4 && BLOCK_MAX_INSNS <= 64, "Insn.link holds 2 + 6 bits");
+
+static inline unsigned insn_link_slot(const Insn *in)
+{
+    return in->link & 3u;
+}
+
+static inline unsigned insn_link_after(const Insn *in)
+{
+    return in->link >> 2;
+}
+
 struct Block;
 typedef struct BlockLink {
     struct Block *to;   /* the block at eip in chain epoch epoch, or NULL */
@@ -40,7 +59,12 @@ typedef struct Block {
      * Insn's link names its slot), so the loop can go on without a lookup:
      * valid while chain_epoch matches the CPU's. */
     BlockLink link[BLOCK_LINKS];
-    Insn insns[];            /* n + 1: the last is the end sentinel */
+    /* A block that ends in a CALL: the block at its return address, which
+     * the RET coming back reaches through the return stack (ras_push). */
+    BlockLink ret_link;
+    /* n + 1: the last is the end sentinel. On 32 bytes (and blocks start
+     * on 32 in the arena) an Insn never straddles two cache lines. */
+    _Alignas(32) Insn insns[];
 } Block;
 
 typedef struct IcacheState IcacheState;
@@ -61,7 +85,7 @@ Block *icache_lookup(Cpu *cpu);
 /* The jump cache: linear EIP -> block, direct-mapped, checked against the
  * read TLB so that a changed mapping or an invalidated block never matches.
  * It saves the hash lookup and the fetch translation on most block entries. */
-#define JMP_CACHE_BITS 12
+#define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
 
 typedef struct JmpCacheEntry {
@@ -80,7 +104,9 @@ static inline uint32_t jmp_cache_index(uint32_t lin)
  * coming back to the loop, when the loop would do nothing else at this
  * boundary: the attention word is clear (no interrupt, halt, stop request,
  * single-step, breakpoint or debugger), the link is of the current chain
- * epoch and its block valid, and the block fits below icount_stop whole.
+ * epoch, and the block fits below icount_stop whole. A link's block is
+ * valid while its epoch is current: invalidating a block starts a new
+ * epoch (rare: code pages are seldom written), so no use checks it.
  * Then it is the same boundary the loop would make, at the same count.
  * chain_left bounds the chain (the loop refills it per block): without
  * tail calls (debug builds) each link is a stack frame. */
@@ -98,16 +124,28 @@ static inline void block_chain_enter(Cpu *cpu, Block *n)
     cpu->icount += n->n;
 }
 
-static inline const Insn *block_chain(Cpu *cpu, Block *b, const Insn *in)
+static inline const Insn *block_chain_via(Cpu *cpu, Block *b, BlockLink *l)
 {
-    BlockLink *l = &b->link[in->link];
     Block *n = l->to;
-    if (__builtin_expect(l->eip != cpu->eip || l->epoch != cpu->chain_epoch || !n || !n->valid ||
+    if (__builtin_expect(l->eip != cpu->eip || l->epoch != cpu->chain_epoch || !n ||
                              cpu->attention || cpu->icount + n->n > cpu->icount_stop ||
                              !cpu->chain_left, 0))
         return block_chain_slow(cpu, b, l);
     block_chain_enter(cpu, n);
     return n->insns[0].fn(cpu, n->insns);
+}
+
+static inline const Insn *block_chain(Cpu *cpu, Block *b, const Insn *in)
+{
+    return block_chain_via(cpu, b, &b->link[insn_link_slot(in)]);
+}
+
+/* Is in an instruction of the current block b (not a copy run outside
+ * it, not run outside any loop)? Every handler a loop runs is one of
+ * cur_block's own or a marked copy. */
+static inline bool insn_in_block(const Block *b, const Insn *in)
+{
+    return b && in->link != INSN_LINK_COPY;
 }
 
 /* A handler that has set EIP somewhere else leaves its block here: the
@@ -117,8 +155,8 @@ static inline const Insn *block_chain(Cpu *cpu, Block *b, const Insn *in)
 static inline const Insn *insn_leave_block(Cpu *cpu, const Insn *in)
 {
     Block *b = cpu->cur_block;
-    if (b && in >= b->insns && in < b->insns + b->n) {
-        cpu->icount -= (uint64_t)(b->n - 1 - (in - b->insns));
+    if (insn_in_block(b, in)) {
+        cpu->icount -= insn_link_after(in);
         return block_chain(cpu, b, in);
     }
     return NULL;
@@ -129,8 +167,59 @@ static inline const Insn *insn_leave_block(Cpu *cpu, const Insn *in)
 static inline const Insn *insn_end_block(Cpu *cpu, const Insn *in)
 {
     Block *b = cpu->cur_block;
-    if (b && in == b->insns + b->n - 1)
+    if (insn_in_block(b, in))
         return block_chain(cpu, b, in);
+    return NULL;
+}
+
+/* The return stack. A RET whose function has several callers would find
+ * its one link slot naming the block after another caller most of the
+ * time; like a CPU's return predictor, the CALL that ends block b pushes
+ * its return EIP and b's return link, and the RET that pops that EIP goes
+ * on through that link. An entry is only a hint: a stack switched, a CALL
+ * that never returns or one not run from its block (the traced loop) just
+ * makes the RET fall back to its own slot. The epoch guards the pointer:
+ * a flushed arena (new epoch) may have reused b's memory. */
+#define RAS_MASK (sizeof ((Cpu *)0)->ras / sizeof ((Cpu *)0)->ras[0] - 1)
+
+static inline void ras_push(Cpu *cpu, uint32_t ret, BlockLink *l)
+{
+    uint32_t top = (cpu->ras_top + 1) & RAS_MASK;
+    cpu->ras_top = top;
+    cpu->ras[top].eip = ret;
+    cpu->ras[top].epoch = cpu->chain_epoch;
+    cpu->ras[top].link = l;
+}
+
+/* The link a RET to cpu->eip goes through: the return stack's, else the
+ * RET's own slot. */
+static inline BlockLink *ras_pop(Cpu *cpu, Block *b, const Insn *in)
+{
+    uint32_t top = cpu->ras_top;
+    cpu->ras_top = (top - 1) & RAS_MASK;
+    if (cpu->ras[top].eip == cpu->eip && cpu->ras[top].epoch == cpu->chain_epoch &&
+        cpu->ras[top].link)
+        return cpu->ras[top].link;
+    return &b->link[insn_link_slot(in)];
+}
+
+/* insn_end_block for a near CALL that pushed ret. */
+static inline const Insn *insn_call_end_block(Cpu *cpu, const Insn *in, uint32_t ret)
+{
+    Block *b = cpu->cur_block;
+    if (insn_in_block(b, in)) {
+        ras_push(cpu, ret, &b->ret_link);
+        return block_chain(cpu, b, in);
+    }
+    return NULL;
+}
+
+/* insn_end_block for a near RET (EIP already the popped target). */
+static inline const Insn *insn_ret_end_block(Cpu *cpu, const Insn *in)
+{
+    Block *b = cpu->cur_block;
+    if (insn_in_block(b, in))
+        return block_chain_via(cpu, b, ras_pop(cpu, b, in));
     return NULL;
 }
 

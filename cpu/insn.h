@@ -57,7 +57,8 @@ struct Insn {
     uint8_t scale;      /* EA index shift 0..3 */
     uint8_t seg;        /* segment for the memory operand (SEG_*), after overrides */
     uint8_t mprefix;    /* PFX_*: the mandatory prefix SSE opcodes select by */
-    uint8_t link;       /* the block's link slot this instruction leaves through (icache.h) */
+    uint8_t link;       /* the block's link slot it leaves through, and the count
+                           after it (icache.h, insn_link_slot) */
 };
 
 /* The opcode space: one-byte opcodes 0x000-0x0FF, 0F xx at 0x100-0x1FF,

@@ -107,7 +107,7 @@ static const Insn *op_call_rel32(Cpu *cpu, const Insn *in)
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push32(cpu, ret);
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_call_end_block(cpu, in, ret);
 }
 
 static const Insn *op_call_rel16(Cpu *cpu, const Insn *in)
@@ -117,7 +117,7 @@ static const Insn *op_call_rel16(Cpu *cpu, const Insn *in)
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push16(cpu, (uint16_t)ret);
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_call_end_block(cpu, in, ret);
 }
 
 /* C3 / C2 imm16: the stack moves only after the target passed the limit
@@ -129,7 +129,7 @@ static inline const Insn *ret_near(Cpu *cpu, const Insn *in, bool op32, uint32_t
         cpu_fault(cpu, EXC_GP, 0);
     cpu_set_sp(cpu, cpu->gpr[R_ESP] + (op32 ? 4 : 2) + extra);
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_ret_end_block(cpu, in);
 }
 
 static const Insn *op_ret32(Cpu *cpu, const Insn *in)
@@ -233,9 +233,10 @@ static inline const Insn *call_near_abs(Cpu *cpu, const Insn *in, uint32_t targe
 {
     if (beyond_cs_limit(cpu, target))
         cpu_fault(cpu, EXC_GP, 0);
-    cpu_push_sz(cpu, insn_next_eip(cpu, in), op32);
+    uint32_t ret = insn_next_eip(cpu, in);
+    cpu_push_sz(cpu, ret, op32);
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_call_end_block(cpu, in, ret);
 }
 
 /* The operand is read before the push: CALL [ESP] uses the old ESP. */

@@ -356,7 +356,7 @@ static __attribute__((noinline)) const Insn *call_rel32_slow(Cpu *cpu, const Ins
         cpu_fault(cpu, EXC_GP, 0);
     cpu_push32(cpu, ret);
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_call_end_block(cpu, in, ret);
 }
 
 static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
@@ -369,7 +369,7 @@ static const Insn *op_call_rel32_fast(Cpu *cpu, const Insn *in)
     store_le32(p, ret);
     cpu->gpr[R_ESP] = sp;
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_call_end_block(cpu, in, ret);
 }
 
 static __attribute__((noinline)) const Insn *ret32_slow(Cpu *cpu, const Insn *in)
@@ -379,7 +379,7 @@ static __attribute__((noinline)) const Insn *ret32_slow(Cpu *cpu, const Insn *in
         cpu_fault(cpu, EXC_GP, 0);
     cpu_set_sp(cpu, cpu->gpr[R_ESP] + 4);
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_ret_end_block(cpu, in);
 }
 
 static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
@@ -393,7 +393,7 @@ static const Insn *op_ret32_fast(Cpu *cpu, const Insn *in)
         return ret32_slow(cpu, in);
     cpu->gpr[R_ESP] = sp + 4;
     cpu->eip = target;
-    return insn_end_block(cpu, in);
+    return insn_ret_end_block(cpu, in);
 }
 
 /* ======== SHL/SHR/SAR r32 by 1 (D1) and by CL (D3) ========

@@ -24,6 +24,7 @@ const Insn *trace_step_end(Cpu *cpu, const Insn *in)
 static inline bool run_insn(Tracer *t, Cpu *cpu, const Insn *in)
 {
     t->step[0] = *in;
+    t->step[0].link = INSN_LINK_COPY;   /* outside the block (insn_in_block) */
     if (in->flags & INSN_FUSED)
         t->step[0].fn = insn_unfused(in);   /* each instruction alone */
     const Insn *r = t->step;
@@ -69,12 +70,12 @@ static BlockLink *run_block_traced(Tracer *t, Cpu *cpu, Block *b)
         }
         if (!run_insn(t, cpu, in)) {
             cpu->icount -= b->n - 1 - i;   /* as insn_leave_block */
-            from = &b->link[in->link];
+            from = &b->link[insn_link_slot(in)];
             break;
         }
     }
     if (i == b->n)
-        from = &b->link[b->insns[b->n].link];   /* fell off the end */
+        from = &b->link[insn_link_slot(&b->insns[b->n])];   /* fell off the end */
     cpu->cur_block = NULL;
     return from;
 }
