@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Pair superinstructions chosen by counting executed handler pairs (see
  * docs/PERFORMANCE.md, "Third step: pairs by count"): a compare or test
- * with a memory operand (or of 8-bit registers) followed by a Jcc, DEC/INC
- * of a memory dword followed by a Jcc, and runs of PUSH r32 or POP r32.
+ * with a memory operand (or of 8-bit registers, or TEST with an immediate)
+ * followed by a Jcc, DEC/INC of a memory dword followed by a Jcc, and runs
+ * of PUSH r32 (also into a CALL rel32) or POP r32. Two simple straight-line
+ * instructions (MOV/LEA/MOVZX/ALU) were tried too and did not measure
+ * faster: saving a dispatch alone does not pay, saving the Jcc's reading
+ * of the lazy flags does.
  * Decided at decode time like the register pairs of cpu/ops_fused.c
  * (insn_fuse calls pairs_fuse), and traced the same way (pairs_unfused).
  *
@@ -32,12 +36,16 @@ enum {
     P_TEST_M_I32,  /* F7 /0: TEST m32, imm32 */
     P_DEC_M32,     /* FF /1: DEC m32 */
     P_INC_M32,     /* FF /0: INC m32 */
-    /* 8-bit registers */
+    /* registers only (CMP/TEST r32, r/m32 and CMP r32, imm are cpu/ops_fused.c's) */
     P_CMP_RM_R8,   /* 38 /r, mod 3 */
     P_CMP_R_RM8,   /* 3A /r, mod 3 */
     P_CMP_RM_I8,   /* 80 /7, mod 3 */
     P_CMP_AL_I8,   /* 3C */
     P_TEST_RM_R8,  /* 84 /r, mod 3 */
+    P_TEST_RM_I8,  /* F6 /0, mod 3 */
+    P_TEST_AL_I8,  /* A8 */
+    P_TEST_RM_I32, /* F7 /0, mod 3 */
+    P_TEST_EAX_I32, /* A9 */
     P_FORMS
 };
 
@@ -46,7 +54,8 @@ static inline unsigned form_width(unsigned form)
 {
     switch (form) {
     case P_CMP_M_R32: case P_CMP_R_M32: case P_CMP_M_I32: case P_TEST_M_R32:
-    case P_TEST_M_I32: case P_DEC_M32: case P_INC_M32:
+    case P_TEST_M_I32: case P_DEC_M32: case P_INC_M32: case P_TEST_RM_I32:
+    case P_TEST_EAX_I32:
         return 4;
     default:
         return 1;
@@ -130,7 +139,11 @@ static inline __attribute__((always_inline)) bool form_flags(Cpu *cpu, const Ins
     case P_CMP_R_RM8: return sub_w(cpu, rg, reg8_get(cpu, in->rm), 1, cc);
     case P_CMP_RM_I8: return sub_w(cpu, reg8_get(cpu, in->rm), imm, 1, cc);
     case P_CMP_AL_I8: return sub_w(cpu, reg8_get(cpu, R_EAX), imm, 1, cc);
-    default: return test_w(cpu, reg8_get(cpu, in->rm) & rg, 1, cc);
+    case P_TEST_RM_R8: return test_w(cpu, reg8_get(cpu, in->rm) & rg, 1, cc);
+    case P_TEST_RM_I8: return test_w(cpu, reg8_get(cpu, in->rm) & imm, 1, cc);
+    case P_TEST_AL_I8: return test_w(cpu, reg8_get(cpu, R_EAX) & imm, 1, cc);
+    case P_TEST_RM_I32: return test_w(cpu, cpu->gpr[in->rm] & imm, 4, cc);
+    default: return test_w(cpu, cpu->gpr[R_EAX] & imm, 4, cc);
     }
 }
 
@@ -160,14 +173,16 @@ ALONE(P_CMP_M_R8) ALONE(P_CMP_M_R32) ALONE(P_CMP_R_M8) ALONE(P_CMP_R_M32)
 ALONE(P_CMP_M_I8) ALONE(P_CMP_M_I32) ALONE(P_TEST_M_R8) ALONE(P_TEST_M_R32)
 ALONE(P_TEST_M_I8) ALONE(P_TEST_M_I32) ALONE(P_DEC_M32) ALONE(P_INC_M32)
 ALONE(P_CMP_RM_R8) ALONE(P_CMP_R_RM8) ALONE(P_CMP_RM_I8) ALONE(P_CMP_AL_I8)
-ALONE(P_TEST_RM_R8)
+ALONE(P_TEST_RM_R8) ALONE(P_TEST_RM_I8) ALONE(P_TEST_AL_I8) ALONE(P_TEST_RM_I32)
+ALONE(P_TEST_EAX_I32)
 
 static const InsnFn alone_handlers[P_FORMS] = {
     alone_P_CMP_M_R8, alone_P_CMP_M_R32, alone_P_CMP_R_M8, alone_P_CMP_R_M32,
     alone_P_CMP_M_I8, alone_P_CMP_M_I32, alone_P_TEST_M_R8, alone_P_TEST_M_R32,
     alone_P_TEST_M_I8, alone_P_TEST_M_I32, alone_P_DEC_M32, alone_P_INC_M32,
     alone_P_CMP_RM_R8, alone_P_CMP_R_RM8, alone_P_CMP_RM_I8, alone_P_CMP_AL_I8,
-    alone_P_TEST_RM_R8,
+    alone_P_TEST_RM_R8, alone_P_TEST_RM_I8, alone_P_TEST_AL_I8, alone_P_TEST_RM_I32,
+    alone_P_TEST_EAX_I32,
 };
 
 /* ======== the pair ======== */
@@ -193,7 +208,7 @@ static inline __attribute__((always_inline)) const Insn *form_branch(Cpu *cpu, c
 }
 
 #define PAIR(form, cc)                                                  \
-    static const Insn *pair_##form##_##cc(Cpu *cpu, const Insn *in)     \
+    static __attribute__((flatten)) const Insn *pair_##form##_##cc(Cpu *cpu, const Insn *in) \
     {                                                                   \
         return form_branch(cpu, in, form, cc);                          \
     }
@@ -211,7 +226,8 @@ PAIR_ALL(P_CMP_M_R8) PAIR_ALL(P_CMP_M_R32) PAIR_ALL(P_CMP_R_M8) PAIR_ALL(P_CMP_R
 PAIR_ALL(P_CMP_M_I8) PAIR_ALL(P_CMP_M_I32) PAIR_ALL(P_TEST_M_R8) PAIR_ALL(P_TEST_M_R32)
 PAIR_ALL(P_TEST_M_I8) PAIR_ALL(P_TEST_M_I32) PAIR_ALL(P_DEC_M32) PAIR_ALL(P_INC_M32)
 PAIR_ALL(P_CMP_RM_R8) PAIR_ALL(P_CMP_R_RM8) PAIR_ALL(P_CMP_RM_I8) PAIR_ALL(P_CMP_AL_I8)
-PAIR_ALL(P_TEST_RM_R8)
+PAIR_ALL(P_TEST_RM_R8) PAIR_ALL(P_TEST_RM_I8) PAIR_ALL(P_TEST_AL_I8) PAIR_ALL(P_TEST_RM_I32)
+PAIR_ALL(P_TEST_EAX_I32)
 
 static const InsnFn pair_handlers[P_FORMS][16] = {
     PAIR_ROW(P_CMP_M_R8), PAIR_ROW(P_CMP_M_R32), PAIR_ROW(P_CMP_R_M8), PAIR_ROW(P_CMP_R_M32),
@@ -219,6 +235,8 @@ static const InsnFn pair_handlers[P_FORMS][16] = {
     PAIR_ROW(P_TEST_M_R32), PAIR_ROW(P_TEST_M_I8), PAIR_ROW(P_TEST_M_I32),
     PAIR_ROW(P_DEC_M32), PAIR_ROW(P_INC_M32), PAIR_ROW(P_CMP_RM_R8), PAIR_ROW(P_CMP_R_RM8),
     PAIR_ROW(P_CMP_RM_I8), PAIR_ROW(P_CMP_AL_I8), PAIR_ROW(P_TEST_RM_R8),
+    PAIR_ROW(P_TEST_RM_I8), PAIR_ROW(P_TEST_AL_I8), PAIR_ROW(P_TEST_RM_I32),
+    PAIR_ROW(P_TEST_EAX_I32),
 };
 
 /* ======== which instructions pair ======== */
@@ -244,8 +262,10 @@ static const PairFirst pair_firsts[] = {
     { 0x83, 7, true, P_CMP_M_I32, -1 },
     { 0x84, -1, false, P_TEST_M_R8, P_TEST_RM_R8 },
     { 0x85, -1, true, P_TEST_M_R32, -1 },
-    { 0xF6, 0, false, P_TEST_M_I8, -1 },
-    { 0xF7, 0, true, P_TEST_M_I32, -1 },
+    { 0xA8, -1, false, -1, P_TEST_AL_I8 },
+    { 0xA9, -1, true, -1, P_TEST_EAX_I32 },
+    { 0xF6, 0, false, P_TEST_M_I8, P_TEST_RM_I8 },
+    { 0xF7, 0, true, P_TEST_M_I32, P_TEST_RM_I32 },
     { 0xFF, 1, true, P_DEC_M32, -1 },
     { 0xFF, 0, true, P_INC_M32, -1 },
 };
@@ -295,7 +315,7 @@ static inline uint8_t *stack_pair_ptr(Cpu *cpu, uint32_t at, bool write)
                         write ? SEG_ACC_WRITE : SEG_ACC_READ);
 }
 
-static const Insn *push_push(Cpu *cpu, const Insn *in)
+static __attribute__((flatten)) const Insn *push_push(Cpu *cpu, const Insn *in)
 {
     uint32_t esp = cpu->gpr[R_ESP], sp = esp - 8;
     uint8_t *p = stack_pair_ptr(cpu, sp, true);
@@ -309,7 +329,7 @@ static const Insn *push_push(Cpu *cpu, const Insn *in)
     return insn_next(cpu, in + 1);
 }
 
-static const Insn *push_call(Cpu *cpu, const Insn *in)
+static __attribute__((flatten)) const Insn *push_call(Cpu *cpu, const Insn *in)
 {
     const Insn *c = in + 1;
     uint32_t esp = cpu->gpr[R_ESP], sp = esp - 8;
@@ -325,7 +345,7 @@ static const Insn *push_call(Cpu *cpu, const Insn *in)
     return insn_end_block(cpu, c);
 }
 
-static const Insn *pop_pop(Cpu *cpu, const Insn *in)
+static __attribute__((flatten)) const Insn *pop_pop(Cpu *cpu, const Insn *in)
 {
     uint32_t sp = cpu->gpr[R_ESP];
     uint8_t *p = stack_pair_ptr(cpu, sp, false);

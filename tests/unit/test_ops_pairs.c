@@ -37,6 +37,10 @@ static const FirstInsn firsts[] = {
     { "cmp bl, 1", { 0x80, 0xFB, 0x01 }, 3, false },
     { "cmp al, 0x7F", { 0x3C, 0x7F }, 2, false },
     { "test bl, al", { 0x84, 0xC3 }, 2, false },
+    { "test bh, 0x81", { 0xF6, 0xC7, 0x81 }, 3, false },
+    { "test al, 0x80", { 0xA8, 0x80 }, 2, false },
+    { "test ebx, 0x80000001", { 0xF7, 0xC3, D32(0x80000001) }, 6, false },
+    { "test eax, 0x7F", { 0xA9, D32(0x7F) }, 5, false },
 };
 #define NFIRSTS (sizeof firsts / sizeof firsts[0])
 
