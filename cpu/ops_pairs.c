@@ -3,7 +3,7 @@
  * docs/PERFORMANCE.md, "Third step: pairs by count"): a compare or test
  * with a memory operand (or of 8-bit registers, or TEST with an immediate)
  * followed by a Jcc, DEC/INC of a memory dword followed by a Jcc, and runs
- * of PUSH r32 (also into a CALL rel32) or POP r32. Two simple straight-line
+ * of PUSH r32 (also into a CALL rel32) or POP r32 (also into a RET). Two simple straight-line
  * instructions (MOV/LEA/MOVZX/ALU) were tried too and did not measure
  * faster: saving a dispatch alone does not pay, saving the Jcc's reading
  * of the lazy flags does.
@@ -46,6 +46,7 @@ enum {
     P_TEST_AL_I8,  /* A8 */
     P_TEST_RM_I32, /* F7 /0, mod 3 */
     P_TEST_EAX_I32, /* A9 */
+    P_CMP_RM_I16,  /* 81 /7, 83 /7, mod 3, 16-bit operand size */
     P_FORMS
 };
 
@@ -57,6 +58,8 @@ static inline unsigned form_width(unsigned form)
     case P_TEST_M_I32: case P_DEC_M32: case P_INC_M32: case P_TEST_RM_I32:
     case P_TEST_EAX_I32:
         return 4;
+    case P_CMP_RM_I16:
+        return 2;
     default:
         return 1;
     }
@@ -76,7 +79,7 @@ static inline bool form_writes(unsigned form)
 
 static inline uint32_t trunc_w(uint32_t v, unsigned w)
 {
-    return w == 4 ? v : v & 0xFFu;
+    return w == 4 ? v : w == 2 ? v & 0xFFFFu : v & 0xFFu;
 }
 
 static inline uint32_t load_w(const uint8_t *p, unsigned w)
@@ -86,7 +89,7 @@ static inline uint32_t load_w(const uint8_t *p, unsigned w)
 
 static inline uint32_t lf_width(unsigned w)
 {
-    return w == 4 ? LF_W32 : LF_W8;
+    return w == 4 ? LF_W32 : w == 2 ? LF_W16 : LF_W8;
 }
 
 /* a - b at width w: the lazy flags of CMP, and whether cc holds after it. */
@@ -143,6 +146,7 @@ static inline __attribute__((always_inline)) bool form_flags(Cpu *cpu, const Ins
     case P_TEST_RM_I8: return test_w(cpu, reg8_get(cpu, in->rm) & imm, 1, cc);
     case P_TEST_AL_I8: return test_w(cpu, reg8_get(cpu, R_EAX) & imm, 1, cc);
     case P_TEST_RM_I32: return test_w(cpu, cpu->gpr[in->rm] & imm, 4, cc);
+    case P_CMP_RM_I16: return sub_w(cpu, reg16_get(cpu, in->rm), imm, 2, cc);
     default: return test_w(cpu, cpu->gpr[R_EAX] & imm, 4, cc);
     }
 }
@@ -174,7 +178,7 @@ ALONE(P_CMP_M_I8) ALONE(P_CMP_M_I32) ALONE(P_TEST_M_R8) ALONE(P_TEST_M_R32)
 ALONE(P_TEST_M_I8) ALONE(P_TEST_M_I32) ALONE(P_DEC_M32) ALONE(P_INC_M32)
 ALONE(P_CMP_RM_R8) ALONE(P_CMP_R_RM8) ALONE(P_CMP_RM_I8) ALONE(P_CMP_AL_I8)
 ALONE(P_TEST_RM_R8) ALONE(P_TEST_RM_I8) ALONE(P_TEST_AL_I8) ALONE(P_TEST_RM_I32)
-ALONE(P_TEST_EAX_I32)
+ALONE(P_TEST_EAX_I32) ALONE(P_CMP_RM_I16)
 
 static const InsnFn alone_handlers[P_FORMS] = {
     alone_P_CMP_M_R8, alone_P_CMP_M_R32, alone_P_CMP_R_M8, alone_P_CMP_R_M32,
@@ -182,7 +186,7 @@ static const InsnFn alone_handlers[P_FORMS] = {
     alone_P_TEST_M_I8, alone_P_TEST_M_I32, alone_P_DEC_M32, alone_P_INC_M32,
     alone_P_CMP_RM_R8, alone_P_CMP_R_RM8, alone_P_CMP_RM_I8, alone_P_CMP_AL_I8,
     alone_P_TEST_RM_R8, alone_P_TEST_RM_I8, alone_P_TEST_AL_I8, alone_P_TEST_RM_I32,
-    alone_P_TEST_EAX_I32,
+    alone_P_TEST_EAX_I32, alone_P_CMP_RM_I16,
 };
 
 /* ======== the pair ======== */
@@ -227,7 +231,7 @@ PAIR_ALL(P_CMP_M_I8) PAIR_ALL(P_CMP_M_I32) PAIR_ALL(P_TEST_M_R8) PAIR_ALL(P_TEST
 PAIR_ALL(P_TEST_M_I8) PAIR_ALL(P_TEST_M_I32) PAIR_ALL(P_DEC_M32) PAIR_ALL(P_INC_M32)
 PAIR_ALL(P_CMP_RM_R8) PAIR_ALL(P_CMP_R_RM8) PAIR_ALL(P_CMP_RM_I8) PAIR_ALL(P_CMP_AL_I8)
 PAIR_ALL(P_TEST_RM_R8) PAIR_ALL(P_TEST_RM_I8) PAIR_ALL(P_TEST_AL_I8) PAIR_ALL(P_TEST_RM_I32)
-PAIR_ALL(P_TEST_EAX_I32)
+PAIR_ALL(P_TEST_EAX_I32) PAIR_ALL(P_CMP_RM_I16)
 
 static const InsnFn pair_handlers[P_FORMS][16] = {
     PAIR_ROW(P_CMP_M_R8), PAIR_ROW(P_CMP_M_R32), PAIR_ROW(P_CMP_R_M8), PAIR_ROW(P_CMP_R_M32),
@@ -236,7 +240,7 @@ static const InsnFn pair_handlers[P_FORMS][16] = {
     PAIR_ROW(P_DEC_M32), PAIR_ROW(P_INC_M32), PAIR_ROW(P_CMP_RM_R8), PAIR_ROW(P_CMP_R_RM8),
     PAIR_ROW(P_CMP_RM_I8), PAIR_ROW(P_CMP_AL_I8), PAIR_ROW(P_TEST_RM_R8),
     PAIR_ROW(P_TEST_RM_I8), PAIR_ROW(P_TEST_AL_I8), PAIR_ROW(P_TEST_RM_I32),
-    PAIR_ROW(P_TEST_EAX_I32),
+    PAIR_ROW(P_TEST_EAX_I32), PAIR_ROW(P_CMP_RM_I16),
 };
 
 /* ======== which instructions pair ======== */
@@ -260,6 +264,8 @@ static const PairFirst pair_firsts[] = {
     { 0x80, 7, false, P_CMP_M_I8, P_CMP_RM_I8 },
     { 0x81, 7, true, P_CMP_M_I32, -1 },
     { 0x83, 7, true, P_CMP_M_I32, -1 },
+    { 0x81, 7, false, -1, P_CMP_RM_I16 },   /* reached with a 16-bit operand size */
+    { 0x83, 7, false, -1, P_CMP_RM_I16 },
     { 0x84, -1, false, P_TEST_M_R8, P_TEST_RM_R8 },
     { 0x85, -1, true, P_TEST_M_R32, -1 },
     { 0xA8, -1, false, -1, P_TEST_AL_I8 },
@@ -286,7 +292,7 @@ static int pair_form(const Insn *in)
     return -1;
 }
 
-/* ======== PUSH r32; PUSH r32 / CALL rel32 and POP r32; POP r32 ========
+/* ======== PUSH r32; PUSH r32 / CALL rel32 and POP r32; POP r32 / RET ========
  * On a 32-bit stack whose 8 bytes the fast path accepts at once (one
  * segment and TLB check for both); anything else runs the first alone and
  * goes on to the second's own handler, so a fault in either is the
@@ -345,6 +351,23 @@ static __attribute__((flatten)) const Insn *push_call(Cpu *cpu, const Insn *in)
     return insn_end_block(cpu, c);
 }
 
+/* POP r32; RET: the RET's target is checked against the CS limit before
+ * anything is done; beyond it, the POP runs alone and the RET faults. */
+static __attribute__((flatten)) const Insn *pop_ret(Cpu *cpu, const Insn *in)
+{
+    uint32_t sp = cpu->gpr[R_ESP];
+    uint8_t *p = stack_pair_ptr(cpu, sp, false);
+    if (unlikely(!p))
+        return pop_alone(cpu, in);
+    uint32_t v = load_le32(p), target = load_le32(p + 4);
+    if (unlikely(target > cpu->seg[SEG_CS].lim_hi))
+        return pop_alone(cpu, in);
+    cpu->gpr[R_ESP] = sp + 8;
+    cpu->gpr[in->reg] = v;   /* never ESP: that one does not pair */
+    cpu->eip = target;
+    return insn_end_block(cpu, in + 1);
+}
+
 static __attribute__((flatten)) const Insn *pop_pop(Cpu *cpu, const Insn *in)
 {
     uint32_t sp = cpu->gpr[R_ESP];
@@ -376,6 +399,11 @@ static bool is_call_rel32(const Insn *in)
     return in->opcode == 0xE8 && (in->flags & (INSN_OP32 | INSN_LOCK)) == INSN_OP32;
 }
 
+static bool is_ret32(const Insn *in)
+{
+    return in->opcode == 0xC3 && (in->flags & (INSN_OP32 | INSN_LOCK)) == INSN_OP32;
+}
+
 static InsnFn stack_pair(const Insn *in)
 {
     if (is_push_r32(&in[0]) && is_push_r32(&in[1]))
@@ -384,6 +412,8 @@ static InsnFn stack_pair(const Insn *in)
         return push_call;
     if (is_pop_r32(&in[0]) && in[0].reg != R_ESP && is_pop_r32(&in[1]))
         return pop_pop;
+    if (is_pop_r32(&in[0]) && in[0].reg != R_ESP && is_ret32(&in[1]))
+        return pop_ret;
     return NULL;
 }
 

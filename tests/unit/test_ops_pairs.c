@@ -41,6 +41,8 @@ static const FirstInsn firsts[] = {
     { "test al, 0x80", { 0xA8, 0x80 }, 2, false },
     { "test ebx, 0x80000001", { 0xF7, 0xC3, D32(0x80000001) }, 6, false },
     { "test eax, 0x7F", { 0xA9, D32(0x7F) }, 5, false },
+    { "cmp bx, 0x8000", { 0x66, 0x81, 0xFB, D16(0x8000) }, 5, false },
+    { "cmp ax, -1 (83)", { 0x66, 0x83, 0xF8, 0xFF }, 4, false },
 };
 #define NFIRSTS (sizeof firsts / sizeof firsts[0])
 
@@ -233,6 +235,13 @@ Test(ops_pairs, stack_pairs_match_the_instructions_apart)
         cr_assert_arr_eq(regs[0], regs[1], sizeof regs[0], "sequence %u", s);
         cr_assert_arr_eq(stack[0], stack[1], sizeof stack[0], "sequence %u", s);
     }
+    /* call +2; pop ecx; hlt; push 0x1234 (68); pop edx; ret: back to the POP ECX */
+    cpu->gpr[R_ESP] = DATA + 0x100;
+    cpu->gpr[R_EDX] = 0;
+    cr_assert_eq(RUN(0xE8, D32(2), 0x59, HLT, 0x68, D32(0x1234), 0x5A, 0xC3), -1);
+    cr_assert_eq(cpu->gpr[R_EDX], 0x1234u);
+    cr_assert_eq(end_off(), 7u, "stopped on the HLT after the POP ECX");
+    cr_assert_eq(cpu->gpr[R_ESP], DATA + 0x100 + 4);
     /* push edx; call +1; (hlt); pop eax; pop ecx */
     cpu->gpr[R_ESP] = DATA + 0x100;
     cpu->gpr[R_EDX] = 0x600DF00D;
@@ -243,7 +252,8 @@ Test(ops_pairs, stack_pairs_match_the_instructions_apart)
 }
 
 /* Where the fast path refuses the pair: 8 bytes across a page, a 16-bit
- * stack, a fault in the CALL (#GP on the CALL after the PUSH). */
+ * stack, a fault in the CALL or the RET (#GP on it after the PUSH or
+ * POP). */
 Test(ops_pairs, stack_pairs_fall_back_exactly)
 {
     cpu->gpr[R_EAX] = 0xAAAA0001;
@@ -277,4 +287,18 @@ Test(ops_pairs, stack_pairs_fall_back_exactly)
     cr_assert_eq(stk(1), at + 1 - cpu->seg[SEG_CS].base);   /* EIP of the CALL */
     cr_assert_eq(cpu->gpr[R_ESP] + 16, DATA + 0x100 - 4);    /* the frame below the PUSH */
     cr_assert_eq(stk(4), 0xAAAA0001u);                       /* EAX under the frame */
+
+    /* pop ecx; ret to beyond the CS limit: #GP on the RET, ECX popped. */
+    cpu->gpr[R_ESP] = DATA + 0x200;
+    h_write32(cpu, DATA + 0x200, 0x5151);
+    h_write32(cpu, DATA + 0x204, 0x7FFFFFF0);
+    at = next_addr();
+    const uint8_t ret[] = { 0x59, 0xC3, HLT };
+    h_load(cpu, at, ret, sizeof ret);
+    cpu->seg[SEG_CS].lim_hi = 0x00FFFFFFu;   /* the delivery above reloaded CS */
+    seg_cache_sync(&cpu->seg[SEG_CS]);
+    cr_assert_eq(exec_at(at, 0), EXC_GP);
+    cr_assert_eq(stk(1), at + 1 - cpu->seg[SEG_CS].base);   /* EIP of the RET */
+    cr_assert_eq(cpu->gpr[R_ECX], 0x5151u);
+    cr_assert_eq(cpu->gpr[R_ESP] + 16, DATA + 0x204);        /* the frame below the POP */
 }
