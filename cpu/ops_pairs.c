@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Pair superinstructions chosen by counting executed handler pairs (see
  * docs/PERFORMANCE.md, "Third step: pairs by count"): a compare or test
- * with a memory operand (or of 8-bit registers, or TEST with an immediate)
- * followed by a Jcc, DEC/INC of a memory dword followed by a Jcc, and runs
- * of PUSH r32 (also into a CALL rel32) or POP r32 (also into a RET). Two simple straight-line
- * instructions (MOV/LEA/MOVZX/ALU) were tried too and did not measure
- * faster: saving a dispatch alone does not pay, saving the Jcc's reading
- * of the lazy flags does.
+ * with a memory operand (or of 8-bit registers, or TEST with an immediate),
+ * SUB r32, m32, register ADD/SUB/AND and DEC/INC m32, each followed by a
+ * Jcc; and runs of PUSH r32 (also into a CALL rel32) or POP r32 (also into
+ * a RET). Two simple straight-line instructions (MOV/LEA/MOVZX/ALU) were
+ * tried too and did not measure faster: saving a dispatch alone does not
+ * pay, saving the Jcc's reading of the lazy flags does.
  * Decided at decode time like the register pairs of cpu/ops_fused.c
  * (insn_fuse calls pairs_fuse), and traced the same way (pairs_unfused).
  *
@@ -36,6 +36,7 @@ enum {
     P_TEST_M_I32,  /* F7 /0: TEST m32, imm32 */
     P_DEC_M32,     /* FF /1: DEC m32 */
     P_INC_M32,     /* FF /0: INC m32 */
+    P_SUB_R_M32,   /* 2B /r: SUB r32, m32 */
     /* registers only (CMP/TEST r32, r/m32 and CMP r32, imm are cpu/ops_fused.c's) */
     P_CMP_RM_R8,   /* 38 /r, mod 3 */
     P_CMP_R_RM8,   /* 3A /r, mod 3 */
@@ -47,6 +48,12 @@ enum {
     P_TEST_RM_I32, /* F7 /0, mod 3 */
     P_TEST_EAX_I32, /* A9 */
     P_CMP_RM_I16,  /* 81 /7, 83 /7, mod 3, 16-bit operand size */
+    P_ADD_RM_R32,  /* 01 /r, mod 3 */
+    P_SUB_RM_R32,  /* 29 /r, mod 3 */
+    P_AND_RM_R32,  /* 21 /r, mod 3 */
+    P_ADD_RM_I32,  /* 81 /0, 83 /0, mod 3 */
+    P_SUB_RM_I32,  /* 81 /5, 83 /5, mod 3 */
+    P_AND_RM_I32,  /* 81 /4, 83 /4, mod 3 */
     P_FORMS
 };
 
@@ -56,7 +63,8 @@ static inline unsigned form_width(unsigned form)
     switch (form) {
     case P_CMP_M_R32: case P_CMP_R_M32: case P_CMP_M_I32: case P_TEST_M_R32:
     case P_TEST_M_I32: case P_DEC_M32: case P_INC_M32: case P_TEST_RM_I32:
-    case P_TEST_EAX_I32:
+    case P_TEST_EAX_I32: case P_SUB_R_M32: case P_ADD_RM_R32: case P_SUB_RM_R32:
+    case P_AND_RM_R32: case P_ADD_RM_I32: case P_SUB_RM_I32: case P_AND_RM_I32:
         return 4;
     case P_CMP_RM_I16:
         return 2;
@@ -67,7 +75,7 @@ static inline unsigned form_width(unsigned form)
 
 static inline bool form_has_mem(unsigned form)
 {
-    return form < P_CMP_RM_R8;
+    return form <= P_SUB_R_M32;
 }
 
 static inline bool form_writes(unsigned form)
@@ -105,6 +113,33 @@ static inline bool test_w(Cpu *cpu, uint32_t r, unsigned w, unsigned cc)
 {
     flags_lazy(cpu, LF_LOGIC | lf_width(w), 0, 0, r);
     return cc_holds(cc, false, r == 0, (r >> (8 * w - 1)) & 1, false, r);
+}
+
+/* *dst = *dst op b (ADD, SUB or AND) with the ALU family's lazy flags. */
+enum { ALU_ADD, ALU_SUB, ALU_AND };
+
+static inline bool alu_w32(Cpu *cpu, uint32_t *dst, uint32_t b, unsigned op, unsigned cc)
+{
+    uint32_t a = *dst, r, kind;
+    bool cf, of;
+    if (op == ALU_ADD) {
+        r = a + b;
+        cf = r < a;
+        of = (~(a ^ b) & (a ^ r)) >> 31;
+        kind = LF_ADD;
+    } else if (op == ALU_SUB) {
+        r = a - b;
+        cf = a < b;
+        of = ((a ^ b) & (a ^ r)) >> 31;
+        kind = LF_SUB;
+    } else {
+        r = a & b;
+        cf = of = false;
+        kind = LF_LOGIC;
+    }
+    *dst = r;
+    flags_lazy(cpu, kind | LF_W32, a, b, r);
+    return cc_holds(cc, cf, r == 0, r >> 31, of, r);
 }
 
 /* DEC/INC m32 once its new value r is stored: CF kept. */
@@ -147,6 +182,13 @@ static inline __attribute__((always_inline)) bool form_flags(Cpu *cpu, const Ins
     case P_TEST_AL_I8: return test_w(cpu, reg8_get(cpu, R_EAX) & imm, 1, cc);
     case P_TEST_RM_I32: return test_w(cpu, cpu->gpr[in->rm] & imm, 4, cc);
     case P_CMP_RM_I16: return sub_w(cpu, reg16_get(cpu, in->rm), imm, 2, cc);
+    case P_SUB_R_M32: return alu_w32(cpu, &cpu->gpr[in->reg], m, ALU_SUB, cc);
+    case P_ADD_RM_R32: return alu_w32(cpu, &cpu->gpr[in->rm], rg, ALU_ADD, cc);
+    case P_SUB_RM_R32: return alu_w32(cpu, &cpu->gpr[in->rm], rg, ALU_SUB, cc);
+    case P_AND_RM_R32: return alu_w32(cpu, &cpu->gpr[in->rm], rg, ALU_AND, cc);
+    case P_ADD_RM_I32: return alu_w32(cpu, &cpu->gpr[in->rm], imm, ALU_ADD, cc);
+    case P_SUB_RM_I32: return alu_w32(cpu, &cpu->gpr[in->rm], imm, ALU_SUB, cc);
+    case P_AND_RM_I32: return alu_w32(cpu, &cpu->gpr[in->rm], imm, ALU_AND, cc);
     default: return test_w(cpu, cpu->gpr[R_EAX] & imm, 4, cc);
     }
 }
@@ -178,15 +220,19 @@ ALONE(P_CMP_M_I8) ALONE(P_CMP_M_I32) ALONE(P_TEST_M_R8) ALONE(P_TEST_M_R32)
 ALONE(P_TEST_M_I8) ALONE(P_TEST_M_I32) ALONE(P_DEC_M32) ALONE(P_INC_M32)
 ALONE(P_CMP_RM_R8) ALONE(P_CMP_R_RM8) ALONE(P_CMP_RM_I8) ALONE(P_CMP_AL_I8)
 ALONE(P_TEST_RM_R8) ALONE(P_TEST_RM_I8) ALONE(P_TEST_AL_I8) ALONE(P_TEST_RM_I32)
-ALONE(P_TEST_EAX_I32) ALONE(P_CMP_RM_I16)
+ALONE(P_TEST_EAX_I32) ALONE(P_CMP_RM_I16) ALONE(P_SUB_R_M32) ALONE(P_ADD_RM_R32)
+ALONE(P_SUB_RM_R32) ALONE(P_AND_RM_R32) ALONE(P_ADD_RM_I32) ALONE(P_SUB_RM_I32)
+ALONE(P_AND_RM_I32)
 
 static const InsnFn alone_handlers[P_FORMS] = {
     alone_P_CMP_M_R8, alone_P_CMP_M_R32, alone_P_CMP_R_M8, alone_P_CMP_R_M32,
     alone_P_CMP_M_I8, alone_P_CMP_M_I32, alone_P_TEST_M_R8, alone_P_TEST_M_R32,
     alone_P_TEST_M_I8, alone_P_TEST_M_I32, alone_P_DEC_M32, alone_P_INC_M32,
+    alone_P_SUB_R_M32,
     alone_P_CMP_RM_R8, alone_P_CMP_R_RM8, alone_P_CMP_RM_I8, alone_P_CMP_AL_I8,
     alone_P_TEST_RM_R8, alone_P_TEST_RM_I8, alone_P_TEST_AL_I8, alone_P_TEST_RM_I32,
-    alone_P_TEST_EAX_I32, alone_P_CMP_RM_I16,
+    alone_P_TEST_EAX_I32, alone_P_CMP_RM_I16, alone_P_ADD_RM_R32, alone_P_SUB_RM_R32,
+    alone_P_AND_RM_R32, alone_P_ADD_RM_I32, alone_P_SUB_RM_I32, alone_P_AND_RM_I32,
 };
 
 /* ======== the pair ======== */
@@ -231,7 +277,9 @@ PAIR_ALL(P_CMP_M_I8) PAIR_ALL(P_CMP_M_I32) PAIR_ALL(P_TEST_M_R8) PAIR_ALL(P_TEST
 PAIR_ALL(P_TEST_M_I8) PAIR_ALL(P_TEST_M_I32) PAIR_ALL(P_DEC_M32) PAIR_ALL(P_INC_M32)
 PAIR_ALL(P_CMP_RM_R8) PAIR_ALL(P_CMP_R_RM8) PAIR_ALL(P_CMP_RM_I8) PAIR_ALL(P_CMP_AL_I8)
 PAIR_ALL(P_TEST_RM_R8) PAIR_ALL(P_TEST_RM_I8) PAIR_ALL(P_TEST_AL_I8) PAIR_ALL(P_TEST_RM_I32)
-PAIR_ALL(P_TEST_EAX_I32) PAIR_ALL(P_CMP_RM_I16)
+PAIR_ALL(P_TEST_EAX_I32) PAIR_ALL(P_CMP_RM_I16) PAIR_ALL(P_SUB_R_M32) PAIR_ALL(P_ADD_RM_R32)
+PAIR_ALL(P_SUB_RM_R32) PAIR_ALL(P_AND_RM_R32) PAIR_ALL(P_ADD_RM_I32) PAIR_ALL(P_SUB_RM_I32)
+PAIR_ALL(P_AND_RM_I32)
 
 static const InsnFn pair_handlers[P_FORMS][16] = {
     PAIR_ROW(P_CMP_M_R8), PAIR_ROW(P_CMP_M_R32), PAIR_ROW(P_CMP_R_M8), PAIR_ROW(P_CMP_R_M32),
@@ -240,7 +288,9 @@ static const InsnFn pair_handlers[P_FORMS][16] = {
     PAIR_ROW(P_DEC_M32), PAIR_ROW(P_INC_M32), PAIR_ROW(P_CMP_RM_R8), PAIR_ROW(P_CMP_R_RM8),
     PAIR_ROW(P_CMP_RM_I8), PAIR_ROW(P_CMP_AL_I8), PAIR_ROW(P_TEST_RM_R8),
     PAIR_ROW(P_TEST_RM_I8), PAIR_ROW(P_TEST_AL_I8), PAIR_ROW(P_TEST_RM_I32),
-    PAIR_ROW(P_TEST_EAX_I32), PAIR_ROW(P_CMP_RM_I16),
+    PAIR_ROW(P_TEST_EAX_I32), PAIR_ROW(P_CMP_RM_I16), PAIR_ROW(P_SUB_R_M32),
+    PAIR_ROW(P_ADD_RM_R32), PAIR_ROW(P_SUB_RM_R32), PAIR_ROW(P_AND_RM_R32),
+    PAIR_ROW(P_ADD_RM_I32), PAIR_ROW(P_SUB_RM_I32), PAIR_ROW(P_AND_RM_I32),
 };
 
 /* ======== which instructions pair ======== */
@@ -264,6 +314,16 @@ static const PairFirst pair_firsts[] = {
     { 0x80, 7, false, P_CMP_M_I8, P_CMP_RM_I8 },
     { 0x81, 7, true, P_CMP_M_I32, -1 },
     { 0x83, 7, true, P_CMP_M_I32, -1 },
+    { 0x01, -1, true, -1, P_ADD_RM_R32 },
+    { 0x29, -1, true, -1, P_SUB_RM_R32 },
+    { 0x21, -1, true, -1, P_AND_RM_R32 },
+    { 0x2B, -1, true, P_SUB_R_M32, -1 },
+    { 0x81, 0, true, -1, P_ADD_RM_I32 },
+    { 0x83, 0, true, -1, P_ADD_RM_I32 },
+    { 0x81, 4, true, -1, P_AND_RM_I32 },
+    { 0x83, 4, true, -1, P_AND_RM_I32 },
+    { 0x81, 5, true, -1, P_SUB_RM_I32 },
+    { 0x83, 5, true, -1, P_SUB_RM_I32 },
     { 0x81, 7, false, -1, P_CMP_RM_I16 },   /* reached with a 16-bit operand size */
     { 0x83, 7, false, -1, P_CMP_RM_I16 },
     { 0x84, -1, false, P_TEST_M_R8, P_TEST_RM_R8 },

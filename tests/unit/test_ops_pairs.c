@@ -43,6 +43,13 @@ static const FirstInsn firsts[] = {
     { "test eax, 0x7F", { 0xA9, D32(0x7F) }, 5, false },
     { "cmp bx, 0x8000", { 0x66, 0x81, 0xFB, D16(0x8000) }, 5, false },
     { "cmp ax, -1 (83)", { 0x66, 0x83, 0xF8, 0xFF }, 4, false },
+    { "sub eax, [ebx]", { 0x2B, 0x03 }, 2, true },
+    { "add ebx, eax", { 0x01, 0xC3 }, 2, false },
+    { "sub ebx, eax", { 0x29, 0xC3 }, 2, false },
+    { "and ebx, eax", { 0x21, 0xC3 }, 2, false },
+    { "add ebx, 0x7FFFFFFF", { 0x81, 0xC3, D32(0x7FFFFFFF) }, 6, false },
+    { "sub eax, 1 (83)", { 0x83, 0xE8, 0x01 }, 3, false },
+    { "and ebx, -2 (83)", { 0x83, 0xE3, 0xFE }, 3, false },
 };
 #define NFIRSTS (sizeof firsts / sizeof firsts[0])
 
