@@ -215,25 +215,19 @@ static inline __attribute__((always_inline)) const Insn *form_alone(Cpu *cpu, co
     {                                                                                   \
         return form_alone(cpu, in, form);                                               \
     }
-ALONE(P_CMP_M_R8) ALONE(P_CMP_M_R32) ALONE(P_CMP_R_M8) ALONE(P_CMP_R_M32)
-ALONE(P_CMP_M_I8) ALONE(P_CMP_M_I32) ALONE(P_TEST_M_R8) ALONE(P_TEST_M_R32)
-ALONE(P_TEST_M_I8) ALONE(P_TEST_M_I32) ALONE(P_DEC_M32) ALONE(P_INC_M32)
-ALONE(P_CMP_RM_R8) ALONE(P_CMP_R_RM8) ALONE(P_CMP_RM_I8) ALONE(P_CMP_AL_I8)
-ALONE(P_TEST_RM_R8) ALONE(P_TEST_RM_I8) ALONE(P_TEST_AL_I8) ALONE(P_TEST_RM_I32)
-ALONE(P_TEST_EAX_I32) ALONE(P_CMP_RM_I16) ALONE(P_SUB_R_M32) ALONE(P_ADD_RM_R32)
-ALONE(P_SUB_RM_R32) ALONE(P_AND_RM_R32) ALONE(P_ADD_RM_I32) ALONE(P_SUB_RM_I32)
-ALONE(P_AND_RM_I32)
+/* Every form, for the tables below. */
+#define FORM_LIST(X) \
+    X(P_CMP_M_R8) X(P_CMP_M_R32) X(P_CMP_R_M8) X(P_CMP_R_M32) X(P_CMP_M_I8) X(P_CMP_M_I32) \
+    X(P_TEST_M_R8) X(P_TEST_M_R32) X(P_TEST_M_I8) X(P_TEST_M_I32) X(P_DEC_M32) X(P_INC_M32) \
+    X(P_SUB_R_M32) X(P_CMP_RM_R8) X(P_CMP_R_RM8) X(P_CMP_RM_I8) X(P_CMP_AL_I8) \
+    X(P_TEST_RM_R8) X(P_TEST_RM_I8) X(P_TEST_AL_I8) X(P_TEST_RM_I32) X(P_TEST_EAX_I32) \
+    X(P_CMP_RM_I16) X(P_ADD_RM_R32) X(P_SUB_RM_R32) X(P_AND_RM_R32) X(P_ADD_RM_I32) \
+    X(P_SUB_RM_I32) X(P_AND_RM_I32)
 
-static const InsnFn alone_handlers[P_FORMS] = {
-    alone_P_CMP_M_R8, alone_P_CMP_M_R32, alone_P_CMP_R_M8, alone_P_CMP_R_M32,
-    alone_P_CMP_M_I8, alone_P_CMP_M_I32, alone_P_TEST_M_R8, alone_P_TEST_M_R32,
-    alone_P_TEST_M_I8, alone_P_TEST_M_I32, alone_P_DEC_M32, alone_P_INC_M32,
-    alone_P_SUB_R_M32,
-    alone_P_CMP_RM_R8, alone_P_CMP_R_RM8, alone_P_CMP_RM_I8, alone_P_CMP_AL_I8,
-    alone_P_TEST_RM_R8, alone_P_TEST_RM_I8, alone_P_TEST_AL_I8, alone_P_TEST_RM_I32,
-    alone_P_TEST_EAX_I32, alone_P_CMP_RM_I16, alone_P_ADD_RM_R32, alone_P_SUB_RM_R32,
-    alone_P_AND_RM_R32, alone_P_ADD_RM_I32, alone_P_SUB_RM_I32, alone_P_AND_RM_I32,
-};
+FORM_LIST(ALONE)
+
+#define ALONE_ENTRY(form) [form] = alone_##form,
+static const InsnFn alone_handlers[P_FORMS] = { FORM_LIST(ALONE_ENTRY) };
 
 /* ======== the pair ======== */
 
@@ -272,26 +266,10 @@ static inline __attribute__((always_inline)) const Insn *form_branch(Cpu *cpu, c
                pair_##form##_8, pair_##form##_9, pair_##form##_10, pair_##form##_11,    \
                pair_##form##_12, pair_##form##_13, pair_##form##_14, pair_##form##_15 }
 
-PAIR_ALL(P_CMP_M_R8) PAIR_ALL(P_CMP_M_R32) PAIR_ALL(P_CMP_R_M8) PAIR_ALL(P_CMP_R_M32)
-PAIR_ALL(P_CMP_M_I8) PAIR_ALL(P_CMP_M_I32) PAIR_ALL(P_TEST_M_R8) PAIR_ALL(P_TEST_M_R32)
-PAIR_ALL(P_TEST_M_I8) PAIR_ALL(P_TEST_M_I32) PAIR_ALL(P_DEC_M32) PAIR_ALL(P_INC_M32)
-PAIR_ALL(P_CMP_RM_R8) PAIR_ALL(P_CMP_R_RM8) PAIR_ALL(P_CMP_RM_I8) PAIR_ALL(P_CMP_AL_I8)
-PAIR_ALL(P_TEST_RM_R8) PAIR_ALL(P_TEST_RM_I8) PAIR_ALL(P_TEST_AL_I8) PAIR_ALL(P_TEST_RM_I32)
-PAIR_ALL(P_TEST_EAX_I32) PAIR_ALL(P_CMP_RM_I16) PAIR_ALL(P_SUB_R_M32) PAIR_ALL(P_ADD_RM_R32)
-PAIR_ALL(P_SUB_RM_R32) PAIR_ALL(P_AND_RM_R32) PAIR_ALL(P_ADD_RM_I32) PAIR_ALL(P_SUB_RM_I32)
-PAIR_ALL(P_AND_RM_I32)
+FORM_LIST(PAIR_ALL)
 
-static const InsnFn pair_handlers[P_FORMS][16] = {
-    PAIR_ROW(P_CMP_M_R8), PAIR_ROW(P_CMP_M_R32), PAIR_ROW(P_CMP_R_M8), PAIR_ROW(P_CMP_R_M32),
-    PAIR_ROW(P_CMP_M_I8), PAIR_ROW(P_CMP_M_I32), PAIR_ROW(P_TEST_M_R8),
-    PAIR_ROW(P_TEST_M_R32), PAIR_ROW(P_TEST_M_I8), PAIR_ROW(P_TEST_M_I32),
-    PAIR_ROW(P_DEC_M32), PAIR_ROW(P_INC_M32), PAIR_ROW(P_CMP_RM_R8), PAIR_ROW(P_CMP_R_RM8),
-    PAIR_ROW(P_CMP_RM_I8), PAIR_ROW(P_CMP_AL_I8), PAIR_ROW(P_TEST_RM_R8),
-    PAIR_ROW(P_TEST_RM_I8), PAIR_ROW(P_TEST_AL_I8), PAIR_ROW(P_TEST_RM_I32),
-    PAIR_ROW(P_TEST_EAX_I32), PAIR_ROW(P_CMP_RM_I16), PAIR_ROW(P_SUB_R_M32),
-    PAIR_ROW(P_ADD_RM_R32), PAIR_ROW(P_SUB_RM_R32), PAIR_ROW(P_AND_RM_R32),
-    PAIR_ROW(P_ADD_RM_I32), PAIR_ROW(P_SUB_RM_I32), PAIR_ROW(P_AND_RM_I32),
-};
+#define PAIR_ENTRY(form) PAIR_ROW(form),
+static const InsnFn pair_handlers[P_FORMS][16] = { FORM_LIST(PAIR_ENTRY) };
 
 /* ======== which instructions pair ======== */
 

@@ -4,6 +4,7 @@
  * them apart): branch, flags, registers, memory; and a fault in the first
  * instruction must leave EIP on it, flags, memory and the instruction
  * count as the unfused instruction does. */
+#include "debug/trace.h"
 #include "tests/unit/flow_util.h"
 
 TestSuite(ops_pairs, .init = setup_pm, .fini = teardown);
@@ -117,6 +118,36 @@ Test(ops_pairs, pairs_match_the_instructions_apart)
         slot = 0;   /* fresh code addresses are few: reuse them per form */
     }
     cr_assert_eq(checked, NFIRSTS * 16 * NVALUES * NVALUES);
+}
+
+/* Traced, every instruction runs alone (insn_unfused): the first
+ * instruction's handler alone must match the family's, which runs when a
+ * NOP keeps the pair apart. */
+Test(ops_pairs, traced_pairs_run_the_first_alone)
+{
+    FILE *log = tmpfile();
+    cr_assert(log);
+    TraceConfig tc = { .text_items = TRACE_EXEC, .log = log };
+    char err[200];
+    cr_assert(trace_setup(cpu, h_portbus(cpu), &tc, err, sizeof err), "%s", err);
+    for (unsigned f = 0; f < NFIRSTS; f++) {
+        const FirstInsn *fi = &firsts[f];
+        unsigned cc = (f * 5) & 15;   /* one condition per form, spread */
+        uint32_t fused = put_pair(fi, cc, false);
+        uint32_t apart = put_pair(fi, cc, true);
+        for (unsigned i = 0; i < NVALUES; i += 2) {
+            for (unsigned j = 1; j < NVALUES; j += 2) {
+                Outcome x = run_pair(fi, fused, values[i], values[j], j & 2);
+                Outcome y = run_pair(fi, apart, values[i], values[j], j & 2);
+                cr_assert(x.eax == y.eax && x.ebx == y.ebx && x.ecx == y.ecx &&
+                              x.mem == y.mem && x.flags == y.flags,
+                          "traced %s; j%X with %08X, %08X", fi->name, cc, values[i], values[j]);
+            }
+        }
+        slot = 0;
+    }
+    cr_assert(trace_teardown(cpu, h_portbus(cpu)));
+    fclose(log);
 }
 
 /* A memory operand the fast path refuses (beyond a 64 KiB DS limit, or a
