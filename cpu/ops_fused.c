@@ -16,10 +16,7 @@
  * a copy) runs it through insn_unfused(), a handler of the first
  * instruction alone. Single-steps, breakpoints and the instruction-count
  * stop run single-instruction blocks, which are never fused. */
-#include "cpu/exception.h"
-#include "cpu/flags.h"
-#include "cpu/icache.h"
-#include "cpu/insn.h"
+#include "cpu/ops_fused.h"
 
 /* The first instructions that fuse. */
 enum {
@@ -32,55 +29,6 @@ enum {
     FUSE_INC,         /* 40+r: INC r32 */
     FUSE_FORMS
 };
-
-/* Condition cc (0-15, the Jcc encoding) from the arithmetic flags. Called
- * with a constant cc, it compiles to the one test the condition needs. */
-static inline bool cc_holds(unsigned cc, bool cf, bool zf, bool sf, bool of, uint32_t res)
-{
-    bool v;
-    switch (cc >> 1) {
-    case 0: v = of; break;
-    case 1: v = cf; break;
-    case 2: v = zf; break;
-    case 3: v = cf || zf; break;
-    case 4: v = sf; break;
-    case 5: v = !__builtin_parity(res & 0xFFu); break;   /* PF: even number of ones */
-    case 6: v = sf != of; break;
-    default: v = zf || sf != of; break;
-    }
-    return (cc & 1) ? !v : v;
-}
-
-/* CF as the lazy flags hold it, inline for the producers a loop counter
- * usually follows (as INC/DEC in cpu/ops_fast.c). */
-static inline bool carry_now(const Cpu *cpu)
-{
-    const LazyFlags *lf = &cpu->lf;
-    switch (lf->kind & LF_KIND_MASK) {
-    case LF_INC: case LF_DEC: return lf->aux != 0;
-    case LF_LOGIC: return false;
-    case LF_ADD: return lf->res < lf->dst;
-    case LF_SUB: return lf->dst < lf->src;
-    default: return flags_get_cf(cpu);
-    }
-}
-
-/* The Jcc after the first instruction, with EIP already on it: taken, as
- * the branch family's Jcc (limit check, 16-bit operand size wraps). */
-static inline __attribute__((always_inline)) const Insn *fused_branch(Cpu *cpu, const Insn *in, bool taken)
-{
-    cpu->eip += in->len;
-    const Insn *j = in + 1;
-    if (!taken)
-        return insn_next(cpu, j);
-    uint32_t target = cpu->eip + j->len + j->disp;
-    if (!(j->flags & INSN_OP32))
-        target &= 0xFFFFu;
-    if (__builtin_expect(target > cpu->seg[SEG_CS].lim_hi, 0))
-        cpu_fault(cpu, EXC_GP, 0);
-    cpu->eip = target;
-    return insn_leave_block(cpu, j);
-}
 
 /* The first instructions' work: flags set, the branch decided by cc. */
 static inline bool do_sub(Cpu *cpu, uint32_t a, uint32_t b, unsigned cc)
@@ -188,26 +136,18 @@ static int fuse_form(const Insn *in)
     return -1;
 }
 
-static int jcc_condition(const Insn *in)
-{
-    unsigned op = in->opcode;
-    if (in->flags & INSN_LOCK)
-        return -1;   /* #UD */
-    if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F))
-        return (int)(op & 15);
-    return -1;
-}
-
 void insn_fuse(Insn *in)
 {
     int form = fuse_form(&in[0]), cc = jcc_condition(&in[1]);
-    if (form < 0 || cc < 0)
+    InsnFn fn = form >= 0 && cc >= 0 ? fused_handlers[form][cc] : pairs_fuse(in);
+    if (!fn)
         return;
-    in->fn = fused_handlers[form][cc];
+    in->fn = fn;
     in->flags |= INSN_FUSED;
 }
 
 InsnFn insn_unfused(const Insn *in)
 {
-    return single_handlers[fuse_form(in)];
+    int form = fuse_form(in);
+    return form >= 0 ? single_handlers[form] : pairs_unfused(in);
 }
