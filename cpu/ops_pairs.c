@@ -386,7 +386,7 @@ static __attribute__((flatten)) const Insn *push_call(Cpu *cpu, const Insn *in)
     store_le32(p, ret);
     cpu->gpr[R_ESP] = sp;
     cpu->eip = target;
-    return insn_end_block(cpu, c);
+    return insn_call_end_block(cpu, c, ret);   /* the return stack sees this CALL */
 }
 
 /* POP r32; RET: the RET's target is checked against the CS limit before
@@ -403,7 +403,7 @@ static __attribute__((flatten)) const Insn *pop_ret(Cpu *cpu, const Insn *in)
     cpu->gpr[R_ESP] = sp + 8;
     cpu->gpr[in->reg] = v;   /* never ESP: that one does not pair */
     cpu->eip = target;
-    return insn_end_block(cpu, in + 1);
+    return insn_ret_end_block(cpu, in + 1);   /* and this RET */
 }
 
 static __attribute__((flatten)) const Insn *pop_pop(Cpu *cpu, const Insn *in)
