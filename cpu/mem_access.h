@@ -88,7 +88,7 @@ static inline uint8_t *cpu_fast_ptr(const SegCache *s, const TlbEntry *tlb, uint
     /* The tag is the page of the *last* byte: a page-crossing access
      * misses, because its first page sits at a different index. */
     if (likely(e->tag == ((lin + (size - 1)) & ~0xFFFu))) {
-        uint8_t *p = e->host + (lin & 0xFFFu);
+        uint8_t *p = (uint8_t *)(e->addend + lin);
         /* A hit has a host page (tlb_fill tags a page without one as slow),
          * so callers testing p for NULL need no second test on this path. */
         if (!p)

@@ -324,8 +324,9 @@ static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool globa
     e->tag = lin & ~0xFFFu;
     if (!host || (cpu->debug_check && page_has_data_breakpoint(cpu, lin)))
         e->tag |= TLB_SLOW;
-    e->phys_flags = (uint32_t)page | (global ? TLB_GLOBAL : 0) | (nx ? TLB_NX_FETCH : 0);
-    e->host = host;
+    e->phys_flags = (uint32_t)page | (global ? TLB_GLOBAL : 0) | (nx ? TLB_NX_FETCH : 0) |
+                    (host ? TLB_HOST : 0);
+    e->addend = host ? (uintptr_t)host - (lin & ~0xFFFu) : 0;
     if (page >> 32)
         e->tag = TLB_EMPTY;   /* above 4 GiB: nothing to cache */
 }

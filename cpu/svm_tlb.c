@@ -56,7 +56,7 @@ static void bank_drop_code_writes(const Cpu *cpu, TlbEntry (*t)[TLB_SIZE], uint3
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &t[k][i];
             bool code = flags[tlb_entry_phys(e) >> PHYS_PAGE_SHIFT] & PHYS_PG_CODE;
-            if (e->tag != TLB_EMPTY && e->host && code)
+            if (e->tag != TLB_EMPTY && (e->phys_flags & TLB_HOST) && code)
                 e->tag = TLB_EMPTY;
         }
 }
