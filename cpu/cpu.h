@@ -173,14 +173,18 @@ typedef struct LazyFlags {
     uint32_t aux;   /* carry-in (ADC/SBB), old CF (INC/DEC), or flag bits (EXPLICIT) */
 } LazyFlags;
 
-/* One TLB entry: linear page -> host pointer (or none) and physical page. */
+/* One TLB entry: linear page -> host memory (or none) and physical page.
+ * 16 bytes, so an index is a shift and a read or write TLB takes 16 KiB of
+ * L1 beside the guest's data: the flags the fill and flush paths need ride
+ * in the low 12 bits of the page-aligned physical address. The host side
+ * is an addend to the linear address (host page - linear page), so a hit
+ * needs no page-offset mask. */
 typedef struct TlbEntry {
-    uint32_t tag;       /* linear page address (lin & ~0xFFF); 1 = empty */
-    uint32_t phys;      /* physical page address (after A20) */
-    uint8_t *host;      /* host address of the page, or NULL for MMIO/none */
-    uint32_t global;    /* PGE global mapping: survives CR3 reload */
-    uint32_t nx;        /* TLB_NX_FETCH for an execute-disabled page, else 0 */
+    uint32_t tag;        /* linear page address (lin & ~0xFFF); 1 = empty */
+    uint32_t phys_flags; /* physical page (after A20) | TLB_GLOBAL | TLB_NX_FETCH | TLB_HOST */
+    uintptr_t addend;    /* host address of byte lin = addend + lin (with TLB_HOST) */
 } TlbEntry;
+_Static_assert(sizeof(TlbEntry) == 16, "a TLB index is a shift by 4");
 
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
@@ -188,9 +192,18 @@ typedef struct TlbEntry {
 /* Tag bit: a valid translation that must take the slow path (MMIO, ROM
  * writes, code pages for writes, data breakpoints). */
 #define TLB_SLOW 2u
-/* TlbEntry.nx: the bit an ACC_FETCH lookup (mem_access.h) finds set, so
- * that a fetch from an NX page misses and walks (and faults). */
+/* TlbEntry.phys_flags: the bit an ACC_FETCH lookup (mem_access.h) finds
+ * set, so that a fetch from an NX page misses and walks (and faults). */
 #define TLB_NX_FETCH 2u
+/* TlbEntry.phys_flags: a PGE global mapping, which survives a CR3 reload. */
+#define TLB_GLOBAL 0x100u
+/* TlbEntry.phys_flags: the page has host memory (addend is valid); a page
+ * without (MMIO, none) is always tagged TLB_SLOW too. */
+#define TLB_HOST 0x200u
+#define TLB_PHYS_FLAGS 0xFFFu
+/* The physical page an entry maps. */
+static inline uint32_t tlb_entry_phys(const TlbEntry *e) { return e->phys_flags & ~TLB_PHYS_FLAGS; }
+static inline bool tlb_entry_global(const TlbEntry *e) { return (e->phys_flags & TLB_GLOBAL) != 0; }
 enum { TLB_SUP_READ, TLB_SUP_WRITE, TLB_USER_READ, TLB_USER_WRITE, TLB_KINDS };
 
 /* Model-specific registers the P6 model keeps. */

@@ -252,7 +252,7 @@ static void mark_code_page(Cpu *cpu, uint32_t pg)
     do {
         for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
             for (unsigned i = 0; i < TLB_SIZE; i++)
-                if (c->tlb[k][i].tag != TLB_EMPTY && c->tlb[k][i].phys == phys)
+                if (c->tlb[k][i].tag != TLB_EMPTY && tlb_entry_phys(&c->tlb[k][i]) == phys)
                     c->tlb[k][i].tag = TLB_EMPTY;
         c = c->next_sibling;
     } while (c && c != cpu);

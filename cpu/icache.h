@@ -233,7 +233,7 @@ static inline Block *icache_probe(Cpu *cpu)
     if (__builtin_expect(b && j->lin == lin && j->code32 == cpu->code32 && b->valid &&
                          !cpu->single_step, 1)) {
         const TlbEntry *e = &cpu->tlb_read[(lin >> 12) & (TLB_SIZE - 1)];
-        if (e->tag == (lin & ~0xFFFu) && e->phys == (uint32_t)(b->phys & ~0xFFFull) &&
+        if (e->tag == (lin & ~0xFFFu) && tlb_entry_phys(e) == (uint32_t)(b->phys & ~0xFFFull) &&
             !(b->phys >> 32) && cpu->eip <= cs->lim_hi && cs->lim_hi - cpu->eip >= b->bytes - 1u)
             return b;
     }

@@ -81,11 +81,14 @@ static inline uint8_t *cpu_fast_ptr(const SegCache *s, const TlbEntry *tlb, uint
         lin = s->base + off;
     else
         return NULL;
-    const TlbEntry *e = &tlb[(lin >> 12) & (TLB_SIZE - 1)];
+    /* The slot's byte offset straight from lin: a 16-byte entry puts the
+     * index four bits up, one shift and one mask instead of two shifts. */
+    const TlbEntry *e = (const TlbEntry *)((const char *)tlb +
+                                           ((lin >> (12 - 4)) & ((TLB_SIZE - 1) << 4)));
     /* The tag is the page of the *last* byte: a page-crossing access
      * misses, because its first page sits at a different index. */
     if (likely(e->tag == ((lin + (size - 1)) & ~0xFFFu))) {
-        uint8_t *p = e->host + (lin & 0xFFFu);
+        uint8_t *p = (uint8_t *)(e->addend + lin);
         /* A hit has a host page (tlb_fill tags a page without one as slow),
          * so callers testing p for NULL need no second test on this path. */
         if (!p)

@@ -66,7 +66,7 @@ void tlb_flush_nonglobal(Cpu *cpu)
         trace_mmu(cpu, TRACE_MMU_FLUSH_NONGLOBAL, 0, 0, 0);
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (!cpu->tlb[k][i].global)
+            if (!tlb_entry_global(&cpu->tlb[k][i]))
                 cpu->tlb[k][i].tag = TLB_EMPTY;
 }
 
@@ -324,10 +324,9 @@ static void tlb_fill(Cpu *cpu, uint32_t lin, uint64_t phys, int kind, bool globa
     e->tag = lin & ~0xFFFu;
     if (!host || (cpu->debug_check && page_has_data_breakpoint(cpu, lin)))
         e->tag |= TLB_SLOW;
-    e->phys = (uint32_t)page;
-    e->host = host;
-    e->global = global;
-    e->nx = nx ? TLB_NX_FETCH : 0;
+    e->phys_flags = (uint32_t)page | (global ? TLB_GLOBAL : 0) | (nx ? TLB_NX_FETCH : 0) |
+                    (host ? TLB_HOST : 0);
+    e->addend = host ? (uintptr_t)host - (lin & ~0xFFFu) : 0;
     if (page >> 32)
         e->tag = TLB_EMPTY;   /* above 4 GiB: nothing to cache */
 }
@@ -350,13 +349,14 @@ uint64_t cpu_translate(Cpu *cpu, uint32_t lin, int access, bool user)
     int kind = (user ? TLB_USER_READ : TLB_SUP_READ) + (write ? 1 : 0);
     const TlbEntry *e = &cpu->tlb[kind][(lin >> 12) & (TLB_SIZE - 1)];
     /* A fetch from an execute-disabled page misses and walks (and faults). */
-    if (e->tag == (lin & ~0xFFFu) && !(e->nx & (uint32_t)access))
-        return e->phys | (lin & 0xFFFu);
-    if (e->tag == ((lin & ~0xFFFu) | TLB_SLOW) && !(e->nx & (uint32_t)access)) {
+    bool nx_miss = e->phys_flags & TLB_NX_FETCH & (uint32_t)access;
+    if (e->tag == (lin & ~0xFFFu) && !nx_miss)
+        return tlb_entry_phys(e) | (lin & 0xFFFu);
+    if (e->tag == ((lin & ~0xFFFu) | TLB_SLOW) && !nx_miss) {
         /* The page may have become fast since (its code was invalidated,
          * a breakpoint removed): refill from the cached translation. */
-        uint32_t phys = e->phys;
-        tlb_fill(cpu, lin, phys, kind, e->global, e->nx);
+        uint32_t phys = tlb_entry_phys(e);
+        tlb_fill(cpu, lin, phys, kind, tlb_entry_global(e), e->phys_flags & TLB_NX_FETCH);
         return phys | (lin & 0xFFFu);
     }
 

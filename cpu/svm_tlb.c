@@ -41,7 +41,7 @@ static void bank_clear(TlbEntry (*t)[TLB_SIZE], bool keep_global)
 {
     for (int k = 0; k < TLB_KINDS; k++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (!keep_global || !t[k][i].global)
+            if (!keep_global || !tlb_entry_global(&t[k][i]))
                 t[k][i].tag = TLB_EMPTY;
 }
 
@@ -55,8 +55,8 @@ static void bank_drop_code_writes(const Cpu *cpu, TlbEntry (*t)[TLB_SIZE], uint3
     for (int k = TLB_SUP_WRITE; k < TLB_KINDS; k += 2)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &t[k][i];
-            bool code = flags[e->phys >> PHYS_PAGE_SHIFT] & PHYS_PG_CODE;
-            if (e->tag != TLB_EMPTY && e->host && code)
+            bool code = flags[tlb_entry_phys(e) >> PHYS_PAGE_SHIFT] & PHYS_PG_CODE;
+            if (e->tag != TLB_EMPTY && (e->phys_flags & TLB_HOST) && code)
                 e->tag = TLB_EMPTY;
         }
 }

@@ -249,9 +249,9 @@ static bool cmd_info_tlb(Monitor *mon, int argc, char **argv)
             const TlbEntry *e = &cpu->tlb[k][i];
             if (e->tag == TLB_EMPTY)
                 continue;
-            fprintf(mon->out, "  %08x -> %08x%s%s%s\n", e->tag & ~0xFFFu, e->phys,
-                    (e->tag & TLB_SLOW) ? " slow" : "", e->host ? "" : " no-host",
-                    e->global ? " global" : "");
+            fprintf(mon->out, "  %08x -> %08x%s%s%s\n", e->tag & ~0xFFFu, tlb_entry_phys(e),
+                    (e->tag & TLB_SLOW) ? " slow" : "", (e->phys_flags & TLB_HOST) ? "" : " no-host",
+                    tlb_entry_global(e) ? " global" : "");
         }
     }
     return true;

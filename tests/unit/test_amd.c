@@ -266,9 +266,8 @@ static void fake_entry(uint32_t lin, uint32_t phys)
 {
     TlbEntry *e = &cpu->tlb[TLB_SUP_READ][(lin >> 12) & (TLB_SIZE - 1)];
     e->tag = lin;
-    e->phys = phys;
-    e->host = NULL;
-    e->global = 0;
+    e->phys_flags = phys;
+    e->addend = 0;
 }
 
 static bool has_entry(uint32_t lin)

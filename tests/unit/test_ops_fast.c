@@ -326,6 +326,81 @@ Test(ops_fast, byte_compares_in_memory_match_register_forms)
     }
 }
 
+/* The byte operations with a register operand have a form per register
+ * half (AL..BL, AH..BH): every byte register, in the [esi], SIB and [di]
+ * forms, reads and writes its own byte and leaves the other bytes alone. */
+static uint32_t sub8_flags(uint8_t a, uint8_t b)
+{
+    uint8_t r = (uint8_t)(a - b);
+    return (a < b ? FLAG_CF : 0) | (r ? 0 : FLAG_ZF) | ((r & 0x80) ? FLAG_SF : 0) |
+           (((a ^ b) & (a ^ r) & 0x80) ? FLAG_OF : 0);
+}
+/* reg8_set on a copy of EAX..EBX. */
+static void set_byte_reg(uint32_t *g, unsigned r, uint8_t v)
+{
+    unsigned sh = (r & 4) << 1;
+    g[r & 3] = (g[r & 3] & ~(0xFFu << sh)) | ((uint32_t)v << sh);
+}
+static uint32_t logic8_flags(uint8_t r)
+{
+    return (r ? 0 : FLAG_ZF) | ((r & 0x80) ? FLAG_SF : 0);
+}
+
+Test(ops_fast, byte_forms_of_every_byte_register)
+{
+    static const uint8_t vals[] = { 0, 1, 0x7F, 0x80, 0xFF };
+    static const uint8_t ops[] = { 0x38, 0x3A, 0x84, 0x32, 0x88, 0x8A };
+    const uint32_t checked = FLAG_CF | FLAG_ZF | FLAG_SF | FLAG_OF;
+    for (unsigned r = 0; r < 8; r++)
+        for (unsigned o = 0; o < sizeof ops; o++)
+            for (unsigned form = 0; form < 3; form++) {
+                uint8_t op = ops[o], m = (uint8_t)(r << 3);
+                const uint8_t bd[] = { op, 0x06 | m, HLT };               /* [esi] */
+                const uint8_t sib[] = { op, 0x44 | m, 0x2E, 0xFF, HLT };  /* [esi+ebp-1] */
+                const uint8_t a16[] = { 0x67, op, 0x05 | m, HLT };        /* [di] */
+                uint32_t at = form == 0 ? load_snippet(bd, sizeof bd)
+                              : form == 1 ? load_snippet(sib, sizeof sib)
+                                          : load_snippet(a16, sizeof a16);
+                uint32_t addr = form == 2 ? 0x6000 : DATA;
+                for (unsigned i = 0; i < sizeof vals; i++)
+                    for (unsigned j = 0; j < sizeof vals; j++) {
+                        uint8_t a = vals[i], b = vals[j];   /* a in memory, b in r */
+                        wr8(addr, a);
+                        cpu->gpr[R_EAX] = 0x11223344u;
+                        cpu->gpr[R_ECX] = 0x55667788u;
+                        cpu->gpr[R_EDX] = 0x99AABBCCu;
+                        cpu->gpr[R_EBX] = 0xDDEEFF10u;
+                        reg8_set(cpu, r, b);
+                        cpu->gpr[R_ESI] = DATA;
+                        cpu->gpr[R_EBP] = 1;
+                        cpu->gpr[R_EDI] = 0xABCD6000u;
+                        uint32_t want[4];
+                        memcpy(want, cpu->gpr, sizeof want);
+                        run_pushing(at);
+                        uint8_t want_mem = a, got_mem = (uint8_t)h_read32(cpu, addr);
+                        uint32_t want_flags = arith() & checked;
+                        switch (op) {
+                        case 0x38: want_flags = sub8_flags(a, b); break;
+                        case 0x3A: want_flags = sub8_flags(b, a); break;
+                        case 0x84: want_flags = logic8_flags(a & b); break;
+                        case 0x32:
+                            set_byte_reg(want, r, a ^ b);
+                            want_flags = logic8_flags(a ^ b);
+                            break;
+                        case 0x88: want_mem = b; break;
+                        case 0x8A: set_byte_reg(want, r, a); break;
+                        }
+                        for (unsigned g = 0; g < 4; g++)
+                            cr_assert_eq(cpu->gpr[g], want[g],
+                                         "op %02X r8 %u form %u a %02X b %02X: gpr %u %08X, want %08X",
+                                         op, r, form, a, b, g, cpu->gpr[g], want[g]);
+                        cr_assert_eq(got_mem, want_mem, "op %02X r8 %u form %u", op, r, form);
+                        cr_assert_eq(arith() & checked, want_flags,
+                                     "op %02X r8 %u form %u a %02X b %02X", op, r, form, a, b);
+                    }
+            }
+}
+
 /* INC/DEC dword [mem] keep CF from every producer and set the rest as
  * INC/DEC edx (FF /0, FF /1 on a register: the general handler). */
 Test(ops_fast, inc_dec_m32_match_the_register_form)
