@@ -113,7 +113,10 @@ mark end
 $bb poweroff -f
 RUN
 chmod +x "$root/bench/run.sh"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$work/extra.cpio.gz"
+# Reproducible bytes, as images/build.sh makes the base initrd.
+find "$root" -exec touch -h -d @0 {} +
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) |
+    gzip -1 -n > "$work/extra.cpio.gz"
 cat "$images/initrd.img" "$work/extra.cpio.gz" > "$out/initrd.img"
 echo "$want" > "$stamp"
 echo "workload_image: $out/initrd.img ($(stat -c %s "$out/initrd.img") bytes)"

@@ -153,7 +153,12 @@ while true; do
 done
 INIT
 chmod +x "$init/init"
-(cd "$init" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -9 > "$out/initrd.img"
+# Reproducible: the same files give the same bytes (every mtime 0, no inode
+# numbers, no gzip time stamp), so a rebuilt initrd boots to the same
+# --deterministic --state-hash and the bench image's stamp still matches.
+find "$init" -exec touch -h -d @0 {} +
+(cd "$init" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) |
+    gzip -9 -n > "$out/initrd.img"
 echo "images: $out/vmlinuz ($(stat -c %s "$out/vmlinuz") bytes), $out/initrd.img ($(stat -c %s "$out/initrd.img") bytes)"
 
 append="console=ttyS0 cryptomgr.notests"
