@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Pair superinstructions chosen by counting executed handler pairs (see
- * docs/PERFORMANCE.md, "Third step: pairs by count"): a compare or test
+ * docs/PERFORMANCE.md, "Fourth step: pairs by count"): a compare or test
  * with a memory operand (or of 8-bit registers, or TEST with an immediate),
  * SUB r32, m32, register ADD/SUB/AND and DEC/INC m32, each followed by a
  * Jcc; and runs of PUSH r32 (also into a CALL rel32) or POP r32 (also into
