@@ -281,7 +281,7 @@ typedef struct Cpu {
      * (TLB flushes, CS or CPL changes, block-cache flushes): a block's
      * cached link to its successor is valid only within one epoch. */
     uint32_t chain_epoch;
-    uint32_t chain_left;    /* direct block links left before the loop (icache.h) */
+    uintptr_t chain_sp_floor;   /* a chain of block links stops below this host SP (icache.h) */
     struct BlockLink *link_from;   /* the exit a block left by, for the loop to link */
     /* The return stack (icache.h): a CALL that ends its block pushes the
      * return EIP and its block's return link; the RET chains through it. */

@@ -111,7 +111,7 @@ void exec_one_end(Cpu *cpu, bool tf)
 static inline __attribute__((always_inline)) BlockLink *run_block(Cpu *cpu, Block *b)
 {
     exec_enter_block(cpu, b);
-    cpu->chain_left = BLOCK_CHAIN_MAX;
+    cpu->chain_sp_floor = host_sp() - BLOCK_CHAIN_STACK;
     cpu->link_from = NULL;
     const Insn *in = b->insns;
     while ((in = in->fn(cpu, in)) != NULL)

@@ -48,7 +48,7 @@ const Insn *block_chain_slow(Cpu *cpu, Block *b, BlockLink *l)
 {
     Block *n;
     /* Not from the scratch block: run_one ends with its own trap check. */
-    if (cpu->attention || !cpu->chain_left || !b->valid || !(n = icache_probe(cpu)) ||
+    if (cpu->attention || block_chain_deep(cpu) || !b->valid || !(n = icache_probe(cpu)) ||
         cpu->icount + n->n > cpu->icount_stop) {
         cpu->link_from = l;   /* the loop links it after its lookup */
         return NULL;

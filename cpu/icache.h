@@ -108,9 +108,33 @@ static inline uint32_t jmp_cache_index(uint32_t lin)
  * valid while its epoch is current: invalidating a block starts a new
  * epoch (rare: code pages are seldom written), so no use checks it.
  * Then it is the same boundary the loop would make, at the same count.
- * chain_left bounds the chain (the loop refills it per block): without
- * tail calls (debug builds) each link is a stack frame. */
-#define BLOCK_CHAIN_MAX 64
+ * The host stack bounds the chain: without tail calls (debug builds) each
+ * link is a stack frame, so a chain goes back to the loop once the stack
+ * is BLOCK_CHAIN_STACK deeper than where the loop started it. With tail
+ * calls (optimised builds) it never grows and the check never fires: one
+ * compare with a register, where a link budget cost a load, a decrement
+ * and a store per link. */
+#define BLOCK_CHAIN_STACK (64u * 1024u)
+
+/* The host stack pointer (an address inside this frame elsewhere). */
+static inline __attribute__((always_inline)) uintptr_t host_sp(void)
+{
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__i386__)
+    __asm__("mov %%esp, %0" : "=r"(sp));
+#else
+    sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+    return sp;
+}
+
+/* Has the chain used up its stack (only ever without tail calls)? */
+static inline bool block_chain_deep(const Cpu *cpu)
+{
+    return host_sp() < cpu->chain_sp_floor;
+}
 
 /* The exit's link did not answer: the jump cache may (a RET to several
  * callers, exits sharing a slot), else back to the loop. */
@@ -118,7 +142,6 @@ const Insn *block_chain_slow(Cpu *cpu, Block *b, BlockLink *l);
 
 static inline void block_chain_enter(Cpu *cpu, Block *n)
 {
-    cpu->chain_left--;
     cpu->cur_block = n;
     cpu->block_eip = cpu->eip;
     cpu->icount += n->n;
@@ -129,7 +152,7 @@ static inline const Insn *block_chain_via(Cpu *cpu, Block *b, BlockLink *l)
     Block *n = l->to;
     if (__builtin_expect(l->eip != cpu->eip || l->epoch != cpu->chain_epoch || !n ||
                              cpu->attention || cpu->icount + n->n > cpu->icount_stop ||
-                             !cpu->chain_left, 0))
+                             block_chain_deep(cpu), 0))
         return block_chain_slow(cpu, b, l);
     block_chain_enter(cpu, n);
     return n->insns[0].fn(cpu, n->insns);

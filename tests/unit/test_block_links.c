@@ -2,6 +2,7 @@
 /* Direct block links (block_chain, cpu/icache.h): a block's exit enters
  * the next block without the loop, yet every run still ends exactly at
  * its instruction count, and code rewritten behind a link runs anew. */
+#include "cpu/icache.h"
 #include "tests/unit/flow_util.h"
 
 TestSuite(block_links, .init = setup_pm, .fini = teardown);
@@ -46,4 +47,22 @@ Test(block_links, code_rewritten_behind_a_link_runs_anew)
     /* A halted CPU's wait counts as idle instructions up to the stop. */
     cr_assert_eq(n - cpu->idle_insns, 1u + 3 * 6 + 1, "MOV, three passes of six, HLT: %llu",
                  (unsigned long long)(n - cpu->idle_insns));
+}
+
+/* The chain's stack guard: deeper than BLOCK_CHAIN_STACK below where the
+ * loop started it, a link goes back to the loop (debug builds, no tail
+ * calls); above it, it never fires. */
+Test(block_links, the_chain_stops_when_its_stack_runs_out)
+{
+    cpu->chain_sp_floor = host_sp() - BLOCK_CHAIN_STACK;
+    cr_assert_not(block_chain_deep(cpu));
+    cpu->chain_sp_floor = host_sp() + 4096;
+    cr_assert(block_chain_deep(cpu));
+    /* The loop resets the floor itself: a run still links and counts. */
+    const uint8_t code[] = { 0x40, 0xEB, 0xFD };
+    uint32_t at = next_addr();
+    h_load(cpu, at, code, sizeof code);
+    cpu->gpr[R_EAX] = 0;
+    cr_assert_eq(h_run(cpu, at - cpu->seg[SEG_CS].base, 1000), 1000u);
+    cr_assert_eq(cpu->gpr[R_EAX], 500u);
 }
