@@ -5,6 +5,7 @@
 bits 16
 org 0
 %include "rom.inc"
+%include "svm.inc"
 VMCB equ 0x11000
 HSAVE equ 0x10000
 start16:
@@ -16,14 +17,7 @@ start16:
 bits 32
 pm32:
     FLAT_SEGS 0x9000
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x1000
-    wrmsr
-    mov ecx, 0xC0010117
-    mov eax, HSAVE
-    xor edx, edx
-    wrmsr
+    SVM_ENABLE HSAVE
     mov edi, HSAVE
     xor eax, eax
     mov ecx, 0x2000 / 4

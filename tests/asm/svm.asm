@@ -58,14 +58,7 @@ pm32:
     test ecx, 4
     FAILIF 1, jz
     ; --- EFER.SVME, VM_HSAVE_PA
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x1000
-    wrmsr
-    mov ecx, 0xC0010117
-    mov eax, HSAVE
-    xor edx, edx
-    wrmsr
+    SVM_ENABLE HSAVE
     ; --- clear the VMCBs and the permission maps
     mov edi, HSAVE
     xor eax, eax
@@ -452,15 +445,6 @@ pm32:
     out dx, al
     hlt
 
-fail_al:
-    mov [0x710], al
-    mov esi, ROMBASE + m_fail
-    call print
-    mov al, [0x710]
-    mov dx, 0x501
-    out dx, al
-    hlt
-
 ; vmcb_controls: the intercepts, maps and host-independent guest state of
 ; the VMCB at EBX
 vmcb_controls:
@@ -475,14 +459,7 @@ vmcb_controls:
     mov dword [ebx + S_DR6], 0xFFFF0FF0
     ret
 
-print:
-    mov dx, 0xE9
-.l: lodsb
-    test al, al
-    jz .d
-    out dx, al
-    jmp .l
-.d: ret
+VERDICT_ROUTINES
 
 ; --- the protected-mode guest
 g_start:

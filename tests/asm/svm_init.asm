@@ -37,14 +37,7 @@ pm32:
     cmp dword [MARK], MAGIC
     je after_init               ; the second start: the INIT was taken
     ; EFER.SVME, VM_HSAVE_PA, a cleared VMCB
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x1000
-    wrmsr
-    mov ecx, 0xC0010117
-    mov eax, HSAVE
-    xor edx, edx
-    wrmsr
+    SVM_ENABLE HSAVE
     mov edi, HSAVE
     xor eax, eax
     mov ecx, 0x2000 / 4
@@ -117,23 +110,7 @@ g_init:
 g_after:
     jmp g_after
 
-fail_al:
-    mov [0x710], al
-    mov esi, ROMBASE + m_fail
-    call print
-    mov al, [0x710]
-    mov dx, 0x501
-    out dx, al
-    hlt
-
-print:
-    mov dx, 0xE9
-.l: lodsb
-    test al, al
-    jz .d
-    out dx, al
-    jmp .l
-.d: ret
+VERDICT_ROUTINES
 
 m_exit:  db "svm_init: INIT intercepted (exit 0x63), held while GIF is clear", 10, 0
 m_reset: db "svm_init: STGI took the held INIT (reset vector again)", 10, 0

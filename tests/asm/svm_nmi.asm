@@ -37,14 +37,7 @@ pm32:
     mov dword [NCOUNT], 0
     mov dword [NSEEN], 0
     ; EFER.SVME, VM_HSAVE_PA, a cleared VMCB
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x1000
-    wrmsr
-    mov ecx, 0xC0010117
-    mov eax, HSAVE
-    xor edx, edx
-    wrmsr
+    SVM_ENABLE HSAVE
     mov edi, HSAVE
     xor eax, eax
     mov ecx, 0x2000 / 4
@@ -120,23 +113,7 @@ g_main:
     vmmcall
     jmp g_main
 
-fail_al:
-    mov [0x710], al
-    mov esi, ROMBASE + m_fail
-    call print
-    mov al, [0x710]
-    mov dx, 0x501
-    out dx, al
-    hlt
-
-print:
-    mov dx, 0xE9
-.l: lodsb
-    test al, al
-    jz .d
-    out dx, al
-    jmp .l
-.d: ret
+VERDICT_ROUTINES
 
 m_pass:  db "svm_nmi: PASS (the injected NMI blocked the self-NMI until its IRET)", 10, 0
 m_fail:  db "svm_nmi: FAIL", 10, 0

@@ -100,14 +100,7 @@ pm32:
     cmp edx, 0x69
     FAILIF 2, jne
     ; --- EFER.SVME, VM_HSAVE_PA, clear the VMCB and the maps
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x1000
-    wrmsr
-    mov ecx, 0xC0010117
-    mov eax, HSAVE
-    xor edx, edx
-    wrmsr
+    SVM_ENABLE HSAVE
     mov edi, HSAVE
     xor eax, eax
     mov ecx, (SAVEPG + 0x1000 - HSAVE) / 4
@@ -415,23 +408,7 @@ pm32:
     out dx, al
     hlt
 
-fail_al:
-    mov [0x710], al
-    mov esi, ROMBASE + m_fail
-    call print
-    mov al, [0x710]
-    mov dx, 0x501
-    out dx, al
-    hlt
-
-print:
-    mov dx, 0xE9
-.l: lodsb
-    test al, al
-    jz .d
-    out dx, al
-    jmp .l
-.d: ret
+VERDICT_ROUTINES
 
 ; --- the guest of the intercept part; each instruction exits
 g_start:
