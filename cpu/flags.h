@@ -44,6 +44,19 @@ static inline void flags_explicit(Cpu *cpu, uint32_t width_flag, uint32_t res,
 }
 
 bool flags_get_cf(const Cpu *cpu);
+/* flags_get_cf inline for the producers a loop counter or a compare
+ * usually follows (INC/DEC, logic, ADD, SUB); the others take the call. */
+static inline bool flags_get_cf_inline(const Cpu *cpu)
+{
+    const LazyFlags *lf = &cpu->lf;
+    switch (lf->kind & LF_KIND_MASK) {
+    case LF_INC: case LF_DEC: return lf->aux != 0;
+    case LF_LOGIC: return false;
+    case LF_ADD: return lf->res < lf->dst;
+    case LF_SUB: return lf->dst < lf->src;
+    default: return flags_get_cf(cpu);
+    }
+}
 bool flags_get_of(const Cpu *cpu);
 bool flags_get_af(const Cpu *cpu);
 bool flags_get_pf(const Cpu *cpu);

@@ -209,18 +209,6 @@ FAST_STORE(mov_m16_r16, 2, reg16_get(cpu, in->reg))              /* 66 89 */
  * is readable at the same privilege, and a writable data segment is
  * readable. CF is kept, read inline from the usual producers. */
 
-static inline uint32_t carry_now(Cpu *cpu)
-{
-    const LazyFlags *lf = &cpu->lf;
-    switch (lf->kind & LF_KIND_MASK) {
-    case LF_INC: case LF_DEC: return lf->aux != 0;
-    case LF_LOGIC: return 0;
-    case LF_ADD: return lf->res < lf->dst;
-    case LF_SUB: return lf->dst < lf->src;
-    default: return flags_get_cf(cpu);
-    }
-}
-
 static __attribute__((noinline)) const Insn *inc_dec_m32_slow(Cpu *cpu, const Insn *in,
                                                               uint32_t kind, uint32_t delta)
 {
@@ -239,7 +227,7 @@ static inline const Insn *inc_dec_m32(Cpu *cpu, const Insn *in, uint32_t off, un
         return inc_dec_m32_slow(cpu, in, kind, delta);
     uint32_t a = load_le32(p), r = a + delta;
     store_le32(p, r);
-    flags_lazy_aux(cpu, kind | LF_W32, a, 1, r, carry_now(cpu));
+    flags_lazy_aux(cpu, kind | LF_W32, a, 1, r, flags_get_cf_inline(cpu));
     return insn_next(cpu, in);
 }
 

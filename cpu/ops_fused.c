@@ -47,7 +47,7 @@ static inline bool do_test(Cpu *cpu, uint32_t a, uint32_t b, unsigned cc)
 
 static inline bool do_incdec(Cpu *cpu, const Insn *in, bool dec, unsigned cc)
 {
-    bool cf = carry_now(cpu);
+    bool cf = flags_get_cf_inline(cpu);
     uint32_t a = cpu->gpr[in->reg], r = dec ? a - 1 : a + 1;
     cpu->gpr[in->reg] = r;
     flags_lazy_aux(cpu, (dec ? LF_DEC : LF_INC) | LF_W32, a, 1, r, cf);

@@ -29,20 +29,6 @@ static inline bool cc_holds(unsigned cc, bool cf, bool zf, bool sf, bool of, uin
     return (cc & 1) ? !v : v;
 }
 
-/* CF as the lazy flags hold it, inline for the producers a loop counter
- * usually follows (as INC/DEC in cpu/ops_fast.c). */
-static inline bool carry_now(const Cpu *cpu)
-{
-    const LazyFlags *lf = &cpu->lf;
-    switch (lf->kind & LF_KIND_MASK) {
-    case LF_INC: case LF_DEC: return lf->aux != 0;
-    case LF_LOGIC: return false;
-    case LF_ADD: return lf->res < lf->dst;
-    case LF_SUB: return lf->dst < lf->src;
-    default: return flags_get_cf(cpu);
-    }
-}
-
 /* The Jcc after the first instruction, with EIP still on the first: taken,
  * as the branch family's Jcc (limit check, 16-bit operand size wraps). */
 static inline __attribute__((always_inline)) const Insn *fused_branch(Cpu *cpu, const Insn *in,

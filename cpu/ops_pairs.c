@@ -145,7 +145,7 @@ static inline bool alu_w32(Cpu *cpu, uint32_t *dst, uint32_t b, unsigned op, uns
 /* DEC/INC m32 once its new value r is stored: CF kept. */
 static inline bool incdec_w(Cpu *cpu, uint32_t a, uint32_t r, bool dec, unsigned cc)
 {
-    bool cf = carry_now(cpu);
+    bool cf = flags_get_cf_inline(cpu);
     flags_lazy_aux(cpu, (dec ? LF_DEC : LF_INC) | LF_W32, a, 1, r, cf);
     bool of = dec ? a == 0x80000000u : a == 0x7FFFFFFFu;
     return cc_holds(cc, cf, r == 0, r >> 31, of, r);
