@@ -344,22 +344,7 @@ pm32:
     ; --- 71. a physical interrupt (PIT IRQ 0 through the PIC) while the
     ; guest spins: INTR exit. The host runs the guest with GIF clear and IF
     ; set (V_INTR_MASKING: the host's IF decides), the KVM way.
-    mov al, 0x11
-    out 0x20, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x01
-    out 0x21, al
-    mov al, 0xFE                            ; IRQ 0 only
-    out 0x21, al
-    mov al, 0x34                            ; PIT channel 0, mode 2
-    out 0x43, al
-    mov al, 0x00
-    out 0x40, al
-    mov al, 0x10
-    out 0x40, al
+    PIC_PIT_IRQ0
     mov dword [ebx + VINTR], 1 << 24        ; V_INTR_MASKING
     mov dword [ebx + S_RIP], ROMBASE + g_spin
     mov dword [ebx + S_RFLAGS], 2           ; the guest's IF clear: it does not matter

@@ -251,22 +251,7 @@ pm32:
     ; pending at the PIC. The host runs the guest with IF clear and no INTR
     ; intercept: the guest's IF set does not let it in (the guest polls the
     ; PIC's IRR, then halts)
-    mov al, 0x11
-    out 0x20, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x01
-    out 0x21, al
-    mov al, 0xFE                            ; IRQ 0 only
-    out 0x21, al
-    mov al, 0x34                            ; PIT channel 0, mode 2
-    out 0x43, al
-    mov al, 0x00
-    out 0x40, al
-    mov al, 0x10
-    out 0x40, al
+    PIC_PIT_IRQ0
     mov dword [0x720], 0
     mov dword [ebx + VINTR], 1 << 24        ; V_INTR_MASKING
     RUN g_poll, 0x202
